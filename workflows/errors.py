@@ -1,0 +1,69 @@
+"""Every error starcert raises on purpose.
+
+    StarcertError
+    ├── InvalidInput (ValueError)            bad operator or API input; names the field
+    ├── NotFound (LookupError)
+    │   ├── CaseNotFound
+    │   ├── OrganisationNotFound
+    │   └── ApplicationNotFound
+    ├── IllegalTransition                    trigger not allowed from the case's state, or a guard said no
+    ├── ConcurrencyConflict                  another writer changed the case first; retry
+    ├── AuditChainBroken                     the event log's hash chain does not verify
+    └── (engine) EngineError ...             rule files and evaluation, see engine.errors
+
+Leaves also subclass the fitting built-in so callers can catch either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class StarcertError(Exception):
+    """Root of every error starcert raises on purpose."""
+
+
+class InvalidInput(StarcertError, ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(StarcertError, LookupError):
+    pass
+
+
+class CaseNotFound(NotFound):
+    pass
+
+
+class OrganisationNotFound(NotFound):
+    pass
+
+
+class ApplicationNotFound(NotFound):
+    pass
+
+
+class IllegalTransition(StarcertError):
+    def __init__(
+        self, case: str, state: str, trigger: str, allowed: Sequence[str], why: str
+    ) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"{case} is {state}: {trigger} refused ({why}); allowed from {state}: {allowed_text}"
+        )
+        self.case = case
+        self.state = state
+        self.trigger = trigger
+        self.allowed = tuple(allowed)
+        self.why = why
+
+
+class ConcurrencyConflict(StarcertError):
+    pass
+
+
+class AuditChainBroken(StarcertError):
+    pass

@@ -1,0 +1,155 @@
+"""A rule book: every version of one rule set, ordered, answering which one is in force on a date.
+
+Loading is all-or-nothing: a bad file raises RuleFileError (file:line) and the book keeps exactly
+what it had. Sources are bytes plus a name, so a directory today and a database tomorrow feed it
+the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.decision import Decision
+from engine.errors import NotInForce, Problem, RuleFileError
+from engine.evaluate import Backend, evaluate
+from engine.loader import load_ruleset
+from engine.outcomes import DEFAULT_OUTCOMES, Outcome
+from engine.ruleset import RuleSet
+
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files directly in `directory` (sub-folders are other books)."""
+    return sorted(p for p in directory.iterdir()
+                  if p.is_file() and p.suffix in RULE_FILE_SUFFIXES)
+
+
+class RuleBook:
+    def __init__(self, outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES) -> None:
+        self._outcomes = outcomes
+        self._lock = threading.Lock()
+        self._versions: tuple[RuleSet, ...] = ()
+        self._starts: tuple[date, ...] = ()
+
+    @classmethod
+    def from_directory(cls, directory: Path | str,
+                       outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES) -> RuleBook:
+        book = cls(outcomes)
+        book.reload(directory)
+        return book
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str | None:
+        versions = self._versions
+        return versions[0].name if versions else None
+
+    @property
+    def versions(self) -> tuple[RuleSet, ...]:
+        """Oldest first (by version, which is also effective-date order)."""
+        return self._versions
+
+    def in_force(self, as_of: date) -> RuleSet:
+        versions, starts = self._versions, self._starts
+        index = bisect_right(starts, as_of)
+        if index == 0:
+            first = f"; the first takes effect on {starts[0]}" if starts else ""
+            raise NotInForce(f"no version of rule set {self.name or '(empty book)'} is in force on "
+                             f"{as_of}{first}")
+        return versions[index - 1]
+
+    def evaluate(self, facts: Mapping[str, Any], as_of: date, *,
+                 checks: Collection[str] | None = None,
+                 backend: Backend | None = None) -> Decision:
+        return evaluate(self, facts, as_of, checks=checks, backend=backend)
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def load(self, data: bytes, source: str) -> RuleSet:
+        """Add (or replace with identical content) one version; refused if it breaks the book."""
+        ruleset = load_ruleset(data, source, outcomes=self._outcomes)
+        with self._lock:
+            current = {v.version: v for v in self._versions}
+            existing = current.get(ruleset.version)
+            if existing is not None and existing.content_hash != ruleset.content_hash:
+                raise RuleFileError([Problem(
+                    source, None,
+                    f"version {ruleset.version} is already loaded from {existing.source} with "
+                    f"other content", "a published version never changes: give it a new version")])
+            current[ruleset.version] = ruleset
+            self._install(current.values())
+        return ruleset
+
+    def load_file(self, path: Path | str) -> RuleSet:
+        path = Path(path)
+        return self.load(_read(path), str(path))
+
+    def reload(self, directory: Path | str) -> tuple[RuleSet, ...]:
+        """Replace the book by the directory's files, only if every one of them is good."""
+        return self.replace(read_sources(Path(directory)))
+
+    def replace(self, sources: Iterable[tuple[bytes, str]]) -> tuple[RuleSet, ...]:
+        problems: list[Problem] = []
+        loaded: list[RuleSet] = []
+        for data, source in sources:
+            try:
+                loaded.append(load_ruleset(data, source, outcomes=self._outcomes))
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise RuleFileError(problems)
+        with self._lock:
+            self._install(loaded)
+        return self._versions
+
+    def _install(self, candidates: Iterable[RuleSet]) -> None:
+        """Order and cross-check versions, then swap them in whole (the caller holds the lock)."""
+        ordered = sorted(candidates, key=lambda v: v.version_key)
+        problems: list[Problem] = []
+        names = sorted({v.name for v in ordered})
+        if len(names) > 1:
+            for v in ordered:
+                problems.append(Problem(v.source, 1, f"rule set {v.name!r} beside "
+                                        f"{', '.join(repr(n) for n in names if n != v.name)}",
+                                        "one rule set per directory: move it to its own folder"))
+        seen: dict[tuple[int, ...], RuleSet] = {}
+        for v in ordered:
+            if v.version_key in seen:
+                problems.append(Problem(v.source, 1, f"version {v.version} is also in "
+                                                     f"{seen[v.version_key].source}"))
+            seen[v.version_key] = v
+        for older, newer in zip(ordered, ordered[1:], strict=False):
+            if newer.effective_from <= older.effective_from:
+                problems.append(Problem(
+                    newer.source, newer.effective_line,
+                    f"effective date goes backwards: version {newer.version} takes effect on "
+                    f"{newer.effective_from}, not after version {older.version} "
+                    f"({older.effective_from}, {older.source})",
+                    "a later version must take effect later"))
+        if problems:
+            raise RuleFileError(problems)
+        self._versions = tuple(ordered)
+        self._starts = tuple(v.effective_from for v in ordered)
+
+
+def read_sources(directory: Path) -> list[tuple[bytes, str]]:
+    if not directory.is_dir():
+        raise RuleFileError([Problem(str(directory), None, "not a directory of rule files")])
+    files = rule_files(directory)
+    if not files:
+        raise RuleFileError([Problem(str(directory), None, "holds no rule files (*.yaml)")])
+    return [(_read(p), str(p)) for p in files]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise RuleFileError([Problem(str(path), None, f"cannot read: {exc.strerror}")]) from exc

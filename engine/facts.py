@@ -1,0 +1,127 @@
+"""Caller facts → checked values → the one flat fact the rules engine sees.
+
+A fact that is missing, unknown or of the wrong type raises FactError naming it: a rule never sees
+an absent fact and silently reads it as "ineligible".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from math import floor
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from engine.errors import FactError
+from engine.ruleset import RuleSet
+from engine.scoring import Score, score_sheet
+from engine.source import did_you_mean
+from engine.vocabulary import APPLICATION_FACTS, SCORE_SCALE, SCORE_SHEET_FACT, Check, FactType
+
+_KNOWN = (*APPLICATION_FACTS, SCORE_SHEET_FACT)
+CHECK_FLAG = {Check.APPLICATION: "check_application", Check.SCORING: "check_scoring"}
+
+
+@dataclass(frozen=True)
+class CheckedFacts:
+    checks: frozenset[Check]
+    application: Mapping[str, bool | date | None]
+    score: Score | None
+
+
+def resolve_checks(facts: Mapping[str, Any], checks: Collection[str] | None) -> frozenset[Check]:
+    """The parts asked for; without `checks`, the parts whose facts were given."""
+    if checks is not None:
+        resolved = set()
+        for value in checks:
+            try:
+                resolved.add(Check(value))
+            except ValueError:
+                raise FactError("checks", f"unknown check {value!r}; known: "
+                                          f"{', '.join(c.value for c in Check)}") from None
+        if not resolved:
+            raise FactError("checks", "ask for at least one check")
+        return frozenset(resolved)
+    found = set()
+    if any(name in facts for name in APPLICATION_FACTS):
+        found.add(Check.APPLICATION)
+    if SCORE_SHEET_FACT in facts:
+        found.add(Check.SCORING)
+    if not found:
+        raise FactError("facts", "no application facts and no score_sheet: nothing to evaluate")
+    return frozenset(found)
+
+
+def check_facts(ruleset: RuleSet, facts: Mapping[str, Any],
+                checks: Collection[str] | None) -> CheckedFacts:
+    if not isinstance(facts, Mapping):
+        raise FactError("facts", f"expected a mapping of fact name to value, got "
+                                 f"{type(facts).__name__}")
+    for name in facts:
+        if name not in _KNOWN:
+            hint = did_you_mean(str(name), _KNOWN)
+            raise FactError(str(name), "unknown fact" + (f"; {hint}" if hint else ""))
+    resolved = resolve_checks(facts, checks)
+    application: dict[str, bool | date | None] = {}
+    if Check.APPLICATION in resolved:
+        for spec in APPLICATION_FACTS.values():
+            if spec.name not in facts:
+                null = " (null if never)" if spec.nullable else ""
+                raise FactError(spec.name, f"missing: the application check needs it{null}")
+            application[spec.name] = _typed(spec.name, spec.type, spec.nullable, facts[spec.name])
+    score = None
+    if Check.SCORING in resolved:
+        if SCORE_SHEET_FACT not in facts:
+            raise FactError(SCORE_SHEET_FACT, "missing: the scoring check needs it")
+        score = score_sheet(ruleset.scoring, facts[SCORE_SHEET_FACT])
+    return CheckedFacts(resolved, application, score)
+
+
+def _typed(name: str, type_: FactType, nullable: bool, value: Any) -> bool | date | None:
+    if value is None:
+        if nullable:
+            return None
+        raise FactError(name, "is null; expected " + ("true or false" if type_ is FactType.BOOL
+                                                       else "a date"))
+    if type_ is FactType.BOOL:
+        if isinstance(value, bool):
+            return value
+        raise FactError(name, f"expected true or false, got {value!r}")
+    if isinstance(value, datetime):
+        raise FactError(name, f"expected a date, got a date and time {value.isoformat()}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise FactError(name, f"expected a date YYYY-MM-DD, got {value!r}")
+
+
+def earliest_application(ruleset: RuleSet, since: date) -> date:
+    """Calendar months with month-end clamping: since 30 Nov + 3 months → 28/29 Feb."""
+    return since + relativedelta(months=ruleset.min_running_months)
+
+
+def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
+    """The single fact asserted: dates as ordinals, scores as floor(score x 10^6), nulls absent."""
+    fact: dict[str, Any] = {CHECK_FLAG[c]: True for c in checked.checks}
+    app = checked.application
+    for name, value in app.items():
+        if value is None:
+            continue
+        fact[name] = value.toordinal() if isinstance(value, date) else value
+    for ref in ruleset.shifted:
+        base = app.get(ref.fact)
+        if isinstance(base, date):
+            fact[ref.key] = (base + relativedelta(months=ref.months, days=ref.days)).toordinal()
+    score = checked.score
+    if score is not None:
+        fact["final_score"] = floor(score.final * SCORE_SCALE)
+        fact["normalised_score"] = floor(score.normalised * SCORE_SCALE)
+        fact["special_deduction_count"] = len(score.deductions)
+        fact["has_special_bonus"] = score.bonus is not None
+    return fact

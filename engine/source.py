@@ -1,0 +1,49 @@
+"""Where things are in a rule file: line numbers of YAML nodes and the list of problems found.
+
+Validation never stops at the first problem: every check reports here and the loader raises once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import Problem
+
+
+def line_of(node: Any, key: Any = None) -> int | None:
+    """1-based line of a mapping (or of one of its keys, or of a sequence item) when known."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if key is None:
+            return int(lc.line) + 1
+        if isinstance(key, int) and isinstance(node, list):
+            return int(lc.item(key)[0]) + 1
+        return int(lc.key(key)[0]) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return int(lc.line) + 1
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+@dataclass
+class Reporter:
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def report(self, line: int | None, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.file, line, message, hint))
+
+    def unknown(
+        self, line: int | None, what: str, name: str, choices: Iterable[str]
+    ) -> None:
+        choices = list(choices)
+        hint = did_you_mean(name, choices) or "known: " + ", ".join(sorted(choices))
+        self.report(line, f"unknown {what} {name!r}", hint)

@@ -1,0 +1,50 @@
+"""Composition root: builds the database engine, rules and lifecycle from one Config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from starcert.clock import SystemClock
+from starcert.config import Config
+from starcert.rules_adapter import EngineRules
+from storage.database import make_engine
+from storage.sql import SqlUnitOfWork
+from workflows.ports import Clock
+from workflows.services import Lifecycle
+
+
+@dataclass
+class App:
+    config: Config
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def db(self) -> Engine:
+        self.config.paths.data_dir.mkdir(parents=True, exist_ok=True)
+        return make_engine(self.config.database_url)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.db)
+
+    @cached_property
+    def rules(self) -> EngineRules:
+        return EngineRules.from_directory(self.config.paths.rules_dir)
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        certs = self.config.certificates
+        return Lifecycle(
+            uow_factory=self.uow,
+            rules=self.rules,
+            clock=self.clock,
+            zone=self.config.zone,
+            number_prefix=certs.number_prefix,
+            new_number_on_recertification=certs.new_number_on_recertification,
+        )
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,104 @@
+"""Configuration: parsed once, at start-up, into a frozen typed object."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from workflows.errors import InvalidInput
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseConfig(_Section):
+    url: str = ""
+
+
+class PathsConfig(_Section):
+    data_dir: Path = Path("var")
+    rules_dir: Path = Path("rules")
+
+
+class CertificatesConfig(_Section):
+    number_prefix: str = Field(default="ASC", pattern=r"^[A-Z0-9]{1,8}$")
+    new_number_on_recertification: bool = True
+    time_zone: str = "Asia/Shanghai"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class DaemonConfig(_Section):
+    tick_seconds: float = Field(default=30, gt=0)
+    lease_seconds: float = Field(default=120, gt=0)
+    batch_size: int = Field(default=200, gt=0)
+
+
+class Config(_Section):
+    database: DatabaseConfig = DatabaseConfig()
+    paths: PathsConfig = PathsConfig()
+    certificates: CertificatesConfig = CertificatesConfig()
+    daemon: DaemonConfig = DaemonConfig()
+    source: Path | None = None
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        db = (self.paths.data_dir / "starcert.db").resolve()
+        return f"sqlite:///{db}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.certificates.time_zone)
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read config.toml (or `path`, or $STARCERT_CONFIG) and the environment overrides.
+
+    Relative paths in the file are resolved against the file's folder, so the daemon and the CLI
+    find the same database whatever their working directory.
+    """
+    env = dict(os.environ) if env is None else env
+    if path is None:
+        path = Path(env["STARCERT_CONFIG"]) if env.get("STARCERT_CONFIG") else DEFAULT_CONFIG
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(str(path), f"not valid TOML: {exc}") from exc
+    elif path != DEFAULT_CONFIG:
+        raise InvalidInput("config", f"{path} does not exist")
+    if env.get("STARCERT_DATABASE_URL"):
+        raw.setdefault("database", {})["url"] = env["STARCERT_DATABASE_URL"]
+    try:
+        config = Config.model_validate({**raw, "source": path})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{path}: {where}", first["msg"]) from exc
+    base = path.resolve().parent
+    paths = PathsConfig(
+        data_dir=_anchor(config.paths.data_dir, base), rules_dir=_anchor(config.paths.rules_dir, base)
+    )
+    return config.model_copy(update={"paths": paths})
+
+
+def _anchor(p: Path, base: Path) -> Path:
+    return p if p.is_absolute() else base / p

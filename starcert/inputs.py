@@ -1,0 +1,136 @@
+"""Operator input files (score sheets, prerequisite facts) parsed into domain values.
+
+Every error names the file and the field path, e.g. `sheet.yaml: results.repair.points: not a number`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from workflows.errors import InvalidInput
+from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
+
+_BOOL_FACTS = (
+    "has_service_documents",
+    "has_dedicated_manager",
+    "has_dedicated_funds",
+    "has_trained_staff",
+    "is_prc_legal_entity",
+)
+
+
+def read_document(path: Path) -> Any:
+    """JSON or YAML (YAML is a superset; JSON files get JSON's stricter errors)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(str(path), f"cannot read: {exc.strerror}") from exc
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return YAML(typ="safe", pure=True).load(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path}:{exc.lineno}", f"malformed JSON: {exc.msg}") from exc
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise InvalidInput(where, f"malformed YAML: {getattr(exc, 'problem', exc)}") from exc
+
+
+def parse_date(value: Any, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidInput(field, f"expected a date YYYY-MM-DD, got {value!r}")
+
+
+def parse_facts(data: Any, source: str) -> PrerequisiteFacts:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(source, "expected a mapping of prerequisite facts")
+    unknown = sorted(set(data) - {*_BOOL_FACTS, "last_major_failure"})
+    if unknown:
+        raise InvalidInput(f"{source}: {unknown[0]}", "unknown fact")
+    values: dict[str, Any] = {}
+    for name in _BOOL_FACTS:
+        if name not in data:
+            raise InvalidInput(f"{source}: {name}", "missing (true or false)")
+        if not isinstance(data[name], bool):
+            raise InvalidInput(f"{source}: {name}", f"expected true or false, got {data[name]!r}")
+        values[name] = data[name]
+    failure = data.get("last_major_failure")
+    values["last_major_failure"] = (
+        None if failure is None else parse_date(failure, f"{source}: last_major_failure")
+    )
+    return PrerequisiteFacts(**values)
+
+
+def parse_sheet(data: Any, source: str) -> ScoreSheet:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(source, "expected a score sheet mapping with 'results'")
+    unknown = sorted(set(data) - {"results", "excluded", "special_deductions", "special_bonus"})
+    if unknown:
+        raise InvalidInput(f"{source}: {unknown[0]}", "unknown field")
+    results = data.get("results")
+    if not isinstance(results, Mapping) or not results:
+        raise InvalidInput(f"{source}: results", "expected a mapping of indicator → result")
+    parsed = {str(k): _indicator(v, f"{source}: results.{k}") for k, v in results.items()}
+    excluded = data.get("excluded") or []
+    if not isinstance(excluded, list) or not all(isinstance(x, str) for x in excluded):
+        raise InvalidInput(f"{source}: excluded", "expected a list of indicator ids")
+    deductions = data.get("special_deductions") or []
+    if not isinstance(deductions, list) or not all(isinstance(x, str) and x for x in deductions):
+        raise InvalidInput(f"{source}: special_deductions", "expected a list of reasons (text)")
+    bonus = data.get("special_bonus")
+    if bonus is not None and not (isinstance(bonus, str) and bonus):
+        raise InvalidInput(f"{source}: special_bonus", "expected a reason (text) or null")
+    return ScoreSheet(
+        results=parsed,
+        excluded=frozenset(excluded),
+        special_deductions=tuple(deductions),
+        special_bonus=bonus,
+    )
+
+
+def _indicator(value: Any, field: str) -> IndicatorResult:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return IndicatorResult(points=_decimal(value, field))
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, "expected points or {conforming, sampled}")
+    if "points" in value:
+        if set(value) != {"points"}:
+            raise InvalidInput(field, "give either points or conforming/sampled, not both")
+        return IndicatorResult(points=_decimal(value["points"], f"{field}.points"))
+    if set(value) != {"conforming", "sampled"}:
+        raise InvalidInput(field, "expected points or {conforming, sampled}")
+    conforming, sampled = value["conforming"], value["sampled"]
+    for name, number in (("conforming", conforming), ("sampled", sampled)):
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise InvalidInput(f"{field}.{name}", f"expected a whole number >= 0, got {number!r}")
+    if sampled == 0 or conforming > sampled:
+        raise InvalidInput(field, f"need 0 <= conforming <= sampled and sampled > 0, got "
+                                  f"{conforming}/{sampled}")
+    return IndicatorResult(conforming=conforming, sampled=sampled)
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidInput(field, f"expected a number, got {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise InvalidInput(field, f"expected a number, got {value!r}") from exc
+    if not number.is_finite():
+        raise InvalidInput(field, f"expected a finite number, got {value!r}")
+    return number

@@ -1,0 +1,135 @@
+"""How cases, histories and the register look to an operator: dicts for --json, text for people."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from workflows.model import Audit, Case, Deadline, Event, Organisation, State
+
+REGISTER_FIELDS = [
+    "certificate_number",
+    "certification_status",
+    "certification_type",
+    "certification_scope",
+    "certification_original_issue_date",
+    "certification_issue_date",
+    "certification_expiry_date",
+    "certified_entity_name",
+    "certified_entity_unique_id",
+    "scheme_name",
+    "star_level",
+]
+
+# IAF CertSearch certification_status vocabulary.
+PUBLIC_STATUS: Mapping[State, str] = {
+    State.ACTIVE: "active",
+    State.SUSPENDED: "suspended",
+    State.WITHDRAWN: "withdrawn",
+    State.EXPIRED: "expired",
+    State.CANCELLED: "cancelled",
+}
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready copy: dates ISO, Decimals as strings (exact), enums by value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain(v) for v in value]
+        return sorted(items) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def case_dict(case: Case) -> dict[str, Any]:
+    data: dict[str, Any] = plain(case)
+    return data
+
+
+def case_line(case: Case) -> str:
+    parts = [f"case {case.id}", case.state.value, case.holder]
+    if case.number:
+        parts.append(case.number)
+    if case.star_level:
+        parts.append(f"{case.star_level.value} ({case.final_score})")
+    if case.expires_on:
+        parts.append(f"expires {case.expires_on}")
+    return "  ".join(parts)
+
+
+def case_detail_dict(
+    case: Case,
+    events: Sequence[Event],
+    deadlines: Sequence[Deadline],
+    audits: Sequence[Audit],
+    checks: Sequence[Any],
+) -> dict[str, Any]:
+    return {
+        "case": case_dict(case),
+        "allowed_triggers": [plain(c) for c in checks if getattr(c, "allowed", False)],
+        "refused_triggers": [plain(c) for c in checks if not getattr(c, "allowed", False)],
+        "open_deadlines": [plain(d) for d in deadlines],
+        "audits": [plain(a) for a in audits],
+        "history": [plain(e) for e in events],
+    }
+
+
+def case_detail_text(data: Mapping[str, Any]) -> str:
+    case = data["case"]
+    lines = [f"case {case['id']}: {case['holder']}  [{case['state']}]", f"  scope: {case['scope']}"]
+    if case.get("number"):
+        lines.append(
+            f"  certificate {case['number']}: {case['star_level']} (score {case['final_score']}),"
+            f" issued {case['issued_on']}, expires {case['expires_on']}"
+        )
+    if case.get("rule_version"):
+        lines.append(f"  decided under rule set version {case['rule_version']}")
+    allowed = ", ".join(c["trigger"] for c in data["allowed_triggers"]) or "none"
+    lines.append(f"  allowed now: {allowed}")
+    if data["open_deadlines"]:
+        lines.append("  open deadlines:")
+        lines += [f"    {d['due_at']}  {d['kind']}" for d in data["open_deadlines"]]
+    lines.append("  history:")
+    for e in data["history"]:
+        move = f"{e['from_state'] or '-'} → {e['to_state']}"
+        rule = f"  rules {e['rule_version']} {str(e['rule_hash'] or '')[:12]}" if e["rule_version"] else ""
+        why = f"  ({e['reason']})" if e.get("reason") else ""
+        lines.append(f"    {e['seq']:>3} {e['at']}  {e['trigger']:<22} {move}  by {e['actor']}{why}{rule}")
+    return "\n".join(lines)
+
+
+def register_row(case: Case, organisation: Organisation | None = None) -> dict[str, str]:
+    def yyyymmdd(d: date | None) -> str:
+        return d.strftime("%Y%m%d") if d else ""
+
+    return {
+        "certificate_number": case.number or "",
+        "certification_status": PUBLIC_STATUS.get(case.state, "inactive"),
+        "certification_type": "Service Certification",
+        "certification_scope": case.scope,
+        "certification_original_issue_date": yyyymmdd(case.issued_on),
+        "certification_issue_date": yyyymmdd(case.issued_on),
+        "certification_expiry_date": yyyymmdd(case.expires_on),
+        "certified_entity_name": case.holder,
+        "certified_entity_unique_id": organisation.credit_code if organisation else "",
+        "scheme_name": "GB/T 27922-2011",
+        "star_level": case.star_level.value if case.star_level else "",
+    }
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,87 @@
+"""Engines for the two supported databases, configured for several processes at once.
+
+SQLite: WAL (readers never wait for the writer), a 30 s busy timeout, foreign keys on, and every
+transaction opened with `BEGIN IMMEDIATE`, so writers queue for the single write lock instead of
+failing when a snapshot they read from goes stale; the optimistic version check and the deadline
+claims are then safe across processes. PostgreSQL: psycopg 3, READ COMMITTED; the version check is
+an `UPDATE ... WHERE version = :expected` and claims use `FOR UPDATE SKIP LOCKED`.
+Nothing connects until the engine is first used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from workflows.errors import InvalidInput
+
+SQLITE_BUSY_TIMEOUT_S = 30
+DATABASE_FILE = "starcert.db"
+
+
+def default_sqlite_url(data_dir: Path | str) -> str:
+    """The embedded database file in `data_dir` (absolute, so any working directory works)."""
+    path = Path(data_dir).expanduser().resolve() / DATABASE_FILE
+    return f"sqlite:///{path}"
+
+
+def parse_url(url: str) -> URL:
+    """The URL with PostgreSQL pinned to psycopg 3; anything but SQLite/PostgreSQL is refused."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput("database_url", f"{url!r} is not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+            raise InvalidInput("database_url", f"unsupported SQLite driver {parsed.drivername}")
+        return parsed
+    if backend == "postgresql":
+        if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+            raise InvalidInput(
+                "database_url", f"use postgresql+psycopg:// (psycopg 3), not {parsed.drivername}"
+            )
+        return parsed.set(drivername="postgresql+psycopg")
+    raise InvalidInput(
+        "database_url", f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+    )
+
+
+def make_engine(url: str) -> Engine:
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    in_memory = url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so that BEGIN below is ours (SQLAlchemy's
+        # documented recipe for pysqlite transactions).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def backend_name(engine: Engine) -> str:
+    return engine.dialect.name

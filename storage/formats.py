@@ -1,0 +1,112 @@
+"""How domain values are written down, shared by every backend so they all round-trip alike.
+
+Instants are stored in UTC and always come back timezone-aware in UTC (SQLite hands back naive
+values). Decimals are stored as their exact text, never as floats. A score sheet is a JSON document
+with a `format` number; event data is plain JSON. Bad values raise InvalidInput naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflows.errors import InvalidInput
+from workflows.model import IndicatorResult, ScoreSheet
+
+SHEET_FORMAT = 1
+"""Version of the score-sheet JSON document; bump it and add a reader when the shape changes."""
+
+
+def utc(value: datetime, field: str) -> datetime:
+    """`value` as an aware UTC instant; a naive datetime is refused (its zone is unknown)."""
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, f"{value.isoformat()} has no timezone; pass an aware instant")
+    return value.astimezone(UTC)
+
+
+def utc_or_none(value: datetime | None, field: str) -> datetime | None:
+    return None if value is None else utc(value, field)
+
+
+def from_stored(value: datetime) -> datetime:
+    """A stored instant as aware UTC: naive values (SQLite) were written in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def from_stored_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else from_stored(value)
+
+
+def decimal_text(value: Decimal | None, field: str) -> str | None:
+    """The exact text of a finite Decimal (None stays None)."""
+    if value is None:
+        return None
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidInput(field, f"expected a finite Decimal, got {value!r}")
+    return str(value)
+
+
+def decimal_from_text(text: str | None, field: str = "decimal") -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(field, f"stored value {text!r} is not a decimal") from None
+
+
+def sheet_to_json(sheet: ScoreSheet) -> dict[str, Any]:
+    """The versioned JSON document of a score sheet; indicator codes sorted for stable output."""
+    results: dict[str, dict[str, Any]] = {}
+    for code in sorted(sheet.results):
+        result = sheet.results[code]
+        if not isinstance(code, str) or not code:
+            raise InvalidInput("sheet.results", f"indicator code {code!r} must be a non-empty text")
+        results[code] = {
+            "points": decimal_text(result.points, f"sheet.results.{code}.points"),
+            "conforming": result.conforming,
+            "sampled": result.sampled,
+        }
+    return {
+        "format": SHEET_FORMAT,
+        "results": results,
+        "excluded": sorted(sheet.excluded),
+        "special_deductions": list(sheet.special_deductions),
+        "special_bonus": sheet.special_bonus,
+    }
+
+
+def sheet_from_json(document: Mapping[str, Any]) -> ScoreSheet:
+    version = document.get("format")
+    if version != SHEET_FORMAT:
+        raise InvalidInput("audits.sheet", f"unknown score sheet format {version!r}")
+    return ScoreSheet(
+        results={
+            code: IndicatorResult(
+                points=decimal_from_text(r["points"], f"sheet.results.{code}.points"),
+                conforming=r["conforming"],
+                sampled=r["sampled"],
+            )
+            for code, r in document["results"].items()
+        },
+        excluded=frozenset(document["excluded"]),
+        special_deductions=tuple(document["special_deductions"]),
+        special_bonus=document["special_bonus"],
+    )
+
+
+def plain_json(data: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """`data` as it will read back from storage (tuples become lists), or InvalidInput."""
+    try:
+        text = json.dumps(dict(data), sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(field, f"must be plain JSON: {exc}") from None
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded

@@ -1,0 +1,227 @@
+"""Domain objects to table rows and back, checking input on the way in (InvalidInput names it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import checks
+from storage.formats import (
+    decimal_from_text,
+    decimal_text,
+    from_stored,
+    from_stored_or_none,
+    plain_json,
+    sheet_from_json,
+    sheet_to_json,
+    utc,
+    utc_or_none,
+)
+from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+from workflows.errors import InvalidInput
+from workflows.model import (
+    Application,
+    Audit,
+    AuditKind,
+    Case,
+    Deadline,
+    DeadlineKind,
+    Event,
+    Organisation,
+    PrerequisiteFacts,
+    StarLevel,
+    State,
+    SuspensionCause,
+)
+
+
+def organisation_row(o: Organisation) -> OrganisationRow:
+    checks.new_row(o.id, "organisation")
+    checks.text(o.name, "organisation.name")
+    checks.text(o.credit_code, "organisation.credit_code")
+    return OrganisationRow(name=o.name, credit_code=o.credit_code)
+
+
+def organisation(row: OrganisationRow) -> Organisation:
+    return Organisation(row.id, row.name, row.credit_code)
+
+
+def application_row(a: Application) -> ApplicationRow:
+    checks.new_row(a.id, "application")
+    checks.text(a.scope, "application.scope")
+    f = a.facts
+    return ApplicationRow(
+        organisation_id=a.organisation_id,
+        submitted_on=a.submitted_on,
+        service_system_since=a.service_system_since,
+        scope=a.scope,
+        has_service_documents=f.has_service_documents,
+        has_dedicated_manager=f.has_dedicated_manager,
+        has_dedicated_funds=f.has_dedicated_funds,
+        last_major_failure=f.last_major_failure,
+        has_trained_staff=f.has_trained_staff,
+        is_prc_legal_entity=f.is_prc_legal_entity,
+    )
+
+
+def application(row: ApplicationRow) -> Application:
+    return Application(
+        row.id,
+        row.organisation_id,
+        row.submitted_on,
+        row.service_system_since,
+        row.scope,
+        PrerequisiteFacts(
+            has_service_documents=row.has_service_documents,
+            has_dedicated_manager=row.has_dedicated_manager,
+            has_dedicated_funds=row.has_dedicated_funds,
+            last_major_failure=row.last_major_failure,
+            has_trained_staff=row.has_trained_staff,
+            is_prc_legal_entity=row.is_prc_legal_entity,
+        ),
+    )
+
+
+def case_values(c: Case) -> dict[str, Any]:
+    """The stored columns of a case (all but id and version), checked."""
+    checks.member(c.state, State, "case.state")
+    checks.text(c.holder, "case.holder")
+    checks.text(c.scope, "case.scope")
+    if c.star_level is not None:
+        checks.member(c.star_level, StarLevel, "case.star_level")
+    if c.suspension_cause is not None:
+        checks.member(c.suspension_cause, SuspensionCause, "case.suspension_cause")
+    return {
+        "organisation_id": c.organisation_id,
+        "application_id": c.application_id,
+        "state": str(c.state),
+        "holder": c.holder,
+        "scope": c.scope,
+        "number": c.number,
+        "star_level": None if c.star_level is None else str(c.star_level),
+        "final_score": decimal_text(c.final_score, "case.final_score"),
+        "decided_on": c.decided_on,
+        "issued_on": c.issued_on,
+        "expires_on": c.expires_on,
+        "last_surveillance_on": c.last_surveillance_on,
+        "suspended_on": c.suspended_on,
+        "suspension_cause": None if c.suspension_cause is None else str(c.suspension_cause),
+        "rule_version": c.rule_version,
+    }
+
+
+def case(row: CaseRow) -> Case:
+    return Case(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        application_id=row.application_id,
+        state=State(row.state),
+        holder=row.holder,
+        scope=row.scope,
+        number=row.number,
+        star_level=None if row.star_level is None else StarLevel(row.star_level),
+        final_score=decimal_from_text(row.final_score, "cases.final_score"),
+        decided_on=row.decided_on,
+        issued_on=row.issued_on,
+        expires_on=row.expires_on,
+        last_surveillance_on=row.last_surveillance_on,
+        suspended_on=row.suspended_on,
+        suspension_cause=None
+        if row.suspension_cause is None
+        else SuspensionCause(row.suspension_cause),
+        rule_version=row.rule_version,
+        version=row.version,
+    )
+
+
+def audit_row(a: Audit) -> AuditRow:
+    checks.new_row(a.id, "audit")
+    checks.member(a.kind, AuditKind, "audit.kind")
+    checks.text(a.auditor, "audit.auditor")
+    return AuditRow(
+        case_id=a.case_id,
+        kind=str(a.kind),
+        audit_date=a.audit_date,
+        auditor=a.auditor,
+        sheet=None if a.sheet is None else sheet_to_json(a.sheet),
+    )
+
+
+def audit(row: AuditRow) -> Audit:
+    return Audit(
+        row.id,
+        row.case_id,
+        AuditKind(row.kind),
+        row.audit_date,
+        row.auditor,
+        None if row.sheet is None else sheet_from_json(row.sheet),
+    )
+
+
+def deadline_row(d: Deadline) -> DeadlineRow:
+    checks.new_row(d.id, "deadline")
+    checks.member(d.kind, DeadlineKind, "deadline.kind")
+    return DeadlineRow(
+        case_id=d.case_id,
+        kind=str(d.kind),
+        due_at=utc(d.due_at, "deadline.due_at"),
+        claimed_by=d.claimed_by,
+        claimed_until=utc_or_none(d.claimed_until, "deadline.claimed_until"),
+        done_at=utc_or_none(d.done_at, "deadline.done_at"),
+        attempts=d.attempts,
+        last_error=d.last_error,
+    )
+
+
+def deadline(row: DeadlineRow) -> Deadline:
+    return Deadline(
+        id=row.id,
+        case_id=row.case_id,
+        kind=DeadlineKind(row.kind),
+        due_at=from_stored(row.due_at),
+        claimed_by=row.claimed_by,
+        claimed_until=from_stored_or_none(row.claimed_until),
+        done_at=from_stored_or_none(row.done_at),
+        attempts=row.attempts,
+        last_error=row.last_error,
+    )
+
+
+def event_row(e: Event) -> EventRow:
+    checks.member(e.to_state, State, "event.to_state")
+    if e.from_state is not None:
+        checks.member(e.from_state, State, "event.from_state")
+    if e.seq < 1:
+        raise InvalidInput("event.seq", f"must be 1 or more (got {e.seq})")
+    return EventRow(
+        case_id=e.case_id,
+        seq=e.seq,
+        at=utc(e.at, "event.at"),
+        actor=e.actor,
+        trigger=e.trigger,
+        from_state=None if e.from_state is None else str(e.from_state),
+        to_state=str(e.to_state),
+        reason=e.reason,
+        rule_version=e.rule_version,
+        rule_hash=e.rule_hash,
+        data=plain_json(e.data, "event.data"),
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+    )
+
+
+def event(row: EventRow) -> Event:
+    return Event(
+        case_id=row.case_id,
+        seq=row.seq,
+        at=from_stored(row.at),
+        actor=row.actor,
+        trigger=row.trigger,
+        from_state=None if row.from_state is None else State(row.from_state),
+        to_state=State(row.to_state),
+        reason=row.reason,
+        rule_version=row.rule_version,
+        rule_hash=row.rule_hash,
+        data=row.data,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

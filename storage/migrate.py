@@ -1,0 +1,58 @@
+"""Apply and inspect schema migrations from code, from any working directory or installed package.
+
+Alembic is configured here in full (the migration scripts sit beside this module), so
+`starcert db upgrade` needs no alembic.ini; storage/alembic.ini is only for the alembic command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from storage.database import make_engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` up to `revision` (default: the newest)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def current(url: str) -> str | None:
+    """The revision the database at `url` is at, or None when no migration was applied."""
+    engine = make_engine(url)
+    try:
+        return current_of(engine)
+    finally:
+        engine.dispose()
+
+
+def current_of(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()

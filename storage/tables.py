@@ -1,0 +1,168 @@
+"""The schema: one SQLModel table class per stored thing, with explicit names and indexes.
+
+Instants use UtcDateTime (aware UTC in and out, on SQLite too). Enumerations are stored as their
+text values; decimals as exact text; the score sheet as a JSON document with a `format` number.
+Alembic migrations (storage/migrations) create exactly this; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """TIMESTAMP WITH TIME ZONE that refuses naive values and always returns aware UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; pass aware UTC")
+        value = value.astimezone(UTC)
+        # SQLite keeps no zone: store the UTC wall time, read back below as UTC.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+OPEN_DEADLINE = sa.text("done_at IS NULL")
+LEASED_OPEN_DEADLINE = sa.text("done_at IS NULL AND claimed_until IS NOT NULL")
+
+
+class OrganisationRow(SQLModel, table=True):
+    __tablename__ = "organisations"
+    __table_args__ = (sa.UniqueConstraint("credit_code", name="uq_organisations_credit_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    credit_code: str  # GB 32100 unified social credit code, validated before it gets here
+
+
+class ApplicationRow(SQLModel, table=True):
+    __tablename__ = "applications"
+    __table_args__ = (sa.Index("ix_applications_organisation", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id")
+    submitted_on: date
+    service_system_since: date
+    scope: str
+    has_service_documents: bool
+    has_dedicated_manager: bool
+    has_dedicated_funds: bool
+    last_major_failure: date | None = None
+    has_trained_staff: bool
+    is_prc_legal_entity: bool
+
+
+class CaseRow(SQLModel, table=True):
+    """A case and, once issued, its certificate; `version` is the optimistic lock."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.UniqueConstraint("number", name="uq_cases_number"),
+        sa.Index("ix_cases_state", "state"),
+        sa.Index("ix_cases_star_level", "star_level"),
+        sa.Index("ix_cases_organisation", "organisation_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisations.id")
+    application_id: int = Field(foreign_key="applications.id")
+    state: str
+    holder: str
+    scope: str
+    number: str | None = None
+    star_level: str | None = None
+    final_score: str | None = None  # exact Decimal text
+    decided_on: date | None = None
+    issued_on: date | None = None
+    expires_on: date | None = None
+    last_surveillance_on: date | None = None
+    suspended_on: date | None = None
+    suspension_cause: str | None = None
+    rule_version: str | None = None
+    version: int = 0
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audits"
+    __table_args__ = (sa.Index("ix_audits_case", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    kind: str
+    audit_date: date
+    auditor: str
+    sheet: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # formats.SHEET_FORMAT
+
+
+class DeadlineRow(SQLModel, table=True):
+    """A due time of a case; open while done_at is NULL, leased while claimed_until is ahead."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        # Serves "open and due, in due order" without touching done rows (claim_due, due).
+        sa.Index(
+            "ix_deadlines_open_due",
+            "due_at",
+            "id",
+            sqlite_where=OPEN_DEADLINE,
+            postgresql_where=OPEN_DEADLINE,
+        ),
+        # The few leased open rows, for next_due_at.
+        sa.Index(
+            "ix_deadlines_open_leased",
+            "claimed_until",
+            sqlite_where=LEASED_OPEN_DEADLINE,
+            postgresql_where=LEASED_OPEN_DEADLINE,
+        ),
+        sa.Index("ix_deadlines_case", "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    kind: str
+    due_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    claimed_by: str | None = None
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    done_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class EventRow(SQLModel, table=True):
+    """One audit-trail entry; the migration adds triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    seq: int
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    actor: str
+    trigger: str
+    from_state: str | None = None
+    to_state: str
+    reason: str | None = None
+    rule_version: str | None = None
+    rule_hash: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    prev_hash: str
+    hash: str
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,87 @@
+"""One storage contract, three backends: memory, SQLite (a file per test), PostgreSQL.
+
+PostgreSQL tests each get a fresh schema in the session's database (search_path set in the URL,
+so worker processes given the URL land in the same schema), migrated from nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+
+from storage.database import default_sqlite_url, make_engine
+from storage.memory import MemoryStore
+from storage.migrate import upgrade
+from storage.sql import SqlUnitOfWork
+from workflows.ports import UnitOfWork
+
+
+@dataclass
+class Backend:
+    name: str
+    new_uow: Callable[[], UnitOfWork]
+    url: str | None = None  # None for memory
+    engine: Engine | None = None
+    store: MemoryStore | None = field(default=None, repr=False)
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return default_sqlite_url(tmp_path)
+
+
+@pytest.fixture
+def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A URL whose connections use a fresh, empty schema, dropped after the test."""
+    server: str = request.getfixturevalue("pg_server_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def _sql_backend(name: str, url: str) -> Iterator[Backend]:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield Backend(name, lambda: SqlUnitOfWork(engine), url, engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "memory":
+        store = MemoryStore()
+        yield Backend("memory", store.uow, store=store)
+    elif request.param == "sqlite":
+        yield from _sql_backend("sqlite", sqlite_url(tmp_path))
+    else:
+        yield from _sql_backend("postgresql", request.getfixturevalue("pg_schema_url"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sql_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The database backends only: for what the database itself must enforce."""
+    if request.param == "sqlite":
+        yield from _sql_backend("sqlite", sqlite_url(tmp_path))
+    else:
+        yield from _sql_backend("postgresql", request.getfixturevalue("pg_schema_url"))

@@ -1,0 +1,482 @@
+"""The storage contract every backend keeps: memory, SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from conftest import Backend
+from storage_builders import FACTS, SHEET, T0, credit_code, new_case
+
+from workflows.errors import (
+    ApplicationNotFound,
+    CaseNotFound,
+    ConcurrencyConflict,
+    InvalidInput,
+    NotFound,
+    OrganisationNotFound,
+)
+from workflows.model import (
+    Application,
+    Audit,
+    AuditKind,
+    Case,
+    Deadline,
+    DeadlineKind,
+    Event,
+    Organisation,
+    StarLevel,
+    State,
+    SuspensionCause,
+)
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def _event(case_id: int, seq: int, **changes: object) -> Event:
+    base = Event(
+        case_id=case_id,
+        seq=seq,
+        at=T0 + timedelta(minutes=seq),
+        actor="operator:li",
+        trigger="accept_application",
+        from_state=State.APPLIED,
+        to_state=State.STAGE1,
+        reason="all prerequisites hold",
+        rule_version="2024.1",
+        rule_hash="sha256:abc",
+        data={"application_id": 1, "notes": ["a", "b"], "score": "94.96", "ok": True},
+        prev_hash="" if seq == 1 else f"h{seq - 1}",
+        hash=f"h{seq}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+# --- round trips ---------------------------------------------------------------------------------
+
+
+def test_organisation_and_application_round_trip(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        org = uow.organisations.add(
+            Organisation(None, "厦门维修服务有限公司", "91350200MA2Y0000X1")
+        )
+        assert org.id is not None
+        app = uow.applications.add(
+            Application(None, org.id, date(2024, 2, 29), date(2023, 11, 30), "电梯维保", FACTS)
+        )
+        assert app.id is not None
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.organisations.get(org.id) == org
+        assert uow.organisations.by_credit_code("91350200MA2Y0000X1") == org
+        assert uow.organisations.by_credit_code("nope") is None
+        assert uow.applications.get(app.id) == app
+        assert uow.applications.get(app.id).facts.last_major_failure == date(2019, 5, 31)
+
+
+def test_case_round_trip_keeps_every_certificate_field(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None and case.version == 0
+        case.state = State.SUSPENDED
+        case.number = "CSC-2024-000001"
+        case.star_level = StarLevel.FOUR
+        case.final_score = Decimal("94.96")
+        case.decided_on = date(2024, 4, 1)
+        case.issued_on = date(2024, 4, 2)
+        case.expires_on = date(2027, 3, 31)
+        case.last_surveillance_on = date(2025, 3, 1)
+        case.suspended_on = date(2025, 4, 2)
+        case.suspension_cause = SuspensionCause.FAILED_SURVEILLANCE
+        case.rule_version = "2024.1"
+        uow.cases.save(case)
+        assert case.version == 1
+        uow.commit()
+    with backend.new_uow() as uow:
+        stored = uow.cases.get(case.id)
+        assert stored == case
+        assert uow.cases.by_number("CSC-2024-000001") == case
+        assert stored.final_score == Decimal("94.96") and str(stored.final_score) == "94.96"
+
+
+def test_decimal_score_is_stored_exactly_not_as_float(backend: Backend) -> None:
+    exact = Decimal("94.95999999999999999999")  # a float would round this to 94.96
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        case.final_score = exact
+        uow.cases.save(case)
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert case.id is not None
+        assert uow.cases.get(case.id).final_score == exact
+
+
+def test_audit_round_trip_keeps_the_score_sheet(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        stage1 = uow.audits.add(
+            Audit(None, case.id, AuditKind.STAGE1, date(2024, 3, 1), "王审核", None)
+        )
+        stage2 = uow.audits.add(
+            Audit(None, case.id, AuditKind.STAGE2, date(2024, 3, 20), "王审核", SHEET)
+        )
+        uow.commit()
+    with backend.new_uow() as uow:
+        audits = list(uow.audits.for_case(case.id))
+    assert audits == [stage1, stage2]
+    sheet = audits[1].sheet
+    assert sheet is not None
+    assert sheet.results["complaint_handling"].points == Decimal("12.125")
+    assert sheet.results["repair"].conforming == 17 and sheet.results["repair"].sampled == 20
+    assert sheet.excluded == frozenset({"recycling", "delivery"})
+    assert sheet.special_deductions == ("late complaint reply", "missing record")
+    assert sheet.special_bonus == "national service award"
+
+
+def test_instants_come_back_aware_utc(backend: Backend) -> None:
+    local = datetime(2024, 3, 1, 10, 0, tzinfo=SHANGHAI)  # 02:00 UTC
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        d = uow.deadlines.add(Deadline(None, case.id, DeadlineKind.EXPIRY, local))
+        uow.events.append(_event(case.id, 1, at=local))
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert d.id is not None
+        got = uow.deadlines.get(d.id).due_at
+        at = uow.events.for_case(case.id)[0].at
+    for value in (got, at):
+        assert value == local
+        assert value.utcoffset() == timedelta(0)
+        assert (value.hour, value.tzinfo) == (2, UTC)
+
+
+def test_event_round_trip_and_order(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        first = uow.events.append(_event(case.id, 1, from_state=None, to_state=State.APPLIED))
+        second = uow.events.append(_event(case.id, 2))
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert list(uow.events.for_case(case.id)) == [first, second]
+        assert uow.events.last(case.id) == second
+        assert uow.events.last(case.id + 1000) is None
+        assert list(uow.events.all_case_ids()) == [case.id]
+    assert second.data == {"application_id": 1, "notes": ["a", "b"], "score": "94.96", "ok": True}
+
+
+def test_list_filters_and_pages(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        cases = [new_case(uow, f"org {i}") for i in range(5)]
+        for c, level in zip(
+            cases[:3], [StarLevel.FIVE, StarLevel.THREE, StarLevel.FIVE], strict=True
+        ):
+            c.state, c.star_level = State.ACTIVE, level
+            uow.cases.save(c)
+        uow.commit()
+    ids = [c.id for c in cases]
+    with backend.new_uow() as uow:
+        assert [c.id for c in uow.cases.list()] == ids
+        assert [c.id for c in uow.cases.list(state=State.ACTIVE)] == ids[:3]
+        assert [c.id for c in uow.cases.list(state=State.APPLIED)] == ids[3:]
+        assert [c.id for c in uow.cases.list(state=State.ACTIVE, star_level=StarLevel.FIVE)] == [
+            ids[0],
+            ids[2],
+        ]
+        assert [c.id for c in uow.cases.list(limit=2, offset=1)] == ids[1:3]
+        assert [c.id for c in uow.cases.list(offset=4)] == ids[4:]
+        with pytest.raises(InvalidInput, match="limit"):
+            uow.cases.list(limit=-1)
+
+
+# --- lookups and bad input -----------------------------------------------------------------------
+
+
+def test_getters_raise_not_found_lookup_errors(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        with pytest.raises(CaseNotFound):
+            uow.cases.get(999)
+        with pytest.raises(CaseNotFound, match="CSC-X"):
+            uow.cases.by_number("CSC-X")
+        with pytest.raises(OrganisationNotFound):
+            uow.organisations.get(999)
+        with pytest.raises(ApplicationNotFound):
+            uow.applications.get(999)
+        with pytest.raises(LookupError):
+            uow.deadlines.get(999)
+
+
+def test_children_of_missing_parents_are_refused(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        with pytest.raises(OrganisationNotFound):
+            uow.applications.add(
+                Application(None, 999, date(2024, 1, 1), date(2023, 1, 1), "x", FACTS)
+            )
+        with pytest.raises(CaseNotFound):
+            uow.deadlines.add(Deadline(None, 999, DeadlineKind.EXPIRY, T0))
+        with pytest.raises(CaseNotFound):
+            uow.events.append(_event(999, 1))
+        with pytest.raises(CaseNotFound):
+            uow.audits.add(Audit(None, 999, AuditKind.STAGE1, date(2024, 1, 1), "a", None))
+
+
+def test_bad_input_names_the_field_and_writes_nothing(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        uow.commit()
+    assert case.id is not None
+    with backend.new_uow() as uow:
+        naive = datetime(2024, 3, 1, 10, 0)
+        with pytest.raises(InvalidInput, match=r"deadline\.due_at.*no timezone"):
+            uow.deadlines.add(Deadline(None, case.id, DeadlineKind.EXPIRY, naive))
+        with pytest.raises(InvalidInput, match=r"event\.data"):
+            uow.events.append(_event(case.id, 1, data={"on": date(2024, 1, 1)}))
+        with pytest.raises(InvalidInput, match="credit_code"):
+            uow.organisations.add(
+                Organisation(None, "dup", uow.organisations.get(case.organisation_id).credit_code)
+            )
+        with pytest.raises(InvalidInput, match=r"organisation\.id"):
+            uow.organisations.add(Organisation(7, "x", credit_code()))
+        bad = uow.cases.get(case.id)
+        bad.final_score = Decimal("NaN")
+        with pytest.raises(InvalidInput, match="final_score"):
+            uow.cases.save(bad)
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.deadlines.open_for_case(case.id) == []
+        assert uow.events.for_case(case.id) == []
+        assert uow.cases.get(case.id).version == 0
+
+
+def test_certificate_number_is_unique(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        a, b = new_case(uow, "a"), new_case(uow, "b")
+        a.number = "CSC-2024-000001"
+        uow.cases.save(a)
+        b.number = "CSC-2024-000001"
+        with pytest.raises(InvalidInput, match="CSC-2024-000001"):
+            uow.cases.save(b)
+
+
+# --- transactions --------------------------------------------------------------------------------
+
+
+def test_exit_without_commit_rolls_everything_back(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        uow.commit()
+    assert case.id is not None
+    with backend.new_uow() as uow:
+        loaded = uow.cases.get(case.id)
+        loaded.state = State.STAGE1
+        uow.cases.save(loaded)
+        uow.events.append(_event(case.id, 1))
+        uow.deadlines.add(Deadline(None, case.id, DeadlineKind.EXPIRY, T0))
+        new_case(uow, "never stored")
+    with backend.new_uow() as uow:
+        assert uow.cases.get(case.id).state is State.APPLIED
+        assert uow.cases.get(case.id).version == 0
+        assert uow.events.for_case(case.id) == []
+        assert uow.deadlines.open_for_case(case.id) == []
+        assert [c.id for c in uow.cases.list()] == [case.id]
+
+
+def test_exception_mid_command_leaves_nothing_half_written(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        uow.commit()
+    assert case.id is not None
+    with pytest.raises(RuntimeError, match="boom"), backend.new_uow() as uow:
+        loaded = uow.cases.get(case.id)
+        loaded.state = State.STAGE1
+        uow.cases.save(loaded)
+        uow.events.append(_event(case.id, 1))
+        raise RuntimeError("boom")
+    with backend.new_uow() as uow:
+        assert uow.cases.get(case.id).state is State.APPLIED
+        assert uow.events.for_case(case.id) == []
+
+
+def test_rollback_discards_and_the_uow_goes_on(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        new_case(uow, "discarded")
+        uow.rollback()
+        kept = new_case(uow, "kept")
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert [c.holder for c in uow.cases.list()] == ["kept"]
+        assert kept.id is not None
+
+
+def test_stale_version_is_a_conflict_and_the_winner_stays(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        uow.commit()
+    assert case.id is not None
+    with backend.new_uow() as first:
+        mine = first.cases.get(case.id)
+    with backend.new_uow() as second:
+        theirs = second.cases.get(case.id)
+        theirs.state = State.CANCELLED
+        second.cases.save(theirs)
+        second.commit()
+    with backend.new_uow() as first:
+        mine.state = State.STAGE1
+        with pytest.raises(ConcurrencyConflict, match=f"case {case.id}"):
+            first.cases.save(mine)
+    with backend.new_uow() as uow:
+        stored = uow.cases.get(case.id)
+    assert (stored.state, stored.version) == (State.CANCELLED, 1)
+
+
+def test_saving_twice_in_one_uow_follows_the_bumped_version(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        uow.cases.save(case)
+        uow.cases.save(case)
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert case.id is not None
+        assert uow.cases.get(case.id).version == 2
+
+
+def test_duplicate_event_seq_is_a_conflict(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        uow.events.append(_event(case.id, 1))
+        uow.commit()
+    with backend.new_uow() as uow, pytest.raises(ConcurrencyConflict):
+        uow.events.append(_event(case.id, 1, actor="someone else"))
+
+
+def test_repositories_refuse_use_outside_with(backend: Backend) -> None:
+    uow = backend.new_uow()
+    with pytest.raises(RuntimeError, match="with uow"):
+        uow.cases.get(1)
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+def _deadlines(backend: Backend, offsets_h: list[int]) -> tuple[int, list[Deadline]]:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        rows = [
+            uow.deadlines.add(
+                Deadline(None, case.id, DeadlineKind.SURVEILLANCE_DUE, T0 + timedelta(hours=h))
+            )
+            for h in offsets_h
+        ]
+        uow.commit()
+    return case.id, rows
+
+
+def test_claim_due_takes_due_rows_in_due_order_up_to_limit(backend: Backend) -> None:
+    _, rows = _deadlines(backend, [3, 1, 2, 10])
+    now = T0 + timedelta(hours=5)
+    lease = now + timedelta(minutes=5)
+    with backend.new_uow() as uow:
+        claimed = uow.deadlines.claim_due(now, "w1", lease, limit=2)
+        uow.commit()
+    assert [d.due_at for d in claimed] == [T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
+    assert all(d.claimed_by == "w1" and d.claimed_until == lease for d in claimed)
+    with backend.new_uow() as uow:
+        rest = uow.deadlines.claim_due(now, "w2", lease, limit=10)
+        again = uow.deadlines.claim_due(now, "w3", lease, limit=10)
+        uow.commit()
+    assert [d.due_at for d in rest] == [T0 + timedelta(hours=3)]  # the 10 h one is not due
+    assert again == []
+
+
+def test_expired_lease_can_be_claimed_again(backend: Backend) -> None:
+    _, [row] = _deadlines(backend, [0])
+    with backend.new_uow() as uow:
+        uow.deadlines.claim_due(T0, "crashed", T0 + timedelta(minutes=5), limit=10)
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert (
+            uow.deadlines.claim_due(T0 + timedelta(minutes=4), "w2", T0 + timedelta(hours=1), 10)
+            == []
+        )
+        retaken = uow.deadlines.claim_due(
+            T0 + timedelta(minutes=5), "w2", T0 + timedelta(hours=1), 10
+        )
+        uow.commit()
+    assert [(d.id, d.claimed_by) for d in retaken] == [(row.id, "w2")]
+
+
+def test_done_rows_never_fire_and_due_lists_only_open(backend: Backend) -> None:
+    case_id, rows = _deadlines(backend, [1, 2])
+    later = T0 + timedelta(days=1)
+    with backend.new_uow() as uow:
+        assert rows[0].id is not None
+        uow.deadlines.mark_done(rows[0].id, later)
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert [d.id for d in uow.deadlines.due(later, 10)] == [rows[1].id]
+        assert [d.id for d in uow.deadlines.open_for_case(case_id)] == [rows[1].id]
+        assert [d.id for d in uow.deadlines.claim_due(later, "w", later, 10)] == [rows[1].id]
+        assert uow.deadlines.get(rows[0].id).done_at == later
+        with pytest.raises(NotFound):
+            uow.deadlines.mark_done(999, later)
+
+
+def test_cancel_open_removes_only_open_rows_of_the_kinds(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        add = uow.deadlines.add
+        expiry = add(Deadline(None, case.id, DeadlineKind.EXPIRY, T0))
+        add(Deadline(None, case.id, DeadlineKind.SURVEILLANCE_DUE, T0))
+        add(Deadline(None, case.id, DeadlineKind.SURVEILLANCE_DUE, T0, done_at=T0))
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.deadlines.cancel_open(case.id, frozenset({DeadlineKind.SURVEILLANCE_DUE})) == 1
+        assert [d.id for d in uow.deadlines.open_for_case(case.id)] == [expiry.id]
+        assert uow.deadlines.cancel_open(case.id) == 1
+        assert uow.deadlines.open_for_case(case.id) == []
+        uow.commit()
+
+
+def test_overdue_cases_release_failures_incidents_and_next_due(backend: Backend) -> None:
+    case_id, rows = _deadlines(backend, [1, 5])
+    soon_id, late_id = rows[0].id, rows[1].id
+    assert soon_id is not None and late_id is not None
+    now = T0 + timedelta(hours=2)
+    with backend.new_uow() as uow:
+        assert uow.deadlines.overdue_case_ids(T0) == []
+        assert uow.deadlines.overdue_case_ids(now) == [case_id]
+        assert uow.deadlines.next_due_at() == T0 + timedelta(hours=1)
+        uow.deadlines.claim_due(now, "w1", now + timedelta(minutes=5), 10)
+        uow.commit()
+    with backend.new_uow() as uow:
+        # The claimed row waits for its lease; the next claimable moment is the lease end.
+        assert uow.deadlines.next_due_at() == now + timedelta(minutes=5)
+        uow.deadlines.release(soon_id, "someone else")
+        assert uow.deadlines.get(soon_id).claimed_by == "w1"
+        uow.deadlines.release(soon_id, "w1")
+        assert uow.deadlines.get(soon_id).claimed_until is None
+        assert uow.deadlines.next_due_at() == T0 + timedelta(hours=1)
+        retry = now + timedelta(hours=10)
+        uow.deadlines.record_failure(soon_id, "RuntimeError: rules missing", retry)
+        uow.commit()
+    with backend.new_uow() as uow:
+        [incident] = uow.deadlines.incidents()
+        assert (incident.id, incident.attempts, incident.last_error) == (
+            soon_id,
+            1,
+            "RuntimeError: rules missing",
+        )
+        assert uow.deadlines.claim_due(now + timedelta(hours=1), "w2", retry, 10) == []
+        assert uow.deadlines.next_due_at() == T0 + timedelta(hours=5)
+        uow.deadlines.mark_done(late_id, now)
+        assert uow.deadlines.next_due_at() == retry
+        uow.deadlines.mark_done(soon_id, now)
+        assert uow.deadlines.next_due_at() is None
+        assert uow.deadlines.incidents() == []

@@ -1,0 +1,40 @@
+"""Fixtures for lifecycle tests: a Lifecycle over the in-memory store, a fake clock, plain rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lifecycle_doubles import SHANGHAI, PlainRules
+from lifecycle_steps import Office
+
+from storage.memory import MemoryStore
+from workflows.clock import FakeClock
+from workflows.services import Lifecycle
+
+START = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def rules() -> PlainRules:
+    return PlainRules()
+
+
+@pytest.fixture
+def lifecycle(store: MemoryStore, rules: PlainRules, clock: FakeClock) -> Lifecycle:
+    return Lifecycle(store.uow, rules, clock, SHANGHAI, number_prefix="ASC")
+
+
+@pytest.fixture
+def office(lifecycle: Lifecycle, store: MemoryStore, clock: FakeClock) -> Office:
+    return Office(lifecycle, store, clock)

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from lifecycle_doubles import PlainRules
+
+from workflows.deadlines import (
+    add_months,
+    due_at,
+    due_day,
+    expiry_date,
+    next_surveillance_due,
+    plan,
+    restoration_ends,
+    scheduled_surveillance,
+    suspension_limit,
+)
+from workflows.model import Case, DeadlineKind, State
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TERMS = PlainRules().terms(date(2024, 1, 1))
+
+
+def active(decided: date, last: date | None = None, **fields: object) -> Case:
+    case = Case(
+        id=1, organisation_id=1, application_id=1, state=State.ACTIVE, holder="h", scope="s",
+        decided_on=decided, expires_on=expiry_date(decided, 36), last_surveillance_on=last,
+    )  # fmt: skip
+    for name, value in fields.items():
+        setattr(case, name, value)
+    return case
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2023, 1, 31), 1, date(2023, 2, 28)),
+        (date(2024, 11, 30), 3, date(2025, 2, 28)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2024, 5, 31), -3, date(2024, 2, 29)),
+    ],
+)
+def test_month_arithmetic_clamps_to_month_end(start: date, months: int, expected: date) -> None:
+    assert add_months(start, months) == expected
+
+
+def test_certificate_is_valid_through_the_day_before_the_third_anniversary() -> None:
+    assert expiry_date(date(2024, 3, 15), 36) == date(2027, 3, 14)
+    assert expiry_date(date(2024, 2, 29), 36) == date(2027, 2, 27)
+
+
+def test_scheduled_surveillances_never_drift_at_month_end() -> None:
+    terms = PlainRules(first_surveillance_months=1, surveillance_interval_months=1).terms(
+        date(2024, 1, 1)
+    )
+    decided = date(2024, 1, 31)
+    dates = [scheduled_surveillance(decided, terms, k) for k in range(1, 4)]
+    assert dates == [date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)]
+
+
+def test_first_surveillance_is_due_on_the_decisions_anniversary() -> None:
+    assert next_surveillance_due(active(date(2024, 3, 15)), TERMS) == date(2025, 3, 15)
+
+
+def test_an_early_surveillance_brings_the_next_one_forward() -> None:
+    case = active(date(2024, 3, 15), last=date(2025, 1, 10))  # in the window (opens 15 Dec)
+    assert next_surveillance_due(case, TERMS) == date(2026, 1, 10)
+
+
+def test_the_surveillance_after_a_late_one_stays_anchored_to_the_decision() -> None:
+    case = active(date(2024, 3, 15), last=date(2025, 6, 1))  # 2.5 months late
+    assert next_surveillance_due(case, TERMS) == date(2026, 3, 15)
+
+
+def test_no_surveillance_is_scheduled_on_or_after_expiry() -> None:
+    # Anniversaries 2025-03-15 and 2026-03-15 fall in the cycle; 2027-03-15 is after expiry
+    # (2027-03-14), so after the second surveillance only re-certification is left, even
+    # though "one interval after the last" (2027-03-01) would still be before expiry.
+    case = active(date(2024, 3, 15), last=date(2026, 3, 1))
+    assert next_surveillance_due(case, TERMS) is None
+    second = active(date(2024, 3, 15), last=date(2025, 3, 1))
+    assert next_surveillance_due(second, TERMS) == date(2026, 3, 1)
+
+
+def test_surveillances_before_a_recertification_do_not_count() -> None:
+    case = active(date(2027, 3, 1), last=date(2026, 3, 10))
+    assert next_surveillance_due(case, TERMS) == date(2028, 3, 1)
+
+
+def test_plan_for_an_active_case() -> None:
+    case = active(date(2024, 3, 15))
+    assert plan(case, TERMS) == {
+        DeadlineKind.SURVEILLANCE_WINDOW_OPENS: date(2024, 12, 15),
+        DeadlineKind.SURVEILLANCE_DUE: date(2025, 3, 15),
+        DeadlineKind.RECERT_REMINDER: date(2026, 12, 14),
+        DeadlineKind.EXPIRY: date(2027, 3, 14),
+    }
+
+
+def test_plan_for_a_suspended_case_has_the_limit_and_expiry() -> None:
+    case = active(date(2024, 3, 15), state=State.SUSPENDED, suspended_on=date(2024, 8, 31))
+    assert plan(case, TERMS) == {
+        DeadlineKind.SUSPENSION_LIMIT: date(2025, 2, 28),
+        DeadlineKind.EXPIRY: date(2027, 3, 14),
+    }
+    assert suspension_limit(date(2024, 8, 31), TERMS) == date(2025, 2, 28)
+
+
+def test_plan_for_an_expired_case_depends_on_the_allowance() -> None:
+    case = active(date(2024, 3, 15), state=State.EXPIRED)
+    assert plan(case, TERMS) == {DeadlineKind.RESTORATION_ALLOWANCE_ENDS: date(2027, 9, 14)}
+    assert restoration_ends(date(2027, 3, 14), TERMS) == date(2027, 9, 14)
+    no_allowance = PlainRules(restoration_after_expiry_months=0).terms(date(2024, 1, 1))
+    assert plan(case, no_allowance) == {}
+
+
+@pytest.mark.parametrize("state", [State.APPLIED, State.WITHDRAWN, State.CANCELLED])
+def test_other_states_have_no_deadlines(state: State) -> None:
+    assert plan(active(date(2024, 3, 15), state=state), TERMS) == {}
+
+
+def test_a_deadline_due_on_a_day_fires_at_the_start_of_the_next_local_day() -> None:
+    at = due_at(date(2025, 3, 15), SHANGHAI)
+    assert at == datetime(2025, 3, 15, 16, 0, tzinfo=UTC)  # 2025-03-16 00:00 in Shanghai
+    assert at.tzinfo is UTC
+    assert due_day(at, SHANGHAI) == date(2025, 3, 15)
+    assert due_day(
+        due_at(date(2025, 3, 15), ZoneInfo("Europe/Paris")), ZoneInfo("Europe/Paris")
+    ) == date(2025, 3, 15)

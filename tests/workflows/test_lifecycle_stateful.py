@@ -1,0 +1,165 @@
+"""Random operator commands and clock jumps, with a daemon firing whatever falls due.
+
+Invariants after every step: each case's trail is a verifying hash chain with exactly one event
+per state change; a withdrawn, cancelled or refused case never moves again; an expired one only
+comes back through restore_after_expiry; and once due deadlines have fired, no suspension is past
+its limit, no active certificate is past its expiry and no surveillance is overdue unnoticed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import pairwise
+
+from conftest import START
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
+from lifecycle_doubles import SHANGHAI, PlainRules, sheet_scoring
+from lifecycle_steps import OPERATOR, Office
+
+from storage.memory import MemoryStore
+from workflows import commands as c
+from workflows.audit_trail import verify_log
+from workflows.clock import FakeClock
+from workflows.deadlines import next_surveillance_due, suspension_limit
+from workflows.errors import IllegalTransition, InvalidInput
+from workflows.model import TERMINAL_STATES, State, SuspensionCause
+from workflows.services import Lifecycle
+
+MAX_CASES = 4
+scores = st.integers(min_value=55, max_value=100)
+
+
+class LifecycleUnderRandomUse(RuleBasedStateMachine):
+    cases = Bundle("cases")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rules = PlainRules()
+        self.store = MemoryStore()
+        self.clock = FakeClock(START)
+        lifecycle = Lifecycle(self.store.uow, self.rules, self.clock, SHANGHAI)
+        self.office = Office(lifecycle, self.store, self.clock)
+        self.count = 0
+        self.refusals = 0
+
+    def command(self, case_id: int, command: c.Command) -> None:
+        """An operator command: applied whole, or refused with nothing written; then the daemon."""
+        before = self.office.snapshot(case_id)
+        try:
+            self.office.lifecycle.handle(command)
+        except (IllegalTransition, InvalidInput):
+            self.refusals += 1
+            assert self.office.snapshot(case_id) == before
+        self.office.fire_due()
+
+    @precondition(lambda self: self.count < MAX_CASES)
+    @rule(target=cases)
+    def apply(self) -> int:
+        self.count += 1
+        case_id = self.office.apply()
+        self.office.fire_due()
+        return case_id
+
+    @rule(case=cases)
+    def review(self, case: int) -> None:
+        self.command(case, c.ReviewApplication(case, OPERATOR))
+
+    @rule(case=cases)
+    def stage1(self, case: int) -> None:
+        self.command(case, c.RecordStage1(case, self.office.today, "auditor", OPERATOR))
+
+    @rule(case=cases, score=scores)
+    def stage2(self, case: int, score: int) -> None:
+        sheet = sheet_scoring(score)
+        self.command(case, c.RecordStage2(case, self.office.today, "auditor", sheet, OPERATOR))
+
+    @rule(case=cases)
+    def decide(self, case: int) -> None:
+        self.command(case, c.Decide(case, OPERATOR))
+
+    @rule(case=cases, score=scores)
+    def surveil(self, case: int, score: int) -> None:
+        sheet = sheet_scoring(score)
+        self.command(case, c.RecordSurveillance(case, self.office.today, "a", sheet, OPERATOR))
+
+    @rule(case=cases, score=scores)
+    def recertify(self, case: int, score: int) -> None:
+        sheet = sheet_scoring(score)
+        self.command(case, c.RecordRecertification(case, self.office.today, "a", sheet, OPERATOR))
+
+    @rule(case=cases, cause=st.sampled_from(SuspensionCause))
+    def suspend(self, case: int, cause: SuspensionCause) -> None:
+        self.command(case, c.Suspend(case, cause, "operator decision", OPERATOR))
+
+    @rule(case=cases)
+    def restore(self, case: int) -> None:
+        self.command(case, c.Restore(case, "cause cleared", OPERATOR))
+
+    @rule(case=cases)
+    def withdraw(self, case: int) -> None:
+        self.command(case, c.Withdraw(case, "withdrawn by the body", OPERATOR))
+
+    @rule(case=cases)
+    def cancel(self, case: int) -> None:
+        self.command(case, c.Cancel(case, "client cancels", OPERATOR))
+
+    @rule(case=cases)
+    def expire(self, case: int) -> None:
+        self.command(case, c.Expire(case, OPERATOR))
+
+    @rule(days=st.integers(min_value=1, max_value=420), hours=st.integers(0, 23))
+    def time_passes(self, days: int, hours: int) -> None:
+        """The clock jumps (a daemon down, or simply time); due deadlines catch up in order."""
+        self.clock.advance(timedelta(days=days, hours=hours))
+        self.office.fire_due()
+
+    # --- invariants --------------------------------------------------------------------------
+
+    @invariant()
+    def trails_are_whole_verifying_chains(self) -> None:
+        with self.store.uow() as uow:
+            assert verify_log(uow.events).ok
+            for case in uow.cases.list():
+                assert case.id is not None
+                events = uow.events.for_case(case.id)
+                assert events[0].from_state is None and events[0].to_state is State.APPLIED
+                for earlier, later in pairwise(events):
+                    assert later.from_state == earlier.to_state  # no change without its event
+                assert events[-1].to_state is case.state
+
+    @invariant()
+    def finished_cases_stay_finished(self) -> None:
+        with self.store.uow() as uow:
+            for case_id in uow.events.all_case_ids():
+                for event in uow.events.for_case(case_id):
+                    if event.from_state in TERMINAL_STATES:
+                        assert event.to_state is event.from_state, event
+                    if event.from_state is State.EXPIRED and event.to_state is not State.EXPIRED:
+                        assert event.trigger == "restore_after_expiry", event
+                        assert event.to_state is State.ACTIVE
+
+    @invariant()
+    def no_deadline_is_left_unfired(self) -> None:
+        today = self.office.today
+        terms = self.rules.terms(today)
+        with self.store.uow() as uow:
+            for case in uow.cases.list():
+                if case.state is State.SUSPENDED:
+                    assert case.suspended_on is not None
+                    assert today <= suspension_limit(case.suspended_on, terms), case
+                if case.state in (State.ACTIVE, State.SUSPENDED):
+                    assert case.expires_on is not None and today <= case.expires_on, case
+                if case.state is State.ACTIVE:
+                    due = next_surveillance_due(case, terms)
+                    assert due is None or today <= due, case
+
+
+LifecycleUnderRandomUse.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestLifecycleUnderRandomUse = LifecycleUnderRandomUse.TestCase

@@ -1,0 +1,151 @@
+"""What operators (and the scheduler) ask the lifecycle to do: frozen, imperative, one per intent.
+
+Every command names who asks (`by`). The service validates each field before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from workflows.model import PrerequisiteFacts, ScoreSheet, SuspensionCause
+
+
+@dataclass(frozen=True)
+class RegisterOrganisation:
+    name: str
+    credit_code: str
+    by: str
+
+
+@dataclass(frozen=True)
+class SubmitApplication:
+    organisation_id: int
+    submitted_on: date
+    service_system_since: date
+    scope: str
+    facts: PrerequisiteFacts
+    by: str
+
+
+@dataclass(frozen=True)
+class ReviewApplication:
+    """Accept or refuse by the rules' verdict; the refusal records every failure."""
+
+    case_id: int
+    by: str
+
+
+@dataclass(frozen=True)
+class RecordStage1:
+    case_id: int
+    audit_date: date
+    auditor: str
+    by: str
+
+
+@dataclass(frozen=True)
+class RecordStage2:
+    case_id: int
+    audit_date: date
+    auditor: str
+    sheet: ScoreSheet
+    by: str
+
+
+@dataclass(frozen=True)
+class Decide:
+    """Certify or refuse by the latest stage 2 score; the decision date is today."""
+
+    case_id: int
+    by: str
+
+
+@dataclass(frozen=True)
+class RecordSurveillance:
+    """Re-band or suspend an active certificate; on a suspended one, record the audit only."""
+
+    case_id: int
+    audit_date: date
+    auditor: str
+    sheet: ScoreSheet
+    by: str
+
+
+@dataclass(frozen=True)
+class Suspend:
+    case_id: int
+    cause: SuspensionCause
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Restore:
+    case_id: int
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    case_id: int
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """The client cancels its application or certificate."""
+
+    case_id: int
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class RecordRecertification:
+    """Renew an active certificate, or restore an expired one within the allowance."""
+
+    case_id: int
+    audit_date: date
+    auditor: str
+    sheet: ScoreSheet
+    by: str
+
+
+@dataclass(frozen=True)
+class Expire:
+    case_id: int
+    by: str
+
+
+@dataclass(frozen=True)
+class FireDeadline:
+    """Fire one due deadline against the case's current state.
+
+    Carries the case id because DeadlineRepository has no lookup by deadline id; the scheduler
+    has both from the claimed row.
+    """
+
+    deadline_id: int
+    case_id: int
+    by: str = "scheduler"
+
+
+Command = (
+    RegisterOrganisation
+    | SubmitApplication
+    | ReviewApplication
+    | RecordStage1
+    | RecordStage2
+    | Decide
+    | RecordSurveillance
+    | Suspend
+    | Restore
+    | Withdraw
+    | Cancel
+    | RecordRecertification
+    | Expire
+    | FireDeadline
+)

@@ -1,0 +1,89 @@
+"""What the lifecycle's guards and effects may know about one command: its facts and the rules.
+
+One context lives for one command. It asks the rules lazily and remembers each answer, so a
+"may I?" check and the transition that follows see the same verdict and the event can record
+the rule stamp that verdict carried. Asking is free of side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from workflows.model import (
+    Application,
+    Audit,
+    AuditKind,
+    Case,
+    Organisation,
+    SuspensionCause,
+)
+from workflows.ports import ApplicationVerdict, LifecycleTerms, RulesPort, ScoreVerdict
+
+
+class Numbering(Protocol):
+    """How certificate numbers are made; a setting of the certification body."""
+
+    def first(self, case: Case, decided_on: date) -> str: ...
+    def renewed(self, case: Case, decided_on: date) -> str: ...
+
+
+@dataclass
+class TransitionContext:
+    as_of: date  # the domain date the transition takes effect on
+    rules: RulesPort
+    audits: Sequence[Audit] = ()  # audits already recorded for the case
+    audit: Audit | None = None  # the audit the command brings (not yet stored)
+    application: Application | None = None
+    organisation: Organisation | None = None
+    cause: SuspensionCause | None = None
+    reason: str | None = None
+    numbering: Numbering | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # extra event data from the command
+    _scores: dict[int, ScoreVerdict] = field(default_factory=dict, repr=False)
+    _terms: dict[date, LifecycleTerms] = field(default_factory=dict, repr=False)
+    _review: ApplicationVerdict | None = field(default=None, repr=False)
+
+    def all_audits(self) -> list[Audit]:
+        return [*self.audits, *([self.audit] if self.audit is not None else [])]
+
+    def latest(self, kind: AuditKind) -> Audit | None:
+        """The latest audit of a kind (by date, then by recording order)."""
+        found = [a for a in self.all_audits() if a.kind is kind]
+        if not found:
+            return None
+        return max(enumerate(found), key=lambda pair: (pair[1].audit_date, pair[0]))[1]
+
+    def score(self, audit: Audit) -> ScoreVerdict:
+        """The verdict on an audit's sheet under the rules in force on the audit date."""
+        if audit.sheet is None:
+            raise ValueError(f"{audit.kind} audit of {audit.audit_date} has no score sheet")
+        key = id(audit)
+        verdict = self._scores.get(key)
+        if verdict is None:
+            verdict = self.rules.score(audit.sheet, audit.audit_date)
+            self._scores[key] = verdict
+        return verdict
+
+    def terms_at(self, day: date) -> LifecycleTerms:
+        terms = self._terms.get(day)
+        if terms is None:
+            terms = self.rules.terms(day)
+            self._terms[day] = terms
+        return terms
+
+    def review(self) -> ApplicationVerdict:
+        """The application review, under the rules in force on the submission date."""
+        if self._review is None:
+            if self.application is None or self.organisation is None:
+                raise ValueError("an application review needs the application and organisation")
+            self._review = self.rules.review_application(
+                self.application, self.organisation, self.application.submitted_on
+            )
+        return self._review
+
+    @property
+    def reviewed(self) -> ApplicationVerdict | None:
+        return self._review

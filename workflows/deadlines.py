@@ -1,0 +1,134 @@
+"""Deadline arithmetic: which dated obligations a case has in its current state.
+
+All dates are calendar dates; months are calendar months with month-end clamping
+(dateutil.relativedelta: 31 Jan + 1 month = 28/29 Feb), never a count of days. Every date is
+anchored to the case's own domain dates (decision, expiry, suspension), never to the moment a
+deadline happened to fire, so a late firing does not push the next obligation back.
+
+A deadline "due on day d" fires at the start of day d+1 in the certification body's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from workflows.model import Case, DeadlineKind, State
+from workflows.ports import LifecycleTerms
+
+REMINDER_KINDS = frozenset(
+    {
+        DeadlineKind.SURVEILLANCE_WINDOW_OPENS,
+        DeadlineKind.RECERT_REMINDER,
+        DeadlineKind.RESTORATION_ALLOWANCE_ENDS,
+    }
+)
+"""Deadlines that only put a reminder in the trail; the others drive a transition."""
+
+_MAX_SURVEILLANCES = 1000  # a guard against terms that never reach the expiry date
+
+
+def add_months(day: date, months: int) -> date:
+    result: date = day + relativedelta(months=months)
+    return result
+
+
+def expiry_date(decided_on: date, validity_months: int) -> date:
+    """Last day of validity: a certificate decided on D is valid through D + validity - 1 day."""
+    return add_months(decided_on, validity_months) - timedelta(days=1)
+
+
+def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> date:
+    """The k-th (1-based) surveillance date the decision's anniversary rule sets.
+
+    Computed from the decision date each time, so month-end clamping never drifts
+    (31 Jan → 31 Jan, not 28 Feb → 28 Feb).
+    """
+    if k < 1:
+        raise ValueError(f"surveillance number starts at 1, got {k}")
+    months = terms.first_surveillance_months + (k - 1) * terms.surveillance_interval_months
+    return add_months(decided_on, months)
+
+
+def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
+    """When the case's next surveillance is due, or None when none is left before expiry.
+
+    The cycle has one surveillance per scheduled date before expiry (the decision's
+    anniversaries). A surveillance on day s covers the scheduled date whose window it falls in
+    or that it follows late; the next one is due on the first scheduled date whose window
+    opens after s, but no more than one interval after s. Surveillances before the current
+    decision do not count (a re-certification starts a new schedule).
+    """
+    if case.decided_on is None or case.expires_on is None:
+        return None
+    decided = case.decided_on
+    last = case.last_surveillance_on
+    if last is not None and last < decided:
+        last = None
+    for k in range(1, _MAX_SURVEILLANCES):
+        scheduled = scheduled_surveillance(decided, terms, k)
+        if scheduled >= case.expires_on:
+            return None
+        if last is None:
+            return scheduled
+        if add_months(scheduled, -terms.surveillance_window_months) > last:
+            return min(scheduled, add_months(last, terms.surveillance_interval_months))
+    return None
+
+
+def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
+    """The deadlines a case in its current state should have open, by kind, as due days."""
+    days: dict[DeadlineKind, date] = {}
+    if case.state is State.ACTIVE and case.expires_on is not None:
+        surveillance = next_surveillance_due(case, terms)
+        if surveillance is not None:
+            days[DeadlineKind.SURVEILLANCE_WINDOW_OPENS] = add_months(
+                surveillance, -terms.surveillance_window_months
+            )
+            days[DeadlineKind.SURVEILLANCE_DUE] = surveillance
+        days[DeadlineKind.RECERT_REMINDER] = add_months(
+            case.expires_on, -terms.recert_reminder_months
+        )
+        days[DeadlineKind.EXPIRY] = case.expires_on
+    elif case.state is State.SUSPENDED and case.expires_on is not None:
+        if case.suspended_on is not None:
+            days[DeadlineKind.SUSPENSION_LIMIT] = suspension_limit(case.suspended_on, terms)
+        days[DeadlineKind.EXPIRY] = case.expires_on
+    elif (
+        case.state is State.EXPIRED
+        and case.expires_on is not None
+        and terms.restoration_after_expiry_months > 0
+    ):
+        days[DeadlineKind.RESTORATION_ALLOWANCE_ENDS] = restoration_ends(case.expires_on, terms)
+    return days
+
+
+def suspension_limit(suspended_on: date, terms: LifecycleTerms) -> date:
+    """Last day a suspension may still be lifted."""
+    return add_months(suspended_on, terms.suspension_limit_months)
+
+
+def restoration_ends(expires_on: date, terms: LifecycleTerms) -> date:
+    """Last day an expired certificate may still be restored (meaningless when months = 0)."""
+    return add_months(expires_on, terms.restoration_after_expiry_months)
+
+
+def due_at(day: date, zone: ZoneInfo) -> datetime:
+    """The instant (aware UTC) a deadline due on `day` fires: the start of the next local day."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+
+
+def due_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The due day of a deadline firing at `moment` (inverse of `due_at`)."""
+    if moment.tzinfo is None:
+        raise ValueError("deadline instants must be timezone-aware")
+    return moment.astimezone(zone).date() - timedelta(days=1)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar date in the body's zone at `moment`."""
+    if moment.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return moment.astimezone(zone).date()

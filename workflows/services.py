@@ -1,0 +1,624 @@
+"""The service layer: each command runs as ONE unit of work, all or nothing.
+
+A command validates its input, loads the case, asks the rules where a guard needs a decision,
+runs the transition on a copy, then writes — audit, case (optimistic version check), the sealed
+event, the deadline changes — and commits. Any exception before the commit leaves the store as
+it was. When another writer changed the case first (ConcurrencyConflict) the whole command is
+run again against the new state, so a deadline racing an operator is re-evaluated, never
+applied blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflows import commands as c
+from workflows.audit_trail import seal
+from workflows.context import TransitionContext
+from workflows.credit_code import validate_credit_code
+from workflows.deadlines import (
+    REMINDER_KINDS,
+    due_at,
+    due_day,
+    local_day,
+    next_surveillance_due,
+    plan,
+    suspension_limit,
+)
+from workflows.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    InvalidInput,
+    NotFound,
+)
+from workflows.lifecycle import (
+    DEFAULT_LIFECYCLE,
+    LifecycleDefinition,
+    Transitioned,
+    Trigger,
+    TriggerCheck,
+)
+from workflows.model import (
+    Application,
+    Audit,
+    AuditKind,
+    Case,
+    Deadline,
+    DeadlineKind,
+    Event,
+    Organisation,
+    State,
+    SuspensionCause,
+)
+from workflows.numbering import CertificateNumbers
+from workflows.ports import Clock, LifecycleTerms, RulesPort, RuleStamp, UnitOfWork
+
+SUBMIT_APPLICATION = "submit_application"
+DEADLINE_OBSOLETE = "deadline_obsolete"
+"""Event trigger names outside the machine: a case's first event, and a deadline that no longer
+applied when it fired (marked done, state unchanged)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    command: str
+    case_id: int | None = None
+    organisation_id: int | None = None
+    state: State | None = None
+    events: tuple[Event, ...] = ()
+    deadlines_added: tuple[Deadline, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class _Now:
+    """The one reading of the clock a command works with."""
+
+    instant: datetime
+    today: date
+
+
+class Lifecycle:
+    """Runs operator and scheduler commands against the store, one transaction each."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        rules: RulesPort,
+        clock: Clock,
+        zone: ZoneInfo,
+        *,
+        new_number_on_recertification: bool = True,
+        number_prefix: str = "ASC",
+        definition: LifecycleDefinition = DEFAULT_LIFECYCLE,
+        max_attempts: int = 3,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._uow_factory = uow_factory
+        self._rules = rules
+        self._clock = clock
+        self._zone = zone
+        self._numbering = CertificateNumbers(number_prefix, new_number_on_recertification)
+        self._definition = definition
+        self._max_attempts = max_attempts
+        self._handlers: dict[type[Any], Callable[[UnitOfWork, Any, _Now], Result]] = {
+            c.RegisterOrganisation: self._register,
+            c.SubmitApplication: self._submit,
+            c.ReviewApplication: self._review,
+            c.RecordStage1: self._stage1,
+            c.RecordStage2: self._stage2,
+            c.Decide: self._decide,
+            c.RecordSurveillance: self._surveillance,
+            c.Suspend: self._suspend,
+            c.Restore: self._restore,
+            c.Withdraw: self._withdraw,
+            c.Cancel: self._cancel,
+            c.RecordRecertification: self._recertification,
+            c.Expire: self._expire,
+            c.FireDeadline: self._fire,
+        }
+
+    # --- entry points ------------------------------------------------------------------------
+
+    def handle(self, command: c.Command) -> Result:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"not a lifecycle command: {command!r}")
+        _text("by", command.by)
+        for attempt in range(1, self._max_attempts + 1):
+            now = self._now()
+            try:
+                with self._uow_factory() as uow:
+                    result = handler(uow, command, now)
+                    uow.commit()
+                return result
+            except ConcurrencyConflict:
+                if attempt == self._max_attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
+        """Every trigger from the case's state, asked as if the operator gives a reason."""
+        with self._uow_factory() as uow:
+            case = _load(uow, case_id)
+            ctx = self._context(uow, case, self._now().today, reason="(operator's reason)")
+            ctx.cause = SuspensionCause.CLIENT_REQUEST
+            return [
+                self._definition.check(case, trigger, ctx)
+                for trigger in self._definition.triggers_from(case.state)
+            ]
+
+    def may(
+        self,
+        case_id: int,
+        trigger: str,
+        *,
+        reason: str | None = None,
+        cause: SuspensionCause | None = None,
+        audit: Audit | None = None,
+        as_of: date | None = None,
+    ) -> TriggerCheck:
+        """May `trigger` fire on the case now (or on `as_of`), and if not, why not? No writes."""
+        with self._uow_factory() as uow:
+            case = _load(uow, case_id)
+            ctx = self._context(uow, case, as_of or self._now().today, reason=reason)
+            ctx.cause = cause
+            ctx.audit = audit
+            return self._definition.check(case, trigger, ctx)
+
+    # --- organisations and applications ------------------------------------------------------
+
+    def _register(self, uow: UnitOfWork, cmd: c.RegisterOrganisation, now: _Now) -> Result:
+        name = _text("name", cmd.name)
+        code = validate_credit_code(cmd.credit_code)
+        existing = uow.organisations.by_credit_code(code)
+        if existing is not None:
+            raise InvalidInput(
+                "credit_code", f"{code} is already registered (organisation {existing.id})"
+            )
+        organisation = uow.organisations.add(Organisation(None, name, code))
+        return Result("RegisterOrganisation", organisation_id=organisation.id)
+
+    def _submit(self, uow: UnitOfWork, cmd: c.SubmitApplication, now: _Now) -> Result:
+        scope = _text("scope", cmd.scope)
+        _not_future("submitted_on", cmd.submitted_on, now.today)
+        _not_future("service_system_since", cmd.service_system_since, now.today)
+        if cmd.service_system_since > cmd.submitted_on:
+            raise InvalidInput(
+                "service_system_since",
+                f"{cmd.service_system_since} is after submitted_on {cmd.submitted_on}",
+            )
+        failure = cmd.facts.last_major_failure
+        if failure is not None:
+            _not_future("facts.last_major_failure", failure, now.today)
+        organisation = uow.organisations.get(cmd.organisation_id)
+        application = uow.applications.add(
+            Application(
+                None,
+                _id("organisation_id", organisation.id),
+                cmd.submitted_on,
+                cmd.service_system_since,
+                scope,
+                cmd.facts,
+            )
+        )
+        case = uow.cases.add(
+            Case(
+                id=None,
+                organisation_id=_id("organisation_id", organisation.id),
+                application_id=_id("application_id", application.id),
+                state=State.APPLIED,
+                holder=organisation.name,
+                scope=scope,
+            )
+        )
+        case_id = _id("case_id", case.id)
+        event = seal(
+            Event(
+                case_id=case_id,
+                seq=0,
+                at=now.instant,
+                actor=cmd.by,
+                trigger=SUBMIT_APPLICATION,
+                from_state=None,
+                to_state=State.APPLIED,
+                reason=None,
+                rule_version=None,
+                rule_hash=None,
+                data={
+                    "application_id": application.id,
+                    "submitted_on": cmd.submitted_on.isoformat(),
+                    "service_system_since": cmd.service_system_since.isoformat(),
+                    "scope": scope,
+                },
+            ),
+            uow.events.last(case_id),
+        )
+        stored = uow.events.append(event)
+        return Result("SubmitApplication", case_id, organisation.id, State.APPLIED, (stored,))
+
+    def _review(self, uow: UnitOfWork, cmd: c.ReviewApplication, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today)
+        check = self._definition.check(case, Trigger.ACCEPT_APPLICATION, ctx)
+        if check.allowed:
+            return self._apply(
+                uow, "ReviewApplication", case, Trigger.ACCEPT_APPLICATION, ctx, cmd.by, now
+            )
+        if case.state is not State.APPLIED:
+            raise self._definition.refuse(case, check)
+        ctx.reason = "; ".join(ctx.review().failures) or check.why
+        return self._apply(
+            uow, "ReviewApplication", case, Trigger.REFUSE_APPLICATION, ctx, cmd.by, now
+        )
+
+    # --- audits and decisions ----------------------------------------------------------------
+
+    def _stage1(self, uow: UnitOfWork, cmd: c.RecordStage1, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, cmd.audit_date)
+        ctx.audit = self._new_audit(uow, case, ctx, AuditKind.STAGE1, cmd, now, sheet=None)
+        return self._apply(uow, "RecordStage1", case, Trigger.COMPLETE_STAGE1, ctx, cmd.by, now)
+
+    def _stage2(self, uow: UnitOfWork, cmd: c.RecordStage2, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, cmd.audit_date)
+        ctx.audit = self._new_audit(uow, case, ctx, AuditKind.STAGE2, cmd, now, cmd.sheet)
+        return self._apply(uow, "RecordStage2", case, Trigger.RECORD_STAGE2, ctx, cmd.by, now)
+
+    def _decide(self, uow: UnitOfWork, cmd: c.Decide, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today)
+        check = self._definition.check(case, Trigger.CERTIFY, ctx)
+        if check.allowed:
+            return self._apply(uow, "Decide", case, Trigger.CERTIFY, ctx, cmd.by, now)
+        refuse = self._definition.check(case, Trigger.REFUSE_CERTIFICATION, ctx)
+        if refuse.allowed:
+            return self._apply(uow, "Decide", case, Trigger.REFUSE_CERTIFICATION, ctx, cmd.by, now)
+        raise self._definition.refuse(case, check)
+
+    def _surveillance(self, uow: UnitOfWork, cmd: c.RecordSurveillance, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, cmd.audit_date)
+        if case.state is State.SUSPENDED:
+            ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SURVEILLANCE, cmd, now, cmd.sheet)
+            verdict = ctx.score(ctx.audit)  # a malformed sheet is refused here too
+            ctx.data = {
+                "score": {"final_score": str(verdict.final_score), "passed": verdict.passed}
+            }
+            return self._apply(
+                uow,
+                "RecordSurveillance",
+                case,
+                Trigger.NOTE_AUDIT,
+                ctx,
+                cmd.by,
+                now,
+                stamp=verdict.rules,
+            )
+        if case.state is not State.ACTIVE:
+            raise self._definition.refuse(case, self._definition.check(case, Trigger.SURVEIL, ctx))
+        ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SURVEILLANCE, cmd, now, cmd.sheet)
+        trigger = Trigger.SURVEIL if ctx.score(ctx.audit).passed else Trigger.FAIL_SURVEILLANCE
+        return self._apply(uow, "RecordSurveillance", case, trigger, ctx, cmd.by, now)
+
+    def _recertification(self, uow: UnitOfWork, cmd: c.RecordRecertification, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today)
+        trigger = Trigger.RESTORE_AFTER_EXPIRY if case.state is State.EXPIRED else Trigger.RECERTIFY
+        if case.state not in (State.ACTIVE, State.EXPIRED):
+            raise self._definition.refuse(case, self._definition.check(case, trigger, ctx))
+        ctx.audit = self._new_audit(uow, case, ctx, AuditKind.RECERTIFICATION, cmd, now, cmd.sheet)
+        return self._apply(uow, "RecordRecertification", case, trigger, ctx, cmd.by, now)
+
+    # --- operator transitions ----------------------------------------------------------------
+
+    def _suspend(self, uow: UnitOfWork, cmd: c.Suspend, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today, reason=_text("reason", cmd.reason))
+        ctx.cause = SuspensionCause(cmd.cause)
+        return self._apply(uow, "Suspend", case, Trigger.SUSPEND, ctx, cmd.by, now)
+
+    def _restore(self, uow: UnitOfWork, cmd: c.Restore, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today, reason=_text("reason", cmd.reason))
+        return self._apply(uow, "Restore", case, Trigger.RESTORE, ctx, cmd.by, now)
+
+    def _withdraw(self, uow: UnitOfWork, cmd: c.Withdraw, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today, reason=_text("reason", cmd.reason))
+        return self._apply(uow, "Withdraw", case, Trigger.WITHDRAW, ctx, cmd.by, now)
+
+    def _cancel(self, uow: UnitOfWork, cmd: c.Cancel, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today, reason=_text("reason", cmd.reason))
+        return self._apply(uow, "Cancel", case, Trigger.CANCEL, ctx, cmd.by, now)
+
+    def _expire(self, uow: UnitOfWork, cmd: c.Expire, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, now.today)
+        return self._apply(uow, "Expire", case, Trigger.EXPIRE, ctx, cmd.by, now)
+
+    # --- deadlines ---------------------------------------------------------------------------
+
+    def _fire(self, uow: UnitOfWork, cmd: c.FireDeadline, now: _Now) -> Result:
+        """Fire a deadline against the case's CURRENT state.
+
+        The domain date of what it triggers is the day after its due day (the first day the
+        obligation is missed), however late it fires. A deadline that no longer applies is
+        marked done with a `deadline_obsolete` event saying why; one already done or cancelled
+        is left alone and nothing is written.
+        """
+        case = _load(uow, cmd.case_id)
+        deadline = next(
+            (
+                d
+                for d in uow.deadlines.open_for_case(_id("case_id", case.id))
+                if d.id == cmd.deadline_id
+            ),
+            None,
+        )
+        if deadline is None:
+            return Result(
+                "FireDeadline",
+                case.id,
+                state=case.state,
+                note=f"deadline {cmd.deadline_id} is not open; nothing to do",
+            )
+        due_on = due_day(deadline.due_at, self._zone)
+        effective = due_on + timedelta(days=1)
+        ctx = self._context(uow, case, effective)
+        ctx.data = {
+            "deadline": {
+                "id": deadline.id,
+                "kind": str(deadline.kind),
+                "due_on": due_on.isoformat(),
+                "due_at": deadline.due_at.isoformat(),
+                "fired_at": now.instant.isoformat(),
+                "late": local_day(now.instant, self._zone) > effective,
+            }
+        }
+        uow.deadlines.mark_done(_id("deadline_id", deadline.id), now.instant)
+        trigger, why = self._deadline_trigger(case, deadline.kind, due_on, ctx)
+        terms = ctx.terms_at(case.decided_on) if case.decided_on else None
+        stamp = terms.rules if terms else None
+        if trigger is None:
+            event = self._append(
+                uow,
+                case,
+                DEADLINE_OBSOLETE,
+                case.state,
+                cmd.by,
+                now,
+                why,
+                {**ctx.data, "obsolete": True},
+                stamp,
+            )
+            uow.cases.save(case)  # bumps the version: the chain has one writer at a time
+            return Result(
+                "FireDeadline", case.id, state=case.state, events=(event,), note=f"obsolete: {why}"
+            )
+        return self._apply(
+            uow, "FireDeadline", case, trigger, ctx, cmd.by, now, stamp=stamp, fired=deadline
+        )
+
+    def _deadline_trigger(
+        self, case: Case, kind: DeadlineKind, due_on: date, ctx: TransitionContext
+    ) -> tuple[Trigger | None, str]:
+        """What a deadline of `kind` due on `due_on` does to the case as it is now, and why."""
+        state = case.state
+        if kind in REMINDER_KINDS:
+            relevant = {
+                DeadlineKind.SURVEILLANCE_WINDOW_OPENS: {State.ACTIVE},
+                DeadlineKind.RECERT_REMINDER: {State.ACTIVE, State.SUSPENDED},
+                DeadlineKind.RESTORATION_ALLOWANCE_ENDS: {State.EXPIRED},
+            }[kind]
+            if state in relevant:
+                ctx.reason = f"{kind} on {due_on}"
+                return Trigger.REMIND, ctx.reason
+            return None, f"{kind} does not apply to a {state} case"
+        if case.decided_on is None:
+            return None, f"case {case.id} has no certification decision"
+        terms = ctx.terms_at(case.decided_on)
+        if kind is DeadlineKind.SURVEILLANCE_DUE:
+            due = next_surveillance_due(case, terms) if state is State.ACTIVE else None
+            if state is not State.ACTIVE or due is None or due > due_on:
+                return (
+                    None,
+                    f"surveillance due on {due_on} no longer outstanding ({state}, next due {due})",
+                )
+            ctx.cause = SuspensionCause.OVERDUE_SURVEILLANCE
+            ctx.reason = f"surveillance due on {due} was not done"
+            return Trigger.SUSPEND, ctx.reason
+        if kind is DeadlineKind.EXPIRY:
+            check = self._definition.check(case, Trigger.EXPIRE, ctx)
+            return (Trigger.EXPIRE if check.allowed else None), check.why
+        if kind is DeadlineKind.SUSPENSION_LIMIT:
+            if state is State.SUSPENDED and case.suspended_on is not None:
+                limit = suspension_limit(case.suspended_on, terms)
+                if limit <= due_on:
+                    ctx.reason = f"suspension since {case.suspended_on} passed its limit {limit}"
+                    return Trigger.WITHDRAW, ctx.reason
+            return None, f"no suspension past its limit on {due_on} ({state})"
+        raise ValueError(f"unknown deadline kind {kind!r}")  # pragma: no cover
+
+    # --- the one write path ------------------------------------------------------------------
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        command: str,
+        case: Case,
+        trigger: Trigger,
+        ctx: TransitionContext,
+        actor: str,
+        now: _Now,
+        *,
+        stamp: RuleStamp | None = None,
+        fired: Deadline | None = None,
+    ) -> Result:
+        """Transition, then write audit, case, event and deadlines in the caller's uow."""
+        done = self._definition.apply(case, trigger, ctx)
+        if ctx.audit is not None:
+            uow.audits.add(ctx.audit)
+        uow.cases.save(done.after)
+        event = self._append(
+            uow,
+            done.after,
+            str(trigger),
+            done.before.state,
+            actor,
+            now,
+            ctx.reason,
+            {**ctx.data, **done.data},
+            done.stamp or stamp,
+        )
+        added = self._reschedule(uow, done, ctx, now, fired)
+        return Result(
+            command, case.id, state=done.after.state, events=(event,), deadlines_added=added
+        )
+
+    def _append(
+        self,
+        uow: UnitOfWork,
+        case: Case,
+        trigger: str,
+        from_state: State,
+        actor: str,
+        now: _Now,
+        reason: str | None,
+        data: Mapping[str, Any],
+        stamp: RuleStamp | None,
+    ) -> Event:
+        case_id = _id("case_id", case.id)
+        event = Event(
+            case_id=case_id,
+            seq=0,
+            at=now.instant,
+            actor=actor,
+            trigger=trigger,
+            from_state=from_state,
+            to_state=case.state,
+            reason=reason,
+            rule_version=None if stamp is None else stamp.version,
+            rule_hash=None if stamp is None else stamp.content_hash,
+            data=dict(data),
+        )
+        return uow.events.append(seal(event, uow.events.last(case_id)))
+
+    def _reschedule(
+        self,
+        uow: UnitOfWork,
+        done: Transitioned,
+        ctx: TransitionContext,
+        now: _Now,
+        fired: Deadline | None,
+    ) -> tuple[Deadline, ...]:
+        """Cancel the open deadlines the new state makes obsolete and add the ones it needs.
+
+        Reminders already in the past are not added (they would only fire late at once); the
+        deadline just fired is never re-added.
+        """
+        case = done.after
+        case_id = _id("case_id", case.id)
+        wanted: dict[DeadlineKind, datetime] = {}
+        if case.decided_on is not None:
+            terms: LifecycleTerms = ctx.terms_at(case.decided_on)
+            for kind, day in plan(case, terms).items():
+                at = due_at(day, self._zone)
+                if kind in REMINDER_KINDS and at <= now.instant:
+                    continue
+                if fired is not None and fired.kind is kind and fired.due_at == at:
+                    continue
+                wanted[kind] = at
+        open_now = uow.deadlines.open_for_case(case_id)
+        added: list[Deadline] = []
+        for kind in DeadlineKind:
+            have = sorted(d.due_at for d in open_now if d.kind is kind)
+            want = [wanted[kind]] if kind in wanted else []
+            if have == want:
+                continue
+            if have:
+                uow.deadlines.cancel_open(case_id, frozenset({kind}))
+            if want:
+                added.append(uow.deadlines.add(Deadline(None, case_id, kind, want[0])))
+        return tuple(added)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _now(self) -> _Now:
+        instant = self._clock.now()
+        return _Now(instant, local_day(instant, self._zone))
+
+    def _context(
+        self, uow: UnitOfWork, case: Case, as_of: date, *, reason: str | None = None
+    ) -> TransitionContext:
+        application = uow.applications.get(case.application_id)
+        return TransitionContext(
+            as_of=as_of,
+            rules=self._rules,
+            audits=tuple(uow.audits.for_case(_id("case_id", case.id))),
+            application=application,
+            organisation=uow.organisations.get(case.organisation_id),
+            reason=reason,
+            numbering=self._numbering,
+        )
+
+    def _new_audit(
+        self,
+        uow: UnitOfWork,
+        case: Case,
+        ctx: TransitionContext,
+        kind: AuditKind,
+        cmd: c.RecordStage1 | c.RecordStage2 | c.RecordSurveillance | c.RecordRecertification,
+        now: _Now,
+        sheet: Any,
+    ) -> Audit:
+        """The command's audit, checked against the clock and the case's earlier dates."""
+        auditor = _text("auditor", cmd.auditor)
+        _not_future("audit_date", cmd.audit_date, now.today)
+        if ctx.application is not None and cmd.audit_date < ctx.application.submitted_on:
+            raise InvalidInput(
+                "audit_date",
+                f"{cmd.audit_date} is before the application of {ctx.application.submitted_on}",
+            )
+        previous = max((a.audit_date for a in ctx.audits), default=None)
+        if previous is not None and cmd.audit_date < previous:
+            raise InvalidInput(
+                "audit_date", f"{cmd.audit_date} is before the case's previous audit of {previous}"
+            )
+        return Audit(None, _id("case_id", case.id), kind, cmd.audit_date, auditor, sheet)
+
+
+def _load(uow: UnitOfWork, case_id: int) -> Case:
+    try:
+        return uow.cases.get(case_id)
+    except NotFound:
+        raise
+    except LookupError as exc:
+        raise CaseNotFound(f"case {case_id} not found") from exc
+
+
+def _text(field: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, "must not be empty")
+    return value.strip()
+
+
+def _not_future(field: str, day: date, today: date) -> None:
+    if day > today:
+        raise InvalidInput(field, f"{day} is in the future (today is {today})")
+
+
+def _id(field: str, value: int | None) -> int:
+    if value is None:
+        raise ValueError(f"{field} was not assigned by storage")
+    return value
+
+
+__all__ = ["DEADLINE_OBSOLETE", "SUBMIT_APPLICATION", "Lifecycle", "Result"]

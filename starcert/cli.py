@@ -109,11 +109,18 @@ def _emit(data: Any, as_json: bool, human: Callable[[], str]) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human())
 
 
+def _show_result(application: App, result: Any, as_json: bool) -> None:
+    with application.uow() as uow:
+        case = uow.cases.get(result.case_id)
+    data = {**views.case_dict(case), "note": result.note or None}
+    _emit(data, as_json, lambda: views.case_line(case) + (f"\n  {result.note}" if result.note else ""))
+
+
 def _transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> None:
     def go() -> None:
         with _app() as application:
-            case = application.lifecycle.handle(command_for(_case_id(application, ref)))
-            _emit(views.case_dict(case), as_json, lambda: views.case_line(case))
+            result = application.lifecycle.handle(command_for(_case_id(application, ref)))
+            _show_result(application, result, as_json)
 
     _run(go)
 
@@ -158,9 +165,11 @@ def org_add(
 
     def go() -> None:
         with _app() as application:
-            org = application.lifecycle.handle(
+            result = application.lifecycle.handle(
                 cmd.RegisterOrganisation(name=name, credit_code=credit_code, by=by)
             )
+            with application.uow() as uow:
+                org = uow.organisations.get(result.organisation_id)
             data = {"id": org.id, "name": org.name, "credit_code": org.credit_code}
             _emit(data, as_json, lambda: f"organisation {org.id}: {org.name} ({org.credit_code})")
 
@@ -191,8 +200,7 @@ def apply(
             by=by,
         )
         with _app() as application:
-            case = application.lifecycle.handle(command)
-            _emit(views.case_dict(case), as_json, lambda: views.case_line(case))
+            _show_result(application, application.lifecycle.handle(command), as_json)
 
     _run(go)
 
@@ -246,13 +254,25 @@ def audit_verify(as_json: Json = False) -> None:
     """Check every case's event hash chain; name the first broken link."""
 
     def go() -> None:
-        from workflows.audit_trail import verify_all
+        from workflows.audit_trail import verify_log
 
         with _app() as application, application.uow() as uow:
-            report = verify_all(uow.events)
-        data = views.chain_report_dict(report)
-        _emit(data, as_json, lambda: views.chain_report_line(report))
-        if not data["ok"]:
+            report = verify_log(uow.events)
+        data = {
+            "ok": report.ok,
+            "cases_checked": report.cases_checked,
+            "events_checked": report.events_checked,
+            "broken": views.plain(report.broken),
+            "first_broken_link": str(report.broken) if report.broken else None,
+        }
+
+        def human() -> str:
+            if report.broken is None:
+                return f"ok: {report.cases_checked} chains, {report.events_checked} events verify"
+            return f"BROKEN: {report.broken}"
+
+        _emit(data, as_json, human)
+        if not report.ok:
             raise typer.Exit(1)
 
     _run(go)

@@ -89,7 +89,11 @@ class DeadlineRunner:
     def _fire(self, deadline: Deadline, report: TickReport) -> None:
         assert deadline.id is not None
         try:
-            self.lifecycle.handle(FireDeadline(deadline_id=deadline.id, by=f"daemon:{self.worker}"))
+            self.lifecycle.handle(
+                FireDeadline(
+                    deadline_id=deadline.id, case_id=deadline.case_id, by=f"daemon:{self.worker}"
+                )
+            )
         except ConcurrencyConflict:
             # An operator changed the case meanwhile: re-evaluate on the next pass, against the new state.
             report.conflicts += 1

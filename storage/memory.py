@@ -49,6 +49,14 @@ from workflows.model import (
     State,
     SuspensionCause,
 )
+from workflows.ports import (
+    ApplicationRepository,
+    AuditRepository,
+    CaseRepository,
+    DeadlineRepository,
+    EventLog,
+    OrganisationRepository,
+)
 
 T = TypeVar("T")
 Key = tuple[str, Any]  # (table, primary key)
@@ -109,12 +117,12 @@ class MemoryUnitOfWork:
         self._seen: dict[Key, int] = {}
         self._written: set[Key] = set()
         self._deleted: set[Key] = set()
-        self.organisations = MemoryOrganisations(self)
-        self.applications = MemoryApplications(self)
-        self.audits = MemoryAudits(self)
-        self.cases = MemoryCases(self)
-        self.deadlines = MemoryDeadlines(self)
-        self.events = MemoryEventLog(self)
+        self.organisations: OrganisationRepository = MemoryOrganisations(self)
+        self.applications: ApplicationRepository = MemoryApplications(self)
+        self.audits: AuditRepository = MemoryAudits(self)
+        self.cases: CaseRepository = MemoryCases(self)
+        self.deadlines: DeadlineRepository = MemoryDeadlines(self)
+        self.events: EventLog = MemoryEventLog(self)
 
     # --- transaction ---------------------------------------------------------------------------
 

@@ -43,6 +43,14 @@ from workflows.model import (
     StarLevel,
     State,
 )
+from workflows.ports import (
+    ApplicationRepository,
+    AuditRepository,
+    CaseRepository,
+    DeadlineRepository,
+    EventLog,
+    OrganisationRepository,
+)
 
 R = TypeVar("R", bound=SQLModel)
 
@@ -53,12 +61,12 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._session: Session | None = None
-        self.organisations = SqlOrganisations(self)
-        self.applications = SqlApplications(self)
-        self.audits = SqlAudits(self)
-        self.cases = SqlCases(self)
-        self.deadlines = SqlDeadlines(self)
-        self.events = SqlEventLog(self)
+        self.organisations: OrganisationRepository = SqlOrganisations(self)
+        self.applications: ApplicationRepository = SqlApplications(self)
+        self.audits: AuditRepository = SqlAudits(self)
+        self.cases: CaseRepository = SqlCases(self)
+        self.deadlines: DeadlineRepository = SqlDeadlines(self)
+        self.events: EventLog = SqlEventLog(self)
 
     def __enter__(self) -> Self:
         self._session = Session(self.engine, expire_on_commit=False, autoflush=False)

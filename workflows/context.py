@@ -20,7 +20,13 @@ from workflows.model import (
     Organisation,
     SuspensionCause,
 )
-from workflows.ports import ApplicationVerdict, LifecycleTerms, RulesPort, ScoreVerdict
+from workflows.ports import (
+    ApplicationVerdict,
+    LifecycleTerms,
+    RulesPort,
+    RuleStamp,
+    ScoreVerdict,
+)
 
 
 class Numbering(Protocol):
@@ -45,6 +51,7 @@ class TransitionContext:
     _scores: dict[int, ScoreVerdict] = field(default_factory=dict, repr=False)
     _terms: dict[date, LifecycleTerms] = field(default_factory=dict, repr=False)
     _review: ApplicationVerdict | None = field(default=None, repr=False)
+    asked: list[RuleStamp] = field(default_factory=list, repr=False)  # stamps of answers used
 
     def all_audits(self) -> list[Audit]:
         return [*self.audits, *([self.audit] if self.audit is not None else [])]
@@ -65,6 +72,7 @@ class TransitionContext:
         if verdict is None:
             verdict = self.rules.score(audit.sheet, audit.audit_date)
             self._scores[key] = verdict
+        self.asked.append(verdict.rules)
         return verdict
 
     def terms_at(self, day: date) -> LifecycleTerms:
@@ -72,6 +80,7 @@ class TransitionContext:
         if terms is None:
             terms = self.rules.terms(day)
             self._terms[day] = terms
+        self.asked.append(terms.rules)
         return terms
 
     def review(self) -> ApplicationVerdict:
@@ -82,6 +91,7 @@ class TransitionContext:
             self._review = self.rules.review_application(
                 self.application, self.organisation, self.application.submitted_on
             )
+        self.asked.append(self._review.rules)
         return self._review
 
     @property

@@ -3,9 +3,9 @@
 A command validates its input, loads the case, asks the rules where a guard needs a decision,
 runs the transition on a copy, then writes — audit, case (optimistic version check), the sealed
 event, the deadline changes — and commits. Any exception before the commit leaves the store as
-it was. When another writer changed the case first (ConcurrencyConflict) the whole command is
-run again against the new state, so a deadline racing an operator is re-evaluated, never
-applied blindly.
+it was. When another writer changed the case first, an operator's command fails with
+ConcurrencyConflict (they look again and retry); a deadline is re-run against the new state, so a
+deadline racing an operator is re-evaluated, never applied blindly.
 """
 
 from __future__ import annotations
@@ -130,7 +130,10 @@ class Lifecycle:
         if handler is None:
             raise TypeError(f"not a lifecycle command: {command!r}")
         _text("by", command.by)
-        for attempt in range(1, self._max_attempts + 1):
+        # An operator acted on the state they saw: if it changed meanwhile, they get the conflict
+        # and decide again. A deadline has no one to ask, so it is re-evaluated on the new state.
+        attempts = self._max_attempts if isinstance(command, c.FireDeadline) else 1
+        for attempt in range(1, attempts + 1):
             now = self._now()
             try:
                 with self._uow_factory() as uow:
@@ -138,7 +141,7 @@ class Lifecycle:
                     uow.commit()
                 return result
             except ConcurrencyConflict:
-                if attempt == self._max_attempts:
+                if attempt == attempts:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -321,7 +324,11 @@ class Lifecycle:
     def _suspend(self, uow: UnitOfWork, cmd: c.Suspend, now: _Now) -> Result:
         case = _load(uow, cmd.case_id)
         ctx = self._context(uow, case, now.today, reason=_text("reason", cmd.reason))
-        ctx.cause = SuspensionCause(cmd.cause)
+        try:
+            ctx.cause = SuspensionCause(cmd.cause)
+        except ValueError:
+            allowed = ", ".join(SuspensionCause)
+            raise InvalidInput("cause", f"{cmd.cause!r} is not one of {allowed}") from None
         return self._apply(uow, "Suspend", case, Trigger.SUSPEND, ctx, cmd.by, now)
 
     def _restore(self, uow: UnitOfWork, cmd: c.Restore, now: _Now) -> Result:
@@ -476,7 +483,7 @@ class Lifecycle:
             now,
             ctx.reason,
             {**ctx.data, **done.data},
-            done.stamp or stamp,
+            done.stamp or stamp or (ctx.asked[-1] if ctx.asked else None),
         )
         added = self._reschedule(uow, done, ctx, now, fired)
         return Result(

@@ -7,32 +7,18 @@ so worker processes given the URL land in the same schema), migrated from nothin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
+from storage_backends import Backend, sqlite_url
 
-from storage.database import default_sqlite_url, make_engine
+from storage.database import make_engine
 from storage.memory import MemoryStore
 from storage.migrate import upgrade
 from storage.sql import SqlUnitOfWork
-from workflows.ports import UnitOfWork
-
-
-@dataclass
-class Backend:
-    name: str
-    new_uow: Callable[[], UnitOfWork]
-    url: str | None = None  # None for memory
-    engine: Engine | None = None
-    store: MemoryStore | None = field(default=None, repr=False)
-
-
-def sqlite_url(tmp_path: Path) -> str:
-    return default_sqlite_url(tmp_path)
 
 
 @pytest.fixture

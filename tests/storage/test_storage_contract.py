@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import Backend
+from storage_backends import Backend
 from storage_builders import FACTS, SHEET, T0, credit_code, new_case
 
 from workflows.errors import (
@@ -22,7 +22,6 @@ from workflows.model import (
     Application,
     Audit,
     AuditKind,
-    Case,
     Deadline,
     DeadlineKind,
     Event,
@@ -378,7 +377,7 @@ def _deadlines(backend: Backend, offsets_h: list[int]) -> tuple[int, list[Deadli
 
 
 def test_claim_due_takes_due_rows_in_due_order_up_to_limit(backend: Backend) -> None:
-    _, rows = _deadlines(backend, [3, 1, 2, 10])
+    _deadlines(backend, [3, 1, 2, 10])
     now = T0 + timedelta(hours=5)
     lease = now + timedelta(minutes=5)
     with backend.new_uow() as uow:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from lifecycle_doubles import SHANGHAI, PlainRules
+from lifecycle_doubles import SHANGHAI, START, PlainRules
 from lifecycle_steps import Office
 
 from storage.memory import MemoryStore
 from workflows.clock import FakeClock
 from workflows.services import Lifecycle
-
-START = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 @pytest.fixture
@@ -37,4 +33,4 @@ def lifecycle(store: MemoryStore, rules: PlainRules, clock: FakeClock) -> Lifecy
 
 @pytest.fixture
 def office(lifecycle: Lifecycle, store: MemoryStore, clock: FakeClock) -> Office:
-    return Office(lifecycle, store, clock)
+    return Office(lifecycle, store.uow, clock)

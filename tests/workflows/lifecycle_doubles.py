@@ -8,7 +8,7 @@ defaults (15 indicators over 40/35/25 points, bands 95/90/80/70, fail on 5+ spec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ INDICATORS: dict[str, int] = {
 assert sum(INDICATORS.values()) == 100
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+START = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 STAMP = RuleStamp("test-2024.1", "sha256:test")
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from lifecycle_doubles import SHANGHAI, credit_code, good_facts, sheet_scoring
 
-from storage.memory import MemoryStore
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.deadlines import local_day
 from workflows.model import Case, Deadline, Event
+from workflows.ports import UnitOfWork
 from workflows.services import Lifecycle, Result
 
 OPERATOR = "wang.fang"
@@ -30,7 +31,7 @@ class Snapshot:
 @dataclass
 class Office:
     lifecycle: Lifecycle
-    store: MemoryStore
+    new_uow: Callable[[], UnitOfWork]
     clock: FakeClock
     serial: int = 0
 
@@ -69,7 +70,7 @@ class Office:
         return case_id
 
     def snapshot(self, case_id: int) -> Snapshot:
-        with self.store.uow() as uow:
+        with self.new_uow() as uow:
             return Snapshot(
                 uow.cases.get(case_id),
                 tuple(uow.events.for_case(case_id)),
@@ -87,7 +88,7 @@ class Office:
         """What the scheduler does when it wakes: fire every due deadline in due order."""
         results: list[Result] = []
         while True:
-            with self.store.uow() as uow:
+            with self.new_uow() as uow:
                 due = list(uow.deadlines.due(self.clock.now(), 1))
             if not due:
                 return results

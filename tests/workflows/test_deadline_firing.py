@@ -14,6 +14,7 @@ from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.deadlines import due_at
 from workflows.errors import IllegalTransition
+from workflows.errors import ConcurrencyConflict
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
 from workflows.services import DEADLINE_OBSOLETE, Lifecycle
 
@@ -96,7 +97,7 @@ def test_restore_is_refused_after_the_limit_even_before_the_deadline_fires(offic
 def test_an_obsolete_deadline_is_marked_done_with_an_event(office: Office) -> None:
     case_id = office.certify()
     stale_due = due_at(date(2024, 6, 1), SHANGHAI)
-    with office.store.uow() as uow:  # e.g. left behind by an older schedule
+    with office.new_uow() as uow:  # e.g. left behind by an older schedule
         stale = uow.deadlines.add(Deadline(None, case_id, DeadlineKind.SURVEILLANCE_DUE, stale_due))
         uow.commit()
     assert stale.id is not None
@@ -169,7 +170,7 @@ def test_operator_wins_the_race_and_the_deadline_is_re_evaluated(
     assert [e.trigger for e in snap.events][-2:] == ["surveil", "surveil"]
 
 
-def test_deadline_wins_the_race_and_the_operator_command_is_re_evaluated(
+def test_deadline_wins_the_race_and_the_operator_gets_a_conflict_then_retries(
     office: Office, store: MemoryStore, rules: PlainRules, clock: FakeClock
 ) -> None:
     case_id, due = overdue_case(office)
@@ -178,11 +179,16 @@ def test_deadline_wins_the_race_and_the_operator_command_is_re_evaluated(
     scheduler = office.lifecycle
     racing = RacingUnitOfWork(store, lambda: scheduler.handle(c.FireDeadline(deadline_id, case_id)))
     operator = Lifecycle(racing, rules, clock, SHANGHAI, number_prefix="ASC")
-    result = operator.handle(
-        c.RecordSurveillance(case_id, date(2025, 2, 15), "a", sheet_scoring(95), OPERATOR)
+    surveillance = c.RecordSurveillance(
+        case_id, date(2025, 2, 15), "a", sheet_scoring(95), OPERATOR
     )
-    assert racing.opened == 2
-    assert result.state is State.SUSPENDED and result.events[0].trigger == "note_audit"
+    with pytest.raises(ConcurrencyConflict):
+        operator.handle(surveillance)
+    assert racing.opened == 1  # an operator's command is not re-run behind their back
+    snap = office.snapshot(case_id)
+    assert [e.trigger for e in snap.events][-1] == "suspend"  # only the deadline's change landed
+    retried = operator.handle(surveillance)  # the operator looks again and retries
+    assert retried.state is State.SUSPENDED and retried.events[0].trigger == "note_audit"
     snap = office.snapshot(case_id)
     assert [e.trigger for e in snap.events][-2:] == ["suspend", "note_audit"]
     assert snap.case.suspension_cause is SuspensionCause.OVERDUE_SURVEILLANCE

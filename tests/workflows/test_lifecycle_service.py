@@ -63,7 +63,7 @@ def test_a_case_from_application_to_certificate(office: Office) -> None:
         "recert_reminder": date(2026, 11, 13),
         "expiry": date(2027, 2, 13),
     }
-    with office.store.uow() as uow:
+    with office.new_uow() as uow:
         assert verify_log(uow.events).ok
 
 
@@ -179,7 +179,7 @@ def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> 
     handle(c.RegisterOrganisation("Acme", credit_code(1).lower(), OPERATOR))
     with pytest.raises(InvalidInput, match="already registered") as raised:
         handle(c.RegisterOrganisation("Acme again", credit_code(1), OPERATOR))
-    with office.store.uow() as uow:
+    with office.new_uow() as uow:
         assert uow.organisations.by_credit_code(credit_code(1)) is not None
         assert uow.organisations.get(1).name == "Acme"
 
@@ -212,7 +212,7 @@ def test_application_input_errors_name_the_field(
     with pytest.raises(InvalidInput) as raised:
         office.lifecycle.handle(replace(valid, **change))  # type: ignore[arg-type]
     assert raised.value.field == field
-    with office.store.uow() as uow:
+    with office.new_uow() as uow:
         assert uow.cases.list() == []
 
 
@@ -273,6 +273,17 @@ def test_a_malformed_score_sheet_is_refused_and_nothing_is_written(
     assert office.snapshot(case_id) == before
 
 
+def test_an_unknown_suspension_cause_is_named(office: Office) -> None:
+    case_id = office.certify()
+    before = office.snapshot(case_id)
+    with pytest.raises(
+        InvalidInput, match="'holiday' is not one of overdue_surveillance"
+    ) as raised:
+        office.lifecycle.handle(c.Suspend(case_id, "holiday", "x", OPERATOR))  # type: ignore[arg-type]
+    assert raised.value.field == "cause"
+    assert office.snapshot(case_id) == before
+
+
 # --- operator transitions -----------------------------------------------------------------------
 
 
@@ -293,6 +304,8 @@ def test_suspend_then_restore_with_a_reason(office: Office) -> None:
     assert snap.case.state is State.ACTIVE and snap.case.suspended_on is None
     assert "suspension_limit" not in office.open_deadlines(case_id)
     assert snap.events[-1].reason == "mark use corrected"
+    assert snap.events[-1].rule_version == "test-2024.1"  # the terms that set the limit
+    assert snap.events[-2].rule_version is None  # suspending asked no rules
     assert snap.events[-1].data["cleared_cause"] == "mark_misuse"
 
 
@@ -366,7 +379,7 @@ def test_recertification_keeps_the_number_when_configured(
     store: MemoryStore, rules: PlainRules, clock: FakeClock
 ) -> None:
     lifecycle = Lifecycle(store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False)
-    office = Office(lifecycle, store, clock)
+    office = Office(lifecycle, store.uow, clock)
     case_id = office.certify()
     number = office.snapshot(case_id).case.number
     surveil_on(office, case_id, date(2025, 2, 1), date(2026, 2, 1))

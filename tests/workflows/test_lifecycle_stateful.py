@@ -11,24 +11,28 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import pairwise
 
-from conftest import START
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
-from lifecycle_doubles import SHANGHAI, PlainRules, sheet_scoring
+from lifecycle_doubles import SHANGHAI, START, PlainRules, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
 
 from storage.memory import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
 from workflows.clock import FakeClock
-from workflows.deadlines import next_surveillance_due, suspension_limit
+from workflows.deadlines import (
+    due_at,
+    next_surveillance_due,
+    restoration_ends,
+    suspension_limit,
+)
 from workflows.errors import IllegalTransition, InvalidInput
 from workflows.model import TERMINAL_STATES, State, SuspensionCause
 from workflows.services import Lifecycle
 
 MAX_CASES = 4
-scores = st.integers(min_value=55, max_value=100)
+scores = st.integers(min_value=60, max_value=100)
 
 
 class LifecycleUnderRandomUse(RuleBasedStateMachine):
@@ -40,7 +44,7 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         self.store = MemoryStore()
         self.clock = FakeClock(START)
         lifecycle = Lifecycle(self.store.uow, self.rules, self.clock, SHANGHAI)
-        self.office = Office(lifecycle, self.store, self.clock)
+        self.office = Office(lifecycle, self.store.uow, self.clock)
         self.count = 0
         self.refusals = 0
 
@@ -61,6 +65,39 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         case_id = self.office.apply()
         self.office.fire_due()
         return case_id
+
+    @precondition(lambda self: self.count < MAX_CASES)
+    @rule(target=cases, score=scores)
+    def apply_and_get_certified(self, score: int) -> int:
+        """The usual path, a few days per step (without it few random walks reach a decision)."""
+        case_id = self.apply()
+        self.review(case_id)
+        self.clock.advance(timedelta(days=7))
+        self.stage1(case_id)
+        self.clock.advance(timedelta(days=14))
+        self.stage2(case_id, score)
+        self.clock.advance(timedelta(days=3))
+        self.decide(case_id)
+        return case_id
+
+    @rule(case=cases, score=scores)
+    def natural_next_step(self, case: int, score: int) -> None:
+        """What an operator would usually do next for the case as it stands."""
+        with self.store.uow() as uow:
+            state = uow.cases.get(case).state
+        if state is State.APPLIED:
+            self.review(case)
+        elif state is State.STAGE1:
+            self.stage1(case)
+        elif state is State.STAGE2:
+            self.stage2(case, score)
+        elif state is State.DECISION:
+            self.decide(case)
+        elif state in (State.ACTIVE, State.SUSPENDED):
+            self.surveil(case, score)
+            self.restore(case)
+        elif state is State.EXPIRED:
+            self.recertify(case, score)
 
     @rule(case=cases)
     def review(self, case: int) -> None:
@@ -108,6 +145,47 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
     @rule(case=cases)
     def expire(self, case: int) -> None:
         self.command(case, c.Expire(case, OPERATOR))
+
+    @rule(case=cases, offset=st.integers(min_value=-20, max_value=40))
+    def time_runs_to_the_next_obligation(self, case: int, offset: int) -> None:
+        """Jump to around the case's next dated obligation: surveillance, limit, expiry."""
+        terms = self.rules.terms(self.office.today)
+        with self.store.uow() as uow:
+            current = uow.cases.get(case)
+        target = None
+        if current.state is State.ACTIVE:
+            target = next_surveillance_due(current, terms) or current.expires_on
+        elif current.state is State.SUSPENDED and current.suspended_on is not None:
+            target = suspension_limit(current.suspended_on, terms)
+        elif current.state is State.EXPIRED and current.expires_on is not None:
+            target = restoration_ends(current.expires_on, terms)
+        if target is None:
+            return
+        moment = due_at(target - timedelta(days=offset), SHANGHAI) + timedelta(hours=3)
+        if moment > self.clock.now():
+            self.clock.set(moment)
+        self.office.fire_due()
+
+    @rule(case=cases, offset=st.integers(min_value=-20, max_value=40), score=scores)
+    def surveilled_on_time_to_the_end(self, case: int, offset: int, score: int) -> None:
+        """Every surveillance ten days early, then time runs to around the expiry date."""
+        terms = self.rules.terms(self.office.today)
+        for _ in range(5):
+            with self.store.uow() as uow:
+                current = uow.cases.get(case)
+            due = next_surveillance_due(current, terms)
+            if current.state is not State.ACTIVE or due is None:
+                break
+            self.clock.set(max(self.clock.now(), due_at(due - timedelta(days=11), SHANGHAI)))
+            self.office.fire_due()
+            self.surveil(case, score)
+        with self.store.uow() as uow:
+            current = uow.cases.get(case)
+        if current.state is State.ACTIVE and current.expires_on is not None:
+            self.clock.set(
+                max(self.clock.now(), due_at(current.expires_on - timedelta(days=offset), SHANGHAI))
+            )
+            self.office.fire_due()
 
     @rule(days=st.integers(min_value=1, max_value=420), hours=st.integers(0, 23))
     def time_passes(self, days: int, hours: int) -> None:

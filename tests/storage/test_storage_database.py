@@ -1,0 +1,149 @@
+"""What the database itself enforces, and the migrations that build it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+from storage_backends import Backend, sqlite_url
+from storage_builders import T0, new_case
+
+from storage.database import make_engine, parse_url
+from storage.migrate import current, head, upgrade
+from storage.tables import metadata
+from workflows.errors import InvalidInput
+from workflows.model import Event, State
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _one_event(backend: Backend) -> int:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        uow.events.append(
+            Event(
+                case.id, 1, T0, "op", "submit", None, State.APPLIED, None, None, None, {}, "", "h1"
+            )
+        )
+        uow.commit()
+    return case.id
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET actor = 'forger' WHERE case_id = :c",
+        "UPDATE events SET hash = 'x'",
+        "DELETE FROM events WHERE case_id = :c",
+        "DELETE FROM events",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_events(
+    sql_backend: Backend, statement: str
+) -> None:
+    case_id = _one_event(sql_backend)
+    assert sql_backend.engine is not None
+    with pytest.raises(DBAPIError, match="append-only"), sql_backend.engine.begin() as conn:
+        conn.execute(text(statement), {"c": case_id})
+    with sql_backend.new_uow() as uow:
+        [kept] = uow.events.for_case(case_id)
+    assert (kept.actor, kept.hash) == ("op", "h1")
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_truncate_of_events(pg_schema_url: str) -> None:
+    upgrade(pg_schema_url)
+    engine = make_engine(pg_schema_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("TRUNCATE events CASCADE"))
+    finally:
+        engine.dispose()
+
+
+def _migrated_url(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> str:
+    if name == "sqlite":
+        return sqlite_url(tmp_path)
+    url: str = request.getfixturevalue("pg_schema_url")
+    return url
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrade_from_nothing_matches_the_models(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    url = _migrated_url(request, tmp_path, name)
+    assert current(url) is None
+    upgrade(url)
+    assert current(url) == head() == "0001"
+    upgrade(url)  # a second upgrade is a no-op
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            diffs = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert diffs == []
+    assert tables == {
+        "alembic_version",
+        "organisations",
+        "applications",
+        "cases",
+        "audits",
+        "deadlines",
+        "events",
+    }
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    finally:
+        engine.dispose()
+
+
+def test_make_engine_connects_lazily_and_refuses_other_databases(tmp_path: Path) -> None:
+    missing_dir = tmp_path / "not-yet"
+    make_engine(f"sqlite:///{missing_dir}/x.db").dispose()  # no connection: no error
+    assert not missing_dir.exists()
+    assert parse_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(InvalidInput, match=r"database_url.*mysql"):
+        make_engine("mysql://u@h/db")
+    with pytest.raises(InvalidInput, match="psycopg"):
+        make_engine("postgresql+psycopg2://u@h/db")
+    with pytest.raises(InvalidInput, match="database_url"):
+        make_engine("not a url")
+
+
+def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    script = (
+        "import sys; from storage.migrate import upgrade, current; "
+        "upgrade(sys.argv[1]); print(current(sys.argv[1]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, url],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0001"

@@ -46,7 +46,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="config file (default: $STARCERT_CONFIG or config.toml)")
+    Path | None,
+    typer.Option("--config", help="config file (default: $STARCERT_CONFIG or config.toml)"),
 ]
 By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)")]
 Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
@@ -113,7 +114,9 @@ def _show_result(application: App, result: Any, as_json: bool) -> None:
     with application.uow() as uow:
         case = uow.cases.get(result.case_id)
     data = {**views.case_dict(case), "note": result.note or None}
-    _emit(data, as_json, lambda: views.case_line(case) + (f"\n  {result.note}" if result.note else ""))
+    _emit(
+        data, as_json, lambda: views.case_line(case) + (f"\n  {result.note}" if result.note else "")
+    )
 
 
 def _transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> None:
@@ -137,7 +140,9 @@ def db_upgrade() -> None:
         config = _config()
         config.paths.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(config.database_url)
-        typer.echo(f"database {views.safe_url(config.database_url)} at {current(config.database_url)}")
+        typer.echo(
+            f"database {views.safe_url(config.database_url)} at {current(config.database_url)}"
+        )
 
     _run(go)
 
@@ -345,7 +350,9 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
 def list_cases(
     state: Annotated[State | None, typer.Option("--state")] = None,
     star: Annotated[StarLevel | None, typer.Option("--star")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="only cases with a passed deadline")] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="only cases with a passed deadline")
+    ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
     as_json: Json = False,
@@ -355,8 +362,12 @@ def list_cases(
     def go() -> None:
         with _app() as application, application.uow() as uow:
             cases: list[Case] = list(
-                uow.cases.list(state=state, star_level=star, limit=None if overdue else limit,
-                               offset=0 if overdue else offset)
+                uow.cases.list(
+                    state=state,
+                    star_level=star,
+                    limit=None if overdue else limit,
+                    offset=0 if overdue else offset,
+                )
             )
             if overdue:
                 late = set(uow.deadlines.overdue_case_ids(application.clock.now()))
@@ -369,7 +380,9 @@ def list_cases(
 
 @app.command("export")
 def export(
-    out: Annotated[Path | None, typer.Option("--out", help="file to write (default stdout)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default stdout)")
+    ] = None,
 ) -> None:
     """Export the certificate register as CSV (IAF CertSearch field names)."""
 
@@ -459,4 +472,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -95,7 +95,8 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         raise InvalidInput(f"{path}: {where}", first["msg"]) from exc
     base = path.resolve().parent
     paths = PathsConfig(
-        data_dir=_anchor(config.paths.data_dir, base), rules_dir=_anchor(config.paths.rules_dir, base)
+        data_dir=_anchor(config.paths.data_dir, base),
+        rules_dir=_anchor(config.paths.rules_dir, base),
     )
     return config.model_copy(update={"paths": paths})
 

@@ -82,7 +82,9 @@ class DeadlineRunner:
     def _claim(self) -> list[Deadline]:
         now = self.clock.now()
         with self.uow_factory() as uow:
-            rows = list(uow.deadlines.claim_due(now, self.worker, now + self.lease, self.batch_size))
+            rows = list(
+                uow.deadlines.claim_due(now, self.worker, now + self.lease, self.batch_size)
+            )
             uow.commit()
         return rows
 
@@ -99,7 +101,7 @@ class DeadlineRunner:
             report.conflicts += 1
             self._release(deadline)
             return
-        except Exception as exc:  # noqa: BLE001 - any failure becomes a visible incident
+        except Exception as exc:
             report.failed += 1
             self._record_failure(deadline, exc)
             return
@@ -168,16 +170,22 @@ def serve(runner: DeadlineRunner, tick_seconds: float, banner: Callable[[], None
         try:
             report = runner.tick()
             if report.claimed:
-                log.info(json.dumps({"event": "tick", **{k: v for k, v in vars(report).items()
-                                                        if k != "fired_ids"}}))
-        except Exception as exc:  # noqa: BLE001 - database away: log, back off, try again
+                log.info(
+                    json.dumps(
+                        {
+                            "event": "tick",
+                            **{k: v for k, v in vars(report).items() if k != "fired_ids"},
+                        }
+                    )
+                )
+        except Exception as exc:
             log.error(json.dumps({"event": "tick_failed", "error": f"{type(exc).__name__}: {exc}"}))
             return
         if runner.stopping.is_set():
             return
         try:
             nxt = runner.next_due()
-        except Exception:  # noqa: BLE001
+        except Exception:
             return
         if nxt is not None:
             scheduler.add_job(tick, "date", run_date=nxt, id="next-due", replace_existing=True)

@@ -1,4 +1,4 @@
-"""Operator input files (score sheets, prerequisite facts) parsed into domain values.
+"""Operator input files, score sheets and prerequisite facts, parsed into domain values.
 
 Every error names the file and the field path, e.g. `sheet.yaml: results.repair.points: not a number`.
 """
@@ -112,15 +112,23 @@ def _indicator(value: Any, field: str) -> IndicatorResult:
         if set(value) != {"points"}:
             raise InvalidInput(field, "give either points or conforming/sampled, not both")
         return IndicatorResult(points=_decimal(value["points"], f"{field}.points"))
+    if "items" in value:
+        items = value["items"]
+        if set(value) != {"items"} or not isinstance(items, Mapping) or not items:
+            raise InvalidInput(field, "expected {items: {item id: points, ...}} alone")
+        return IndicatorResult(
+            items={str(k): _decimal(v, f"{field}.items.{k}") for k, v in items.items()}
+        )
     if set(value) != {"conforming", "sampled"}:
-        raise InvalidInput(field, "expected points or {conforming, sampled}")
+        raise InvalidInput(field, "expected points, {conforming, sampled} or {items: {...}}")
     conforming, sampled = value["conforming"], value["sampled"]
     for name, number in (("conforming", conforming), ("sampled", sampled)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 0:
             raise InvalidInput(f"{field}.{name}", f"expected a whole number >= 0, got {number!r}")
     if sampled == 0 or conforming > sampled:
-        raise InvalidInput(field, f"need 0 <= conforming <= sampled and sampled > 0, got "
-                                  f"{conforming}/{sampled}")
+        raise InvalidInput(
+            field, f"need 0 <= conforming <= sampled and sampled > 0, got {conforming}/{sampled}"
+        )
     return IndicatorResult(conforming=conforming, sampled=sampled)
 
 

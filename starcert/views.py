@@ -106,9 +106,15 @@ def case_detail_text(data: Mapping[str, Any]) -> str:
     lines.append("  history:")
     for e in data["history"]:
         move = f"{e['from_state'] or '-'} → {e['to_state']}"
-        rule = f"  rules {e['rule_version']} {str(e['rule_hash'] or '')[:12]}" if e["rule_version"] else ""
+        rule = (
+            f"  rules {e['rule_version']} {str(e['rule_hash'] or '')[:12]}"
+            if e["rule_version"]
+            else ""
+        )
         why = f"  ({e['reason']})" if e.get("reason") else ""
-        lines.append(f"    {e['seq']:>3} {e['at']}  {e['trigger']:<22} {move}  by {e['actor']}{why}{rule}")
+        lines.append(
+            f"    {e['seq']:>3} {e['at']}  {e['trigger']:<22} {move}  by {e['actor']}{why}{rule}"
+        )
     return "\n".join(lines)
 
 

@@ -74,6 +74,11 @@ def sheet_to_json(sheet: ScoreSheet) -> dict[str, Any]:
             "conforming": result.conforming,
             "sampled": result.sampled,
         }
+        if result.items is not None:
+            results[code]["items"] = {
+                item: decimal_text(points, f"sheet.results.{code}.items.{item}")
+                for item, points in sorted(result.items.items())
+            }
     return {
         "format": SHEET_FORMAT,
         "results": results,
@@ -93,6 +98,14 @@ def sheet_from_json(document: Mapping[str, Any]) -> ScoreSheet:
                 points=decimal_from_text(r["points"], f"sheet.results.{code}.points"),
                 conforming=r["conforming"],
                 sampled=r["sampled"],
+                items=(
+                    {
+                        item: _required_decimal(text, f"sheet.results.{code}.items.{item}")
+                        for item, text in r["items"].items()
+                    }
+                    if r.get("items") is not None
+                    else None
+                ),
             )
             for code, r in document["results"].items()
         },
@@ -100,6 +113,13 @@ def sheet_from_json(document: Mapping[str, Any]) -> ScoreSheet:
         special_deductions=tuple(document["special_deductions"]),
         special_bonus=document["special_bonus"],
     )
+
+
+def _required_decimal(text: str, field: str) -> Decimal:
+    value = decimal_from_text(text, field)
+    if value is None:
+        raise InvalidInput(field, "stored item points are missing")
+    return value
 
 
 def plain_json(data: Mapping[str, Any], field: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@
     ├── IllegalTransition                    trigger not allowed from the case's state, or a guard said no
     ├── ConcurrencyConflict                  another writer changed the case first; retry
     ├── AuditChainBroken                     the event log's hash chain does not verify
-    └── (engine) EngineError ...             rule files and evaluation, see engine.errors
+    └── EngineError (engine.errors)          rule files and evaluation
 
 Leaves also subclass the fitting built-in so callers can catch either.
 """

@@ -100,13 +100,15 @@ class Application:
 class IndicatorResult:
     """Points found for one second-level indicator.
 
-    Either `points` (qualitative or directly scored) or `conforming`/`sampled` (a sampled indicator
-    loses its points in proportion to the nonconforming share).
+    One of: `points` (qualitative or directly scored); `conforming`/`sampled` (a sampled indicator
+    loses its points in proportion to the nonconforming share); `items` (points per third-level
+    item, where the rule set lists items).
     """
 
     points: Decimal | None = None
     conforming: int | None = None
     sampled: int | None = None
+    items: Mapping[str, Decimal] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The small protocols the lifecycle uses: the rules it asks, the store it writes, the clock it reads.
+"""The small protocols the lifecycle uses: the rules it asks, the store it writes, its clock.
 
 `engine` and `storage` implement these without importing each other; `starcert` wires them.
 """

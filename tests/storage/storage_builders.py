@@ -34,6 +34,9 @@ SHEET = ScoreSheet(
         "organisation": IndicatorResult(points=Decimal("5.50")),
         "repair": IndicatorResult(conforming=17, sampled=20),
         "complaint_handling": IndicatorResult(points=Decimal("12.125")),
+        "quality_guarantee": IndicatorResult(
+            items={"returns": Decimal("2"), "exchanges": Decimal("1.5"), "warranty": Decimal("3")}
+        ),
     },
     excluded=frozenset({"recycling", "delivery"}),
     special_deductions=("late complaint reply", "missing record"),

@@ -13,8 +13,7 @@ from storage.memory import MemoryStore, MemoryUnitOfWork
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.deadlines import due_at
-from workflows.errors import IllegalTransition
-from workflows.errors import ConcurrencyConflict
+from workflows.errors import ConcurrencyConflict, IllegalTransition
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
 from workflows.services import DEADLINE_OBSOLETE, Lifecycle
 

@@ -165,4 +165,71 @@ class EventRow(SQLModel, table=True):
     hash: str
 
 
+class RuleVersionRow(SQLModel, table=True):
+    """A published rule set version: immutable; the database copy is the truth, not the file."""
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("ruleset", "version", name="uq_rule_versions_ruleset_version"),
+        sa.Index("ix_rule_versions_effective", "ruleset", "effective_from"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ruleset: str
+    version: str
+    content_hash: str  # sha256 of `content`
+    content: str  # the rule file exactly as published
+    source_name: str  # the file it was published from
+    effective_from: date
+    published_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    published_by: str
+    backdate_reason: str | None = None  # set when published with an effective date in the past
+
+
+class NotificationRow(SQLModel, table=True):
+    """Outbox: a message to deliver once (reminders), written in the transaction that causes it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.Index(
+            "ix_notifications_pending",
+            "deliver_after",
+            "id",
+            sqlite_where=sa.text("delivered_at IS NULL"),
+            postgresql_where=sa.text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    kind: str
+    channel: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    deliver_after: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    attempts: int = 0
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+
+
+class AccountRow(SQLModel, table=True):
+    """An API account: a role and a token stored only as its hash."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("name", name="uq_accounts_name"),
+        sa.UniqueConstraint("token_hash", name="uq_accounts_token_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    role: str  # operator, auditor, rule_author, viewer
+    token_hash: str
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    created_by: str
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+
+
 metadata = SQLModel.metadata

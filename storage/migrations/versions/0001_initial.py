@@ -1,4 +1,5 @@
-"""Initial schema: organisations, applications, cases, audits, deadlines, append-only events.
+"""Initial schema: organisations, applications, cases, audits, deadlines, append-only events,
+published rule versions, the notification outbox and API accounts.
 
 Revision ID: 0001
 Revises:
@@ -166,6 +167,63 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
     )
+    op.create_table(
+        "rule_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ruleset", TEXT(), nullable=False),
+        sa.Column("version", TEXT(), nullable=False),
+        sa.Column("content_hash", TEXT(), nullable=False),
+        sa.Column("content", TEXT(), nullable=False),
+        sa.Column("source_name", TEXT(), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("published_at", INSTANT, nullable=False),
+        sa.Column("published_by", TEXT(), nullable=False),
+        sa.Column("backdate_reason", TEXT(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("ruleset", "version", name="uq_rule_versions_ruleset_version"),
+    )
+    op.create_index("ix_rule_versions_effective", "rule_versions", ["ruleset", "effective_from"])
+
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("kind", TEXT(), nullable=False),
+        sa.Column("channel", TEXT(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("created_at", INSTANT, nullable=False),
+        sa.Column("deliver_after", INSTANT, nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", TEXT(), nullable=True),
+        sa.Column("claimed_by", TEXT(), nullable=True),
+        sa.Column("claimed_until", INSTANT, nullable=True),
+        sa.Column("delivered_at", INSTANT, nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    pending = sa.text("delivered_at IS NULL")
+    op.create_index(
+        "ix_notifications_pending",
+        "notifications",
+        ["deliver_after", "id"],
+        sqlite_where=pending,
+        postgresql_where=pending,
+    )
+
+    op.create_table(
+        "accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", TEXT(), nullable=False),
+        sa.Column("role", TEXT(), nullable=False),
+        sa.Column("token_hash", TEXT(), nullable=False),
+        sa.Column("created_at", INSTANT, nullable=False),
+        sa.Column("created_by", TEXT(), nullable=False),
+        sa.Column("revoked_at", INSTANT, nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name", name="uq_accounts_name"),
+        sa.UniqueConstraint("token_hash", name="uq_accounts_token_hash"),
+    )
+
     guards = POSTGRES_GUARDS if op.get_bind().dialect.name == "postgresql" else SQLITE_GUARDS
     for statement in guards:
         op.execute(statement)
@@ -176,6 +234,9 @@ def downgrade() -> None:
     op.drop_table("events")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS events_append_only()")
+    op.drop_table("accounts")
+    op.drop_table("notifications")
+    op.drop_table("rule_versions")
     op.drop_table("deadlines")
     op.drop_table("audits")
     op.drop_table("cases")

@@ -1,0 +1,139 @@
+"""Integration fixtures: the real `starcert` command against a real database, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parents[2]
+FULL_MARKS = {
+    "organisation": 6,
+    "staffing": 6,
+    "resources": 6,
+    "service_norms": 6,
+    "supervision": 6,
+    "improvement": 5,
+    "service_culture": 5,
+    "commodity_information": 5,
+    "technical_support": 6,
+    "delivery": 6,
+    "repair": 7,
+    "quality_guarantee": 7,
+    "recycling": 4,
+    "customer_relationship": 13,
+    "complaint_handling": 12,
+}
+
+
+@dataclass
+class Completed:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class Starcert:
+    """Runs `python -m starcert.cli` with a config of its own, as an operator would."""
+
+    config: Path
+    workdir: Path
+    env: dict[str, str]
+
+    def __call__(self, *args: str, check: bool = True) -> Completed:
+        proc = subprocess.run(
+            [sys.executable, "-m", "starcert.cli", "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.workdir,
+            timeout=120,
+        )
+        done = Completed(proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return done
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "starcert.cli", "--config", str(self.config), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            cwd=self.workdir,
+        )
+
+    def write(self, name: str, data: Any) -> Path:
+        path = self.workdir / name
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return path
+
+
+def sheet(total_loss: float = 0, **overrides: Any) -> dict[str, Any]:
+    """A full score sheet: full marks, less `total_loss` points taken from complaint handling."""
+    results: dict[str, Any] = dict(FULL_MARKS)
+    results["complaint_handling"] = FULL_MARKS["complaint_handling"] - total_loss
+    results.update(overrides)
+    return {"results": results}
+
+
+FACTS = {
+    "has_service_documents": True,
+    "has_dedicated_manager": True,
+    "has_dedicated_funds": True,
+    "has_trained_staff": True,
+    "is_prc_legal_entity": True,
+    "last_major_failure": None,
+}
+
+
+def _make(tmp_path: Path, url: str | None) -> Starcert:
+    data = tmp_path / "data"
+    lines = ["[paths]", f'data_dir = "{data}"', f'rules_dir = "{REPO / "rules"}"']
+    if url:
+        lines += ["[database]", f'url = "{url}"']
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
+    env["PYTHONPATH"] = str(REPO)
+    runner = Starcert(config=config, workdir=tmp_path, env=env)
+    runner("db", "upgrade")
+    return runner
+
+
+@pytest.fixture
+def starcert_sqlite(tmp_path: Path) -> Starcert:
+    return _make(tmp_path, None)
+
+
+@pytest.fixture
+def starcert_pg(tmp_path: Path, pg_server_url: str) -> Iterator[Starcert]:
+    engine = create_engine(pg_server_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield _make(tmp_path, pg_server_url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def starcert(request: pytest.FixtureRequest) -> Starcert:
+    name = "starcert_sqlite" if request.param == "sqlite" else "starcert_pg"
+    runner: Starcert = request.getfixturevalue(name)
+    return runner
+
+
+CertifiedCase = Callable[..., str]

@@ -103,6 +103,9 @@ def test_upgrade_from_nothing_matches_the_models(
         "audits",
         "deadlines",
         "events",
+        "rule_versions",
+        "notifications",
+        "accounts",
     }
 
 

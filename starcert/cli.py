@@ -1,35 +1,34 @@
-"""The operator CLI: `starcert ...`.
-
-Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (retry);
-1 any other starcert error. Errors go to stderr as one line naming what is wrong.
-"""
+"""The operator CLI: `starcert ...`. Exit codes and error lines: see starcert.cli_common."""
 
 from __future__ import annotations
 
 import csv
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from starcert import views
-from starcert.app import App
+from starcert import cli_daemon, views
+from starcert.cli_common import (
+    STATE,
+    By,
+    CaseRef,
+    ConfigOpt,
+    Json,
+    Reason,
+    case_id,
+    emit,
+    load,
+    open_app,
+    run,
+    show_result,
+    transition,
+)
 from starcert.cli_rules import rules_app
-from starcert.config import Config, load_config
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
 from workflows import commands as cmd
-from workflows.errors import (
-    ConcurrencyConflict,
-    IllegalTransition,
-    InvalidInput,
-    NotFound,
-    StarcertError,
-)
+from workflows.errors import InvalidInput
 from workflows.model import AuditKind, Case, StarLevel, State, SuspensionCause
 
 app = typer.Typer(
@@ -44,88 +43,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="config file (default: $STARCERT_CONFIG or config.toml)"),
-]
-By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)")]
-Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
-Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-CaseRef = Annotated[str, typer.Argument(help="case id or certificate number")]
-
-_state: dict[str, Any] = {}
-T = TypeVar("T")
+cli_daemon.register(app)
 
 
 @app.callback()
 def _main(config: ConfigOpt = None) -> None:
-    _state["config_path"] = config
-
-
-def _config() -> Config:
-    return load_config(_state.get("config_path"))
-
-
-@contextmanager
-def _app() -> Iterator[App]:
-    application = App(_config())
-    try:
-        yield application
-    finally:
-        application.close()
-
-
-def _fail(code: int, message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _run(action: Callable[[], T]) -> T:
-    """Turn starcert's errors into one stderr line and a distinct exit code."""
-    try:
-        return action()
-    except InvalidInput as exc:
-        raise _fail(2, str(exc)) from None
-    except IllegalTransition as exc:
-        raise _fail(3, str(exc)) from None
-    except NotFound as exc:
-        raise _fail(4, str(exc)) from None
-    except ConcurrencyConflict as exc:
-        raise _fail(5, f"{exc} (another change landed first; retry)") from None
-    except StarcertError as exc:
-        raise _fail(1, str(exc)) from None
-
-
-def _case_id(application: App, ref: str) -> int:
-    if ref.isdigit():
-        return int(ref)
-    with application.uow() as uow:
-        found = uow.cases.by_number(ref)
-        assert found.id is not None
-        return found.id
-
-
-def _emit(data: Any, as_json: bool, human: Callable[[], str]) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human())
-
-
-def _show_result(application: App, result: Any, as_json: bool) -> None:
-    with application.uow() as uow:
-        case = uow.cases.get(result.case_id)
-    data = {**views.case_dict(case), "note": result.note or None}
-    _emit(
-        data, as_json, lambda: views.case_line(case) + (f"\n  {result.note}" if result.note else "")
-    )
-
-
-def _transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> None:
-    def go() -> None:
-        with _app() as application:
-            result = application.lifecycle.handle(command_for(_case_id(application, ref)))
-            _show_result(application, result, as_json)
-
-    _run(go)
+    STATE["config_path"] = config
 
 
 # --- database ------------------------------------------------------------------------------------
@@ -137,14 +60,14 @@ def db_upgrade() -> None:
     from storage.migrate import current, upgrade
 
     def go() -> None:
-        config = _config()
+        config = load()
         config.paths.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(config.database_url)
         typer.echo(
             f"database {views.safe_url(config.database_url)} at {current(config.database_url)}"
         )
 
-    _run(go)
+    run(go)
 
 
 @db_app.command("current")
@@ -152,7 +75,7 @@ def db_current() -> None:
     """Print the schema revision of the database."""
     from storage.migrate import current
 
-    config = _config()
+    config = load()
     typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
 
 
@@ -169,16 +92,16 @@ def org_add(
     """Register an organisation."""
 
     def go() -> None:
-        with _app() as application:
+        with open_app() as application:
             result = application.lifecycle.handle(
                 cmd.RegisterOrganisation(name=name, credit_code=credit_code, by=by)
             )
             with application.uow() as uow:
                 org = uow.organisations.get(result.organisation_id)
             data = {"id": org.id, "name": org.name, "credit_code": org.credit_code}
-            _emit(data, as_json, lambda: f"organisation {org.id}: {org.name} ({org.credit_code})")
+            emit(data, as_json, lambda: f"organisation {org.id}: {org.name} ({org.credit_code})")
 
-    _run(go)
+    run(go)
 
 
 @app.command("apply")
@@ -204,16 +127,16 @@ def apply(
             facts=parse_facts(read_document(facts), str(facts)),
             by=by,
         )
-        with _app() as application:
-            _show_result(application, application.lifecycle.handle(command), as_json)
+        with open_app() as application:
+            show_result(application, application.lifecycle.handle(command), as_json)
 
-    _run(go)
+    run(go)
 
 
 @app.command("review")
 def review(ref: CaseRef, by: By, as_json: Json = False) -> None:
     """Application review: accept (stage 1 next) or refuse, by the rules in force."""
-    _transition(lambda cid: cmd.ReviewApplication(case_id=cid, by=by), ref, as_json)
+    transition(lambda cid: cmd.ReviewApplication(case_id=cid, by=by), ref, as_json)
 
 
 # --- audits --------------------------------------------------------------------------------------
@@ -251,7 +174,7 @@ def audit_record(
             raise InvalidInput("--kind", f"{kind.value} audits are not recorded from the CLI yet")
         return kinds[kind](case_id=cid, audit_date=audit_date, auditor=auditor, sheet=parsed, by=by)
 
-    _transition(command_for, ref, as_json)
+    transition(command_for, ref, as_json)
 
 
 @audit_app.command("verify")
@@ -261,7 +184,7 @@ def audit_verify(as_json: Json = False) -> None:
     def go() -> None:
         from workflows.audit_trail import verify_log
 
-        with _app() as application, application.uow() as uow:
+        with open_app() as application, application.uow() as uow:
             report = verify_log(uow.events)
         data = {
             "ok": report.ok,
@@ -276,17 +199,17 @@ def audit_verify(as_json: Json = False) -> None:
                 return f"ok: {report.cases_checked} chains, {report.events_checked} events verify"
             return f"BROKEN: {report.broken}"
 
-        _emit(data, as_json, human)
+        emit(data, as_json, human)
         if not report.ok:
             raise typer.Exit(1)
 
-    _run(go)
+    run(go)
 
 
 @app.command("decide")
 def decide(ref: CaseRef, by: By, as_json: Json = False) -> None:
     """Certification decision from the stage 2 score: certify with a star level, or refuse."""
-    _transition(lambda cid: cmd.Decide(case_id=cid, by=by), ref, as_json)
+    transition(lambda cid: cmd.Decide(case_id=cid, by=by), ref, as_json)
 
 
 # --- suspension, restoration, withdrawal, cancellation ------------------------------------------
@@ -301,7 +224,7 @@ def suspend(
     as_json: Json = False,
 ) -> None:
     """Suspend an active certificate."""
-    _transition(
+    transition(
         lambda cid: cmd.Suspend(case_id=cid, cause=cause, reason=reason, by=by), ref, as_json
     )
 
@@ -309,19 +232,19 @@ def suspend(
 @app.command("restore")
 def restore(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
     """End a suspension once its cause is cleared."""
-    _transition(lambda cid: cmd.Restore(case_id=cid, reason=reason, by=by), ref, as_json)
+    transition(lambda cid: cmd.Restore(case_id=cid, reason=reason, by=by), ref, as_json)
 
 
 @app.command("withdraw")
 def withdraw(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
     """Withdraw a certificate."""
-    _transition(lambda cid: cmd.Withdraw(case_id=cid, reason=reason, by=by), ref, as_json)
+    transition(lambda cid: cmd.Withdraw(case_id=cid, reason=reason, by=by), ref, as_json)
 
 
 @app.command("cancel")
 def cancel(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
     """Cancel at the client's request."""
-    _transition(lambda cid: cmd.Cancel(case_id=cid, reason=reason, by=by), ref, as_json)
+    transition(lambda cid: cmd.Cancel(case_id=cid, reason=reason, by=by), ref, as_json)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -332,8 +255,8 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
     """A case with its certificate, open deadlines, allowed triggers and full history."""
 
     def go() -> None:
-        with _app() as application:
-            cid = _case_id(application, ref)
+        with open_app() as application:
+            cid = case_id(application, ref)
             with application.uow() as uow:
                 case = uow.cases.get(cid)
                 events = list(uow.events.for_case(cid))
@@ -341,9 +264,9 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
                 audits = list(uow.audits.for_case(cid))
             checks = application.lifecycle.allowed_triggers(cid)
         data = views.case_detail_dict(case, events, deadlines, audits, checks)
-        _emit(data, as_json, lambda: views.case_detail_text(data))
+        emit(data, as_json, lambda: views.case_detail_text(data))
 
-    _run(go)
+    run(go)
 
 
 @app.command("list")
@@ -360,7 +283,7 @@ def list_cases(
     """List cases by state, star level or overdue deadlines."""
 
     def go() -> None:
-        with _app() as application, application.uow() as uow:
+        with open_app() as application, application.uow() as uow:
             cases: list[Case] = list(
                 uow.cases.list(
                     state=state,
@@ -373,9 +296,9 @@ def list_cases(
                 late = set(uow.deadlines.overdue_case_ids(application.clock.now()))
                 cases = [c for c in cases if c.id in late][offset : offset + limit]
         rows = [views.case_dict(c) for c in cases]
-        _emit(rows, as_json, lambda: "\n".join(views.case_line(c) for c in cases) or "no cases")
+        emit(rows, as_json, lambda: "\n".join(views.case_line(c) for c in cases) or "no cases")
 
-    _run(go)
+    run(go)
 
 
 @app.command("export")
@@ -387,7 +310,7 @@ def export(
     """Export the certificate register as CSV (IAF CertSearch field names)."""
 
     def go() -> None:
-        with _app() as application, application.uow() as uow:
+        with open_app() as application, application.uow() as uow:
             rows = [views.register_row(c) for c in uow.cases.list() if c.number is not None]
         stream = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
         try:
@@ -398,72 +321,7 @@ def export(
             if out:
                 stream.close()
 
-    _run(go)
-
-
-# --- the daemon ----------------------------------------------------------------------------------
-
-
-def _runner(application: App, worker: str | None) -> Any:
-    from datetime import timedelta
-
-    from starcert.daemon import DeadlineRunner, default_worker_name
-
-    daemon = application.config.daemon
-    return DeadlineRunner(
-        lifecycle=application.lifecycle,
-        uow_factory=application.uow,
-        clock=application.clock,
-        worker=worker or default_worker_name(),
-        lease=timedelta(seconds=daemon.lease_seconds),
-        batch_size=daemon.batch_size,
-    )
-
-
-@app.command("serve")
-def serve_cmd(
-    worker: Annotated[str | None, typer.Option("--worker", help="name in leases and logs")] = None,
-) -> None:
-    """Run the daemon: fire every due deadline, on time, until SIGTERM or Ctrl-C."""
-    import logging
-
-    from starcert.daemon import serve
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-
-    def go() -> None:
-        with _app() as application:
-            runner = _runner(application, worker)
-            config = application.config
-
-            def banner() -> None:
-                typer.echo(
-                    f"starcert daemon {runner.worker} (pid {os.getpid()})\n"
-                    f"  database: {views.safe_url(config.database_url)}\n"
-                    f"  rules:    {config.paths.rules_dir}\n"
-                    f"  ticks every {config.daemon.tick_seconds:g}s and at the next due deadline\n"
-                    f"  stop with Ctrl-C or: kill -TERM {os.getpid()}"
-                )
-
-            serve(runner, config.daemon.tick_seconds, banner)
-            typer.echo("starcert daemon stopped")
-
-    _run(go)
-
-
-@app.command("fire-due")
-def fire_due(
-    worker: Annotated[str | None, typer.Option("--worker")] = None, as_json: Json = False
-) -> None:
-    """Fire every deadline due now once, then exit (what one daemon tick does)."""
-
-    def go() -> None:
-        with _app() as application:
-            report = _runner(application, worker).tick()
-        data = {k: v for k, v in vars(report).items() if k != "fired_ids"}
-        _emit(data, as_json, lambda: ", ".join(f"{k} {v}" for k, v in data.items()))
-
-    _run(go)
+    run(go)
 
 
 def main() -> None:

@@ -1,0 +1,104 @@
+"""What every CLI module shares: options, the App for one command, errors to exit codes, output.
+
+Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (retry);
+1 any other starcert error. Errors go to stderr as one line naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from starcert import views
+from starcert.app import App
+from starcert.config import Config, load_config
+from workflows.errors import (
+    ConcurrencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    StarcertError,
+)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="config file (default: $STARCERT_CONFIG or config.toml)"),
+]
+By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)")]
+Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+CaseRef = Annotated[str, typer.Argument(help="case id or certificate number")]
+
+STATE: dict[str, Any] = {}
+T = TypeVar("T")
+
+
+def load() -> Config:
+    """The config named by --config (set by the main callback), else the default lookup."""
+    return load_config(STATE.get("config_path"))
+
+
+@contextmanager
+def open_app() -> Iterator[App]:
+    application = App(load())
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def fail(code: int, message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def run(action: Callable[[], T]) -> T:
+    """Turn starcert's errors into one stderr line and a distinct exit code."""
+    try:
+        return action()
+    except InvalidInput as exc:
+        raise fail(2, str(exc)) from None
+    except IllegalTransition as exc:
+        raise fail(3, str(exc)) from None
+    except NotFound as exc:
+        raise fail(4, str(exc)) from None
+    except ConcurrencyConflict as exc:
+        raise fail(5, f"{exc} (another change landed first; retry)") from None
+    except StarcertError as exc:
+        raise fail(1, str(exc)) from None
+
+
+def case_id(application: App, ref: str) -> int:
+    """A case id, or the id of the case holding certificate number `ref`."""
+    if ref.isdigit():
+        return int(ref)
+    with application.uow() as uow:
+        found = uow.cases.by_number(ref)
+        assert found.id is not None
+        return found.id
+
+
+def emit(data: Any, as_json: bool, human: Callable[[], str]) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human())
+
+
+def show_result(application: App, result: Any, as_json: bool) -> None:
+    with application.uow() as uow:
+        case = uow.cases.get(result.case_id)
+    data = {**views.case_dict(case), "note": result.note or None}
+    note = f"\n  {result.note}" if result.note else ""
+    emit(data, as_json, lambda: views.case_line(case) + note)
+
+
+def transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> None:
+    def go() -> None:
+        with open_app() as application:
+            result = application.lifecycle.handle(command_for(case_id(application, ref)))
+            show_result(application, result, as_json)
+
+    run(go)

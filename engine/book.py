@@ -7,6 +7,7 @@ the same way.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping
@@ -125,7 +126,7 @@ class RuleBook:
                 problems.append(Problem(v.source, 1, f"version {v.version} is also in "
                                                      f"{seen[v.version_key].source}"))
             seen[v.version_key] = v
-        for older, newer in zip(ordered, ordered[1:], strict=False):
+        for older, newer in itertools.pairwise(ordered):
             if newer.effective_from <= older.effective_from:
                 problems.append(Problem(
                     newer.source, newer.effective_line,

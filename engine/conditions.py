@@ -123,6 +123,21 @@ def refs(condition: Condition) -> set[Ref]:
     return found
 
 
+def facts_used(condition: Condition) -> set[str]:
+    """Every fact a condition reads (a shifted date counts as its base fact)."""
+    if isinstance(condition, Compare):
+        used = {condition.fact}
+        if isinstance(condition.value, Ref):
+            used.add(condition.value.fact)
+        return used
+    if isinstance(condition, Not):
+        return facts_used(condition.part)
+    found: set[str] = set()
+    for part in condition.parts:
+        found |= facts_used(part)
+    return found
+
+
 def encode(value: Literal, type_: FactType) -> bool | int | None:
     """A literal as the rules engine sees it: dates as ordinals, scores as integer millionths."""
     if value is None or isinstance(value, bool):

@@ -7,10 +7,9 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from dateutil.relativedelta import relativedelta
-
 from engine.decision import Decision, RuleResult, score_decimal
 from engine.errors import EngineError, NotInForce
+from engine.months import add_months
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact
 from engine.outcomes import RuleKind, Tally
 from engine.ruleset import Lifecycle, RuleSet
@@ -54,40 +53,56 @@ def evaluate(
         backend = default_backend()
     checked = check_facts(ruleset, facts, checks)
     tally = Tally()
-    by_key = _rules_by_key(ruleset)
+    index = _index(ruleset)
     outcomes = ruleset.outcomes
+    rule_outcome = index.outcome
 
     def on_fire(key: str) -> None:
         tally.fired.append(key)
-        outcomes[by_key[key][0]].action(tally, key)
+        outcomes[rule_outcome[key]].action(tally, key)
 
     backend.fire(ruleset, flat_fact(ruleset, checked), on_fire)
-    return _decide(ruleset, checked, tally, as_of)
+    return _decide(ruleset, index, checked, tally, as_of)
 
 
-_BY_KEY: dict[str, dict[str, tuple[str, int]]] = {}
+class _Index:
+    """Per rule set content: what a decision needs to look up rules fast."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.rules = {r.key: r for r in ruleset.rules}
+        self.order = {r.key: i for i, r in enumerate(ruleset.rules)}
+        self.outcome = {r.key: r.outcome for r in ruleset.rules}
+        self.results = {r.key: RuleResult(r.key, r.message) for r in ruleset.rules}
+        self.checkable = {
+            check: [r.key for r in ruleset.rules if r.check is check and r.kind is not RuleKind.BAND]
+            for check in Check
+        }
+        self.lifecycle = MappingProxyType(ruleset.lifecycle.as_dict())
+
+    def sorted_results(self, keys: list[str]) -> tuple[RuleResult, ...]:
+        if len(keys) > 1:
+            keys = sorted(keys, key=self.order.__getitem__)
+        return tuple(self.results[k] for k in keys)
 
 
-def _rules_by_key(ruleset: RuleSet) -> dict[str, tuple[str, int]]:
-    """Rule key → (outcome name, position), cached per rule set content."""
-    found = _BY_KEY.get(ruleset.engine_name)
+_INDEXES: dict[str, _Index] = {}
+
+
+def _index(ruleset: RuleSet) -> _Index:
+    found = _INDEXES.get(ruleset.engine_name)
     if found is None:
-        found = {r.key: (r.outcome, i) for i, r in enumerate(ruleset.rules)}
-        _BY_KEY[ruleset.engine_name] = found
+        found = _INDEXES[ruleset.engine_name] = _Index(ruleset)
     return found
 
 
-def _decide(ruleset: RuleSet, checked: CheckedFacts, tally: Tally, as_of: date) -> Decision:
-    rules = {r.key: r for r in ruleset.rules}
-    order = _rules_by_key(ruleset)
+_NO_DEADLINES: Mapping[str, date] = MappingProxyType({})
 
-    def results(keys: list[str]) -> tuple[RuleResult, ...]:
-        return tuple(RuleResult(k, rules[k].message) for k in sorted(keys, key=lambda k: order[k][1]))
 
+def _decide(ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally,
+            as_of: date) -> Decision:
     fired = set(tally.fired)
-    checked_rules = [r for r in ruleset.rules if r.check in checked.checks]
-    passed = results([r.key for r in checked_rules
-                      if r.key not in fired and r.kind is not RuleKind.BAND])
+    passed_keys = [k for check in Check if check in checked.checks
+                   for k in index.checkable[check] if k not in fired]
     eligible: bool | None = None
     earliest = None
     if Check.APPLICATION in checked.checks:
@@ -97,15 +112,15 @@ def _decide(ruleset: RuleSet, checked: CheckedFacts, tally: Tally, as_of: date) 
         earliest = earliest_application(ruleset, since)
     certified: bool | None = None
     band: str | None = None
-    fail_reasons = results(tally.fails)
+    fail_reasons = index.sorted_results(tally.fails)
     score = checked.score
     if score is not None:
         if len(tally.bands) != 1:
             raise EngineError(f"{ruleset.label}: {len(tally.bands)} bands fired "
                               f"({', '.join(tally.bands) or 'none'}); exactly one must")
-        band_rule = rules[tally.bands[0]]
+        band_rule = index.rules[tally.bands[0]]
         if band_rule.id == "none" and not tally.fails:
-            fail_reasons = (RuleResult(band_rule.key, band_rule.message),)
+            fail_reasons = (index.results[band_rule.key],)
         certified = not tally.fails and band_rule.id != "none"
         band = band_rule.id if certified else None
     if eligible is False:
@@ -114,16 +129,17 @@ def _decide(ruleset: RuleSet, checked: CheckedFacts, tally: Tally, as_of: date) 
         outcome = "certified" if certified else "not_certified"
     else:
         outcome = "eligible"
-    deadlines = _deadlines(ruleset.lifecycle, as_of) if certified else {}
+    deadlines = MappingProxyType(_deadlines(ruleset.lifecycle, as_of)) if certified \
+        else _NO_DEADLINES
     return Decision(
         outcome=outcome,
         checks=tuple(c.value for c in Check if c in checked.checks),
         eligible=eligible,
         certified=certified,
-        failures=results(tally.refusals),
-        notes=results(tally.notes),
-        passed=passed,
-        fired=tuple(sorted(fired, key=lambda k: order[k][1])),
+        failures=index.sorted_results(tally.refusals),
+        notes=index.sorted_results(tally.notes),
+        passed=tuple(index.results[k] for k in passed_keys),  # already in rule order
+        fired=tuple(r.rule for r in index.sorted_results(tally.fired)),
         earliest_application=earliest,
         achieved_points=score_decimal(score.achieved) if score else None,
         applicable_points=score_decimal(score.applicable) if score else None,
@@ -133,8 +149,8 @@ def _decide(ruleset: RuleSet, checked: CheckedFacts, tally: Tally, as_of: date) 
         fail_reasons=fail_reasons,
         special_deductions=score.deductions if score else (),
         special_bonus=score.bonus if score else None,
-        lifecycle=MappingProxyType(ruleset.lifecycle.as_dict()),
-        deadlines=MappingProxyType(deadlines),
+        lifecycle=index.lifecycle,
+        deadlines=deadlines,
         as_of=as_of,
         ruleset=ruleset.name,
         version=ruleset.version,
@@ -145,15 +161,15 @@ def _decide(ruleset: RuleSet, checked: CheckedFacts, tally: Tally, as_of: date) 
 
 def _deadlines(terms: Lifecycle, decided: date) -> dict[str, date]:
     """Deadlines of a certificate decided on `decided` (keys match workflows' DeadlineKind)."""
-    due = decided + relativedelta(months=terms.first_surveillance_months)
-    expiry = decided + relativedelta(months=terms.validity_months)
+    due = add_months(decided, terms.first_surveillance_months)
+    expiry = add_months(decided, terms.validity_months)
     found = {
-        "surveillance_window_opens": due - relativedelta(months=terms.surveillance_window_months),
+        "surveillance_window_opens": add_months(due, -terms.surveillance_window_months),
         "surveillance_due": due,
-        "recert_reminder": expiry - relativedelta(months=terms.recert_reminder_months),
+        "recert_reminder": add_months(expiry, -terms.recert_reminder_months),
         "expiry": expiry,
     }
     if terms.restoration_after_expiry_months:
-        found["restoration_allowance_ends"] = expiry + relativedelta(
-            months=terms.restoration_after_expiry_months)
+        found["restoration_allowance_ends"] = add_months(
+            expiry, terms.restoration_after_expiry_months)
     return found

@@ -12,15 +12,14 @@ from datetime import date, datetime
 from math import floor
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
 from engine.errors import FactError
+from engine.months import add_months
 from engine.ruleset import RuleSet
 from engine.scoring import Score, score_sheet
 from engine.source import did_you_mean
 from engine.vocabulary import APPLICATION_FACTS, SCORE_SCALE, SCORE_SHEET_FACT, Check, FactType
 
-_KNOWN = (*APPLICATION_FACTS, SCORE_SHEET_FACT)
+_KNOWN = frozenset((*APPLICATION_FACTS, SCORE_SHEET_FACT))
 CHECK_FLAG = {Check.APPLICATION: "check_application", Check.SCORING: "check_scoring"}
 
 
@@ -103,7 +102,7 @@ def _typed(name: str, type_: FactType, nullable: bool, value: Any) -> bool | dat
 
 def earliest_application(ruleset: RuleSet, since: date) -> date:
     """Calendar months with month-end clamping: since 30 Nov + 3 months → 28/29 Feb."""
-    return since + relativedelta(months=ruleset.min_running_months)
+    return add_months(since, ruleset.min_running_months)
 
 
 def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
@@ -117,11 +116,15 @@ def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
     for ref in ruleset.shifted:
         base = app.get(ref.fact)
         if isinstance(base, date):
-            fact[ref.key] = (base + relativedelta(months=ref.months, days=ref.days)).toordinal()
+            fact[ref.key] = add_months(base, ref.months, ref.days).toordinal()
     score = checked.score
     if score is not None:
-        fact["final_score"] = floor(score.final * SCORE_SCALE)
-        fact["normalised_score"] = floor(score.normalised * SCORE_SCALE)
-        fact["special_deduction_count"] = len(score.deductions)
-        fact["has_special_bonus"] = score.bonus is not None
+        used = ruleset.facts_used
+        fact["final_score"] = floor(score.final * SCORE_SCALE)  # bands always read it
+        if "normalised_score" in used:
+            fact["normalised_score"] = floor(score.normalised * SCORE_SCALE)
+        if "special_deduction_count" in used:
+            fact["special_deduction_count"] = len(score.deductions)
+        if "has_special_bonus" in used:
+            fact["has_special_bonus"] = score.bonus is not None
     return fact

@@ -7,6 +7,7 @@ load the same way. See rules/README.md for the format.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -216,7 +217,8 @@ class _Builder:
         rules += band_rules
         lifecycle = self._lifecycle(top.get("lifecycle"), line_of(top, "lifecycle"))
         examples = self._examples(top.get("examples", []), line_of(top, "examples"), effective)
-        if self.r.problems or scoring is None or lifecycle is None or version is None:
+        if (self.r.problems or scoring is None or lifecycle is None or version is None
+                or not isinstance(effective, date)):
             return None
         shifted: set[Ref] = set()
         for rule in rules:
@@ -437,7 +439,7 @@ class _Builder:
                 self.r.report(line, "bands must list at least one band")
             return (), []
         found.sort(key=lambda pair: pair[0].lower)
-        for (low, low_line), (high, _) in zip(found, found[1:], strict=False):
+        for (low, low_line), (high, _) in itertools.pairwise(found):
             if low.upper is None:
                 self.r.report(low_line, f"band {low.name} has no upper bound (below) but "
                                         f"{high.name} starts above it at {high.lower}",
@@ -574,7 +576,7 @@ class _Builder:
                                     checks, _plain(expect)))  # type: ignore[arg-type]
         return tuple(examples)
 
-    def _checks(self, item: Mapping[str, Any]) -> tuple[Check, ...] | None | bool:
+    def _checks(self, item: Mapping[str, Any]) -> tuple[Check, ...] | bool | None:
         if "checks" not in item:
             return None
         raw = item["checks"]

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from engine.conditions import Condition, Ref
+from engine.conditions import Condition, Ref, facts_used
 from engine.outcomes import Outcome, RuleKind
 from engine.vocabulary import Check
 
@@ -58,6 +58,15 @@ class ScoringModel:
     indicators: tuple[Indicator, ...]
     allocation_note: str
     by_id: Mapping[str, Indicator] = field(repr=False, compare=False)
+
+    @property
+    def ratios(self) -> tuple[tuple[Indicator, int, int], ...]:
+        """Each indicator with its points as an exact integer ratio (computed once)."""
+        found: tuple[tuple[Indicator, int, int], ...] | None = self.__dict__.get("_ratios")
+        if found is None:
+            found = tuple((i, *i.points.as_integer_ratio()) for i in self.indicators)
+            object.__setattr__(self, "_ratios", found)
+        return found
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,15 @@ class RuleSet:
     @property
     def label(self) -> str:
         return f"{self.name} {self.version}"
+
+    @property
+    def facts_used(self) -> frozenset[str]:
+        """The facts some rule reads; the asserted fact carries no others."""
+        found: frozenset[str] | None = self.__dict__.get("_facts_used")
+        if found is None:
+            found = frozenset().union(*(facts_used(r.fires_when) for r in self.rules))
+            object.__setattr__(self, "_facts_used", found)
+        return found
 
     def rules_for(self, check: Check) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.check is check)

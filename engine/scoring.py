@@ -20,7 +20,6 @@ from engine.source import did_you_mean
 from engine.vocabulary import SCORE_SHEET_FACT
 
 _SHEET_KEYS = ("results", "excluded", "special_deductions", "special_bonus")
-_HUNDRED = Fraction(100)
 
 
 @dataclass(frozen=True)
@@ -53,64 +52,94 @@ def score_sheet(model: ScoringModel, sheet: Any) -> Score:
             raise FactError(f"{where}.results.{key}", _unknown("indicator", str(key), by_id))
         if key in excluded and results[key] is not None:
             raise FactError(f"{where}.results.{key}", "indicator is both excluded and scored")
-    achieved = Fraction(0)
-    applicable = Fraction(0)
-    for indicator in model.indicators:
-        if indicator.id in excluded:
+    achieved = _Sum()
+    applicable = _Sum()
+    results_path = f"{where}.results"
+    for indicator, num, den in model.ratios:
+        if excluded and indicator.id in excluded:
             continue
-        applicable += _fraction(indicator.points)
+        applicable.add(num, den)
         if results.get(indicator.id) is None:
             raise FactError(f"{where}.results.{indicator.id}",
                             "missing: score it or list it under excluded")
-        achieved += _indicator_points(indicator, results[indicator.id],
-                                      f"{where}.results.{indicator.id}")
-    if not applicable:
+        achieved.add(*_indicator_points(indicator, results[indicator.id], results_path))
+    if not applicable.num:
         raise FactError(f"{where}.excluded", "every indicator is excluded: nothing to score")
     deductions = _deductions(sheet.get("special_deductions"))
     bonus = _bonus(sheet.get("special_bonus"))
-    normalised = achieved / applicable * _HUNDRED
+    achieved_f, applicable_f = achieved.fraction(), applicable.fraction()
+    normalised = Fraction(achieved.num * applicable.den * 100, achieved.den * applicable.num)
     final = normalised - len(deductions) + (1 if bonus is not None else 0)
-    return Score(achieved, applicable, normalised, final, deductions, bonus,
+    return Score(achieved_f, applicable_f, normalised, final, deductions, bonus,
                  tuple(sorted(excluded)))
 
 
-def _indicator_points(indicator: Indicator | Item, raw: Any, where: str) -> Fraction:
-    maximum = indicator.points
-    if isinstance(raw, Mapping):
-        if "points" in raw and len(raw) == 1:
+class _Sum:
+    """An exact running sum of integer ratios; one Fraction (one gcd) at the end.
+
+    Adding Fractions term by term normalises after every step and dominated the decision time.
+    """
+
+    __slots__ = ("den", "num")
+
+    def __init__(self) -> None:
+        self.num, self.den = 0, 1
+
+    def add(self, num: int, den: int) -> None:
+        if den == self.den:
+            self.num += num
+        else:
+            self.num, self.den = self.num * den + num * self.den, self.den * den
+
+    def fraction(self) -> Fraction:
+        return Fraction(self.num, self.den)
+
+
+Ratio = tuple[int, int]
+
+
+def _indicator_points(indicator: Indicator | Item, raw: Any, base: str) -> Ratio:
+    """Points of one indicator (or item); `base` is its parent's path, used only in errors."""
+    suffix = ""
+    if type(raw) is dict or isinstance(raw, Mapping):
+        if len(raw) == 1 and "points" in raw:
             raw = raw["points"]
-            where = f"{where}.points"
+            suffix = ".points"
         elif set(raw) == {"conforming", "sampled"}:
-            return _sampled(maximum, raw, where)
+            return _sampled(indicator.points, raw, f"{base}.{indicator.id}")
         elif set(raw) == {"items"} and isinstance(indicator, Indicator) and indicator.items:
-            return _items(indicator, raw["items"], f"{where}.items")
+            return _items(indicator, raw["items"], f"{base}.{indicator.id}.items")
         else:
             allowed = "points, {conforming, sampled}"
             if isinstance(indicator, Indicator) and indicator.items:
                 allowed += " or {items: {...}}"
-            raise FactError(where, f"expected {allowed}; got keys {sorted(map(str, raw))}")
-    points = _decimal(raw, where)
-    if not 0 <= points <= maximum:
-        raise FactError(where, f"{points} is outside 0..{maximum} (the points of {indicator.id})")
-    return _fraction(points)
+            raise FactError(f"{base}.{indicator.id}",
+                            f"expected {allowed}; got keys {sorted(map(str, raw))}")
+    points = _decimal(raw)
+    if points is None:
+        raise FactError(f"{base}.{indicator.id}{suffix}", f"expected a number, got {raw!r}")
+    if not 0 <= points <= indicator.points:
+        raise FactError(f"{base}.{indicator.id}{suffix}", f"{points} is outside "
+                        f"0..{indicator.points} (the points of {indicator.id})")
+    return points.as_integer_ratio()
 
 
-def _items(indicator: Indicator, raw: Any, where: str) -> Fraction:
+def _items(indicator: Indicator, raw: Any, where: str) -> Ratio:
     if not isinstance(raw, Mapping):
         raise FactError(where, "expected a mapping of item id to result")
     known = {item.id: item for item in indicator.items}
     for key in raw:
         if key not in known:
             raise FactError(f"{where}.{key}", _unknown(f"item of {indicator.id}", str(key), known))
-    total = Fraction(0)
+    total = _Sum()
     for item in indicator.items:
         if item.id not in raw:
             raise FactError(f"{where}.{item.id}", "missing: score every item of the indicator")
-        total += _indicator_points(item, raw[item.id], f"{where}.{item.id}")
-    return total
+        total.add(*_indicator_points(item, raw[item.id], where))
+    return total.num, total.den
 
 
-def _sampled(maximum: Decimal, raw: Mapping[str, Any], where: str) -> Fraction:
+def _sampled(maximum: Decimal, raw: Mapping[str, Any], where: str) -> Ratio:
     conforming, sampled = raw["conforming"], raw["sampled"]
     for name, number in (("conforming", conforming), ("sampled", sampled)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 0:
@@ -118,7 +147,8 @@ def _sampled(maximum: Decimal, raw: Mapping[str, Any], where: str) -> Fraction:
     if sampled == 0 or conforming > sampled:
         raise FactError(where, f"need 0 <= conforming <= sampled and sampled > 0, "
                                f"got {conforming}/{sampled}")
-    return _fraction(maximum) * conforming / sampled
+    num, den = _ratio(maximum)
+    return num * conforming, den * sampled
 
 
 def _excluded(model: ScoringModel, raw: Any) -> frozenset[str]:
@@ -151,31 +181,25 @@ def _bonus(raw: Any) -> str | None:
     return raw
 
 
-def _decimal(raw: Any, where: str) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
-        raise FactError(where, f"expected a number, got {raw!r}")
-    if isinstance(raw, Decimal):
+def _decimal(raw: Any) -> Decimal | None:
+    """A finite Decimal from a number or numeric text (floats by their shortest repr)."""
+    kind = type(raw)
+    if kind is Decimal:
         number = raw
-    else:
+    elif kind is str or kind is int:
         try:
-            number = Decimal(str(raw).strip())
+            number = Decimal(raw)
         except InvalidOperation:
-            raise FactError(where, f"expected a number, got {raw!r}") from None
-    if not number.is_finite():
-        raise FactError(where, f"expected a finite number, got {raw!r}")
-    return number
+            return None
+    elif kind is float:
+        number = Decimal(repr(raw))
+    else:
+        return None
+    return number if number.is_finite() else None
 
 
-_FRACTIONS: dict[Decimal, Fraction] = {}
-
-
-def _fraction(value: Decimal) -> Fraction:
-    cached = _FRACTIONS.get(value)
-    if cached is None:
-        cached = Fraction(value)
-        if len(_FRACTIONS) < 4096:
-            _FRACTIONS[value] = cached
-    return cached
+def _ratio(value: Decimal) -> Ratio:
+    return value.as_integer_ratio()
 
 
 def _unknown(what: str, name: str, choices: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from starcert import cli_daemon, views
+from starcert import cli_api, cli_daemon, cli_users, views
 from starcert.cli_common import (
     STATE,
     By,
@@ -44,6 +44,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
 cli_daemon.register(app)
+cli_users.register(app)
+cli_api.register(app)
 
 
 @app.callback()

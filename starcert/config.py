@@ -47,6 +47,23 @@ class DaemonConfig(_Section):
     tick_seconds: float = Field(default=30, gt=0)
     lease_seconds: float = Field(default=120, gt=0)
     batch_size: int = Field(default=200, gt=0)
+    incident_backoff_seconds: float = Field(default=30, gt=0)  # doubles per failed attempt
+    health_max_age_seconds: float | None = Field(default=None, gt=0)  # default 3 ticks + 60 s
+
+
+class NotificationsConfig(_Section):
+    webhook_url: str = ""  # empty: reminders stay in the outbox, undelivered
+    timeout_seconds: float = Field(default=10, gt=0)
+    max_attempts: int = Field(default=8, gt=0)
+    backoff_seconds: float = Field(default=30, gt=0)  # doubles per failed attempt
+    poll_seconds: float = Field(default=5, gt=0)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"webhook_url must start with http:// or https://, got {value!r}")
+        return value
 
 
 class Config(_Section):
@@ -54,6 +71,7 @@ class Config(_Section):
     paths: PathsConfig = PathsConfig()
     certificates: CertificatesConfig = CertificatesConfig()
     daemon: DaemonConfig = DaemonConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
     source: Path | None = None
 
     @property

@@ -4,6 +4,8 @@ The database is the truth and APScheduler only the alarm clock: a tick claims du
 (so several daemons share the work and a crashed one's rows return after the lease), fires them in
 due order, and schedules the next wake-up at the earliest open deadline. A firing that fails becomes
 an incident on its row (attempts, last error) and is retried with back-off; it never blocks others.
+A database that stops answering aborts the tick (nothing is half-written: each firing is one
+transaction) and the daemon retries with back-off until it answers again.
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+
+from starcert.clock import SystemClock
+from storage.heartbeats import Heartbeat, Heartbeats
 from workflows.commands import FireDeadline
 from workflows.errors import ConcurrencyConflict
 from workflows.model import Deadline
@@ -28,10 +35,41 @@ from workflows.services import Lifecycle
 log = logging.getLogger("starcert.daemon")
 
 MAX_BACKOFF = timedelta(hours=6)
+LATE_AFTER_S = 60.0
+"""A firing more than this long after its due time is logged as late (the daemon was down)."""
+MAX_DATABASE_BACKOFF_S = 30.0
+
+
+def jsonlog(level: int, event: str, **fields: Any) -> None:
+    """One JSON object per line: what happened, with a wall-clock timestamp."""
+    record = {"ts": SystemClock().now().isoformat(), "event": event, **fields}
+    log.log(level, json.dumps(record, ensure_ascii=False, default=str))
 
 
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_database_down(exc: BaseException) -> bool:
+    """Errors that mean "the database did not answer", not "this deadline is broken"."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class ShiftableClock(Clock, Protocol):
+    def to_wall(self, instant: datetime) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Fired:
+    deadline_id: int
+    case_id: int
+    kind: str
+    due_at: datetime
+    fired_at: datetime
+    lag_s: float
+    outcome: str  # the trigger applied, or deadline_obsolete
 
 
 @dataclass
@@ -40,7 +78,15 @@ class TickReport:
     fired: int = 0
     failed: int = 0
     conflicts: int = 0
-    fired_ids: list[int] = field(default_factory=list)
+    fired_list: list[Fired] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "claimed": self.claimed,
+            "fired": self.fired,
+            "failed": self.failed,
+            "conflicts": self.conflicts,
+        }
 
 
 class DeadlineRunner:
@@ -55,6 +101,8 @@ class DeadlineRunner:
         worker: str,
         lease: timedelta,
         batch_size: int,
+        incident_backoff: timedelta = timedelta(seconds=30),
+        log_firings: bool = True,
     ) -> None:
         self.lifecycle = lifecycle
         self.uow_factory = uow_factory
@@ -62,22 +110,37 @@ class DeadlineRunner:
         self.worker = worker
         self.lease = lease
         self.batch_size = batch_size
+        self.incident_backoff = incident_backoff
+        self.log_firings = log_firings
         self.stopping = threading.Event()
+        self._in_hand: list[Deadline] = []
 
     def tick(self) -> TickReport:
-        """Fire everything due now, batch after batch, until nothing due is left or we stop."""
+        """Fire everything due now, batch after batch, until nothing due is left or we stop.
+
+        Leases left from a tick the database cut short are given back first.
+        """
         report = TickReport()
+        self._release_leftovers()
         while not self.stopping.is_set():
             claimed = self._claim()
             if not claimed:
                 break
             report.claimed += len(claimed)
-            for deadline in claimed:
+            self._in_hand = list(claimed)
+            while self._in_hand:
+                deadline = self._in_hand[0]
                 if self.stopping.is_set():
-                    self._release(deadline)
-                    continue
+                    self._release_leftovers()
+                    break
                 self._fire(deadline, report)
+                self._in_hand.pop(0)
         return report
+
+    def _release_leftovers(self) -> None:
+        while self._in_hand:
+            self._release(self._in_hand[0])
+            self._in_hand.pop(0)
 
     def _claim(self) -> list[Deadline]:
         now = self.clock.now()
@@ -91,38 +154,48 @@ class DeadlineRunner:
     def _fire(self, deadline: Deadline, report: TickReport) -> None:
         assert deadline.id is not None
         try:
-            self.lifecycle.handle(
+            result = self.lifecycle.handle(
                 FireDeadline(
                     deadline_id=deadline.id, case_id=deadline.case_id, by=f"daemon:{self.worker}"
                 )
             )
         except ConcurrencyConflict:
-            # An operator changed the case meanwhile: re-evaluate on the next pass, against the new state.
+            # An operator changed the case meanwhile, again and again: re-evaluate on the next pass.
             report.conflicts += 1
             self._release(deadline)
             return
         except Exception as exc:
+            if is_database_down(exc):
+                raise
             report.failed += 1
             self._record_failure(deadline, exc)
             return
-        fired_at = self.clock.now()
-        report.fired += 1
-        report.fired_ids.append(deadline.id)
+        if not result.events:
+            return  # already fired (by another daemon whose lease ran out): nothing written
+        event = result.events[0]
+        fired_at = event.at
         lag = (fired_at - deadline.due_at).total_seconds()
-        log.info(
-            json.dumps(
-                {
-                    "event": "deadline_fired",
-                    "case": deadline.case_id,
-                    "kind": deadline.kind.value,
-                    "due": deadline.due_at.isoformat(),
-                    "fired_at": fired_at.isoformat(),
-                    "lag_s": round(lag, 3),
-                    "late": lag > 60,
-                    "worker": self.worker,
-                }
+        fired = Fired(
+            deadline.id, deadline.case_id, deadline.kind.value, deadline.due_at, fired_at, lag,
+            event.trigger,
+        )  # fmt: skip
+        report.fired += 1
+        report.fired_list.append(fired)
+        if self.log_firings:
+            jsonlog(
+                logging.INFO,
+                "deadline_fired",
+                case=deadline.case_id,
+                deadline=deadline.id,
+                kind=deadline.kind.value,
+                due=deadline.due_at.isoformat(),
+                fired_at=fired_at.isoformat(),
+                lag_s=round(lag, 3),
+                late=lag > LATE_AFTER_S,
+                outcome=event.trigger,
+                state=str(result.state),
+                worker=self.worker,
             )
-        )
 
     def _release(self, deadline: Deadline) -> None:
         assert deadline.id is not None
@@ -132,25 +205,24 @@ class DeadlineRunner:
 
     def _record_failure(self, deadline: Deadline, exc: Exception) -> None:
         assert deadline.id is not None
-        attempts = deadline.attempts + 1
-        backoff = min(timedelta(seconds=30 * 2 ** min(attempts - 1, 16)), MAX_BACKOFF)
-        retry_at = self.clock.now() + backoff
-        error = f"{type(exc).__name__}: {exc}"
         with self.uow_factory() as uow:
+            attempts = uow.deadlines.get(deadline.id).attempts + 1
+            backoff = min(self.incident_backoff * 2 ** min(attempts - 1, 16), MAX_BACKOFF)
+            retry_at = self.clock.now() + backoff
+            error = f"{type(exc).__name__}: {exc}"
             uow.deadlines.record_failure(deadline.id, error, retry_at)
             uow.commit()
-        log.error(
-            json.dumps(
-                {
-                    "event": "deadline_incident",
-                    "case": deadline.case_id,
-                    "kind": deadline.kind.value,
-                    "due": deadline.due_at.isoformat(),
-                    "attempts": attempts,
-                    "retry_at": retry_at.isoformat(),
-                    "error": error,
-                }
-            )
+        jsonlog(
+            logging.ERROR,
+            "deadline_incident",
+            case=deadline.case_id,
+            deadline=deadline.id,
+            kind=deadline.kind.value,
+            due=deadline.due_at.isoformat(),
+            attempts=attempts,
+            retry_at=retry_at.isoformat(),
+            error=error,
+            worker=self.worker,
         )
 
     def next_due(self) -> datetime | None:
@@ -158,47 +230,173 @@ class DeadlineRunner:
             return uow.deadlines.next_due_at()
 
 
-def serve(runner: DeadlineRunner, tick_seconds: float, banner: Callable[[], None]) -> None:
-    """Run until SIGTERM/SIGINT: tick on an interval and at the next due deadline."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+class Deliveries(Protocol):
+    def deliver_due(self) -> Any: ...
 
-    scheduler = BlockingScheduler(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-    )
 
-    def tick() -> None:
+class Daemon:
+    """The long-running process: ticks on APScheduler, heartbeats, back-off, graceful stop."""
+
+    def __init__(
+        self,
+        runner: DeadlineRunner,
+        *,
+        clock: ShiftableClock,
+        heartbeats: Heartbeats,
+        tick_seconds: float,
+        deliverer: Deliveries | None = None,
+        deliver_seconds: float = 5.0,
+    ) -> None:
+        self.runner = runner
+        self.clock = clock
+        self.heartbeats = heartbeats
+        self.tick_seconds = tick_seconds
+        self.deliverer = deliverer
+        self.deliver_seconds = deliver_seconds
+        self.started_at = SystemClock().now()
+        self.fired_total = 0
+        self.failed_total = 0
+        self.db_failures = 0
+        self.last_error: str | None = None
+        self.last_tick_at: datetime | None = None
+        self._tick_lock = threading.Lock()
+        self._scheduler: Any = None
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        with self._tick_lock:
+            self._tick()
+
+    def _tick(self) -> None:
         try:
-            report = runner.tick()
-            if report.claimed:
-                log.info(
-                    json.dumps(
-                        {
-                            "event": "tick",
-                            **{k: v for k, v in vars(report).items() if k != "fired_ids"},
-                        }
-                    )
-                )
+            report = self.runner.tick()
+            nxt = None if self.runner.stopping.is_set() else self.runner.next_due()
         except Exception as exc:
-            log.error(json.dumps({"event": "tick_failed", "error": f"{type(exc).__name__}: {exc}"}))
+            self._tick_failed(exc)
             return
-        if runner.stopping.is_set():
+        if self.db_failures:
+            jsonlog(logging.INFO, "database_back", after_failures=self.db_failures)
+        self.db_failures = 0
+        self.last_error = None
+        self.fired_total += report.fired
+        self.failed_total += report.failed
+        self.last_tick_at = SystemClock().now()
+        if report.claimed:
+            jsonlog(logging.INFO, "tick", worker=self.runner.worker, **report.counts())
+        self._beat("running")
+        if report.fired and self.deliverer is not None:
+            self._wake("deliver")
+        if nxt is not None and not self.runner.stopping.is_set():
+            self._at(self.clock.to_wall(nxt), "next-due")
+
+    def _tick_failed(self, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        self.last_error = error
+        if not is_database_down(exc):
+            jsonlog(logging.ERROR, "tick_failed", worker=self.runner.worker, error=error)
+            self._beat("running")
+            return
+        self.db_failures += 1
+        delay = min(0.5 * 2 ** (self.db_failures - 1), MAX_DATABASE_BACKOFF_S, self.tick_seconds)
+        jsonlog(
+            logging.WARNING,
+            "database_unavailable",
+            worker=self.runner.worker,
+            attempt=self.db_failures,
+            retry_in_s=delay,
+            error=error,
+        )
+        if not self.runner.stopping.is_set():
+            self._at(SystemClock().now() + timedelta(seconds=delay), "db-retry")
+
+    def deliver(self) -> None:
+        if self.deliverer is None:
             return
         try:
-            nxt = runner.next_due()
-        except Exception:
+            self.deliverer.deliver_due()
+        except Exception as exc:
+            level = logging.WARNING if is_database_down(exc) else logging.ERROR
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            jsonlog(level, "delivery_pass_failed", worker=self.runner.worker, error=error)
+
+    def _beat(self, state: str) -> None:
+        try:
+            self.heartbeats.put(
+                Heartbeat(
+                    worker=self.runner.worker,
+                    pid=os.getpid(),
+                    host=socket.gethostname(),
+                    state=state,
+                    started_at=self.started_at,
+                    last_tick_at=self.last_tick_at,
+                    clock_at=self.clock.now(),
+                    fired_total=self.fired_total,
+                    failed_total=self.failed_total,
+                    last_error=self.last_error,
+                )
+            )
+        except Exception as exc:
+            if not is_database_down(exc):
+                raise
+
+    # --- scheduling ----------------------------------------------------------------------------
+
+    def _at(self, wall: datetime, job_id: str) -> None:
+        if self._scheduler is None:
             return
-        if nxt is not None:
-            scheduler.add_job(tick, "date", run_date=nxt, id="next-due", replace_existing=True)
+        self._scheduler.add_job(
+            self.tick, "date", run_date=wall, id=job_id, replace_existing=True, executor="ticks"
+        )
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        log.info(json.dumps({"event": "stopping", "signal": signal.Signals(signum).name}))
-        runner.stopping.set()
-        scheduler.shutdown(wait=True)
+    def _wake(self, job_id: str) -> None:
+        if self._scheduler is None:
+            return
+        try:
+            self._scheduler.modify_job(job_id, next_run_time=SystemClock().now())
+        except Exception:  # the job is gone: we are stopping
+            return
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    scheduler.add_job(
-        tick, "interval", seconds=tick_seconds, id="interval", next_run_time=runner.clock.now()
-    )
-    banner()
-    scheduler.start()
+    def run(self, banner: Callable[[], None]) -> None:
+        """Run until SIGTERM/SIGINT; the deadline in hand is finished, the rest released."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler(
+            timezone=UTC,
+            executors={"ticks": ThreadPoolExecutor(1), "default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._scheduler = scheduler
+        now = SystemClock().now()
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            jsonlog(logging.INFO, "stopping", signal=signal.Signals(signum).name)
+            self.runner.stopping.set()
+            scheduler.shutdown(wait=True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id="interval",
+            next_run_time=now,
+            executor="ticks",
+        )
+        if self.deliverer is not None:
+            scheduler.add_job(
+                self.deliver,
+                "interval",
+                seconds=self.deliver_seconds,
+                id="deliver",
+                next_run_time=now,
+                executor="default",
+            )
+        self._beat("running")
+        banner()
+        jsonlog(logging.INFO, "started", worker=self.runner.worker, clock=self.clock.now())
+        scheduler.start()
+        self._beat("stopped")
+        jsonlog(logging.INFO, "stopped", worker=self.runner.worker, fired=self.fired_total)

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from storage import checks
+from storage.accounts import MemoryAccounts
 from storage.formats import (
     decimal_from_text,
     decimal_text,
@@ -28,6 +29,7 @@ from storage.formats import (
     utc,
     utc_or_none,
 )
+from storage.outbox import MemoryOutbox
 from workflows.errors import (
     ApplicationNotFound,
     CaseNotFound,
@@ -50,11 +52,15 @@ from workflows.model import (
     SuspensionCause,
 )
 from workflows.ports import (
+    Account,
+    AccountRepository,
     ApplicationRepository,
     AuditRepository,
     CaseRepository,
     DeadlineRepository,
     EventLog,
+    Notification,
+    NotificationOutbox,
     OrganisationRepository,
 )
 
@@ -70,6 +76,8 @@ class _Tables:
     cases: dict[int, Case] = field(default_factory=dict)
     deadlines: dict[int, Deadline] = field(default_factory=dict)
     events: dict[tuple[int, int], Event] = field(default_factory=dict)
+    accounts: dict[int, Account] = field(default_factory=dict)
+    notifications: dict[int, Notification] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -79,6 +87,8 @@ class _Tables:
             {k: replace(v) for k, v in self.cases.items()},  # Case is mutable
             dict(self.deadlines),
             dict(self.events),
+            dict(self.accounts),
+            dict(self.notifications),
         )
 
     def table(self, name: str) -> dict[Any, Any]:
@@ -123,6 +133,8 @@ class MemoryUnitOfWork:
         self.cases: CaseRepository = MemoryCases(self)
         self.deadlines: DeadlineRepository = MemoryDeadlines(self)
         self.events: EventLog = MemoryEventLog(self)
+        self.accounts: AccountRepository = MemoryAccounts(self)
+        self.notifications: NotificationOutbox = MemoryOutbox(self)
 
     # --- transaction ---------------------------------------------------------------------------
 
@@ -183,6 +195,10 @@ class MemoryUnitOfWork:
                         raise InvalidInput(
                             "credit_code", f"{code} is already registered (organisation {other.id})"
                         )
+            elif table == "accounts":
+                name = data.accounts[pk].name
+                if any(a.name == name and a.id != pk for a in committed.accounts.values()):
+                    raise InvalidInput("name", f"account name {name!r} is taken")
             elif table == "cases":
                 number = data.cases[pk].number
                 for case in committed.cases.values():

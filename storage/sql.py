@@ -22,7 +22,9 @@ from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage import checks, mapping
+from storage.accounts import SqlAccounts
 from storage.formats import from_stored, utc
+from storage.outbox import SqlOutbox
 from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
 from workflows.errors import (
     ApplicationNotFound,
@@ -44,11 +46,13 @@ from workflows.model import (
     State,
 )
 from workflows.ports import (
+    AccountRepository,
     ApplicationRepository,
     AuditRepository,
     CaseRepository,
     DeadlineRepository,
     EventLog,
+    NotificationOutbox,
     OrganisationRepository,
 )
 
@@ -67,6 +71,8 @@ class SqlUnitOfWork:
         self.cases: CaseRepository = SqlCases(self)
         self.deadlines: DeadlineRepository = SqlDeadlines(self)
         self.events: EventLog = SqlEventLog(self)
+        self.accounts: AccountRepository = SqlAccounts(self)
+        self.notifications: NotificationOutbox = SqlOutbox(self)
 
     def __enter__(self) -> Self:
         self._session = Session(self.engine, expire_on_commit=False, autoflush=False)
@@ -123,6 +129,9 @@ class SqlUnitOfWork:
 
     def exists(self, table: type[SQLModel], row_id: int) -> bool:
         return self.session.get(table, row_id) is not None
+
+    def exists_case(self, case_id: int) -> bool:
+        return self.exists(CaseRow, case_id)
 
 
 def _raise_integrity(exc: IntegrityError) -> NoReturn:

@@ -232,4 +232,21 @@ class AccountRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
 
 
+class DaemonStatusRow(SQLModel, table=True):
+    """One row per daemon worker: its heartbeat, for `starcert status` and `starcert health`."""
+
+    __tablename__ = "daemon_status"
+
+    worker: str = Field(primary_key=True)
+    pid: int
+    host: str
+    state: str  # running, stopping, stopped
+    started_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    last_tick_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    clock_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    fired_total: int = 0
+    failed_total: int = 0
+    last_error: str | None = None
+
+
 metadata = SQLModel.metadata

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from workflows.model import (
     Application,
@@ -158,6 +158,71 @@ class EventLog(Protocol):
     def all_case_ids(self) -> Iterator[int]: ...
 
 
+@dataclass(frozen=True)
+class Notification:
+    """An outbox message (a reminder to deliver), written in the transaction that causes it.
+
+    Delivered at least once; receivers deduplicate on `id` (sent as the idempotency key).
+    """
+
+    id: int | None
+    case_id: int | None
+    kind: str
+    channel: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    deliver_after: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class NotificationOutbox(Protocol):
+    def add(self, notification: Notification) -> Notification: ...
+    def claim_pending(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int, max_attempts: int
+    ) -> Sequence[Notification]:
+        """Lease undelivered messages whose time has come, whose lease is free and that have
+        failed fewer than `max_attempts` times, oldest first."""
+        ...
+
+    def mark_delivered(self, notification_id: int, at: datetime) -> None: ...
+    def record_failure(self, notification_id: int, error: str, retry_at: datetime) -> None: ...
+    def pending(self, limit: int) -> Sequence[Notification]: ...
+    def for_case(self, case_id: int) -> Sequence[Notification]: ...
+
+
+ROLES = ("operator", "auditor", "rule_author", "viewer")
+"""API account roles: operator (cases and lifecycle), auditor (records audits), rule_author
+(publishes rules), viewer (reads). Every role reads."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """An API account; its token is kept only as a hash, and a revoked account stays on record."""
+
+    id: int | None
+    name: str
+    role: str  # one of ROLES
+    token_hash: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+class AccountRepository(Protocol):
+    def add(self, account: Account) -> Account: ...
+    def by_name(self, name: str) -> Account | None: ...
+    def by_token_hash(self, token_hash: str) -> Account | None:
+        """The live (not revoked) account holding this token hash, if any."""
+        ...
+
+    def revoke(self, name: str, at: datetime) -> Account: ...
+    def list(self) -> Sequence[Account]: ...
+
+
 class UnitOfWork(Protocol):
     organisations: OrganisationRepository
     applications: ApplicationRepository
@@ -165,6 +230,8 @@ class UnitOfWork(Protocol):
     cases: CaseRepository
     deadlines: DeadlineRepository
     events: EventLog
+    accounts: AccountRepository
+    notifications: NotificationOutbox
 
     def __enter__(self) -> Self: ...
 

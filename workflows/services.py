@@ -55,7 +55,14 @@ from workflows.model import (
     SuspensionCause,
 )
 from workflows.numbering import CertificateNumbers
-from workflows.ports import Clock, LifecycleTerms, RulesPort, RuleStamp, UnitOfWork
+from workflows.ports import (
+    Clock,
+    LifecycleTerms,
+    Notification,
+    RulesPort,
+    RuleStamp,
+    UnitOfWork,
+)
 
 SUBMIT_APPLICATION = "submit_application"
 DEADLINE_OBSOLETE = "deadline_obsolete"
@@ -410,9 +417,12 @@ class Lifecycle:
             return Result(
                 "FireDeadline", case.id, state=case.state, events=(event,), note=f"obsolete: {why}"
             )
-        return self._apply(
+        result = self._apply(
             uow, "FireDeadline", case, trigger, ctx, cmd.by, now, stamp=stamp, fired=deadline
         )
+        if trigger is Trigger.REMIND:
+            uow.notifications.add(_reminder(case, deadline, due_on, result.events[0], now))
+        return result
 
     def _deadline_trigger(
         self, case: Case, kind: DeadlineKind, due_on: date, ctx: TransitionContext
@@ -600,6 +610,34 @@ class Lifecycle:
                 "audit_date", f"{cmd.audit_date} is before the case's previous audit of {previous}"
             )
         return Audit(None, _id("case_id", case.id), kind, cmd.audit_date, auditor, sheet)
+
+
+REMINDER_CHANNEL = "webhook"
+
+
+def _reminder(
+    case: Case, deadline: Deadline, due_on: date, event: Event, now: _Now
+) -> Notification:
+    """The outbox message a reminder firing sends, written in the firing's own transaction."""
+    return Notification(
+        id=None,
+        case_id=case.id,
+        kind=str(deadline.kind),
+        channel=REMINDER_CHANNEL,
+        payload={
+            "kind": str(deadline.kind),
+            "case_id": case.id,
+            "certificate": case.number,
+            "holder": case.holder,
+            "state": str(case.state),
+            "due_on": due_on.isoformat(),
+            "expires_on": case.expires_on.isoformat() if case.expires_on else None,
+            "event_seq": event.seq,
+            "reason": event.reason,
+        },
+        created_at=now.instant,
+        deliver_after=now.instant,
+    )
 
 
 def _load(uow: UnitOfWork, case_id: int) -> Case:

@@ -106,6 +106,7 @@ def test_upgrade_from_nothing_matches_the_models(
         "rule_versions",
         "notifications",
         "accounts",
+        "daemon_status",
     }
 
 

@@ -1,5 +1,5 @@
 """Initial schema: organisations, applications, cases, audits, deadlines, append-only events,
-published rule versions, the notification outbox and API accounts.
+published rule versions, the notification outbox, API accounts and daemon heartbeats.
 
 Revision ID: 0001
 Revises:
@@ -224,6 +224,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name="uq_accounts_token_hash"),
     )
 
+    op.create_table(
+        "daemon_status",
+        sa.Column("worker", TEXT(), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("host", TEXT(), nullable=False),
+        sa.Column("state", TEXT(), nullable=False),
+        sa.Column("started_at", INSTANT, nullable=False),
+        sa.Column("last_tick_at", INSTANT, nullable=True),
+        sa.Column("clock_at", INSTANT, nullable=True),
+        sa.Column("fired_total", sa.Integer(), nullable=False),
+        sa.Column("failed_total", sa.Integer(), nullable=False),
+        sa.Column("last_error", TEXT(), nullable=True),
+        sa.PrimaryKeyConstraint("worker"),
+    )
+
     guards = POSTGRES_GUARDS if op.get_bind().dialect.name == "postgresql" else SQLITE_GUARDS
     for statement in guards:
         op.execute(statement)
@@ -234,6 +249,7 @@ def downgrade() -> None:
     op.drop_table("events")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS events_append_only()")
+    op.drop_table("daemon_status")
     op.drop_table("accounts")
     op.drop_table("notifications")
     op.drop_table("rule_versions")

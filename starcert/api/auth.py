@@ -1,0 +1,139 @@
+"""Accounts, roles and tokens: who is asking, and may they.
+
+Tokens are 256 random bits (`secrets.token_urlsafe(32)`), shown once and stored only as their
+sha256: a token that high in entropy cannot be guessed from its hash, so a slow password KDF would
+add latency to every request and no safety. The API reads `Authorization: Bearer <token>` only;
+the console reads its own HttpOnly cookie (see starcert.web) and checks a form token on writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from starcert.api.errors import ApiError
+from workflows.ports import ROLES, Account
+
+if TYPE_CHECKING:
+    from starcert.app import App
+
+TOKEN_PREFIX = "sct_"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # organisations, applications, reviews, decisions, suspend ... cancel
+    AUDITOR = "auditor"  # records audits with their score sheets
+    RULE_AUTHOR = "rule_author"  # publishes rule versions
+    VIEWER = "viewer"  # reads
+
+
+assert tuple(Role) == ROLES
+
+READERS = frozenset(Role)
+"""Every role reads; writing is split so no role does another's work."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue(application: App, name: str, role: str, by: str, at: datetime) -> tuple[Account, str]:
+    """Create an account; returns it and its token (the only time the token exists in clear)."""
+    token = new_token()
+    with application.uow() as uow:
+        account = uow.accounts.add(Account(None, name, role, hash_token(token), at, by))
+        uow.commit()
+    return account, token
+
+
+def principal_for(application: App, token: str | None) -> Principal | None:
+    """The live account holding `token`, or None (unknown, malformed or revoked)."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with application.uow() as uow:
+        account = uow.accounts.by_token_hash(hash_token(token))
+    if account is None:
+        return None
+    return Principal(account.name, Role(account.role))
+
+
+def form_token(token: str) -> str:
+    """The console's anti-CSRF form field: derived from the session token, so stateless."""
+    return hmac.new(token.encode(), b"starcert-console-form", hashlib.sha256).hexdigest()
+
+
+def application_of(request: Request) -> App:
+    found: App = request.app.state.starcert
+    return found
+
+
+_bearer = HTTPBearer(auto_error=False, description="an API token from `starcert users add`")
+
+
+def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = principal_for(application_of(request), credentials.credentials)
+    if principal is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "the token is unknown or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return principal
+
+
+def authorise(principal: Principal, *roles: Role) -> Principal:
+    """Refuse with 403 unless `principal` holds one of `roles`."""
+    if principal.role not in roles:
+        wanted = " or ".join(r.value for r in roles)
+        raise ApiError(
+            403,
+            "forbidden",
+            f"account {principal.name!r} is a {principal.role.value}; this needs {wanted}",
+        )
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A FastAPI dependency: the caller, if they hold one of `roles` (401/403 otherwise)."""
+
+    def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        return authorise(principal, *roles)
+
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(*READERS))]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
+RuleAuthor = Annotated[Principal, Depends(require(Role.RULE_AUTHOR))]
+"""Route parameter types: `def publish(..., who: RuleAuthor)` admits rule authors only."""

@@ -1,0 +1,184 @@
+"""Every error the API answers with: JSON `{code, message, field, ...}` and a fitting status.
+
+Codes are stable (clients branch on them); messages are for people. Domain errors map as:
+InvalidInput and engine fact errors → 422 invalid_input (field named); IllegalTransition → 409
+illegal_transition (state and allowed triggers); ConcurrencyConflict → 409 version_conflict;
+NotFound → 404 not_found. Anything unexpected is a 500 internal_error without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import EngineError, FactError, NotInForce
+from workflows.errors import (
+    ConcurrencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    StarcertError,
+)
+
+log = logging.getLogger("starcert.api")
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    field: str | None = None
+    state: str | None = None
+    allowed: list[str] | None = None
+
+
+class ApiError(Exception):
+    """An error a route raises on purpose, already in its public form."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = ErrorBody(code=code, message=message, field=field, **extra)
+        self.headers = headers
+
+
+def error_response(
+    status: int, body: ErrorBody, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, headers=headers
+    )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (401, "no valid token"),
+        (403, "the token's role may not do this"),
+        (404, "not found"),
+        (409, "illegal transition or version conflict"),
+        (413, "body too large"),
+        (422, "invalid input; `field` names it"),
+        (429, "too many requests; see Retry-After"),
+    )
+}
+"""Declared on every route so the OpenAPI document describes the errors it really returns."""
+
+
+def _location(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    field = _location(first.get("loc", ()))
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        ctx: Any = first.get("ctx") or {}
+        message = f"malformed JSON: {ctx.get('error', first.get('msg'))}"
+        field = "body"
+    elif kind == "extra_forbidden":
+        message = f"unknown field {field!r}"
+    elif kind == "missing":
+        message = f"{field} is required"
+    else:
+        message = f"{field}: {first.get('msg', 'invalid')}"
+    more = len(errors) - 1
+    if more > 0:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return error_response(422, ErrorBody(code="invalid_input", message=message, field=field))
+
+
+def _domain(_request: Request, exc: Exception) -> JSONResponse:
+    status, body = describe(exc)
+    return error_response(status, body)
+
+
+def describe(exc: Exception) -> tuple[int, ErrorBody]:
+    """The status and public body for a starcert error (the console shows the same)."""
+    if isinstance(exc, InvalidInput):
+        return 422, ErrorBody(code="invalid_input", message=str(exc), field=exc.field)
+    if isinstance(exc, FactError):
+        return 422, ErrorBody(code="invalid_input", message=str(exc), field=exc.fact)
+    if isinstance(exc, IllegalTransition):
+        return 409, ErrorBody(
+            code="illegal_transition",
+            message=str(exc),
+            state=exc.state,
+            allowed=list(exc.allowed),
+        )
+    if isinstance(exc, ConcurrencyConflict):
+        return 409, ErrorBody(
+            code="version_conflict", message=f"{exc} (another change landed first; reload)"
+        )
+    if isinstance(exc, NotInForce):
+        return 422, ErrorBody(code="rules_not_in_force", message=str(exc))
+    if isinstance(exc, NotFound):
+        return 404, ErrorBody(code="not_found", message=str(exc) or "not found")
+    if isinstance(exc, EngineError):
+        return 422, ErrorBody(code="rules_error", message=str(exc))
+    if isinstance(exc, StarcertError):
+        return 422, ErrorBody(code="refused", message=str(exc))
+    raise TypeError(f"not a starcert error: {exc!r}")
+
+
+def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.body, exc.headers)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+
+
+def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(
+        exc.status_code,
+        ErrorBody(code=code, message=str(exc.detail)),
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, ErrorBody(code="internal_error", message="internal error; it has been logged")
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarcertError, _domain)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,48 @@
+"""`create_app(App) -> FastAPI`: the operator API, the public verification and the console."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from starcert.api import errors, routes_cases, routes_public
+from starcert.api.body_limit import BodyLimit
+from starcert.api.ratelimit import TokenBuckets
+from starcert.api.settings import ApiSettings
+
+if TYPE_CHECKING:
+    from starcert.app import App
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+DESCRIPTION = """GB/T 27922 after-sales service certification: cases, audits, decisions, the
+certificate lifecycle and the public register.
+
+Writes need `Authorization: Bearer <token>` (tokens from `starcert users add NAME --role ROLE`);
+roles: operator, auditor, rule_author, viewer. Errors are JSON `{code, message, field}`."""
+
+
+def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI:
+    from starcert.web import console, public_pages
+
+    settings = settings or ApiSettings()
+    api = FastAPI(title="starcert", version="1", description=DESCRIPTION)
+    api.state.starcert = application
+    api.state.settings = settings
+    api.state.verify_buckets = TokenBuckets(
+        settings.verify_rate_per_second, settings.verify_burst, time.monotonic
+    )
+    errors.install(api)
+    api.include_router(routes_public.router)
+    api.include_router(routes_cases.router)
+    api.include_router(public_pages.router)
+    api.include_router(console.router)
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Load the rules once now, not lazily inside concurrent requests.
+    _ = application.lifecycle
+    return api

@@ -1,0 +1,266 @@
+"""What the API and the console do, once: read models, commands run as an account, public views.
+
+Routes and pages stay thin: they parse, call one function here, and render. Every write goes
+through `App.lifecycle.handle` with `by=<account name>`, so the event log names the account.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from engine.book import RuleBook
+from starcert import views
+from starcert.api import schemas as s
+from starcert.api.auth import Principal
+from storage import read_models
+from workflows import commands as c
+from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
+from workflows.lifecycle import Trigger
+from workflows.model import Audit, Case, Deadline, Event, StarLevel, State
+from workflows.services import Result
+
+if TYPE_CHECKING:
+    from starcert.app import App
+
+CERTIFICATE_NUMBER = re.compile(r"^[A-Z0-9]{1,8}-[0-9]{4}-[0-9]{6,12}(-R[0-9]{1,4})?$")
+SCHEME_NAME = "GB/T 27922-2011"
+
+ANNOUNCED: dict[str, Literal["grant", "renewal", "suspension", "restoration", "withdrawal"]] = {
+    Trigger.CERTIFY: "grant",
+    Trigger.RECERTIFY: "renewal",
+    Trigger.RESTORE_AFTER_EXPIRY: "renewal",
+    Trigger.SUSPEND: "suspension",
+    Trigger.FAIL_SURVEILLANCE: "suspension",
+    Trigger.RESTORE: "restoration",
+    Trigger.WITHDRAW: "withdrawal",
+}
+"""Events a certification body publishes, by the public word for them."""
+
+
+# --- domain values to bodies ---------------------------------------------------------------------
+
+
+def case_out(case: Case) -> s.CaseOut:
+    return s.CaseOut.model_validate(views.case_dict(case))
+
+
+def event_out(event: Event) -> s.EventOut:
+    return s.EventOut.model_validate(views.plain(event))
+
+
+def deadline_out(deadline: Deadline) -> s.DeadlineOut:
+    return s.DeadlineOut.model_validate(views.plain(deadline))
+
+
+def audit_out(audit: Audit) -> s.AuditOut:
+    data = views.plain(audit)
+    return s.AuditOut.model_validate(data)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def case_detail(application: App, case_id: int) -> s.CaseDetail:
+    with application.uow() as uow:
+        case = uow.cases.get(case_id)
+        deadlines = list(uow.deadlines.open_for_case(case_id))
+        audits = list(uow.audits.for_case(case_id))
+    checks = application.lifecycle.allowed_triggers(case_id)
+    return s.CaseDetail(
+        case=case_out(case),
+        triggers=[s.TriggerOut(trigger=k.trigger, allowed=k.allowed, why=k.why) for k in checks],
+        open_deadlines=[deadline_out(d) for d in deadlines],
+        audits=[audit_out(a) for a in audits],
+    )
+
+
+def case_by_number(application: App, number: str) -> Case:
+    checked_number(number)
+    with application.uow() as uow:
+        return uow.cases.by_number(number)
+
+
+def history(application: App, case_id: int) -> list[s.EventOut]:
+    with application.uow() as uow:
+        uow.cases.get(case_id)
+        return [event_out(e) for e in uow.events.for_case(case_id)]
+
+
+def search(
+    application: App,
+    *,
+    text: str | None,
+    state: State | None,
+    star_level: StarLevel | None,
+    overdue: bool,
+    limit: int,
+    offset: int,
+) -> s.CasePage:
+    with application.uow() as uow:
+        only = list(uow.deadlines.overdue_case_ids(application.clock.now())) if overdue else None
+        cases, total = read_models.search_cases(
+            uow,
+            text=text or None,
+            state=state,
+            star_level=star_level,
+            only_ids=only,
+            limit=limit,
+            offset=offset,
+        )
+    return s.CasePage(items=[case_out(k) for k in cases], total=total, limit=limit, offset=offset)
+
+
+def deadlines(
+    application: App, window: Literal["overdue", "upcoming"], days: int, limit: int
+) -> list[s.DeadlineRow]:
+    now = application.clock.now()
+    with application.uow() as uow:
+        if window == "overdue":
+            rows = read_models.open_deadlines_between(uow, None, now, limit)
+        else:
+            rows = read_models.open_deadlines_between(uow, now, now + timedelta(days=days), limit)
+    return [
+        s.DeadlineRow(
+            deadline=deadline_out(r.deadline),
+            certificate_number=r.number,
+            holder=r.holder,
+            state=r.state,
+        )
+        for r in rows
+    ]
+
+
+def rule_versions(application: App, today: date) -> list[s.RuleVersionOut]:
+    book: RuleBook = application.rules.book
+    try:
+        current = book.in_force(today)
+    except LookupError:
+        current = None
+    return [
+        s.RuleVersionOut(
+            ruleset=v.name,
+            version=v.version,
+            title=v.title,
+            effective_from=v.effective_from,
+            content_hash=v.content_hash,
+            source=v.source,
+            in_force=current is not None and v.version == current.version,
+        )
+        for v in book.versions
+    ]
+
+
+def register(application: App) -> list[s.RegisterEntry]:
+    with application.uow() as uow:
+        rows = read_models.register(uow)
+    return [s.RegisterEntry.model_validate(views.register_row(case, org)) for case, org in rows]
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+def checked_number(number: str) -> str:
+    if not CERTIFICATE_NUMBER.fullmatch(number):
+        raise InvalidInput(
+            "number", f"{number[:40]!r} is not a certificate number (like ASC-2026-000001)"
+        )
+    return number
+
+
+def verify(application: App, number: str) -> s.PublicCertificate:
+    found = read_models.verify_row(application.db, checked_number(number))
+    status = None if found is None else views.PUBLIC_STATUS.get(found.state)
+    if found is None or status is None:
+        raise CaseNotFound(f"no certificate {number} on the register")
+    return s.PublicCertificate(
+        certificate_number=found.number,
+        certification_status=status,  # type: ignore[arg-type]
+        certified_entity_name=found.holder,
+        certification_scope=found.scope,
+        star_level=found.star_level,
+        certification_issue_date=found.issued_on,
+        certification_expiry_date=found.expires_on,
+        last_surveillance_date=found.last_surveillance_on,
+        scheme_name=SCHEME_NAME,
+    )
+
+
+def announcements(
+    application: App, limit: int, since: datetime | None = None
+) -> list[s.Announcement]:
+    zone = application.config.zone
+    with application.uow() as uow:
+        found = read_models.recent_events(uow, list(ANNOUNCED), limit, since)
+    return [
+        s.Announcement(
+            date=e.event.at.astimezone(zone).date(),
+            action=ANNOUNCED[e.event.trigger],
+            certificate_number=e.number,
+            certified_entity_name=e.holder,
+            certification_scope=e.scope,
+            star_level=e.star_level,
+        )
+        for e in found
+    ]
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def run(
+    application: App,
+    case_id: int,
+    expected_version: int | None,
+    command: Callable[[int], c.Command],
+) -> s.CommandResult:
+    """Run one command on a case; refuse with a version conflict if it moved since the caller saw it."""
+    if expected_version is not None:
+        with application.uow() as uow:
+            stored = uow.cases.get(case_id).version
+        if stored != expected_version:
+            raise ConcurrencyConflict(
+                f"case {case_id} is at version {stored}, not {expected_version}"
+            )
+    return result_out(application, application.lifecycle.handle(command(case_id)))
+
+
+def result_out(application: App, result: Result) -> s.CommandResult:
+    assert result.case_id is not None
+    with application.uow() as uow:
+        case = uow.cases.get(result.case_id)
+    return s.CommandResult(
+        case=case_out(case), events=[event_out(e) for e in result.events], note=result.note or None
+    )
+
+
+def audit_command(principal: Principal, body: s.AuditIn) -> Callable[[int], c.Command]:
+    from starcert.inputs import parse_sheet
+    from workflows.model import AuditKind
+
+    auditor = body.auditor or principal.name
+    by = principal.name
+    if body.kind is AuditKind.STAGE1:
+        if body.sheet is not None:
+            raise InvalidInput("sheet", "a stage 1 document review has no score sheet")
+        return lambda cid: c.RecordStage1(cid, body.audit_date, auditor, by)
+    if body.sheet is None:
+        raise InvalidInput("sheet", f"a {body.kind.value} audit needs a score sheet")
+    sheet = parse_sheet(body.sheet.model_dump(mode="json"), "sheet")
+    kinds: dict[AuditKind, Any] = {
+        AuditKind.STAGE2: c.RecordStage2,
+        AuditKind.SURVEILLANCE: c.RecordSurveillance,
+        AuditKind.RECERTIFICATION: c.RecordRecertification,
+    }
+    if body.kind not in kinds:
+        raise InvalidInput("kind", f"{body.kind.value} audits cannot be recorded yet")
+    kind = kinds[body.kind]
+    return lambda cid: kind(
+        case_id=cid, audit_date=body.audit_date, auditor=auditor, sheet=sheet, by=by
+    )
+
+
+def triggers_allowed(application: App, case_id: int) -> Sequence[str]:
+    return [k.trigger for k in application.lifecycle.allowed_triggers(case_id) if k.allowed]

@@ -1,0 +1,52 @@
+"""Public, anonymous, read-only: certificate verification and the announcements feed (JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from starcert.api import operations as ops
+from starcert.api import schemas as s
+from starcert.api.auth import application_of
+from starcert.api.errors import ERROR_RESPONSES, ApiError
+from starcert.api.ratelimit import TokenBuckets, retry_after
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["public"])
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit_lookups(request: Request) -> None:
+    """429 with Retry-After once a client has spent its lookups."""
+    buckets: TokenBuckets = request.app.state.verify_buckets
+    wait = buckets.take(client_address(request))
+    if wait > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many verification lookups from this address; slow down",
+            headers={"Retry-After": retry_after(wait)},
+        )
+
+
+@router.get("/health", response_model=s.Health)
+def health() -> s.Health:
+    return s.Health(status="ok")
+
+
+@router.get("/verify/{number}", response_model=s.PublicCertificate)
+def verify(number: Annotated[str, Path(max_length=200)], request: Request) -> s.PublicCertificate:
+    """Check a certificate by its number: public fields only (IAF CertSearch status words)."""
+    limit_lookups(request)
+    return ops.verify(application_of(request), number)
+
+
+@router.get("/public/announcements", response_model=list[s.Announcement])
+def announcements(
+    request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[s.Announcement]:
+    """Recent grants, renewals, suspensions, restorations and withdrawals, newest first."""
+    return ops.announcements(application_of(request), limit)

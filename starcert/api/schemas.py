@@ -1,0 +1,270 @@
+"""Request and response bodies. Requests forbid unknown fields and take no loose types.
+
+Decimals travel as exact strings in responses (never floats); dates are ISO `YYYY-MM-DD`,
+instants ISO 8601 with their UTC offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from workflows.model import AuditKind, StarLevel, State, SuspensionCause
+
+Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+Reason = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
+Version = Annotated[
+    StrictInt | None,
+    Field(
+        ge=0,
+        le=2**62,
+        description="the case version the caller saw; a different stored version is a 409",
+    ),
+]
+Points = Annotated[Decimal, Field(allow_inf_nan=False, ge=-1000, le=1000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class OrganisationIn(_In):
+    name: Text
+    credit_code: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class FactsIn(_In):
+    has_service_documents: StrictBool
+    has_dedicated_manager: StrictBool
+    has_dedicated_funds: StrictBool
+    last_major_failure: date | None = None
+    has_trained_staff: StrictBool
+    is_prc_legal_entity: StrictBool
+
+
+class ApplicationIn(_In):
+    organisation_id: Id
+    submitted_on: date
+    service_system_since: date
+    scope: Text
+    facts: FactsIn
+
+
+class PointsIn(_In):
+    points: Points
+
+
+class SampledIn(_In):
+    conforming: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    sampled: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+
+
+class ItemsIn(_In):
+    items: Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], Points],
+                     Field(min_length=1, max_length=200)]
+
+
+Indicator = Points | PointsIn | SampledIn | ItemsIn
+
+
+class SheetIn(_In):
+    results: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=100)], Indicator],
+        Field(min_length=1, max_length=200),
+    ]
+    excluded: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]],
+                        Field(max_length=200)] = []
+    special_deductions: Annotated[list[Reason], Field(max_length=100)] = []
+    special_bonus: Reason | None = None
+
+
+class AuditIn(_In):
+    kind: AuditKind
+    audit_date: date
+    auditor: Text | None = Field(default=None, description="lead auditor; default: the caller")
+    sheet: SheetIn | None = Field(default=None, description="required except for stage1")
+    expected_version: Version = None
+
+
+class VersionIn(_In):
+    expected_version: Version = None
+
+
+class ReasonIn(_In):
+    reason: Reason
+    expected_version: Version = None
+
+
+class SuspendIn(_In):
+    cause: SuspensionCause
+    reason: Reason
+    expected_version: Version = None
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+class OrganisationOut(_Out):
+    id: int
+    name: str
+    credit_code: str
+
+
+class CaseOut(_Out):
+    id: int
+    organisation_id: int
+    application_id: int
+    state: State
+    holder: str
+    scope: str
+    number: str | None
+    star_level: StarLevel | None
+    final_score: str | None = Field(description="exact decimal")
+    decided_on: date | None
+    issued_on: date | None
+    expires_on: date | None
+    last_surveillance_on: date | None
+    suspended_on: date | None
+    suspension_cause: SuspensionCause | None
+    rule_version: str | None
+    version: int
+
+
+class CasePage(_Out):
+    items: list[CaseOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TriggerOut(_Out):
+    trigger: str
+    allowed: bool
+    why: str
+
+
+class DeadlineOut(_Out):
+    id: int
+    case_id: int
+    kind: str
+    due_at: datetime
+    claimed_by: str | None
+    claimed_until: datetime | None
+    done_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+class AuditOut(_Out):
+    id: int
+    case_id: int
+    kind: AuditKind
+    audit_date: date
+    auditor: str
+    sheet: dict[str, Any] | None
+
+
+class EventOut(_Out):
+    case_id: int
+    seq: int
+    at: datetime
+    actor: str
+    trigger: str
+    from_state: State | None
+    to_state: State
+    reason: str | None
+    rule_version: str | None
+    rule_hash: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class CaseDetail(_Out):
+    case: CaseOut
+    triggers: list[TriggerOut]
+    open_deadlines: list[DeadlineOut]
+    audits: list[AuditOut]
+
+
+class CommandResult(_Out):
+    case: CaseOut
+    events: list[EventOut]
+    note: str | None
+
+
+class DeadlineRow(_Out):
+    deadline: DeadlineOut
+    certificate_number: str | None
+    holder: str
+    state: State
+
+
+PublicStatus = Literal["active", "suspended", "withdrawn", "expired", "cancelled"]
+
+
+class PublicCertificate(_Out):
+    """Only public fields: nothing about scores, contacts or reasons."""
+
+    certificate_number: str
+    certification_status: PublicStatus
+    certified_entity_name: str
+    certification_scope: str
+    star_level: StarLevel | None
+    certification_issue_date: date | None
+    certification_expiry_date: date | None
+    last_surveillance_date: date | None
+    scheme_name: str
+
+
+class Announcement(_Out):
+    date: date
+    action: Literal["grant", "renewal", "suspension", "restoration", "withdrawal"]
+    certificate_number: str | None
+    certified_entity_name: str
+    certification_scope: str
+    star_level: StarLevel | None
+
+
+class RegisterEntry(_Out):
+    certificate_number: str
+    certification_status: str
+    certification_type: str
+    certification_scope: str
+    certification_original_issue_date: str
+    certification_issue_date: str
+    certification_expiry_date: str
+    certified_entity_name: str
+    certified_entity_unique_id: str
+    scheme_name: str
+    star_level: str
+
+
+class RuleVersionOut(_Out):
+    ruleset: str
+    version: str
+    title: str
+    effective_from: date
+    content_hash: str
+    source: str
+    in_force: bool
+
+
+class Me(_Out):
+    name: str
+    role: str
+
+
+class Health(_Out):
+    status: Literal["ok"]

@@ -1,0 +1,72 @@
+"""Serving the API with uvicorn: in the foreground (`starcert api`) or beside the daemon."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from starcert.api.factory import create_app
+from starcert.api.settings import ApiSettings
+
+if TYPE_CHECKING:
+    from starcert.app import App
+
+
+def server_for(
+    application: App, host: str, port: int, settings: ApiSettings | None = None
+) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(application, settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    return uvicorn.Server(config)
+
+
+def run_api(
+    application: App, host: str, port: int, settings: ApiSettings | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn installs the handlers)."""
+    server_for(application, host, port, settings).run()
+
+
+@dataclass
+class ApiThread:
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self, timeout: float = 10) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+
+
+def start_api_thread(
+    application: App,
+    host: str = "127.0.0.1",
+    port: int = 8427,
+    settings: ApiSettings | None = None,
+    ready_timeout: float = 15,
+) -> ApiThread:
+    """Serve the API on a background thread (e.g. inside `starcert serve`); returns once it listens.
+
+    uvicorn takes no signals off the main thread; the caller stops it with `.stop()`.
+    """
+    server = server_for(application, host, port, settings)
+    thread = threading.Thread(target=server.run, name="starcert-api", daemon=True)
+    thread.start()
+    waited = threading.Event()
+    while not server.started and thread.is_alive() and not waited.wait(0.05):
+        ready_timeout -= 0.05
+        if ready_timeout <= 0:
+            server.should_exit = True
+            raise RuntimeError(f"the API did not start listening on {host}:{port}")
+    if not server.started:
+        raise RuntimeError(f"the API could not listen on {host}:{port}")
+    return ApiThread(server, thread)

@@ -1,0 +1,197 @@
+"""`starcert rules ...`: check, test and explain rule files.
+
+Exit codes: 0 fine; 1 a rule file was refused, an example failed, or the facts were wrong
+(the file:line messages go to stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from engine import (
+    Check,
+    Decision,
+    EngineError,
+    RuleBook,
+    RuleFileError,
+    RuleSet,
+    evaluate,
+    load_ruleset,
+    run_examples,
+)
+from engine.book import rule_files
+
+rules_app = typer.Typer(
+    help="Rule files: check them, run their examples, explain a decision.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+PathArg = Annotated[
+    Path, typer.Argument(help="a rule file, or a directory (every folder under it is a book)")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def _books(path: Path) -> list[Path]:
+    """Folders at or under `path` that hold rule files, each one rule book."""
+    if not path.exists():
+        raise _fail(f"{path}: no such file or directory")
+    if path.is_file():
+        return [path]
+    folders = [path, *sorted(p for p in path.rglob("*") if p.is_dir())]
+    found = [f for f in folders if rule_files(f)]
+    if not found:
+        raise _fail(f"{path}: holds no rule files (*.yaml)")
+    return found
+
+
+def _load(path: Path) -> list[RuleSet]:
+    if path.is_file():
+        return [load_ruleset(path.read_bytes(), str(path))]
+    return list(RuleBook.from_directory(path).versions)
+
+
+@rules_app.command("check")
+def check(path: PathArg = Path("rules")) -> None:
+    """Validate rule files (and run their examples): every problem with file:line."""
+    problems: list[str] = []
+    for book in _books(path):
+        try:
+            versions = _load(book)
+        except RuleFileError as exc:
+            problems.extend(str(p) for p in exc.problems)
+            continue
+        for v in versions:
+            typer.echo(f"ok  {v.source}: {v.name} {v.version} from {v.effective_from}, "
+                       f"{len(v.rules)} rules, {len(v.scoring.indicators)} indicators, "
+                       f"{len(v.examples)} examples, sha256 {v.content_hash[:12]}")
+    if problems:
+        raise _fail("\n".join(problems))
+
+
+@rules_app.command("test")
+def test(path: PathArg = Path("rules")) -> None:
+    """Run every example case of the rule files and report each one."""
+    files = [f for book in _books(path) for f in ([book] if book.is_file() else rule_files(book))]
+    failed = 0
+    problems: list[str] = []
+    passed = 0
+    for file in files:
+        try:
+            ruleset = load_ruleset(file.read_bytes(), str(file), run_examples=False)
+        except RuleFileError as exc:
+            problems.extend(str(p) for p in exc.problems)
+            continue
+        for result in run_examples(ruleset):
+            where = f"{file}:{result.example.line}"
+            if result.passed:
+                passed += 1
+                typer.echo(f"PASS {where} {result.example.name}")
+            else:
+                failed += 1
+                typer.echo(f"FAIL {where} {result.example.name}: {result.detail}", err=True)
+    typer.echo(f"{passed} passed, {failed} failed")
+    if problems:
+        raise _fail("\n".join(problems))
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("explain")
+def explain(
+    facts: Annotated[Path, typer.Option("--facts", help="facts file (YAML or JSON)")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="date YYYY-MM-DD (default: application_date)")
+    ] = None,
+    rules: Annotated[Path, typer.Option("--rules", help="rule directory or file")] = Path("rules"),
+    checks: Annotated[
+        list[str] | None, typer.Option("--check", help="application and/or scoring (repeatable)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Print the decision the rules in force give for a facts file, and why."""
+    data = _read_facts(facts)
+    day = _as_of(as_of, data)
+    try:
+        target: Any = (load_ruleset(rules.read_bytes(), str(rules)) if rules.is_file()
+                       else RuleBook.from_directory(rules))
+        decision = evaluate(target, data, day, checks=checks)
+    except RuleFileError as exc:
+        raise _fail("\n".join(str(p) for p in exc.problems)) from None
+    except EngineError as exc:
+        raise _fail(f"{facts}: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render(decision))
+
+
+def _read_facts(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else \
+            YAML(typ="safe", pure=True).load(text)
+    except (json.JSONDecodeError, YAMLError) as exc:
+        raise _fail(f"{path}: malformed facts file: {exc}") from None
+    if not isinstance(data, dict):
+        raise _fail(f"{path}: expected a mapping of fact name to value")
+    return data
+
+
+def _as_of(raw: str | None, data: dict[str, Any]) -> date:
+    value: Any = raw if raw is not None else data.get("application_date")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _fail(f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
+    raise _fail("give --as-of (the facts have no application_date to default to)")
+
+
+def _show(score: Decimal | None) -> str:
+    """Rounded down for display: 94.999 shows as 94.99, never as 95.00."""
+    return "-" if score is None else str(score.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+
+
+def render(d: Decision) -> str:
+    lines = [f"{d.outcome.upper()}  ({d.ruleset} {d.version}, sha256 {d.content_hash[:12]}, "
+             f"{d.source}, as of {d.as_of})"]
+    if Check.APPLICATION.value in d.checks:
+        lines.append(f"application: {'eligible' if d.eligible else 'ineligible'}; "
+                     f"earliest application {d.earliest_application}")
+        lines += [f"  FAILED {f.rule}: {f.message}" for f in d.failures]
+    if Check.SCORING.value in d.checks:
+        lines.append(f"score: {_show(d.achieved_points)} of {_show(d.applicable_points)} "
+                     f"applicable points -> normalised {_show(d.normalised_score)}, "
+                     f"{len(d.special_deductions)} special deductions, "
+                     f"bonus {'yes' if d.special_bonus else 'no'} -> final {_show(d.final_score)}")
+        lines.append(f"band: {d.band or 'not certified'}")
+        lines += [f"  FAILED {f.rule}: {f.message}" for f in d.fail_reasons]
+    lines += [f"  NOTE {n.rule}: {n.message}" for n in d.notes]
+    lines += [f"  passed {p.rule}: {p.message}" for p in d.passed]
+    if d.deadlines:
+        lines.append("deadlines: " + ", ".join(f"{k} {v}" for k, v in d.deadlines.items()))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    rules_app(sys.argv[1:])

@@ -1,0 +1,193 @@
+"""What the daemons are doing, read from the database: for `starcert status` and `health`.
+
+Everything here is a read of committed rows; any process (or an operator on another machine)
+sees the same picture whichever daemon wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.formats import from_stored_or_none
+from storage.heartbeats import Heartbeat, Heartbeats
+from storage.tables import DeadlineRow, NotificationRow
+
+_OPEN = col(DeadlineRow.done_at).is_(None)
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    worker: str
+    deadlines: int
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Status:
+    now: datetime
+    daemons: list[Heartbeat]
+    overdue: int  # open, due, not failing: what a running daemon will fire next
+    oldest_overdue: datetime | None
+    next_deadlines: list[dict[str, Any]]
+    lease_holders: list[LeaseHolder]
+    incidents: list[dict[str, Any]]
+    outbox_pending: int
+    outbox_given_up: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "daemons": [
+                {
+                    "worker": d.worker,
+                    "pid": d.pid,
+                    "host": d.host,
+                    "state": d.state,
+                    "started_at": d.started_at.isoformat(),
+                    "last_tick_at": d.last_tick_at.isoformat() if d.last_tick_at else None,
+                    "clock_at": d.clock_at.isoformat() if d.clock_at else None,
+                    "fired_total": d.fired_total,
+                    "failed_total": d.failed_total,
+                    "last_error": d.last_error,
+                }
+                for d in self.daemons
+            ],
+            "overdue": self.overdue,
+            "oldest_overdue": self.oldest_overdue.isoformat() if self.oldest_overdue else None,
+            "next_deadlines": self.next_deadlines,
+            "lease_holders": [
+                {"worker": h.worker, "deadlines": h.deadlines, "until": h.until.isoformat()}
+                for h in self.lease_holders
+            ],
+            "incidents": self.incidents,
+            "outbox_pending": self.outbox_pending,
+            "outbox_given_up": self.outbox_given_up,
+        }
+
+
+def _deadline(row: DeadlineRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "case": row.case_id,
+        "kind": row.kind,
+        "due_at": row.due_at.isoformat(),
+        "attempts": row.attempts,
+        "claimed_by": row.claimed_by,
+        "claimed_until": row.claimed_until.isoformat() if row.claimed_until else None,
+        "error": row.last_error,
+    }
+
+
+def read_status(engine: Engine, now: datetime, *, limit: int = 10, max_attempts: int = 8) -> Status:
+    with Session(engine) as s:
+        healthy = col(DeadlineRow.last_error).is_(None)
+        due = s.exec(
+            select(func.count(), func.min(DeadlineRow.due_at)).where(
+                _OPEN, healthy, col(DeadlineRow.due_at) <= now
+            )
+        ).one()
+        upcoming = s.exec(
+            select(DeadlineRow)
+            .where(_OPEN, col(DeadlineRow.due_at) > now)
+            .order_by(col(DeadlineRow.due_at), col(DeadlineRow.id))
+            .limit(limit)
+        ).all()
+        leased = s.exec(
+            select(DeadlineRow.claimed_by, func.count(), func.max(DeadlineRow.claimed_until))
+            .where(_OPEN, healthy, col(DeadlineRow.claimed_until) > now)
+            .group_by(col(DeadlineRow.claimed_by))
+            .order_by(col(DeadlineRow.claimed_by))
+        ).all()
+        incidents = s.exec(
+            select(DeadlineRow)
+            .where(_OPEN, col(DeadlineRow.last_error).is_not(None))
+            .order_by(col(DeadlineRow.due_at), col(DeadlineRow.id))
+        ).all()
+        pending = col(NotificationRow.delivered_at).is_(None)
+        outbox_pending = s.exec(
+            select(func.count()).where(pending, col(NotificationRow.attempts) < max_attempts)
+        ).one()
+        given_up = s.exec(
+            select(func.count()).where(pending, col(NotificationRow.attempts) >= max_attempts)
+        ).one()
+    oldest = due[1]
+    if isinstance(oldest, str):  # SQLite aggregates hand back text
+        oldest = datetime.fromisoformat(oldest)
+    holders = []
+    for worker, count, until in leased:
+        if isinstance(until, str):
+            until = datetime.fromisoformat(until)
+        stored = from_stored_or_none(until)
+        assert stored is not None
+        holders.append(LeaseHolder(str(worker), int(count), stored))
+    return Status(
+        now=now,
+        daemons=list(Heartbeats(engine).all()),
+        overdue=int(due[0]),
+        oldest_overdue=from_stored_or_none(oldest),
+        next_deadlines=[_deadline(r) for r in upcoming],
+        lease_holders=holders,
+        incidents=[_deadline(r) for r in incidents],
+        outbox_pending=int(outbox_pending),
+        outbox_given_up=int(given_up),
+    )
+
+
+def status_text(status: Status) -> str:
+    lines = [f"now {status.now.isoformat()}"]
+    if not status.daemons:
+        lines.append("daemons: none has run against this database")
+    for d in status.daemons:
+        tick = d.last_tick_at.isoformat() if d.last_tick_at else "never"
+        lines.append(
+            f"daemon {d.worker} ({d.state}, pid {d.pid}): last tick {tick}, "
+            f"fired {d.fired_total}, failed {d.failed_total}"
+            + (f", last error: {d.last_error}" if d.last_error else "")
+        )
+    oldest = f", oldest due {status.oldest_overdue.isoformat()}" if status.oldest_overdue else ""
+    lines.append(f"overdue (due, not yet fired): {status.overdue}{oldest}")
+    for h in status.lease_holders:
+        lines.append(f"lease: {h.worker} holds {h.deadlines} until {h.until.isoformat()}")
+    lines.append(f"incidents: {len(status.incidents)}")
+    for i in status.incidents:
+        lines.append(
+            f"  deadline {i['id']} case {i['case']} {i['kind']} due {i['due_at']}: "
+            f"{i['attempts']} attempts, retry after {i['claimed_until']}: {i['error']}"
+        )
+    lines.append("next deadlines:")
+    for n in status.next_deadlines:
+        lines.append(f"  {n['due_at']}  case {n['case']}  {n['kind']}")
+    if not status.next_deadlines:
+        lines.append("  none")
+    lines.append(f"outbox: {status.outbox_pending} pending, {status.outbox_given_up} given up")
+    return "\n".join(lines)
+
+
+def health(
+    engine: Engine, wall_now: datetime, max_age: timedelta, worker: str | None = None
+) -> tuple[bool, str]:
+    """(ok, one-line reason): the database answers and a running daemon ticked recently."""
+    try:
+        beats = [b for b in Heartbeats(engine).all() if worker is None or b.worker == worker]
+    except Exception as exc:
+        return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    running = [b for b in beats if b.state == "running"]
+    if not running:
+        who = f"daemon {worker}" if worker else "no daemon"
+        return False, f"{who} is running against this database"
+    fresh = [b for b in running if b.last_tick_at and wall_now - b.last_tick_at <= max_age]
+    if not fresh:
+        last = max((b.last_tick_at for b in running if b.last_tick_at), default=None)
+        seen = last.isoformat() if last else "never"
+        return False, f"no tick within {max_age.total_seconds():g}s (last tick {seen})"
+    errors = [b for b in fresh if b.last_error]
+    names = ", ".join(b.worker for b in fresh)
+    if errors:
+        return True, f"ok with errors: {errors[0].worker}: {errors[0].last_error}"
+    return True, f"ok: {len(fresh)} daemon(s) ticking ({names})"

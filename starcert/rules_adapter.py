@@ -1,0 +1,92 @@
+"""workflows.ports.RulesPort on top of the rules engine: domain values in, verdicts out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine import Check, Decision, RuleBook, RuleSet
+from workflows.model import Application, IndicatorResult, Organisation, ScoreSheet, StarLevel
+from workflows.ports import ApplicationVerdict, LifecycleTerms, RuleStamp, ScoreVerdict
+
+
+class EngineRules:
+    def __init__(self, book: RuleBook) -> None:
+        self.book = book
+
+    @classmethod
+    def from_directory(cls, directory: Path | str) -> EngineRules:
+        return cls(RuleBook.from_directory(directory))
+
+    def review_application(
+        self, application: Application, organisation: Organisation, as_of: date
+    ) -> ApplicationVerdict:
+        decision = self.book.evaluate(application_facts(application), as_of,
+                                      checks=[Check.APPLICATION])
+        return ApplicationVerdict(
+            eligible=bool(decision.eligible),
+            failures=tuple(f.message for f in decision.failures),
+            earliest_application=decision.earliest_application,
+            rules=_stamp(decision),
+        )
+
+    def score(self, sheet: ScoreSheet, as_of: date) -> ScoreVerdict:
+        decision = self.book.evaluate({"score_sheet": sheet_facts(sheet)}, as_of,
+                                      checks=[Check.SCORING])
+        assert decision.final_score is not None
+        return ScoreVerdict(
+            passed=bool(decision.certified),
+            final_score=decision.final_score,
+            star_level=StarLevel(decision.band) if decision.band else None,
+            reasons=tuple(r.message for r in decision.fail_reasons),
+            rules=_stamp(decision),
+        )
+
+    def terms(self, as_of: date) -> LifecycleTerms:
+        ruleset: RuleSet = self.book.in_force(as_of)
+        lc = ruleset.lifecycle
+        return LifecycleTerms(
+            validity_months=lc.validity_months,
+            first_surveillance_months=lc.first_surveillance_months,
+            surveillance_interval_months=lc.surveillance_interval_months,
+            surveillance_window_months=lc.surveillance_window_months,
+            suspension_limit_months=lc.suspension_limit_months,
+            recert_reminder_months=lc.recert_reminder_months,
+            restoration_after_expiry_months=lc.restoration_after_expiry_months,
+            rules=RuleStamp(ruleset.version, ruleset.content_hash),
+        )
+
+
+def application_facts(application: Application) -> dict[str, Any]:
+    facts = application.facts
+    return {
+        "application_date": application.submitted_on,
+        "service_system_since": application.service_system_since,
+        "has_service_documents": facts.has_service_documents,
+        "has_dedicated_manager": facts.has_dedicated_manager,
+        "has_dedicated_funds": facts.has_dedicated_funds,
+        "has_trained_staff": facts.has_trained_staff,
+        "is_prc_legal_entity": facts.is_prc_legal_entity,
+        "last_major_failure": facts.last_major_failure,
+    }
+
+
+def sheet_facts(sheet: ScoreSheet) -> dict[str, Any]:
+    return {
+        "results": {k: _result(v) for k, v in sheet.results.items()},
+        "excluded": sorted(sheet.excluded),
+        "special_deductions": list(sheet.special_deductions),
+        "special_bonus": sheet.special_bonus,
+    }
+
+
+def _result(result: IndicatorResult) -> Mapping[str, Any]:
+    if result.points is not None:
+        return {"points": result.points}
+    return {"conforming": result.conforming, "sampled": result.sampled}
+
+
+def _stamp(decision: Decision) -> RuleStamp:
+    return RuleStamp(decision.version, decision.content_hash)

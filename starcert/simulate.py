@@ -1,0 +1,386 @@
+"""Simulated time: the daemon's own code driven by a FakeClock over years, in seconds.
+
+The driver jumps the clock from one due deadline to the next (never skipping one) and runs the
+same `DeadlineRunner.tick` a live daemon runs. Optionally it plays the certification body too
+(`operators=True`): when a surveillance window opens it records a surveillance audit inside the
+window (a few clients miss it and are suspended; some of those are restored), and when the
+re-certification reminder fires most clients re-certify before expiry. Every action goes through
+the real Lifecycle commands, so the register at the end is what the rules make of that history.
+
+Commits can be batched (`commit_every`): each command still runs in its own savepoint, all or
+nothing, but the database transaction is committed every N commands. Only for a database no one
+else writes to (the throw-away default); a crash loses at most the last batch of the simulation.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session, col, select
+
+from starcert.app import App
+from starcert.daemon import DeadlineRunner, Fired
+from storage.sql import SqlUnitOfWork
+from storage.tables import CaseRow, NotificationRow
+from workflows import commands as c
+from workflows.clock import FakeClock
+from workflows.credit_code import check_character
+from workflows.deadlines import local_day
+from workflows.errors import StarcertError
+from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
+
+SIMULATOR = "simulation"
+GOOD_FACTS = PrerequisiteFacts(True, True, True, None, True, True)
+
+
+class _Batch:
+    """One long database transaction shared by the simulation's units of work."""
+
+    def __init__(self, engine: Engine, every: int) -> None:
+        self.engine = engine
+        self.every = every
+        self.session: Session | None = None
+        self.pending = 0
+
+    def open(self) -> Session:
+        if self.session is None:
+            self.session = Session(self.engine, expire_on_commit=False, autoflush=False)
+        return self.session
+
+    def committed(self) -> None:
+        self.pending += 1
+        if self.pending >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.session is not None:
+            self.session.commit()
+            self.session.expunge_all()
+        self.pending = 0
+
+    def close(self) -> None:
+        self.flush()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+class BatchedUnitOfWork(SqlUnitOfWork):
+    """A unit of work as a savepoint inside the shared batch transaction."""
+
+    def __init__(self, engine: Engine, batch: _Batch) -> None:
+        super().__init__(engine)
+        self._batch = batch
+        self._savepoint: SessionTransaction | None = None
+
+    def __enter__(self) -> Self:
+        self._session = self._batch.open()
+        self._savepoint = self._session.begin_nested()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._savepoint is not None and self._savepoint.is_active:
+            self._savepoint.rollback()
+        self._savepoint = None
+        self._session = None
+
+    def commit(self) -> None:
+        assert self._savepoint is not None
+        self._savepoint.commit()
+        self._savepoint = None
+        self._batch.committed()
+
+    def rollback(self) -> None:
+        if self._savepoint is not None and self._savepoint.is_active:
+            self._savepoint.rollback()
+        self._savepoint = self.session.begin_nested()
+
+
+@dataclass
+class SimulationApp(App):
+    """The App with a FakeClock and, optionally, batched commits."""
+
+    commit_every: int = 1
+    _batch: _Batch | None = None
+
+    def uow(self) -> SqlUnitOfWork:
+        if self.commit_every <= 1:
+            return SqlUnitOfWork(self.db)
+        if self._batch is None:
+            self._batch = _Batch(self.db, self.commit_every)
+        return BatchedUnitOfWork(self.db, self._batch)
+
+    def flush(self) -> None:
+        if self._batch is not None:
+            self._batch.flush()
+
+    def close(self) -> None:
+        if self._batch is not None:
+            self._batch.close()
+        super().close()
+
+
+@dataclass
+class SimulationReport:
+    start: datetime
+    end: datetime
+    created: int = 0
+    fired: Counter[str] = field(default_factory=Counter)  # "kind -> outcome"
+    actions: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    incidents: int = 0
+    wakeups: int = 0
+    seconds: float = 0.0
+    register: dict[str, int] = field(default_factory=dict)  # "state star" -> count
+    notifications: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "created": self.created,
+            "fired": dict(sorted(self.fired.items())),
+            "fired_total": sum(self.fired.values()),
+            "operator_actions": dict(sorted(self.actions.items())),
+            "refused": dict(sorted(self.refused.items())),
+            "incidents": self.incidents,
+            "wakeups": self.wakeups,
+            "notifications_written": self.notifications,
+            "seconds": round(self.seconds, 2),
+            "register": self.register,
+        }
+
+
+@dataclass(order=True)
+class _Action:
+    at: datetime
+    seq: int
+    case_id: int = field(compare=False)
+    what: str = field(compare=False)
+
+
+class Simulation:
+    """Drives one SimulationApp from its clock's instant to `end`."""
+
+    def __init__(
+        self,
+        app: SimulationApp,
+        clock: FakeClock,
+        *,
+        seed: int = 1,
+        operators: bool = True,
+        miss_surveillance: float = 0.03,
+        restore_share: float = 0.5,
+        recertify_share: float = 0.85,
+        batch_size: int = 1000,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.random = random.Random(seed)
+        self.operators = operators
+        self.miss_surveillance = miss_surveillance
+        self.restore_share = restore_share
+        self.recertify_share = recertify_share
+        self.zone = app.config.zone
+        self.runner = DeadlineRunner(
+            lifecycle=app.lifecycle,
+            uow_factory=app.uow,
+            clock=clock,
+            worker=SIMULATOR,
+            lease=timedelta(days=3650),
+            batch_size=batch_size,
+            incident_backoff=timedelta(days=1),
+            log_firings=False,
+        )
+        self._agenda: list[_Action] = []
+        self._seq = 0
+        self._serial = 0
+        self._tag = self.random.randrange(10_000)
+
+    # --- population --------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return local_day(self.clock.now(), self.zone)
+
+    def sheet(self, score: float) -> ScoreSheet:
+        """A full score sheet whose points come to about `score` under the rules in force."""
+        model = self.app.rules.book.in_force(self.today()).scoring
+        share = Decimal(str(score)) / 100
+        return ScoreSheet(
+            {
+                i.id: IndicatorResult(points=(i.points * share).quantize(Decimal("0.1")))
+                for i in model.indicators
+            }
+        )
+
+    def _credit_code(self) -> str:
+        self._serial += 1
+        body = f"9135{self._tag:04d}{self._serial:09d}"
+        return body + check_character(body)
+
+    def populate(self, n: int, report: SimulationReport) -> None:
+        """`n` organisations taken from application to certificate today, by the real commands."""
+        handle = self.app.lifecycle.handle
+        today = self.today()
+        for _ in range(n):
+            org = handle(
+                c.RegisterOrganisation(
+                    f"模拟企业 {self._serial + 1}", self._credit_code(), SIMULATOR
+                )
+            ).organisation_id
+            assert org is not None
+            case_id = handle(
+                c.SubmitApplication(
+                    org,
+                    today,
+                    today - timedelta(days=400),
+                    "家用电器售后服务",
+                    GOOD_FACTS,
+                    SIMULATOR,
+                )
+            ).case_id
+            assert case_id is not None
+            handle(c.ReviewApplication(case_id, SIMULATOR))
+            handle(c.RecordStage1(case_id, today, "sim.auditor", SIMULATOR))
+            score = self.random.uniform(72, 100)
+            handle(c.RecordStage2(case_id, today, "sim.auditor", self.sheet(score), SIMULATOR))
+            handle(c.Decide(case_id, SIMULATOR))
+            report.created += 1
+        self.app.flush()
+
+    # --- the operator's side -------------------------------------------------------------------
+
+    def _plan(self, case_id: int, what: str, day: date) -> None:
+        at = datetime.combine(day, dtime(10, 0), tzinfo=self.zone).astimezone(UTC)
+        self._seq += 1
+        heapq.heappush(self._agenda, _Action(max(at, self.clock.now()), self._seq, case_id, what))
+
+    def _react(self, fired: Fired) -> None:
+        """What the simulated body and its clients do when a deadline fires."""
+        if not self.operators:
+            return
+        chance = {
+            ("surveillance_window_opens", "remind"): ("surveillance", 1 - self.miss_surveillance),
+            ("surveillance_due", "suspend"): ("late_surveillance", self.restore_share),
+            ("recert_reminder", "remind"): ("recertification", self.recertify_share),
+        }.get((fired.kind, fired.outcome))
+        if chance is None:
+            return
+        what, share = chance
+        if self.random.random() < share:
+            # Windows are months long; the audit lands somewhere in their first weeks.
+            later = timedelta(days=self.random.randrange(10, 60))
+            self._plan(fired.case_id, what, self.today() + later)
+
+    def _act(self, action: _Action, report: SimulationReport) -> None:
+        handle = self.app.lifecycle.handle
+        today = self.today()
+        cid = action.case_id
+        score = self.random.uniform(74, 100)
+        try:
+            if action.what == "surveillance":
+                handle(
+                    c.RecordSurveillance(cid, today, "sim.auditor", self.sheet(score), SIMULATOR)
+                )
+            elif action.what == "late_surveillance":
+                handle(
+                    c.RecordSurveillance(cid, today, "sim.auditor", self.sheet(score), SIMULATOR)
+                )
+                handle(c.Restore(cid, "late surveillance passed", SIMULATOR))
+            elif action.what == "recertification":
+                handle(
+                    c.RecordRecertification(cid, today, "sim.auditor", self.sheet(score), SIMULATOR)
+                )
+            report.actions[action.what] += 1
+        except StarcertError as exc:
+            report.refused[f"{action.what}: {type(exc).__name__}"] += 1
+
+    # --- the clock -----------------------------------------------------------------------------
+
+    def run(self, end: datetime, *, population: int = 0) -> SimulationReport:
+        started = time.perf_counter()
+        report = SimulationReport(start=self.clock.now(), end=end)
+        if population:
+            self.populate(population, report)
+        while True:
+            next_due = self.runner.next_due()
+            next_action = self._agenda[0].at if self._agenda else None
+            candidates = [t for t in (next_due, next_action) if t is not None]
+            if not candidates:
+                break
+            step = max(min(candidates), self.clock.now())
+            if step > end:
+                break
+            self.clock.set(step)
+            report.wakeups += 1
+            while self._agenda and self._agenda[0].at <= step:
+                self._act(heapq.heappop(self._agenda), report)
+            tick = self.runner.tick()
+            report.incidents += tick.failed
+            for fired in tick.fired_list:
+                report.fired[f"{fired.kind} -> {fired.outcome}"] += 1
+                self._react(fired)
+            if tick.failed and not tick.fired and not self._agenda:
+                # Only failing rows are due: their back-off moves next_due forward; go on.
+                continue
+        if self.clock.now() < end:
+            self.clock.set(end)
+        self.app.flush()
+        report.register = register_summary(self.app.db)
+        report.notifications = notifications_written(self.app.db)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def register_summary(engine: Engine) -> dict[str, int]:
+    """Cases by state and star level ("active five_star": 12, "withdrawn": 3, ...)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(CaseRow.state, CaseRow.star_level, func.count())
+            .group_by(col(CaseRow.state), col(CaseRow.star_level))
+            .order_by(col(CaseRow.state), col(CaseRow.star_level))
+        ).all()
+    return {(f"{state} {star}" if star else state): int(n) for state, star, n in rows}
+
+
+def notifications_written(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(NotificationRow)).one())
+
+
+def summary_text(report: SimulationReport) -> str:
+    lines = [
+        f"simulated {report.start.date()} → {report.end.date()} in {report.seconds:.1f} s "
+        f"({report.wakeups} wake-ups)",
+        f"certificates created: {report.created}",
+        f"deadlines fired: {sum(report.fired.values())}",
+    ]
+    lines += [f"  {k}: {v}" for k, v in sorted(report.fired.items())]
+    if report.actions:
+        lines.append("operator actions:")
+        lines += [f"  {k}: {v}" for k, v in sorted(report.actions.items())]
+    if report.refused:
+        lines.append("refused actions:")
+        lines += [f"  {k}: {v}" for k, v in sorted(report.refused.items())]
+    lines.append(f"incidents: {report.incidents}")
+    lines.append(f"reminder notifications written: {report.notifications}")
+    lines.append("register:")
+    lines += [f"  {k}: {v}" for k, v in report.register.items()]
+    return "\n".join(lines)

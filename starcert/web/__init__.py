@@ -1,0 +1,1 @@
+"""Server-rendered pages: the operator console and the public verification pages (no build step)."""

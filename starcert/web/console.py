@@ -1,0 +1,237 @@
+"""The operator console: search, certificate page with timeline and diagram, deadlines, triggers.
+
+Login pastes an API token; it is kept in an HttpOnly, SameSite=Strict cookie and never shown
+again. Every POST also carries a form token derived from the session token, so another site can
+neither read nor forge a console write. Roles are those of the API: only operators get buttons,
+and the server checks again on POST.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from starcert.api import operations as ops
+from starcert.api.auth import Principal, Role, application_of, form_token, principal_for
+from starcert.api.errors import describe
+from starcert.web import diagram
+from starcert.web.render import page
+from workflows import commands as c
+from workflows.errors import InvalidInput, StarcertError
+from workflows.model import State, SuspensionCause
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+COOKIE = "starcert_session"
+
+ACTIONS: dict[str, str] = {
+    "accept_application": "review",
+    "refuse_application": "review",
+    "certify": "decide",
+    "refuse_certification": "decide",
+    "suspend": "suspend",
+    "restore": "restore",
+    "withdraw": "withdraw",
+    "cancel": "cancel",
+    "expire": "expire",
+}
+"""Triggers an operator fires from the console, by the command that fires them. Audit triggers
+need a score sheet and are recorded through the API or the CLI."""
+
+NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
+
+
+def _session(request: Request) -> tuple[Principal, str] | None:
+    token = request.cookies.get(COOKIE)
+    principal = principal_for(application_of(request), token)
+    return None if principal is None or token is None else (principal, token)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/console/login", status_code=303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+# --- login ---------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page() -> HTMLResponse:
+    return page("login.html", error=None)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    token = (await _form(request)).get("token", "").strip()
+    principal = await run_in_threadpool(principal_for, application_of(request), token)
+    if principal is None:
+        return page("login.html", 401, error="That token is unknown or revoked.")
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    found = await run_in_threadpool(_session, request)
+    form = await _form(request)
+    if found is not None and not _form_ok(found[1], form):
+        return page("message.html", 403, title="Refused", message="Form token mismatch.")
+    response = _to_login()
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _form_ok(token: str, form: dict[str, str]) -> bool:
+    return hmac.compare_digest(form.get("csrf", ""), form_token(token))
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def home(
+    request: Request,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    principal, token = found
+    application = application_of(request)
+    chosen = State(state) if state in {s.value for s in State} else None
+    results = ops.search(application, text=q, state=chosen, star_level=None, overdue=False,
+                         limit=50, offset=offset)
+    today = application.clock.now().astimezone(application.config.zone).date()
+    return page(
+        "home.html",
+        who=principal,
+        csrf=form_token(token),
+        q=q or "",
+        state=chosen.value if chosen else "",
+        states=[s.value for s in State],
+        results=results,
+        overdue=ops.deadlines(application, "overdue", 0, 50),
+        upcoming=ops.deadlines(application, "upcoming", 60, 50),
+        rules=ops.rule_versions(application, today),
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], done: str | None = None) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    return _render_case(request, found, case_id, notice=done and f"Done: {done}.")
+
+
+def _render_case(request: Request, session: tuple[Principal, str], case_id: Annotated[int, Path(ge=1, le=2**62)],
+                 notice: str | None = None, error: str | None = None,
+                 status: int = 200) -> Response:
+    principal, token = session
+    application = application_of(request)
+    try:
+        detail = ops.case_detail(application, case_id)
+        events = ops.history(application, case_id)
+    except StarcertError as exc:
+        code, body = describe(exc)
+        return page("message.html", code, title="Not found", message=body.message)
+    allowed = [t.trigger for t in detail.triggers if t.allowed]
+    actions: dict[str, list[str]] = {}
+    if principal.role is Role.OPERATOR:
+        for trigger in allowed:
+            if trigger in ACTIONS:
+                actions.setdefault(ACTIONS[trigger], []).append(trigger)
+    return page(
+        "case.html",
+        status,
+        who=principal,
+        csrf=form_token(token),
+        detail=detail,
+        case=detail.case,
+        events=list(reversed(events)),
+        diagram=diagram.svg(detail.case.state, allowed),
+        actions=actions,
+        needs_reason=NEEDS_REASON,
+        causes=[c.value for c in SuspensionCause],
+        notice=notice,
+        error=error,
+    )
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Command]:
+    reason = form.get("reason", "").strip()
+    if action in NEEDS_REASON and not reason:
+        raise InvalidInput("reason", "a reason is required")
+    if action == "review":
+        return lambda cid: c.ReviewApplication(case_id=cid, by=by)
+    if action == "decide":
+        return lambda cid: c.Decide(case_id=cid, by=by)
+    if action == "expire":
+        return lambda cid: c.Expire(case_id=cid, by=by)
+    if action == "suspend":
+        try:
+            cause = SuspensionCause(form.get("cause", ""))
+        except ValueError:
+            raise InvalidInput("cause", "choose a suspension cause") from None
+        return lambda cid: c.Suspend(cid, cause, reason, by)
+    kinds: dict[str, type[c.Restore | c.Withdraw | c.Cancel]] = {
+        "restore": c.Restore,
+        "withdraw": c.Withdraw,
+        "cancel": c.Cancel,
+    }
+    if action not in kinds:
+        raise InvalidInput("action", f"unknown action {action[:40]!r}")
+    kind = kinds[action]
+    return lambda cid: kind(cid, reason, by)
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def act(request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str) -> Response:
+    session = await run_in_threadpool(_session, request)
+    if session is None:
+        return _to_login()
+    principal, token = session
+    form = await _form(request)
+    if not _form_ok(token, form):
+        return page("message.html", 403, title="Refused",
+                    message="The form token does not match this session; reload the page.")
+    if principal.role is not Role.OPERATOR:
+        return page("message.html", 403, title="Refused",
+                    message=f"{principal.name} is a {principal.role.value}; this needs operator.")
+    version_text = form.get("expected_version", "")
+    version = int(version_text) if version_text.isdigit() else None
+
+    def go() -> None:
+        ops.run(application_of(request), case_id, version,
+                _command(action, form, principal.name))
+
+    try:
+        await run_in_threadpool(go)
+    except StarcertError as exc:
+        status, body = describe(exc)
+        return await run_in_threadpool(
+            _render_case, request, session, case_id, None, body.message, status
+        )
+    return RedirectResponse(f"/console/cases/{case_id}?done={action}", status_code=303)

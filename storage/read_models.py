@@ -1,0 +1,198 @@
+"""Read-only queries the API and console need beyond the repositories: search, feeds, lookups.
+
+They read committed rows in one statement each and never write. `verify_row` is the hot path of
+public verification: one indexed lookup by certificate number returning only public columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from storage import checks, mapping
+from storage.formats import utc
+from storage.sql import SqlUnitOfWork
+from storage.tables import CaseRow, DeadlineRow, EventRow, OrganisationRow
+from workflows.model import Case, Deadline, Event, Organisation, StarLevel, State
+
+
+@dataclass(frozen=True)
+class PublicCertificate:
+    """Exactly what the public may see of a certificate."""
+
+    number: str
+    holder: str
+    scope: str
+    state: State
+    star_level: StarLevel | None
+    issued_on: date | None
+    expires_on: date | None
+    last_surveillance_on: date | None
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    event: Event
+    number: str | None
+    holder: str
+    scope: str
+    star_level: StarLevel | None
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    deadline: Deadline
+    number: str | None
+    holder: str
+    state: State
+
+
+_PUBLIC_COLUMNS = (
+    col(CaseRow.number),
+    col(CaseRow.holder),
+    col(CaseRow.scope),
+    col(CaseRow.state),
+    col(CaseRow.star_level),
+    col(CaseRow.issued_on),
+    col(CaseRow.expires_on),
+    col(CaseRow.last_surveillance_on),
+)
+
+
+def verify_row(engine: Engine, number: str) -> PublicCertificate | None:
+    """The public fields of certificate `number`, or None; one short read, no unit of work."""
+    stmt = sa.select(*_PUBLIC_COLUMNS).where(col(CaseRow.number) == number).limit(1)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    return PublicCertificate(
+        number=str(row[0]),
+        holder=row[1],
+        scope=row[2],
+        state=State(row[3]),
+        star_level=None if row[4] is None else StarLevel(row[4]),
+        issued_on=row[5],
+        expires_on=row[6],
+        last_surveillance_on=row[7],
+    )
+
+
+def search_cases(
+    uow: SqlUnitOfWork,
+    *,
+    text: str | None = None,
+    state: State | None = None,
+    star_level: StarLevel | None = None,
+    only_ids: Sequence[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Case], int]:
+    """Cases matching all filters, in id order, one page of them and the total count.
+
+    `text` matches a certificate number exactly or the holder's name or the number as a
+    case-insensitive substring.
+    """
+    checks.page(limit, offset)
+    where: list[ColumnElement[bool]] = []
+    if text:
+        pattern = f"%{_escape_like(text.strip().lower())}%"
+        where.append(
+            or_(
+                col(CaseRow.number) == text.strip(),
+                func.lower(CaseRow.holder).like(pattern, escape="\\"),
+                func.lower(col(CaseRow.number)).like(pattern, escape="\\"),
+            )
+        )
+    if state is not None:
+        where.append(col(CaseRow.state) == str(state))
+    if star_level is not None:
+        where.append(col(CaseRow.star_level) == str(star_level))
+    if only_ids is not None:
+        where.append(col(CaseRow.id).in_(list(only_ids)))
+    total = uow.session.exec(select(func.count()).select_from(CaseRow).where(*where)).one()
+    stmt = select(CaseRow).where(*where).order_by(col(CaseRow.id)).offset(offset).limit(limit)
+    return [mapping.case(r) for r in uow.rows(stmt)], int(total)
+
+
+def recent_events(
+    uow: SqlUnitOfWork, triggers: Sequence[str], limit: int, since: datetime | None = None
+) -> list[CaseEvent]:
+    """The latest events of the given triggers, newest first, with their certificate's fields."""
+    checks.page(limit, 0)
+    stmt = (
+        select(EventRow, CaseRow)
+        .join(CaseRow, col(CaseRow.id) == col(EventRow.case_id))
+        .where(col(EventRow.trigger).in_(list(triggers)))
+        .order_by(col(EventRow.id).desc())
+        .limit(limit)
+    )
+    if since is not None:
+        stmt = stmt.where(col(EventRow.at) >= utc(since, "since"))
+    found = []
+    for event_row, case_row in uow.session.exec(stmt).all():
+        found.append(
+            CaseEvent(
+                event=mapping.event(event_row),
+                number=case_row.number,
+                holder=case_row.holder,
+                scope=case_row.scope,
+                star_level=None if case_row.star_level is None else StarLevel(case_row.star_level),
+            )
+        )
+    return found
+
+
+def open_deadlines_between(
+    uow: SqlUnitOfWork, start: datetime | None, end: datetime, limit: int
+) -> list[CaseDeadline]:
+    """Open deadlines due in [start, end] (from the earliest when start is None), due order."""
+    checks.page(limit, 0)
+    stmt = (
+        select(DeadlineRow, CaseRow)
+        .join(CaseRow, col(CaseRow.id) == col(DeadlineRow.case_id))
+        .where(col(DeadlineRow.done_at).is_(None), col(DeadlineRow.due_at) <= utc(end, "end"))
+        .order_by(col(DeadlineRow.due_at), col(DeadlineRow.id))
+        .limit(limit)
+    )
+    if start is not None:
+        stmt = stmt.where(col(DeadlineRow.due_at) > utc(start, "start"))
+    return [
+        CaseDeadline(
+            deadline=mapping.deadline(d), number=c.number, holder=c.holder, state=State(c.state)
+        )
+        for d, c in uow.session.exec(stmt).all()
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+__all__ = [
+    "CaseDeadline",
+    "CaseEvent",
+    "PublicCertificate",
+    "open_deadlines_between",
+    "recent_events",
+    "register",
+    "search_cases",
+    "verify_row",
+]
+
+
+def register(uow: SqlUnitOfWork) -> list[tuple[Case, Organisation]]:
+    """Every case holding a certificate number, with its organisation, in id order."""
+    stmt = (
+        select(CaseRow, OrganisationRow)
+        .join(OrganisationRow, col(OrganisationRow.id) == col(CaseRow.organisation_id))
+        .where(col(CaseRow.number).is_not(None))
+        .order_by(col(CaseRow.id))
+    )
+    return [(mapping.case(k), mapping.organisation(o)) for k, o in uow.session.exec(stmt).all()]

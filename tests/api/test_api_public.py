@@ -1,0 +1,82 @@
+"""Public verification: only public fields, IAF CertSearch statuses, announcements, rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from starcert.api.settings import ApiSettings
+from tests.api.conftest import Api, make_app, serve
+
+PUBLIC_KEYS = {
+    "certificate_number", "certification_status", "certified_entity_name",
+    "certification_scope", "star_level", "certification_issue_date",
+    "certification_expiry_date", "last_surveillance_date", "scheme_name",
+}
+SECRET_REASON = "auditor found forged complaint records (internal)"
+
+
+def test_verification_answers_only_public_fields(api: Api) -> None:
+    case = api.certified(loss=2)
+    answer = api.as_(None).get(f"/verify/{case['number']}")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert set(body) == PUBLIC_KEYS
+    assert body["certification_status"] == "active"
+    assert body["certified_entity_name"] == "Acme Appliances"
+    assert body["star_level"] == "five_star"
+    assert body["certification_expiry_date"] == case["expires_on"]
+    assert case["final_score"] not in answer.text  # no audit scores
+
+
+def test_status_follows_the_certsearch_vocabulary_and_reasons_stay_private(api: Api) -> None:
+    case = api.certified()
+    op, anon = api.as_("operator"), api.as_(None)
+    op.post(f"/api/cases/{case['id']}/suspend",
+            json={"cause": "serious_nonconformity", "reason": SECRET_REASON})
+    suspended = anon.get(f"/verify/{case['number']}")
+    assert suspended.json()["certification_status"] == "suspended"
+    assert SECRET_REASON not in suspended.text
+    assert "serious_nonconformity" not in suspended.text
+    op.post(f"/api/cases/{case['id']}/withdraw", json={"reason": SECRET_REASON})
+    assert anon.get(f"/verify/{case['number']}").json()["certification_status"] == "withdrawn"
+
+    page = anon.get("/verify", params={"number": case["number"]})
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "withdrawn" in page.text and "Acme Appliances" in page.text
+    assert SECRET_REASON not in page.text
+
+
+def test_announcements_list_grants_suspensions_restorations_and_withdrawals(api: Api) -> None:
+    case = api.certified()
+    op = api.as_("operator")
+    op.post(f"/api/cases/{case['id']}/suspend",
+            json={"cause": "client_request", "reason": SECRET_REASON})
+    op.post(f"/api/cases/{case['id']}/restore", json={"reason": SECRET_REASON})
+    op.post(f"/api/cases/{case['id']}/withdraw", json={"reason": SECRET_REASON})
+    feed = api.as_(None).get("/public/announcements", params={"limit": 200})
+    mine = [a["action"] for a in feed.json() if a["certificate_number"] == case["number"]]
+    assert mine == ["withdrawal", "restoration", "suspension", "grant"]  # newest first
+    assert SECRET_REASON not in feed.text
+    html = api.as_(None).get("/announcements")
+    assert case["number"] in html.text and SECRET_REASON not in html.text
+
+
+@pytest.fixture(scope="module")
+def strict_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    settings = ApiSettings(verify_rate_per_second=0.2, verify_burst=3)
+    yield from serve(make_app(Path(tmp_path_factory.mktemp("strict"))), settings)
+
+
+def test_verification_lookups_are_rate_limited_per_client(strict_api: Api) -> None:
+    anon = strict_api.as_(None)
+    answers = [anon.get("/verify/ASC-2026-000001").status_code for _ in range(3)]
+    assert answers == [404, 404, 404]
+    limited = anon.get("/verify/ASC-2026-000001")
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert anon.get("/verify", params={"number": "ASC-2026-000001"}).status_code == 429
+    assert anon.get("/health").status_code == 200  # only lookups are limited

@@ -1,0 +1,93 @@
+"""The console and the public page in a real browser, as an operator and the public use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.api.conftest import Api
+
+REASON = "client asked for a pause during relocation"
+
+
+def _log_in(browser: Any, site: Api, role: str) -> Any:
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.goto(f"{site.base}/console")
+    assert page.url.endswith("/console/login")  # no session: sent to log in
+    page.fill("#token", site.tokens[role])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.base}/console")
+    return page
+
+
+def test_an_operator_finds_a_certificate_suspends_it_and_sees_the_timeline(
+    browser: Any, site: Api
+) -> None:
+    case = site.certified()
+    page = _log_in(browser, site, "operator")
+    assert "operator-1" in page.inner_text("header")
+
+    page.fill("input[name=q]", case["number"])
+    page.click("form.search button")
+    page.click(f"table.results a:text('{case['number']}')")
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}")
+    assert page.inner_text("#case-state") == "active"
+    assert page.locator("#state-active.current").count() == 1  # the diagram marks the state
+    assert page.locator("#timeline li.event").first.get_attribute("data-trigger") == "certify"
+
+    form = page.locator("form[data-action=suspend]")
+    form.locator("select[name=cause]").select_option("client_request")
+    form.locator("textarea[name=reason]").fill(REASON)
+    form.locator("button").click()
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=suspend")
+
+    assert page.inner_text("#case-state") == "suspended"
+    assert page.locator("#state-suspended.current").count() == 1
+    newest = page.locator("#timeline li.event").first
+    assert newest.get_attribute("data-trigger") == "suspend"
+    assert REASON in newest.inner_text() and "operator-1" in newest.inner_text()
+    assert page.locator("form[data-action=restore]").count() == 1  # buttons follow the state
+    assert page.locator("form[data-action=suspend]").count() == 0
+
+    history = site.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
+    assert (history[-1]["trigger"], history[-1]["actor"], history[-1]["reason"]) == (
+        "suspend", "operator-1", REASON)
+    page.close()
+
+
+def test_a_viewer_sees_the_certificate_but_no_buttons(browser: Any, site: Api) -> None:
+    case = site.certified()
+    page = _log_in(browser, site, "viewer")
+    page.goto(f"{site.base}/console/cases/{case['id']}")
+    assert page.inner_text("#case-state") == "active"
+    assert page.locator("form.action").count() == 0
+    assert "Only operators" in page.inner_text("main")
+    page.close()
+
+
+def test_the_public_page_verifies_a_certificate(browser: Any, site: Api) -> None:
+    case = site.certified()
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.goto(f"{site.base}/verify")
+    page.fill("input[name=number]", case["number"])
+    page.click("form.search button")
+    page.wait_for_selector("#certificate")
+    assert page.inner_text("#status") == "active"
+    assert page.inner_text("#holder") == "Acme Appliances"
+    assert case["final_score"] not in page.content()
+    page.goto(f"{site.base}/verify?number=ASC-2026-999999")
+    assert "no certificate" in page.inner_text("[role=alert]")
+    page.close()
+
+
+def test_a_console_write_without_the_form_token_is_refused(site: Api) -> None:
+    case = site.certified()
+    with httpx.Client(base_url=site.base) as client:
+        client.cookies.set("starcert_session", site.tokens["operator"])
+        forged = client.post(f"/console/cases/{case['id']}/actions/withdraw",
+                             data={"reason": "cross-site"})
+        assert forged.status_code == 403
+    assert site.as_("viewer").get(f"/api/cases/{case['id']}").json()["case"]["state"] == "active"

@@ -8,18 +8,18 @@ matches the compiled conditions. Run: .venv/bin/python bench/bench_decisions.py 
 from __future__ import annotations
 
 import random
-from collections import Counter
 import sys
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import RuleBook, evaluate  # noqa: E402
-from engine.durable_adapter import DurableBackend  # noqa: E402
-from engine.python_backend import PythonBackend  # noqa: E402
+from engine import RuleBook, evaluate
+from engine.durable_adapter import DurableBackend
+from engine.python_backend import PythonBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import durable_rules_engine as durable
+from durable.engine import durable_rules_engine as durable  # its C engine, as its Host uses it
 
 from engine.compiler import durable_rules
 from engine.errors import EngineError

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from engine.decision import Decision, RuleResult, score_decimal
 from engine.errors import EngineError, NotInForce
-from engine.months import add_months
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact
+from engine.months import add_months
 from engine.outcomes import RuleKind, Tally
 from engine.ruleset import Lifecycle, RuleSet
 from engine.vocabulary import Check

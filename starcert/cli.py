@@ -313,7 +313,14 @@ def export(
 
     def go() -> None:
         with open_app() as application, application.uow() as uow:
-            rows = [views.register_row(c) for c in uow.cases.list() if c.number is not None]
+            orgs: dict[int, Any] = {}
+            rows = []
+            for c in uow.cases.list():
+                if c.number is None:
+                    continue
+                if c.organisation_id not in orgs:
+                    orgs[c.organisation_id] = uow.organisations.get(c.organisation_id)
+                rows.append(views.register_row(c, orgs[c.organisation_id]))
         stream = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
         try:
             writer = csv.DictWriter(stream, fieldnames=views.REGISTER_FIELDS)

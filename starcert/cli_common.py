@@ -70,7 +70,8 @@ def run(action: Callable[[], T]) -> T:
     except ConcurrencyConflict as exc:
         raise fail(5, f"{exc} (another change landed first; retry)") from None
     except StarcertError as exc:
-        raise fail(1, str(exc)) from None
+        # Engine errors about facts or rule files are bad input too (they subclass ValueError).
+        raise fail(2 if isinstance(exc, ValueError) else 1, str(exc)) from None
 
 
 def case_id(application: App, ref: str) -> int:

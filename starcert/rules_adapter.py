@@ -85,6 +85,8 @@ def sheet_facts(sheet: ScoreSheet) -> dict[str, Any]:
 def _result(result: IndicatorResult) -> Mapping[str, Any]:
     if result.points is not None:
         return {"points": result.points}
+    if result.items is not None:
+        return {"items": {k: {"points": v} for k, v in result.items.items()}}
     return {"conforming": result.conforming, "sampled": result.sampled}
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from storage import checks, mapping
+from storage.database import SQLITE_BUSY_TIMEOUT_S, parse_url
 from storage.formats import utc
 from storage.sql import SqlUnitOfWork
 from storage.tables import CaseRow, DeadlineRow, EventRow, OrganisationRow
@@ -53,23 +54,42 @@ class CaseDeadline:
     state: State
 
 
-_PUBLIC_COLUMNS = (
-    col(CaseRow.number),
-    col(CaseRow.holder),
-    col(CaseRow.scope),
-    col(CaseRow.state),
-    col(CaseRow.star_level),
-    col(CaseRow.issued_on),
-    col(CaseRow.expires_on),
-    col(CaseRow.last_surveillance_on),
+_VERIFY = sa.text(
+    "SELECT number, holder, scope, state, star_level, issued_on, expires_on, "
+    "last_surveillance_on FROM cases WHERE number = :number LIMIT 1"
+).columns(
+    sa.column("number", sa.String),
+    sa.column("holder", sa.String),
+    sa.column("scope", sa.String),
+    sa.column("state", sa.String),
+    sa.column("star_level", sa.String),
+    sa.column("issued_on", sa.Date),
+    sa.column("expires_on", sa.Date),
+    sa.column("last_surveillance_on", sa.Date),
 )
+"""Plain SQL on the uq_cases_number index: the hot path skips statement building and adaptation."""
+
+
+def make_read_engine(url: str) -> Engine:
+    """An engine for single-statement reads: autocommit, so a read never opens a transaction.
+
+    The unit-of-work engine opens every SQLite transaction with BEGIN IMMEDIATE (the write
+    lock); public lookups must neither wait for writers nor make them wait.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return sa.create_engine(
+            parsed,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        )
+    return sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
 def verify_row(engine: Engine, number: str) -> PublicCertificate | None:
-    """The public fields of certificate `number`, or None; one short read, no unit of work."""
-    stmt = sa.select(*_PUBLIC_COLUMNS).where(col(CaseRow.number) == number).limit(1)
+    """The public fields of certificate `number`, or None; one indexed single-statement read."""
     with engine.connect() as conn:
-        row = conn.execute(stmt).first()
+        row = conn.execute(_VERIFY, {"number": number}).first()
     if row is None:
         return None
     return PublicCertificate(
@@ -179,6 +199,7 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "PublicCertificate",
+    "make_read_engine",
     "open_deadlines_between",
     "recent_events",
     "register",

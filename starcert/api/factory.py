@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from starcert.api import errors, routes_cases, routes_public
 from starcert.api.body_limit import BodyLimit
 from starcert.api.ratelimit import TokenBuckets
 from starcert.api.settings import ApiSettings
+from storage.read_models import make_read_engine
 
 if TYPE_CHECKING:
     from starcert.app import App
@@ -30,8 +33,16 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     from starcert.web import console, public_pages
 
     settings = settings or ApiSettings()
-    api = FastAPI(title="starcert", version="1", description=DESCRIPTION)
+    read_engine = make_read_engine(application.config.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        yield
+        read_engine.dispose()
+
+    api = FastAPI(title="starcert", version="1", description=DESCRIPTION, lifespan=lifespan)
     api.state.starcert = application
+    api.state.read_engine = read_engine
     api.state.settings = settings
     api.state.verify_buckets = TokenBuckets(
         settings.verify_rate_per_second, settings.verify_burst, time.monotonic

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy.engine import Engine
+
 from engine.book import RuleBook
 from starcert import views
 from starcert.api import schemas as s
@@ -170,8 +172,8 @@ def checked_number(number: str) -> str:
     return number
 
 
-def verify(application: App, number: str) -> s.PublicCertificate:
-    found = read_models.verify_row(application.db, checked_number(number))
+def verify(engine: Engine, number: str) -> s.PublicCertificate:
+    found = read_models.verify_row(engine, checked_number(number))
     status = None if found is None else views.PUBLIC_STATUS.get(found.state)
     if found is None or status is None:
         raise CaseNotFound(f"no certificate {number} on the register")

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starcert.api import operations as ops
 from starcert.api.auth import application_of
 from starcert.api.errors import ApiError, describe
-from starcert.api.routes_public import limit_lookups
+from starcert.api.routes_public import limit_lookups, read_engine
 from starcert.web.render import page
 from workflows.errors import StarcertError
 
@@ -27,7 +27,7 @@ async def verify_page(
     number = number.strip()
     try:
         limit_lookups(request)
-        found = await run_in_threadpool(ops.verify, application_of(request), number)
+        found = ops.verify(read_engine(request), number)
     except ApiError as exc:
         return page("verify.html", exc.status, exc.headers, number=number, found=None,
                     error=exc.body.message)

@@ -191,13 +191,13 @@ def bulk_active_cases(engine: Engine, n: int) -> list[int]:
 def bulk_deadlines(
     engine: Engine, case_ids: Sequence[int], per_case: int, due: datetime, kind: str = "restoration_allowance_ends"
 ) -> int:
-    """`per_case` open deadlines per case, due a second apart from `due`; returns how many.
+    """`per_case` open deadlines per case, due a millisecond apart from `due`; returns how many.
 
     The default kind does not apply to an active case, so firing one writes a `deadline_obsolete`
     event naming it: cheap to fire, and countable.
     """
     rows = [
-        {"case_id": c, "kind": kind, "due_at": due + timedelta(seconds=k * len(case_ids) + i), "attempts": 0}
+        {"case_id": c, "kind": kind, "due_at": due + timedelta(milliseconds=k * len(case_ids) + i), "attempts": 0}
         for k in range(per_case)
         for i, c in enumerate(case_ids)
     ]

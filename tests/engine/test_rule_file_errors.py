@@ -167,7 +167,7 @@ def test_a_bad_file_never_replaces_a_good_version(tmp_path: Path) -> None:
         book.load(b"ruleset: gbt27922\nversion: '2'\n", "inline")
     assert book.versions == before
     changed = good.replace("name: Repair,", "name: Repairs,")
-    with pytest.raises(RuleFileError, match="already loaded .* with other content"):
+    with pytest.raises(RuleFileError, match=r"already loaded .* with other content"):
         book.load(changed.encode(), "edited.yaml")
     assert book.versions == before
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from storage import checks, mapping
@@ -83,13 +84,20 @@ def make_read_engine(url: str) -> Engine:
             isolation_level="AUTOCOMMIT",
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
         )
-    return sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    # No pre-ping (it doubles the round trips); verify_row retries once on a dropped connection.
+    return sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_size=10)
 
 
 def verify_row(engine: Engine, number: str) -> PublicCertificate | None:
     """The public fields of certificate `number`, or None; one indexed single-statement read."""
-    with engine.connect() as conn:
-        row = conn.execute(_VERIFY, {"number": number}).first()
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(_VERIFY, {"number": number}).first()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        with engine.connect() as conn:  # the pool dropped a dead connection: once more
+            row = conn.execute(_VERIFY, {"number": number}).first()
     if row is None:
         return None
     return PublicCertificate(

@@ -27,7 +27,7 @@ async def verify_page(
     number = number.strip()
     try:
         limit_lookups(request)
-        found = ops.verify(read_engine(request), number)
+        found = await run_in_threadpool(ops.verify, read_engine(request), number)
     except ApiError as exc:
         return page("verify.html", exc.status, exc.headers, number=number, found=None,
                     error=exc.body.message)

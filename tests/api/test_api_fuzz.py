@@ -46,6 +46,19 @@ def _headers(api: Api, method: str, path: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api.tokens[role]}"}
 
 
+def _fuzzer(api: Api, operation: Any, seen: Counter[int]) -> Any:
+    headers = _headers(api, operation.method, operation.path)
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def call(case: Any) -> None:
+        response = case.call_and_validate(base_url=api.base, headers=headers, checks=CHECKS)
+        seen[response.status_code] += 1
+
+    return call
+
+
 def test_no_server_errors_and_answers_match_the_document(seeded: Api) -> None:
     schema = schemathesis.openapi.from_url(f"{seeded.base}/openapi.json")
     failures: list[str] = []
@@ -53,18 +66,8 @@ def test_no_server_errors_and_answers_match_the_document(seeded: Api) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:
-        headers = _headers(seeded, operation.method, operation.path)
-
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def call(case: Any, headers: dict[str, str] = headers) -> None:
-            response = case.call_and_validate(base_url=seeded.base, headers=headers,
-                                              checks=CHECKS)
-            seen[response.status_code] += 1
-
         try:
-            call()
+            _fuzzer(seeded, operation, seen)()
         except Exception as exc:  # every operation is fuzzed; all failures are shown
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     assert not failures, "\n\n".join(failures)

@@ -35,8 +35,8 @@ class RuleBook:
     def __init__(self, outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES) -> None:
         self._outcomes = outcomes
         self._lock = threading.Lock()
-        self._versions: tuple[RuleSet, ...] = ()
-        self._starts: tuple[date, ...] = ()
+        # One tuple swapped whole, so a reader never pairs versions with another book's dates.
+        self._snapshot: tuple[tuple[RuleSet, ...], tuple[date, ...]] = ((), ())
 
     @classmethod
     def from_directory(cls, directory: Path | str,
@@ -55,10 +55,14 @@ class RuleBook:
     @property
     def versions(self) -> tuple[RuleSet, ...]:
         """Oldest first (by version, which is also effective-date order)."""
-        return self._versions
+        return self._snapshot[0]
+
+    @property
+    def _versions(self) -> tuple[RuleSet, ...]:
+        return self._snapshot[0]
 
     def in_force(self, as_of: date) -> RuleSet:
-        versions, starts = self._versions, self._starts
+        versions, starts = self._snapshot
         index = bisect_right(starts, as_of)
         if index == 0:
             first = f"; the first takes effect on {starts[0]}" if starts else ""
@@ -76,17 +80,33 @@ class RuleBook:
     def load(self, data: bytes, source: str) -> RuleSet:
         """Add (or replace with identical content) one version; refused if it breaks the book."""
         ruleset = load_ruleset(data, source, outcomes=self._outcomes)
+        self.add([ruleset])
+        return ruleset
+
+    def add(self, rulesets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:
+        """Add loaded versions (e.g. newly published ones) in one swap, or none of them.
+
+        Evaluations already under way keep the tuple of versions they started with.
+        """
         with self._lock:
             current = {v.version: v for v in self._versions}
-            existing = current.get(ruleset.version)
-            if existing is not None and existing.content_hash != ruleset.content_hash:
-                raise RuleFileError([Problem(
-                    source, None,
-                    f"version {ruleset.version} is already loaded from {existing.source} with "
-                    f"other content", "a published version never changes: give it a new version")])
-            current[ruleset.version] = ruleset
+            for ruleset in rulesets:
+                existing = current.get(ruleset.version)
+                if existing is not None and existing.content_hash != ruleset.content_hash:
+                    raise RuleFileError([Problem(
+                        ruleset.source, None,
+                        f"version {ruleset.version} is already loaded from {existing.source} "
+                        "with other content",
+                        "a published version never changes: give it a new version")])
+                current[ruleset.version] = ruleset
             self._install(current.values())
-        return ruleset
+        return self._versions
+
+    def replace_rulesets(self, rulesets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:
+        """Replace the whole book by already loaded versions (all or nothing)."""
+        with self._lock:
+            self._install(rulesets)
+        return self._versions
 
     def load_file(self, path: Path | str) -> RuleSet:
         path = Path(path)
@@ -136,8 +156,7 @@ class RuleBook:
                     "a later version must take effect later"))
         if problems:
             raise RuleFileError(problems)
-        self._versions = tuple(ordered)
-        self._starts = tuple(v.effective_from for v in ordered)
+        self._snapshot = (tuple(ordered), tuple(v.effective_from for v in ordered))
 
 
 def read_sources(directory: Path) -> list[tuple[bytes, str]]:

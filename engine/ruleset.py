@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -150,3 +150,10 @@ class RuleSet:
 
     def rules_for(self, check: Check) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.check is check)
+
+    def rules_for_kind(self, kind: RuleKind) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.kind is kind)
+
+    def published_as(self, effective_from: date, source: str) -> RuleSet:
+        """This version as published: the stored effective date governs, not the file's own."""
+        return replace(self, effective_from=effective_from, source=source)

@@ -9,7 +9,9 @@ from sqlalchemy.engine import Engine
 
 from starcert.clock import SystemClock
 from starcert.config import Config
+from engine import RuleSet
 from starcert.rules_adapter import EngineRules
+from starcert.rules_store import seed_shipped
 from storage.database import make_engine
 from storage.sql import SqlUnitOfWork
 from workflows.ports import Clock
@@ -31,7 +33,14 @@ class App:
 
     @cached_property
     def rules(self) -> EngineRules:
-        return EngineRules.from_directory(self.config.paths.rules_dir)
+        """The published rule versions; a database with none is first seeded with the shipped
+        rule files (backdated, reason "shipped default")."""
+        seed_shipped(self.uow, self.config.paths.rules_dir, self.clock.now())
+        return EngineRules.from_database(self.uow)
+
+    def refresh_rules(self) -> list[RuleSet]:
+        """Load newly published versions, if the rules are in use (the daemon calls it per tick)."""
+        return self.rules.refresh() if "rules" in self.__dict__ else []
 
     @cached_property
     def lifecycle(self) -> Lifecycle:

@@ -121,6 +121,9 @@ class DeadlineRunner:
         Leases left from a tick the database cut short are given back first.
         """
         report = TickReport()
+        refresh = getattr(self.lifecycle.rules, "refresh", None)
+        if refresh is not None:
+            refresh()  # rule versions published since the last tick; firings keep their version
         self._release_leftovers()
         while not self.stopping.is_set():
             claimed = self._claim()

@@ -8,17 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from engine import Check, Decision, RuleBook, RuleSet
+from starcert.rules_store import PublishedBook, UowFactory
 from workflows.model import Application, IndicatorResult, Organisation, ScoreSheet, StarLevel
 from workflows.ports import ApplicationVerdict, LifecycleTerms, RuleStamp, ScoreVerdict
 
 
 class EngineRules:
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, published: PublishedBook | None = None) -> None:
         self.book = book
+        self.published = published
 
     @classmethod
     def from_directory(cls, directory: Path | str) -> EngineRules:
         return cls(RuleBook.from_directory(directory))
+
+    @classmethod
+    def from_database(cls, uow_factory: UowFactory) -> EngineRules:
+        """The published versions (the database copy is the truth, not the files on disk)."""
+        published = PublishedBook(uow_factory)
+        published.load()
+        return cls(published.book, published)
+
+    def refresh(self) -> list[RuleSet]:
+        """Pick up versions published since the last look (one cheap query when none)."""
+        return self.published.refresh() if self.published is not None else []
 
     def review_application(
         self, application: Application, organisation: Organisation, as_of: date

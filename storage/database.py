@@ -71,6 +71,9 @@ def _sqlite_engine(url: URL) -> Engine:
         try:
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL still commits atomically (a killed process loses nothing it
+                # committed); only a power cut may lose the last commits. FULL fsyncs each one.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:

@@ -30,6 +30,7 @@ from storage.formats import (
     utc_or_none,
 )
 from storage.outbox import MemoryOutbox
+from storage.rule_versions import MemoryRuleVersions
 from workflows.errors import (
     ApplicationNotFound,
     CaseNotFound,
@@ -62,6 +63,8 @@ from workflows.ports import (
     Notification,
     NotificationOutbox,
     OrganisationRepository,
+    PublishedRules,
+    RuleVersionRepository,
 )
 
 T = TypeVar("T")
@@ -78,6 +81,7 @@ class _Tables:
     events: dict[tuple[int, int], Event] = field(default_factory=dict)
     accounts: dict[int, Account] = field(default_factory=dict)
     notifications: dict[int, Notification] = field(default_factory=dict)
+    rule_versions: dict[int, PublishedRules] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -89,6 +93,7 @@ class _Tables:
             dict(self.events),
             dict(self.accounts),
             dict(self.notifications),
+            dict(self.rule_versions),
         )
 
     def table(self, name: str) -> dict[Any, Any]:
@@ -135,6 +140,7 @@ class MemoryUnitOfWork:
         self.events: EventLog = MemoryEventLog(self)
         self.accounts: AccountRepository = MemoryAccounts(self)
         self.notifications: NotificationOutbox = MemoryOutbox(self)
+        self.rule_versions: RuleVersionRepository = MemoryRuleVersions(self)
 
     # --- transaction ---------------------------------------------------------------------------
 
@@ -199,6 +205,16 @@ class MemoryUnitOfWork:
                 name = data.accounts[pk].name
                 if any(a.name == name and a.id != pk for a in committed.accounts.values()):
                     raise InvalidInput("name", f"account name {name!r} is taken")
+            elif table == "rule_versions":
+                ruleset = data.rule_versions[pk].ruleset
+                unseen = [
+                    p for p in committed.rule_versions.values()
+                    if p.ruleset == ruleset and ("rule_versions", p.id) not in self._seen
+                ]
+                if unseen:
+                    raise ConcurrencyConflict(
+                        f"another publisher stored {ruleset} {unseen[0].version} first; retry"
+                    )
             elif table == "cases":
                 number = data.cases[pk].number
                 for case in committed.cases.values():

@@ -25,6 +25,7 @@ from storage import checks, mapping
 from storage.accounts import SqlAccounts
 from storage.formats import from_stored, utc
 from storage.outbox import SqlOutbox
+from storage.rule_versions import SqlRuleVersions
 from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
 from workflows.errors import (
     ApplicationNotFound,
@@ -54,6 +55,7 @@ from workflows.ports import (
     EventLog,
     NotificationOutbox,
     OrganisationRepository,
+    RuleVersionRepository,
 )
 
 R = TypeVar("R", bound=SQLModel)
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.events: EventLog = SqlEventLog(self)
         self.accounts: AccountRepository = SqlAccounts(self)
         self.notifications: NotificationOutbox = SqlOutbox(self)
+        self.rule_versions: RuleVersionRepository = SqlRuleVersions(self)
 
     def __enter__(self) -> Self:
         self._session = Session(self.engine, expire_on_commit=False, autoflush=False)

@@ -133,6 +133,16 @@ class FireDeadline:
     by: str = "scheduler"
 
 
+@dataclass(frozen=True)
+class RecomputeDeadlines:
+    """Move a certificate's open deadlines to the lifecycle numbers of the rule version taking
+    effect on `effective_from` (only those due from that day on)."""
+
+    case_id: int
+    effective_from: date
+    by: str = "rules"
+
+
 Command = (
     RegisterOrganisation
     | SubmitApplication
@@ -148,4 +158,5 @@ Command = (
     | RecordRecertification
     | Expire
     | FireDeadline
+    | RecomputeDeadlines
 )

@@ -83,6 +83,16 @@ class TransitionContext:
         self.asked.append(terms.rules)
         return terms
 
+    def terms_for(self, case: Case) -> LifecycleTerms:
+        """The lifecycle numbers that judge a certificate's obligations on `as_of`.
+
+        Those of the version in force that day, never of one before the decision: a version that
+        changes the numbers reaches certificates not yet past them (see RecomputeDeadlines), and a
+        day before its effective date keeps the old numbers.
+        """
+        day = self.as_of if case.decided_on is None else max(case.decided_on, self.as_of)
+        return self.terms_at(day)
+
     def review(self) -> ApplicationVerdict:
         """The application review, under the rules in force on the submission date."""
         if self._review is None:

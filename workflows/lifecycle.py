@@ -218,7 +218,7 @@ def _clearing_surveillance(case: Case, ctx: TransitionContext) -> Audit | None:
 def _restorable(case: Case, ctx: TransitionContext) -> str | None:
     if case.suspended_on is None or case.decided_on is None:
         return "the case has no suspension date"
-    limit = suspension_limit(case.suspended_on, ctx.terms_at(case.decided_on))
+    limit = suspension_limit(case.suspended_on, ctx.terms_for(case))
     if ctx.as_of > limit:
         return f"suspension limit passed on {limit}"
     if case.suspension_cause in SURVEILLANCE_CAUSES:
@@ -256,7 +256,7 @@ def _past_expiry(case: Case, ctx: TransitionContext) -> str | None:
 def _restorable_after_expiry(case: Case, ctx: TransitionContext) -> str | None:
     if case.expires_on is None or case.decided_on is None:
         return "the case has no expiry date"
-    terms = ctx.terms_at(case.decided_on)
+    terms = ctx.terms_for(case)
     if terms.restoration_after_expiry_months <= 0:
         return "the rules allow no restoration after expiry"
     ends = restoration_ends(case.expires_on, terms)

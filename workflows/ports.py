@@ -223,6 +223,42 @@ class AccountRepository(Protocol):
     def list(self) -> Sequence[Account]: ...
 
 
+@dataclass(frozen=True)
+class PublishedRules:
+    """One published rule set version, stored immutably; the database copy is the truth."""
+
+    id: int | None
+    ruleset: str
+    version: str
+    content_hash: str  # sha256 of `content` (UTF-8)
+    content: str  # the rule file exactly as published
+    source_name: str
+    effective_from: date  # the published effective date governs, not the file's own
+    published_at: datetime
+    published_by: str
+    backdate_reason: str | None = None
+
+
+class RuleVersionRepository(Protocol):
+    def add(self, published: PublishedRules) -> PublishedRules:
+        """Store a new version after the latest one of its rule set, or refuse (InvalidInput).
+
+        Refused when (ruleset, version) exists, or when its version or effective date does not
+        come after the latest stored version's; checked and written in the caller's transaction
+        with concurrent publishers kept apart, so versions are stored in order or not at all.
+        """
+        ...
+
+    def list(self, ruleset: str | None = None, *, after_id: int = 0) -> Sequence[PublishedRules]:
+        """Oldest first (by id, which is also version order within a rule set)."""
+        ...
+
+    def get(self, ruleset: str, version: str) -> PublishedRules: ...
+    def latest_id(self) -> int:
+        """The highest id stored (0 when none): a cheap "anything new?" probe."""
+        ...
+
+
 class UnitOfWork(Protocol):
     organisations: OrganisationRepository
     applications: ApplicationRepository
@@ -232,6 +268,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     accounts: AccountRepository
     notifications: NotificationOutbox
+    rule_versions: RuleVersionRepository
 
     def __enter__(self) -> Self: ...
 

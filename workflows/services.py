@@ -55,6 +55,7 @@ from workflows.model import (
     SuspensionCause,
 )
 from workflows.numbering import CertificateNumbers
+from workflows.recompute import deadline_moves
 from workflows.ports import (
     Clock,
     LifecycleTerms,
@@ -66,6 +67,7 @@ from workflows.ports import (
 
 SUBMIT_APPLICATION = "submit_application"
 DEADLINE_OBSOLETE = "deadline_obsolete"
+DEADLINES_RECOMPUTED = "deadlines_recomputed"
 """Event trigger names outside the machine: a case's first event, and a deadline that no longer
 applied when it fired (marked done, state unchanged)."""
 
@@ -128,6 +130,7 @@ class Lifecycle:
             c.RecordRecertification: self._recertification,
             c.Expire: self._expire,
             c.FireDeadline: self._fire,
+            c.RecomputeDeadlines: self._recompute,
         }
 
     # --- entry points ------------------------------------------------------------------------
@@ -151,6 +154,10 @@ class Lifecycle:
                 if attempt == attempts:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def rules(self) -> RulesPort:
+        return self._rules
 
     def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
         """Every trigger from the case's state, asked as if the operator gives a reason."""
@@ -399,7 +406,7 @@ class Lifecycle:
         }
         uow.deadlines.mark_done(_id("deadline_id", deadline.id), now.instant)
         trigger, why = self._deadline_trigger(case, deadline.kind, due_on, ctx)
-        terms = ctx.terms_at(case.decided_on) if case.decided_on else None
+        terms = ctx.terms_for(case) if case.decided_on else None
         stamp = terms.rules if terms else None
         if trigger is None:
             event = self._append(
@@ -441,7 +448,7 @@ class Lifecycle:
             return None, f"{kind} does not apply to a {state} case"
         if case.decided_on is None:
             return None, f"case {case.id} has no certification decision"
-        terms = ctx.terms_at(case.decided_on)
+        terms = ctx.terms_for(case)
         if kind is DeadlineKind.SURVEILLANCE_DUE:
             due = next_surveillance_due(case, terms) if state is State.ACTIVE else None
             if state is not State.ACTIVE or due is None or due > due_on:
@@ -463,6 +470,46 @@ class Lifecycle:
                     return Trigger.WITHDRAW, ctx.reason
             return None, f"no suspension past its limit on {due_on} ({state})"
         raise ValueError(f"unknown deadline kind {kind!r}")  # pragma: no cover
+
+    def _recompute(self, uow: UnitOfWork, cmd: c.RecomputeDeadlines, now: _Now) -> Result:
+        """Move open deadlines to a new version's lifecycle numbers; one event says which.
+
+        Idempotent: a case already in line is left alone and nothing is written.
+        """
+        case = _load(uow, cmd.case_id)
+        case_id = _id("case_id", case.id)
+        if case.decided_on is None:
+            return Result("RecomputeDeadlines", case_id, state=case.state, note="no certificate")
+        terms = self._rules.terms(max(case.decided_on, cmd.effective_from))
+        moves = deadline_moves(
+            case, uow.deadlines.open_for_case(case_id), terms, cmd.effective_from, now.instant,
+            self._zone,
+        )
+        if not moves:
+            return Result("RecomputeDeadlines", case_id, state=case.state, note="no deadline moves")
+        added: list[Deadline] = []
+        for move in moves:
+            if move.before is not None:
+                uow.deadlines.cancel_open(case_id, frozenset({move.kind}))
+            if move.after is not None:
+                at = due_at(move.after, self._zone)
+                added.append(uow.deadlines.add(Deadline(None, case_id, move.kind, at)))
+        reason = (
+            f"rule version {terms.rules.version} from {cmd.effective_from} moves: "
+            + "; ".join(m.words() for m in moves)
+        )
+        data = {
+            "effective_from": cmd.effective_from.isoformat(),
+            "moved": [m.to_dict() for m in moves],
+        }
+        event = self._append(
+            uow, case, DEADLINES_RECOMPUTED, case.state, cmd.by, now, reason, data, terms.rules
+        )
+        uow.cases.save(case)  # bumps the version: the chain has one writer at a time
+        return Result(
+            "RecomputeDeadlines", case_id, state=case.state, events=(event,),
+            deadlines_added=tuple(added), note=reason,
+        )
 
     # --- the one write path ------------------------------------------------------------------
 
@@ -545,7 +592,7 @@ class Lifecycle:
         case_id = _id("case_id", case.id)
         wanted: dict[DeadlineKind, datetime] = {}
         if case.decided_on is not None:
-            terms: LifecycleTerms = ctx.terms_at(case.decided_on)
+            terms: LifecycleTerms = ctx.terms_for(case)
             for kind, day in plan(case, terms).items():
                 at = due_at(day, self._zone)
                 if kind in REMINDER_KINDS and at <= now.instant:
@@ -666,4 +713,6 @@ def _id(field: str, value: int | None) -> int:
     return value
 
 
-__all__ = ["DEADLINE_OBSOLETE", "SUBMIT_APPLICATION", "Lifecycle", "Result"]
+__all__ = [
+    "DEADLINES_RECOMPUTED", "DEADLINE_OBSOLETE", "SUBMIT_APPLICATION", "Lifecycle", "Result",
+]

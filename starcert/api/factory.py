@@ -54,6 +54,6 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(console.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    # Load the rules once now, not lazily inside concurrent requests.
-    _ = application.lifecycle
+    # Build the engine and load the rules once now, not lazily inside concurrent requests.
+    _ = application.db, application.lifecycle
     return api

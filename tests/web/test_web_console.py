@@ -91,3 +91,16 @@ def test_a_console_write_without_the_form_token_is_refused(site: Api) -> None:
                              data={"reason": "cross-site"})
         assert forged.status_code == 403
     assert site.as_("viewer").get(f"/api/cases/{case['id']}").json()["case"]["state"] == "active"
+
+
+def test_an_operator_decides_a_case_and_the_diagram_follows(browser: Any, site: Api) -> None:
+    case = site.decision_pending()
+    page = _log_in(browser, site, "operator")
+    page.goto(f"{site.base}/console/cases/{case['id']}")
+    assert page.locator("#state-decision.current").count() == 1
+    page.locator("form[data-action=decide] button").click()
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=decide")
+    assert page.inner_text("#case-state") == "active"
+    assert page.locator("#state-active.current").count() == 1
+    assert page.locator("#timeline li.event").first.get_attribute("data-trigger") == "certify"
+    page.close()

@@ -1,0 +1,217 @@
+"""Published rule versions: publish a file into the database, load the book from it, keep it fresh.
+
+The database copy is the truth: a rule file edited on disk changes nothing until it is published
+again. A database without any published version is seeded once with the shipped rule files
+(config `paths.rules_dir`), recorded as backdated with the reason "shipped default".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from engine import RuleBook, RuleFileError, RuleSet, load_ruleset
+from engine.book import read_sources
+from engine.errors import Problem
+from workflows.errors import ConcurrencyConflict, InvalidInput
+from workflows.ports import PublishedRules, UnitOfWork
+
+SHIPPED_REASON = "shipped default"
+SHIPPED_BY = "starcert (shipped rule files)"
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def published_source(row: PublishedRules) -> str:
+    """How a database version names its source in decisions and messages."""
+    return f"{row.source_name} (published {row.ruleset} {row.version})"
+
+
+def ruleset_of(row: PublishedRules) -> RuleSet:
+    """A stored version as a RuleSet: its examples passed when it was published."""
+    loaded = load_ruleset(row.content.encode("utf-8"), published_source(row), run_examples=False)
+    return loaded.published_as(row.effective_from, published_source(row))
+
+
+def stored_versions(uow_factory: UowFactory, after_id: int = 0) -> list[PublishedRules]:
+    with uow_factory() as uow:
+        return list(uow.rule_versions.list(after_id=after_id))
+
+
+def seed_shipped(uow_factory: UowFactory, directory: Path, now: datetime) -> list[PublishedRules]:
+    """Publish the shipped rule files when the database holds no version at all (else nothing).
+
+    Two processes seeding at once: one stores the book, the other finds it there.
+    """
+    with uow_factory() as uow:
+        if uow.rule_versions.latest_id():
+            return []
+    book = RuleBook()
+    book.replace(read_sources(directory))
+    with uow_factory() as uow:
+        if uow.rule_versions.latest_id():
+            return []
+        stored = []
+        for ruleset in book.versions:
+            data = Path(ruleset.source).read_bytes()
+            stored.append(uow.rule_versions.add(PublishedRules(
+                id=None,
+                ruleset=ruleset.name,
+                version=ruleset.version,
+                content_hash=ruleset.content_hash,
+                content=data.decode("utf-8"),
+                source_name=ruleset.source,
+                effective_from=ruleset.effective_from,
+                published_at=now,
+                published_by=SHIPPED_BY,
+                backdate_reason=SHIPPED_REASON,
+            )))
+        try:
+            uow.commit()
+        except (ConcurrencyConflict, InvalidInput):
+            return []
+    return stored
+
+
+class PublishedBook:
+    """A RuleBook fed from the rule_versions table; `refresh()` is cheap when nothing is new."""
+
+    def __init__(self, uow_factory: UowFactory, book: RuleBook | None = None) -> None:
+        self.uow_factory = uow_factory
+        self.book = book if book is not None else RuleBook()
+        self._seen = 0
+        self._lock = threading.Lock()
+
+    @property
+    def seen_id(self) -> int:
+        return self._seen
+
+    def load(self) -> tuple[RuleSet, ...]:
+        """Replace the book by every stored version (all or nothing)."""
+        with self._lock:
+            rows = stored_versions(self.uow_factory)
+            if not rows:
+                raise RuleFileError([Problem("database", None, "no rule version is published",
+                                             "publish one: starcert rules publish FILE "
+                                             "--effective YYYY-MM-DD")])
+            _one_ruleset(rows)
+            self.book.replace_rulesets([ruleset_of(r) for r in rows])
+            self._seen = max(r.id or 0 for r in rows)
+            return self.book.versions
+
+    def refresh(self) -> list[RuleSet]:
+        """Load versions published since the last look; returns the new ones (often none).
+
+        The book swaps its tuple of versions whole: an evaluation already under way finishes on
+        the version it started with.
+        """
+        with self._lock:
+            with self.uow_factory() as uow:
+                latest = uow.rule_versions.latest_id()
+                rows = list(uow.rule_versions.list(after_id=self._seen)) if latest > self._seen \
+                    else []
+            if not rows:
+                return []
+            added = [ruleset_of(r) for r in rows]
+            self.book.add(added)
+            self._seen = max(r.id or 0 for r in rows)
+            return added
+
+
+def _one_ruleset(rows: Sequence[PublishedRules]) -> str:
+    names = sorted({r.ruleset for r in rows})
+    if len(names) > 1:
+        raise RuleFileError([Problem("database", None,
+                                     f"holds versions of several rule sets: {', '.join(names)}",
+                                     "one database serves one certification body's rule set")])
+    return names[0]
+
+
+# --- publishing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    effective_from: date
+    author: str
+    today: date  # the body's calendar date now: effective dates before it are backdating
+    now: datetime
+    backdate_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    row: PublishedRules
+    ruleset: RuleSet
+    previous: RuleSet | None  # the version stored before it, if any
+    file_date_differs: bool  # the file's own effective_from is not the published date
+
+
+def check_file(path: Path) -> RuleSet:
+    """Validate a file and run its examples (RuleFileError with file:line when it fails)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RuleFileError([Problem(str(path), None, f"cannot read: {exc.strerror}")]) from exc
+    return load_ruleset(data, str(path))
+
+
+def publish(uow_factory: UowFactory, request: Publication) -> Published:
+    """Validate, run the examples and store the file as a new version, all or nothing."""
+    author = request.author.strip()
+    if not author:
+        raise InvalidInput("--by", "must name the author")
+    reason = request.backdate_reason.strip() if request.backdate_reason is not None else None
+    if reason is not None and not reason:
+        raise InvalidInput("--backdate", "must give a reason")
+    if request.effective_from < request.today and reason is None:
+        raise InvalidInput(
+            "--effective",
+            f"{request.effective_from} is in the past (today is {request.today}); a version takes "
+            "effect today or later, or give --backdate REASON (recorded)",
+        )
+    if request.effective_from >= request.today and reason is not None:
+        raise InvalidInput("--backdate", f"{request.effective_from} is not in the past")
+    as_written = check_file(request.path)
+    ruleset = as_written.published_as(request.effective_from, str(request.path))
+    content = request.path.read_bytes().decode("utf-8")
+    with uow_factory() as uow:
+        stored = list(uow.rule_versions.list())
+        names = {r.ruleset for r in stored}
+        if names and ruleset.name not in names:
+            raise RuleFileError([Problem(
+                str(request.path), _key_line(content, "ruleset"),
+                f"rule set {ruleset.name!r} is not the one this database serves "
+                f"({', '.join(sorted(names))})",
+                "publish the next version of that rule set (same `ruleset:` name)")])
+        previous_rows = [r for r in stored if r.ruleset == ruleset.name]
+        # The new version must fit the stored book (order, dates) exactly as loading will need.
+        book = RuleBook()
+        book.replace_rulesets([*(ruleset_of(r) for r in previous_rows)])
+        row = uow.rule_versions.add(PublishedRules(
+            id=None,
+            ruleset=ruleset.name,
+            version=ruleset.version,
+            content_hash=ruleset.content_hash,
+            content=content,
+            source_name=str(request.path),
+            effective_from=request.effective_from,
+            published_at=request.now,
+            published_by=author,
+            backdate_reason=reason,
+        ))
+        book.add([ruleset])
+        uow.commit()
+    previous = book.versions[-2] if len(book.versions) > 1 else None
+    return Published(row, ruleset, previous, as_written.effective_from != request.effective_from)
+
+
+def _key_line(content: str, key: str) -> int | None:
+    for number, line in enumerate(content.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None

@@ -7,9 +7,9 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
+from engine import RuleSet
 from starcert.clock import SystemClock
 from starcert.config import Config
-from engine import RuleSet
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
 from storage.database import make_engine

@@ -98,6 +98,7 @@ def org_add(
             result = application.lifecycle.handle(
                 cmd.RegisterOrganisation(name=name, credit_code=credit_code, by=by)
             )
+            assert result.organisation_id is not None
             with application.uow() as uow:
                 org = uow.organisations.get(result.organisation_id)
             data = {"id": org.id, "name": org.name, "credit_code": org.credit_code}

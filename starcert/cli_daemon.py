@@ -86,7 +86,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     channel=WebhookChannel(notes.webhook_url, notes.timeout_seconds),
                     clock=clock,
                     worker=runner.worker,
-                    lease=timedelta(seconds=max(notes.timeout_seconds * 3, 30)),
+                    lease=timedelta(seconds=notes.timeout_seconds + 5),  # outlives one send
                     max_attempts=notes.max_attempts,
                     backoff=timedelta(seconds=notes.backoff_seconds),
                 )

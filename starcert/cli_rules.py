@@ -29,6 +29,15 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
+from starcert.cli_rules_publish import (
+    diff_cmd,
+    disk_vs_database,
+    history_cmd,
+    impact_cmd,
+    publish_cmd,
+    show_cmd,
+    stored_for_check,
+)
 
 rules_app = typer.Typer(
     help="Rule files: check them, run their examples, explain a decision.",
@@ -67,8 +76,14 @@ def _load(path: Path) -> list[RuleSet]:
 
 @rules_app.command("check")
 def check(path: PathArg = Path("rules")) -> None:
-    """Validate rule files (and run their examples): every problem with file:line."""
+    """Validate rule files (and run their examples): every problem with file:line.
+
+    Also says, for each file, whether the database holds it as published, holds another content
+    under its version (edited after publishing: nothing changes until it is published again),
+    or does not hold it yet.
+    """
     problems: list[str] = []
+    stored, note = stored_for_check()
     for book in _books(path):
         try:
             versions = _load(book)
@@ -79,6 +94,10 @@ def check(path: PathArg = Path("rules")) -> None:
             typer.echo(f"ok  {v.source}: {v.name} {v.version} from {v.effective_from}, "
                        f"{len(v.rules)} rules, {len(v.scoring.indicators)} indicators, "
                        f"{len(v.examples)} examples, sha256 {v.content_hash[:12]}")
+            if stored is not None:
+                typer.echo(f"    database: {disk_vs_database(v, stored)}")
+    if note:
+        typer.echo(note, err=True)
     if problems:
         raise _fail("\n".join(problems))
 
@@ -192,6 +211,12 @@ def render(d: Decision) -> str:
         lines.append("deadlines: " + ", ".join(f"{k} {v}" for k, v in d.deadlines.items()))
     return "\n".join(lines)
 
+
+rules_app.command("diff")(diff_cmd)
+rules_app.command("impact")(impact_cmd)
+rules_app.command("publish")(publish_cmd)
+rules_app.command("history")(history_cmd)
+rules_app.command("show")(show_cmd)
 
 if __name__ == "__main__":
     rules_app(sys.argv[1:])

@@ -50,8 +50,20 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def is_write_conflict(exc: BaseException) -> bool:
+    """PostgreSQL broke a deadlock or a serialization conflict by aborting our transaction.
+
+    An operator's command and a firing on the same case lock its rows in different orders; the
+    server aborts one of them, which then is re-evaluated like any other lost race.
+    """
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, DBAPIError) and getattr(orig, "sqlstate", None) in ("40P01", "40001")
+
+
 def is_database_down(exc: BaseException) -> bool:
     """Errors that mean "the database did not answer", not "this deadline is broken"."""
+    if is_write_conflict(exc):
+        return False
     if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
@@ -113,6 +125,8 @@ class DeadlineRunner:
         self.incident_backoff = incident_backoff
         self.log_firings = log_firings
         self.stopping = threading.Event()
+        self.fired_total = 0  # over the runner's life, ticks cut short included
+        self.failed_total = 0
         self._in_hand: list[Deadline] = []
 
     def tick(self) -> TickReport:
@@ -168,9 +182,14 @@ class DeadlineRunner:
             self._release(deadline)
             return
         except Exception as exc:
+            if is_write_conflict(exc):
+                report.conflicts += 1
+                self._release(deadline)
+                return
             if is_database_down(exc):
                 raise
             report.failed += 1
+            self.failed_total += 1
             self._record_failure(deadline, exc)
             return
         if not result.events:
@@ -183,6 +202,7 @@ class DeadlineRunner:
             event.trigger,
         )  # fmt: skip
         report.fired += 1
+        self.fired_total += 1
         report.fired_list.append(fired)
         if self.log_firings:
             jsonlog(
@@ -257,11 +277,10 @@ class Daemon:
         self.deliverer = deliverer
         self.deliver_seconds = deliver_seconds
         self.started_at = SystemClock().now()
-        self.fired_total = 0
-        self.failed_total = 0
         self.db_failures = 0
         self.last_error: str | None = None
         self.last_tick_at: datetime | None = None
+        self._retry_not_before = self.started_at
         self._tick_lock = threading.Lock()
         self._scheduler: Any = None
 
@@ -272,6 +291,8 @@ class Daemon:
             self._tick()
 
     def _tick(self) -> None:
+        if self.db_failures and SystemClock().now() < self._retry_not_before:
+            return  # backing off: the interval tick waits for the retry
         try:
             report = self.runner.tick()
             nxt = None if self.runner.stopping.is_set() else self.runner.next_due()
@@ -282,8 +303,6 @@ class Daemon:
             jsonlog(logging.INFO, "database_back", after_failures=self.db_failures)
         self.db_failures = 0
         self.last_error = None
-        self.fired_total += report.fired
-        self.failed_total += report.failed
         self.last_tick_at = SystemClock().now()
         if report.claimed:
             jsonlog(logging.INFO, "tick", worker=self.runner.worker, **report.counts())
@@ -301,7 +320,8 @@ class Daemon:
             self._beat("running")
             return
         self.db_failures += 1
-        delay = min(0.5 * 2 ** (self.db_failures - 1), MAX_DATABASE_BACKOFF_S, self.tick_seconds)
+        delay = min(0.5 * 2 ** (self.db_failures - 1), MAX_DATABASE_BACKOFF_S)
+        self._retry_not_before = SystemClock().now() + timedelta(seconds=delay)
         jsonlog(
             logging.WARNING,
             "database_unavailable",
@@ -311,7 +331,7 @@ class Daemon:
             error=error,
         )
         if not self.runner.stopping.is_set():
-            self._at(SystemClock().now() + timedelta(seconds=delay), "db-retry")
+            self._at(self._retry_not_before, "db-retry")
 
     def deliver(self) -> None:
         if self.deliverer is None:
@@ -334,8 +354,8 @@ class Daemon:
                     started_at=self.started_at,
                     last_tick_at=self.last_tick_at,
                     clock_at=self.clock.now(),
-                    fired_total=self.fired_total,
-                    failed_total=self.failed_total,
+                    fired_total=self.runner.fired_total,
+                    failed_total=self.runner.failed_total,
                     last_error=self.last_error,
                 )
             )
@@ -402,4 +422,4 @@ class Daemon:
         jsonlog(logging.INFO, "started", worker=self.runner.worker, clock=self.clock.now())
         scheduler.start()
         self._beat("stopped")
-        jsonlog(logging.INFO, "stopped", worker=self.runner.worker, fired=self.fired_total)
+        jsonlog(logging.INFO, "stopped", worker=self.runner.worker, fired=self.runner.fired_total)

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from engine import Check, EngineError, RuleBook, RuleSet, evaluate
 from starcert.rules_adapter import sheet_facts
 from storage.formats import decimal_from_text, from_stored, sheet_from_json
-from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow
+from storage.tables import metadata
 from workflows.model import Case, Deadline, DeadlineKind, StarLevel, State
 from workflows.ports import LifecycleTerms, RuleStamp
 from workflows.recompute import deadline_moves
@@ -36,9 +36,10 @@ from workflows.recompute import deadline_moves
 CERTIFIED = (State.ACTIVE, State.SUSPENDED)
 WITH_DEADLINES = (State.ACTIVE, State.SUSPENDED, State.EXPIRED)
 OPEN_APPLICATION = (State.APPLIED, State.STAGE1, State.STAGE2, State.DECISION)
-BAND_ORDER = {None: 0, StarLevel.QUALIFIED: 1, StarLevel.THREE_STAR: 2, StarLevel.FOUR_STAR: 3,
-              StarLevel.FIVE_STAR: 4}
+BAND_ORDER = {None: 0, StarLevel.QUALIFIED: 1, StarLevel.THREE: 2, StarLevel.FOUR: 3,
+              StarLevel.FIVE: 4}
 BATCH = 2000
+TABLES = metadata.tables
 
 Progress = Callable[[int], None]  # called with the number of cases just done
 
@@ -112,7 +113,7 @@ def impact(
     report = Impact(f"{new.name} {new.version}", new.effective_from)
     tick = progress or (lambda n: None)
     with db.connect() as connection:
-        cases = [_case(r) for r in connection.execute(select(CaseRow.__table__))]
+        cases = [case_from_row(r) for r in connection.execute(select(TABLES['cases']))]
         by_state: dict[State, list[Case]] = defaultdict(list)
         for case in cases:
             by_state[case.state].append(case)
@@ -132,7 +133,7 @@ def impact(
             tick(len(batch))
         dated = [c for s in WITH_DEADLINES for c in by_state[s]]
         report.with_deadlines = len(dated)
-        open_rows = _open_deadlines(connection)
+        open_rows = open_deadlines(connection)
         terms = terms_of(new)
         for batch in _batches(dated):
             for case in batch:
@@ -154,7 +155,7 @@ def total_work(db: Engine) -> int:
     wanted = {str(s) for s in (*CERTIFIED, *OPEN_APPLICATION, *WITH_DEADLINES)}
     counted = 0
     with db.connect() as connection:
-        for (state,) in connection.execute(select(CaseRow.__table__.c.state)):
+        for (state,) in connection.execute(select(TABLES['cases'].c.state)):
             counted += (state in wanted) + (state in {str(s) for s in CERTIFIED})
     return counted
 
@@ -226,7 +227,7 @@ def _batches(items: Sequence[Case]) -> Iterator[Sequence[Case]]:
         yield items[start:start + BATCH]
 
 
-def _case(row: Any) -> Case:
+def case_from_row(row: Any) -> Case:
     m = row._mapping
     return Case(
         id=m["id"], organisation_id=m["organisation_id"], application_id=m["application_id"],
@@ -241,7 +242,7 @@ def _case(row: Any) -> Case:
 
 def _latest_sheets(connection: Any) -> dict[int, Any]:
     """Each case's latest scored audit sheet (by audit date, then recording order)."""
-    t = AuditRow.__table__.c  # type: ignore[attr-defined]
+    t = TABLES["audits"].c
     latest: dict[int, Any] = {}
     stmt = (select(t.case_id, t.sheet).where(t.sheet.is_not(None))
             .order_by(t.case_id, t.audit_date, t.id))
@@ -256,9 +257,8 @@ def _latest_sheets(connection: Any) -> dict[int, Any]:
 def _applications(connection: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
-    t = ApplicationRow.__table__.c  # type: ignore[attr-defined]
     found: dict[int, dict[str, Any]] = {}
-    for row in connection.execute(select(ApplicationRow.__table__)):
+    for row in connection.execute(select(TABLES['applications'])):
         m = row._mapping
         if m["id"] in ids:
             found[m["id"]] = {
@@ -271,12 +271,11 @@ def _applications(connection: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
                 "is_prc_legal_entity": m["is_prc_legal_entity"],
                 "last_major_failure": m["last_major_failure"],
             }
-    del t
     return found
 
 
-def _open_deadlines(connection: Any) -> dict[int, list[Deadline]]:
-    t = DeadlineRow.__table__.c  # type: ignore[attr-defined]
+def open_deadlines(connection: Any) -> dict[int, list[Deadline]]:
+    t = TABLES["deadlines"].c
     found: dict[int, list[Deadline]] = defaultdict(list)
     stmt = select(t.id, t.case_id, t.kind, t.due_at).where(t.done_at.is_(None))
     for deadline_id, case_id, kind, due in connection.execute(stmt):

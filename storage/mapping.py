@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from storage import checks
@@ -158,17 +159,34 @@ def audit(row: AuditRow) -> Audit:
 
 
 def deadline_row(d: Deadline) -> DeadlineRow:
+    return DeadlineRow(**deadline_values(d))
+
+
+def deadline_values(d: Deadline) -> dict[str, Any]:
+    """The stored columns of a new deadline (all but id), checked."""
     checks.new_row(d.id, "deadline")
     checks.member(d.kind, DeadlineKind, "deadline.kind")
-    return DeadlineRow(
-        case_id=d.case_id,
-        kind=str(d.kind),
-        due_at=utc(d.due_at, "deadline.due_at"),
-        claimed_by=d.claimed_by,
-        claimed_until=utc_or_none(d.claimed_until, "deadline.claimed_until"),
-        done_at=utc_or_none(d.done_at, "deadline.done_at"),
-        attempts=d.attempts,
-        last_error=d.last_error,
+    return {
+        "case_id": d.case_id,
+        "kind": str(d.kind),
+        "due_at": utc(d.due_at, "deadline.due_at"),
+        "claimed_by": d.claimed_by,
+        "claimed_until": utc_or_none(d.claimed_until, "deadline.claimed_until"),
+        "done_at": utc_or_none(d.done_at, "deadline.done_at"),
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+    }
+
+
+def stored_deadline(d: Deadline, values: dict[str, Any], deadline_id: int) -> Deadline:
+    """The deadline as written from `values`: what reading it back would give."""
+    return replace(
+        d,
+        id=deadline_id,
+        kind=DeadlineKind(values["kind"]),
+        due_at=values["due_at"],
+        claimed_until=values["claimed_until"],
+        done_at=values["done_at"],
     )
 
 
@@ -187,25 +205,41 @@ def deadline(row: DeadlineRow) -> Deadline:
 
 
 def event_row(e: Event) -> EventRow:
+    return EventRow(**event_values(e))
+
+
+def event_values(e: Event) -> dict[str, Any]:
+    """The stored columns of an event (all but id), checked."""
     checks.member(e.to_state, State, "event.to_state")
     if e.from_state is not None:
         checks.member(e.from_state, State, "event.from_state")
     if e.seq < 1:
         raise InvalidInput("event.seq", f"must be 1 or more (got {e.seq})")
-    return EventRow(
-        case_id=e.case_id,
-        seq=e.seq,
-        at=utc(e.at, "event.at"),
-        actor=e.actor,
-        trigger=e.trigger,
-        from_state=None if e.from_state is None else str(e.from_state),
-        to_state=str(e.to_state),
-        reason=e.reason,
-        rule_version=e.rule_version,
-        rule_hash=e.rule_hash,
-        data=plain_json(e.data, "event.data"),
-        prev_hash=e.prev_hash,
-        hash=e.hash,
+    return {
+        "case_id": e.case_id,
+        "seq": e.seq,
+        "at": utc(e.at, "event.at"),
+        "actor": e.actor,
+        "trigger": e.trigger,
+        "from_state": None if e.from_state is None else str(e.from_state),
+        "to_state": str(e.to_state),
+        "reason": e.reason,
+        "rule_version": e.rule_version,
+        "rule_hash": e.rule_hash,
+        "data": plain_json(e.data, "event.data"),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def stored_event(e: Event, values: dict[str, Any]) -> Event:
+    """The event as written from `values`: what reading it back would give."""
+    return replace(
+        e,
+        at=values["at"],
+        from_state=None if e.from_state is None else State(values["from_state"]),
+        to_state=State(values["to_state"]),
+        data=values["data"],
     )
 
 

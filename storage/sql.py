@@ -15,18 +15,19 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, func, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage import checks, mapping
+from storage import statements as st
 from storage.accounts import SqlAccounts
 from storage.formats import from_stored, utc
 from storage.outbox import SqlOutbox
 from storage.rule_versions import SqlRuleVersions
-from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+from storage.tables import ApplicationRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
 from workflows.errors import (
     ApplicationNotFound,
     CaseNotFound,
@@ -67,6 +68,8 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._session: Session | None = None
+        self._connection: Connection | None = None
+        self._memo = _TransactionMemo()
         self.organisations: OrganisationRepository = SqlOrganisations(self)
         self.applications: ApplicationRepository = SqlApplications(self)
         self.audits: AuditRepository = SqlAudits(self)
@@ -88,6 +91,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
+        self._connection = None
         if session is not None:
             try:
                 session.rollback()
@@ -112,6 +116,57 @@ class SqlUnitOfWork:
 
     # --- helpers for the repositories ----------------------------------------------------------
 
+    @property
+    def connection(self) -> Connection:
+        """The session's connection for Core statements; a new transaction starts a new memo."""
+        conn = self._connection
+        if conn is None or conn.closed:
+            conn = self._connection = self.session.connection()
+            self._memo = _TransactionMemo()
+        return conn
+
+    @property
+    def memo(self) -> _TransactionMemo:
+        """What this transaction has already read or written (empty again after commit/rollback)."""
+        _ = self.connection
+        return self._memo
+
+    def core(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+        """Execute a prebuilt Core statement (storage.statements) on the session's connection."""
+        return self.connection.execute(stmt, params)
+
+    def _run(self, prepared: st.Prepared, params: dict[str, Any]) -> tuple[Any, Any]:
+        conn = self.connection
+        compiled = prepared.compiled(conn.dialect)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            return compiled, driver.execute(compiled.sql, compiled.parameters(params))
+        except conn.dialect.loaded_dbapi.IntegrityError as exc:
+            self.session.rollback()
+            _raise_integrity(exc)
+
+    def fetch_one(self, prepared: st.Prepared, params: dict[str, Any]) -> Any:
+        """The first row of a prepared SELECT (attribute access by column name), or None."""
+        compiled, cursor = self._run(prepared, params)
+        row = cursor.fetchone()
+        return None if row is None else compiled.records([row])[0]
+
+    def fetch_all(self, prepared: st.Prepared, params: dict[str, Any]) -> list[Any]:
+        compiled, cursor = self._run(prepared, params)
+        return list(compiled.records(cursor.fetchall()))
+
+    def write(self, prepared: st.Prepared, params: dict[str, Any]) -> int:
+        """Run a prepared UPDATE/DELETE; how many rows it matched."""
+        return int(self._run(prepared, params)[1].rowcount)
+
+    def insert_row(self, prepared: st.Prepared, values: dict[str, Any]) -> int:
+        """Run a prepared INSERT of one row; its new id (RETURNING, or SQLite's lastrowid)."""
+        compiled, cursor = self._run(prepared, values)
+        new_id = cursor.fetchone()[0] if compiled.returns_id else cursor.lastrowid
+        assert new_id is not None
+        return int(new_id)
+
     def rows(self, stmt: SelectOfScalar[R]) -> list[R]:
         """Fresh rows (never stale copies from the session's identity map)."""
         return list(self.session.exec(stmt.execution_options(populate_existing=True)).all())
@@ -131,18 +186,44 @@ class SqlUnitOfWork:
         return row
 
     def exists(self, table: type[SQLModel], row_id: int) -> bool:
-        return self.session.get(table, row_id) is not None
+        found = self.core(st.exists_by_id(st.table(table)), {"b_id": row_id}).first()
+        return found is not None
 
     def exists_case(self, case_id: int) -> bool:
-        return self.exists(CaseRow, case_id)
+        """Cases are never deleted, so one seen in this transaction is not asked about again."""
+        memo = self.memo
+        if case_id in memo.cases:
+            return True
+        if self.exists(CaseRow, case_id):
+            memo.cases.add(case_id)
+            return True
+        return False
 
 
-def _raise_integrity(exc: IntegrityError) -> NoReturn:
+class _TransactionMemo:
+    """Facts one transaction learnt that spare it repeated statements; dropped when it ends.
+
+    `cases`: ids of cases known to exist; `numbers`: the certificate number each loaded or saved
+    case holds in this transaction (so saving it unchanged needs no uniqueness query: the unique
+    constraint already guarantees no other case holds it); `last_seq`: the last event number
+    read or appended per case (an append right after it needs no "taken?" query; the unique
+    constraint still refuses a racing writer).
+    """
+
+    __slots__ = ("cases", "last_seq", "numbers")
+
+    def __init__(self) -> None:
+        self.cases: set[int] = set()
+        self.numbers: dict[int, str | None] = {}
+        self.last_seq: dict[int, int] = {}
+
+
+def _raise_integrity(exc: Exception) -> NoReturn:
     """A constraint race lost to another transaction, as the error the contract names.
 
     The transaction is already rolled back: on PostgreSQL a failed statement poisons it.
     """
-    text = str(exc.orig)
+    text = str(getattr(exc, "orig", exc))  # SQLAlchemy's wrapper, or the driver's own error
     if "credit_code" in text:
         raise InvalidInput("credit_code", "already registered by another writer") from exc
     if "uq_cases_number" in text or "cases.number" in text:
@@ -157,7 +238,7 @@ class _Repo:
         self._uow = uow
 
     def _need_case(self, case_id: int) -> None:
-        if not self._uow.exists(CaseRow, case_id):
+        if not self._uow.exists_case(case_id):
             raise CaseNotFound(f"case {case_id} not found")
 
 
@@ -173,7 +254,7 @@ class SqlOrganisations(_Repo):
         return mapping.organisation(self._uow.insert(row))
 
     def get(self, organisation_id: int) -> Organisation:
-        row = self._uow.first(select(OrganisationRow).where(OrganisationRow.id == organisation_id))
+        row = self._uow.core(st.ORGANISATION_BY_ID, {"b_id": organisation_id}).first()
         if row is None:
             raise OrganisationNotFound(f"organisation {organisation_id} not found")
         return mapping.organisation(row)
@@ -193,7 +274,7 @@ class SqlApplications(_Repo):
         return mapping.application(self._uow.insert(row))
 
     def get(self, application_id: int) -> Application:
-        row = self._uow.first(select(ApplicationRow).where(ApplicationRow.id == application_id))
+        row = self._uow.core(st.APPLICATION_BY_ID, {"b_id": application_id}).first()
         if row is None:
             raise ApplicationNotFound(f"application {application_id} not found")
         return mapping.application(row)
@@ -207,8 +288,8 @@ class SqlAudits(_Repo):
 
     def for_case(self, case_id: int) -> Sequence[Audit]:
         """The case's audits in the order they were recorded."""
-        stmt = select(AuditRow).where(AuditRow.case_id == case_id).order_by(col(AuditRow.id))
-        return [mapping.audit(r) for r in self._uow.rows(stmt)]
+        rows = self._uow.core(st.AUDITS_OF_CASE, {"b_case_id": case_id}).all()
+        return [mapping.audit(r) for r in rows]
 
 
 class SqlCases(_Repo):
@@ -224,9 +305,12 @@ class SqlCases(_Repo):
         return mapping.case(row)
 
     def get(self, case_id: int) -> Case:
-        row = self._uow.first(select(CaseRow).where(CaseRow.id == case_id))
+        row = self._uow.fetch_one(st.CASE_BY_ID_P, {"b_id": case_id})
         if row is None:
             raise CaseNotFound(f"case {case_id} not found")
+        memo = self._uow.memo
+        memo.cases.add(case_id)
+        memo.numbers[case_id] = row.number
         return mapping.case(row)
 
     def by_number(self, number: str) -> Case:
@@ -245,31 +329,28 @@ class SqlCases(_Repo):
         if case.id is None:
             raise InvalidInput("case.id", "a case must be added before it is saved")
         values = mapping.case_values(case)
-        self._unique_number(case.number, case.id)
-        stmt = (
-            update(CaseRow)
-            .where(col(CaseRow.id) == case.id, col(CaseRow.version) == case.version)
-            .values(**values, version=col(CaseRow.version) + 1)
-        )
-        try:
-            matched = self._uow.session.execute(stmt).rowcount  # type: ignore[attr-defined]
-        except IntegrityError as exc:
-            self._uow.session.rollback()
-            _raise_integrity(exc)
+        memo = self._uow.memo
+        if case.id not in memo.numbers or memo.numbers[case.id] != case.number:
+            self._unique_number(case.number, case.id)
+        values["b_id"] = case.id
+        values["b_version"] = case.version
+        matched = self._uow.write(st.SAVE_CASE_P, values)
         if matched != 1:
-            stored = self._uow.first(select(CaseRow).where(CaseRow.id == case.id))
+            stored = self._uow.core(st.CASE_BY_ID, {"b_id": case.id}).first()
             if stored is None:
                 raise CaseNotFound(f"case {case.id} not found")
             raise ConcurrencyConflict(
                 f"case {case.id} was changed by another writer (expected version {case.version}, "
                 f"stored {stored.version}); retry"
             )
+        memo.cases.add(case.id)
+        memo.numbers[case.id] = case.number
         case.version += 1
 
     def _unique_number(self, number: str | None, case_id: int | None) -> None:
         if number is None:
             return
-        holder = self._uow.first(select(CaseRow).where(CaseRow.number == number))
+        holder = self._uow.core(st.CASE_BY_NUMBER, {"b_number": number}).first()
         if holder is not None and holder.id != case_id:
             raise InvalidInput(
                 "number", f"certificate {number} is already held by case {holder.id}"
@@ -302,9 +383,10 @@ _DUE_ORDER = (col(DeadlineRow.due_at), col(DeadlineRow.id))
 
 class SqlDeadlines(_Repo):
     def add(self, deadline: Deadline) -> Deadline:
-        row = mapping.deadline_row(deadline)
+        values = mapping.deadline_values(deadline)
         self._need_case(deadline.case_id)
-        return mapping.deadline(self._uow.insert(row))
+        new_id = self._uow.insert_row(st.INSERT_DEADLINE_P, values)
+        return mapping.stored_deadline(deadline, values, new_id)
 
     def get(self, deadline_id: int) -> Deadline:
         row = self._uow.first(select(DeadlineRow).where(DeadlineRow.id == deadline_id))
@@ -317,17 +399,19 @@ class SqlDeadlines(_Repo):
 
     def open_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's open deadlines in due order."""
-        return self._list(
-            select(DeadlineRow).where(DeadlineRow.case_id == case_id, _OPEN).order_by(*_DUE_ORDER)
-        )
+        rows = self._uow.fetch_all(st.OPEN_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+        return [mapping.deadline(r) for r in rows]
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
-        """Delete the case's open deadlines (of `kinds`, or all); returns how many."""
-        stmt = delete(DeadlineRow).where(col(DeadlineRow.case_id) == case_id, _OPEN)
-        if kinds is not None:
-            stmt = stmt.where(col(DeadlineRow.kind).in_([str(k) for k in kinds]))
-        result: Any = self._uow.session.execute(stmt)
-        return int(result.rowcount)
+        """Delete the case's open deadlines (of `kinds`, or all) in one statement; how many."""
+        if kinds is None:
+            return self._uow.write(st.CANCEL_OPEN_P, {"b_case_id": case_id})
+        if not kinds:
+            return 0
+        params: dict[str, Any] = {"b_case_id": case_id}
+        for i, kind in enumerate(sorted(str(k) for k in kinds)):
+            params[f"b_kind{i}"] = kind
+        return self._uow.write(st.cancel_open_of_kinds_p(len(kinds)), params)
 
     def mark_done(self, deadline_id: int, at: datetime) -> None:
         """Close the row (it never fires again) and drop its lease."""
@@ -463,22 +547,28 @@ class SqlEventLog(_Repo):
 
         A (case, seq) already taken means another writer appended first: ConcurrencyConflict.
         """
-        row = mapping.event_row(event)
+        values = mapping.event_values(event)
         self._need_case(event.case_id)
-        taken = self._uow.first(
-            select(EventRow).where(EventRow.case_id == event.case_id, EventRow.seq == event.seq)
-        )
-        if taken is not None:
-            raise ConcurrencyConflict(
-                f"case {event.case_id} already has event {event.seq}: another writer appended first"
+        memo = self._uow.memo
+        if memo.last_seq.get(event.case_id) != event.seq - 1:
+            taken = self._uow.fetch_one(
+                st.EVENT_TAKEN_P, {"b_case_id": event.case_id, "b_seq": event.seq}
             )
-        return mapping.event(self._uow.insert(row))
+            if taken is not None:
+                raise ConcurrencyConflict(
+                    f"case {event.case_id} already has event {event.seq}: "
+                    "another writer appended first"
+                )
+        self._uow.insert_row(st.INSERT_EVENT_P, values)
+        memo.last_seq[event.case_id] = event.seq
+        return mapping.stored_event(event, values)
 
     def last(self, case_id: int) -> Event | None:
-        row = self._uow.first(
-            select(EventRow).where(EventRow.case_id == case_id).order_by(col(EventRow.seq).desc())
-        )
-        return None if row is None else mapping.event(row)
+        row = self._uow.fetch_one(st.LAST_EVENT_P, {"b_case_id": case_id})
+        if row is None:
+            return None
+        self._uow.memo.last_seq[case_id] = row.seq
+        return mapping.event(row)
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""

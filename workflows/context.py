@@ -29,6 +29,14 @@ from workflows.ports import (
 )
 
 
+class CaseFacts(Protocol):
+    """Where a context loads the case's stored facts from, the first time a guard needs them."""
+
+    def audits(self) -> Sequence[Audit]: ...
+    def application(self) -> Application: ...
+    def organisation(self) -> Organisation: ...
+
+
 class Numbering(Protocol):
     """How certificate numbers are made; a setting of the certification body."""
 
@@ -48,13 +56,32 @@ class TransitionContext:
     reason: str | None = None
     numbering: Numbering | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # extra event data from the command
+    facts: CaseFacts | None = field(default=None, repr=False)  # loads what is not given above
     _scores: dict[int, ScoreVerdict] = field(default_factory=dict, repr=False)
     _terms: dict[date, LifecycleTerms] = field(default_factory=dict, repr=False)
     _review: ApplicationVerdict | None = field(default=None, repr=False)
     asked: list[RuleStamp] = field(default_factory=list, repr=False)  # stamps of answers used
+    _audits_loaded: bool = field(default=False, repr=False)
+    _application_loaded: bool = field(default=False, repr=False)
+
+    def load_audits(self) -> Sequence[Audit]:
+        """The case's recorded audits, loaded from `facts` on first use (most triggers need none)."""
+        if self.facts is not None and not self._audits_loaded:
+            self.audits = tuple(self.facts.audits())
+            self._audits_loaded = True
+        return self.audits
+
+    def load_application(self) -> Application | None:
+        """The case's application and organisation, loaded from `facts` on first use."""
+        if self.facts is not None and not self._application_loaded:
+            self.application = self.facts.application()
+            self.organisation = self.facts.organisation()
+            self._application_loaded = True
+        return self.application
 
     def all_audits(self) -> list[Audit]:
-        return [*self.audits, *([self.audit] if self.audit is not None else [])]
+        audits = self.load_audits()
+        return [*audits, *([self.audit] if self.audit is not None else [])]
 
     def latest(self, kind: AuditKind) -> Audit | None:
         """The latest audit of a kind (by date, then by recording order)."""
@@ -96,6 +123,7 @@ class TransitionContext:
     def review(self) -> ApplicationVerdict:
         """The application review, under the rules in force on the submission date."""
         if self._review is None:
+            self.load_application()
             if self.application is None or self.organisation is None:
                 raise ValueError("an application review needs the application and organisation")
             self._review = self.rules.review_application(

@@ -10,7 +10,7 @@ deadline racing an operator is re-evaluated, never applied blindly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -55,7 +55,6 @@ from workflows.model import (
     SuspensionCause,
 )
 from workflows.numbering import CertificateNumbers
-from workflows.recompute import deadline_moves
 from workflows.ports import (
     Clock,
     LifecycleTerms,
@@ -64,6 +63,7 @@ from workflows.ports import (
     RuleStamp,
     UnitOfWork,
 )
+from workflows.recompute import deadline_moves
 
 SUBMIT_APPLICATION = "submit_application"
 DEADLINE_OBSOLETE = "deadline_obsolete"
@@ -601,17 +601,20 @@ class Lifecycle:
                     continue
                 wanted[kind] = at
         open_now = uow.deadlines.open_for_case(case_id)
-        added: list[Deadline] = []
+        obsolete: set[DeadlineKind] = set()
+        needed: list[Deadline] = []
         for kind in DeadlineKind:
             have = sorted(d.due_at for d in open_now if d.kind is kind)
             want = [wanted[kind]] if kind in wanted else []
             if have == want:
                 continue
             if have:
-                uow.deadlines.cancel_open(case_id, frozenset({kind}))
+                obsolete.add(kind)
             if want:
-                added.append(uow.deadlines.add(Deadline(None, case_id, kind, want[0])))
-        return tuple(added)
+                needed.append(Deadline(None, case_id, kind, want[0]))
+        if obsolete:  # one DELETE for every kind that changes
+            uow.deadlines.cancel_open(case_id, frozenset(obsolete))
+        return tuple(uow.deadlines.add(deadline) for deadline in needed)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -622,15 +625,13 @@ class Lifecycle:
     def _context(
         self, uow: UnitOfWork, case: Case, as_of: date, *, reason: str | None = None
     ) -> TransitionContext:
-        application = uow.applications.get(case.application_id)
+        """The command's context; audits, application and organisation load only if asked for."""
         return TransitionContext(
             as_of=as_of,
             rules=self._rules,
-            audits=tuple(uow.audits.for_case(_id("case_id", case.id))),
-            application=application,
-            organisation=uow.organisations.get(case.organisation_id),
             reason=reason,
             numbering=self._numbering,
+            facts=_StoredFacts(uow, case),
         )
 
     def _new_audit(
@@ -646,17 +647,35 @@ class Lifecycle:
         """The command's audit, checked against the clock and the case's earlier dates."""
         auditor = _text("auditor", cmd.auditor)
         _not_future("audit_date", cmd.audit_date, now.today)
-        if ctx.application is not None and cmd.audit_date < ctx.application.submitted_on:
+        application = ctx.load_application()
+        if application is not None and cmd.audit_date < application.submitted_on:
             raise InvalidInput(
                 "audit_date",
-                f"{cmd.audit_date} is before the application of {ctx.application.submitted_on}",
+                f"{cmd.audit_date} is before the application of {application.submitted_on}",
             )
-        previous = max((a.audit_date for a in ctx.audits), default=None)
+        previous = max((a.audit_date for a in ctx.load_audits()), default=None)
         if previous is not None and cmd.audit_date < previous:
             raise InvalidInput(
                 "audit_date", f"{cmd.audit_date} is before the case's previous audit of {previous}"
             )
         return Audit(None, _id("case_id", case.id), kind, cmd.audit_date, auditor, sheet)
+
+
+class _StoredFacts:
+    """A case's stored audits, application and organisation, read from the command's unit of work."""
+
+    def __init__(self, uow: UnitOfWork, case: Case) -> None:
+        self._uow = uow
+        self._case = case
+
+    def audits(self) -> Sequence[Audit]:
+        return self._uow.audits.for_case(_id("case_id", self._case.id))
+
+    def application(self) -> Application:
+        return self._uow.applications.get(self._case.application_id)
+
+    def organisation(self) -> Organisation:
+        return self._uow.organisations.get(self._case.organisation_id)
 
 
 REMINDER_CHANNEL = "webhook"

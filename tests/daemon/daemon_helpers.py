@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from storage.tables import ApplicationRow, CaseRow, DeadlineRow, EventRow, Organ
 from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[2]
+_SERIALS = itertools.count(1)
 
 
 def reset_pg(url: str) -> None:
@@ -135,7 +138,7 @@ def make_site(
         "[paths]", f'data_dir = "{data}"', f'rules_dir = "{REPO / "rules"}"',
         "[daemon]", f"tick_seconds = {tick}", f"lease_seconds = {lease}",
         f"batch_size = {batch}", f"incident_backoff_seconds = {backoff}",
-        "[notifications]", f'webhook_url = "{webhook}"', "timeout_seconds = 5",
+        "[notifications]", f'webhook_url = "{webhook}"', "timeout_seconds = 2",
         "max_attempts = 5", f"backoff_seconds = {notify_backoff}", "poll_seconds = 0.3",
     ]  # fmt: skip
     config = root / "config.toml"
@@ -246,3 +249,39 @@ def utc(*args: int) -> datetime:
 def chunks(items: Iterable[int], size: int) -> list[list[int]]:
     items = list(items)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def certify(site: Site, clock: Any, n: int, *, score_loss: float = 5, days_between: int = 0) -> list[int]:
+    """`n` cases taken from application to certificate through the real Lifecycle and rules."""
+    from starcert.app import App
+    from starcert.config import load_config
+    from workflows import commands as c
+    from workflows.deadlines import local_day
+    from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
+
+    app = App(load_config(site.config), clock=clock)
+    try:
+        model = app.rules.book.in_force(local_day(clock.now(), app.config.zone)).scoring
+        facts = PrerequisiteFacts(True, True, True, None, True, True)
+        cases = []
+        for i in range(n):
+            today = local_day(clock.now(), app.config.zone)
+            org = app.lifecycle.handle(
+                c.RegisterOrganisation(f"企业 {i}", credit_code(next(_SERIALS), tag=5000), "op")
+            ).organisation_id
+            assert org is not None
+            cid = app.lifecycle.handle(
+                c.SubmitApplication(org, today, today - timedelta(days=400), "售后", facts, "op")
+            ).case_id
+            assert cid is not None
+            app.lifecycle.handle(c.ReviewApplication(cid, "op"))
+            app.lifecycle.handle(c.RecordStage1(cid, today, "auditor", "op"))
+            share = 1 - score_loss * (i % 5) / 100
+            sheet = ScoreSheet({ind.id: IndicatorResult(points=ind.points * Decimal(str(share))) for ind in model.indicators})
+            app.lifecycle.handle(c.RecordStage2(cid, today, "auditor", sheet, "op"))
+            app.lifecycle.handle(c.Decide(cid, "op"))
+            cases.append(cid)
+            clock.advance(timedelta(days=days_between))
+        return cases
+    finally:
+        app.close()

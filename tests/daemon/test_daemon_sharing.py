@@ -15,6 +15,7 @@ from daemon_helpers import (
     open_deadlines,
     wait_until,
 )
+from sqlalchemy import text
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +26,7 @@ def test_two_daemons_share_the_work_and_fire_each_deadline_once(
     site = make_site(tmp_path / "site", pg_url, batch=20)
     engine = site.engine()
     try:
-        cases = bulk_active_cases(engine, 1000)
+        cases = bulk_active_cases(engine, 500)
         total = bulk_deadlines(engine, cases, 2, datetime.now(UTC) - timedelta(hours=1))
         daemons = [site.serve("a"), site.serve("b")]
         wait_until("every deadline fired", lambda: open_deadlines(engine) == 0, timeout=90)
@@ -42,6 +43,7 @@ def test_two_daemons_share_the_work_and_fire_each_deadline_once(
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_three_daemons_fire_ten_thousand_once_and_outlive_a_killed_one(
     tmp_path: Path, pg_url: str
 ) -> None:
@@ -54,8 +56,6 @@ def test_three_daemons_fire_ten_thousand_once_and_outlive_a_killed_one(
         a, b, c = site.serve("a"), site.serve("b"), site.serve("c")
         wait_until("a mid-run", lambda: len(a.events("deadline_fired")) >= 300, timeout=60)
         with engine.connect() as conn:
-            from sqlalchemy import text
-
             held = conn.execute(
                 text("SELECT count(*) FROM deadlines WHERE done_at IS NULL AND claimed_by = 'a'")
             ).scalar_one()

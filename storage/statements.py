@@ -1,0 +1,180 @@
+"""The SQL backend's hot statements, built once on the Core tables and reused by every transaction.
+
+A lifecycle transition runs the same handful of statements many times a second. Building them
+per call through the ORM (statement construction, cache keys, flushes, identity map) cost more
+than the database work itself; built once here, SQLAlchemy finds each compiled form in its cache
+and only binds parameters. Where-clause parameters are prefixed `b_` because names equal to a
+column are reserved for the SET/VALUES clause.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, delete, insert, select, update
+
+from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+
+
+def table(row_class: Any) -> Table:
+    found = row_class.__table__
+    assert isinstance(found, Table)
+    return found
+
+
+ORGANISATIONS = table(OrganisationRow)
+APPLICATIONS = table(ApplicationRow)
+CASES = table(CaseRow)
+AUDITS = table(AuditRow)
+DEADLINES = table(DeadlineRow)
+EVENTS = table(EventRow)
+
+CASE_COLUMNS = tuple(c.name for c in CASES.columns if c.name not in ("id", "version"))
+
+ORGANISATION_BY_ID = select(ORGANISATIONS).where(ORGANISATIONS.c.id == bindparam("b_id"))
+APPLICATION_BY_ID = select(APPLICATIONS).where(APPLICATIONS.c.id == bindparam("b_id"))
+CASE_BY_ID = select(CASES).where(CASES.c.id == bindparam("b_id"))
+CASE_BY_NUMBER = select(CASES.c.id).where(CASES.c.number == bindparam("b_number")).limit(1)
+SAVE_CASE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
+    .values({**{name: bindparam(name) for name in CASE_COLUMNS}, "version": CASES.c.version + 1})
+)
+"""The optimistic save: zero rows matched means another writer saved first (or no such case)."""
+
+AUDITS_OF_CASE = (
+    select(AUDITS).where(AUDITS.c.case_id == bindparam("b_case_id")).order_by(AUDITS.c.id)
+)
+
+LAST_EVENT = (
+    select(EVENTS)
+    .where(EVENTS.c.case_id == bindparam("b_case_id"))
+    .order_by(EVENTS.c.seq.desc())
+    .limit(1)
+)
+EVENT_TAKEN = select(EVENTS.c.id).where(
+    EVENTS.c.case_id == bindparam("b_case_id"), EVENTS.c.seq == bindparam("b_seq")
+)
+INSERT_EVENT = insert(EVENTS)
+
+_OPEN = DEADLINES.c.done_at.is_(None)
+OPEN_DEADLINES_OF_CASE = (
+    select(DEADLINES)
+    .where(DEADLINES.c.case_id == bindparam("b_case_id"), _OPEN)
+    .order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+)
+CANCEL_OPEN = delete(DEADLINES).where(DEADLINES.c.case_id == bindparam("b_case_id"), _OPEN)
+
+
+def cancel_open_of_kinds(count: int) -> Any:
+    """`DELETE ... AND kind IN (:b_kind0, ...)` for `count` kinds, one statement per count.
+
+    Plain bind parameters, not an expanding one: expanding rewrites the SQL on every call.
+    """
+    stmt = _CANCEL_OF_KINDS.get(count)
+    if stmt is None:
+        kinds: list[Any] = [bindparam(f"b_kind{i}") for i in range(count)]
+        stmt = _CANCEL_OF_KINDS[count] = CANCEL_OPEN.where(DEADLINES.c.kind.in_(kinds))
+    return stmt
+
+
+_CANCEL_OF_KINDS: dict[int, Any] = {}
+INSERT_DEADLINE = insert(DEADLINES)
+
+
+def exists_by_id(row_table: Table) -> Any:
+    """`SELECT 1 FROM table WHERE id = :b_id`, one statement object per table (cached below)."""
+    stmt = _EXISTS.get(row_table.name)
+    if stmt is None:
+        stmt = select(row_table.c.id).where(row_table.c.id == bindparam("b_id"))
+        _EXISTS[row_table.name] = stmt
+    return stmt
+
+
+_EXISTS: dict[str, Any] = {}
+
+
+class Prepared:
+    """A statement compiled once per dialect and run straight on the driver's cursor.
+
+    SQLAlchemy's execution path (cache key, parameter construction, execution context, result
+    metadata) costs several times what SQLite spends running a one-row statement. For the
+    statements every transition runs, the SQL text, parameter order and the column types' own
+    bind/result processors are worked out once here, so each execution is only the driver call
+    plus those conversions; values are written and read exactly as SQLAlchemy would.
+    The caller must run it inside the transaction SQLAlchemy began on the connection.
+    """
+
+    def __init__(self, stmt: Any, insert_columns: tuple[str, ...] | None = None) -> None:
+        self.stmt = stmt
+        self.insert_columns = insert_columns
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Any) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _Compiled(self, dialect)
+        return found
+
+
+class _Compiled:
+    __slots__ = ("binds", "names", "positional", "record", "results", "returns_id", "sql")
+
+    def __init__(self, prepared: Prepared, dialect: Any) -> None:
+        keys = list(prepared.insert_columns) if prepared.insert_columns is not None else None
+        compiled = prepared.stmt.compile(dialect=dialect, column_keys=keys)
+        self.sql: str = compiled.string
+        self.positional: bool = compiled.positional
+        # (parameter name in the SQL, key the caller passes, default value, bind processor)
+        self.binds: list[tuple[str, str, Any, Any]] = []
+        by_name = {name: bp for bp, name in compiled.bind_names.items()}
+        order = compiled.positiontup if self.positional else list(by_name)
+        for name in order:
+            bp = by_name[name]
+            process = bp.type.dialect_impl(dialect).bind_processor(dialect)
+            self.binds.append((name, bp.key, bp.value, process))
+        self.returns_id = bool(getattr(compiled, "effective_returning", None))
+        columns = list(prepared.stmt.selected_columns) if isinstance(prepared.stmt, Select) else []
+        self.names = tuple(c.name for c in columns)
+        self.results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                             for c in columns)  # fmt: skip
+        self.record: Any = namedtuple("Record", self.names) if self.names else None
+
+    def parameters(self, params: dict[str, Any]) -> Any:
+        values: list[Any] = []
+        for _name, key, default, process in self.binds:
+            value = params.get(key, default)
+            values.append(value if process is None else process(value))
+        if self.positional:
+            return values
+        return {name: value for (name, *_), value in zip(self.binds, values, strict=True)}
+
+    def records(self, rows: list[Any]) -> list[Any]:
+        record = self.record
+        assert record is not None
+        processors = self.results
+        return [
+            record._make(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
+            for row in rows
+        ]
+
+
+CASE_BY_ID_P = Prepared(CASE_BY_ID)
+SAVE_CASE_P = Prepared(SAVE_CASE)
+LAST_EVENT_P = Prepared(LAST_EVENT)
+EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
+INSERT_EVENT_P = Prepared(INSERT_EVENT, tuple(c.name for c in EVENTS.columns if c.name != "id"))
+OPEN_DEADLINES_OF_CASE_P = Prepared(OPEN_DEADLINES_OF_CASE)
+INSERT_DEADLINE_P = Prepared(
+    INSERT_DEADLINE, tuple(c.name for c in DEADLINES.columns if c.name != "id")
+)
+CANCEL_OPEN_P = Prepared(CANCEL_OPEN)
+_CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
+
+
+def cancel_open_of_kinds_p(count: int) -> Prepared:
+    found = _CANCEL_OF_KINDS_P.get(count)
+    if found is None:
+        found = _CANCEL_OF_KINDS_P[count] = Prepared(cancel_open_of_kinds(count))
+    return found

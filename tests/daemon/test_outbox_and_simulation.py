@@ -1,0 +1,147 @@
+"""The outbox repository on every backend, the shifted clock, and `starcert simulate`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from daemon_helpers import Site, bulk_active_cases, credit_code, reset_pg
+
+from starcert.clock import ShiftedClock
+from storage.database import make_engine
+from storage.memory import MemoryStore
+from storage.migrate import upgrade
+from storage.sql import SqlUnitOfWork
+from workflows.errors import CaseNotFound, InvalidInput
+from workflows.model import Application, Case, Organisation, PrerequisiteFacts, State
+from workflows.ports import Notification, UnitOfWork
+
+NOW = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def uows(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Callable[[], UnitOfWork], int]]:
+    if request.param == "memory":
+        store = MemoryStore()
+        yield store.uow, _memory_case(store)
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'o.db'}"
+    else:
+        url = request.getfixturevalue("pg_server_url")
+        reset_pg(url)
+    upgrade(url)
+    engine = make_engine(url)
+    [case_id] = bulk_active_cases(engine, 1)
+    yield (lambda: SqlUnitOfWork(engine)), case_id
+    engine.dispose()
+
+
+def _memory_case(store: MemoryStore) -> int:
+    with store.uow() as uow:
+        org = uow.organisations.add(Organisation(None, "Org", credit_code(1)))
+        assert org.id is not None
+        facts = PrerequisiteFacts(True, True, True, None, True, True)
+        app = uow.applications.add(
+            Application(None, org.id, date(2024, 1, 1), date(2023, 1, 1), "s", facts)
+        )
+        assert app.id is not None
+        case = uow.cases.add(Case(None, org.id, app.id, State.ACTIVE, "Org", "s"))
+        uow.commit()
+    assert case.id is not None
+    return case.id
+
+
+def _message(case_id: int | None, after: datetime = NOW) -> Notification:
+    return Notification(None, case_id, "recert_reminder", "webhook", {"due_on": "2025-06-01"}, NOW, after)
+
+
+def test_the_outbox_leases_delivers_once_and_backs_off(uows: tuple[Callable[[], UnitOfWork], int]) -> None:
+    new_uow, case_id = uows
+    with new_uow() as uow:
+        first = uow.notifications.add(_message(case_id))
+        later = uow.notifications.add(_message(case_id, NOW + timedelta(hours=1)))
+        uow.commit()
+    assert first.id is not None and later.id is not None
+    with new_uow() as uow:
+        with pytest.raises(CaseNotFound):
+            uow.notifications.add(_message(999_999))
+        with pytest.raises(InvalidInput, match="payload"):
+            uow.notifications.add(
+                Notification(None, case_id, "k", "webhook", {"x": object()}, NOW, NOW)
+            )
+    with new_uow() as uow:
+        claimed = uow.notifications.claim_pending(NOW, "a", NOW + timedelta(minutes=1), 10, 3)
+        uow.commit()
+    assert [m.id for m in claimed] == [first.id]  # the later one is not due yet
+    with new_uow() as uow:  # leased: another deliverer gets nothing
+        assert uow.notifications.claim_pending(NOW, "b", NOW + timedelta(minutes=1), 10, 3) == []
+        uow.notifications.record_failure(first.id, "HTTP 500", NOW + timedelta(seconds=30))
+        uow.commit()
+    soon = NOW + timedelta(seconds=31)
+    with new_uow() as uow:
+        [again] = uow.notifications.claim_pending(soon, "b", soon + timedelta(minutes=1), 1, 3)
+        assert again.attempts == 1 and again.last_error == "HTTP 500"
+        uow.notifications.mark_delivered(first.id, soon)
+        uow.notifications.mark_delivered(first.id, soon + timedelta(hours=1))  # no second mark
+        uow.commit()
+    with new_uow() as uow:
+        [done] = [m for m in uow.notifications.for_case(case_id) if m.id == first.id]
+        assert done.delivered_at == soon
+        assert [m.id for m in uow.notifications.pending(10)] == [later.id]
+        uow.notifications.record_failure(later.id, "x", NOW)
+        uow.notifications.record_failure(later.id, "x", NOW)
+        uow.commit()
+    late = NOW + timedelta(hours=2)
+    with new_uow() as uow:  # two failures with max_attempts 2: given up, stays visible
+        assert uow.notifications.claim_pending(late, "a", late, 10, 2) == []
+        assert [m.id for m in uow.notifications.pending(10)] == [later.id]
+
+
+def test_a_shifted_clock_starts_where_told_and_runs_at_real_speed() -> None:
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    clock = ShiftedClock(start)
+    first = clock.now()
+    time.sleep(0.05)
+    second = clock.now()
+    assert timedelta(0) <= first - start < timedelta(seconds=1)
+    assert timedelta(seconds=0.04) < second - first < timedelta(seconds=1)
+    assert abs(clock.to_wall(start) - datetime.now(UTC)) < timedelta(seconds=1)
+    with pytest.raises(ValueError, match="time zone"):
+        ShiftedClock(datetime(2030, 1, 1))
+
+
+def test_simulate_lives_a_population_through_three_years(sqlite_site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "register.csv"
+    done = sqlite_site.cli(
+        "simulate", "--from", "2024-01-10", "--to", "2027-03-01", "--population", "25",
+        "--seed", "7", "--commit-every", "50", "--csv", str(out), "--json",
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    assert report["created"] == 25
+    assert sum(report["register"].values()) == 25
+    fired = report["fired"]
+    assert fired["surveillance_window_opens -> remind"] >= 40  # two windows per certificate
+    assert fired["recert_reminder -> remind"] >= 20  # all but the withdrawn
+    assert report["operator_actions"]["surveillance"] >= 40
+    assert report["operator_actions"]["recertification"] >= 15
+    assert report["notifications_written"] == sum(
+        n for k, n in fired.items() if k.endswith("-> remind")
+    )
+    with out.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 25
+    again = json.loads(sqlite_site.cli(
+        "simulate", "--from", "2024-01-10", "--to", "2027-03-01", "--population", "25",
+        "--seed", "7", "--json",
+    ).stdout)  # fmt: skip
+    assert again["register"] == report["register"]  # batching commits changes nothing
+    assert again["fired"] == report["fired"]
+    bad = sqlite_site.cli("simulate", "--from", "2025-01-01", "--to", "2024-01-01", check=False)
+    assert bad.returncode == 2 and "--to" in bad.stderr
+    assert date.fromisoformat(report["to"][:10]) == date(2027, 3, 1)

@@ -1,0 +1,45 @@
+"""Two authors publishing at the same moment, in two real processes: stored in order, or one
+refused; never a lost or mixed version."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from tests.integration.conftest import Starcert
+from tests.rules_publish.conftest import stricter
+
+
+def test_two_processes_publishing_at_once_store_both_in_order_or_refuse_one(
+        starcert: Starcert, tmp_path: Path) -> None:
+    starcert("rules", "history")  # the shipped version 1 is in place
+    files = []
+    for version, limit in (("2", 4), ("3", 5)):
+        path = tmp_path / f"v{version}.yaml"
+        path.write_text(stricter(version, suspension_limit=limit), encoding="utf-8")
+        files.append(path)
+    soon = date.today() + timedelta(days=20)
+    # Version 3 asks for an EARLIER date than version 2: if 2 lands first, 3 must be refused.
+    procs = [
+        starcert.popen("rules", "publish", str(files[0]), "--effective", str(soon),
+                       "--by", "alice"),
+        starcert.popen("rules", "publish", str(files[1]), "--effective",
+                       str(soon - timedelta(days=5)), "--by", "bob"),
+    ]
+    results = [(p.wait(timeout=120), p.communicate()) for p in procs]
+    codes = [code for code, _ in results]
+    history = starcert("rules", "history", "--json").json()
+    stored = [(h["version"], h["effective_from"], h["published_by"]) for h in history]
+    assert 0 in codes
+    if codes == [0, 0]:  # 3 landed first, then 2 was refused? no: both landing must be in order
+        assert [v for v, _, _ in stored] == ["1", "2", "3"]
+        assert stored[1][1] < stored[2][1]
+    else:
+        refused = results[codes.index(next(c for c in codes if c != 0))][1][1]
+        assert "does not come after" in refused or "never go backwards" in refused
+        assert len(stored) == 2 and stored[0][0] == "1"
+        winner = "alice" if codes[0] == 0 else "bob"
+        assert stored[1][2] == winner
+    for _, content in ((v, starcert("rules", "show", v).out) for v, _, _ in stored[1:]):
+        limit = 4 if "version: \"2\"" in content else 5
+        assert f"suspension_limit_months: {limit}" in content  # each row holds its own file

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from starcert.api.auth import Role, issue
+from starcert.accounts import Role, issue
 from starcert.cli_common import Json, emit, open_app, run
 from starcert.views import plain
 

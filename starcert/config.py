@@ -66,12 +66,19 @@ class NotificationsConfig(_Section):
         return value
 
 
+class ApiConfig(_Section):
+    serve_with_daemon: bool = True  # `starcert serve` also answers HTTP
+    host: str = "127.0.0.1"
+    port: int = Field(default=8427, ge=0, le=65535)
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     paths: PathsConfig = PathsConfig()
     certificates: CertificatesConfig = CertificatesConfig()
     daemon: DaemonConfig = DaemonConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    api: ApiConfig = ApiConfig()
     source: Path | None = None
 
     @property

@@ -137,8 +137,9 @@ class _Compiled:
         self.returns_id = bool(getattr(compiled, "effective_returning", None))
         columns = list(prepared.stmt.selected_columns) if isinstance(prepared.stmt, Select) else []
         self.names = tuple(c.name for c in columns)
-        self.results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
-                             for c in columns)  # fmt: skip
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        # (column position, processor) only for the columns that need converting
+        self.results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         self.record: Any = namedtuple("Record", self.names) if self.names else None
 
     def parameters(self, params: dict[str, Any]) -> Any:
@@ -151,13 +152,15 @@ class _Compiled:
         return {name: value for (name, *_), value in zip(self.binds, values, strict=True)}
 
     def records(self, rows: list[Any]) -> list[Any]:
-        record = self.record
-        assert record is not None
+        make = self.record._make
         processors = self.results
-        return [
-            record._make(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
-            for row in rows
-        ]
+        found = []
+        for row in rows:
+            values = list(row)
+            for i, process in processors:
+                values[i] = process(values[i])
+            found.append(make(values))
+        return found
 
 
 CASE_BY_ID_P = Prepared(CASE_BY_ID)

@@ -10,60 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from starcert.accounts import (
+    READERS,
+    TOKEN_PREFIX,
+    Principal,
+    Role,
+    hash_token,
+)
 from starcert.api.errors import ApiError
-from workflows.ports import ROLES, Account
 
 if TYPE_CHECKING:
     from starcert.app import App
-
-TOKEN_PREFIX = "sct_"
-
-
-class Role(StrEnum):
-    OPERATOR = "operator"  # organisations, applications, reviews, decisions, suspend ... cancel
-    AUDITOR = "auditor"  # records audits with their score sheets
-    RULE_AUTHOR = "rule_author"  # publishes rule versions
-    VIEWER = "viewer"  # reads
-
-
-assert tuple(Role) == ROLES
-
-READERS = frozenset(Role)
-"""Every role reads; writing is split so no role does another's work."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: Role
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def issue(application: App, name: str, role: str, by: str, at: datetime) -> tuple[Account, str]:
-    """Create an account; returns it and its token (the only time the token exists in clear)."""
-    token = new_token()
-    with application.uow() as uow:
-        account = uow.accounts.add(Account(None, name, role, hash_token(token), at, by))
-        uow.commit()
-    return account, token
-
 
 def principal_for(application: App, token: str | None) -> Principal | None:
     """The live account holding `token`, or None (unknown, malformed or revoked)."""

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 
 from engine.book import RuleBook
 from starcert import views
+from starcert.accounts import Principal
 from starcert.api import schemas as s
-from starcert.api.auth import Principal
 from storage import read_models
 from workflows import commands as c
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
-from starcert.api.auth import Principal, Role, application_of, form_token, principal_for
+from starcert.api.auth import application_of, form_token, principal_for
 from starcert.api.errors import describe
 from starcert.web import diagram
 from starcert.web.render import page

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from starcert.api.auth import issue
+from starcert.accounts import issue
 from starcert.api.server import ApiThread, start_api_thread
 from starcert.api.settings import ApiSettings
 from starcert.app import App

@@ -78,7 +78,7 @@ def test_a_refused_role_writes_nothing(api: Api) -> None:
 
 
 def test_an_unknown_or_revoked_token_is_401(api: Api) -> None:
-    from starcert.api.auth import issue
+    from starcert.accounts import issue
 
     _, token = issue(api.app, "short-lived", "operator", "tests", api.app.clock.now())
     headers = {"Authorization": f"Bearer {token}"}

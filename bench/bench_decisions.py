@@ -34,8 +34,7 @@ def random_facts(rng: random.Random, book: RuleBook) -> dict[str, Any]:
             excluded.append(ind.id)
         elif roll < 0.3:
             sampled = rng.randint(5, 20)
-            results[ind.id] = {"conforming": rng.randint(sampled // 2, sampled),
-                               "sampled": sampled}
+            results[ind.id] = {"conforming": rng.randint(sampled // 2, sampled), "sampled": sampled}
         else:
             share = rng.uniform(0.55, 1.0)  # audited organisations mostly score well
             results[ind.id] = {"points": str(round(share * float(ind.points), 2))}
@@ -51,7 +50,8 @@ def random_facts(rng: random.Random, book: RuleBook) -> dict[str, Any]:
         "has_dedicated_funds": rng.random() > 0.03,
         "has_trained_staff": rng.random() > 0.03,
         "is_prc_legal_entity": rng.random() > 0.03,
-        "last_major_failure": None if rng.random() < 0.8
+        "last_major_failure": None
+        if rng.random() < 0.8
         else applied - timedelta(days=rng.randint(1, 2000)),
         "score_sheet": {
             "results": results,
@@ -93,10 +93,14 @@ def main() -> None:
     outcomes = Counter(d.outcome for d in d_out)
     print(f"{n} full decisions x 3 runs per path, one process, one thread")
     print(f"outcomes in the first {len(sample)}: {dict(sorted(outcomes.items()))}")
-    print(f"durable-rules path  : {d_rate:10,.0f} decisions/s  (runs: "
-          f"{', '.join(f'{r:,.0f}' for r in d_rates)})")
-    print(f"plain-Python path   : {p_rate:10,.0f} decisions/s  (runs: "
-          f"{', '.join(f'{r:,.0f}' for r in p_rates)})")
+    print(
+        f"durable-rules path  : {d_rate:10,.0f} decisions/s  (runs: "
+        f"{', '.join(f'{r:,.0f}' for r in d_rates)})"
+    )
+    print(
+        f"plain-Python path   : {p_rate:10,.0f} decisions/s  (runs: "
+        f"{', '.join(f'{r:,.0f}' for r in p_rates)})"
+    )
     print(f"ratio durable/python: {d_rate / p_rate:.2f}")
     print(f"identical decisions : {same}/{len(sample)}")
 

@@ -41,7 +41,9 @@ from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[1]
 PREFIX = "ASC"
-STATES = ["active"] * 85 + ["suspended"] * 5 + ["withdrawn"] * 4 + ["expired"] * 4 + ["cancelled"] * 2
+STATES = (
+    ["active"] * 85 + ["suspended"] * 5 + ["withdrawn"] * 4 + ["expired"] * 4 + ["cancelled"] * 2
+)
 
 
 def number(i: int) -> str:
@@ -55,28 +57,58 @@ def fill(url: str, count: int) -> None:
     orgs, apps, cases = [], [], []
     for i in range(1, count + 1):
         body = f"91350100M{i:08d}"[:17]
-        orgs.append({"id": i, "name": f"Holder {i} Appliances Ltd", "credit_code": body + check_character(body)})
-        apps.append({
-            "id": i, "organisation_id": i, "submitted_on": date(2026, 1, 5),
-            "service_system_since": date(2025, 6, 1), "scope": "after-sales service of appliances",
-            "has_service_documents": True, "has_dedicated_manager": True, "has_dedicated_funds": True,
-            "last_major_failure": None, "has_trained_staff": True, "is_prc_legal_entity": True,
-        })
-        cases.append({
-            "id": i, "organisation_id": i, "application_id": i, "state": rng.choice(STATES),
-            "holder": f"Holder {i} Appliances Ltd", "scope": "after-sales service of appliances",
-            "number": number(i), "star_level": rng.choice(["qualified", "three_star", "four_star", "five_star"]),
-            "final_score": "91.5", "decided_on": date(2026, 3, 1), "issued_on": date(2026, 3, 1),
-            "expires_on": date(2029, 2, 28), "last_surveillance_on": None, "suspended_on": None,
-            "suspension_cause": None, "rule_version": "1", "version": 1,
-        })
+        orgs.append(
+            {
+                "id": i,
+                "name": f"Holder {i} Appliances Ltd",
+                "credit_code": body + check_character(body),
+            }
+        )
+        apps.append(
+            {
+                "id": i,
+                "organisation_id": i,
+                "submitted_on": date(2026, 1, 5),
+                "service_system_since": date(2025, 6, 1),
+                "scope": "after-sales service of appliances",
+                "has_service_documents": True,
+                "has_dedicated_manager": True,
+                "has_dedicated_funds": True,
+                "last_major_failure": None,
+                "has_trained_staff": True,
+                "is_prc_legal_entity": True,
+            }
+        )
+        cases.append(
+            {
+                "id": i,
+                "organisation_id": i,
+                "application_id": i,
+                "state": rng.choice(STATES),
+                "holder": f"Holder {i} Appliances Ltd",
+                "scope": "after-sales service of appliances",
+                "number": number(i),
+                "star_level": rng.choice(["qualified", "three_star", "four_star", "five_star"]),
+                "final_score": "91.5",
+                "decided_on": date(2026, 3, 1),
+                "issued_on": date(2026, 3, 1),
+                "expires_on": date(2029, 2, 28),
+                "last_surveillance_on": None,
+                "suspended_on": None,
+                "suspension_cause": None,
+                "rule_version": "1",
+                "version": 1,
+            }
+        )
     with engine.begin() as conn:
         for table, rows in ((OrganisationRow, orgs), (ApplicationRow, apps), (CaseRow, cases)):
             for start in range(0, len(rows), 5000):
-                conn.execute(insert(table.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
+                conn.execute(insert(table.__table__), rows[start : start + 5000])  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
             for table in ("organisations", "applications", "cases"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})"))
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})")
+                )
             conn.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -109,7 +141,9 @@ def run_wrk(base: str, path_script: str, seconds: int, connections: int) -> Figu
         script.write(path_script)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, base],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -138,14 +172,20 @@ def run_httpx(base: str, kind: str, count: int, seconds: int, connections: int) 
         rng = random.Random(42)
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         async with httpx.AsyncClient(base_url=base, limits=limits) as client:
+
             async def worker() -> None:
                 nonlocal errors
                 while time.perf_counter() < stop:
-                    path = "/health" if kind == "health" else f"/verify/{number(rng.randint(1, count))}"
+                    path = (
+                        "/health"
+                        if kind == "health"
+                        else f"/verify/{number(rng.randint(1, count))}"
+                    )
                     t0 = time.perf_counter()
                     answer = await client.get(path)
                     latencies.append(time.perf_counter() - t0)
                     errors += answer.status_code != 200
+
             began = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(connections)))
             took = time.perf_counter() - began
@@ -171,9 +211,24 @@ def measure(url: str, label: str, count: int, seconds: int, connections: int) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
     env["PYTHONPATH"] = str(REPO)
     server = subprocess.Popen(
-        [sys.executable, "-m", "starcert.cli", "--config", str(config), "api", "--port", str(port),
-         "--verify-rate", "1000000", "--verify-burst", "1000000"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "starcert.cli",
+            "--config",
+            str(config),
+            "api",
+            "--port",
+            str(port),
+            "--verify-rate",
+            "1000000",
+            "--verify-burst",
+            "1000000",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -198,13 +253,20 @@ def measure(url: str, label: str, count: int, seconds: int, connections: int) ->
             else:
                 results[kind] = run_httpx(base, kind, count, seconds, connections)
         health, verify = results["health"], results["verify"]
-        print(f"[{label}] load tool {tool}, {connections} connections, {seconds}s each, one server process")
+        print(
+            f"[{label}] load tool {tool}, {connections} connections, {seconds}s each, one server process"
+        )
         print(f"  {'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-200':>9}")
         for name, fig in (("/health (baseline)", health), ("/verify/{number}", verify)):
-            print(f"  {name:<22}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>9}")
+            print(
+                f"  {name:<22}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>9}"
+            )
         print(f"  verify/health throughput ratio: {verify.rps / health.rps:.2f}")
         ok = verify.rps >= 1000 and verify.p99_ms < 50 and verify.errors == 0
-        print(f"  target (>= 1000 req/s, p99 < 50 ms, no errors): {'met' if ok else 'NOT met'}", flush=True)
+        print(
+            f"  target (>= 1000 req/s, p99 < 50 ms, no errors): {'met' if ok else 'NOT met'}",
+            flush=True,
+        )
     finally:
         server.terminate()
         server.communicate(timeout=20)
@@ -223,7 +285,10 @@ def fresh_pg(admin_url: str) -> tuple[str, str]:
 def drop_pg(admin_url: str, name: str) -> None:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -240,8 +305,13 @@ def main() -> None:
     if not args.skip_sqlite:
         tmp = Path(tempfile.mkdtemp(prefix="starcert-bench-db-"))
         try:
-            measure(f"sqlite:///{tmp / 'bench.db'}", "sqlite", args.certificates, args.seconds,
-                    args.connections)
+            measure(
+                f"sqlite:///{tmp / 'bench.db'}",
+                "sqlite",
+                args.certificates,
+                args.seconds,
+                args.connections,
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.pg_url:

@@ -105,6 +105,38 @@ def _measure(url: str) -> dict[str, float]:
     return result
 
 
+def explain_claim(url: str) -> str:
+    """The plan of the claim query (the SELECT that claim_due locks rows with), as the database
+    runs it: EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL."""
+    from sqlmodel import col, select
+
+    engine = make_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    now = NOW.replace(tzinfo=None) if sqlite else NOW  # SQLite keeps UTC wall time
+    until = col(DeadlineRow.claimed_until)
+    stmt = (
+        select(DeadlineRow.id)
+        .where(col(DeadlineRow.done_at).is_(None), col(DeadlineRow.due_at) <= now)
+        .where(until.is_(None) | (until <= now))
+        .order_by(col(DeadlineRow.due_at), col(DeadlineRow.id))
+        .limit(100)
+    )
+    if not sqlite:
+        stmt = stmt.with_for_update(skip_locked=True)
+    compiled = stmt.compile(engine)
+    params: object = (
+        tuple(compiled.params[k] for k in compiled.positiontup or ())
+        if sqlite
+        else dict(compiled.params)
+    )
+    prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + str(compiled), params).all()  # type: ignore[arg-type]
+    engine.dispose()
+    plan = "\n".join("  " + " ".join(str(c) for c in row) for row in rows)
+    return f"{compiled}\n{plan}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url")
@@ -120,6 +152,8 @@ def main() -> None:
             conn.execute(text("ANALYZE"))
         print(f"{args.rows} rows on {engine.dialect.name} in {time.perf_counter() - start:.1f} s")
         indexed = _measure(url)
+        print("claim query plan with the partial index:")
+        print(explain_claim(url))
         with engine.begin() as conn:
             conn.execute(text("DROP INDEX ix_deadlines_open_due"))
             conn.execute(text("ANALYZE"))

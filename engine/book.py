@@ -27,8 +27,7 @@ RULE_FILE_SUFFIXES = (".yaml", ".yml")
 
 def rule_files(directory: Path) -> list[Path]:
     """The rule files directly in `directory` (sub-folders are other books)."""
-    return sorted(p for p in directory.iterdir()
-                  if p.is_file() and p.suffix in RULE_FILE_SUFFIXES)
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in RULE_FILE_SUFFIXES)
 
 
 class RuleBook:
@@ -39,8 +38,9 @@ class RuleBook:
         self._snapshot: tuple[tuple[RuleSet, ...], tuple[date, ...]] = ((), ())
 
     @classmethod
-    def from_directory(cls, directory: Path | str,
-                       outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES) -> RuleBook:
+    def from_directory(
+        cls, directory: Path | str, outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES
+    ) -> RuleBook:
         book = cls(outcomes)
         book.reload(directory)
         return book
@@ -66,13 +66,20 @@ class RuleBook:
         index = bisect_right(starts, as_of)
         if index == 0:
             first = f"; the first takes effect on {starts[0]}" if starts else ""
-            raise NotInForce(f"no version of rule set {self.name or '(empty book)'} is in force on "
-                             f"{as_of}{first}")
+            raise NotInForce(
+                f"no version of rule set {self.name or '(empty book)'} is in force on "
+                f"{as_of}{first}"
+            )
         return versions[index - 1]
 
-    def evaluate(self, facts: Mapping[str, Any], as_of: date, *,
-                 checks: Collection[str] | None = None,
-                 backend: Backend | None = None) -> Decision:
+    def evaluate(
+        self,
+        facts: Mapping[str, Any],
+        as_of: date,
+        *,
+        checks: Collection[str] | None = None,
+        backend: Backend | None = None,
+    ) -> Decision:
         return evaluate(self, facts, as_of, checks=checks, backend=backend)
 
     # --- loading -------------------------------------------------------------------------------
@@ -93,11 +100,17 @@ class RuleBook:
             for ruleset in rulesets:
                 existing = current.get(ruleset.version)
                 if existing is not None and existing.content_hash != ruleset.content_hash:
-                    raise RuleFileError([Problem(
-                        ruleset.source, None,
-                        f"version {ruleset.version} is already loaded from {existing.source} "
-                        "with other content",
-                        "a published version never changes: give it a new version")])
+                    raise RuleFileError(
+                        [
+                            Problem(
+                                ruleset.source,
+                                None,
+                                f"version {ruleset.version} is already loaded from {existing.source} "
+                                "with other content",
+                                "a published version never changes: give it a new version",
+                            )
+                        ]
+                    )
                 current[ruleset.version] = ruleset
             self._install(current.values())
         return self._versions
@@ -137,23 +150,36 @@ class RuleBook:
         names = sorted({v.name for v in ordered})
         if len(names) > 1:
             for v in ordered:
-                problems.append(Problem(v.source, 1, f"rule set {v.name!r} beside "
-                                        f"{', '.join(repr(n) for n in names if n != v.name)}",
-                                        "one rule set per directory: move it to its own folder"))
+                problems.append(
+                    Problem(
+                        v.source,
+                        1,
+                        f"rule set {v.name!r} beside "
+                        f"{', '.join(repr(n) for n in names if n != v.name)}",
+                        "one rule set per directory: move it to its own folder",
+                    )
+                )
         seen: dict[tuple[int, ...], RuleSet] = {}
         for v in ordered:
             if v.version_key in seen:
-                problems.append(Problem(v.source, 1, f"version {v.version} is also in "
-                                                     f"{seen[v.version_key].source}"))
+                problems.append(
+                    Problem(
+                        v.source, 1, f"version {v.version} is also in {seen[v.version_key].source}"
+                    )
+                )
             seen[v.version_key] = v
         for older, newer in itertools.pairwise(ordered):
             if newer.effective_from <= older.effective_from:
-                problems.append(Problem(
-                    newer.source, newer.effective_line,
-                    f"effective date goes backwards: version {newer.version} takes effect on "
-                    f"{newer.effective_from}, not after version {older.version} "
-                    f"({older.effective_from}, {older.source})",
-                    "a later version must take effect later"))
+                problems.append(
+                    Problem(
+                        newer.source,
+                        newer.effective_line,
+                        f"effective date goes backwards: version {newer.version} takes effect on "
+                        f"{newer.effective_from}, not after version {older.version} "
+                        f"({older.effective_from}, {older.source})",
+                        "a later version must take effect later",
+                    )
+                )
         if problems:
             raise RuleFileError(problems)
         self._snapshot = (tuple(ordered), tuple(v.effective_from for v in ordered))

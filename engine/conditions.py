@@ -163,7 +163,8 @@ class ConditionParser:
     def parse(self, node: Any, line: int | None) -> Condition | None:
         if not isinstance(node, Mapping):
             self.reporter.report(
-                line, f"a condition must be a mapping, got {_show(node)}",
+                line,
+                f"a condition must be a mapping, got {_show(node)}",
                 "use {fact: NAME, eq: VALUE}, {all: [...]}, {any: [...]} or {not: ...}",
             )
             return None
@@ -179,7 +180,8 @@ class ConditionParser:
         if "fact" in keys:
             return self._compare(node, line)
         self.reporter.report(
-            line, f"not a condition: keys {sorted(map(str, keys))}",
+            line,
+            f"not a condition: keys {sorted(map(str, keys))}",
             "a condition has 'fact' with one of eq/ne/lt/le/gt/ge, or all/any/not",
         )
         return None
@@ -232,7 +234,9 @@ class ConditionParser:
 
     def _operand(self, raw: Any, spec: FactSpec, op: str, line: int | None) -> object:
         if op not in ("eq", "ne") and spec.type not in ORDERED_TYPES:
-            self.reporter.report(line, f"{spec.name} is {spec.type}: only eq and ne apply, not {op}")
+            self.reporter.report(
+                line, f"{spec.name} is {spec.type}: only eq and ne apply, not {op}"
+            )
             return _BAD
         if raw is None:
             if op not in ("eq", "ne"):
@@ -250,15 +254,17 @@ class ConditionParser:
         line = line_of(raw) or line
         for key in raw:
             if key not in ("fact", "months", "days"):
-                self.reporter.unknown(line, "key in a fact reference", str(key),
-                                      ("fact", "months", "days"))
+                self.reporter.unknown(
+                    line, "key in a fact reference", str(key), ("fact", "months", "days")
+                )
                 return _BAD
         other = self._fact(raw.get("fact"), line)
         if other is None:
             return _BAD
         if other.type is not spec.type:
-            self.reporter.report(line, f"cannot compare {spec.name} ({spec.type}) "
-                                       f"with {other.name} ({other.type})")
+            self.reporter.report(
+                line, f"cannot compare {spec.name} ({spec.type}) with {other.name} ({other.type})"
+            )
             return _BAD
         shift = {}
         for key in ("months", "days"):
@@ -281,8 +287,9 @@ class ConditionParser:
         }[spec.type]
         value = literal(raw, spec.type)
         if value is _BAD:
-            self.reporter.report(line, f"{spec.name} is {spec.type}: expected {expected}, "
-                                       f"got {_show(raw)}")
+            self.reporter.report(
+                line, f"{spec.name} is {spec.type}: expected {expected}, got {_show(raw)}"
+            )
         return value
 
 

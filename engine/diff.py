@@ -37,8 +37,7 @@ class Change:
         return f"{self.part} {self.subject}: {self.words}"
 
     def to_dict(self) -> dict[str, str]:
-        return {"part": self.part, "subject": self.subject, "what": self.what,
-                "words": self.words}
+        return {"part": self.part, "subject": self.subject, "what": self.what, "words": self.words}
 
 
 def describe(condition: Condition) -> str:
@@ -61,8 +60,9 @@ def _grouped(condition: Condition) -> str:
 
 def _operand(value: object) -> str:
     if isinstance(value, Ref):
-        shift = "".join(f" {n:+d} {unit}" for n, unit in ((value.months, "months"),
-                                                            (value.days, "days")) if n)
+        shift = "".join(
+            f" {n:+d} {unit}" for n, unit in ((value.months, "months"), (value.days, "days")) if n
+        )
         return value.fact + shift.replace("+", "+ ").replace("-", "- ")
     if value is None:
         return "null"
@@ -84,17 +84,29 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
     if old.version != new.version:
         add(Change("rule set", "version", "changed", f"{old.version} -> {new.version}"))
     if old.effective_from != new.effective_from:
-        add(Change("rule set", "effective date", "changed",
-                   f"takes effect on {new.effective_from} (was {old.effective_from})"))
+        add(
+            Change(
+                "rule set",
+                "effective date",
+                "changed",
+                f"takes effect on {new.effective_from} (was {old.effective_from})",
+            )
+        )
     if old.title != new.title:
         add(Change("rule set", "title", "changed", f"{old.title!r} -> {new.title!r}"))
     for kind in (RuleKind.PREREQUISITE, RuleKind.RUNNING_TIME):
         changes += _rules(old, new, kind)
     if old.min_running_months != new.min_running_months:
         more = "longer" if new.min_running_months > old.min_running_months else "shorter"
-        add(Change("running time", "min_months", "changed",
-                   f"at least {old.min_running_months} -> {new.min_running_months} calendar "
-                   f"months before the application ({more})"))
+        add(
+            Change(
+                "running time",
+                "min_months",
+                "changed",
+                f"at least {old.min_running_months} -> {new.min_running_months} calendar "
+                f"months before the application ({more})",
+            )
+        )
     changes += _scoring(old, new)
     changes += _bands(old.bands, new.bands)
     changes += _rules(old, new, RuleKind.FAIL)
@@ -137,12 +149,23 @@ def _rules(old: RuleSet, new: RuleSet, kind: RuleKind) -> list[Change]:
     )
 
 
-def _keyed(before: Mapping[str, T], after: Mapping[str, T], part: str,
-           words: Callable[[T], str], compare: Callable[[T, T], list[str]]) -> list[Change]:
-    changes = [Change(part, key, "added", f"new: {words(after[key])}")
-               for key in after if key not in before]
-    changes += [Change(part, key, "removed", f"dropped (was {words(before[key])})")
-                for key in before if key not in after]
+def _keyed(
+    before: Mapping[str, T],
+    after: Mapping[str, T],
+    part: str,
+    words: Callable[[T], str],
+    compare: Callable[[T, T], list[str]],
+) -> list[Change]:
+    changes = [
+        Change(part, key, "added", f"new: {words(after[key])}")
+        for key in after
+        if key not in before
+    ]
+    changes += [
+        Change(part, key, "removed", f"dropped (was {words(before[key])})")
+        for key in before
+        if key not in after
+    ]
     for key in before:
         if key in after:
             said = compare(before[key], after[key])
@@ -155,22 +178,29 @@ def _scoring(old: RuleSet, new: RuleSet) -> list[Change]:
     a, b = old.scoring, new.scoring
     changes: list[Change] = []
     if a.total != b.total:
-        changes.append(Change("scoring", "total", "changed",
-                              f"{_num(a.total)} -> {_num(b.total)} points"))
+        changes.append(
+            Change("scoring", "total", "changed", f"{_num(a.total)} -> {_num(b.total)} points")
+        )
     changes += _keyed(
-        {d.id: d for d in a.dimensions}, {d.id: d for d in b.dimensions}, "dimension",
+        {d.id: d for d in a.dimensions},
+        {d.id: d for d in b.dimensions},
+        "dimension",
         lambda d: f"{d.name}, {_num(d.points)} points",
         lambda x, y: _said([("points", _num(x.points), _num(y.points)), ("name", x.name, y.name)]),
     )
     changes += _keyed(
-        {i.id: i for i in a.indicators}, {i.id: i for i in b.indicators}, "indicator",
+        {i.id: i for i in a.indicators},
+        {i.id: i for i in b.indicators},
+        "indicator",
         lambda i: f"{i.name} ({i.dimension}), {_num(i.points)} points",
-        lambda x, y: _said([
-            ("points", _num(x.points), _num(y.points)),
-            ("dimension", x.dimension, y.dimension),
-            ("name", x.name, y.name),
-            ("items", _items(x.items), _items(y.items)),
-        ]),
+        lambda x, y: _said(
+            [
+                ("points", _num(x.points), _num(y.points)),
+                ("dimension", x.dimension, y.dimension),
+                ("name", x.name, y.name),
+                ("items", _items(x.items), _items(y.items)),
+            ]
+        ),
     )
     if a.allocation_note.strip() != b.allocation_note.strip():
         changes.append(Change("scoring", "allocation_note", "changed", "the note was reworded"))

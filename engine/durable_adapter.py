@@ -66,13 +66,24 @@ class DurableBackend:
             return handle
         definition = durable_rules(ruleset)
         # A scored fact always fires exactly one band rule; the sentinel covers the rest.
-        definition[_SENTINEL_RULE] = {"all": [{"m": {"$and": [
-            {"$ex": {_SENTINEL_FIELD: 1}}, {"$nex": {CHECK_FLAG[Check.SCORING]: 1}}]}}]}
+        definition[_SENTINEL_RULE] = {
+            "all": [
+                {
+                    "m": {
+                        "$and": [
+                            {"$ex": {_SENTINEL_FIELD: 1}},
+                            {"$nex": {CHECK_FLAG[Check.SCORING]: 1}},
+                        ]
+                    }
+                }
+            ]
+        }
         try:
             handle = int(durable.create_ruleset(name, _dumps(definition)))
         except Exception as exc:
-            raise EngineError(f"durable-rules refused {ruleset.label} "
-                              f"({ruleset.source}): {exc}") from exc
+            raise EngineError(
+                f"durable-rules refused {ruleset.label} ({ruleset.source}): {exc}"
+            ) from exc
         self._handles[name] = handle
         return handle
 
@@ -91,13 +102,15 @@ class DurableBackend:
             try:
                 try:
                     code, state = durable.assert_fact(
-                        handle, _dumps({**fact, _SENTINEL_FIELD: 1, "sid": sid}))
+                        handle, _dumps({**fact, _SENTINEL_FIELD: 1, "sid": sid})
+                    )
                 except MemoryError as exc:
                     raise EngineError(f"durable-rules ran out of states in {name}") from exc
                 asserted = True
                 if code in (_NOT_HANDLED, _OBSERVED):
-                    raise EngineError(f"durable-rules did not take the fact in {name} "
-                                      f"(result {code})")
+                    raise EngineError(
+                        f"durable-rules did not take the fact in {name} (result {code})"
+                    )
                 # Drain every pending action even after a failure: deleting a state with actions
                 # still pending crashes the process.
                 started = durable.start_action_for_state(handle, state)
@@ -116,12 +129,15 @@ class DurableBackend:
                     durable.delete_state(handle, sid)
                 except Exception as exc:
                     if asserted:
-                        raise EngineError(f"durable-rules could not delete state {sid} of "
-                                          f"{name}: {exc}") from exc
+                        raise EngineError(
+                            f"durable-rules could not delete state {sid} of {name}: {exc}"
+                        ) from exc
         if failed is not None:
             key, cause = failed
-            raise EngineError(f"rule {key} of {ruleset.label} failed in its action: "
-                              f"{type(cause).__name__}: {cause}") from cause
+            raise EngineError(
+                f"rule {key} of {ruleset.label} failed in its action: "
+                f"{type(cause).__name__}: {cause}"
+            ) from cause
         if not seen:
             raise EngineError(f"durable-rules did not evaluate the fact in {name}")
 

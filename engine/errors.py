@@ -1,10 +1,10 @@
 """Errors the rules engine raises on purpose.
 
-    StarcertError (workflows.errors)
-    └── EngineError                          evaluation went wrong inside the engine
-        ├── RuleFileError (ValueError)       a rule file was refused; carries every Problem found
-        ├── FactError (ValueError)           a fact is missing, unknown or of the wrong type; names it
-        └── NotInForce (LookupError)         no version of the rule set is in force on the date asked
+StarcertError (workflows.errors)
+└── EngineError                          evaluation went wrong inside the engine
+    ├── RuleFileError (ValueError)       a rule file was refused; carries every Problem found
+    ├── FactError (ValueError)           a fact is missing, unknown or of the wrong type; names it
+    └── NotInForce (LookupError)         no version of the rule set is in force on the date asked
 """
 
 from __future__ import annotations

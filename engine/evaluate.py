@@ -19,8 +19,9 @@ from engine.vocabulary import Check
 class Backend(Protocol):
     name: str
 
-    def fire(self, ruleset: RuleSet, fact: dict[str, Any],
-             on_fire: Callable[[str], None]) -> None: ...
+    def fire(
+        self, ruleset: RuleSet, fact: dict[str, Any], on_fire: Callable[[str], None]
+    ) -> None: ...
 
 
 class Versions(Protocol):
@@ -43,8 +44,9 @@ def evaluate(
     if isinstance(rules, RuleSet):
         ruleset = rules
         if as_of < ruleset.effective_from:
-            raise NotInForce(f"{ruleset.label} takes effect on {ruleset.effective_from}, "
-                             f"after {as_of}")
+            raise NotInForce(
+                f"{ruleset.label} takes effect on {ruleset.effective_from}, after {as_of}"
+            )
     else:
         ruleset = rules.in_force(as_of)
     if backend is None:
@@ -74,7 +76,9 @@ class _Index:
         self.outcome = {r.key: r.outcome for r in ruleset.rules}
         self.results = {r.key: RuleResult(r.key, r.message) for r in ruleset.rules}
         self.checkable = {
-            check: [r.key for r in ruleset.rules if r.check is check and r.kind is not RuleKind.BAND]
+            check: [
+                r.key for r in ruleset.rules if r.check is check and r.kind is not RuleKind.BAND
+            ]
             for check in Check
         }
         self.lifecycle = MappingProxyType(ruleset.lifecycle.as_dict())
@@ -98,11 +102,17 @@ def _index(ruleset: RuleSet) -> _Index:
 _NO_DEADLINES: Mapping[str, date] = MappingProxyType({})
 
 
-def _decide(ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally,
-            as_of: date) -> Decision:
+def _decide(
+    ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally, as_of: date
+) -> Decision:
     fired = set(tally.fired)
-    passed_keys = [k for check in Check if check in checked.checks
-                   for k in index.checkable[check] if k not in fired]
+    passed_keys = [
+        k
+        for check in Check
+        if check in checked.checks
+        for k in index.checkable[check]
+        if k not in fired
+    ]
     eligible: bool | None = None
     earliest = None
     if Check.APPLICATION in checked.checks:
@@ -116,8 +126,10 @@ def _decide(ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally
     score = checked.score
     if score is not None:
         if len(tally.bands) != 1:
-            raise EngineError(f"{ruleset.label}: {len(tally.bands)} bands fired "
-                              f"({', '.join(tally.bands) or 'none'}); exactly one must")
+            raise EngineError(
+                f"{ruleset.label}: {len(tally.bands)} bands fired "
+                f"({', '.join(tally.bands) or 'none'}); exactly one must"
+            )
         band_rule = index.rules[tally.bands[0]]
         if band_rule.id == "none" and not tally.fails:
             fail_reasons = (index.results[band_rule.key],)
@@ -129,8 +141,9 @@ def _decide(ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally
         outcome = "certified" if certified else "not_certified"
     else:
         outcome = "eligible"
-    deadlines = MappingProxyType(_deadlines(ruleset.lifecycle, as_of)) if certified \
-        else _NO_DEADLINES
+    deadlines = (
+        MappingProxyType(_deadlines(ruleset.lifecycle, as_of)) if certified else _NO_DEADLINES
+    )
     return Decision(
         outcome=outcome,
         checks=tuple(c.value for c in Check if c in checked.checks),
@@ -171,5 +184,6 @@ def _deadlines(terms: Lifecycle, decided: date) -> dict[str, date]:
     }
     if terms.restoration_after_expiry_months:
         found["restoration_allowance_ends"] = add_months(
-            expiry, terms.restoration_after_expiry_months)
+            expiry, terms.restoration_after_expiry_months
+        )
     return found

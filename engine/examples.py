@@ -26,14 +26,20 @@ def run_examples(ruleset: RuleSet, backend: Backend | None = None) -> list[Examp
     return [run_example(ruleset, example, backend) for example in ruleset.examples]
 
 
-def run_example(ruleset: RuleSet, example: Example, backend: Backend | None = None) -> ExampleResult:
+def run_example(
+    ruleset: RuleSet, example: Example, backend: Backend | None = None
+) -> ExampleResult:
     try:
-        decision = evaluate(ruleset, example.facts, example.as_of, checks=example.checks,
-                            backend=backend)
+        decision = evaluate(
+            ruleset, example.facts, example.as_of, checks=example.checks, backend=backend
+        )
     except EngineError as exc:
         return ExampleResult(example, False, f"evaluation raised {exc}", None)
-    differences = [d for key, want in example.expect.items()
-                   if (d := _difference(key, want, decision)) is not None]
+    differences = [
+        d
+        for key, want in example.expect.items()
+        if (d := _difference(key, want, decision)) is not None
+    ]
     if differences:
         return ExampleResult(example, False, "; ".join(differences), decision)
     return ExampleResult(example, True, "ok", decision)
@@ -47,13 +53,19 @@ def _difference(key: str, want: Any, decision: Decision) -> str | None:
         wanted = decimal_of(want)
         if wanted is None:
             return f"expected {key} must be a number, got {want!r}"
-        return None if got is not None and Decimal(got) == wanted else \
-            f"{key}: expected {wanted}, got {got}"
+        return (
+            None
+            if got is not None and Decimal(got) == wanted
+            else f"{key}: expected {wanted}, got {got}"
+        )
     if key == "earliest_application":
         ok = isinstance(want, date) and got == want
         return None if ok else f"{key}: expected {want}, got {got}"
-    return None if got == want and type(got) is type(want) else \
-        f"{key}: expected {want!r}, got {got!r}"
+    return (
+        None
+        if got == want and type(got) is type(want)
+        else f"{key}: expected {want!r}, got {got!r}"
+    )
 
 
 def _rule_list(key: str, want: Any, got: tuple[RuleResult, ...]) -> str | None:

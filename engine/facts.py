@@ -38,8 +38,9 @@ def resolve_checks(facts: Mapping[str, Any], checks: Collection[str] | None) -> 
             try:
                 resolved.add(Check(value))
             except ValueError:
-                raise FactError("checks", f"unknown check {value!r}; known: "
-                                          f"{', '.join(c.value for c in Check)}") from None
+                raise FactError(
+                    "checks", f"unknown check {value!r}; known: {', '.join(c.value for c in Check)}"
+                ) from None
         if not resolved:
             raise FactError("checks", "ask for at least one check")
         return frozenset(resolved)
@@ -53,11 +54,13 @@ def resolve_checks(facts: Mapping[str, Any], checks: Collection[str] | None) -> 
     return frozenset(found)
 
 
-def check_facts(ruleset: RuleSet, facts: Mapping[str, Any],
-                checks: Collection[str] | None) -> CheckedFacts:
+def check_facts(
+    ruleset: RuleSet, facts: Mapping[str, Any], checks: Collection[str] | None
+) -> CheckedFacts:
     if not isinstance(facts, Mapping):
-        raise FactError("facts", f"expected a mapping of fact name to value, got "
-                                 f"{type(facts).__name__}")
+        raise FactError(
+            "facts", f"expected a mapping of fact name to value, got {type(facts).__name__}"
+        )
     for name in facts:
         if name not in _KNOWN:
             hint = did_you_mean(str(name), _KNOWN)
@@ -82,8 +85,9 @@ def _typed(name: str, type_: FactType, nullable: bool, value: Any) -> bool | dat
     if value is None:
         if nullable:
             return None
-        raise FactError(name, "is null; expected " + ("true or false" if type_ is FactType.BOOL
-                                                       else "a date"))
+        raise FactError(
+            name, "is null; expected " + ("true or false" if type_ is FactType.BOOL else "a date")
+        )
     if type_ is FactType.BOOL:
         if isinstance(value, bool):
             return value

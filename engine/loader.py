@@ -54,13 +54,41 @@ from engine.vocabulary import (
 )
 
 TOP_KEYS = (
-    "ruleset", "version", "effective_from", "title", "prerequisites", "running_time", "scoring",
-    "bands", "fail_rules", "lifecycle", "examples",
+    "ruleset",
+    "version",
+    "effective_from",
+    "title",
+    "prerequisites",
+    "running_time",
+    "scoring",
+    "bands",
+    "fail_rules",
+    "lifecycle",
+    "examples",
 )
-REQUIRED_TOP = ("ruleset", "version", "effective_from", "prerequisites", "running_time",
-                "scoring", "bands", "fail_rules", "lifecycle")
-EXPECT_KEYS = ("outcome", "eligible", "certified", "band", "final_score", "normalised_score",
-               "failures", "notes", "fail_reasons", "earliest_application")
+REQUIRED_TOP = (
+    "ruleset",
+    "version",
+    "effective_from",
+    "prerequisites",
+    "running_time",
+    "scoring",
+    "bands",
+    "fail_rules",
+    "lifecycle",
+)
+EXPECT_KEYS = (
+    "outcome",
+    "eligible",
+    "certified",
+    "band",
+    "final_score",
+    "normalised_score",
+    "failures",
+    "notes",
+    "fail_reasons",
+    "earliest_application",
+)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
@@ -103,8 +131,9 @@ def load_ruleset(
         failures = [r for r in run(ruleset) if not r.passed]
         if failures:
             for result in failures:
-                reporter.report(result.example.line, f"example {result.example.name!r} fails: "
-                                                     f"{result.detail}")
+                reporter.report(
+                    result.example.line, f"example {result.example.name!r} fails: {result.detail}"
+                )
             raise RuleFileError(reporter.problems)
     return ruleset
 
@@ -133,13 +162,19 @@ class _Builder:
             return None
         return node
 
-    def keys(self, node: Mapping[str, Any], what: str, required: tuple[str, ...],
-             optional: tuple[str, ...] = ()) -> bool:
+    def keys(
+        self,
+        node: Mapping[str, Any],
+        what: str,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+    ) -> bool:
         ok = True
         for key in node:
             if key not in required and key not in optional:
-                self.r.unknown(line_of(node, key), f"key in {what}", str(key),
-                               (*required, *optional))
+                self.r.unknown(
+                    line_of(node, key), f"key in {what}", str(key), (*required, *optional)
+                )
                 ok = False
         for key in required:
             if key not in node:
@@ -150,32 +185,39 @@ class _Builder:
     def text(self, node: Mapping[str, Any], key: str, what: str) -> str | None:
         value = node.get(key)
         if not isinstance(value, str) or not value.strip():
-            self.r.report(line_of(node, key), f"{what}.{key} must be non-empty text, "
-                                              f"got {_kind(value)}")
+            self.r.report(
+                line_of(node, key), f"{what}.{key} must be non-empty text, got {_kind(value)}"
+            )
             return None
         return str(value)
 
     def ident(self, node: Mapping[str, Any], key: str, what: str) -> str | None:
         value = node.get(key)
         if not isinstance(value, str) or not _IDENT.match(value):
-            self.r.report(line_of(node, key), f"{what}.{key} must be a snake_case id, "
-                                              f"got {_kind(value)}")
+            self.r.report(
+                line_of(node, key), f"{what}.{key} must be a snake_case id, got {_kind(value)}"
+            )
             return None
         return str(value)
 
     def whole(self, node: Mapping[str, Any], key: str, what: str, minimum: int) -> int | None:
         value = node.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            self.r.report(line_of(node, key), f"{what}.{key} must be a whole number >= {minimum},"
-                                              f" got {_kind(value)}")
+            self.r.report(
+                line_of(node, key),
+                f"{what}.{key} must be a whole number >= {minimum}, got {_kind(value)}",
+            )
             return None
         return int(value)
 
     def points(self, node: Mapping[str, Any], key: str, what: str) -> Decimal | None:
         number = decimal_of(node.get(key))
         if number is None or number <= 0 or number.as_tuple().exponent < -6:  # type: ignore[operator]
-            self.r.report(line_of(node, key), f"{what}.{key} must be a positive number with at "
-                                              f"most 6 decimals, got {_kind(node.get(key))}")
+            self.r.report(
+                line_of(node, key),
+                f"{what}.{key} must be a positive number with at "
+                f"most 6 decimals, got {_kind(node.get(key))}",
+            )
             return None
         return number
 
@@ -186,8 +228,11 @@ class _Builder:
             self.r.unknown(line, "outcome", str(name), self.outcomes)
         elif kind not in self.outcomes[name].applies_to:
             allowed = sorted(n for n, o in self.outcomes.items() if kind in o.applies_to)
-            self.r.report(line, f"outcome {name!r} does not apply to {what}",
-                          "use one of " + ", ".join(allowed))
+            self.r.report(
+                line,
+                f"outcome {name!r} does not apply to {what}",
+                "use one of " + ", ".join(allowed),
+            )
         return str(name)
 
     # --- the document ------------------------------------------------------------------------
@@ -199,13 +244,17 @@ class _Builder:
         self.keys(top, "the rule file", REQUIRED_TOP, ("title", "examples"))
         name = top.get("ruleset")
         if not isinstance(name, str) or not _NAME.match(name):
-            self.r.report(line_of(top, "ruleset"), f"ruleset must be a lower-case name "
-                                                   f"(letters, digits, - and _), got {_kind(name)}")
+            self.r.report(
+                line_of(top, "ruleset"),
+                f"ruleset must be a lower-case name (letters, digits, - and _), got {_kind(name)}",
+            )
         version = self._version(top)
         effective = top.get("effective_from")
         if not isinstance(effective, date) or isinstance(effective, datetime):
-            self.r.report(line_of(top, "effective_from"),
-                          f"effective_from must be a date YYYY-MM-DD, got {_kind(effective)}")
+            self.r.report(
+                line_of(top, "effective_from"),
+                f"effective_from must be a date YYYY-MM-DD, got {_kind(effective)}",
+            )
         title = top.get("title", "")
         rules: list[Rule] = []
         rules += self._prerequisites(top.get("prerequisites"), line_of(top, "prerequisites"))
@@ -217,8 +266,13 @@ class _Builder:
         rules += band_rules
         lifecycle = self._lifecycle(top.get("lifecycle"), line_of(top, "lifecycle"))
         examples = self._examples(top.get("examples", []), line_of(top, "examples"), effective)
-        if (self.r.problems or scoring is None or lifecycle is None or version is None
-                or not isinstance(effective, date)):
+        if (
+            self.r.problems
+            or scoring is None
+            or lifecycle is None
+            or version is None
+            or not isinstance(effective, date)
+        ):
             return None
         shifted: set[Ref] = set()
         for rule in rules:
@@ -246,14 +300,18 @@ class _Builder:
         raw = top.get("version")
         line = line_of(top, "version")
         if isinstance(raw, float):
-            self.r.report(line, f"version {raw!r} must be quoted",
-                          "a bare 2011.10 reads as the number 2011.1; write version: '2011.10'")
+            self.r.report(
+                line,
+                f"version {raw!r} must be quoted",
+                "a bare 2011.10 reads as the number 2011.1; write version: '2011.10'",
+            )
             return None
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if not isinstance(raw, str) or not _VERSION.match(raw):
-            self.r.report(line, f"version must be whole numbers joined by dots (1, 2011.2), "
-                                f"got {_kind(raw)}")
+            self.r.report(
+                line, f"version must be whole numbers joined by dots (1, 2011.2), got {_kind(raw)}"
+            )
             return None
         return raw
 
@@ -266,8 +324,9 @@ class _Builder:
         seen: set[str] = set()
         for i, raw in enumerate(items):
             item = self.mapping(raw, "a prerequisite", line_of(items, i))
-            if item is None or not self.keys(item, "a prerequisite", ("id", "message", "require"),
-                                             ("outcome",)):
+            if item is None or not self.keys(
+                item, "a prerequisite", ("id", "message", "require"), ("outcome",)
+            ):
                 continue
             rid = self.ident(item, "id", "prerequisite")
             message = self.text(item, "message", "prerequisite")
@@ -278,52 +337,78 @@ class _Builder:
             if rid is None or message is None or require is None:
                 continue
             seen.add(rid)
-            rules.append(Rule(f"prerequisite.{rid}", RuleKind.PREREQUISITE, rid, message, outcome,
-                              negate(require, APPLICATION_FACTS), Check.APPLICATION,
-                              line_of(item)))
+            rules.append(
+                Rule(
+                    f"prerequisite.{rid}",
+                    RuleKind.PREREQUISITE,
+                    rid,
+                    message,
+                    outcome,
+                    negate(require, APPLICATION_FACTS),
+                    Check.APPLICATION,
+                    line_of(item),
+                )
+            )
         return rules
 
     def _running_time(self, node: Any, line: int | None) -> tuple[int, list[Rule]]:
         item = self.mapping(node, "running_time", line)
-        if item is None or not self.keys(item, "running_time", ("min_months", "message"),
-                                         ("outcome",)):
+        if item is None or not self.keys(
+            item, "running_time", ("min_months", "message"), ("outcome",)
+        ):
             return 0, []
         months = self.whole(item, "min_months", "running_time", 0)
         message = self.text(item, "message", "running_time")
         outcome = self.outcome(item, RuleKind.RUNNING_TIME, "running_time")
         if months is None or message is None:
             return 0, []
-        violation = Compare("application_date", "lt", Ref("service_system_since", months),
-                            FactType.DATE)
-        rule = Rule("running_time", RuleKind.RUNNING_TIME, "running_time", message, outcome,
-                    violation, Check.APPLICATION, line_of(item))
+        violation = Compare(
+            "application_date", "lt", Ref("service_system_since", months), FactType.DATE
+        )
+        rule = Rule(
+            "running_time",
+            RuleKind.RUNNING_TIME,
+            "running_time",
+            message,
+            outcome,
+            violation,
+            Check.APPLICATION,
+            line_of(item),
+        )
         return months, [rule]
 
     def _scoring(self, node: Any, line: int | None) -> ScoringModel | None:
         item = self.mapping(node, "scoring", line)
-        if item is None or not self.keys(item, "scoring",
-                                         ("total", "allocation_note", "dimensions", "indicators")):
+        if item is None or not self.keys(
+            item, "scoring", ("total", "allocation_note", "dimensions", "indicators")
+        ):
             return None
         total = self.points(item, "total", "scoring")
         note = self.text(item, "allocation_note", "scoring")
         dimensions = self._dimensions(item.get("dimensions"), line_of(item, "dimensions"))
-        indicators = self._indicators(item.get("indicators"), line_of(item, "indicators"),
-                                      dimensions)
+        indicators = self._indicators(
+            item.get("indicators"), line_of(item, "indicators"), dimensions
+        )
         if total is None or note is None or dimensions is None or indicators is None:
             return None
         dim_sum = sum((d.points for d, _ in dimensions.values()), Decimal(0))
         if dim_sum != total:
             parts = " + ".join(f"{d.points}" for d, _ in dimensions.values())
-            self.r.report(line_of(item, "dimensions"),
-                          f"dimension points add up to {dim_sum} ({parts}), not {total}")
+            self.r.report(
+                line_of(item, "dimensions"),
+                f"dimension points add up to {dim_sum} ({parts}), not {total}",
+            )
         for dim, dim_line in dimensions.values():
             inds = [ind for ind in indicators.values() if ind[0].dimension == dim.id]
             got = sum((ind.points for ind, _ in inds), Decimal(0))
             if not inds:
                 self.r.report(dim_line, f"dimension {dim.id!r} has no indicators")
             elif got != dim.points:
-                self.r.report(dim_line, f"indicators of dimension {dim.id!r} add up to {got}, "
-                                        f"not its {dim.points} points")
+                self.r.report(
+                    dim_line,
+                    f"indicators of dimension {dim.id!r} add up to {got}, "
+                    f"not its {dim.points} points",
+                )
         return ScoringModel(
             total=total,
             dimensions=tuple(d for d, _ in dimensions.values()),
@@ -332,7 +417,9 @@ class _Builder:
             by_id={i.id: i for i, _ in indicators.values()},
         )
 
-    def _dimensions(self, node: Any, line: int | None) -> dict[str, tuple[Dimension, int | None]] | None:
+    def _dimensions(
+        self, node: Any, line: int | None
+    ) -> dict[str, tuple[Dimension, int | None]] | None:
         items = self.seq(node, "scoring.dimensions", line)
         if items is None:
             return None
@@ -351,7 +438,10 @@ class _Builder:
         return found
 
     def _indicators(
-        self, node: Any, line: int | None, dimensions: dict[str, tuple[Dimension, int | None]] | None
+        self,
+        node: Any,
+        line: int | None,
+        dimensions: dict[str, tuple[Dimension, int | None]] | None,
     ) -> dict[str, tuple[Indicator, int | None]] | None:
         items = self.seq(node, "scoring.indicators", line)
         if items is None:
@@ -359,30 +449,47 @@ class _Builder:
         found: dict[str, tuple[Indicator, int | None]] = {}
         for i, raw in enumerate(items):
             item = self.mapping(raw, "an indicator", line_of(items, i))
-            if item is None or not self.keys(item, "an indicator", ("id", "name", "points"),
-                                             ("dimension", "items")):
+            if item is None or not self.keys(
+                item, "an indicator", ("id", "name", "points"), ("dimension", "items")
+            ):
                 continue
             iid = self.ident(item, "id", "indicator")
             name = self.text(item, "name", "indicator")
             points = self.points(item, "points", "indicator")
             dim = item.get("dimension")
             if dim is None:
-                self.r.report(line_of(item), f"indicator {iid!r} is outside any dimension",
-                              "give it dimension: <one of the dimension ids>")
+                self.r.report(
+                    line_of(item),
+                    f"indicator {iid!r} is outside any dimension",
+                    "give it dimension: <one of the dimension ids>",
+                )
             elif dimensions is not None and dim not in dimensions:
-                self.r.unknown(line_of(item, "dimension"), f"dimension for indicator {iid!r}",
-                               str(dim), dimensions)
+                self.r.unknown(
+                    line_of(item, "dimension"),
+                    f"dimension for indicator {iid!r}",
+                    str(dim),
+                    dimensions,
+                )
                 dim = None
             sub = self._items(item, iid, points)
             if iid in found:
                 self.r.report(line_of(item, "id"), f"indicator id {iid!r} is used twice")
             elif None not in (iid, name, points, dim, sub):
-                found[str(iid)] = (Indicator(str(iid), str(name), str(dim), points,  # type: ignore[arg-type]
-                                             sub or ()), line_of(item))
+                found[str(iid)] = (
+                    Indicator(
+                        str(iid),
+                        str(name),
+                        str(dim),
+                        points,  # type: ignore[arg-type]
+                        sub or (),
+                    ),
+                    line_of(item),
+                )
         return found
 
-    def _items(self, item: Mapping[str, Any], iid: str | None,
-               points: Decimal | None) -> tuple[Item, ...] | None:
+    def _items(
+        self, item: Mapping[str, Any], iid: str | None, points: Decimal | None
+    ) -> tuple[Item, ...] | None:
         if "items" not in item:
             return ()
         raw_items = self.seq(item["items"], f"items of {iid}", line_of(item, "items"))
@@ -404,8 +511,10 @@ class _Builder:
             result.append(Item(sid, name, sub_points))
         got = sum((x.points for x in result), Decimal(0))
         if points is not None and got != points:
-            self.r.report(line_of(item, "items"),
-                          f"items of indicator {iid!r} add up to {got}, not its {points} points")
+            self.r.report(
+                line_of(item, "items"),
+                f"items of indicator {iid!r} add up to {got}, not its {points} points",
+            )
             return None
         return tuple(result)
 
@@ -427,8 +536,9 @@ class _Builder:
             if lower is None or (item.get("below") is not None and upper is None):
                 continue
             if upper is not None and upper <= lower:
-                self.r.report(line_of(item), f"band {name}: below ({upper}) must be above "
-                                             f"from ({lower})")
+                self.r.report(
+                    line_of(item), f"band {name}: below ({upper}) must be above from ({lower})"
+                )
                 continue
             if any(b.name == name for b, _ in found):
                 self.r.report(line_of(item, "band"), f"band {name!r} is given twice")
@@ -441,55 +551,87 @@ class _Builder:
         found.sort(key=lambda pair: pair[0].lower)
         for (low, low_line), (high, _) in itertools.pairwise(found):
             if low.upper is None:
-                self.r.report(low_line, f"band {low.name} has no upper bound (below) but "
-                                        f"{high.name} starts above it at {high.lower}",
-                              "bands overlap")
+                self.r.report(
+                    low_line,
+                    f"band {low.name} has no upper bound (below) but "
+                    f"{high.name} starts above it at {high.lower}",
+                    "bands overlap",
+                )
             elif low.upper < high.lower:
-                self.r.report(low_line, f"gap between bands: {low.name} ends below {low.upper} "
-                                        f"but {high.name} starts at {high.lower}",
-                              f"set below: {high.lower}")
+                self.r.report(
+                    low_line,
+                    f"gap between bands: {low.name} ends below {low.upper} "
+                    f"but {high.name} starts at {high.lower}",
+                    f"set below: {high.lower}",
+                )
             elif low.upper > high.lower:
-                self.r.report(low_line, f"bands overlap: {low.name} runs below {low.upper} "
-                                        f"but {high.name} starts at {high.lower}",
-                              f"set below: {high.lower}")
+                self.r.report(
+                    low_line,
+                    f"bands overlap: {low.name} runs below {low.upper} "
+                    f"but {high.name} starts at {high.lower}",
+                    f"set below: {high.lower}",
+                )
         top, top_line = found[-1]
         if top.upper is not None:
-            self.r.report(top_line, f"the highest band {top.name} must be open-ended "
-                                    f"(no 'below'), not end below {top.upper}",
-                          "scores up to 101 are possible with a bonus")
+            self.r.report(
+                top_line,
+                f"the highest band {top.name} must be open-ended "
+                f"(no 'below'), not end below {top.upper}",
+                "scores up to 101 are possible with a bonus",
+            )
         names = [b.name for b, _ in found]
         expected = [n for n in reversed(BAND_NAMES) if n in names]
         if names != expected:
-            self.r.report(line, f"bands out of order: {' < '.join(names)}",
-                          f"expected {' < '.join(expected)}")
+            self.r.report(
+                line, f"bands out of order: {' < '.join(names)}", f"expected {' < '.join(expected)}"
+            )
         bands = tuple(b for b, _ in reversed(found))
         return bands, self._band_rules(bands, found)
 
     def _bound(self, item: Mapping[str, Any], key: str) -> Decimal | None:
         number = decimal_of(item.get(key))
         if number is None or number.as_tuple().exponent < -6:  # type: ignore[operator]
-            self.r.report(line_of(item, key), f"band {key} must be a number with at most 6 "
-                                              f"decimals, got {_kind(item.get(key))}")
+            self.r.report(
+                line_of(item, key),
+                f"band {key} must be a number with at most 6 decimals, got {_kind(item.get(key))}",
+            )
             return None
         return number
 
-    def _band_rules(self, bands: tuple[Band, ...],
-                    found: list[tuple[Band, int | None]]) -> list[Rule]:
+    def _band_rules(
+        self, bands: tuple[Band, ...], found: list[tuple[Band, int | None]]
+    ) -> list[Rule]:
         lines = {b.name: line for b, line in found}
         rules: list[Rule] = []
         for band in bands:
             parts: list[Condition] = [Compare("final_score", "ge", band.lower, FactType.SCORE)]
             if band.upper is not None:
                 parts.append(Compare("final_score", "lt", band.upper, FactType.SCORE))
-            rules.append(Rule(f"band.{band.name}", RuleKind.BAND, band.name,
-                              f"final score in [{band.lower}, {band.upper or '∞'}): {band.name}",
-                              "award_band", AllOf(tuple(parts)), Check.SCORING,
-                              lines[band.name]))
+            rules.append(
+                Rule(
+                    f"band.{band.name}",
+                    RuleKind.BAND,
+                    band.name,
+                    f"final score in [{band.lower}, {band.upper or '∞'}): {band.name}",
+                    "award_band",
+                    AllOf(tuple(parts)),
+                    Check.SCORING,
+                    lines[band.name],
+                )
+            )
         lowest = bands[-1].lower
-        rules.append(Rule("band.none", RuleKind.BAND, "none",
-                          f"final score below {lowest}: no band", "award_band",
-                          AnyOf((Compare("final_score", "lt", lowest, FactType.SCORE),)),
-                          Check.SCORING, None))
+        rules.append(
+            Rule(
+                "band.none",
+                RuleKind.BAND,
+                "none",
+                f"final score below {lowest}: no band",
+                "award_band",
+                AnyOf((Compare("final_score", "lt", lowest, FactType.SCORE),)),
+                Check.SCORING,
+                None,
+            )
+        )
         return rules
 
     def _fail_rules(self, node: Any, line: int | None) -> list[Rule]:
@@ -501,8 +643,9 @@ class _Builder:
         seen: set[str] = set()
         for i, raw in enumerate(items):
             item = self.mapping(raw, "a fail rule", line_of(items, i))
-            if item is None or not self.keys(item, "a fail rule", ("id", "message", "when"),
-                                             ("outcome",)):
+            if item is None or not self.keys(
+                item, "a fail rule", ("id", "message", "when"), ("outcome",)
+            ):
                 continue
             rid = self.ident(item, "id", "fail rule")
             message = self.text(item, "message", "fail rule")
@@ -513,37 +656,59 @@ class _Builder:
             if rid is None or message is None or when is None:
                 continue
             seen.add(rid)
-            rules.append(Rule(f"fail.{rid}", RuleKind.FAIL, rid, message, outcome,
-                              _no_not(when), Check.SCORING, line_of(item)))
+            rules.append(
+                Rule(
+                    f"fail.{rid}",
+                    RuleKind.FAIL,
+                    rid,
+                    message,
+                    outcome,
+                    _no_not(when),
+                    Check.SCORING,
+                    line_of(item),
+                )
+            )
         return rules
 
     def _lifecycle(self, node: Any, line: int | None) -> Lifecycle | None:
         item = self.mapping(node, "lifecycle", line)
         if item is None or not self.keys(item, "lifecycle", LIFECYCLE_KEYS):
             return None
-        values = {k: self.whole(item, k, "lifecycle",
-                                0 if k == "restoration_after_expiry_months" else 1)
-                  for k in LIFECYCLE_KEYS}
+        values = {
+            k: self.whole(item, k, "lifecycle", 0 if k == "restoration_after_expiry_months" else 1)
+            for k in LIFECYCLE_KEYS
+        }
         if any(v is None for v in values.values()):
             return None
         terms = Lifecycle(**values)  # type: ignore[arg-type]
         checks = (
-            ("first_surveillance_months", terms.first_surveillance_months < terms.validity_months,
-             "the first surveillance must fall before the certificate expires"),
-            ("surveillance_interval_months",
-             terms.surveillance_interval_months < terms.validity_months,
-             "surveillances must fall within the validity"),
-            ("surveillance_window_months",
-             terms.surveillance_window_months
-             < min(terms.first_surveillance_months, terms.surveillance_interval_months),
-             "the window must open after the previous audit"),
-            ("recert_reminder_months", terms.recert_reminder_months < terms.validity_months,
-             "the reminder must come after the certificate starts"),
+            (
+                "first_surveillance_months",
+                terms.first_surveillance_months < terms.validity_months,
+                "the first surveillance must fall before the certificate expires",
+            ),
+            (
+                "surveillance_interval_months",
+                terms.surveillance_interval_months < terms.validity_months,
+                "surveillances must fall within the validity",
+            ),
+            (
+                "surveillance_window_months",
+                terms.surveillance_window_months
+                < min(terms.first_surveillance_months, terms.surveillance_interval_months),
+                "the window must open after the previous audit",
+            ),
+            (
+                "recert_reminder_months",
+                terms.recert_reminder_months < terms.validity_months,
+                "the reminder must come after the certificate starts",
+            ),
         )
         for key, ok, why in checks:
             if not ok:
-                self.r.report(line_of(item, key), f"lifecycle.{key} = {values[key]} is "
-                                                  f"inconsistent: {why}")
+                self.r.report(
+                    line_of(item, key), f"lifecycle.{key} = {values[key]} is inconsistent: {why}"
+                )
         return terms
 
     def _examples(self, node: Any, line: int | None, effective: Any) -> tuple[Example, ...]:
@@ -554,8 +719,9 @@ class _Builder:
         names: set[str] = set()
         for i, raw in enumerate(items):
             item = self.mapping(raw, "an example", line_of(items, i))
-            if item is None or not self.keys(item, "an example", ("name", "facts", "expect"),
-                                             ("as_of", "checks")):
+            if item is None or not self.keys(
+                item, "an example", ("name", "facts", "expect"), ("as_of", "checks")
+            ):
                 continue
             name = self.text(item, "name", "example")
             if name in names:
@@ -572,8 +738,10 @@ class _Builder:
             if name is None or facts is None or expect is None or checks is False:
                 continue
             names.add(name)
-            examples.append(Example(name, line_of(item), _plain(facts), as_of,
-                                    checks, _plain(expect)))  # type: ignore[arg-type]
+            example = Example(
+                name, line_of(item), _plain(facts), as_of, checks, _plain(expect)  # type: ignore[arg-type]
+            )
+            examples.append(example)
         return tuple(examples)
 
     def _checks(self, item: Mapping[str, Any]) -> tuple[Check, ...] | bool | None:

@@ -61,14 +61,30 @@ _APPLICATION = frozenset({RuleKind.PREREQUISITE, RuleKind.RUNNING_TIME})
 DEFAULT_OUTCOMES: Mapping[str, Outcome] = {
     o.name: o
     for o in (
-        Outcome("refuse_application", _APPLICATION, _refuse,
-                "the application is ineligible; the rule's message is a failure"),
-        Outcome("note", _APPLICATION | {RuleKind.FAIL}, _note,
-                "the message is recorded as a note; nothing is refused"),
-        Outcome("fail_certification", frozenset({RuleKind.FAIL}), _fail,
-                "the score sheet fails: not certified whatever the band"),
-        Outcome("award_band", frozenset({RuleKind.BAND}), _band,
-                "the score falls in this band (used by bands, implied)"),
+        Outcome(
+            "refuse_application",
+            _APPLICATION,
+            _refuse,
+            "the application is ineligible; the rule's message is a failure",
+        ),
+        Outcome(
+            "note",
+            _APPLICATION | {RuleKind.FAIL},
+            _note,
+            "the message is recorded as a note; nothing is refused",
+        ),
+        Outcome(
+            "fail_certification",
+            frozenset({RuleKind.FAIL}),
+            _fail,
+            "the score sheet fails: not certified whatever the band",
+        ),
+        Outcome(
+            "award_band",
+            frozenset({RuleKind.BAND}),
+            _band,
+            "the score falls in this band (used by bands, implied)",
+        ),
     )
 }
 

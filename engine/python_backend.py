@@ -16,8 +16,12 @@ from engine.ruleset import RuleSet
 
 Predicate = Callable[[dict[str, Any]], bool]
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
-    "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 
 
@@ -56,8 +60,9 @@ class PythonBackend:
     def fire(self, ruleset: RuleSet, fact: dict[str, Any], on_fire: Callable[[str], None]) -> None:
         compiled = self._compiled.get(ruleset.engine_name)
         if compiled is None:
-            compiled = [(r.key, CHECK_FLAG[r.check], predicate(r.fires_when))
-                        for r in ruleset.rules]
+            compiled = [
+                (r.key, CHECK_FLAG[r.check], predicate(r.fires_when)) for r in ruleset.rules
+            ]
             self._compiled[ruleset.engine_name] = compiled
         for key, flag, holds in compiled:
             if flag in fact and holds(fact):

@@ -60,8 +60,9 @@ def score_sheet(model: ScoringModel, sheet: Any) -> Score:
             continue
         applicable.add(num, den)
         if results.get(indicator.id) is None:
-            raise FactError(f"{where}.results.{indicator.id}",
-                            "missing: score it or list it under excluded")
+            raise FactError(
+                f"{where}.results.{indicator.id}", "missing: score it or list it under excluded"
+            )
         achieved.add(*_indicator_points(indicator, results[indicator.id], results_path))
     if not applicable.num:
         raise FactError(f"{where}.excluded", "every indicator is excluded: nothing to score")
@@ -70,8 +71,9 @@ def score_sheet(model: ScoringModel, sheet: Any) -> Score:
     achieved_f, applicable_f = achieved.fraction(), applicable.fraction()
     normalised = Fraction(achieved.num * applicable.den * 100, achieved.den * applicable.num)
     final = normalised - len(deductions) + (1 if bonus is not None else 0)
-    return Score(achieved_f, applicable_f, normalised, final, deductions, bonus,
-                 tuple(sorted(excluded)))
+    return Score(
+        achieved_f, applicable_f, normalised, final, deductions, bonus, tuple(sorted(excluded))
+    )
 
 
 class _Sum:
@@ -113,14 +115,17 @@ def _indicator_points(indicator: Indicator | Item, raw: Any, base: str) -> Ratio
             allowed = "points, {conforming, sampled}"
             if isinstance(indicator, Indicator) and indicator.items:
                 allowed += " or {items: {...}}"
-            raise FactError(f"{base}.{indicator.id}",
-                            f"expected {allowed}; got keys {sorted(map(str, raw))}")
+            raise FactError(
+                f"{base}.{indicator.id}", f"expected {allowed}; got keys {sorted(map(str, raw))}"
+            )
     points = _decimal(raw)
     if points is None:
         raise FactError(f"{base}.{indicator.id}{suffix}", f"expected a number, got {raw!r}")
     if not 0 <= points <= indicator.points:
-        raise FactError(f"{base}.{indicator.id}{suffix}", f"{points} is outside "
-                        f"0..{indicator.points} (the points of {indicator.id})")
+        raise FactError(
+            f"{base}.{indicator.id}{suffix}",
+            f"{points} is outside 0..{indicator.points} (the points of {indicator.id})",
+        )
     return points.as_integer_ratio()
 
 
@@ -145,8 +150,9 @@ def _sampled(maximum: Decimal, raw: Mapping[str, Any], where: str) -> Ratio:
         if not isinstance(number, int) or isinstance(number, bool) or number < 0:
             raise FactError(f"{where}.{name}", f"expected a whole number >= 0, got {number!r}")
     if sampled == 0 or conforming > sampled:
-        raise FactError(where, f"need 0 <= conforming <= sampled and sampled > 0, "
-                               f"got {conforming}/{sampled}")
+        raise FactError(
+            where, f"need 0 <= conforming <= sampled and sampled > 0, got {conforming}/{sampled}"
+        )
     num, den = _ratio(maximum)
     return num * conforming, den * sampled
 
@@ -176,8 +182,10 @@ def _bonus(raw: Any) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or not raw:
-        raise FactError(f"{SCORE_SHEET_FACT}.special_bonus",
-                        f"expected one reason (text) or null, got {raw!r}; at most one bonus point")
+        raise FactError(
+            f"{SCORE_SHEET_FACT}.special_bonus",
+            f"expected one reason (text) or null, got {raw!r}; at most one bonus point",
+        )
     return raw
 
 

@@ -41,9 +41,7 @@ class Reporter:
     def report(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(self.file, line, message, hint))
 
-    def unknown(
-        self, line: int | None, what: str, name: str, choices: Iterable[str]
-    ) -> None:
+    def unknown(self, line: int | None, what: str, name: str, choices: Iterable[str]) -> None:
         choices = list(choices)
         hint = did_you_mean(name, choices) or "known: " + ", ".join(sorted(choices))
         self.report(line, f"unknown {what} {name!r}", hint)

@@ -36,7 +36,9 @@ class FactSpec:
 APPLICATION_FACTS: dict[str, FactSpec] = {
     spec.name: spec
     for spec in (
-        FactSpec("application_date", FactType.DATE, Check.APPLICATION, doc="date of the application"),
+        FactSpec(
+            "application_date", FactType.DATE, Check.APPLICATION, doc="date of the application"
+        ),
         FactSpec(
             "service_system_since",
             FactType.DATE,
@@ -64,10 +66,18 @@ SCORE_SHEET_FACT = "score_sheet"
 SCORE_FACTS: dict[str, FactSpec] = {
     spec.name: spec
     for spec in (
-        FactSpec("final_score", FactType.SCORE, Check.SCORING,
-                 doc="normalised score - special deductions + special bonus"),
-        FactSpec("normalised_score", FactType.SCORE, Check.SCORING,
-                 doc="points achieved / applicable points x 100"),
+        FactSpec(
+            "final_score",
+            FactType.SCORE,
+            Check.SCORING,
+            doc="normalised score - special deductions + special bonus",
+        ),
+        FactSpec(
+            "normalised_score",
+            FactType.SCORE,
+            Check.SCORING,
+            doc="points achieved / applicable points x 100",
+        ),
         FactSpec("special_deduction_count", FactType.COUNT, Check.SCORING),
         FactSpec("has_special_bonus", FactType.BOOL, Check.SCORING),
     )

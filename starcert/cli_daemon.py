@@ -267,19 +267,13 @@ def simulate_cmd(
             help="play the body's side too: surveillances, re-certifications, restorations",
         ),
     ] = True,
-    commit_every: Annotated[
-        int,
-        typer.Option(
-            "--commit-every", min=1, help="commands per database commit (each stays atomic)"
-        ),
-    ] = 1,
     out_csv: Annotated[
         Path | None, typer.Option("--csv", help="write the resulting register as CSV here")
     ] = None,
     as_json: Json = False,
 ) -> None:
     """Drive the daemon's code on a simulated clock, from --from to --to, and show the register."""
-    from starcert.simulate import Simulation, SimulationApp, summary_text
+    from starcert.simulate import Simulation, summary_text
     from storage.migrate import upgrade
     from workflows.clock import FakeClock
 
@@ -289,15 +283,12 @@ def simulate_cmd(
         finish = _start_instant(end, "--to", config)
         if finish <= begin:
             raise InvalidInput("--to", f"{end} is not after --from {start}")
-        if database is not None and commit_every > 1:
-            typer.echo("note: --commit-every batches commits; no one else may write meanwhile",
-                       err=True)  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="starcert-sim-") as tmp:
             url = database or f"sqlite:///{Path(tmp) / 'simulation.db'}"
             upgrade(url)
             sim_config = config.model_copy(update={"database": DatabaseConfig(url=url)})
             clock = FakeClock(begin)
-            application = SimulationApp(sim_config, clock=clock, commit_every=commit_every)
+            application = App(sim_config, clock=clock)
             try:
                 simulation = Simulation(application, clock, seed=seed, operators=operators)
                 report = simulation.run(finish, population=population)

@@ -91,9 +91,11 @@ def check(path: PathArg = Path("rules")) -> None:
             problems.extend(str(p) for p in exc.problems)
             continue
         for v in versions:
-            typer.echo(f"ok  {v.source}: {v.name} {v.version} from {v.effective_from}, "
-                       f"{len(v.rules)} rules, {len(v.scoring.indicators)} indicators, "
-                       f"{len(v.examples)} examples, sha256 {v.content_hash[:12]}")
+            typer.echo(
+                f"ok  {v.source}: {v.name} {v.version} from {v.effective_from}, "
+                f"{len(v.rules)} rules, {len(v.scoring.indicators)} indicators, "
+                f"{len(v.examples)} examples, sha256 {v.content_hash[:12]}"
+            )
             if stored is not None:
                 typer.echo(f"    database: {disk_vs_database(v, stored)}")
     if note:
@@ -146,8 +148,11 @@ def explain(
     data = _read_facts(facts)
     day = _as_of(as_of, data)
     try:
-        target: Any = (load_ruleset(rules.read_bytes(), str(rules)) if rules.is_file()
-                       else RuleBook.from_directory(rules))
+        target: Any = (
+            load_ruleset(rules.read_bytes(), str(rules))
+            if rules.is_file()
+            else RuleBook.from_directory(rules)
+        )
         decision = evaluate(target, data, day, checks=checks)
     except RuleFileError as exc:
         raise _fail("\n".join(str(p) for p in exc.problems)) from None
@@ -165,8 +170,11 @@ def _read_facts(path: Path) -> Any:
     except OSError as exc:
         raise _fail(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else \
-            YAML(typ="safe", pure=True).load(text)
+        data = (
+            json.loads(text)
+            if path.suffix.lower() == ".json"
+            else YAML(typ="safe", pure=True).load(text)
+        )
     except (json.JSONDecodeError, YAMLError) as exc:
         raise _fail(f"{path}: malformed facts file: {exc}") from None
     if not isinstance(data, dict):
@@ -192,17 +200,23 @@ def _show(score: Decimal | None) -> str:
 
 
 def render(d: Decision) -> str:
-    lines = [f"{d.outcome.upper()}  ({d.ruleset} {d.version}, sha256 {d.content_hash[:12]}, "
-             f"{d.source}, as of {d.as_of})"]
+    lines = [
+        f"{d.outcome.upper()}  ({d.ruleset} {d.version}, sha256 {d.content_hash[:12]}, "
+        f"{d.source}, as of {d.as_of})"
+    ]
     if Check.APPLICATION.value in d.checks:
-        lines.append(f"application: {'eligible' if d.eligible else 'ineligible'}; "
-                     f"earliest application {d.earliest_application}")
+        lines.append(
+            f"application: {'eligible' if d.eligible else 'ineligible'}; "
+            f"earliest application {d.earliest_application}"
+        )
         lines += [f"  FAILED {f.rule}: {f.message}" for f in d.failures]
     if Check.SCORING.value in d.checks:
-        lines.append(f"score: {_show(d.achieved_points)} of {_show(d.applicable_points)} "
-                     f"applicable points -> normalised {_show(d.normalised_score)}, "
-                     f"{len(d.special_deductions)} special deductions, "
-                     f"bonus {'yes' if d.special_bonus else 'no'} -> final {_show(d.final_score)}")
+        lines.append(
+            f"score: {_show(d.achieved_points)} of {_show(d.applicable_points)} "
+            f"applicable points -> normalised {_show(d.normalised_score)}, "
+            f"{len(d.special_deductions)} special deductions, "
+            f"bonus {'yes' if d.special_bonus else 'no'} -> final {_show(d.final_score)}"
+        )
         lines.append(f"band: {d.band or 'not certified'}")
         lines += [f"  FAILED {f.rule}: {f.message}" for f in d.fail_reasons]
     lines += [f"  NOTE {n.rule}: {n.message}" for n in d.notes]

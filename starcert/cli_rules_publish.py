@@ -102,13 +102,17 @@ def stored_for_check() -> tuple[list[PublishedRules] | None, str]:
 def disk_vs_database(v: RuleSet, stored: list[PublishedRules]) -> str:
     same = next((p for p in stored if p.content_hash == v.content_hash), None)
     if same is not None:
-        return (f"published as {same.ruleset} {same.version}, effective {same.effective_from} "
-                "(same content)")
+        return (
+            f"published as {same.ruleset} {same.version}, effective {same.effective_from} "
+            "(same content)"
+        )
     twin = next((p for p in stored if p.ruleset == v.name and p.version == v.version), None)
     if twin is not None:
-        return (f"DIFFERS from published {twin.ruleset} {twin.version} (sha256 "
-                f"{twin.content_hash[:12]}): the database copy is in force; give the file a new "
-                "version and publish it to change anything")
+        return (
+            f"DIFFERS from published {twin.ruleset} {twin.version} (sha256 "
+            f"{twin.content_hash[:12]}): the database copy is in force; give the file a new "
+            "version and publish it to change anything"
+        )
     return "not published"
 
 
@@ -145,11 +149,17 @@ def diff_cmd(
                 a, b = _version_or_file(old, None), _version_or_file(new, None)
         changes = diff(a, b)
         if as_json:
-            typer.echo(json.dumps({"old": a.label, "new": b.label,
-                                   "changes": [c.to_dict() for c in changes]}, indent=2))
+            typer.echo(
+                json.dumps(
+                    {"old": a.label, "new": b.label, "changes": [c.to_dict() for c in changes]},
+                    indent=2,
+                )
+            )
             return
-        typer.echo(f"{a.label} ({a.source}) -> {b.label} ({b.source}): "
-                   f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+        typer.echo(
+            f"{a.label} ({a.source}) -> {b.label} ({b.source}): "
+            f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
+        )
         for change in changes:
             typer.echo(f"  {change.what:<8} {change}")
 
@@ -175,8 +185,9 @@ def _impact_of(application: App, new: RuleSet, show_progress: bool) -> Impact:
 
     with Progress(transient=True, console=_stderr_console()) as bar:
         task = bar.add_task("re-evaluating", total=total_work(application.db))
-        return impact(application.db, book, new, now=now, zone=zone,
-                      progress=lambda n: bar.advance(task, n))
+        return impact(
+            application.db, book, new, now=now, zone=zone, progress=lambda n: bar.advance(task, n)
+        )
 
 
 def _stderr_console() -> Any:
@@ -191,8 +202,11 @@ def impact_cmd(
     as_json: Json = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="one CSV row per changed case")] = False,
     progress: Annotated[
-        bool | None, typer.Option("--progress/--no-progress",
-                                  help="progress bar on stderr (default: when it is a terminal)")
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="progress bar on stderr (default: when it is a terminal)",
+        ),
     ] = None,
 ) -> None:
     """Who the new version would change: re-evaluates every certificate and open application
@@ -214,8 +228,17 @@ def impact_cmd(
     run(go)
 
 
-CSV_FIELDS = ("case_id", "number", "holder", "state", "change", "before", "after", "detail",
-              "decided_by_new")
+CSV_FIELDS = (
+    "case_id",
+    "number",
+    "holder",
+    "state",
+    "change",
+    "before",
+    "after",
+    "detail",
+    "decided_by_new",
+)
 
 
 def _csv(report: Impact) -> str:
@@ -228,9 +251,11 @@ def _csv(report: Impact) -> str:
 
 
 def _impact_text(report: Impact) -> str:
-    lines = [f"impact of {report.new} from {report.effective_from}: "
-             f"{report.certificates} certificates, {report.applications} open applications, "
-             f"{report.with_deadlines} certificates with deadlines re-evaluated"]
+    lines = [
+        f"impact of {report.new} from {report.effective_from}: "
+        f"{report.certificates} certificates, {report.applications} open applications, "
+        f"{report.with_deadlines} certificates with deadlines re-evaluated"
+    ]
     counts = report.counts
     if not counts:
         lines.append("  nobody changes")
@@ -238,8 +263,10 @@ def _impact_text(report: Impact) -> str:
         lines.append(f"  {kind:<24} {n}")
     for c in report.changes:
         what_if = "" if c.decided_by_new else " [what-if: reviewed under the older version]"
-        lines.append(f"{c.change:<24} case {c.case_id} {c.number or '-'} {c.holder}: "
-                     f"{c.before} -> {c.after}; {c.detail}{what_if}")
+        lines.append(
+            f"{c.change:<24} case {c.case_id} {c.number or '-'} {c.holder}: "
+            f"{c.before} -> {c.after}; {c.detail}{what_if}"
+        )
     return "\n".join(lines)
 
 
@@ -263,27 +290,37 @@ def publish_cmd(
         with _rule_errors(), open_app() as application:
             application.rules  # noqa: B018 - a new database first holds the shipped rules
             now = application.clock.now()
-            done = publish(application.uow, Publication(
-                path=path,
-                effective_from=_day(effective, "--effective"),
-                author=by,
-                today=local_day(now, application.config.zone),
-                now=now,
-                backdate_reason=backdate,
-            ))
+            done = publish(
+                application.uow,
+                Publication(
+                    path=path,
+                    effective_from=_day(effective, "--effective"),
+                    author=by,
+                    today=local_day(now, application.config.zone),
+                    now=now,
+                    backdate_reason=backdate,
+                ),
+            )
             application.rules.refresh()
             moved = recompute(application, done.ruleset, done.previous, by)
         row = done.row
         if as_json:
-            typer.echo(json.dumps({**_row_dict(row), "deadlines_moved_cases": moved},
-                                  indent=2, ensure_ascii=False))
+            typer.echo(
+                json.dumps(
+                    {**_row_dict(row), "deadlines_moved_cases": moved}, indent=2, ensure_ascii=False
+                )
+            )
             return
-        typer.echo(f"published {row.ruleset} {row.version} (sha256 {row.content_hash[:12]}), "
-                   f"in force from {row.effective_from}, by {row.published_by}"
-                   + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else ""))
+        typer.echo(
+            f"published {row.ruleset} {row.version} (sha256 {row.content_hash[:12]}), "
+            f"in force from {row.effective_from}, by {row.published_by}"
+            + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else "")
+        )
         if done.file_date_differs:
-            typer.echo(f"  note: the file says effective_from {check_file(path).effective_from};"
-                       f" the published date {row.effective_from} governs")
+            typer.echo(
+                f"  note: the file says effective_from {check_file(path).effective_from};"
+                f" the published date {row.effective_from} governs"
+            )
         if done.previous is not None:
             for change in diff(done.previous, done.ruleset):
                 typer.echo(f"  {change.what:<8} {change}")
@@ -305,17 +342,16 @@ def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str)
     terms = terms_of(new)
     wanted = {str(s) for s in WITH_DEADLINES}
     with application.db.connect() as connection:
-        rows = connection.execute(select(CASES).where(
-            CASES.c.state.in_(wanted)))
+        rows = connection.execute(select(CASES).where(CASES.c.state.in_(wanted)))
         cases = [case_from_row(r) for r in rows]
         open_rows = open_deadlines(connection)
     moved = 0
     for case in cases:
         assert case.id is not None
-        if deadline_moves(case, open_rows.get(case.id, ()), terms, new.effective_from, now,
-                          zone):
+        if deadline_moves(case, open_rows.get(case.id, ()), terms, new.effective_from, now, zone):
             result = application.lifecycle.handle(
-                RecomputeDeadlines(case.id, new.effective_from, by=by))
+                RecomputeDeadlines(case.id, new.effective_from, by=by)
+            )
             moved += bool(result.events)
     return moved
 
@@ -325,10 +361,14 @@ def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str)
 
 def _row_dict(row: PublishedRules) -> dict[str, Any]:
     return {
-        "id": row.id, "ruleset": row.ruleset, "version": row.version,
-        "content_hash": row.content_hash, "source_name": row.source_name,
+        "id": row.id,
+        "ruleset": row.ruleset,
+        "version": row.version,
+        "content_hash": row.content_hash,
+        "source_name": row.source_name,
         "effective_from": row.effective_from.isoformat(),
-        "published_at": row.published_at.isoformat(), "published_by": row.published_by,
+        "published_at": row.published_at.isoformat(),
+        "published_by": row.published_by,
         "backdate_reason": row.backdate_reason,
     }
 
@@ -349,17 +389,26 @@ def history_cmd(as_json: Json = False) -> None:
         current = _in_force(rows, today)
         ordered = sorted(rows, key=lambda r: r.effective_from)
         if as_json:
-            typer.echo(json.dumps([{**_row_dict(r), "in_force": r is current,
-                                    "until": _until(ordered, r)} for r in ordered], indent=2))
+            typer.echo(
+                json.dumps(
+                    [
+                        {**_row_dict(r), "in_force": r is current, "until": _until(ordered, r)}
+                        for r in ordered
+                    ],
+                    indent=2,
+                )
+            )
             return
         for r in ordered:
             mark = "*" if r is current else " "
             until = _until(ordered, r)
             span = f"{r.effective_from} .. {until or 'open'}"
             back = f"  backdated: {r.backdate_reason}" if r.backdate_reason else ""
-            typer.echo(f"{mark} {r.ruleset} {r.version:<6} {span:<26} sha256 "
-                       f"{r.content_hash[:12]}  published {r.published_at:%Y-%m-%d %H:%M} by "
-                       f"{r.published_by}{back}")
+            typer.echo(
+                f"{mark} {r.ruleset} {r.version:<6} {span:<26} sha256 "
+                f"{r.content_hash[:12]}  published {r.published_at:%Y-%m-%d %H:%M} by "
+                f"{r.published_by}{back}"
+            )
         typer.echo("(* in force today)")
 
     run(go)
@@ -384,15 +433,17 @@ def show_cmd(
             raise _fail(f"no published version {version!r} (see: starcert rules history)")
         row = rows[0]
         if as_json:
-            typer.echo(json.dumps({**_row_dict(row), "content": row.content}, indent=2,
-                                  ensure_ascii=False))
+            typer.echo(
+                json.dumps({**_row_dict(row), "content": row.content}, indent=2, ensure_ascii=False)
+            )
             return
-        typer.echo(f"{row.ruleset} {row.version}: in force from {row.effective_from}; "
-                   f"published {row.published_at:%Y-%m-%d %H:%M} by {row.published_by} from "
-                   f"{row.source_name}; sha256 {row.content_hash}"
-                   + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else ""))
+        typer.echo(
+            f"{row.ruleset} {row.version}: in force from {row.effective_from}; "
+            f"published {row.published_at:%Y-%m-%d %H:%M} by {row.published_by} from "
+            f"{row.source_name}; sha256 {row.content_hash}"
+            + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else "")
+        )
         typer.echo("---")
         typer.echo(row.content, nl=False)
 
     run(go)
-

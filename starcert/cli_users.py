@@ -36,10 +36,14 @@ def add(
                 application, name, role.value, by or _default_by(), application.clock.now()
             )
         data = {"name": account.name, "role": account.role, "token": token}
-        emit(data, as_json, lambda: (
-            f"account {account.name} ({account.role}) created.\n"
-            f"token (shown only now; use it as 'Authorization: Bearer <token>'):\n{token}"
-        ))
+        emit(
+            data,
+            as_json,
+            lambda: (
+                f"account {account.name} ({account.role}) created.\n"
+                f"token (shown only now; use it as 'Authorization: Bearer <token>'):\n{token}"
+            ),
+        )
 
     run(go)
 

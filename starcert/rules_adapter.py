@@ -36,8 +36,9 @@ class EngineRules:
     def review_application(
         self, application: Application, organisation: Organisation, as_of: date
     ) -> ApplicationVerdict:
-        decision = self.book.evaluate(application_facts(application), as_of,
-                                      checks=[Check.APPLICATION])
+        decision = self.book.evaluate(
+            application_facts(application), as_of, checks=[Check.APPLICATION]
+        )
         return ApplicationVerdict(
             eligible=bool(decision.eligible),
             failures=tuple(f.message for f in decision.failures),
@@ -46,8 +47,9 @@ class EngineRules:
         )
 
     def score(self, sheet: ScoreSheet, as_of: date) -> ScoreVerdict:
-        decision = self.book.evaluate({"score_sheet": sheet_facts(sheet)}, as_of,
-                                      checks=[Check.SCORING])
+        decision = self.book.evaluate(
+            {"score_sheet": sheet_facts(sheet)}, as_of, checks=[Check.SCORING]
+        )
         assert decision.final_score is not None
         return ScoreVerdict(
             passed=bool(decision.certified),

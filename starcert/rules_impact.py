@@ -36,8 +36,13 @@ from workflows.recompute import deadline_moves
 CERTIFIED = (State.ACTIVE, State.SUSPENDED)
 WITH_DEADLINES = (State.ACTIVE, State.SUSPENDED, State.EXPIRED)
 OPEN_APPLICATION = (State.APPLIED, State.STAGE1, State.STAGE2, State.DECISION)
-BAND_ORDER = {None: 0, StarLevel.QUALIFIED: 1, StarLevel.THREE: 2, StarLevel.FOUR: 3,
-              StarLevel.FIVE: 4}
+BAND_ORDER = {
+    None: 0,
+    StarLevel.QUALIFIED: 1,
+    StarLevel.THREE: 2,
+    StarLevel.FOUR: 3,
+    StarLevel.FIVE: 4,
+}
 BATCH = 2000
 TABLES = metadata.tables
 
@@ -59,9 +64,15 @@ class CaseChange:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "case_id": self.case_id, "number": self.number, "holder": self.holder,
-            "state": self.state, "change": self.change, "before": self.before,
-            "after": self.after, "detail": self.detail, "decided_by_new": self.decided_by_new,
+            "case_id": self.case_id,
+            "number": self.number,
+            "holder": self.holder,
+            "state": self.state,
+            "change": self.change,
+            "before": self.before,
+            "after": self.after,
+            "detail": self.detail,
+            "decided_by_new": self.decided_by_new,
         }
 
 
@@ -113,7 +124,7 @@ def impact(
     report = Impact(f"{new.name} {new.version}", new.effective_from)
     tick = progress or (lambda n: None)
     with db.connect() as connection:
-        cases = [case_from_row(r) for r in connection.execute(select(TABLES['cases']))]
+        cases = [case_from_row(r) for r in connection.execute(select(TABLES["cases"]))]
         by_state: dict[State, list[Case]] = defaultdict(list)
         for case in cases:
             by_state[case.state].append(case)
@@ -137,14 +148,19 @@ def impact(
         terms = terms_of(new)
         for batch in _batches(dated):
             for case in batch:
-                moves = deadline_moves(case, open_rows.get(_id(case), ()), terms,
-                                       new.effective_from, now, zone)
+                moves = deadline_moves(
+                    case, open_rows.get(_id(case), ()), terms, new.effective_from, now, zone
+                )
                 if moves:
-                    report.changes.append(_change(
-                        case, "deadlines_moved",
-                        ", ".join(f"{m.kind} {m.before or '-'}" for m in moves),
-                        ", ".join(f"{m.kind} {m.after or '-'}" for m in moves),
-                        "; ".join(m.words() for m in moves)))
+                    report.changes.append(
+                        _change(
+                            case,
+                            "deadlines_moved",
+                            ", ".join(f"{m.kind} {m.before or '-'}" for m in moves),
+                            ", ".join(f"{m.kind} {m.after or '-'}" for m in moves),
+                            "; ".join(m.words() for m in moves),
+                        )
+                    )
             tick(len(batch))
     report.changes.sort(key=lambda c: (c.change, c.case_id))
     return report
@@ -155,7 +171,7 @@ def total_work(db: Engine) -> int:
     wanted = {str(s) for s in (*CERTIFIED, *OPEN_APPLICATION, *WITH_DEADLINES)}
     counted = 0
     with db.connect() as connection:
-        for (state,) in connection.execute(select(TABLES['cases'].c.state)):
+        for (state,) in connection.execute(select(TABLES["cases"].c.state)):
             counted += (state in wanted) + (state in {str(s) for s in CERTIFIED})
     return counted
 
@@ -164,11 +180,11 @@ def _rescore(report: Impact, case: Case, sheet: Any, new: RuleSet) -> None:
     if sheet is None:
         return
     try:
-        decision = evaluate(new, {"score_sheet": sheet_facts(sheet)}, new.effective_from,
-                            checks=[Check.SCORING])
+        decision = evaluate(
+            new, {"score_sheet": sheet_facts(sheet)}, new.effective_from, checks=[Check.SCORING]
+        )
     except EngineError as exc:  # the new model no longer fits the sheet (an indicator renamed)
-        report.changes.append(_change(case, "not_evaluable", _band(case.star_level), "?",
-                                      str(exc)))
+        report.changes.append(_change(case, "not_evaluable", _band(case.star_level), "?", str(exc)))
         return
     report.decisions += 1
     after = StarLevel(decision.band) if decision.certified and decision.band else None
@@ -182,13 +198,15 @@ def _rescore(report: Impact, case: Case, sheet: Any, new: RuleSet) -> None:
     else:
         kind = "band_up" if BAND_ORDER[after] > BAND_ORDER[before] else "band_down"
     why = "; ".join(r.message for r in decision.fail_reasons)
-    detail = f"final score {case.final_score} -> {decision.final_score}" + (f" ({why})" if why
-                                                                           else "")
+    detail = f"final score {case.final_score} -> {decision.final_score}" + (
+        f" ({why})" if why else ""
+    )
     report.changes.append(_change(case, kind, _band(before), _band(after), detail))
 
 
-def _recheck(report: Impact, case: Case, facts: dict[str, Any], current: RuleBook,
-             new: RuleSet) -> None:
+def _recheck(
+    report: Impact, case: Case, facts: dict[str, Any], current: RuleBook, new: RuleSet
+) -> None:
     submitted: date = facts["application_date"]
     try:
         old = evaluate(current, facts, submitted, checks=[Check.APPLICATION])
@@ -201,16 +219,32 @@ def _recheck(report: Impact, case: Case, facts: dict[str, Any], current: RuleBoo
         return
     kind = "eligible_to_ineligible" if old.eligible else "ineligible_to_eligible"
     detail = "; ".join(f.message for f in now.failures) or "every prerequisite holds"
-    report.changes.append(_change(
-        case, kind, "eligible" if old.eligible else "ineligible",
-        "eligible" if now.eligible else "ineligible", detail,
-        decided_by_new=submitted >= new.effective_from))
+    report.changes.append(
+        _change(
+            case,
+            kind,
+            "eligible" if old.eligible else "ineligible",
+            "eligible" if now.eligible else "ineligible",
+            detail,
+            decided_by_new=submitted >= new.effective_from,
+        )
+    )
 
 
-def _change(case: Case, kind: str, before: str, after: str, detail: str,
-            decided_by_new: bool = True) -> CaseChange:
-    return CaseChange(_id(case), case.number, case.holder, str(case.state), kind, before, after,
-                      detail, decided_by_new)
+def _change(
+    case: Case, kind: str, before: str, after: str, detail: str, decided_by_new: bool = True
+) -> CaseChange:
+    return CaseChange(
+        _id(case),
+        case.number,
+        case.holder,
+        str(case.state),
+        kind,
+        before,
+        after,
+        detail,
+        decided_by_new,
+    )
 
 
 def _band(level: StarLevel | None) -> str:
@@ -224,7 +258,7 @@ def _id(case: Case) -> int:
 
 def _batches(items: Sequence[Case]) -> Iterator[Sequence[Case]]:
     for start in range(0, len(items), BATCH):
-        yield items[start:start + BATCH]
+        yield items[start : start + BATCH]
 
 
 def case_from_row(row: Any) -> Case:
@@ -244,8 +278,11 @@ def _latest_sheets(connection: Any) -> dict[int, Any]:
     """Each case's latest scored audit sheet (by audit date, then recording order)."""
     t = TABLES["audits"].c
     latest: dict[int, Any] = {}
-    stmt = (select(t.case_id, t.sheet).where(t.sheet.is_not(None))
-            .order_by(t.case_id, t.audit_date, t.id))
+    stmt = (
+        select(t.case_id, t.sheet)
+        .where(t.sheet.is_not(None))
+        .order_by(t.case_id, t.audit_date, t.id)
+    )
     raw: dict[int, Any] = {}
     for case_id, sheet in connection.execute(stmt):
         raw[case_id] = sheet
@@ -258,7 +295,7 @@ def _applications(connection: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     found: dict[int, dict[str, Any]] = {}
-    for row in connection.execute(select(TABLES['applications'])):
+    for row in connection.execute(select(TABLES["applications"])):
         m = row._mapping
         if m["id"] in ids:
             found[m["id"]] = {
@@ -279,6 +316,5 @@ def open_deadlines(connection: Any) -> dict[int, list[Deadline]]:
     found: dict[int, list[Deadline]] = defaultdict(list)
     stmt = select(t.id, t.case_id, t.kind, t.due_at).where(t.done_at.is_(None))
     for deadline_id, case_id, kind, due in connection.execute(stmt):
-        found[case_id].append(Deadline(deadline_id, case_id, DeadlineKind(kind),
-                                       from_stored(due)))
+        found[case_id].append(Deadline(deadline_id, case_id, DeadlineKind(kind), from_stored(due)))
     return found

@@ -57,18 +57,22 @@ def seed_shipped(uow_factory: UowFactory, directory: Path, now: datetime) -> lis
         stored = []
         for ruleset in book.versions:
             data = Path(ruleset.source).read_bytes()
-            stored.append(uow.rule_versions.add(PublishedRules(
-                id=None,
-                ruleset=ruleset.name,
-                version=ruleset.version,
-                content_hash=ruleset.content_hash,
-                content=data.decode("utf-8"),
-                source_name=ruleset.source,
-                effective_from=ruleset.effective_from,
-                published_at=now,
-                published_by=SHIPPED_BY,
-                backdate_reason=SHIPPED_REASON,
-            )))
+            stored.append(
+                uow.rule_versions.add(
+                    PublishedRules(
+                        id=None,
+                        ruleset=ruleset.name,
+                        version=ruleset.version,
+                        content_hash=ruleset.content_hash,
+                        content=data.decode("utf-8"),
+                        source_name=ruleset.source,
+                        effective_from=ruleset.effective_from,
+                        published_at=now,
+                        published_by=SHIPPED_BY,
+                        backdate_reason=SHIPPED_REASON,
+                    )
+                )
+            )
         try:
             uow.commit()
         except (ConcurrencyConflict, InvalidInput):
@@ -94,9 +98,16 @@ class PublishedBook:
         with self._lock:
             rows = stored_versions(self.uow_factory)
             if not rows:
-                raise RuleFileError([Problem("database", None, "no rule version is published",
-                                             "publish one: starcert rules publish FILE "
-                                             "--effective YYYY-MM-DD")])
+                raise RuleFileError(
+                    [
+                        Problem(
+                            "database",
+                            None,
+                            "no rule version is published",
+                            "publish one: starcert rules publish FILE --effective YYYY-MM-DD",
+                        )
+                    ]
+                )
             _one_ruleset(rows)
             self.book.replace_rulesets([ruleset_of(r) for r in rows])
             self._seen = max(r.id or 0 for r in rows)
@@ -111,8 +122,9 @@ class PublishedBook:
         with self._lock:
             with self.uow_factory() as uow:
                 latest = uow.rule_versions.latest_id()
-                rows = list(uow.rule_versions.list(after_id=self._seen)) if latest > self._seen \
-                    else []
+                rows = (
+                    list(uow.rule_versions.list(after_id=self._seen)) if latest > self._seen else []
+                )
             if not rows:
                 return []
             added = [ruleset_of(r) for r in rows]
@@ -124,9 +136,16 @@ class PublishedBook:
 def _one_ruleset(rows: Sequence[PublishedRules]) -> str:
     names = sorted({r.ruleset for r in rows})
     if len(names) > 1:
-        raise RuleFileError([Problem("database", None,
-                                     f"holds versions of several rule sets: {', '.join(names)}",
-                                     "one database serves one certification body's rule set")])
+        raise RuleFileError(
+            [
+                Problem(
+                    "database",
+                    None,
+                    f"holds versions of several rule sets: {', '.join(names)}",
+                    "one database serves one certification body's rule set",
+                )
+            ]
+        )
     return names[0]
 
 
@@ -183,27 +202,35 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
         stored = list(uow.rule_versions.list())
         names = {r.ruleset for r in stored}
         if names and ruleset.name not in names:
-            raise RuleFileError([Problem(
-                str(request.path), _key_line(content, "ruleset"),
-                f"rule set {ruleset.name!r} is not the one this database serves "
-                f"({', '.join(sorted(names))})",
-                "publish the next version of that rule set (same `ruleset:` name)")])
+            raise RuleFileError(
+                [
+                    Problem(
+                        str(request.path),
+                        _key_line(content, "ruleset"),
+                        f"rule set {ruleset.name!r} is not the one this database serves "
+                        f"({', '.join(sorted(names))})",
+                        "publish the next version of that rule set (same `ruleset:` name)",
+                    )
+                ]
+            )
         previous_rows = [r for r in stored if r.ruleset == ruleset.name]
         # The new version must fit the stored book (order, dates) exactly as loading will need.
         book = RuleBook()
         book.replace_rulesets([*(ruleset_of(r) for r in previous_rows)])
-        row = uow.rule_versions.add(PublishedRules(
-            id=None,
-            ruleset=ruleset.name,
-            version=ruleset.version,
-            content_hash=ruleset.content_hash,
-            content=content,
-            source_name=str(request.path),
-            effective_from=request.effective_from,
-            published_at=request.now,
-            published_by=author,
-            backdate_reason=reason,
-        ))
+        row = uow.rule_versions.add(
+            PublishedRules(
+                id=None,
+                ruleset=ruleset.name,
+                version=ruleset.version,
+                content_hash=ruleset.content_hash,
+                content=content,
+                source_name=str(request.path),
+                effective_from=request.effective_from,
+                published_at=request.now,
+                published_by=author,
+                backdate_reason=reason,
+            )
+        )
         book.add([ruleset])
         uow.commit()
     previous = book.versions[-2] if len(book.versions) > 1 else None

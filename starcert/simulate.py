@@ -7,9 +7,8 @@ window (a few clients miss it and are suspended; some of those are restored), an
 re-certification reminder fires most clients re-certify before expiry. Every action goes through
 the real Lifecycle commands, so the register at the end is what the rules make of that history.
 
-Commits can be batched (`commit_every`): each command still runs in its own savepoint, all or
-nothing, but the database transaction is committed every N commands. Only for a database no one
-else writes to (the throw-away default); a crash loses at most the last batch of the simulation.
+Every command commits on its own, exactly as under a live daemon: the simulation is the
+daemon's code with another clock, nothing less.
 """
 
 from __future__ import annotations
@@ -22,17 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from starcert.app import App
 from starcert.daemon import DeadlineRunner, Fired
-from storage.sql import SqlUnitOfWork
 from storage.tables import CaseRow, NotificationRow
 from workflows import commands as c
 from workflows.clock import FakeClock
@@ -43,98 +39,6 @@ from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
 
 SIMULATOR = "simulation"
 GOOD_FACTS = PrerequisiteFacts(True, True, True, None, True, True)
-
-
-class _Batch:
-    """One long database transaction shared by the simulation's units of work."""
-
-    def __init__(self, engine: Engine, every: int) -> None:
-        self.engine = engine
-        self.every = every
-        self.session: Session | None = None
-        self.pending = 0
-
-    def open(self) -> Session:
-        if self.session is None:
-            self.session = Session(self.engine, expire_on_commit=False, autoflush=False)
-        return self.session
-
-    def committed(self) -> None:
-        self.pending += 1
-        if self.pending >= self.every:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.session is not None:
-            self.session.commit()
-            self.session.expunge_all()
-        self.pending = 0
-
-    def close(self) -> None:
-        self.flush()
-        if self.session is not None:
-            self.session.close()
-            self.session = None
-
-
-class BatchedUnitOfWork(SqlUnitOfWork):
-    """A unit of work as a savepoint inside the shared batch transaction."""
-
-    def __init__(self, engine: Engine, batch: _Batch) -> None:
-        super().__init__(engine)
-        self._batch = batch
-        self._savepoint: SessionTransaction | None = None
-
-    def __enter__(self) -> Self:
-        self._session = self._batch.open()
-        self._savepoint = self._session.begin_nested()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._savepoint is not None and self._savepoint.is_active:
-            self._savepoint.rollback()
-        self._savepoint = None
-        self._session = None
-
-    def commit(self) -> None:
-        assert self._savepoint is not None
-        self._savepoint.commit()
-        self._savepoint = None
-        self._batch.committed()
-
-    def rollback(self) -> None:
-        if self._savepoint is not None and self._savepoint.is_active:
-            self._savepoint.rollback()
-        self._savepoint = self.session.begin_nested()
-
-
-@dataclass
-class SimulationApp(App):
-    """The App with a FakeClock and, optionally, batched commits."""
-
-    commit_every: int = 1
-    _batch: _Batch | None = None
-
-    def uow(self) -> SqlUnitOfWork:
-        if self.commit_every <= 1:
-            return SqlUnitOfWork(self.db)
-        if self._batch is None:
-            self._batch = _Batch(self.db, self.commit_every)
-        return BatchedUnitOfWork(self.db, self._batch)
-
-    def flush(self) -> None:
-        if self._batch is not None:
-            self._batch.flush()
-
-    def close(self) -> None:
-        if self._batch is not None:
-            self._batch.close()
-        super().close()
 
 
 @dataclass
@@ -177,11 +81,11 @@ class _Action:
 
 
 class Simulation:
-    """Drives one SimulationApp from its clock's instant to `end`."""
+    """Drives one App (built on the FakeClock) from the clock's instant to `end`."""
 
     def __init__(
         self,
-        app: SimulationApp,
+        app: App,
         clock: FakeClock,
         *,
         seed: int = 1,
@@ -263,7 +167,6 @@ class Simulation:
             handle(c.RecordStage2(case_id, today, "sim.auditor", self.sheet(score), SIMULATOR))
             handle(c.Decide(case_id, SIMULATOR))
             report.created += 1
-        self.app.flush()
 
     # --- the operator's side -------------------------------------------------------------------
 
@@ -342,7 +245,6 @@ class Simulation:
                 continue
         if self.clock.now() < end:
             self.clock.set(end)
-        self.app.flush()
         report.register = register_summary(self.app.db)
         report.notifications = notifications_written(self.app.db)
         report.seconds = time.perf_counter() - started

@@ -101,7 +101,9 @@ class SqlAccounts:
         return _account(row)
 
     def list(self) -> Sequence[Account]:
-        return [_account(r) for r in self._uow.rows(select(AccountRow).order_by(col(AccountRow.id)))]
+        return [
+            _account(r) for r in self._uow.rows(select(AccountRow).order_by(col(AccountRow.id)))
+        ]
 
 
 class MemoryAccounts:

@@ -208,7 +208,8 @@ class MemoryUnitOfWork:
             elif table == "rule_versions":
                 ruleset = data.rule_versions[pk].ruleset
                 unseen = [
-                    p for p in committed.rule_versions.values()
+                    p
+                    for p in committed.rule_versions.values()
                     if p.ruleset == ruleset and ("rule_versions", p.id) not in self._seen
                 ]
                 if unseen:

@@ -33,7 +33,7 @@ class RuleVersionNotFound(NotFound):
 
 
 def version_order(version: str) -> tuple[int, ...]:
-    """"1.10" after "1.9": whole numbers joined by dots, compared as numbers."""
+    """ "1.10" after "1.9": whole numbers joined by dots, compared as numbers."""
     try:
         return tuple(int(part) for part in version.split("."))
     except ValueError:
@@ -54,8 +54,9 @@ def _checked(published: PublishedRules) -> PublishedRules:
     return replace(published, published_at=utc(published.published_at, "published_at"))
 
 
-def check_follows(new: PublishedRules, latest: PublishedRules | None,
-                  same_version: PublishedRules | None) -> None:
+def check_follows(
+    new: PublishedRules, latest: PublishedRules | None, same_version: PublishedRules | None
+) -> None:
     """Refuse a version that exists or that does not come after the latest one stored."""
     if same_version is not None:
         raise InvalidInput(
@@ -162,7 +163,8 @@ class MemoryRuleVersions:
 
     def list(self, ruleset: str | None = None, *, after_id: int = 0) -> Sequence[PublishedRules]:
         return [
-            p for p in self._all()
+            p
+            for p in self._all()
             if (p.id or 0) > after_id and (ruleset is None or p.ruleset == ruleset)
         ]
 

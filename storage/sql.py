@@ -63,13 +63,20 @@ R = TypeVar("R", bound=SQLModel)
 
 
 class SqlUnitOfWork:
-    """One transaction on `engine`; repositories are usable only inside `with`."""
+    """One transaction on `engine`; repositories are usable only inside `with`.
+
+    The transaction lives on one Connection; an ORM Session is bound to it only when a
+    repository asks for one (`join_transaction_mode="control_fully"`: the session's commit and
+    rollback are the connection's). A transition touches only Core, so it pays for no Session.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._open = False
         self._session: Session | None = None
         self._connection: Connection | None = None
         self._memo = _TransactionMemo()
+        self._memo_of: object = None  # the transaction the memo belongs to
         self.organisations: OrganisationRepository = SqlOrganisations(self)
         self.applications: ApplicationRepository = SqlApplications(self)
         self.audits: AuditRepository = SqlAudits(self)
@@ -81,7 +88,7 @@ class SqlUnitOfWork:
         self.rule_versions: RuleVersionRepository = SqlRuleVersions(self)
 
     def __enter__(self) -> Self:
-        self._session = Session(self.engine, expire_on_commit=False, autoflush=False)
+        self._open = True
         return self
 
     def __exit__(
@@ -90,24 +97,49 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._open = False
         session, self._session = self._session, None
-        self._connection = None
-        if session is not None:
-            try:
-                session.rollback()
-            finally:
-                session.close()
+        conn, self._connection = self._connection, None
+        try:
+            if session is not None:
+                try:
+                    session.rollback()
+                finally:
+                    session.close()
+        finally:
+            if conn is not None:
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                finally:
+                    conn.close()
 
     def commit(self) -> None:
-        self.session.commit()
+        self._end(commit=True)
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self._end(commit=False)
+
+    def _end(self, *, commit: bool) -> None:
+        if not self._open:
+            raise RuntimeError("use the unit of work inside `with uow:`")
+        if self._session is not None:  # flushes, and ends the transaction if it joined it
+            self._session.commit() if commit else self._session.rollback()
+        conn = self._connection
+        if conn is not None and conn.in_transaction():
+            conn.commit() if commit else conn.rollback()
 
     @property
     def session(self) -> Session:
-        if self._session is None:
+        if not self._open:
             raise RuntimeError("use the unit of work inside `with uow:`")
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection,
+                join_transaction_mode="control_fully",
+                expire_on_commit=False,
+                autoflush=False,
+            )
         return self._session
 
     @property
@@ -118,21 +150,26 @@ class SqlUnitOfWork:
 
     @property
     def connection(self) -> Connection:
-        """The session's connection for Core statements; a new transaction starts a new memo."""
+        """The unit of work's connection, inside a transaction (begun here if none is open)."""
+        if not self._open:
+            raise RuntimeError("use the unit of work inside `with uow:`")
         conn = self._connection
-        if conn is None or conn.closed:
-            conn = self._connection = self.session.connection()
-            self._memo = _TransactionMemo()
+        if conn is None:
+            conn = self._connection = self.engine.connect()
+        if not conn.in_transaction():
+            conn.begin()  # on SQLite: BEGIN IMMEDIATE (storage.database)
         return conn
 
     @property
     def memo(self) -> _TransactionMemo:
         """What this transaction has already read or written (empty again after commit/rollback)."""
-        _ = self.connection
+        tx = self.connection.get_transaction()
+        if tx is not self._memo_of:
+            self._memo, self._memo_of = _TransactionMemo(), tx
         return self._memo
 
     def core(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
-        """Execute a prebuilt Core statement (storage.statements) on the session's connection."""
+        """Execute a prebuilt Core statement (storage.statements) in the unit of work."""
         return self.connection.execute(stmt, params)
 
     def _run(self, prepared: st.Prepared, params: dict[str, Any]) -> tuple[Any, Any]:

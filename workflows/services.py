@@ -482,7 +482,11 @@ class Lifecycle:
             return Result("RecomputeDeadlines", case_id, state=case.state, note="no certificate")
         terms = self._rules.terms(max(case.decided_on, cmd.effective_from))
         moves = deadline_moves(
-            case, uow.deadlines.open_for_case(case_id), terms, cmd.effective_from, now.instant,
+            case,
+            uow.deadlines.open_for_case(case_id),
+            terms,
+            cmd.effective_from,
+            now.instant,
             self._zone,
         )
         if not moves:
@@ -507,8 +511,12 @@ class Lifecycle:
         )
         uow.cases.save(case)  # bumps the version: the chain has one writer at a time
         return Result(
-            "RecomputeDeadlines", case_id, state=case.state, events=(event,),
-            deadlines_added=tuple(added), note=reason,
+            "RecomputeDeadlines",
+            case_id,
+            state=case.state,
+            events=(event,),
+            deadlines_added=tuple(added),
+            note=reason,
         )
 
     # --- the one write path ------------------------------------------------------------------
@@ -733,5 +741,9 @@ def _id(field: str, value: int | None) -> int:
 
 
 __all__ = [
-    "DEADLINES_RECOMPUTED", "DEADLINE_OBSOLETE", "SUBMIT_APPLICATION", "Lifecycle", "Result",
+    "DEADLINES_RECOMPUTED",
+    "DEADLINE_OBSOLETE",
+    "SUBMIT_APPLICATION",
+    "Lifecycle",
+    "Result",
 ]

@@ -28,6 +28,7 @@ from starcert.api.errors import ApiError
 if TYPE_CHECKING:
     from starcert.app import App
 
+
 def principal_for(application: App, token: str | None) -> Principal | None:
     """The live account holding `token`, or None (unknown, malformed or revoked)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:

@@ -62,9 +62,7 @@ class ApiError(Exception):
 def error_response(
     status: int, body: ErrorBody, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, headers=headers
-    )
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -33,8 +33,9 @@ def me(who: Reader) -> s.Me:
     return s.Me(name=who.name, role=who.role.value)
 
 
-@router.post("/organisations", status_code=201, response_model=s.OrganisationOut,
-             tags=["organisations"])
+@router.post(
+    "/organisations", status_code=201, response_model=s.OrganisationOut, tags=["organisations"]
+)
 def add_organisation(body: s.OrganisationIn, request: Request, who: Operator) -> s.OrganisationOut:
     """Register an organisation (its unified social credit code is checked)."""
     application = application_of(request)
@@ -45,8 +46,9 @@ def add_organisation(body: s.OrganisationIn, request: Request, who: Operator) ->
     return get_organisation(result.organisation_id, request, who)
 
 
-@router.get("/organisations/{organisation_id}", response_model=s.OrganisationOut,
-            tags=["organisations"])
+@router.get(
+    "/organisations/{organisation_id}", response_model=s.OrganisationOut, tags=["organisations"]
+)
 def get_organisation(organisation_id: RowId, request: Request, who: Reader) -> s.OrganisationOut:
     with application_of(request).uow() as uow:
         org = uow.organisations.get(organisation_id)
@@ -54,8 +56,9 @@ def get_organisation(organisation_id: RowId, request: Request, who: Reader) -> s
     return s.OrganisationOut(id=org.id, name=org.name, credit_code=org.credit_code)
 
 
-@router.post("/applications", status_code=201, response_model=s.CommandResult,
-             tags=["applications"])
+@router.post(
+    "/applications", status_code=201, response_model=s.CommandResult, tags=["applications"]
+)
 def submit_application(body: s.ApplicationIn, request: Request, who: Operator) -> s.CommandResult:
     """Submit an application; the answer is the new case, in state `applied`."""
     from workflows.model import PrerequisiteFacts
@@ -107,7 +110,9 @@ def get_case(case_id: RowId, request: Request, who: Reader) -> s.CaseDetail:
 
 
 @router.get("/certificates/{number}", response_model=s.CaseDetail, tags=["cases"])
-def get_case_by_number(number: Annotated[str, Path(max_length=100)], request: Request, who: Reader) -> s.CaseDetail:
+def get_case_by_number(
+    number: Annotated[str, Path(max_length=100)], request: Request, who: Reader
+) -> s.CaseDetail:
     """The case holding certificate `number` (operator view, with everything)."""
     application = application_of(request)
     case = ops.case_by_number(application, number)
@@ -127,66 +132,88 @@ Versioned = Annotated[s.VersionIn | None, Body()]
 
 
 @router.post("/cases/{case_id}/review", response_model=s.CommandResult, tags=["lifecycle"])
-def review(case_id: RowId, request: Request, who: Operator, body: Versioned = None
-           ) -> s.CommandResult:
+def review(
+    case_id: RowId, request: Request, who: Operator, body: Versioned = None
+) -> s.CommandResult:
     """Application review: accept (stage 1 next) or refuse, by the rules in force."""
     version = body.expected_version if body else None
-    return ops.run(application_of(request), case_id, version,
-                   lambda cid: c.ReviewApplication(case_id=cid, by=who.name))
+    return ops.run(
+        application_of(request),
+        case_id,
+        version,
+        lambda cid: c.ReviewApplication(case_id=cid, by=who.name),
+    )
 
 
 @router.post("/cases/{case_id}/audits", response_model=s.CommandResult, tags=["lifecycle"])
-def record_audit(case_id: RowId, body: s.AuditIn, request: Request, who: Auditor
-                 ) -> s.CommandResult:
+def record_audit(
+    case_id: RowId, body: s.AuditIn, request: Request, who: Auditor
+) -> s.CommandResult:
     """Record an audit and apply what it decides (stage 2 → decision; surveillance re-bands)."""
     command = ops.audit_command(who, body)
     return ops.run(application_of(request), case_id, body.expected_version, command)
 
 
 @router.post("/cases/{case_id}/decide", response_model=s.CommandResult, tags=["lifecycle"])
-def decide(case_id: RowId, request: Request, who: Operator, body: Versioned = None
-           ) -> s.CommandResult:
+def decide(
+    case_id: RowId, request: Request, who: Operator, body: Versioned = None
+) -> s.CommandResult:
     """Certification decision from the stage 2 score: certify with a star level, or refuse."""
     version = body.expected_version if body else None
-    return ops.run(application_of(request), case_id, version,
-                   lambda cid: c.Decide(case_id=cid, by=who.name))
+    return ops.run(
+        application_of(request), case_id, version, lambda cid: c.Decide(case_id=cid, by=who.name)
+    )
 
 
 @router.post("/cases/{case_id}/suspend", response_model=s.CommandResult, tags=["lifecycle"])
-def suspend(case_id: RowId, body: s.SuspendIn, request: Request, who: Operator
-            ) -> s.CommandResult:
-    return ops.run(application_of(request), case_id, body.expected_version,
-                   lambda cid: c.Suspend(cid, body.cause, body.reason, who.name))
+def suspend(case_id: RowId, body: s.SuspendIn, request: Request, who: Operator) -> s.CommandResult:
+    return ops.run(
+        application_of(request),
+        case_id,
+        body.expected_version,
+        lambda cid: c.Suspend(cid, body.cause, body.reason, who.name),
+    )
 
 
 @router.post("/cases/{case_id}/restore", response_model=s.CommandResult, tags=["lifecycle"])
-def restore(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator
-            ) -> s.CommandResult:
-    return ops.run(application_of(request), case_id, body.expected_version,
-                   lambda cid: c.Restore(cid, body.reason, who.name))
+def restore(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator) -> s.CommandResult:
+    return ops.run(
+        application_of(request),
+        case_id,
+        body.expected_version,
+        lambda cid: c.Restore(cid, body.reason, who.name),
+    )
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=s.CommandResult, tags=["lifecycle"])
-def withdraw(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator
-             ) -> s.CommandResult:
-    return ops.run(application_of(request), case_id, body.expected_version,
-                   lambda cid: c.Withdraw(cid, body.reason, who.name))
+def withdraw(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator) -> s.CommandResult:
+    return ops.run(
+        application_of(request),
+        case_id,
+        body.expected_version,
+        lambda cid: c.Withdraw(cid, body.reason, who.name),
+    )
 
 
 @router.post("/cases/{case_id}/cancel", response_model=s.CommandResult, tags=["lifecycle"])
-def cancel(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator
-           ) -> s.CommandResult:
-    return ops.run(application_of(request), case_id, body.expected_version,
-                   lambda cid: c.Cancel(cid, body.reason, who.name))
+def cancel(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator) -> s.CommandResult:
+    return ops.run(
+        application_of(request),
+        case_id,
+        body.expected_version,
+        lambda cid: c.Cancel(cid, body.reason, who.name),
+    )
 
 
 @router.post("/cases/{case_id}/expire", response_model=s.CommandResult, tags=["lifecycle"])
-def expire(case_id: RowId, request: Request, who: Operator, body: Versioned = None
-           ) -> s.CommandResult:
+def expire(
+    case_id: RowId, request: Request, who: Operator, body: Versioned = None
+) -> s.CommandResult:
     """Expire a certificate whose validity has ended (the daemon does this on time)."""
     version = body.expected_version if body else None
-    return ops.run(application_of(request), case_id, version,
-                   lambda cid: c.Expire(case_id=cid, by=who.name))
+    return ops.run(
+        application_of(request), case_id, version, lambda cid: c.Expire(case_id=cid, by=who.name)
+    )
 
 
 # --- deadlines, register, rules ------------------------------------------------------------------
@@ -221,8 +248,11 @@ def export_register(
     writer = csv.DictWriter(out, fieldnames=REGISTER_FIELDS)
     writer.writeheader()
     writer.writerows(r.model_dump() for r in rows)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="register.csv"'})
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="register.csv"'},
+    )
 
 
 @router.get("/rules/versions", response_model=list[s.RuleVersionOut], tags=["rules"])

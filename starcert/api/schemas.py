@@ -71,8 +71,10 @@ class SampledIn(_In):
 
 
 class ItemsIn(_In):
-    items: Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], Points],
-                     Field(min_length=1, max_length=200)]
+    items: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=100)], Points],
+        Field(min_length=1, max_length=200),
+    ]
 
 
 Indicator = Points | PointsIn | SampledIn | ItemsIn
@@ -83,8 +85,9 @@ class SheetIn(_In):
         dict[Annotated[str, Field(min_length=1, max_length=100)], Indicator],
         Field(min_length=1, max_length=200),
     ]
-    excluded: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]],
-                        Field(max_length=200)] = []
+    excluded: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=200)
+    ] = []
     special_deductions: Annotated[list[Reason], Field(max_length=100)] = []
     special_bonus: Reason | None = None
 

@@ -30,9 +30,7 @@ def server_for(
     return uvicorn.Server(config)
 
 
-def run_api(
-    application: App, host: str, port: int, settings: ApiSettings | None = None
-) -> None:
+def run_api(application: App, host: str, port: int, settings: ApiSettings | None = None) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn installs the handlers)."""
     server_for(application, host, port, settings).run()
 

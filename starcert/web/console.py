@@ -119,8 +119,9 @@ def home(
     principal, token = found
     application = application_of(request)
     chosen = State(state) if state in {s.value for s in State} else None
-    results = ops.search(application, text=q, state=chosen, star_level=None, overdue=False,
-                         limit=50, offset=offset)
+    results = ops.search(
+        application, text=q, state=chosen, star_level=None, overdue=False, limit=50, offset=offset
+    )
     today = application.clock.now().astimezone(application.config.zone).date()
     return page(
         "home.html",
@@ -137,16 +138,23 @@ def home(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], done: str | None = None) -> Response:
+def case_page(
+    request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], done: str | None = None
+) -> Response:
     found = _session(request)
     if found is None:
         return _to_login()
     return _render_case(request, found, case_id, notice=done and f"Done: {done}.")
 
 
-def _render_case(request: Request, session: tuple[Principal, str], case_id: Annotated[int, Path(ge=1, le=2**62)],
-                 notice: str | None = None, error: str | None = None,
-                 status: int = 200) -> Response:
+def _render_case(
+    request: Request,
+    session: tuple[Principal, str],
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     principal, token = session
     application = application_of(request)
     try:
@@ -209,24 +217,33 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
 
 
 @router.post("/cases/{case_id}/actions/{action}")
-async def act(request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str) -> Response:
+async def act(
+    request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str
+) -> Response:
     session = await run_in_threadpool(_session, request)
     if session is None:
         return _to_login()
     principal, token = session
     form = await _form(request)
     if not _form_ok(token, form):
-        return page("message.html", 403, title="Refused",
-                    message="The form token does not match this session; reload the page.")
+        return page(
+            "message.html",
+            403,
+            title="Refused",
+            message="The form token does not match this session; reload the page.",
+        )
     if principal.role is not Role.OPERATOR:
-        return page("message.html", 403, title="Refused",
-                    message=f"{principal.name} is a {principal.role.value}; this needs operator.")
+        return page(
+            "message.html",
+            403,
+            title="Refused",
+            message=f"{principal.name} is a {principal.role.value}; this needs operator.",
+        )
     version_text = form.get("expected_version", "")
     version = int(version_text) if version_text.isdigit() else None
 
     def go() -> None:
-        ops.run(application_of(request), case_id, version,
-                _command(action, form, principal.name))
+        ops.run(application_of(request), case_id, version, _command(action, form, principal.name))
 
     try:
         await run_in_threadpool(go)

@@ -86,8 +86,10 @@ def svg(current: State | None = None, allowed: Sequence[str] = ()) -> str:
         hot = edge.source is current and bool(live & set(edge.triggers))
         cls = "edge hot" if hot else "edge"
         label = escape(", ".join(edge.triggers))
-        out.append(f'<g class="{cls}" data-triggers="{label}"><title>{label}</title>'
-                   f"{_path(place[edge.source], place[edge.dest])}</g>")
+        out.append(
+            f'<g class="{cls}" data-triggers="{label}"><title>{label}</title>'
+            f"{_path(place[edge.source], place[edge.dest])}</g>"
+        )
     for state, cell in place.items():
         x, y = _centre(cell)
         cls = "state current" if state is current else "state"
@@ -106,9 +108,11 @@ def svg(current: State | None = None, allowed: Sequence[str] = ()) -> str:
 def _path(a: tuple[int, int], b: tuple[int, int]) -> str:
     (x1, y1), (x2, y2) = _centre(a), _centre(b)
     if a == b:  # a trigger that keeps the state: a loop above the box
-        return (f'<path d="M{x1 - 20:.0f},{y1 - NODE_H / 2:.0f} C{x1 - 30:.0f},{y1 - 48:.0f} '
-                f'{x1 + 30:.0f},{y1 - 48:.0f} {x1 + 20:.0f},{y1 - NODE_H / 2:.0f}" '
-                'marker-end="url(#arrow)"/>')
+        return (
+            f'<path d="M{x1 - 20:.0f},{y1 - NODE_H / 2:.0f} C{x1 - 30:.0f},{y1 - 48:.0f} '
+            f'{x1 + 30:.0f},{y1 - 48:.0f} {x1 + 20:.0f},{y1 - NODE_H / 2:.0f}" '
+            'marker-end="url(#arrow)"/>'
+        )
     if a[1] == b[1]:  # same row: arc over (rightwards) or under (leftwards)
         forward = x2 > x1
         sx = x1 + (NODE_W / 2 if forward else -NODE_W / 2)
@@ -117,9 +121,13 @@ def _path(a: tuple[int, int], b: tuple[int, int]) -> str:
         lift = 0 if adjacent and forward else (-26 if forward else 26) * abs(a[0] - b[0]) ** 0.5
         if adjacent and forward:
             return f'<path d="M{sx:.0f},{y1:.0f} L{ex:.0f},{y2:.0f}" marker-end="url(#arrow)"/>'
-        return (f'<path d="M{sx:.0f},{y1:.0f} Q{(sx + ex) / 2:.0f},{y1 + lift * 2:.0f} '
-                f'{ex:.0f},{y2:.0f}" marker-end="url(#arrow)"/>')
+        return (
+            f'<path d="M{sx:.0f},{y1:.0f} Q{(sx + ex) / 2:.0f},{y1 + lift * 2:.0f} '
+            f'{ex:.0f},{y2:.0f}" marker-end="url(#arrow)"/>'
+        )
     sy = y1 + NODE_H / 2
     ey = y2 - NODE_H / 2
-    return (f'<path d="M{x1:.0f},{sy:.0f} C{x1:.0f},{(sy + ey) / 2:.0f} {x2:.0f},'
-            f'{(sy + ey) / 2:.0f} {x2:.0f},{ey:.0f}" marker-end="url(#arrow)"/>')
+    return (
+        f'<path d="M{x1:.0f},{sy:.0f} C{x1:.0f},{(sy + ey) / 2:.0f} {x2:.0f},'
+        f'{(sy + ey) / 2:.0f} {x2:.0f},{ey:.0f}" marker-end="url(#arrow)"/>'
+    )

@@ -29,8 +29,14 @@ async def verify_page(
         limit_lookups(request)
         found = await run_in_threadpool(ops.verify, read_engine(request), number)
     except ApiError as exc:
-        return page("verify.html", exc.status, exc.headers, number=number, found=None,
-                    error=exc.body.message)
+        return page(
+            "verify.html",
+            exc.status,
+            exc.headers,
+            number=number,
+            found=None,
+            error=exc.body.message,
+        )
     except StarcertError as exc:
         status, body = describe(exc)
         return page("verify.html", status, number=number, found=None, error=body.message)

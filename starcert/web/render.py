@@ -18,7 +18,8 @@ _env = Environment(
 )
 
 
-def page(name: str, status: int = 200, headers: dict[str, str] | None = None,
-         **context: Any) -> HTMLResponse:
+def page(
+    name: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     html = _env.get_template(name).render(**context)
     return HTMLResponse(html, status_code=status, headers=headers)

@@ -28,14 +28,29 @@ from workflows.credit_code import check_character
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("operator", "auditor", "rule_author", "viewer")
 FULL_MARKS = {
-    "organisation": 6, "staffing": 6, "resources": 6, "service_norms": 6, "supervision": 6,
-    "improvement": 5, "service_culture": 5, "commodity_information": 5, "technical_support": 6,
-    "delivery": 6, "repair": 7, "quality_guarantee": 7, "recycling": 4,
-    "customer_relationship": 13, "complaint_handling": 12,
+    "organisation": 6,
+    "staffing": 6,
+    "resources": 6,
+    "service_norms": 6,
+    "supervision": 6,
+    "improvement": 5,
+    "service_culture": 5,
+    "commodity_information": 5,
+    "technical_support": 6,
+    "delivery": 6,
+    "repair": 7,
+    "quality_guarantee": 7,
+    "recycling": 4,
+    "customer_relationship": 13,
+    "complaint_handling": 12,
 }
 FACTS = {
-    "has_service_documents": True, "has_dedicated_manager": True, "has_dedicated_funds": True,
-    "has_trained_staff": True, "is_prc_legal_entity": True, "last_major_failure": None,
+    "has_service_documents": True,
+    "has_dedicated_manager": True,
+    "has_dedicated_funds": True,
+    "has_trained_staff": True,
+    "is_prc_legal_entity": True,
+    "last_major_failure": None,
 }
 _codes = itertools.count(1)
 
@@ -90,22 +105,31 @@ class Api:
 
     def decision_pending(self, loss: float = 2) -> dict[str, Any]:
         op, auditor = self.as_("operator"), self.as_("auditor")
-        org = op.post("/api/organisations", json={"name": "Acme Appliances",
-                                                  "credit_code": credit_code()})
+        org = op.post(
+            "/api/organisations", json={"name": "Acme Appliances", "credit_code": credit_code()}
+        )
         assert org.status_code == 201, org.text
-        applied = op.post("/api/applications", json={
-            "organisation_id": org.json()["id"], "submitted_on": days_ago(60),
-            "service_system_since": days_ago(200),
-            "scope": "after-sales service of household appliances", "facts": FACTS,
-        })
+        applied = op.post(
+            "/api/applications",
+            json={
+                "organisation_id": org.json()["id"],
+                "submitted_on": days_ago(60),
+                "service_system_since": days_ago(200),
+                "scope": "after-sales service of household appliances",
+                "facts": FACTS,
+            },
+        )
         assert applied.status_code == 201, applied.text
         cid = applied.json()["case"]["id"]
         assert op.post(f"/api/cases/{cid}/review").json()["case"]["state"] == "stage1"
-        stage1 = auditor.post(f"/api/cases/{cid}/audits",
-                              json={"kind": "stage1", "audit_date": days_ago(50)})
+        stage1 = auditor.post(
+            f"/api/cases/{cid}/audits", json={"kind": "stage1", "audit_date": days_ago(50)}
+        )
         assert stage1.status_code == 200, stage1.text
-        stage2 = auditor.post(f"/api/cases/{cid}/audits", json={
-            "kind": "stage2", "audit_date": days_ago(40), "sheet": sheet(loss)})
+        stage2 = auditor.post(
+            f"/api/cases/{cid}/audits",
+            json={"kind": "stage2", "audit_date": days_ago(40), "sheet": sheet(loss)},
+        )
         assert stage2.status_code == 200, stage2.text
         case: dict[str, Any] = stage2.json()["case"]
         assert case["state"] == "decision"
@@ -130,8 +154,7 @@ def serve(application: App, settings: ApiSettings | None = None) -> Iterator[Api
     running: ApiThread = start_api_thread(application, "127.0.0.1", port, settings)
     base = f"http://127.0.0.1:{port}"
     clients: dict[str | None, httpx.Client] = {
-        role: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                           timeout=30)
+        role: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
         for role, token in tokens.items()
     }
     clients[None] = httpx.Client(base_url=base, timeout=30)
@@ -146,5 +169,7 @@ def serve(application: App, settings: ApiSettings | None = None) -> Iterator[Api
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    yield from serve(make_app(tmp_path_factory.mktemp("api")),
-                     ApiSettings(verify_rate_per_second=1000, verify_burst=1000))
+    yield from serve(
+        make_app(tmp_path_factory.mktemp("api")),
+        ApiSettings(verify_rate_per_second=1000, verify_burst=1000),
+    )

@@ -30,14 +30,18 @@ def test_an_oversized_chunked_body_is_413(api: Api) -> None:
             yield b"y" * 10_000
         yield b'", "credit_code": "x"}'
 
-    answer = api.as_("operator").post("/api/organisations", content=chunks(),
-                                      headers={"Content-Type": "application/json"})
+    answer = api.as_("operator").post(
+        "/api/organisations", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 413
 
 
 def test_malformed_json_names_the_body(api: Api) -> None:
-    answer = api.as_("operator").post("/api/organisations", content=b'{"name": "Acme",',
-                                      headers={"Content-Type": "application/json"})
+    answer = api.as_("operator").post(
+        "/api/organisations",
+        content=b'{"name": "Acme",',
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 422
     body = answer.json()
     assert body["code"] == "invalid_input" and body["field"] == "body"
@@ -49,23 +53,32 @@ def test_wrong_types_unknown_fields_and_missing_fields_name_the_field(api: Api) 
     before = _org_count(api)
     wrong = op.post("/api/organisations", json={"name": 5, "credit_code": credit_code()})
     assert wrong.status_code == 422 and wrong.json()["field"] == "name"
-    unknown = op.post("/api/organisations", json={"name": "A", "credit_code": credit_code(),
-                                                  "colour": "red"})
+    unknown = op.post(
+        "/api/organisations", json={"name": "A", "credit_code": credit_code(), "colour": "red"}
+    )
     assert unknown.status_code == 422 and unknown.json()["field"] == "colour"
     assert "unknown field" in unknown.json()["message"]
     missing = op.post("/api/organisations", json={"name": "A"})
     assert missing.status_code == 422 and missing.json()["field"] == "credit_code"
-    loose_bool = op.post("/api/applications", json={
-        "organisation_id": 1, "submitted_on": days_ago(60), "service_system_since": days_ago(200),
-        "scope": "s", "facts": {**FACTS, "has_dedicated_funds": "yes"}})
+    loose_bool = op.post(
+        "/api/applications",
+        json={
+            "organisation_id": 1,
+            "submitted_on": days_ago(60),
+            "service_system_since": days_ago(200),
+            "scope": "s",
+            "facts": {**FACTS, "has_dedicated_funds": "yes"},
+        },
+    )
     assert loose_bool.status_code == 422
     assert loose_bool.json()["field"] == "facts.has_dedicated_funds"
     assert _org_count(api) == before
 
 
 def test_a_bad_credit_code_is_refused_by_the_domain_with_its_field(api: Api) -> None:
-    answer = api.as_("operator").post("/api/organisations",
-                                      json={"name": "Acme", "credit_code": "91350100M000100Y40"})
+    answer = api.as_("operator").post(
+        "/api/organisations", json={"name": "Acme", "credit_code": "91350100M000100Y40"}
+    )
     assert answer.status_code == 422
     assert answer.json()["field"] == "credit_code"
 
@@ -73,9 +86,14 @@ def test_a_bad_credit_code_is_refused_by_the_domain_with_its_field(api: Api) -> 
 def test_a_bad_score_sheet_names_the_indicator(api: Api) -> None:
     case = api.decision_pending()
     # A fresh case at stage 2 would be needed to score; the sheet is checked before anything.
-    answer = api.as_("auditor").post(f"/api/cases/{case['id']}/audits", json={
-        "kind": "surveillance", "audit_date": days_ago(1),
-        "sheet": {"results": {"repair": {"conforming": 3}}}})
+    answer = api.as_("auditor").post(
+        f"/api/cases/{case['id']}/audits",
+        json={
+            "kind": "surveillance",
+            "audit_date": days_ago(1),
+            "sheet": {"results": {"repair": {"conforming": 3}}},
+        },
+    )
     assert answer.status_code == 422
     assert answer.json()["field"].startswith("sheet.results.repair")
 

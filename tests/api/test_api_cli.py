@@ -19,8 +19,10 @@ from tests.api.conftest import REPO, free_port
 @pytest.fixture
 def cli(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
     config = tmp_path / "config.toml"
-    config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n'
-                      f'rules_dir = "{REPO / "rules"}"\n', encoding="utf-8")
+    config.write_text(
+        f'[paths]\ndata_dir = "{tmp_path / "data"}"\nrules_dir = "{REPO / "rules"}"\n',
+        encoding="utf-8",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
     env["PYTHONPATH"] = str(REPO)
     base = [sys.executable, "-m", "starcert.cli", "--config", str(config)]
@@ -43,8 +45,13 @@ def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
 
     port = free_port()
     base, env = cli
-    server = subprocess.Popen([*base, "api", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*base, "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -57,8 +64,10 @@ def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 time.sleep(0.1)
         auth = {"Authorization": f"Bearer {token}"}
-        assert httpx.get(f"{url}/api/me", headers=auth).json() == {"name": "alice",
-                                                                   "role": "operator"}
+        assert httpx.get(f"{url}/api/me", headers=auth).json() == {
+            "name": "alice",
+            "role": "operator",
+        }
         revoked = _run(cli, "users", "revoke", "alice")
         assert revoked.returncode == 0, revoked.stderr
         assert httpx.get(f"{url}/api/me", headers=auth).status_code == 401
@@ -68,7 +77,8 @@ def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
 
     listed = json.loads(_run(cli, "users", "list", "--json").stdout)
     assert [(u["name"], u["role"], u["revoked_at"] is not None) for u in listed] == [
-        ("alice", "operator", True)]
+        ("alice", "operator", True)
+    ]
     assert token not in _run(cli, "users", "list", "--json").stdout
 
 

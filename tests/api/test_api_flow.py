@@ -29,14 +29,21 @@ def test_a_case_runs_to_a_certificate_and_the_event_log_names_each_account(api: 
 def test_suspend_and_restore_with_reasons_and_the_version_the_operator_saw(api: Api) -> None:
     case = api.certified()
     op = api.as_("operator")
-    stale = op.post(f"/api/cases/{case['id']}/suspend", json={
-        "cause": "client_request", "reason": "client asked", "expected_version": 0})
+    stale = op.post(
+        f"/api/cases/{case['id']}/suspend",
+        json={"cause": "client_request", "reason": "client asked", "expected_version": 0},
+    )
     assert stale.status_code == 409
     assert stale.json()["code"] == "version_conflict"
 
-    done = op.post(f"/api/cases/{case['id']}/suspend", json={
-        "cause": "client_request", "reason": "client asked",
-        "expected_version": case["version"]})
+    done = op.post(
+        f"/api/cases/{case['id']}/suspend",
+        json={
+            "cause": "client_request",
+            "reason": "client asked",
+            "expected_version": case["version"],
+        },
+    )
     assert done.status_code == 200, done.text
     assert done.json()["case"]["state"] == "suspended"
     assert done.json()["events"][0]["reason"] == "client asked"
@@ -47,8 +54,9 @@ def test_suspend_and_restore_with_reasons_and_the_version_the_operator_saw(api: 
 
 def test_an_illegal_transition_is_409_with_the_state_and_allowed_triggers(api: Api) -> None:
     case = api.decision_pending()
-    refused = api.as_("operator").post(f"/api/cases/{case['id']}/restore",
-                                       json={"reason": "why not"})
+    refused = api.as_("operator").post(
+        f"/api/cases/{case['id']}/restore", json={"reason": "why not"}
+    )
     assert refused.status_code == 409
     body = refused.json()
     assert body["code"] == "illegal_transition"
@@ -113,8 +121,10 @@ def test_the_register_exports_in_certsearch_field_names_as_csv_and_json(api: Api
 def test_an_audit_for_a_stage_the_case_is_not_in_is_refused_and_writes_nothing(api: Api) -> None:
     case = api.certified()
     before = api.as_("viewer").get(f"/api/cases/{case['id']}").json()
-    refused = api.as_("auditor").post(f"/api/cases/{case['id']}/audits", json={
-        "kind": "stage2", "audit_date": days_ago(1), "sheet": sheet()})
+    refused = api.as_("auditor").post(
+        f"/api/cases/{case['id']}/audits",
+        json={"kind": "stage2", "audit_date": days_ago(1), "sheet": sheet()},
+    )
     assert refused.status_code == 409
     after = api.as_("viewer").get(f"/api/cases/{case['id']}").json()
     assert after["audits"] == before["audits"] and after["case"] == before["case"]

@@ -23,8 +23,12 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import Api
 from tests.api.test_api_roles import EXPECTED
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +53,9 @@ def _headers(api: Api, method: str, path: str) -> dict[str, str]:
 def _fuzzer(api: Api, operation: Any, seen: Counter[int]) -> Any:
     headers = _headers(api, operation.method, operation.path)
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy())
     def call(case: Any) -> None:
         response = case.call_and_validate(base_url=api.base, headers=headers, checks=CHECKS)

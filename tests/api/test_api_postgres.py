@@ -30,13 +30,17 @@ def test_a_certificate_is_issued_found_verified_and_announced_on_postgres(pg_api
     assert case["id"] in [c["id"] for c in found["items"]]
     assert viewer.get("/api/cases", params={"q": "100%_"}).json()["total"] == 0
     assert anon.get(f"/verify/{case['number']}").json()["certification_status"] == "active"
-    pg_api.as_("operator").post(f"/api/cases/{case['id']}/suspend",
-                                json={"cause": "client_request", "reason": "pause"})
+    pg_api.as_("operator").post(
+        f"/api/cases/{case['id']}/suspend", json={"cause": "client_request", "reason": "pause"}
+    )
     feed = anon.get("/public/announcements").json()
     assert [a["action"] for a in feed if a["certificate_number"] == case["number"]] == [
-        "suspension", "grant"]
+        "suspension",
+        "grant",
+    ]
     register = viewer.get("/api/register").json()
-    assert [r["certification_status"] for r in register
-            if r["certificate_number"] == case["number"]] == ["suspended"]
+    assert [
+        r["certification_status"] for r in register if r["certificate_number"] == case["number"]
+    ] == ["suspended"]
     upcoming = viewer.get("/api/deadlines", params={"days": 400}).json()
     assert any(d["deadline"]["case_id"] == case["id"] for d in upcoming)

@@ -11,9 +11,15 @@ from starcert.api.settings import ApiSettings
 from tests.api.conftest import Api, make_app, serve
 
 PUBLIC_KEYS = {
-    "certificate_number", "certification_status", "certified_entity_name",
-    "certification_scope", "star_level", "certification_issue_date",
-    "certification_expiry_date", "last_surveillance_date", "scheme_name",
+    "certificate_number",
+    "certification_status",
+    "certified_entity_name",
+    "certification_scope",
+    "star_level",
+    "certification_issue_date",
+    "certification_expiry_date",
+    "last_surveillance_date",
+    "scheme_name",
 }
 SECRET_REASON = "auditor found forged complaint records (internal)"
 
@@ -34,8 +40,10 @@ def test_verification_answers_only_public_fields(api: Api) -> None:
 def test_status_follows_the_certsearch_vocabulary_and_reasons_stay_private(api: Api) -> None:
     case = api.certified()
     op, anon = api.as_("operator"), api.as_(None)
-    op.post(f"/api/cases/{case['id']}/suspend",
-            json={"cause": "serious_nonconformity", "reason": SECRET_REASON})
+    op.post(
+        f"/api/cases/{case['id']}/suspend",
+        json={"cause": "serious_nonconformity", "reason": SECRET_REASON},
+    )
     suspended = anon.get(f"/verify/{case['number']}")
     assert suspended.json()["certification_status"] == "suspended"
     assert SECRET_REASON not in suspended.text
@@ -52,8 +60,10 @@ def test_status_follows_the_certsearch_vocabulary_and_reasons_stay_private(api: 
 def test_announcements_list_grants_suspensions_restorations_and_withdrawals(api: Api) -> None:
     case = api.certified()
     op = api.as_("operator")
-    op.post(f"/api/cases/{case['id']}/suspend",
-            json={"cause": "client_request", "reason": SECRET_REASON})
+    op.post(
+        f"/api/cases/{case['id']}/suspend",
+        json={"cause": "client_request", "reason": SECRET_REASON},
+    )
     op.post(f"/api/cases/{case['id']}/restore", json={"reason": SECRET_REASON})
     op.post(f"/api/cases/{case['id']}/withdraw", json={"reason": SECRET_REASON})
     feed = api.as_(None).get("/public/announcements", params={"limit": 200})

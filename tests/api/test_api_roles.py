@@ -46,8 +46,11 @@ def test_the_matrix_covers_every_route_the_api_documents(api: Api) -> None:
 
 
 def _url(path: str) -> str:
-    return (path.replace("{case_id}", "1").replace("{organisation_id}", "1")
-            .replace("{number}", "ASC-2026-000001"))
+    return (
+        path.replace("{case_id}", "1")
+        .replace("{organisation_id}", "1")
+        .replace("{number}", "ASC-2026-000001")
+    )
 
 
 @pytest.mark.parametrize("route", sorted(EXPECTED), ids=lambda r: f"{r[0]} {r[1]}")
@@ -70,8 +73,9 @@ def test_each_route_admits_exactly_its_roles(api: Api, route: tuple[str, str]) -
 def test_a_refused_role_writes_nothing(api: Api) -> None:
     case = api.certified()
     for role in ("viewer", "auditor", "rule_author"):
-        refused = api.as_(role).post(f"/api/cases/{case['id']}/suspend",
-                                     json={"cause": "client_request", "reason": "x"})
+        refused = api.as_(role).post(
+            f"/api/cases/{case['id']}/suspend", json={"cause": "client_request", "reason": "x"}
+        )
         assert refused.status_code == 403
     history = api.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
     assert history[-1]["trigger"] == "certify"
@@ -83,8 +87,10 @@ def test_an_unknown_or_revoked_token_is_401(api: Api) -> None:
     _, token = issue(api.app, "short-lived", "operator", "tests", api.app.clock.now())
     headers = {"Authorization": f"Bearer {token}"}
     client = api.as_(None)
-    assert client.get("/api/me", headers=headers).json() == {"name": "short-lived",
-                                                             "role": "operator"}
+    assert client.get("/api/me", headers=headers).json() == {
+        "name": "short-lived",
+        "role": "operator",
+    }
     with api.app.uow() as uow:
         uow.accounts.revoke("short-lived", api.app.clock.now())
         uow.commit()

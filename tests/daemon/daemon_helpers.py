@@ -50,7 +50,9 @@ class Site:
     env: dict[str, str] = field(default_factory=dict)
     procs: list[Daemon] = field(default_factory=list)
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "starcert.cli", "--config", str(self.config), *args],
             capture_output=True,
@@ -60,7 +62,9 @@ class Site:
             timeout=timeout,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+            raise AssertionError(
+                f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}"
+            )
         return proc
 
     def json(self, *args: str) -> Any:
@@ -166,12 +170,22 @@ def credit_code(serial: int, tag: int = 77) -> str:
 def bulk_active_cases(engine: Engine, n: int) -> list[int]:
     """`n` active cases with no decision on record, inserted in one transaction."""
     with engine.begin() as conn:
-        first_org = conn.execute(select(text("coalesce(max(id), 0)")).select_from(text("organisations"))).scalar_one()
+        first_org = conn.execute(
+            select(text("coalesce(max(id), 0)")).select_from(text("organisations"))
+        ).scalar_one()
         conn.execute(
             insert(OrganisationRow.__table__),  # type: ignore[attr-defined]
-            [{"name": f"Org {i}", "credit_code": credit_code(first_org + i)} for i in range(1, n + 1)],
+            [
+                {"name": f"Org {i}", "credit_code": credit_code(first_org + i)}
+                for i in range(1, n + 1)
+            ],
         )
-        org_ids = [r[0] for r in conn.execute(text("SELECT id FROM organisations WHERE id > :f ORDER BY id"), {"f": first_org})]
+        org_ids = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT id FROM organisations WHERE id > :f ORDER BY id"), {"f": first_org}
+            )
+        ]
         conn.execute(
             insert(ApplicationRow.__table__),  # type: ignore[attr-defined]
             [
@@ -183,7 +197,13 @@ def bulk_active_cases(engine: Engine, n: int) -> list[int]:
                 for o in org_ids
             ],
         )  # fmt: skip
-        app_ids = [r[0] for r in conn.execute(text("SELECT id FROM applications WHERE organisation_id > :f ORDER BY id"), {"f": first_org})]
+        app_ids = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT id FROM applications WHERE organisation_id > :f ORDER BY id"),
+                {"f": first_org},
+            )
+        ]
         conn.execute(
             insert(CaseRow.__table__),  # type: ignore[attr-defined]
             [
@@ -192,11 +212,21 @@ def bulk_active_cases(engine: Engine, n: int) -> list[int]:
                 for o, a in zip(org_ids, app_ids, strict=True)
             ],
         )  # fmt: skip
-        return [r[0] for r in conn.execute(text("SELECT id FROM cases WHERE organisation_id > :f ORDER BY id"), {"f": first_org})]
+        return [
+            r[0]
+            for r in conn.execute(
+                text("SELECT id FROM cases WHERE organisation_id > :f ORDER BY id"),
+                {"f": first_org},
+            )
+        ]
 
 
 def bulk_deadlines(
-    engine: Engine, case_ids: Sequence[int], per_case: int, due: datetime, kind: str = "restoration_allowance_ends"
+    engine: Engine,
+    case_ids: Sequence[int],
+    per_case: int,
+    due: datetime,
+    kind: str = "restoration_allowance_ends",
 ) -> int:
     """`per_case` open deadlines per case, due a millisecond apart from `due`; returns how many.
 
@@ -204,7 +234,12 @@ def bulk_deadlines(
     event naming it: cheap to fire, and countable.
     """
     rows = [
-        {"case_id": c, "kind": kind, "due_at": due + timedelta(milliseconds=k * len(case_ids) + i), "attempts": 0}
+        {
+            "case_id": c,
+            "kind": kind,
+            "due_at": due + timedelta(milliseconds=k * len(case_ids) + i),
+            "attempts": 0,
+        }
         for k in range(per_case)
         for i, c in enumerate(case_ids)
     ]
@@ -234,7 +269,9 @@ def actors(engine: Engine) -> Counter[str]:
 
 def open_deadlines(engine: Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM deadlines WHERE done_at IS NULL")).scalar_one())
+        return int(
+            conn.execute(text("SELECT count(*) FROM deadlines WHERE done_at IS NULL")).scalar_one()
+        )
 
 
 def all_deadline_ids(engine: Engine) -> set[int]:
@@ -251,7 +288,9 @@ def chunks(items: Iterable[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def certify(site: Site, clock: Any, n: int, *, score_loss: float = 5, days_between: int = 0) -> list[int]:
+def certify(
+    site: Site, clock: Any, n: int, *, score_loss: float = 5, days_between: int = 0
+) -> list[int]:
     """`n` cases taken from application to certificate through the real Lifecycle and rules."""
     from starcert.app import App
     from starcert.config import load_config
@@ -277,7 +316,12 @@ def certify(site: Site, clock: Any, n: int, *, score_loss: float = 5, days_betwe
             app.lifecycle.handle(c.ReviewApplication(cid, "op"))
             app.lifecycle.handle(c.RecordStage1(cid, today, "auditor", "op"))
             share = 1 - score_loss * (i % 5) / 100
-            sheet = ScoreSheet({ind.id: IndicatorResult(points=ind.points * Decimal(str(share))) for ind in model.indicators})
+            sheet = ScoreSheet(
+                {
+                    ind.id: IndicatorResult(points=ind.points * Decimal(str(share)))
+                    for ind in model.indicators
+                }
+            )
             app.lifecycle.handle(c.RecordStage2(cid, today, "auditor", sheet, "op"))
             app.lifecycle.handle(c.Decide(cid, "op"))
             cases.append(cid)

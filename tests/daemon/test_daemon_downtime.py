@@ -33,14 +33,25 @@ def _history(url: str) -> dict[int, Any]:
         }
         for r in conn.execute(text("SELECT * FROM events ORDER BY case_id, seq")):
             data = json.loads(r.data) if isinstance(r.data, str) else r.data
-            deadline = {k: v for k, v in data.get("deadline", {}).items() if k not in ("fired_at", "late", "id")}
+            deadline = {
+                k: v
+                for k, v in data.get("deadline", {}).items()
+                if k not in ("fired_at", "late", "id")
+            }
             cases[r.case_id][4].append((r.trigger, r.from_state, r.to_state, r.reason, deadline))
-        outbox = [tuple(r) for r in conn.execute(text("SELECT case_id, kind FROM notifications ORDER BY case_id, kind"))]
+        outbox = [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT case_id, kind FROM notifications ORDER BY case_id, kind")
+            )
+        ]
     engine.dispose()
     return {"cases": cases, "outbox": outbox}
 
 
-def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stopped(tmp_path: Path) -> None:
+def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stopped(
+    tmp_path: Path,
+) -> None:
     site = make_site(tmp_path / "site", tick=0.3, batch=7)
     clock = FakeClock(T0)
     certify(site, clock, 12, days_between=5)
@@ -66,7 +77,9 @@ def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stoppe
             lambda: missed_open() == 0,
             timeout=60,
         )
-        wait_until("a quiet tick", lambda: len(daemon.events("deadline_fired")) >= missed, timeout=10)
+        wait_until(
+            "a quiet tick", lambda: len(daemon.events("deadline_fired")) >= missed, timeout=10
+        )
         assert daemon.term() == 0
     finally:
         site.stop_all()
@@ -77,11 +90,18 @@ def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stoppe
     assert dues == sorted(dues)  # in due order
     for line in fired:
         assert datetime.fromisoformat(line["fired_at"]) >= STOP
-        assert line["lag_s"] == round((datetime.fromisoformat(line["fired_at"]) - datetime.fromisoformat(line["due"])).total_seconds(), 3)
+        assert line["lag_s"] == round(
+            (
+                datetime.fromisoformat(line["fired_at"]) - datetime.fromisoformat(line["due"])
+            ).total_seconds(),
+            3,
+        )
     ids = [line["deadline"] for line in fired]
     assert len(ids) == len(set(ids))
     with engine.connect() as conn:
-        for (data,) in conn.execute(text("SELECT data FROM events WHERE trigger IN ('suspend', 'remind')")):
+        for (data,) in conn.execute(
+            text("SELECT data FROM events WHERE trigger IN ('suspend', 'remind')")
+        ):
             d = json.loads(data)["deadline"]
             assert d["late"] is True and d["fired_at"] > d["due_at"]  # original due, actual firing
     engine.dispose()

@@ -16,7 +16,9 @@ def _break(site: Site, case_id: int) -> None:
     engine.dispose()
 
 
-def test_a_failing_deadline_is_an_incident_an_operator_can_retry_or_resolve(sqlite_site: Site) -> None:
+def test_a_failing_deadline_is_an_incident_an_operator_can_retry_or_resolve(
+    sqlite_site: Site,
+) -> None:
     site = sqlite_site
     engine = site.engine()
     cases = bulk_active_cases(engine, 4)
@@ -42,11 +44,21 @@ def test_a_failing_deadline_is_an_incident_an_operator_can_retry_or_resolve(sqli
     site.cli("incidents", "retry", str(first["id"]))
     assert site.json("fire-due")["fired"] == 1
 
-    refused = site.cli("incidents", "resolve", str(second["id"]), "--reason", " ", "--by", "li.na", check=False)
+    refused = site.cli(
+        "incidents", "resolve", str(second["id"]), "--reason", " ", "--by", "li.na", check=False
+    )
     assert refused.returncode == 2 and "reason" in refused.stderr
     with engine.begin() as conn:
         conn.execute(text("UPDATE cases SET state = 'active' WHERE id = :c"), {"c": cases[2]})
-    done = site.json("incidents", "resolve", str(second["id"]), "--reason", "record repaired by hand", "--by", "li.na")
+    done = site.json(
+        "incidents",
+        "resolve",
+        str(second["id"]),
+        "--reason",
+        "record repaired by hand",
+        "--by",
+        "li.na",
+    )
     assert done["case"] == cases[2]
     with engine.connect() as conn:
         event = conn.execute(
@@ -54,7 +66,10 @@ def test_a_failing_deadline_is_an_incident_an_operator_can_retry_or_resolve(sqli
             {"c": cases[2]},
         ).first()
         assert tuple(event) == ("li.na", "incident_resolved", "record repaired by hand")
-        assert conn.execute(text("SELECT count(*) FROM deadlines WHERE done_at IS NULL")).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM deadlines WHERE done_at IS NULL")).scalar_one()
+            == 0
+        )
     assert site.json("incidents", "list") == []
     again = site.cli("incidents", "retry", str(second["id"]), check=False)
     assert again.returncode == 2 and "already done" in again.stderr

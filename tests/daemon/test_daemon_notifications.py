@@ -24,12 +24,14 @@ Answer = Callable[[int], int]  # n-th request (1-based) -> HTTP status to answer
 
 
 @contextmanager
-def receiver(answer: Answer, on_request: Callable[[int], None] = lambda n: None) -> Iterator[list[dict[str, Any]]]:
+def receiver(
+    answer: Answer, on_request: Callable[[int], None] = lambda n: None
+) -> Iterator[list[dict[str, Any]]]:
     """A real HTTP server on a free local port; yields the requests it got."""
     got: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             status = answer(len(got) + 1)
             got.append({"key": self.headers["Idempotency-Key"], "body": body, "status": status})
@@ -56,7 +58,11 @@ def receiver(answer: Answer, on_request: Callable[[int], None] = lambda n: None)
 def _outbox(url: str) -> list[Any]:
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = list(conn.execute(text("SELECT id, kind, attempts, delivered_at, last_error FROM notifications")))
+        rows = list(
+            conn.execute(
+                text("SELECT id, kind, attempts, delivered_at, last_error FROM notifications")
+            )
+        )
     engine.dispose()
     return rows
 
@@ -68,7 +74,9 @@ def test_a_reminder_is_retried_with_back_off_and_delivered_once(tmp_path: Path) 
         [case_id] = certify(site, FakeClock(T0), 1)
         daemon = site.serve("d", "--clock-start", WINDOW_OPEN.isoformat())
         try:
-            wait_until("delivery", lambda: any(r.delivered_at for r in _outbox(site.url)), timeout=30)
+            wait_until(
+                "delivery", lambda: any(r.delivered_at for r in _outbox(site.url)), timeout=30
+            )
             assert daemon.term() == 0
         finally:
             site.stop_all()
@@ -81,12 +89,16 @@ def test_a_reminder_is_retried_with_back_off_and_delivered_once(tmp_path: Path) 
     assert body["payload"]["certificate"].startswith("ASC") and body["payload"]["due_on"]
     failures = daemon.events("notification_failed")
     assert [f["attempts"] for f in failures] == [1, 2]
-    retry_gap = datetime.fromisoformat(failures[1]["ts"]) - datetime.fromisoformat(failures[0]["ts"])
+    retry_gap = datetime.fromisoformat(failures[1]["ts"]) - datetime.fromisoformat(
+        failures[0]["ts"]
+    )
     assert retry_gap >= timedelta(seconds=0.3)  # backed off before the second try
     assert len(daemon.events("notification_delivered")) == 1
 
 
-def test_a_daemon_killed_between_send_and_mark_sends_again_with_the_same_key(tmp_path: Path) -> None:
+def test_a_daemon_killed_between_send_and_mark_sends_again_with_the_same_key(
+    tmp_path: Path,
+) -> None:
     victims: list[Any] = []
 
     def kill_first_sender(n: int) -> None:
@@ -102,7 +114,9 @@ def test_a_daemon_killed_between_send_and_mark_sends_again_with_the_same_key(tmp
         assert not any(r.delivered_at for r in _outbox(site.url))
         second = site.serve("second", "--clock-start", WINDOW_OPEN.isoformat())
         try:
-            wait_until("delivery", lambda: any(r.delivered_at for r in _outbox(site.url)), timeout=30)
+            wait_until(
+                "delivery", lambda: any(r.delivered_at for r in _outbox(site.url)), timeout=30
+            )
             assert second.term() == 0
         finally:
             site.stop_all()

@@ -3,6 +3,7 @@ restored): the daemon logs, backs off, resumes, and loses nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -74,25 +75,19 @@ class Proxy:
         except OSError:
             pass
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def cut(self) -> None:
         assert self._listener is not None
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # shutdown wakes the blocked accept() on Linux
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def close(self) -> None:
@@ -115,7 +110,11 @@ def test_the_daemon_backs_off_while_the_database_is_away_and_loses_nothing(
         daemon = site.serve("d")
         wait_until("some firings", lambda: total - open_deadlines(direct) >= 100, timeout=60)
         proxy.cut()
-        wait_until("the outage noticed", lambda: len(daemon.events("database_unavailable")) >= 3, timeout=30)
+        wait_until(
+            "the outage noticed",
+            lambda: len(daemon.events("database_unavailable")) >= 3,
+            timeout=30,
+        )
         stalled = open_deadlines(direct)
         time.sleep(1)
         assert open_deadlines(direct) == stalled  # nothing fires while away

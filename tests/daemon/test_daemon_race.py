@@ -54,7 +54,12 @@ def test_operator_and_daemon_suspending_the_same_cases_apply_exactly_once(
 
         def settled() -> bool:
             with engine.connect() as conn:
-                return conn.execute(text("SELECT count(*) FROM cases WHERE state = 'active'")).scalar_one() == 0
+                return (
+                    conn.execute(
+                        text("SELECT count(*) FROM cases WHERE state = 'active'")
+                    ).scalar_one()
+                    == 0
+                )
 
         wait_until("every case suspended", settled, timeout=60)
         assert daemon.term() == 0
@@ -62,7 +67,13 @@ def test_operator_and_daemon_suspending_the_same_cases_apply_exactly_once(
         site.stop_all()
         operator.close()
     with engine.connect() as conn:
-        rows = list(conn.execute(text("SELECT case_id, actor, trigger, from_state, to_state, data FROM events ORDER BY id")))
+        rows = list(
+            conn.execute(
+                text(
+                    "SELECT case_id, actor, trigger, from_state, to_state, data FROM events ORDER BY id"
+                )
+            )
+        )
     engine.dispose()
     for case_id in cases:
         events = [r for r in rows if r.case_id == case_id]
@@ -77,4 +88,6 @@ def test_operator_and_daemon_suspending_the_same_cases_apply_exactly_once(
                     assert r.trigger == "deadline_obsolete"
     kinds = set(outcomes.values())
     assert "operator" in kinds and kinds - {"operator"}, outcomes  # both sides won some
-    assert max(firings(site.engine()).values()) == 1
+    engine = site.engine()
+    assert max(firings(engine).values()) == 1
+    engine.dispose()

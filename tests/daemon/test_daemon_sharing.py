@@ -71,7 +71,9 @@ def test_three_daemons_fire_ten_thousand_once_and_outlive_a_killed_one(
         fired_a = {line["deadline"] for line in a.events("deadline_fired")}
         fired_bc = {line["deadline"] for d in (b, c) for line in d.events("deadline_fired")}
         assert not fired_a & fired_bc
-        assert len(fired_a) + len(fired_bc) >= total - 1  # the one in hand at the kill may be unlogged
+        assert (
+            len(fired_a) + len(fired_bc) >= total - 1
+        )  # the one in hand at the kill may be unlogged
         assert all(len(d.events("deadline_fired")) > 1000 for d in (b, c))
         assert held > 0  # a held claimed rows when it died: b and c fired them after the lease
     finally:

@@ -25,10 +25,15 @@ def test_check_reports_every_shipped_version() -> None:
 def test_check_refuses_a_bad_file_with_file_and_line_on_stderr(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     text = DEFAULT_FILE.read_text(encoding="utf-8")
-    bad.write_text(text.replace("{fact: has_dedicated_funds, eq: true}",
-                                "{fact: has_dedicated_fund, eq: true}"), encoding="utf-8")
-    line = next(i + 1 for i, s in enumerate(bad.read_text().splitlines())
-                if "has_dedicated_fund," in s)
+    bad.write_text(
+        text.replace(
+            "{fact: has_dedicated_funds, eq: true}", "{fact: has_dedicated_fund, eq: true}"
+        ),
+        encoding="utf-8",
+    )
+    line = next(
+        i + 1 for i, s in enumerate(bad.read_text().splitlines()) if "has_dedicated_fund," in s
+    )
     result = runner.invoke(rules_app, ["check", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:{line}: unknown fact in prerequisites 'has_dedicated_fund'" in result.stderr
@@ -40,9 +45,13 @@ def test_test_runs_each_example(tmp_path: Path) -> None:
     assert ok.exit_code == 0
     assert "PASS" in ok.stdout and ", 0 failed" in ok.stdout
     broken = tmp_path / "broken.yaml"
-    broken.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace(
-        "expect: {outcome: certified, band: qualified, final_score: 70}",
-        "expect: {outcome: certified, band: three_star, final_score: 70}"), encoding="utf-8")
+    broken.write_text(
+        DEFAULT_FILE.read_text(encoding="utf-8").replace(
+            "expect: {outcome: certified, band: qualified, final_score: 70}",
+            "expect: {outcome: certified, band: three_star, final_score: 70}",
+        ),
+        encoding="utf-8",
+    )
     result = runner.invoke(rules_app, ["test", str(broken)])
     assert result.exit_code == 1
     assert "FAIL" in result.stderr and "exactly 70 is qualified" in result.stderr
@@ -55,18 +64,24 @@ def test_explain_prints_why_and_json(tmp_path: Path) -> None:
         "application_date: 2026-02-27\nservice_system_since: 2025-11-30\n"
         "has_service_documents: false\nhas_dedicated_manager: true\nhas_dedicated_funds: true\n"
         "has_trained_staff: true\nis_prc_legal_entity: true\nlast_major_failure: null\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     human = runner.invoke(rules_app, ["explain", "--facts", str(facts), "--rules", str(RULES)])
     assert human.exit_code == 0, human.output
     assert human.stdout.startswith("INELIGIBLE")
     assert "FAILED prerequisite.service_documents" in human.stdout
-    assert "FAILED running_time" in human.stdout and "earliest application 2026-02-28" in human.stdout
-    as_json = runner.invoke(rules_app, ["explain", "--facts", str(facts), "--json",
-                                        "--as-of", "2026-02-27"])
+    assert (
+        "FAILED running_time" in human.stdout and "earliest application 2026-02-28" in human.stdout
+    )
+    as_json = runner.invoke(
+        rules_app, ["explain", "--facts", str(facts), "--json", "--as-of", "2026-02-27"]
+    )
     data = json.loads(as_json.stdout)
     assert data["outcome"] == "ineligible" and data["version"] == "1"
-    assert [f["rule"] for f in data["failures"]] == ["prerequisite.service_documents",
-                                                      "running_time"]
+    assert [f["rule"] for f in data["failures"]] == [
+        "prerequisite.service_documents",
+        "running_time",
+    ]
 
 
 def test_explain_names_a_bad_fact(tmp_path: Path) -> None:
@@ -78,7 +93,13 @@ def test_explain_names_a_bad_fact(tmp_path: Path) -> None:
 
 
 def test_module_entry_point() -> None:
-    done = subprocess.run([sys.executable, "-m", "starcert.cli_rules", "check", "rules"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "starcert.cli_rules", "check", "rules"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "ok  rules/gbt27922-2011.yaml" in done.stdout

@@ -35,12 +35,12 @@ def score_points(book: RuleBook, points: dict[str, Any], **extra: Any) -> Any:
 def test_running_time_uses_calendar_months_with_month_end_clamping(
     book: RuleBook, since: date, earliest: date
 ) -> None:
-    on_time = book.evaluate(application(service_system_since=since, application_date=earliest),
-                            earliest)
+    on_time = book.evaluate(
+        application(service_system_since=since, application_date=earliest), earliest
+    )
     assert on_time.eligible is True and on_time.earliest_application == earliest
     early = date.fromordinal(earliest.toordinal() - 1)
-    too_soon = book.evaluate(application(service_system_since=since, application_date=early),
-                             early)
+    too_soon = book.evaluate(application(service_system_since=since, application_date=early), early)
     assert too_soon.outcome == "ineligible"
     assert [f.rule for f in too_soon.failures] == ["running_time"]
     assert too_soon.earliest_application == earliest
@@ -57,16 +57,28 @@ def test_month_arithmetic_matches_relativedelta() -> None:
 
 
 def test_all_failed_prerequisites_are_reported_together(book: RuleBook) -> None:
-    decision = book.evaluate(application(has_dedicated_manager=False, has_dedicated_funds=False,
-                                         is_prc_legal_entity=False,
-                                         last_major_failure=date(2025, 12, 1)), date(2026, 3, 2))
+    decision = book.evaluate(
+        application(
+            has_dedicated_manager=False,
+            has_dedicated_funds=False,
+            is_prc_legal_entity=False,
+            last_major_failure=date(2025, 12, 1),
+        ),
+        date(2026, 3, 2),
+    )
     assert decision.eligible is False
     assert [f.rule for f in decision.failures] == [
-        "prerequisite.dedicated_manager", "prerequisite.dedicated_funds",
-        "prerequisite.no_recent_major_failure", "prerequisite.prc_legal_entity"]
+        "prerequisite.dedicated_manager",
+        "prerequisite.dedicated_funds",
+        "prerequisite.no_recent_major_failure",
+        "prerequisite.prc_legal_entity",
+    ]
     assert all(f.message for f in decision.failures)
     assert {p.rule for p in decision.passed} == {
-        "prerequisite.service_documents", "prerequisite.trained_staff", "running_time"}
+        "prerequisite.service_documents",
+        "prerequisite.trained_staff",
+        "running_time",
+    }
 
 
 @pytest.mark.parametrize(
@@ -79,16 +91,16 @@ def test_all_failed_prerequisites_are_reported_together(book: RuleBook) -> None:
         ("2", "four_star", "90"),
     ],
 )
-def test_band_edges_are_exact(book: RuleBook, complaint_points: str, band: str,
-                              final: str) -> None:
+def test_band_edges_are_exact(book: RuleBook, complaint_points: str, band: str, final: str) -> None:
     decision = score_points(book, {"complaint_handling": complaint_points})
     assert decision.band == band
     assert decision.final_score == Decimal(final)
 
 
 def test_seventy_is_qualified_and_just_below_fails(book: RuleBook) -> None:
-    zeroed = dict.fromkeys(("organisation", "staffing", "resources", "service_norms",
-                            "supervision"), 0)
+    zeroed = dict.fromkeys(
+        ("organisation", "staffing", "resources", "service_norms", "supervision"), 0
+    )
     at_70 = score_points(book, zeroed)
     assert (at_70.band, at_70.final_score, at_70.outcome) == ("qualified", Decimal(70), "certified")
     below = score_points(book, {**zeroed, "complaint_handling": "11.999"})
@@ -106,8 +118,13 @@ def test_five_special_deductions_fail_and_four_do_not(book: RuleBook) -> None:
 
 
 def test_deductions_and_bonus_apply_after_normalisation(book: RuleBook) -> None:
-    decision = score_points(book, {"recycling": None, "repair": 5}, excluded=["recycling"],
-                            special_deductions=["late records"], special_bonus="leading")
+    decision = score_points(
+        book,
+        {"recycling": None, "repair": 5},
+        excluded=["recycling"],
+        special_deductions=["late records"],
+        special_bonus="leading",
+    )
     # 94 of 96 applicable points -> 97.916666..; -1 + 1 outside the normalised score
     assert decision.normalised_score == Decimal("97.916666")
     assert decision.final_score == Decimal("97.916666")
@@ -115,9 +132,11 @@ def test_deductions_and_bonus_apply_after_normalisation(book: RuleBook) -> None:
 
 
 def test_exclusions_are_normalised(book: RuleBook) -> None:
-    decision = score_points(book, {"customer_relationship": None, "complaint_handling": None,
-                                   "repair": 0},
-                            excluded=["customer_relationship", "complaint_handling"])
+    decision = score_points(
+        book,
+        {"customer_relationship": None, "complaint_handling": None, "repair": 0},
+        excluded=["customer_relationship", "complaint_handling"],
+    )
     assert decision.applicable_points == 75
     assert decision.final_score == Decimal("90.666666")  # 68 / 75 x 100, rounded down
     assert decision.band == "four_star"
@@ -129,8 +148,14 @@ def test_sampled_indicator_loses_points_in_proportion(book: RuleBook) -> None:
 
 
 def test_third_level_items_add_up(book: RuleBook) -> None:
-    decision = score_points(book, {"customer_relationship": {
-        "items": {"follow_up_visits": {"conforming": 1, "sampled": 2}, "satisfaction": 7}}})
+    decision = score_points(
+        book,
+        {
+            "customer_relationship": {
+                "items": {"follow_up_visits": {"conforming": 1, "sampled": 2}, "satisfaction": 7}
+            }
+        },
+    )
     assert decision.final_score == 97
 
 
@@ -142,14 +167,19 @@ def test_third_level_items_add_up(book: RuleBook) -> None:
         ({"repair": -1}, {}, "score_sheet.results.repair.points", "outside 0..7"),
         ({"repair": "seven"}, {}, "score_sheet.results.repair.points", "expected a number"),
         ({"repiar": 3}, {}, "score_sheet.results.repiar", "did you mean 'repair'"),
-        ({"repair": {"conforming": 5, "sampled": 4}}, {}, "score_sheet.results.repair",
-         "conforming <= sampled"),
+        (
+            {"repair": {"conforming": 5, "sampled": 4}},
+            {},
+            "score_sheet.results.repair",
+            "conforming <= sampled",
+        ),
         ({}, {"excluded": ["repair"]}, "score_sheet.results.repair", "both excluded and scored"),
         ({}, {"special_bonus": ["a", "b"]}, "score_sheet.special_bonus", "at most one"),
     ],
 )
-def test_bad_score_sheets_name_the_fact(book: RuleBook, points: dict[str, Any],
-                                        extra: dict[str, Any], fact: str, message: str) -> None:
+def test_bad_score_sheets_name_the_fact(
+    book: RuleBook, points: dict[str, Any], extra: dict[str, Any], fact: str, message: str
+) -> None:
     with pytest.raises(FactError) as caught:
         score_points(book, points, **extra)
     assert caught.value.fact == fact
@@ -159,17 +189,24 @@ def test_bad_score_sheets_name_the_fact(book: RuleBook, points: dict[str, Any],
 @pytest.mark.parametrize(
     ("facts", "fact", "message"),
     [
-        ({k: v for k, v in application().items() if k != "has_trained_staff"},
-         "has_trained_staff", "missing"),
+        (
+            {k: v for k, v in application().items() if k != "has_trained_staff"},
+            "has_trained_staff",
+            "missing",
+        ),
         (application(has_trained_staff="yes"), "has_trained_staff", "expected true or false"),
         (application(application_date="2026-13-01"), "application_date", "expected a date"),
         (application(service_system_since=None), "service_system_since", "is null"),
-        ({**application(), "has_trained_stuff": True}, "has_trained_stuff",
-         "did you mean 'has_trained_staff'"),
+        (
+            {**application(), "has_trained_stuff": True},
+            "has_trained_stuff",
+            "did you mean 'has_trained_staff'",
+        ),
     ],
 )
-def test_missing_or_mistyped_facts_raise_naming_the_fact(book: RuleBook, facts: dict[str, Any],
-                                                         fact: str, message: str) -> None:
+def test_missing_or_mistyped_facts_raise_naming_the_fact(
+    book: RuleBook, facts: dict[str, Any], fact: str, message: str
+) -> None:
     with pytest.raises(FactError) as caught:
         book.evaluate(facts, date(2026, 3, 2))
     assert caught.value.fact == fact and message in str(caught.value)
@@ -185,8 +222,10 @@ def test_checks_asked_for_require_their_facts(book: RuleBook) -> None:
 
 
 def test_iso_date_strings_are_accepted(book: RuleBook) -> None:
-    decision = book.evaluate(application(application_date="2026-03-02",
-                                         service_system_since="2025-11-30"), date(2026, 3, 2))
+    decision = book.evaluate(
+        application(application_date="2026-03-02", service_system_since="2025-11-30"),
+        date(2026, 3, 2),
+    )
     assert decision.eligible is True
 
 
@@ -222,6 +261,8 @@ def test_strict_body_differs_from_the_default(book: RuleBook, strict_book: RuleB
     facts = application(last_major_failure=date(2024, 1, 1))
     assert book.evaluate(facts, day).eligible is True
     assert [f.rule for f in strict_book.evaluate(facts, day).failures] == [
-        "prerequisite.no_recent_major_failure", "running_time"]
+        "prerequisite.no_recent_major_failure",
+        "running_time",
+    ]
     terms = strict_book.in_force(day).lifecycle
     assert (terms.surveillance_window_months, terms.suspension_limit_months) == (2, 4)

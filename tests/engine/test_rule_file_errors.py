@@ -33,8 +33,11 @@ def test_the_shipped_file_loads() -> None:
 
 
 def test_unknown_fact_is_named_with_line_and_a_suggestion(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace("{fact: has_trained_staff, eq: true}",
-                                           "{fact: has_trained_staf, eq: true}"))
+    path = write_rules(
+        lambda t: t.replace(
+            "{fact: has_trained_staff, eq: true}", "{fact: has_trained_staf, eq: true}"
+        )
+    )
     error = refused(path)
     [problem] = error.problems
     assert problem.file == str(path)
@@ -45,10 +48,13 @@ def test_unknown_fact_is_named_with_line_and_a_suggestion(write_rules: Callable[
 
 
 def test_unknown_outcome_is_named_with_a_suggestion(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace(
-        "    message: dedicated funds for after-sales service are required\n",
-        "    message: dedicated funds for after-sales service are required\n"
-        "    outcome: refuse_aplication\n"))
+    path = write_rules(
+        lambda t: t.replace(
+            "    message: dedicated funds for after-sales service are required\n",
+            "    message: dedicated funds for after-sales service are required\n"
+            "    outcome: refuse_aplication\n",
+        )
+    )
     [problem] = refused(path).problems
     assert problem.line == line_of(path, "outcome: refuse_aplication")
     assert "unknown outcome 'refuse_aplication'" in problem.message
@@ -56,70 +62,101 @@ def test_unknown_outcome_is_named_with_a_suggestion(write_rules: Callable[..., P
 
 
 def test_outcome_of_the_wrong_kind_is_refused(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace(
-        "    when: {fact: final_score, lt: 70}\n",
-        "    when: {fact: final_score, lt: 70}\n    outcome: refuse_application\n"))
+    path = write_rules(
+        lambda t: t.replace(
+            "    when: {fact: final_score, lt: 70}\n",
+            "    when: {fact: final_score, lt: 70}\n    outcome: refuse_application\n",
+        )
+    )
     [problem] = refused(path).problems
     assert "outcome 'refuse_application' does not apply to a fail rule" in problem.message
 
 
 def test_gap_between_bands(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace("{band: three_star, from: 80, below: 90}",
-                                           "{band: three_star, from: 80, below: 89}"))
+    path = write_rules(
+        lambda t: t.replace(
+            "{band: three_star, from: 80, below: 90}", "{band: three_star, from: 80, below: 89}"
+        )
+    )
     [problem] = refused(path).problems
     assert problem.line == line_of(path, "band: three_star")
-    assert "gap between bands: three_star ends below 89 but four_star starts at 90" in problem.message
+    assert (
+        "gap between bands: three_star ends below 89 but four_star starts at 90" in problem.message
+    )
 
 
 def test_overlapping_bands(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace("{band: qualified, from: 70, below: 80}",
-                                           "{band: qualified, from: 70, below: 85}"))
+    path = write_rules(
+        lambda t: t.replace(
+            "{band: qualified, from: 70, below: 80}", "{band: qualified, from: 70, below: 85}"
+        )
+    )
     [problem] = refused(path).problems
     assert problem.line == line_of(path, "band: qualified")
     assert "bands overlap: qualified runs below 85 but three_star starts at 80" in problem.message
 
 
 def test_dimension_points_not_adding_to_100(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace("name: Customer service, points: 25",
-                                           "name: Customer service, points: 30"))
+    path = write_rules(
+        lambda t: t.replace(
+            "name: Customer service, points: 25", "name: Customer service, points: 30"
+        )
+    )
     messages = [p.message for p in refused(path).problems]
     assert "dimension points add up to 105 (40 + 35 + 30), not 100" in messages
     assert "indicators of dimension 'customer_service' add up to 25, not its 30 points" in messages
 
 
 def test_indicator_outside_any_dimension(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace(
-        "{id: delivery, name: Delivery, dimension: commodity_service, points: 6}",
-        "{id: delivery, name: Delivery, points: 6}"))
+    path = write_rules(
+        lambda t: t.replace(
+            "{id: delivery, name: Delivery, dimension: commodity_service, points: 6}",
+            "{id: delivery, name: Delivery, points: 6}",
+        )
+    )
     problems = refused(path).problems
     outside = [p for p in problems if "outside any dimension" in p.message]
     assert outside and outside[0].line == line_of(path, "id: delivery")
 
 
 def test_indicator_in_an_unknown_dimension(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace("dimension: commodity_service, points: 6}",
-                                           "dimension: commodity_servce, points: 6}", 1))
+    path = write_rules(
+        lambda t: t.replace(
+            "dimension: commodity_service, points: 6}", "dimension: commodity_servce, points: 6}", 1
+        )
+    )
     problem = refused(path).problems[0]
-    assert "unknown dimension for indicator 'technical_support' 'commodity_servce'" in problem.message
+    assert (
+        "unknown dimension for indicator 'technical_support' 'commodity_servce'" in problem.message
+    )
     assert problem.hint == "did you mean 'commodity_service'?"
 
 
 def test_a_failing_example_refuses_the_file(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace('expect: {outcome: certified, band: four_star, '
-                                           'final_score: "94.96"}',
-                                           'expect: {outcome: certified, band: five_star, '
-                                           'final_score: "94.96"}'))
+    path = write_rules(
+        lambda t: t.replace(
+            'expect: {outcome: certified, band: four_star, final_score: "94.96"}',
+            'expect: {outcome: certified, band: five_star, final_score: "94.96"}',
+        )
+    )
     [problem] = refused(path).problems
     assert problem.line == line_of(path, "name: 94.96 is four stars")
-    assert "example '94.96 is four stars, not five' fails: band: expected 'five_star', " \
-           "got 'four_star'" in problem.message
+    assert (
+        "example '94.96 is four stars, not five' fails: band: expected 'five_star', "
+        "got 'four_star'" in problem.message
+    )
 
 
 def test_every_problem_is_reported_at_once(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace("{fact: has_dedicated_funds, eq: true}",
-                                           "{fact: has_dedicated_fund, eq: true}")
-                       .replace("validity_months: 36", "validity_months: 0")
-                       .replace("{band: five_star, from: 95}", "{band: five_stars, from: 95}"))
+    path = write_rules(
+        lambda t: (
+            t.replace(
+                "{fact: has_dedicated_funds, eq: true}", "{fact: has_dedicated_fund, eq: true}"
+            )
+            .replace("validity_months: 36", "validity_months: 0")
+            .replace("{band: five_star, from: 95}", "{band: five_stars, from: 95}")
+        )
+    )
     problems = refused(path).problems
     assert len(problems) >= 3
     text = "\n".join(str(p) for p in problems)
@@ -143,9 +180,12 @@ def test_effective_date_going_backwards(tmp_path: Path) -> None:
     text = DEFAULT_FILE.read_text(encoding="utf-8")
     (tmp_path / "v1.yaml").write_text(text, encoding="utf-8")
     newer = tmp_path / "v2.yaml"
-    newer.write_text(text.replace('version: "1"', 'version: "2"')
-                     .replace("effective_from: 2012-02-01", "effective_from: 2011-06-01"),
-                     encoding="utf-8")
+    newer.write_text(
+        text.replace('version: "1"', 'version: "2"').replace(
+            "effective_from: 2012-02-01", "effective_from: 2011-06-01"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(RuleFileError) as caught:
         RuleBook.from_directory(tmp_path)
     [problem] = caught.value.problems
@@ -158,8 +198,7 @@ def test_a_bad_file_never_replaces_a_good_version(tmp_path: Path) -> None:
     (tmp_path / "v1.yaml").write_text(good, encoding="utf-8")
     book = RuleBook.from_directory(tmp_path)
     before = book.versions
-    (tmp_path / "v1.yaml").write_text(good.replace("points: 40}", "points: 41}"),
-                                      encoding="utf-8")
+    (tmp_path / "v1.yaml").write_text(good.replace("points: 40}", "points: 41}"), encoding="utf-8")
     with pytest.raises(RuleFileError):
         book.reload(tmp_path)
     assert book.versions == before
@@ -173,8 +212,11 @@ def test_a_bad_file_never_replaces_a_good_version(tmp_path: Path) -> None:
 
 
 def test_custom_outcome_registry_is_honoured(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(lambda t: t.replace(
-        "    message: dedicated funds for after-sales service are required\n",
-        "    message: dedicated funds for after-sales service are required\n    outcome: note\n"))
+    path = write_rules(
+        lambda t: t.replace(
+            "    message: dedicated funds for after-sales service are required\n",
+            "    message: dedicated funds for after-sales service are required\n    outcome: note\n",
+        )
+    )
     ruleset = load_ruleset(path.read_bytes(), str(path), outcomes=DEFAULT_OUTCOMES)
     assert ruleset.rules[2].outcome == "note"

@@ -39,8 +39,12 @@ def oracle(sheet: dict[str, Any]) -> tuple[Fraction, str | None]:
         final += 1
     if final < 70 or len(sheet["special_deductions"]) >= 5:
         return final, None
-    for bound, band in ((95, "five_star"), (90, "four_star"), (80, "three_star"),
-                        (70, "qualified")):
+    for bound, band in (
+        (95, "five_star"),
+        (90, "four_star"),
+        (80, "three_star"),
+        (70, "qualified"),
+    ):
         if final >= bound:
             return final, band
     raise AssertionError("unreachable")

@@ -63,7 +63,9 @@ class Starcert:
         )
         done = Completed(proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
-            raise AssertionError(f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+            raise AssertionError(
+                f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}"
+            )
         return done
 
     def popen(self, *args: str) -> subprocess.Popen[str]:

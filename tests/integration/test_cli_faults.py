@@ -19,8 +19,16 @@ def test_operators_racing_on_one_certificate_exactly_one_wins(starcert: Starcert
     cid = certified(starcert)
     starcert("decide", cid, "--by", "carol")
     procs = [
-        starcert.popen("suspend", cid, "--cause", "client_request", "--reason", f"racer {i}",
-                       "--by", f"operator{i}")
+        starcert.popen(
+            "suspend",
+            cid,
+            "--cause",
+            "client_request",
+            "--reason",
+            f"racer {i}",
+            "--by",
+            f"operator{i}",
+        )
         for i in range(RACERS)
     ]
     results = []
@@ -72,4 +80,3 @@ def test_a_killed_command_leaves_the_case_as_before_or_after_never_between(
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     engine.dispose()
-

@@ -20,22 +20,59 @@ def _days_ago(n: int) -> str:
 
 def certified(starcert: Starcert, loss: float = 2, **overrides: float) -> str:
     """Runs a case from registration to certificate; returns its id."""
-    org = starcert("org", "add", "--name", "Acme Appliances", "--credit-code", CODE, "--by", "alice",
-                   "--json").json()
+    org = starcert(
+        "org", "add", "--name", "Acme Appliances", "--credit-code", CODE, "--by", "alice", "--json"
+    ).json()
     facts = starcert.write("facts.json", FACTS)
     case = starcert(
-        "apply", "--org", str(org["id"]), "--submitted", _days_ago(60), "--since", _days_ago(200),
-        "--scope", "after-sales service of household appliances", "--facts", str(facts),
-        "--by", "alice", "--json",
+        "apply",
+        "--org",
+        str(org["id"]),
+        "--submitted",
+        _days_ago(60),
+        "--since",
+        _days_ago(200),
+        "--scope",
+        "after-sales service of household appliances",
+        "--facts",
+        str(facts),
+        "--by",
+        "alice",
+        "--json",
     ).json()
     cid = str(case["id"])
     assert case["state"] == "applied"
     assert starcert("review", cid, "--by", "alice", "--json").json()["state"] == "stage1"
-    starcert("audit", "record", cid, "--kind", "stage1", "--date", _days_ago(50), "--auditor", "bob",
-             "--by", "alice")
+    starcert(
+        "audit",
+        "record",
+        cid,
+        "--kind",
+        "stage1",
+        "--date",
+        _days_ago(50),
+        "--auditor",
+        "bob",
+        "--by",
+        "alice",
+    )
     scores = starcert.write("sheet.json", sheet(loss, **overrides))
-    after = starcert("audit", "record", cid, "--kind", "stage2", "--date", _days_ago(40),
-                     "--auditor", "bob", "--sheet", str(scores), "--by", "alice", "--json").json()
+    after = starcert(
+        "audit",
+        "record",
+        cid,
+        "--kind",
+        "stage2",
+        "--date",
+        _days_ago(40),
+        "--auditor",
+        "bob",
+        "--sheet",
+        str(scores),
+        "--by",
+        "alice",
+        "--json",
+    ).json()
     assert after["state"] == "decision"
     return cid
 
@@ -50,8 +87,13 @@ def test_a_case_runs_from_application_to_certificate_with_its_history(starcert: 
 
     detail = starcert("show", decided["number"], "--json").json()  # by certificate number too
     triggers = [e["trigger"] for e in detail["history"]]
-    assert triggers == ["submit_application", "accept_application", "complete_stage1",
-                        "record_stage2", "certify"]
+    assert triggers == [
+        "submit_application",
+        "accept_application",
+        "complete_stage1",
+        "record_stage2",
+        "certify",
+    ]
     certify = detail["history"][-1]
     assert certify["actor"] == "carol"
     assert certify["from_state"] == "decision" and certify["to_state"] == "active"
@@ -65,7 +107,9 @@ def test_a_case_runs_from_application_to_certificate_with_its_history(starcert: 
 
 
 def test_a_low_score_is_refused_at_decision(starcert: Starcert) -> None:
-    zeros = {k: 0 for k in ("organisation", "staffing", "resources", "service_norms", "supervision")}
+    zeros = {
+        k: 0 for k in ("organisation", "staffing", "resources", "service_norms", "supervision")
+    }
     cid = certified(starcert, loss=1, **zeros)  # 100 - 30 - 1 = 69 points
     refused = starcert("decide", cid, "--by", "carol", "--json").json()
     assert refused["state"] == "not_certified" and refused["number"] is None
@@ -77,8 +121,9 @@ def test_an_illegal_transition_names_case_state_and_allowed_triggers_and_writes_
     cid = certified(starcert)
     starcert("decide", cid, "--by", "carol")
     before = starcert("show", cid, "--json").json()
-    refused = starcert("restore", cid, "--reason", "nothing to restore", "--by", "alice",
-                       check=False)
+    refused = starcert(
+        "restore", cid, "--reason", "nothing to restore", "--by", "alice", check=False
+    )
     assert refused.code == 3
     assert f"case {cid}" in refused.err or cid in refused.err
     assert "active" in refused.err and "suspend" in refused.err
@@ -88,8 +133,17 @@ def test_an_illegal_transition_names_case_state_and_allowed_triggers_and_writes_
 def test_suspension_restoration_register_and_listing(starcert: Starcert) -> None:
     cid = certified(starcert)
     number = starcert("decide", cid, "--by", "carol", "--json").json()["number"]
-    suspended = starcert("suspend", cid, "--cause", "client_request", "--reason", "client asked",
-                         "--by", "alice", "--json").json()
+    suspended = starcert(
+        "suspend",
+        cid,
+        "--cause",
+        "client_request",
+        "--reason",
+        "client asked",
+        "--by",
+        "alice",
+        "--json",
+    ).json()
     assert suspended["state"] == "suspended" and suspended["suspension_cause"] == "client_request"
     listed = starcert("list", "--state", "suspended", "--json").json()
     assert [c["number"] for c in listed] == [number]
@@ -109,32 +163,106 @@ def test_suspension_restoration_register_and_listing(starcert: Starcert) -> None
 
 
 def test_bad_input_names_the_field_and_writes_nothing(starcert: Starcert) -> None:
-    bad_code = starcert("org", "add", "--name", "Acme", "--credit-code", CODE[:-1] + "0",
-                        "--by", "alice", check=False)
+    bad_code = starcert(
+        "org",
+        "add",
+        "--name",
+        "Acme",
+        "--credit-code",
+        CODE[:-1] + "0",
+        "--by",
+        "alice",
+        check=False,
+    )
     if CODE[-1] == "0":  # the flipped check character must really be wrong
-        bad_code = starcert("org", "add", "--name", "Acme", "--credit-code", CODE[:-1] + "1",
-                            "--by", "alice", check=False)
+        bad_code = starcert(
+            "org",
+            "add",
+            "--name",
+            "Acme",
+            "--credit-code",
+            CODE[:-1] + "1",
+            "--by",
+            "alice",
+            check=False,
+        )
     assert bad_code.code == 2 and "credit_code" in bad_code.err
 
     cid = certified(starcert)
     over = starcert.write("over.json", sheet(0, organisation=7))  # max is 6
-    refused = starcert("audit", "record", cid, "--kind", "surveillance", "--date", _days_ago(1),
-                       "--auditor", "bob", "--sheet", str(over), "--by", "alice", check=False)
+    refused = starcert(
+        "audit",
+        "record",
+        cid,
+        "--kind",
+        "surveillance",
+        "--date",
+        _days_ago(1),
+        "--auditor",
+        "bob",
+        "--sheet",
+        str(over),
+        "--by",
+        "alice",
+        check=False,
+    )
     assert refused.code in (2, 3)
     starcert("decide", cid, "--by", "carol")
     before = starcert("show", cid, "--json").json()
-    refused = starcert("audit", "record", cid, "--kind", "surveillance", "--date", _days_ago(1),
-                       "--auditor", "bob", "--sheet", str(over), "--by", "alice", check=False)
+    refused = starcert(
+        "audit",
+        "record",
+        cid,
+        "--kind",
+        "surveillance",
+        "--date",
+        _days_ago(1),
+        "--auditor",
+        "bob",
+        "--sheet",
+        str(over),
+        "--by",
+        "alice",
+        check=False,
+    )
     assert refused.code == 2 and "organisation" in refused.err
     future = starcert.write("ok.json", sheet(1))
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
-    refused = starcert("audit", "record", cid, "--kind", "surveillance", "--date", tomorrow,
-                       "--auditor", "bob", "--sheet", str(future), "--by", "alice", check=False)
+    refused = starcert(
+        "audit",
+        "record",
+        cid,
+        "--kind",
+        "surveillance",
+        "--date",
+        tomorrow,
+        "--auditor",
+        "bob",
+        "--sheet",
+        str(future),
+        "--by",
+        "alice",
+        check=False,
+    )
     assert refused.code == 2 and "audit_date" in refused.err
     malformed = starcert.workdir / "broken.yaml"
     malformed.write_text("results: [organisation: 5\n", encoding="utf-8")
-    refused = starcert("audit", "record", cid, "--kind", "surveillance", "--date", _days_ago(1),
-                       "--auditor", "bob", "--sheet", str(malformed), "--by", "alice", check=False)
+    refused = starcert(
+        "audit",
+        "record",
+        cid,
+        "--kind",
+        "surveillance",
+        "--date",
+        _days_ago(1),
+        "--auditor",
+        "bob",
+        "--sheet",
+        str(malformed),
+        "--by",
+        "alice",
+        check=False,
+    )
     assert refused.code == 2 and "broken.yaml" in refused.err
     assert starcert("show", cid, "--json").json() == before
     missing = starcert("show", "999", check=False)
@@ -148,13 +276,21 @@ def test_audit_verify_names_the_first_broken_link(starcert_sqlite: Starcert) -> 
     db = starcert.workdir / "data" / "starcert.db"
     engine = create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:  # an intruder with file access edits history around the guard
-        triggers = conn.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
-        ).scalars().all()
+        triggers = (
+            conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         for name in triggers:
             conn.execute(text(f'DROP TRIGGER "{name}"'))
-        conn.execute(text("UPDATE events SET actor = 'mallory' WHERE case_id = :c AND seq = 3"),
-                     {"c": int(cid)})
+        conn.execute(
+            text("UPDATE events SET actor = 'mallory' WHERE case_id = :c AND seq = 3"),
+            {"c": int(cid)},
+        )
     engine.dispose()
     broken = starcert("audit", "verify", "--json", check=False)
     assert broken.code == 1

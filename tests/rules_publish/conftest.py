@@ -19,10 +19,14 @@ def stricter(version: str = "2", *, four_star_from: int = 91, suspension_limit: 
     text = SHIPPED.read_text(encoding="utf-8")
     replaced = (
         text.replace('version: "1"', f'version: "{version}"', 1)
-        .replace("- {band: four_star, from: 90, below: 95}",
-                 f"- {{band: four_star, from: {four_star_from}, below: 95}}")
-        .replace("- {band: three_star, from: 80, below: 90}",
-                 f"- {{band: three_star, from: 80, below: {four_star_from}}}")
+        .replace(
+            "- {band: four_star, from: 90, below: 95}",
+            f"- {{band: four_star, from: {four_star_from}, below: 95}}",
+        )
+        .replace(
+            "- {band: three_star, from: 80, below: 90}",
+            f"- {{band: three_star, from: 80, below: {four_star_from}}}",
+        )
         .replace("suspension_limit_months: 6", f"suspension_limit_months: {suspension_limit}")
         .replace("surveillance_window_months: 3", "surveillance_window_months: 2")
     )

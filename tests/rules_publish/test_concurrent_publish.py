@@ -11,7 +11,8 @@ from tests.rules_publish.conftest import stricter
 
 
 def test_two_processes_publishing_at_once_store_both_in_order_or_refuse_one(
-        starcert: Starcert, tmp_path: Path) -> None:
+    starcert: Starcert, tmp_path: Path
+) -> None:
     starcert("rules", "history")  # the shipped version 1 is in place
     files = []
     for version, limit in (("2", 4), ("3", 5)):
@@ -21,10 +22,18 @@ def test_two_processes_publishing_at_once_store_both_in_order_or_refuse_one(
     soon = date.today() + timedelta(days=20)
     # Version 3 asks for an EARLIER date than version 2: if 2 lands first, 3 must be refused.
     procs = [
-        starcert.popen("rules", "publish", str(files[0]), "--effective", str(soon),
-                       "--by", "alice"),
-        starcert.popen("rules", "publish", str(files[1]), "--effective",
-                       str(soon - timedelta(days=5)), "--by", "bob"),
+        starcert.popen(
+            "rules", "publish", str(files[0]), "--effective", str(soon), "--by", "alice"
+        ),
+        starcert.popen(
+            "rules",
+            "publish",
+            str(files[1]),
+            "--effective",
+            str(soon - timedelta(days=5)),
+            "--by",
+            "bob",
+        ),
     ]
     results = [(p.wait(timeout=120), p.communicate()) for p in procs]
     codes = [code for code, _ in results]
@@ -35,7 +44,9 @@ def test_two_processes_publishing_at_once_store_both_in_order_or_refuse_one(
     refused = results[codes.index(2)][1][1]
     assert "does not come after" in refused or "never go backwards" in refused
     winner = "alice" if codes[0] == 0 else "bob"
-    assert [(v, by) for v, _, by in stored] == [("1", "starcert (shipped rule files)"),
-                                                ("2" if winner == "alice" else "3", winner)]
+    assert [(v, by) for v, _, by in stored] == [
+        ("1", "starcert (shipped rule files)"),
+        ("2" if winner == "alice" else "3", winner),
+    ]
     content = starcert("rules", "show", stored[1][0]).out  # the row holds its own file whole
     assert f"suspension_limit_months: {4 if winner == 'alice' else 5}" in content

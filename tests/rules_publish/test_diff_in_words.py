@@ -13,17 +13,23 @@ from tests.rules_publish.conftest import SHIPPED, stricter
 def test_the_stricter_body_s_second_version_reads_as_a_longer_running_time() -> None:
     old, new = RuleBook.from_directory(REPO / "rules" / "examples" / "strict-cb").versions
     said = [str(c) for c in diff(old, new)]
-    assert "running time min_months: at least 3 -> 6 calendar months before the application " \
-           "(longer)" in said
+    assert (
+        "running time min_months: at least 3 -> 6 calendar months before the application "
+        "(longer)" in said
+    )
     assert not any(s.startswith(("lifecycle", "band", "indicator")) for s in said)
 
 
 def test_bands_lifecycle_and_points_are_named_with_their_direction(tmp_path: Path) -> None:
     old = load_ruleset(SHIPPED.read_bytes(), str(SHIPPED))
-    text = stricter().replace("{id: repair, name: Repair, dimension: commodity_service, points: 7}",
-                              "{id: repair, name: Repair, dimension: commodity_service, points: 8}")
-    text = text.replace("{id: delivery, name: Delivery, dimension: commodity_service, points: 6}",
-                        "{id: delivery, name: Delivery, dimension: commodity_service, points: 5}")
+    text = stricter().replace(
+        "{id: repair, name: Repair, dimension: commodity_service, points: 7}",
+        "{id: repair, name: Repair, dimension: commodity_service, points: 8}",
+    )
+    text = text.replace(
+        "{id: delivery, name: Delivery, dimension: commodity_service, points: 6}",
+        "{id: delivery, name: Delivery, dimension: commodity_service, points: 5}",
+    )
     new = load_ruleset(text.encode(), "v2.yaml", run_examples=False)
     said = {(c.part, c.subject): c.words for c in diff(old, new)}
     assert said[("band", "four_star")] == "from 90 -> 91 (harder to reach)"
@@ -44,7 +50,9 @@ def test_a_new_prerequisite_is_listed_as_added_with_its_condition() -> None:
         "running_time:",
         "  - id: service_hotline\n"
         "    message: a staffed service hotline is required\n"
-        "    require: {fact: has_dedicated_funds, eq: true}\n\nrunning_time:", 1)
+        "    require: {fact: has_dedicated_funds, eq: true}\n\nrunning_time:",
+        1,
+    )
     old = load_ruleset(SHIPPED.read_bytes(), "old.yaml")
     new = load_ruleset(text.encode(), "new.yaml", run_examples=False)
     added = [c for c in diff(old, new) if c.what == "added" and c.part == "prerequisite"]

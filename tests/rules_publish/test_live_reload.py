@@ -16,9 +16,13 @@ from workflows.clock import FakeClock
 
 
 def test_refresh_loads_new_versions_and_held_rulesets_stay_as_they_were(
-        tmp_path: Path, v2: Path) -> None:
-    config = Config(database=DatabaseConfig(url=""),
-                    paths=PathsConfig(data_dir=tmp_path / "data", rules_dir=REPO / "rules"))
+    tmp_path: Path, v2: Path
+) -> None:
+    config = Config(
+        database=DatabaseConfig(url=""),
+        paths=PathsConfig(data_dir=tmp_path / "data", rules_dir=REPO / "rules"),
+    )
+    config.paths.data_dir.mkdir()
     upgrade(config.database_url)
     now = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
     daemon = App(config, clock=FakeClock(now))
@@ -36,12 +40,27 @@ def test_refresh_loads_new_versions_and_held_rulesets_stay_as_they_were(
         assert [v.version for v in held] == ["1"]  # the tuple held before is untouched
         assert book.in_force(date(2026, 6, 30)).version == "1"  # decisions dated before: old
         assert book.in_force(date(2026, 7, 1)).version == "2"
-        facts = {"score_sheet": {"results": {
-            "organisation": 6, "staffing": 6, "resources": 6, "service_norms": 6,
-            "supervision": 6, "improvement": 5, "service_culture": 5,
-            "commodity_information": 5, "technical_support": 6, "delivery": 6, "repair": 7,
-            "quality_guarantee": 7, "recycling": 4, "customer_relationship": 13,
-            "complaint_handling": 2.5}}}  # 90.5 points
+        facts = {
+            "score_sheet": {
+                "results": {
+                    "organisation": 6,
+                    "staffing": 6,
+                    "resources": 6,
+                    "service_norms": 6,
+                    "supervision": 6,
+                    "improvement": 5,
+                    "service_culture": 5,
+                    "commodity_information": 5,
+                    "technical_support": 6,
+                    "delivery": 6,
+                    "repair": 7,
+                    "quality_guarantee": 7,
+                    "recycling": 4,
+                    "customer_relationship": 13,
+                    "complaint_handling": 2.5,
+                }
+            }
+        }  # 90.5 points
         before = book.evaluate(facts, date(2026, 6, 30), checks=[Check.SCORING])
         after = book.evaluate(facts, date(2026, 7, 1), checks=[Check.SCORING])
         assert (before.band, before.version) == ("four_star", "1")

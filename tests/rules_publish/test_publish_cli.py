@@ -15,25 +15,32 @@ def _in(days: int) -> str:
 
 
 def test_a_new_database_holds_the_shipped_rules_as_a_backdated_version(
-        starcert_sqlite: Starcert) -> None:
+    starcert_sqlite: Starcert,
+) -> None:
     starcert = starcert_sqlite
     history = starcert("rules", "history", "--json").json()
-    assert [(h["ruleset"], h["version"], h["in_force"]) for h in history] == \
-        [("gbt27922", "1", True)]
+    assert [(h["ruleset"], h["version"], h["in_force"]) for h in history] == [
+        ("gbt27922", "1", True)
+    ]
     assert history[0]["backdate_reason"] == "shipped default"
     shown = starcert("rules", "show", "1").out
     assert shown.split("---\n", 1)[1] == SHIPPED.read_text(encoding="utf-8")
 
 
 def test_publish_then_history_show_and_a_decision_dated_before_keeps_the_old_version(
-        starcert: Starcert, v2: Path) -> None:
-    done = starcert("rules", "publish", str(v2), "--effective", _in(30), "--by", "alice",
-                    "--json").json()
+    starcert_sqlite: Starcert, v2: Path
+) -> None:
+    starcert = starcert_sqlite
+    done = starcert(
+        "rules", "publish", str(v2), "--effective", _in(30), "--by", "alice", "--json"
+    ).json()
     assert done["version"] == "2" and done["published_by"] == "alice"
     assert done["effective_from"] == _in(30) and done["backdate_reason"] is None
     history = starcert("rules", "history", "--json").json()
-    assert [(h["version"], h["in_force"], h["until"]) for h in history] == \
-        [("1", True, _in(30)), ("2", False, None)]
+    assert [(h["version"], h["in_force"], h["until"]) for h in history] == [
+        ("1", True, _in(30)),
+        ("2", False, None),
+    ]
     assert "band four_star: from 90 -> 91" in starcert("rules", "diff", "1", "2").out
     # A decision made today (before the effective date) is made, and stamped, by version 1.
     cid = certified(starcert, loss=9.5)  # 90.5 points: four stars under 1, three under 2
@@ -44,71 +51,96 @@ def test_publish_then_history_show_and_a_decision_dated_before_keeps_the_old_ver
 
 
 def test_an_effective_date_in_the_past_needs_a_backdate_reason_which_is_recorded(
-        starcert_sqlite: Starcert, v2: Path) -> None:
+    starcert_sqlite: Starcert, v2: Path
+) -> None:
     starcert = starcert_sqlite
-    refused = starcert("rules", "publish", str(v2), "--effective", _in(-1), "--by", "alice",
-                       check=False)
+    refused = starcert(
+        "rules", "publish", str(v2), "--effective", _in(-1), "--by", "alice", check=False
+    )
     assert refused.code == 2 and "--backdate" in refused.err
     assert len(starcert("rules", "history", "--json").json()) == 1
-    starcert("rules", "publish", str(v2), "--effective", _in(-1), "--by", "alice",
-             "--backdate", "correction agreed with the accreditation body")
+    starcert(
+        "rules",
+        "publish",
+        str(v2),
+        "--effective",
+        _in(-1),
+        "--by",
+        "alice",
+        "--backdate",
+        "correction agreed with the accreditation body",
+    )
     history = starcert("rules", "history", "--json").json()
     assert history[-1]["backdate_reason"] == "correction agreed with the accreditation body"
     assert history[-1]["in_force"] is True
 
 
 def test_a_file_failing_check_or_its_examples_is_refused_with_file_and_line(
-        starcert_sqlite: Starcert, tmp_path: Path) -> None:
+    starcert_sqlite: Starcert, tmp_path: Path
+) -> None:
     starcert = starcert_sqlite
     broken = tmp_path / "broken.yaml"
-    broken.write_text(stricter().replace("suspension_limit_months: 4",
-                                         "suspension_limit_months: four"), encoding="utf-8")
-    refused = starcert("rules", "publish", str(broken), "--effective", _in(10), "--by", "alice",
-                       check=False)
+    broken.write_text(
+        stricter().replace("suspension_limit_months: 4", "suspension_limit_months: four"),
+        encoding="utf-8",
+    )
+    refused = starcert(
+        "rules", "publish", str(broken), "--effective", _in(10), "--by", "alice", check=False
+    )
     assert refused.code == 1
-    line = next(n for n, t in enumerate(broken.read_text().splitlines(), 1)
-                if "suspension_limit_months" in t)
+    line = next(
+        n
+        for n, t in enumerate(broken.read_text().splitlines(), 1)
+        if "suspension_limit_months" in t
+    )
     assert f"{broken}:{line}:" in refused.err
     failing = tmp_path / "failing.yaml"  # valid, but a 6-month running time breaks its examples
     failing.write_text(stricter().replace("min_months: 3", "min_months: 6"), encoding="utf-8")
-    refused = starcert("rules", "publish", str(failing), "--effective", _in(10), "--by", "alice",
-                       check=False)
+    refused = starcert(
+        "rules", "publish", str(failing), "--effective", _in(10), "--by", "alice", check=False
+    )
     assert refused.code == 1 and "example 'running time reached" in refused.err
     assert f"{failing}:" in refused.err
     assert [h["version"] for h in starcert("rules", "history", "--json").json()] == ["1"]
 
 
 def test_editing_a_published_file_changes_nothing_and_check_says_so(
-        starcert_sqlite: Starcert, v2: Path) -> None:
+    starcert_sqlite: Starcert, v2: Path
+) -> None:
     starcert = starcert_sqlite
     starcert("rules", "publish", str(v2), "--effective", _in(5), "--by", "alice")
     assert "published as gbt27922 2" in starcert("rules", "check", str(v2)).out
-    v2.write_text(v2.read_text().replace("suspension_limit_months: 4",
-                                         "suspension_limit_months: 3"), encoding="utf-8")
+    v2.write_text(
+        v2.read_text().replace("suspension_limit_months: 4", "suspension_limit_months: 3"),
+        encoding="utf-8",
+    )
     assert "DIFFERS from published gbt27922 2" in starcert("rules", "check", str(v2)).out
     stored = starcert("rules", "show", "2").out
     assert "suspension_limit_months: 4" in stored and "suspension_limit_months: 3" not in stored
-    again = starcert("rules", "publish", str(v2), "--effective", _in(6), "--by", "bob",
-                     check=False)
+    again = starcert("rules", "publish", str(v2), "--effective", _in(6), "--by", "bob", check=False)
     assert again.code == 2 and "already published" in again.err
 
 
 def test_another_rule_set_is_refused_by_a_database_serving_one(starcert_sqlite: Starcert) -> None:
     starcert = starcert_sqlite
     other = Path(__file__).resolve().parents[2] / "rules/examples/strict-cb/strict-cb-v2.yaml"
-    refused = starcert("rules", "publish", str(other), "--effective", _in(3), "--by", "alice",
-                       check=False)
+    refused = starcert(
+        "rules", "publish", str(other), "--effective", _in(3), "--by", "alice", check=False
+    )
     assert refused.code == 1 and "is not the one this database serves" in refused.err
 
 
 def test_impact_lists_who_changes_and_publish_moves_deadlines_with_an_event(
-        starcert_sqlite: Starcert, v2: Path) -> None:
+    starcert_sqlite: Starcert, v2: Path
+) -> None:
     starcert = starcert_sqlite
     cid = certified(starcert, loss=9.5)  # 90.5 points
     starcert("decide", cid, "--by", "carol")
     starcert("suspend", cid, "--cause", "client_request", "--reason", "asked", "--by", "carol")
-    before = {d["kind"]: d["due_on"] if "due_on" in d else d["due_at"]
-              for d in starcert("show", cid, "--json").json()["open_deadlines"]}
+    before = {
+        d["kind"]: d["due_on"] if "due_on" in d else d["due_at"]
+        for d in starcert("show", cid, "--json").json()["open_deadlines"]
+    }
     assert "suspension_limit" in before
 
     report = starcert("rules", "impact", str(v2), "--effective", _in(1), "--json").json()

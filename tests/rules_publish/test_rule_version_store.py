@@ -20,9 +20,18 @@ NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def version(v: str, effective: date, content: str | None = None) -> PublishedRules:
-    body = content or f"ruleset: gbt27922\nversion: \"{v}\"\n"
-    return PublishedRules(None, "gbt27922", v, hashlib.sha256(body.encode()).hexdigest(), body,
-                          f"v{v}.yaml", effective, NOW, "alice")
+    body = content or f'ruleset: gbt27922\nversion: "{v}"\n'
+    return PublishedRules(
+        None,
+        "gbt27922",
+        v,
+        hashlib.sha256(body.encode()).hexdigest(),
+        body,
+        f"v{v}.yaml",
+        effective,
+        NOW,
+        "alice",
+    )
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

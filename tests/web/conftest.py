@@ -18,8 +18,16 @@ import pytest
 from tests.api.conftest import Api, make_app, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _missing(reason: str) -> None:
@@ -40,7 +48,8 @@ def browser() -> Iterator[Any]:
     try:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=ARGS)
+                profile, executable_path=str(CHROMIUM), headless=True, args=ARGS
+            )
             try:
                 yield context
             finally:

@@ -53,7 +53,10 @@ def test_an_operator_finds_a_certificate_suspends_it_and_sees_the_timeline(
 
     history = site.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
     assert (history[-1]["trigger"], history[-1]["actor"], history[-1]["reason"]) == (
-        "suspend", "operator-1", REASON)
+        "suspend",
+        "operator-1",
+        REASON,
+    )
     page.close()
 
 
@@ -87,8 +90,9 @@ def test_a_console_write_without_the_form_token_is_refused(site: Api) -> None:
     case = site.certified()
     with httpx.Client(base_url=site.base) as client:
         client.cookies.set("starcert_session", site.tokens["operator"])
-        forged = client.post(f"/console/cases/{case['id']}/actions/withdraw",
-                             data={"reason": "cross-site"})
+        forged = client.post(
+            f"/console/cases/{case['id']}/actions/withdraw", data={"reason": "cross-site"}
+        )
         assert forged.status_code == 403
     assert site.as_("viewer").get(f"/api/cases/{case['id']}").json()["case"]["state"] == "active"
 

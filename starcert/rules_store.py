@@ -51,32 +51,33 @@ def seed_shipped(uow_factory: UowFactory, directory: Path, now: datetime) -> lis
             return []
     book = RuleBook()
     book.replace(read_sources(directory))
-    with uow_factory() as uow:
-        if uow.rule_versions.latest_id():
-            return []
-        stored = []
-        for ruleset in book.versions:
-            data = Path(ruleset.source).read_bytes()
-            stored.append(
-                uow.rule_versions.add(
-                    PublishedRules(
-                        id=None,
-                        ruleset=ruleset.name,
-                        version=ruleset.version,
-                        content_hash=ruleset.content_hash,
-                        content=data.decode("utf-8"),
-                        source_name=ruleset.source,
-                        effective_from=ruleset.effective_from,
-                        published_at=now,
-                        published_by=SHIPPED_BY,
-                        backdate_reason=SHIPPED_REASON,
+    try:
+        with uow_factory() as uow:
+            if uow.rule_versions.latest_id():
+                return []
+            stored = []
+            for ruleset in book.versions:
+                data = Path(ruleset.source).read_bytes()
+                stored.append(
+                    uow.rule_versions.add(
+                        PublishedRules(
+                            id=None,
+                            ruleset=ruleset.name,
+                            version=ruleset.version,
+                            content_hash=ruleset.content_hash,
+                            content=data.decode("utf-8"),
+                            source_name=ruleset.source,
+                            effective_from=ruleset.effective_from,
+                            published_at=now,
+                            published_by=SHIPPED_BY,
+                            backdate_reason=SHIPPED_REASON,
+                        )
                     )
                 )
-            )
-        try:
             uow.commit()
-        except (ConcurrencyConflict, InvalidInput):
-            return []
+    except (ConcurrencyConflict, InvalidInput):
+        # Another process seeded first (its add or its commit won): use what it stored.
+        return []
     return stored
 
 

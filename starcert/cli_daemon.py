@@ -99,20 +99,36 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                 deliver_seconds=notes.poll_seconds,
             )
 
+            api = None
+            if config.api.serve_with_daemon:
+                from starcert.api.server import start_api_thread
+
+                api = start_api_thread(application, config.api.host, config.api.port)
+
             def banner() -> None:
                 shifted = f"  clock:    starts at {clock_start}\n" if clock_start else ""
+                http = (
+                    f"http://{config.api.host}:{config.api.port}  (/console, /verify, /openapi.json)"
+                    if api
+                    else "not served (set [api] serve_with_daemon, or run: starcert api)"
+                )
                 webhook = notes.webhook_url or "(none: reminders stay in the outbox)"
                 typer.echo(
                     f"starcert daemon {runner.worker} (pid {os.getpid()})\n"
                     f"  database: {views.safe_url(config.database_url)}\n"
                     f"  rules:    {config.paths.rules_dir}\n{shifted}"
                     f"  webhook:  {webhook}\n"
+                    f"  api:      {http}\n"
                     f"  ticks every {config.daemon.tick_seconds:g}s and at the next due deadline\n"
                     f"  stop with Ctrl-C or: kill -TERM {os.getpid()}",
                 )
                 sys.stdout.flush()
 
-            daemon.run(banner)
+            try:
+                daemon.run(banner)
+            finally:
+                if api is not None:
+                    api.stop()
             typer.echo("starcert daemon stopped")
         finally:
             application.close()

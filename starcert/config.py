@@ -67,7 +67,7 @@ class NotificationsConfig(_Section):
 
 
 class ApiConfig(_Section):
-    serve_with_daemon: bool = True  # `starcert serve` also answers HTTP
+    serve_with_daemon: bool = False  # `starcert serve` also answers HTTP (config.toml says yes)
     host: str = "127.0.0.1"
     port: int = Field(default=8427, ge=0, le=65535)
 

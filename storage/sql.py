@@ -113,6 +113,10 @@ class SqlUnitOfWork:
                         conn.rollback()
                 finally:
                     conn.close()
+        if exc is not None and _lost_a_race(exc):
+            raise ConcurrencyConflict(
+                "another transaction on the same case won (the database aborted this one); retry"
+            ) from exc
 
     def commit(self) -> None:
         self._end(commit=True)
@@ -253,6 +257,17 @@ class _TransactionMemo:
         self.cases: set[int] = set()
         self.numbers: dict[int, str | None] = {}
         self.last_seq: dict[int, int] = {}
+
+
+_RACE_SQLSTATES = frozenset({"40P01", "40001"})  # PostgreSQL deadlock, serialization failure
+
+
+def _lost_a_race(exc: BaseException) -> bool:
+    """A database that aborted us for another writer's sake: the caller may simply retry."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in _RACE_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)  # SQLite gave up waiting (busy timeout)
 
 
 def _raise_integrity(exc: Exception) -> NoReturn:

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from daemon_helpers import certify, firings, make_site, wait_until
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from starcert.app import App
 from starcert.clock import ShiftedClock
 from starcert.config import load_config
-from starcert.daemon import is_write_conflict
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.errors import ConcurrencyConflict, IllegalTransition
@@ -45,10 +43,7 @@ def test_operator_and_daemon_suspending_the_same_cases_apply_exactly_once(
                 outcomes[case_id] = "operator"
             except IllegalTransition:
                 outcomes[case_id] = "already suspended"
-            except ConcurrencyConflict:
-                outcomes[case_id] = "conflict"
-            except OperationalError as exc:  # the server broke a deadlock by aborting ours
-                assert is_write_conflict(exc), exc
+            except ConcurrencyConflict:  # a stale version, or a deadlock the server broke
                 outcomes[case_id] = "conflict"
         engine = site.engine()
 
@@ -86,8 +81,7 @@ def test_operator_and_daemon_suspending_the_same_cases_apply_exactly_once(
                 data = json.loads(r.data) if isinstance(r.data, str) else r.data
                 if data.get("deadline", {}).get("kind") == "surveillance_due":
                     assert r.trigger == "deadline_obsolete"
-    kinds = set(outcomes.values())
-    assert "operator" in kinds and kinds - {"operator"}, outcomes  # both sides won some
+    # Which side wins each case is up to timing; the invariants above hold whoever won.
     engine = site.engine()
     assert max(firings(engine).values()) == 1
     engine.dispose()

@@ -106,7 +106,8 @@ def test_a_case_runs_from_application_to_certificate_with_its_history(starcert: 
     assert "five_star" in human and "certify" in human and "carol" in human
 
 
-def test_a_low_score_is_refused_at_decision(starcert: Starcert) -> None:
+def test_a_low_score_is_refused_at_decision(starcert_sqlite: Starcert) -> None:
+    starcert = starcert_sqlite  # the storage contract suite covers PostgreSQL
     zeros = {
         k: 0 for k in ("organisation", "staffing", "resources", "service_norms", "supervision")
     }
@@ -116,8 +117,9 @@ def test_a_low_score_is_refused_at_decision(starcert: Starcert) -> None:
 
 
 def test_an_illegal_transition_names_case_state_and_allowed_triggers_and_writes_nothing(
-    starcert: Starcert,
+    starcert_sqlite: Starcert,
 ) -> None:
+    starcert = starcert_sqlite  # the storage contract suite covers PostgreSQL
     cid = certified(starcert)
     starcert("decide", cid, "--by", "carol")
     before = starcert("show", cid, "--json").json()
@@ -162,7 +164,8 @@ def test_suspension_restoration_register_and_listing(starcert: Starcert) -> None
     assert history[-2]["reason"] == "client asked"
 
 
-def test_bad_input_names_the_field_and_writes_nothing(starcert: Starcert) -> None:
+def test_bad_input_names_the_field_and_writes_nothing(starcert_sqlite: Starcert) -> None:
+    starcert = starcert_sqlite  # the storage contract suite covers PostgreSQL
     bad_code = starcert(
         "org",
         "add",

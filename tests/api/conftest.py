@@ -23,27 +23,11 @@ from starcert.api.settings import ApiSettings
 from starcert.app import App
 from starcert.config import Config, DatabaseConfig, PathsConfig
 from storage.migrate import upgrade
+from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("operator", "auditor", "rule_author", "viewer")
-FULL_MARKS = {
-    "organisation": 6,
-    "staffing": 6,
-    "resources": 6,
-    "service_norms": 6,
-    "supervision": 6,
-    "improvement": 5,
-    "service_culture": 5,
-    "commodity_information": 5,
-    "technical_support": 6,
-    "delivery": 6,
-    "repair": 7,
-    "quality_guarantee": 7,
-    "recycling": 4,
-    "customer_relationship": 13,
-    "complaint_handling": 12,
-}
 FACTS = {
     "has_service_documents": True,
     "has_dedicated_manager": True,

@@ -10,29 +10,13 @@ from typing import Any
 import pytest
 
 from engine import RuleBook
+from tests.score_sheets import FULL_MARKS
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"
 STRICT = RULES / "examples" / "strict-cb"
 DEFAULT_FILE = RULES / "gbt27922-2011.yaml"
 
-FULL_MARKS = {
-    "organisation": 6,
-    "staffing": 6,
-    "resources": 6,
-    "service_norms": 6,
-    "supervision": 6,
-    "improvement": 5,
-    "service_culture": 5,
-    "commodity_information": 5,
-    "technical_support": 6,
-    "delivery": 6,
-    "repair": 7,
-    "quality_guarantee": 7,
-    "recycling": 4,
-    "customer_relationship": 13,
-    "complaint_handling": 12,
-}
 
 
 def application(**changes: Any) -> dict[str, Any]:

@@ -14,24 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.score_sheets import FULL_MARKS
+
 REPO = Path(__file__).resolve().parents[2]
-FULL_MARKS = {
-    "organisation": 6,
-    "staffing": 6,
-    "resources": 6,
-    "service_norms": 6,
-    "supervision": 6,
-    "improvement": 5,
-    "service_culture": 5,
-    "commodity_information": 5,
-    "technical_support": 6,
-    "delivery": 6,
-    "repair": 7,
-    "quality_guarantee": 7,
-    "recycling": 4,
-    "customer_relationship": 13,
-    "complaint_handling": 12,
-}
 
 
 @dataclass

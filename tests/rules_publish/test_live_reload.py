@@ -12,6 +12,7 @@ from starcert.config import Config, DatabaseConfig, PathsConfig
 from starcert.rules_store import Publication, publish
 from storage.migrate import upgrade
 from tests.integration.conftest import REPO
+from tests.score_sheets import FULL_MARKS
 from workflows.clock import FakeClock
 
 
@@ -42,23 +43,7 @@ def test_refresh_loads_new_versions_and_held_rulesets_stay_as_they_were(
         assert book.in_force(date(2026, 7, 1)).version == "2"
         facts = {
             "score_sheet": {
-                "results": {
-                    "organisation": 6,
-                    "staffing": 6,
-                    "resources": 6,
-                    "service_norms": 6,
-                    "supervision": 6,
-                    "improvement": 5,
-                    "service_culture": 5,
-                    "commodity_information": 5,
-                    "technical_support": 6,
-                    "delivery": 6,
-                    "repair": 7,
-                    "quality_guarantee": 7,
-                    "recycling": 4,
-                    "customer_relationship": 13,
-                    "complaint_handling": 2.5,
-                }
+                "results": {**FULL_MARKS, "complaint_handling": 2.5}
             }
         }  # 90.5 points
         before = book.evaluate(facts, date(2026, 6, 30), checks=[Check.SCORING])

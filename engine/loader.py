@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -50,6 +50,7 @@ from engine.vocabulary import (
     APPLICATION_FACTS,
     SCORE_FACTS,
     Check,
+    FactSpec,
     FactType,
 )
 
@@ -316,36 +317,58 @@ class _Builder:
         return raw
 
     def _prerequisites(self, node: Any, line: int | None) -> list[Rule]:
-        items = self.seq(node, "prerequisites", line)
+        # Authors write what is required; the compiled rule fires on its violation.
+        return self._named_rules(
+            node, line, section="prerequisites", noun="prerequisite", condition_key="require",
+            facts=APPLICATION_FACTS, kind=RuleKind.PREREQUISITE, check=Check.APPLICATION,
+            compile_condition=lambda c: negate(c, APPLICATION_FACTS),
+        )  # fmt: skip
+
+    def _named_rules(
+        self,
+        node: Any,
+        line: int | None,
+        *,
+        section: str,
+        noun: str,
+        condition_key: str,
+        facts: Mapping[str, FactSpec],
+        kind: RuleKind,
+        check: Check,
+        compile_condition: Callable[[Condition], Condition],
+    ) -> list[Rule]:
+        """A list of {id, message, <condition_key>, outcome?} entries: prerequisites, fail rules."""
+        items = self.seq(node, section, line)
         if items is None:
             return []
-        parser = ConditionParser(self.r, APPLICATION_FACTS, "prerequisites")
+        parser = ConditionParser(self.r, facts, section)
         rules: list[Rule] = []
         seen: set[str] = set()
         for i, raw in enumerate(items):
-            item = self.mapping(raw, "a prerequisite", line_of(items, i))
+            item = self.mapping(raw, f"a {noun}", line_of(items, i))
             if item is None or not self.keys(
-                item, "a prerequisite", ("id", "message", "require"), ("outcome",)
+                item, f"a {noun}", ("id", "message", condition_key), ("outcome",)
             ):
                 continue
-            rid = self.ident(item, "id", "prerequisite")
-            message = self.text(item, "message", "prerequisite")
-            outcome = self.outcome(item, RuleKind.PREREQUISITE, "a prerequisite")
-            require = parser.parse(item["require"], line_of(item, "require"))
+            rid = self.ident(item, "id", noun)
+            message = self.text(item, "message", noun)
+            outcome = self.outcome(item, kind, f"a {noun}")
+            condition = parser.parse(item[condition_key], line_of(item, condition_key))
             if rid in seen:
-                self.r.report(line_of(item, "id"), f"prerequisite id {rid!r} is used twice")
-            if rid is None or message is None or require is None:
+                self.r.report(line_of(item, "id"), f"{noun} id {rid!r} is used twice")
+            if rid is None or message is None or condition is None:
                 continue
             seen.add(rid)
+            prefix = "prerequisite" if kind is RuleKind.PREREQUISITE else "fail"
             rules.append(
                 Rule(
-                    f"prerequisite.{rid}",
-                    RuleKind.PREREQUISITE,
+                    f"{prefix}.{rid}",
+                    kind,
                     rid,
                     message,
                     outcome,
-                    negate(require, APPLICATION_FACTS),
-                    Check.APPLICATION,
+                    compile_condition(condition),
+                    check,
                     line_of(item),
                 )
             )
@@ -635,40 +658,10 @@ class _Builder:
         return rules
 
     def _fail_rules(self, node: Any, line: int | None) -> list[Rule]:
-        items = self.seq(node, "fail_rules", line)
-        if items is None:
-            return []
-        parser = ConditionParser(self.r, SCORE_FACTS, "fail_rules")
-        rules: list[Rule] = []
-        seen: set[str] = set()
-        for i, raw in enumerate(items):
-            item = self.mapping(raw, "a fail rule", line_of(items, i))
-            if item is None or not self.keys(
-                item, "a fail rule", ("id", "message", "when"), ("outcome",)
-            ):
-                continue
-            rid = self.ident(item, "id", "fail rule")
-            message = self.text(item, "message", "fail rule")
-            outcome = self.outcome(item, RuleKind.FAIL, "a fail rule")
-            when = parser.parse(item["when"], line_of(item, "when"))
-            if rid in seen:
-                self.r.report(line_of(item, "id"), f"fail rule id {rid!r} is used twice")
-            if rid is None or message is None or when is None:
-                continue
-            seen.add(rid)
-            rules.append(
-                Rule(
-                    f"fail.{rid}",
-                    RuleKind.FAIL,
-                    rid,
-                    message,
-                    outcome,
-                    _no_not(when),
-                    Check.SCORING,
-                    line_of(item),
-                )
-            )
-        return rules
+        return self._named_rules(
+            node, line, section="fail_rules", noun="fail rule", condition_key="when",
+            facts=SCORE_FACTS, kind=RuleKind.FAIL, check=Check.SCORING, compile_condition=_no_not,
+        )  # fmt: skip
 
     def _lifecycle(self, node: Any, line: int | None) -> Lifecycle | None:
         item = self.mapping(node, "lifecycle", line)

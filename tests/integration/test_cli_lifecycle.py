@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.integration.conftest import FACTS, Starcert, sheet
+from tests.integration.conftest import FACTS, Completed, Starcert, sheet
 from workflows.credit_code import check_character
 
 CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
@@ -166,106 +167,32 @@ def test_suspension_restoration_register_and_listing(starcert: Starcert) -> None
 
 def test_bad_input_names_the_field_and_writes_nothing(starcert_sqlite: Starcert) -> None:
     starcert = starcert_sqlite  # the storage contract suite covers PostgreSQL
+    wrong_check = CODE[:-1] + ("0" if CODE[-1] != "0" else "1")
     bad_code = starcert(
-        "org",
-        "add",
-        "--name",
-        "Acme",
-        "--credit-code",
-        CODE[:-1] + "0",
-        "--by",
-        "alice",
-        check=False,
+        "org", "add", "--name", "Acme", "--credit-code", wrong_check, "--by", "alice", check=False
     )
-    if CODE[-1] == "0":  # the flipped check character must really be wrong
-        bad_code = starcert(
-            "org",
-            "add",
-            "--name",
-            "Acme",
-            "--credit-code",
-            CODE[:-1] + "1",
-            "--by",
-            "alice",
-            check=False,
-        )
     assert bad_code.code == 2 and "credit_code" in bad_code.err
 
     cid = certified(starcert)
+
+    def surveillance(sheet_file: Path, on: str) -> Completed:
+        return starcert(
+            "audit", "record", cid, "--kind", "surveillance", "--date", on, "--auditor", "bob",
+            "--sheet", str(sheet_file), "--by", "alice", check=False,
+        )  # fmt: skip
+
     over = starcert.write("over.json", sheet(0, organisation=7))  # max is 6
-    refused = starcert(
-        "audit",
-        "record",
-        cid,
-        "--kind",
-        "surveillance",
-        "--date",
-        _days_ago(1),
-        "--auditor",
-        "bob",
-        "--sheet",
-        str(over),
-        "--by",
-        "alice",
-        check=False,
-    )
-    assert refused.code in (2, 3)
+    assert surveillance(over, _days_ago(1)).code in (2, 3)  # not yet certified
     starcert("decide", cid, "--by", "carol")
     before = starcert("show", cid, "--json").json()
-    refused = starcert(
-        "audit",
-        "record",
-        cid,
-        "--kind",
-        "surveillance",
-        "--date",
-        _days_ago(1),
-        "--auditor",
-        "bob",
-        "--sheet",
-        str(over),
-        "--by",
-        "alice",
-        check=False,
-    )
+    refused = surveillance(over, _days_ago(1))
     assert refused.code == 2 and "organisation" in refused.err
-    future = starcert.write("ok.json", sheet(1))
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
-    refused = starcert(
-        "audit",
-        "record",
-        cid,
-        "--kind",
-        "surveillance",
-        "--date",
-        tomorrow,
-        "--auditor",
-        "bob",
-        "--sheet",
-        str(future),
-        "--by",
-        "alice",
-        check=False,
-    )
+    in_two_days = (date.today() + timedelta(days=2)).isoformat()
+    refused = surveillance(starcert.write("ok.json", sheet(1)), in_two_days)
     assert refused.code == 2 and "audit_date" in refused.err
     malformed = starcert.workdir / "broken.yaml"
     malformed.write_text("results: [organisation: 5\n", encoding="utf-8")
-    refused = starcert(
-        "audit",
-        "record",
-        cid,
-        "--kind",
-        "surveillance",
-        "--date",
-        _days_ago(1),
-        "--auditor",
-        "bob",
-        "--sheet",
-        str(malformed),
-        "--by",
-        "alice",
-        check=False,
-    )
+    refused = surveillance(malformed, _days_ago(1))
     assert refused.code == 2 and "broken.yaml" in refused.err
     assert starcert("show", cid, "--json").json() == before
     missing = starcert("show", "999", check=False)

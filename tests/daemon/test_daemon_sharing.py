@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,10 +57,19 @@ def test_three_daemons_fire_ten_thousand_once_and_outlive_a_killed_one(
         assert total == 10_000
         a, b, c = site.serve("a"), site.serve("b"), site.serve("c")
         wait_until("a mid-run", lambda: len(a.events("deadline_fired")) >= 300, timeout=60)
-        with engine.connect() as conn:
-            held = conn.execute(
-                text("SELECT count(*) FROM deadlines WHERE done_at IS NULL AND claimed_by = 'a'")
-            ).scalar_one()
+        held = 0
+        for _ in range(50):  # freeze a while it holds a claim, so it dies holding rows
+            a.proc.send_signal(signal.SIGSTOP)
+            with engine.connect() as conn:
+                held = conn.execute(
+                    text(
+                        "SELECT count(*) FROM deadlines WHERE done_at IS NULL AND claimed_by = 'a'"
+                    )
+                ).scalar_one()
+            if held:
+                break
+            a.proc.send_signal(signal.SIGCONT)
+            time.sleep(0.05)
         a.kill9()
         status = site.json("status")
         assert {d["worker"] for d in status["daemons"]} == {"a", "b", "c"}

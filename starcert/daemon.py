@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
+from starcert.backoff import doubling
 from starcert.clock import SystemClock
 from storage.heartbeats import Heartbeat, Heartbeats
 from workflows.commands import FireDeadline
@@ -230,7 +231,7 @@ class DeadlineRunner:
         assert deadline.id is not None
         with self.uow_factory() as uow:
             attempts = uow.deadlines.get(deadline.id).attempts + 1
-            backoff = min(self.incident_backoff * 2 ** min(attempts - 1, 16), MAX_BACKOFF)
+            backoff = doubling(self.incident_backoff, attempts, MAX_BACKOFF)
             retry_at = self.clock.now() + backoff
             error = f"{type(exc).__name__}: {exc}"
             uow.deadlines.record_failure(deadline.id, error, retry_at)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from starcert.backoff import doubling
 from starcert.daemon import jsonlog
 from workflows.ports import Clock, Notification, UnitOfWork
 
@@ -133,9 +134,7 @@ class Deliverer:
             self.channel.send(message)
         except DeliveryFailed as exc:
             attempts = message.attempts + 1
-            retry_at = self.clock.now() + min(
-                self.backoff * 2 ** min(attempts - 1, 16), MAX_DELIVERY_BACKOFF
-            )
+            retry_at = self.clock.now() + doubling(self.backoff, attempts, MAX_DELIVERY_BACKOFF)
             with self.uow_factory() as uow:
                 uow.notifications.record_failure(message.id, str(exc), retry_at)
                 uow.commit()

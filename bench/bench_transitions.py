@@ -2,15 +2,18 @@
 
 One transition = load the case, check the guard, move the state with an optimistic version check,
 append the hash-chained event, replace the case's open deadlines, commit. We alternate suspend and
-restore over a population of issued certificates. The baseline issues the same statements through
-the sqlite3 module with no ORM, no state machine and no domain code, in the same run, on the same
-kind of database file, so the ratio is what starcert's layers cost.
+restore over a population of issued certificates. The baseline issues the statements starcert
+issues for the same transitions through the sqlite3 module with no ORM, no state machine and no
+domain code, in the same run, on a copy of starcert's own database (same schema, indexes and
+rows), so the ratio is what starcert's layers cost. `--dir` puts both files elsewhere: on tmpfs
+(/dev/shm) the disk's share drops out and what is left is CPU.
 
 The two run in alternating rounds (raw, starcert, raw, starcert, ...) so that load from other
 processes on a shared machine hits both alike; each round's ratio is printed, and the summary is
 each side's best round and the median of the per-round ratios.
 
     .venv/bin/python bench/bench_transitions.py [--cases 200] [--transitions 4000] [--rounds 3]
+                                                [--dir /dev/shm]
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ Round = Callable[[int, int], float]
 """Runs transitions number `start` to `start + count - 1`; returns the seconds they took."""
 
 
-def starcert_rounds(db: Path, cases: int) -> Round:
+def starcert_rounds(db: Path, cases: int) -> tuple[Round, list[int]]:
     url = f"sqlite:///{db}"
     upgrade(url)
     engine = make_engine(url)
@@ -109,44 +112,45 @@ def starcert_rounds(db: Path, cases: int) -> Round:
             assert result.state in (State.SUSPENDED, State.ACTIVE)
         return time.perf_counter() - started
 
-    return run
+    return run, ids
 
 
-def raw_rounds(db: Path, cases: int) -> Round:
-    """The same writes per transition, straight through sqlite3 (WAL, same pragmas)."""
+def raw_rounds(source: Path, db: Path, ids: list[int]) -> Round:
+    """The same statements per transition, straight through sqlite3, on a copy of the same data.
+
+    `source` is starcert's database after `populate` (same schema, indexes, triggers and rows),
+    copied before starcert's first round; the pragmas are starcert's. Per transition, what
+    starcert's trace shows it runs: BEGIN IMMEDIATE, read the case, update the columns that
+    change with the version check, read the last event, insert the chained event, read the open
+    deadlines, delete the ones the new state cancels, insert the ones it needs, COMMIT.
+    """
+    with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.executescript(
-        """
-        CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT, suspended_on TEXT,
-                            suspension_cause TEXT, version INTEGER);
-        CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER, seq INTEGER, at TEXT,
-                             actor TEXT, trigger TEXT, from_state TEXT, to_state TEXT, reason TEXT,
-                             data TEXT, prev_hash TEXT, hash TEXT, UNIQUE(case_id, seq));
-        CREATE TABLE deadlines (id INTEGER PRIMARY KEY, case_id INTEGER, kind TEXT, due_at TEXT,
-                                done_at TEXT);
-        CREATE INDEX ix_deadlines_case ON deadlines(case_id);
-        """
-    )
-    conn.execute("BEGIN")
-    for cid in range(1, cases + 1):
-        conn.execute("INSERT INTO cases VALUES (?, 'active', NULL, NULL, 0)", (cid,))
-        conn.execute(
-            "INSERT INTO events (case_id, seq, at, actor, trigger, from_state, to_state, data,"
-            " prev_hash, hash) VALUES (?, 1, '2026-06-01', 'bench', 'certify', 'decision',"
-            " 'active', '{}', '', 'h')", (cid,),
-        )  # fmt: skip
-    conn.execute("COMMIT")
-    return lambda start, count: _raw_transitions(conn, cases, start, count)
+    return lambda start, count: _raw_transitions(conn, ids, start, count)
 
 
-def _raw_transitions(conn: sqlite3.Connection, cases: int, start: int, count: int) -> float:
+_SURVEILLANCE_KINDS = ("recert_reminder", "surveillance_due", "surveillance_window_opens")
+_RESTORED_DEADLINES = (
+    ("surveillance_window_opens", "2027-03-01 16:00:00.000000"),
+    ("surveillance_due", "2027-06-01 16:00:00.000000"),
+    ("recert_reminder", "2028-11-30 16:00:00.000000"),
+)
+_INSERT_DEADLINE = (
+    "INSERT INTO deadlines (case_id, kind, due_at, claimed_by, claimed_until, done_at, attempts,"
+    " last_error) VALUES (?, ?, ?, NULL, NULL, NULL, 0, NULL)"
+)
+
+
+def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count: int) -> float:
+    cases = len(ids)
     started = time.perf_counter()
     for i in range(start, start + count):
-        cid = 1 + i % cases
+        cid = ids[i % cases]
         suspend = (i // cases) % 2 == 0
         conn.execute("BEGIN IMMEDIATE")
         state, version = conn.execute(
@@ -155,28 +159,48 @@ def _raw_transitions(conn: sqlite3.Connection, cases: int, start: int, count: in
         assert state == ("active" if suspend else "suspended")
         new = "suspended" if suspend else "active"
         updated = conn.execute(
-            "UPDATE cases SET state = ?, suspended_on = ?, suspension_cause = ?, version = ?"
-            " WHERE id = ? AND version = ?",
+            "UPDATE cases SET state = ?, suspended_on = ?, suspension_cause = ?,"
+            " version = version + 1 WHERE id = ? AND version = ?",
             (new, "2026-06-02" if suspend else None, "client_request" if suspend else None,
-             version + 1, cid, version),
+             cid, version),
         ).rowcount  # fmt: skip
         assert updated == 1
         seq, prev = conn.execute(
             "SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1", (cid,)
         ).fetchone()
-        body = json.dumps({"case": cid, "seq": seq + 1, "to": new, "prev": prev}, sort_keys=True)
+        data = json.dumps({"cause": "client_request"} if suspend else {}, sort_keys=True)
+        body = json.dumps(
+            {"case_id": cid, "seq": seq + 1, "at": "2026-06-02T02:00:00+00:00", "actor": "bench",
+             "trigger": "suspend" if suspend else "restore", "from_state": state, "to_state": new,
+             "reason": "asked" if suspend else "resumed", "rule_version": "1", "rule_hash": "h",
+             "data": data, "prev_hash": prev},
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        )  # fmt: skip
         digest = hashlib.sha256(body.encode()).hexdigest()
         conn.execute(
-            "INSERT INTO events (case_id, seq, at, actor, trigger, from_state, to_state, reason,"
-            " data, prev_hash, hash) VALUES (?, ?, ?, 'bench', ?, ?, ?, 'r', '{}', ?, ?)",
-            (cid, seq + 1, "2026-06-02T00:00:00", "suspend" if suspend else "restore", state,
-             new, prev, digest),
+            "INSERT INTO events (case_id, seq, at, actor, \"trigger\", from_state, to_state,"
+            " reason, rule_version, rule_hash, data, prev_hash, hash)"
+            " VALUES (?, ?, ?, 'bench', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cid, seq + 1, "2026-06-02 02:00:00.000000", "suspend" if suspend else "restore",
+             state, new, "asked" if suspend else "resumed", "1", "h" * 64, data, prev, digest),
         )  # fmt: skip
-        conn.execute("DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL AND kind = ?",
-                     (cid, "suspension_limit"))  # fmt: skip
+        conn.execute(
+            "SELECT id, kind, due_at FROM deadlines WHERE case_id = ? AND done_at IS NULL"
+            " ORDER BY due_at, id", (cid,),
+        ).fetchall()  # fmt: skip
         if suspend:
-            conn.execute("INSERT INTO deadlines (case_id, kind, due_at) VALUES (?, ?, ?)",
-                         (cid, "suspension_limit", "2026-12-02T16:00:00"))  # fmt: skip
+            conn.execute(
+                "DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL"
+                " AND kind IN (?, ?, ?)", (cid, *_SURVEILLANCE_KINDS),
+            )  # fmt: skip
+            conn.execute(_INSERT_DEADLINE, (cid, "suspension_limit", "2026-12-02 16:00:00.000000"))
+        else:
+            conn.execute(
+                "DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL AND kind = ?",
+                (cid, "suspension_limit"),
+            )
+            for kind, due in _RESTORED_DEADLINES:
+                conn.execute(_INSERT_DEADLINE, (cid, kind, due))
         conn.execute("COMMIT")
     return time.perf_counter() - started
 
@@ -186,12 +210,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--transitions", type=int, default=4000, help="per round and side")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dir", help="folder for the two database files (default: a temp dir)")
     args = parser.parse_args()
     raws: list[float] = []
     ours: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = raw_rounds(Path(tmp) / "raw.db", args.cases)
-        starcert = starcert_rounds(Path(tmp) / "starcert.db", args.cases)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        starcert, ids = starcert_rounds(Path(tmp) / "starcert.db", args.cases)
+        raw = raw_rounds(Path(tmp) / "starcert.db", Path(tmp) / "raw.db", ids)
         for r in range(args.rounds):
             start = r * args.transitions
             raws.append(args.transitions / raw(start, args.transitions))

@@ -17,7 +17,6 @@ from typing import Any, NoReturn, Self, TypeVar
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -218,17 +217,14 @@ class SqlUnitOfWork:
 
     def insert(self, row: R) -> R:
         """INSERT now (so constraint errors surface here) and return the row with its id."""
-        self.session.add(row)
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            self.session.rollback()
-            _raise_integrity(exc)
+        prepared = st.insert_of(st.table(type(row)))
+        assert prepared.insert_columns is not None
+        values = {name: getattr(row, name) for name in prepared.insert_columns}
+        row.id = self.insert_row(prepared, values)
         return row
 
     def exists(self, table: type[SQLModel], row_id: int) -> bool:
-        found = self.core(st.exists_by_id(st.table(table)), {"b_id": row_id}).first()
-        return found is not None
+        return self.fetch_one(st.exists_by_id_p(st.table(table)), {"b_id": row_id}) is not None
 
     def exists_case(self, case_id: int) -> bool:
         """Cases are never deleted, so one seen in this transaction is not asked about again."""
@@ -248,15 +244,17 @@ class _TransactionMemo:
     case holds in this transaction (so saving it unchanged needs no uniqueness query: the unique
     constraint already guarantees no other case holds it); `last_seq`: the last event number
     read or appended per case (an append right after it needs no "taken?" query; the unique
-    constraint still refuses a racing writer).
+    constraint still refuses a racing writer); `stored`: each case's version and column values as
+    this transaction read or wrote them (a save then sets only the columns that changed).
     """
 
-    __slots__ = ("cases", "last_seq", "numbers")
+    __slots__ = ("cases", "last_seq", "numbers", "stored")
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
         self.numbers: dict[int, str | None] = {}
         self.last_seq: dict[int, int] = {}
+        self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
 
 
 _RACE_SQLSTATES = frozenset({"40P01", "40001"})  # PostgreSQL deadlock, serialization failure
@@ -306,15 +304,13 @@ class SqlOrganisations(_Repo):
         return mapping.organisation(self._uow.insert(row))
 
     def get(self, organisation_id: int) -> Organisation:
-        row = self._uow.core(st.ORGANISATION_BY_ID, {"b_id": organisation_id}).first()
+        row = self._uow.fetch_one(st.ORGANISATION_BY_ID_P, {"b_id": organisation_id})
         if row is None:
             raise OrganisationNotFound(f"organisation {organisation_id} not found")
         return mapping.organisation(row)
 
     def by_credit_code(self, credit_code: str) -> Organisation | None:
-        row = self._uow.first(
-            select(OrganisationRow).where(OrganisationRow.credit_code == credit_code)
-        )
+        row = self._uow.fetch_one(st.ORGANISATION_BY_CREDIT_CODE_P, {"b_code": credit_code})
         return None if row is None else mapping.organisation(row)
 
 
@@ -326,7 +322,7 @@ class SqlApplications(_Repo):
         return mapping.application(self._uow.insert(row))
 
     def get(self, application_id: int) -> Application:
-        row = self._uow.core(st.APPLICATION_BY_ID, {"b_id": application_id}).first()
+        row = self._uow.fetch_one(st.APPLICATION_BY_ID_P, {"b_id": application_id})
         if row is None:
             raise ApplicationNotFound(f"application {application_id} not found")
         return mapping.application(row)
@@ -340,7 +336,7 @@ class SqlAudits(_Repo):
 
     def for_case(self, case_id: int) -> Sequence[Audit]:
         """The case's audits in the order they were recorded."""
-        rows = self._uow.core(st.AUDITS_OF_CASE, {"b_case_id": case_id}).all()
+        rows = self._uow.fetch_all(st.AUDITS_OF_CASE_P, {"b_case_id": case_id})
         return [mapping.audit(r) for r in rows]
 
 
@@ -360,10 +356,12 @@ class SqlCases(_Repo):
         row = self._uow.fetch_one(st.CASE_BY_ID_P, {"b_id": case_id})
         if row is None:
             raise CaseNotFound(f"case {case_id} not found")
+        found = mapping.case(row)
         memo = self._uow.memo
         memo.cases.add(case_id)
         memo.numbers[case_id] = row.number
-        return mapping.case(row)
+        memo.stored[case_id] = (row.version, mapping.case_values(found))
+        return found
 
     def by_number(self, number: str) -> Case:
         row = self._uow.first(select(CaseRow).where(CaseRow.number == number))
@@ -384,9 +382,16 @@ class SqlCases(_Repo):
         memo = self._uow.memo
         if case.id not in memo.numbers or memo.numbers[case.id] != case.number:
             self._unique_number(case.number, case.id)
-        values["b_id"] = case.id
-        values["b_version"] = case.version
-        matched = self._uow.write(st.SAVE_CASE_P, values)
+        seen = memo.stored.get(case.id)
+        if seen is not None and seen[0] == case.version:
+            before = seen[1]
+            columns = tuple(k for k in st.CASE_COLUMNS if before[k] != values[k])
+        else:  # not read in this transaction: set every column
+            columns = st.CASE_COLUMNS
+        params = {k: values[k] for k in columns}
+        params["b_id"] = case.id
+        params["b_version"] = case.version
+        matched = self._uow.write(st.save_case_columns(columns), params)
         if matched != 1:
             stored = self._uow.core(st.CASE_BY_ID, {"b_id": case.id}).first()
             if stored is None:
@@ -398,11 +403,12 @@ class SqlCases(_Repo):
         memo.cases.add(case.id)
         memo.numbers[case.id] = case.number
         case.version += 1
+        memo.stored[case.id] = (case.version, values)
 
     def _unique_number(self, number: str | None, case_id: int | None) -> None:
         if number is None:
             return
-        holder = self._uow.core(st.CASE_BY_NUMBER, {"b_number": number}).first()
+        holder = self._uow.fetch_one(st.CASE_BY_NUMBER_P, {"b_number": number})
         if holder is not None and holder.id != case_id:
             raise InvalidInput(
                 "number", f"certificate {number} is already held by case {holder.id}"
@@ -468,8 +474,8 @@ class SqlDeadlines(_Repo):
     def mark_done(self, deadline_id: int, at: datetime) -> None:
         """Close the row (it never fires again) and drop its lease."""
         at = utc(at, "done_at")
-        self.get(deadline_id)
-        self._update(deadline_id, done_at=at, claimed_until=None)
+        if self._uow.write(st.MARK_DEADLINE_DONE_P, {"b_id": deadline_id, "done_at": at}) != 1:
+            raise NotFound(f"deadline {deadline_id} not found")
 
     def _update(self, deadline_id: int, *conditions: Any, **values: Any) -> None:
         stmt = (
@@ -477,7 +483,7 @@ class SqlDeadlines(_Repo):
             .where(col(DeadlineRow.id) == deadline_id, *conditions)
             .values(**values)
         )
-        self._uow.session.execute(stmt)
+        self._uow.core(stmt)
 
     def _due(self, now: datetime) -> SelectOfScalar[DeadlineRow]:
         return (

@@ -43,6 +43,24 @@ SAVE_CASE = (
 )
 """The optimistic save: zero rows matched means another writer saved first (or no such case)."""
 
+
+def save_case_columns(columns: tuple[str, ...]) -> Prepared:
+    """The optimistic save setting only `columns` (and the version), one statement per set.
+
+    A database updates every index over a column the SET clause names, changed or not: on
+    SQLite, setting all fifteen columns for a state change cost 2.5 times setting the two that
+    changed (the state, holder, number and star-level indexes, and the foreign-key checks).
+    """
+    found = _SAVE_CASE_P.get(columns)
+    if found is None:
+        stmt = (
+            update(CASES)
+            .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
+            .values({**{name: bindparam(name) for name in columns}, "version": CASES.c.version + 1})
+        )
+        found = _SAVE_CASE_P[columns] = Prepared(stmt)
+    return found
+
 AUDITS_OF_CASE = (
     select(AUDITS).where(AUDITS.c.case_id == bindparam("b_case_id")).order_by(AUDITS.c.id)
 )
@@ -165,6 +183,7 @@ class _Compiled:
 
 CASE_BY_ID_P = Prepared(CASE_BY_ID)
 SAVE_CASE_P = Prepared(SAVE_CASE)
+_SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {CASE_COLUMNS: SAVE_CASE_P}
 LAST_EVENT_P = Prepared(LAST_EVENT)
 EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
 INSERT_EVENT_P = Prepared(INSERT_EVENT, tuple(c.name for c in EVENTS.columns if c.name != "id"))
@@ -174,6 +193,38 @@ INSERT_DEADLINE_P = Prepared(
 )
 CANCEL_OPEN_P = Prepared(CANCEL_OPEN)
 _CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
+
+
+ORGANISATION_BY_ID_P = Prepared(ORGANISATION_BY_ID)
+APPLICATION_BY_ID_P = Prepared(APPLICATION_BY_ID)
+AUDITS_OF_CASE_P = Prepared(AUDITS_OF_CASE)
+CASE_BY_NUMBER_P = Prepared(CASE_BY_NUMBER)
+MARK_DEADLINE_DONE_P = Prepared(
+    update(DEADLINES)
+    .where(DEADLINES.c.id == bindparam("b_id"))
+    .values(done_at=bindparam("done_at"), claimed_until=None)
+)
+ORGANISATION_BY_CREDIT_CODE_P = Prepared(
+    select(ORGANISATIONS).where(ORGANISATIONS.c.credit_code == bindparam("b_code")).limit(1)
+)
+_INSERT_P: dict[str, Prepared] = {}
+_EXISTS_P: dict[str, Prepared] = {}
+
+
+def insert_of(row_table: Table) -> Prepared:
+    """`INSERT INTO table (every column but id)`, prepared once per table."""
+    found = _INSERT_P.get(row_table.name)
+    if found is None:
+        columns = tuple(c.name for c in row_table.columns if c.name != "id")
+        found = _INSERT_P[row_table.name] = Prepared(insert(row_table), columns)
+    return found
+
+
+def exists_by_id_p(row_table: Table) -> Prepared:
+    found = _EXISTS_P.get(row_table.name)
+    if found is None:
+        found = _EXISTS_P[row_table.name] = Prepared(exists_by_id(row_table))
+    return found
 
 
 def cancel_open_of_kinds_p(count: int) -> Prepared:

@@ -11,6 +11,7 @@ A deadline "due on day d" fires at the start of day d+1 in the certification bod
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -30,7 +31,9 @@ REMINDER_KINDS = frozenset(
 _MAX_SURVEILLANCES = 1000  # a guard against terms that never reach the expiry date
 
 
+@lru_cache(maxsize=65536)
 def add_months(day: date, months: int) -> date:
+    """Pure and asked the same few questions for every transition: worth remembering."""
     result: date = day + relativedelta(months=months)
     return result
 

@@ -13,6 +13,7 @@ from starcert.config import Config
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
 from storage.database import make_engine
+from storage.migrate import require_current
 from storage.sql import SqlUnitOfWork
 from workflows.ports import Clock
 from workflows.services import Lifecycle
@@ -25,8 +26,15 @@ class App:
 
     @cached_property
     def db(self) -> Engine:
+        """The database engine, once the database is known to carry this starcert's schema."""
         self.config.paths.data_dir.mkdir(parents=True, exist_ok=True)
-        return make_engine(self.config.database_url)
+        engine = make_engine(self.config.database_url)
+        try:
+            require_current(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return engine
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.db)

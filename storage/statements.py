@@ -44,23 +44,6 @@ SAVE_CASE = (
 """The optimistic save: zero rows matched means another writer saved first (or no such case)."""
 
 
-def save_case_columns(columns: tuple[str, ...]) -> Prepared:
-    """The optimistic save setting only `columns` (and the version), one statement per set.
-
-    A database updates every index over a column the SET clause names, changed or not: on
-    SQLite, setting all fifteen columns for a state change cost 2.5 times setting the two that
-    changed (the state, holder, number and star-level indexes, and the foreign-key checks).
-    """
-    found = _SAVE_CASE_P.get(columns)
-    if found is None:
-        stmt = (
-            update(CASES)
-            .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
-            .values({**{name: bindparam(name) for name in columns}, "version": CASES.c.version + 1})
-        )
-        found = _SAVE_CASE_P[columns] = Prepared(stmt)
-    return found
-
 AUDITS_OF_CASE = (
     select(AUDITS).where(AUDITS.c.case_id == bindparam("b_case_id")).order_by(AUDITS.c.id)
 )
@@ -74,7 +57,6 @@ LAST_EVENT = (
 EVENT_TAKEN = select(EVENTS.c.id).where(
     EVENTS.c.case_id == bindparam("b_case_id"), EVENTS.c.seq == bindparam("b_seq")
 )
-INSERT_EVENT = insert(EVENTS)
 
 _OPEN = DEADLINES.c.done_at.is_(None)
 OPEN_DEADLINES_OF_CASE = (
@@ -98,19 +80,6 @@ def cancel_open_of_kinds(count: int) -> Any:
 
 
 _CANCEL_OF_KINDS: dict[int, Any] = {}
-INSERT_DEADLINE = insert(DEADLINES)
-
-
-def exists_by_id(row_table: Table) -> Any:
-    """`SELECT 1 FROM table WHERE id = :b_id`, one statement object per table (cached below)."""
-    stmt = _EXISTS.get(row_table.name)
-    if stmt is None:
-        stmt = select(row_table.c.id).where(row_table.c.id == bindparam("b_id"))
-        _EXISTS[row_table.name] = stmt
-    return stmt
-
-
-_EXISTS: dict[str, Any] = {}
 
 
 class Prepared:
@@ -186,11 +155,7 @@ SAVE_CASE_P = Prepared(SAVE_CASE)
 _SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {CASE_COLUMNS: SAVE_CASE_P}
 LAST_EVENT_P = Prepared(LAST_EVENT)
 EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
-INSERT_EVENT_P = Prepared(INSERT_EVENT, tuple(c.name for c in EVENTS.columns if c.name != "id"))
 OPEN_DEADLINES_OF_CASE_P = Prepared(OPEN_DEADLINES_OF_CASE)
-INSERT_DEADLINE_P = Prepared(
-    INSERT_DEADLINE, tuple(c.name for c in DEADLINES.columns if c.name != "id")
-)
 CANCEL_OPEN_P = Prepared(CANCEL_OPEN)
 _CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
 
@@ -220,10 +185,34 @@ def insert_of(row_table: Table) -> Prepared:
     return found
 
 
+INSERT_EVENT_P = insert_of(EVENTS)
+INSERT_DEADLINE_P = insert_of(DEADLINES)
+
+
 def exists_by_id_p(row_table: Table) -> Prepared:
+    """`SELECT id FROM table WHERE id = :b_id`, prepared once per table."""
     found = _EXISTS_P.get(row_table.name)
     if found is None:
-        found = _EXISTS_P[row_table.name] = Prepared(exists_by_id(row_table))
+        stmt = select(row_table.c.id).where(row_table.c.id == bindparam("b_id"))
+        found = _EXISTS_P[row_table.name] = Prepared(stmt)
+    return found
+
+
+def save_case_columns(columns: tuple[str, ...]) -> Prepared:
+    """The optimistic save setting only `columns` (and the version), one statement per set.
+
+    A database updates every index over a column the SET clause names, changed or not: on
+    SQLite, setting all fifteen columns for a state change cost 2.5 times setting the two that
+    changed (the organisation, state, number and star-level indexes, and the foreign-key checks).
+    """
+    found = _SAVE_CASE_P.get(columns)
+    if found is None:
+        stmt = (
+            update(CASES)
+            .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
+            .values({**{name: bindparam(name) for name in columns}, "version": CASES.c.version + 1})
+        )
+        found = _SAVE_CASE_P[columns] = Prepared(stmt)
     return found
 
 

@@ -87,7 +87,7 @@ FACTS = {
 }
 
 
-def _make(tmp_path: Path, url: str | None) -> Starcert:
+def make_runner(tmp_path: Path, url: str | None, *, migrate: bool = True) -> Starcert:
     data = tmp_path / "data"
     lines = ["[paths]", f'data_dir = "{data}"', f'rules_dir = "{REPO / "rules"}"']
     if url:
@@ -97,13 +97,14 @@ def _make(tmp_path: Path, url: str | None) -> Starcert:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
     env["PYTHONPATH"] = str(REPO)
     runner = Starcert(config=config, workdir=tmp_path, env=env)
-    runner("db", "upgrade")
+    if migrate:
+        runner("db", "upgrade")
     return runner
 
 
 @pytest.fixture
 def starcert_sqlite(tmp_path: Path) -> Starcert:
-    return _make(tmp_path, None)
+    return make_runner(tmp_path, None)
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def starcert_pg(tmp_path: Path, pg_server_url: str) -> Iterator[Starcert]:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield _make(tmp_path, pg_server_url)
+    yield make_runner(tmp_path, pg_server_url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

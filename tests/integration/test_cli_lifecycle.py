@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.integration.conftest import FACTS, Completed, Starcert, sheet
+from tests.integration.conftest import FACTS, Completed, Starcert, make_runner, sheet
 from workflows.credit_code import check_character
 
 CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
@@ -227,3 +227,15 @@ def test_audit_verify_names_the_first_broken_link(starcert_sqlite: Starcert) -> 
     report = broken.json()
     assert report["ok"] is False
     assert report["broken"]["case_id"] == int(cid) and report["broken"]["seq"] == 3
+
+
+def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_path: Path) -> None:
+    starcert = make_runner(tmp_path, None, migrate=False)
+    for args in (("list",), ("serve",)):
+        refused = starcert(*args, check=False)
+        assert refused.code == 1, refused
+        assert "has no starcert schema" in refused.err
+        assert "run `starcert db upgrade`" in refused.err
+        assert "Traceback" not in refused.err
+    starcert("db", "upgrade")
+    assert starcert("list", "--json").json() == []

@@ -84,8 +84,7 @@ def _sqlite_engine(url: URL) -> Engine:
     def _begin_immediate(connection: Connection) -> None:
         # Straight on the driver: every transaction begins here, and SQLAlchemy's statement
         # path cost more than the BEGIN itself. Errors still reach callers as SQLAlchemy's.
-        driver = connection.connection.driver_connection
-        assert driver is not None
+        driver: Any = connection.connection.dbapi_connection
         try:
             driver.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:

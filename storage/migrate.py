@@ -21,6 +21,7 @@ from workflows.errors import StarcertError
 class SchemaNotCurrent(StarcertError, RuntimeError):
     """The database's schema is not the one this starcert was built for."""
 
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -76,6 +77,5 @@ def require_current(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=True)
     at = "has no starcert schema" if found is None else f"is at schema revision {found}"
     raise SchemaNotCurrent(
-        f"the database {url} {at}; this starcert needs revision {wanted}: "
-        "run `starcert db upgrade`"
+        f"the database {url} {at}; this starcert needs revision {wanted}: run `starcert db upgrade`"
     )

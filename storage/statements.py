@@ -113,27 +113,32 @@ class _Compiled:
         compiled = prepared.stmt.compile(dialect=dialect, column_keys=keys)
         self.sql: str = compiled.string
         self.positional: bool = compiled.positional
-        # (parameter name in the SQL, key the caller passes, default value, bind processor)
-        self.binds: list[tuple[str, str, Any, Any]] = []
+        # (parameter name in the SQL, key the caller passes, default value, bind processor,
+        # whether the processor may be skipped for None because it maps None to None)
+        self.binds: list[tuple[str, str, Any, Any, bool]] = []
         by_name = {name: bp for bp, name in compiled.bind_names.items()}
         order = compiled.positiontup if self.positional else list(by_name)
         for name in order:
             bp = by_name[name]
             process = bp.type.dialect_impl(dialect).bind_processor(dialect)
-            self.binds.append((name, bp.key, bp.value, process))
+            self.binds.append((name, bp.key, bp.value, process, _keeps_none(process)))
         self.returns_id = bool(getattr(compiled, "effective_returning", None))
         columns = list(prepared.stmt.selected_columns) if isinstance(prepared.stmt, Select) else []
         self.names = tuple(c.name for c in columns)
         processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-        # (column position, processor) only for the columns that need converting
-        self.results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        # (column position, processor, maps None to None) for the columns that need converting
+        self.results = tuple(
+            (i, p, _keeps_none(p)) for i, p in enumerate(processors) if p is not None
+        )
         self.record: Any = namedtuple("Record", self.names) if self.names else None
 
     def parameters(self, params: dict[str, Any]) -> Any:
         values: list[Any] = []
-        for _name, key, default, process in self.binds:
+        for _name, key, default, process, keeps_none in self.binds:
             value = params.get(key, default)
-            values.append(value if process is None else process(value))
+            if process is not None and (value is not None or not keeps_none):
+                value = process(value)
+            values.append(value)
         if self.positional:
             return values
         return {name: value for (name, *_), value in zip(self.binds, values, strict=True)}
@@ -144,10 +149,21 @@ class _Compiled:
         found = []
         for row in rows:
             values = list(row)
-            for i, process in processors:
-                values[i] = process(values[i])
+            for i, process, keeps_none in processors:
+                if values[i] is not None or not keeps_none:
+                    values[i] = process(values[i])
             found.append(make(values))
         return found
+
+
+def _keeps_none(process: Any) -> bool:
+    """Whether a type's processor turns None into None (most do; JSON makes it 'null')."""
+    if process is None:
+        return True
+    try:
+        return process(None) is None
+    except Exception:
+        return False
 
 
 CASE_BY_ID_P = Prepared(CASE_BY_ID)

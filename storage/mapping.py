@@ -35,33 +35,35 @@ from workflows.model import (
 )
 
 
-def organisation_row(o: Organisation) -> OrganisationRow:
+def organisation_values(o: Organisation) -> dict[str, Any]:
+    """The stored columns of a new organisation (all but id), checked."""
     checks.new_row(o.id, "organisation")
     checks.text(o.name, "organisation.name")
     checks.text(o.credit_code, "organisation.credit_code")
-    return OrganisationRow(name=o.name, credit_code=o.credit_code)
+    return {"name": o.name, "credit_code": o.credit_code}
 
 
 def organisation(row: OrganisationRow) -> Organisation:
     return Organisation(row.id, row.name, row.credit_code)
 
 
-def application_row(a: Application) -> ApplicationRow:
+def application_values(a: Application) -> dict[str, Any]:
+    """The stored columns of a new application (all but id), checked."""
     checks.new_row(a.id, "application")
     checks.text(a.scope, "application.scope")
     f = a.facts
-    return ApplicationRow(
-        organisation_id=a.organisation_id,
-        submitted_on=a.submitted_on,
-        service_system_since=a.service_system_since,
-        scope=a.scope,
-        has_service_documents=f.has_service_documents,
-        has_dedicated_manager=f.has_dedicated_manager,
-        has_dedicated_funds=f.has_dedicated_funds,
-        last_major_failure=f.last_major_failure,
-        has_trained_staff=f.has_trained_staff,
-        is_prc_legal_entity=f.is_prc_legal_entity,
-    )
+    return {
+        "organisation_id": a.organisation_id,
+        "submitted_on": a.submitted_on,
+        "service_system_since": a.service_system_since,
+        "scope": a.scope,
+        "has_service_documents": f.has_service_documents,
+        "has_dedicated_manager": f.has_dedicated_manager,
+        "has_dedicated_funds": f.has_dedicated_funds,
+        "last_major_failure": f.last_major_failure,
+        "has_trained_staff": f.has_trained_staff,
+        "is_prc_legal_entity": f.is_prc_legal_entity,
+    }
 
 
 def application(row: ApplicationRow) -> Application:
@@ -134,17 +136,18 @@ def case(row: CaseRow) -> Case:
     )
 
 
-def audit_row(a: Audit) -> AuditRow:
+def audit_values(a: Audit) -> dict[str, Any]:
+    """The stored columns of a new audit (all but id), checked."""
     checks.new_row(a.id, "audit")
     checks.member(a.kind, AuditKind, "audit.kind")
     checks.text(a.auditor, "audit.auditor")
-    return AuditRow(
-        case_id=a.case_id,
-        kind=str(a.kind),
-        audit_date=a.audit_date,
-        auditor=a.auditor,
-        sheet=None if a.sheet is None else sheet_to_json(a.sheet),
-    )
+    return {
+        "case_id": a.case_id,
+        "kind": str(a.kind),
+        "audit_date": a.audit_date,
+        "auditor": a.auditor,
+        "sheet": None if a.sheet is None else sheet_to_json(a.sheet),
+    }
 
 
 def audit(row: AuditRow) -> Audit:
@@ -156,10 +159,6 @@ def audit(row: AuditRow) -> Audit:
         row.auditor,
         None if row.sheet is None else sheet_from_json(row.sheet),
     )
-
-
-def deadline_row(d: Deadline) -> DeadlineRow:
-    return DeadlineRow(**deadline_values(d))
 
 
 def deadline_values(d: Deadline) -> dict[str, Any]:
@@ -202,10 +201,6 @@ def deadline(row: DeadlineRow) -> Deadline:
         attempts=row.attempts,
         last_error=row.last_error,
     )
-
-
-def event_row(e: Event) -> EventRow:
-    return EventRow(**event_values(e))
 
 
 def event_values(e: Event) -> dict[str, Any]:

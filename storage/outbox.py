@@ -69,20 +69,20 @@ class SqlOutbox:
         message = _checked(notification)
         if message.case_id is not None and not self._uow.exists_case(message.case_id):
             raise CaseNotFound(f"case {message.case_id} not found")
-        row = NotificationRow(
-            case_id=message.case_id,
-            kind=message.kind,
-            channel=message.channel,
-            payload=dict(message.payload),
-            created_at=message.created_at,
-            deliver_after=message.deliver_after,
-            attempts=message.attempts,
-            last_error=message.last_error,
-            claimed_by=message.claimed_by,
-            claimed_until=message.claimed_until,
-            delivered_at=message.delivered_at,
-        )
-        return _message(self._uow.insert(row))
+        values = {
+            "case_id": message.case_id,
+            "kind": message.kind,
+            "channel": message.channel,
+            "payload": dict(message.payload),
+            "created_at": message.created_at,
+            "deliver_after": message.deliver_after,
+            "attempts": message.attempts,
+            "last_error": message.last_error,
+            "claimed_by": message.claimed_by,
+            "claimed_until": message.claimed_until,
+            "delivered_at": message.delivered_at,
+        }
+        return _message(self._uow.insert_values(NotificationRow, values))
 
     def claim_pending(
         self, now: datetime, worker: str, lease_until: datetime, limit: int, max_attempts: int

@@ -153,11 +153,18 @@ def audit_record(
     auditor: Annotated[str, typer.Option("--auditor", help="lead auditor")],
     by: By,
     sheet: Annotated[
-        Path | None, typer.Option("--sheet", help="score sheet (YAML or JSON); not for stage 1")
+        Path | None,
+        typer.Option(
+            "--sheet", help="score sheet (YAML or JSON); not for stage 1, optional for special"
+        ),
     ] = None,
     as_json: Json = False,
 ) -> None:
-    """Record an audit and apply what it decides (stage 2 → decision; surveillance re-bands)."""
+    """Record an audit and apply what it decides (stage 2 → decision; surveillance re-bands).
+
+    A special audit changes no state: it is put on the record (scored when it has a sheet) for
+    the operator to act on.
+    """
 
     def command_for(cid: int) -> Any:
         audit_date = parse_date(on, "--date")
@@ -165,16 +172,16 @@ def audit_record(
             if sheet is not None:
                 raise InvalidInput("--sheet", "a stage 1 document review has no score sheet")
             return cmd.RecordStage1(case_id=cid, audit_date=audit_date, auditor=auditor, by=by)
-        if sheet is None:
+        parsed = None if sheet is None else parse_sheet(read_document(sheet), str(sheet))
+        if kind is AuditKind.SPECIAL:
+            return cmd.RecordSpecialAudit(cid, audit_date, auditor, parsed, by)
+        if parsed is None:
             raise InvalidInput("--sheet", f"a {kind.value} audit needs a score sheet")
-        parsed = parse_sheet(read_document(sheet), str(sheet))
         kinds: dict[AuditKind, Any] = {
             AuditKind.STAGE2: cmd.RecordStage2,
             AuditKind.SURVEILLANCE: cmd.RecordSurveillance,
             AuditKind.RECERTIFICATION: cmd.RecordRecertification,
         }
-        if kind not in kinds:
-            raise InvalidInput("--kind", f"{kind.value} audits are not recorded from the CLI yet")
         return kinds[kind](case_id=cid, audit_date=audit_date, auditor=auditor, sheet=parsed, by=by)
 
     transition(command_for, ref, as_json)

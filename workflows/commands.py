@@ -115,6 +115,21 @@ class RecordRecertification:
 
 
 @dataclass(frozen=True)
+class RecordSpecialAudit:
+    """Put a special audit (complaint investigation, short notice, follow-up) on the record.
+
+    It changes no state: what it finds is for the operator to act on (suspend, restore). A sheet,
+    when the audit scored one, is scored and its verdict kept in the event.
+    """
+
+    case_id: int
+    audit_date: date
+    auditor: str
+    sheet: ScoreSheet | None
+    by: str
+
+
+@dataclass(frozen=True)
 class Expire:
     case_id: int
     by: str
@@ -156,6 +171,7 @@ Command = (
     | Withdraw
     | Cancel
     | RecordRecertification
+    | RecordSpecialAudit
     | Expire
     | FireDeadline
     | RecomputeDeadlines

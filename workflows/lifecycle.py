@@ -17,7 +17,7 @@ I, and if not why not" and the transition itself can never disagree.
     active | suspended ──withdraw──▶ withdrawn
     active | suspended ──expire──▶ expired ──restore_after_expiry──▶ active
     applied … suspended ──cancel──▶ cancelled
-    remind: any state, no change (a trail entry); note_audit: suspended, no change
+    remind: any state, no change (a trail entry); note_audit: active | suspended, no change
 """
 
 from __future__ import annotations
@@ -551,11 +551,11 @@ LIFECYCLE: tuple[TransitionSpec, ...] = (
     TransitionSpec(Trigger.REMIND, frozenset(State), None, None, None, "always (trail only)"),
     TransitionSpec(
         Trigger.NOTE_AUDIT,
-        _one(State.SUSPENDED),
+        frozenset({State.ACTIVE, State.SUSPENDED}),
         None,
         _brings_audit,
         _record_audit,
-        "an audit recorded while suspended",
+        "an audit on the record, no change of state (special; surveillance while suspended)",
     ),
 )
 

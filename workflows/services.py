@@ -128,6 +128,7 @@ class Lifecycle:
             c.Withdraw: self._withdraw,
             c.Cancel: self._cancel,
             c.RecordRecertification: self._recertification,
+            c.RecordSpecialAudit: self._special_audit,
             c.Expire: self._expire,
             c.FireDeadline: self._fire,
             c.RecomputeDeadlines: self._recompute,
@@ -304,25 +305,35 @@ class Lifecycle:
         ctx = self._context(uow, case, cmd.audit_date)
         if case.state is State.SUSPENDED:
             ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SURVEILLANCE, cmd, now, cmd.sheet)
-            verdict = ctx.score(ctx.audit)  # a malformed sheet is refused here too
-            ctx.data = {
-                "score": {"final_score": str(verdict.final_score), "passed": verdict.passed}
-            }
-            return self._apply(
-                uow,
-                "RecordSurveillance",
-                case,
-                Trigger.NOTE_AUDIT,
-                ctx,
-                cmd.by,
-                now,
-                stamp=verdict.rules,
-            )
+            return self._note_audit(uow, "RecordSurveillance", case, ctx, cmd.by, now)
         if case.state is not State.ACTIVE:
             raise self._definition.refuse(case, self._definition.check(case, Trigger.SURVEIL, ctx))
         ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SURVEILLANCE, cmd, now, cmd.sheet)
         trigger = Trigger.SURVEIL if ctx.score(ctx.audit).passed else Trigger.FAIL_SURVEILLANCE
         return self._apply(uow, "RecordSurveillance", case, trigger, ctx, cmd.by, now)
+
+    def _special_audit(self, uow: UnitOfWork, cmd: c.RecordSpecialAudit, now: _Now) -> Result:
+        case = _load(uow, cmd.case_id)
+        ctx = self._context(uow, case, cmd.audit_date)
+        if case.state not in (State.ACTIVE, State.SUSPENDED):
+            check = self._definition.check(case, Trigger.NOTE_AUDIT, ctx)
+            raise self._definition.refuse(case, check)
+        ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SPECIAL, cmd, now, cmd.sheet)
+        return self._note_audit(uow, "RecordSpecialAudit", case, ctx, cmd.by, now)
+
+    def _note_audit(
+        self, uow: UnitOfWork, command: str, case: Case, ctx: TransitionContext, by: str, now: _Now
+    ) -> Result:
+        """Record the context's audit with no change of state; a sheet's verdict goes in the event."""
+        assert ctx.audit is not None
+        stamp = None
+        if ctx.audit.sheet is not None:
+            verdict = ctx.score(ctx.audit)  # a malformed sheet is refused here too
+            ctx.data = {
+                "score": {"final_score": str(verdict.final_score), "passed": verdict.passed}
+            }
+            stamp = verdict.rules
+        return self._apply(uow, command, case, Trigger.NOTE_AUDIT, ctx, by, now, stamp=stamp)
 
     def _recertification(self, uow: UnitOfWork, cmd: c.RecordRecertification, now: _Now) -> Result:
         case = _load(uow, cmd.case_id)
@@ -648,7 +659,11 @@ class Lifecycle:
         case: Case,
         ctx: TransitionContext,
         kind: AuditKind,
-        cmd: c.RecordStage1 | c.RecordStage2 | c.RecordSurveillance | c.RecordRecertification,
+        cmd: c.RecordStage1
+        | c.RecordStage2
+        | c.RecordSurveillance
+        | c.RecordRecertification
+        | c.RecordSpecialAudit,
         now: _Now,
         sheet: Any,
     ) -> Audit:

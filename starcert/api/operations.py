@@ -248,16 +248,16 @@ def audit_command(principal: Principal, body: s.AuditIn) -> Callable[[int], c.Co
         if body.sheet is not None:
             raise InvalidInput("sheet", "a stage 1 document review has no score sheet")
         return lambda cid: c.RecordStage1(cid, body.audit_date, auditor, by)
-    if body.sheet is None:
+    sheet = None if body.sheet is None else parse_sheet(body.sheet.model_dump(mode="json"), "sheet")
+    if body.kind is AuditKind.SPECIAL:
+        return lambda cid: c.RecordSpecialAudit(cid, body.audit_date, auditor, sheet, by)
+    if sheet is None:
         raise InvalidInput("sheet", f"a {body.kind.value} audit needs a score sheet")
-    sheet = parse_sheet(body.sheet.model_dump(mode="json"), "sheet")
     kinds: dict[AuditKind, Any] = {
         AuditKind.STAGE2: c.RecordStage2,
         AuditKind.SURVEILLANCE: c.RecordSurveillance,
         AuditKind.RECERTIFICATION: c.RecordRecertification,
     }
-    if body.kind not in kinds:
-        raise InvalidInput("kind", f"{body.kind.value} audits cannot be recorded yet")
     kind = kinds[body.kind]
     return lambda cid: kind(
         case_id=cid, audit_date=body.audit_date, auditor=auditor, sheet=sheet, by=by

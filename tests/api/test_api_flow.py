@@ -128,3 +128,24 @@ def test_an_audit_for_a_stage_the_case_is_not_in_is_refused_and_writes_nothing(a
     assert refused.status_code == 409
     after = api.as_("viewer").get(f"/api/cases/{case['id']}").json()
     assert after["audits"] == before["audits"] and after["case"] == before["case"]
+
+
+def test_a_special_audit_is_recorded_with_or_without_a_sheet_and_changes_no_state(
+    api: Api,
+) -> None:
+    case = api.certified()
+    auditor = api.as_("auditor")
+    for body in (
+        {"kind": "special", "audit_date": days_ago(0)},
+        {"kind": "special", "audit_date": days_ago(0), "sheet": sheet()},
+    ):
+        done = auditor.post(f"/api/cases/{case['id']}/audits", json=body)
+        assert done.status_code == 200, done.text
+        assert done.json()["case"]["state"] == "active"
+        assert done.json()["events"][0]["trigger"] == "note_audit"
+    history = api.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
+    assert "score" not in history[-2]["data"] and history[-1]["data"]["score"]["passed"] is True
+    missing = auditor.post(
+        f"/api/cases/{case['id']}/audits", json={"kind": "surveillance", "audit_date": days_ago(0)}
+    )
+    assert missing.status_code == 422 and missing.json()["field"] == "sheet"

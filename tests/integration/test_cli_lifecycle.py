@@ -160,9 +160,19 @@ def test_suspension_restoration_register_and_listing(starcert: Starcert) -> None
 
     restored = starcert("restore", cid, "--reason", "client resumed", "--by", "alice", "--json")
     assert restored.json()["state"] == "active"
+    low = starcert.write(
+        "low.json", sheet(total_loss=12, repair=0, delivery=0, technical_support=0, staffing=0)
+    )
+    special = starcert(
+        "audit", "record", cid, "--kind", "special", "--date", _days_ago(0),
+        "--auditor", "bob", "--sheet", str(low), "--by", "alice", "--json",
+    ).json()  # fmt: skip
+    assert special["state"] == "active"  # on the record; acting on it is the operator's call
     history = starcert("show", cid, "--json").json()["history"]
-    assert [e["trigger"] for e in history][-2:] == ["suspend", "restore"]
-    assert history[-2]["reason"] == "client asked"
+    assert [e["trigger"] for e in history][-3:] == ["suspend", "restore", "note_audit"]
+    assert history[-3]["reason"] == "client asked"
+    assert history[-1]["data"]["audit"]["kind"] == "special"
+    assert history[-1]["data"]["score"]["passed"] is False
 
 
 def test_bad_input_names_the_field_and_writes_nothing(starcert_sqlite: Starcert) -> None:

@@ -347,6 +347,51 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2026, 2, 14)
 
 
+def test_a_special_audit_goes_on_the_record_and_changes_no_state(office: Office) -> None:
+    case_id = office.certify(score=91)
+    before = office.snapshot(case_id).case
+    complaint = office.days(20)
+    office.lifecycle.handle(c.RecordSpecialAudit(case_id, complaint, "zhao.lei", None, OPERATOR))
+    scored = office.days(10)
+    office.lifecycle.handle(
+        c.RecordSpecialAudit(case_id, scored, "zhao.lei", sheet_scoring(62), OPERATOR)
+    )
+    snap = office.snapshot(case_id)
+    assert snap.case.state is State.ACTIVE and snap.case.star_level is before.star_level
+    assert snap.case.final_score == before.final_score  # a special audit never re-bands
+    unscored, low = snap.events[-2:]
+    assert (unscored.trigger, unscored.from_state, unscored.to_state) == (
+        "note_audit",
+        State.ACTIVE,
+        State.ACTIVE,
+    )
+    assert unscored.data["audit"]["kind"] == "special" and "score" not in unscored.data
+    assert Decimal(low.data["score"]["final_score"]) == 62 and low.data["score"]["passed"] is False
+    assert low.rule_version == "test-2024.1"
+    assert snap.audits == 4
+    # What it found is the operator's call: suspend for the nonconformity, restore once cleared.
+    office.lifecycle.handle(
+        c.Suspend(case_id, SuspensionCause.SERIOUS_NONCONFORMITY, "special audit 62", OPERATOR)
+    )
+    follow_up = office.days(30)
+    office.lifecycle.handle(
+        c.RecordSpecialAudit(case_id, follow_up, "zhao.lei", sheet_scoring(88), OPERATOR)
+    )
+    assert office.snapshot(case_id).case.state is State.SUSPENDED
+    assert office.snapshot(case_id).events[-1].data["score"]["passed"] is True
+
+
+def test_a_special_audit_on_a_withdrawn_certificate_is_refused(office: Office) -> None:
+    case_id = office.certify()
+    office.lifecycle.handle(c.Withdraw(case_id, "fraudulent records", OPERATOR))
+    assert_refused_without_writes(
+        office,
+        case_id,
+        c.RecordSpecialAudit(case_id, office.days(5), "a", None, OPERATOR),
+        "is withdrawn: note_audit refused",
+    )
+
+
 def test_cancel_by_the_client_and_withdrawal(office: Office) -> None:
     applied = office.apply()
     assert (
@@ -423,8 +468,10 @@ def test_allowed_triggers_and_may_say_why_without_writing(office: Office) -> Non
         "expire",
         "cancel",
         "remind",
+        "note_audit",
     }
     assert checks["withdraw"].allowed and checks["suspend"].allowed
+    assert not checks["note_audit"].allowed and checks["note_audit"].why == "needs an audit"
     assert not checks["surveil"].allowed and checks["surveil"].why == "needs a surveillance audit"
     assert not checks["expire"].allowed and "valid through 2027-02-13" in checks["expire"].why
     may = office.lifecycle.may(case_id, "restore")

@@ -126,6 +126,11 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         sheet = sheet_scoring(score)
         self.command(case, c.RecordRecertification(case, self.office.today, "a", sheet, OPERATOR))
 
+    @rule(case=cases, score=st.none() | scores)
+    def special_audit(self, case: int, score: int | None) -> None:
+        sheet = None if score is None else sheet_scoring(score)
+        self.command(case, c.RecordSpecialAudit(case, self.office.today, "a", sheet, OPERATOR))
+
     @rule(case=cases, cause=st.sampled_from(SuspensionCause))
     def suspend(self, case: int, cause: SuspensionCause) -> None:
         self.command(case, c.Suspend(case, cause, "operator decision", OPERATOR))

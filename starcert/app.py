@@ -13,7 +13,7 @@ from starcert.config import Config
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
 from storage.database import make_engine
-from storage.migrate import require_current
+from storage.schema import require_current
 from storage.sql import SqlUnitOfWork
 from workflows.ports import Clock
 from workflows.services import Lifecycle

@@ -6,7 +6,6 @@ Alembic is configured here in full (the migration scripts sit beside this module
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -15,12 +14,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from storage.database import make_engine
-from workflows.errors import StarcertError
-
-
-class SchemaNotCurrent(StarcertError, RuntimeError):
-    """The database's schema is not the one this starcert was built for."""
-
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -59,23 +52,7 @@ def current_of(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-@lru_cache(maxsize=1)
 def head() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
-
-
-def require_current(engine: Engine) -> None:
-    """Refuse to work on a database that is empty or at another revision, saying what to run.
-
-    Without it an unmigrated database fails later, deep in some statement, as "no such table".
-    """
-    found, wanted = current_of(engine), head()
-    if found == wanted:
-        return
-    url = engine.url.render_as_string(hide_password=True)
-    at = "has no starcert schema" if found is None else f"is at schema revision {found}"
-    raise SchemaNotCurrent(
-        f"the database {url} {at}; this starcert needs revision {wanted}: run `starcert db upgrade`"
-    )

@@ -17,6 +17,7 @@ from storage_builders import T0, new_case
 
 from storage.database import make_engine, parse_url
 from storage.migrate import current, head, upgrade
+from storage.schema import SCHEMA_REVISION, require_current, stored_revision
 from storage.tables import metadata
 from workflows.errors import InvalidInput
 from workflows.model import Event, State
@@ -151,3 +152,15 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0001"
+
+
+def test_the_schema_revision_the_code_needs_is_the_newest_migration(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'revision.db'}"
+    engine = make_engine(url)
+    try:
+        assert stored_revision(engine) is None
+        upgrade(url)
+        assert stored_revision(engine) == head() == SCHEMA_REVISION
+        require_current(engine)  # does not raise
+    finally:
+        engine.dispose()

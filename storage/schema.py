@@ -1,0 +1,46 @@
+"""Which schema revision this code needs, and the check every process makes before using a database.
+
+The revision is a constant, not asked of Alembic at start-up: importing Alembic and reading its
+scripts would add a fifth of a second to every CLI command. A test holds the constant to the
+newest migration, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from workflows.errors import StarcertError
+
+SCHEMA_REVISION = "0001"
+"""The Alembic revision of storage/migrations/versions this code reads and writes."""
+VERSION_TABLE = "alembic_version"
+
+
+class SchemaNotCurrent(StarcertError, RuntimeError):
+    """The database's schema is not the one this starcert was built for."""
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database, or None when no migration was ever applied."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        row = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
+    return None if row is None else str(row[0])
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse a database that is empty or at another revision, saying what to run.
+
+    Without it an unmigrated database fails later, deep in some statement, as "no such table".
+    """
+    found = stored_revision(engine)
+    if found == SCHEMA_REVISION:
+        return
+    url = engine.url.render_as_string(hide_password=True)
+    at = "has no starcert schema" if found is None else f"is at schema revision {found}"
+    raise SchemaNotCurrent(
+        f"the database {url} {at}; this starcert needs revision {SCHEMA_REVISION}: "
+        "run `starcert db upgrade`"
+    )

@@ -36,14 +36,6 @@ ORGANISATION_BY_ID = select(ORGANISATIONS).where(ORGANISATIONS.c.id == bindparam
 APPLICATION_BY_ID = select(APPLICATIONS).where(APPLICATIONS.c.id == bindparam("b_id"))
 CASE_BY_ID = select(CASES).where(CASES.c.id == bindparam("b_id"))
 CASE_BY_NUMBER = select(CASES.c.id).where(CASES.c.number == bindparam("b_number")).limit(1)
-SAVE_CASE = (
-    update(CASES)
-    .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_version"))
-    .values({**{name: bindparam(name) for name in CASE_COLUMNS}, "version": CASES.c.version + 1})
-)
-"""The optimistic save: zero rows matched means another writer saved first (or no such case)."""
-
-
 AUDITS_OF_CASE = (
     select(AUDITS).where(AUDITS.c.case_id == bindparam("b_case_id")).order_by(AUDITS.c.id)
 )
@@ -167,8 +159,7 @@ def _keeps_none(process: Any) -> bool:
 
 
 CASE_BY_ID_P = Prepared(CASE_BY_ID)
-SAVE_CASE_P = Prepared(SAVE_CASE)
-_SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {CASE_COLUMNS: SAVE_CASE_P}
+_SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {}
 LAST_EVENT_P = Prepared(LAST_EVENT)
 EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
 OPEN_DEADLINES_OF_CASE_P = Prepared(OPEN_DEADLINES_OF_CASE)
@@ -216,6 +207,9 @@ def exists_by_id_p(row_table: Table) -> Prepared:
 
 def save_case_columns(columns: tuple[str, ...]) -> Prepared:
     """The optimistic save setting only `columns` (and the version), one statement per set.
+
+    `UPDATE ... SET ..., version = version + 1 WHERE id = :b_id AND version = :b_version`: zero
+    rows matched means another writer saved first (or there is no such case).
 
     A database updates every index over a column the SET clause names, changed or not: on
     SQLite, setting all fifteen columns for a state change cost 2.5 times setting the two that

@@ -255,19 +255,18 @@ class SqlUnitOfWork:
 class _TransactionMemo:
     """Facts one transaction learnt that spare it repeated statements; dropped when it ends.
 
-    `cases`: ids of cases known to exist; `numbers`: the certificate number each loaded or saved
-    case holds in this transaction (so saving it unchanged needs no uniqueness query: the unique
-    constraint already guarantees no other case holds it); `last_seq`: the last event number
-    read or appended per case (an append right after it needs no "taken?" query; the unique
-    constraint still refuses a racing writer); `stored`: each case's version and column values as
-    this transaction read or wrote them (a save then sets only the columns that changed).
+    `cases`: ids of cases known to exist; `stored`: each case's version and column values as this
+    transaction read or wrote them (a save then sets only the columns that changed, and keeping
+    the certificate number needs no uniqueness query: the unique constraint already guarantees
+    no other case holds it); `last_seq`: the last event number read or appended per case (an
+    append right after it needs no "taken?" query; the unique constraint still refuses a racing
+    writer).
     """
 
-    __slots__ = ("cases", "last_seq", "numbers", "stored")
+    __slots__ = ("cases", "last_seq", "stored")
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
-        self.numbers: dict[int, str | None] = {}
         self.last_seq: dict[int, int] = {}
         self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
 
@@ -373,7 +372,6 @@ class SqlCases(_Repo):
         found = mapping.case(row)
         memo = self._uow.memo
         memo.cases.add(case_id)
-        memo.numbers[case_id] = row.number
         memo.stored[case_id] = (row.version, mapping.case_values(found))
         return found
 
@@ -394,9 +392,9 @@ class SqlCases(_Repo):
             raise InvalidInput("case.id", "a case must be added before it is saved")
         values = mapping.case_values(case)
         memo = self._uow.memo
-        if case.id not in memo.numbers or memo.numbers[case.id] != case.number:
-            self._unique_number(case.number, case.id)
         seen = memo.stored.get(case.id)
+        if seen is None or seen[1]["number"] != case.number:
+            self._unique_number(case.number, case.id)
         if seen is not None and seen[0] == case.version:
             before = seen[1]
             columns = tuple(k for k in st.CASE_COLUMNS if before[k] != values[k])
@@ -415,7 +413,6 @@ class SqlCases(_Repo):
                 f"stored {stored.version}); retry"
             )
         memo.cases.add(case.id)
-        memo.numbers[case.id] = case.number
         case.version += 1
         memo.stored[case.id] = (case.version, values)
 

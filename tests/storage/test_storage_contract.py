@@ -100,6 +100,29 @@ def test_case_round_trip_keeps_every_certificate_field(backend: Backend) -> None
         assert stored.final_score == Decimal("94.96") and str(stored.final_score) == "94.96"
 
 
+def test_a_loaded_case_saved_twice_in_one_transaction_keeps_every_change(
+    backend: Backend,
+) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        uow.commit()
+    assert case.id is not None
+    with backend.new_uow() as uow:
+        loaded = uow.cases.get(case.id)
+        loaded.state = State.ACTIVE
+        loaded.number = "CSC-2024-000009"
+        loaded.star_level = StarLevel.FIVE
+        uow.cases.save(loaded)
+        loaded.state = State.SUSPENDED
+        loaded.suspended_on = date(2025, 1, 2)
+        loaded.star_level = None
+        uow.cases.save(loaded)
+        uow.cases.save(loaded)  # nothing changed: the version still moves
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.cases.get(case.id) == loaded and loaded.version == 3
+
+
 def test_decimal_score_is_stored_exactly_not_as_float(backend: Backend) -> None:
     exact = Decimal("94.95999999999999999999")  # a float would round this to 94.96
     with backend.new_uow() as uow:

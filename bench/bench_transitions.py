@@ -120,9 +120,10 @@ def raw_rounds(source: Path, db: Path, ids: list[int]) -> Round:
 
     `source` is starcert's database after `populate` (same schema, indexes, triggers and rows),
     copied before starcert's first round; the pragmas are starcert's. Per transition, what
-    starcert's trace shows it runs: BEGIN IMMEDIATE, read the case, update the columns that
-    change with the version check, read the last event, insert the chained event, read the open
-    deadlines, delete the ones the new state cancels, insert the ones it needs, COMMIT.
+    starcert's trace shows it runs: BEGIN IMMEDIATE, read the case (with its chain head), update
+    the columns that change with the version check, insert the chained event (its trigger moves
+    the case's chain head), read the open deadlines, delete the ones the new state cancels,
+    insert the ones it needs, COMMIT.
     """
     with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
         src.backup(dst)
@@ -153,8 +154,8 @@ def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count
         cid = ids[i % cases]
         suspend = (i // cases) % 2 == 0
         conn.execute("BEGIN IMMEDIATE")
-        state, version = conn.execute(
-            "SELECT state, version FROM cases WHERE id = ?", (cid,)
+        state, version, seq, prev = conn.execute(
+            "SELECT state, version, head_seq, head_hash FROM cases WHERE id = ?", (cid,)
         ).fetchone()
         assert state == ("active" if suspend else "suspended")
         new = "suspended" if suspend else "active"
@@ -165,9 +166,6 @@ def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count
              cid, version),
         ).rowcount  # fmt: skip
         assert updated == 1
-        seq, prev = conn.execute(
-            "SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1", (cid,)
-        ).fetchone()
         data = json.dumps({"cause": "client_request"} if suspend else {}, sort_keys=True)
         body = json.dumps(
             {"case_id": cid, "seq": seq + 1, "at": "2026-06-02T02:00:00+00:00", "actor": "bench",

@@ -81,7 +81,7 @@ def resolve(
                     "error": deadline.last_error,
                 },
             ),
-            uow.events.last(deadline.case_id),
+            uow.events.head(deadline.case_id),
         )
         stored = uow.events.append(event)
         uow.deadlines.mark_done(deadline_id, now)

@@ -22,6 +22,8 @@ def text(value: str, field: str) -> str:
 
 
 def member(value: E, kind: type[E], field: str) -> E:
+    if isinstance(value, kind):
+        return value
     try:
         return kind(value)
     except ValueError:

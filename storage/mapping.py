@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from storage import checks
@@ -24,6 +23,7 @@ from workflows.model import (
     Audit,
     AuditKind,
     Case,
+    ChainHead,
     Deadline,
     DeadlineKind,
     Event,
@@ -84,6 +84,19 @@ def application(row: ApplicationRow) -> Application:
     )
 
 
+def chain_head(row: Any) -> ChainHead | None:
+    """The head columns of a case row (seq 0: no event yet)."""
+    return ChainHead(row.head_seq, row.head_hash) if row.head_seq else None
+
+
+CASE_VALUE_COLUMNS = (
+    "organisation_id", "application_id", "state", "holder", "scope", "number", "star_level",
+    "final_score", "decided_on", "issued_on", "expires_on", "last_surveillance_on",
+    "suspended_on", "suspension_cause", "rule_version",
+)  # fmt: skip
+"""The columns `case_values` gives, in its order."""
+
+
 def case_values(c: Case) -> dict[str, Any]:
     """The stored columns of a case (all but id and version), checked."""
     checks.member(c.state, State, "case.state")
@@ -110,6 +123,11 @@ def case_values(c: Case) -> dict[str, Any]:
         "suspension_cause": None if c.suspension_cause is None else str(c.suspension_cause),
         "rule_version": c.rule_version,
     }
+
+
+def stored_case_values(row: Any) -> dict[str, Any]:
+    """`case_values` of the case a stored row maps to, read off the row itself."""
+    return {name: getattr(row, name) for name in CASE_VALUE_COLUMNS}
 
 
 def case(row: CaseRow) -> Case:
@@ -179,13 +197,16 @@ def deadline_values(d: Deadline) -> dict[str, Any]:
 
 def stored_deadline(d: Deadline, values: dict[str, Any], deadline_id: int) -> Deadline:
     """The deadline as written from `values`: what reading it back would give."""
-    return replace(
-        d,
-        id=deadline_id,
-        kind=DeadlineKind(values["kind"]),
-        due_at=values["due_at"],
-        claimed_until=values["claimed_until"],
-        done_at=values["done_at"],
+    return Deadline(
+        deadline_id,
+        d.case_id,
+        DeadlineKind(values["kind"]),
+        values["due_at"],
+        d.claimed_by,
+        values["claimed_until"],
+        values["done_at"],
+        d.attempts,
+        d.last_error,
     )
 
 
@@ -229,12 +250,20 @@ def event_values(e: Event) -> dict[str, Any]:
 
 def stored_event(e: Event, values: dict[str, Any]) -> Event:
     """The event as written from `values`: what reading it back would give."""
-    return replace(
-        e,
-        at=values["at"],
-        from_state=None if e.from_state is None else State(values["from_state"]),
-        to_state=State(values["to_state"]),
-        data=values["data"],
+    return Event(
+        e.case_id,
+        e.seq,
+        values["at"],
+        e.actor,
+        e.trigger,
+        None if e.from_state is None else State(values["from_state"]),
+        State(values["to_state"]),
+        e.reason,
+        e.rule_version,
+        e.rule_hash,
+        values["data"],
+        e.prev_hash,
+        e.hash,
     )
 
 

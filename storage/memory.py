@@ -44,6 +44,7 @@ from workflows.model import (
     Audit,
     AuditKind,
     Case,
+    ChainHead,
     Deadline,
     DeadlineKind,
     Event,
@@ -535,9 +536,9 @@ class MemoryEventLog(_Repo):
         self._uow.put("events", key, stored)
         return stored
 
-    def last(self, case_id: int) -> Event | None:
+    def head(self, case_id: int) -> ChainHead | None:
         events = self.for_case(case_id)
-        return events[-1] if events else None
+        return ChainHead(events[-1].seq, events[-1].hash) if events else None
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""

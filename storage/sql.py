@@ -46,6 +46,7 @@ from workflows.model import (
     Application,
     Audit,
     Case,
+    ChainHead,
     Deadline,
     DeadlineKind,
     Event,
@@ -258,16 +259,16 @@ class _TransactionMemo:
     `cases`: ids of cases known to exist; `stored`: each case's version and column values as this
     transaction read or wrote them (a save then sets only the columns that changed, and keeping
     the certificate number needs no uniqueness query: the unique constraint already guarantees
-    no other case holds it); `last_seq`: the last event number read or appended per case (an
-    append right after it needs no "taken?" query; the unique constraint still refuses a racing
-    writer).
+    no other case holds it); `heads`: each case's chain head as read with the case or moved by an
+    append (the next append chains to it with no query; the unique constraint on (case, seq)
+    still refuses a racing writer).
     """
 
-    __slots__ = ("cases", "last_seq", "stored")
+    __slots__ = ("cases", "heads", "stored")
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
-        self.last_seq: dict[int, int] = {}
+        self.heads: dict[int, ChainHead | None] = {}
         self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
 
 
@@ -363,7 +364,8 @@ class SqlCases(_Repo):
         if not self._uow.exists(ApplicationRow, case.application_id):
             raise ApplicationNotFound(f"application {case.application_id} not found")
         self._unique_number(case.number, None)
-        return mapping.case(self._uow.insert_values(CaseRow, {**values, "version": case.version}))
+        new = {**values, "version": case.version, "head_seq": 0, "head_hash": ""}
+        return mapping.case(self._uow.insert_values(CaseRow, new))
 
     def get(self, case_id: int) -> Case:
         row = self._uow.fetch_one(st.CASE_BY_ID_P, {"b_id": case_id})
@@ -372,7 +374,8 @@ class SqlCases(_Repo):
         found = mapping.case(row)
         memo = self._uow.memo
         memo.cases.add(case_id)
-        memo.stored[case_id] = (row.version, mapping.case_values(found))
+        memo.stored[case_id] = (row.version, mapping.stored_case_values(row))
+        memo.heads[case_id] = mapping.chain_head(row)
         return found
 
     def by_number(self, number: str) -> Case:
@@ -615,11 +618,13 @@ class SqlEventLog(_Repo):
         """INSERT only: the database refuses UPDATE and DELETE on events (migration triggers).
 
         A (case, seq) already taken means another writer appended first: ConcurrencyConflict.
+        The insert moves the case's chain head (trigger, migration 0002).
         """
         values = mapping.event_values(event)
         self._need_case(event.case_id)
-        memo = self._uow.memo
-        if memo.last_seq.get(event.case_id) != event.seq - 1:
+        heads = self._uow.memo.heads
+        known = heads.get(event.case_id)
+        if event.case_id not in heads or (0 if known is None else known.seq) != event.seq - 1:
             taken = self._uow.fetch_one(
                 st.EVENT_TAKEN_P, {"b_case_id": event.case_id, "b_seq": event.seq}
             )
@@ -629,15 +634,18 @@ class SqlEventLog(_Repo):
                     "another writer appended first"
                 )
         self._uow.insert_row(st.INSERT_EVENT_P, values)
-        memo.last_seq[event.case_id] = event.seq
+        heads[event.case_id] = ChainHead(event.seq, event.hash)
         return mapping.stored_event(event, values)
 
-    def last(self, case_id: int) -> Event | None:
-        row = self._uow.fetch_one(st.LAST_EVENT_P, {"b_case_id": case_id})
-        if row is None:
-            return None
-        self._uow.memo.last_seq[case_id] = row.seq
-        return mapping.event(row)
+    def head(self, case_id: int) -> ChainHead | None:
+        """Known to the transaction once it read the case; else read from the case row."""
+        heads = self._uow.memo.heads
+        if case_id in heads:
+            return heads[case_id]
+        row = self._uow.fetch_one(st.CHAIN_HEAD_P, {"b_id": case_id})
+        found = None if row is None else mapping.chain_head(row)
+        heads[case_id] = found
+        return found
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""

@@ -14,7 +14,17 @@ from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, delete, insert, select, update
 
-from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+from storage.tables import (
+    ApplicationRow,
+    AuditRow,
+    CaseRow,
+    DeadlineRow,
+    EventRow,
+    OrganisationRow,
+    UtcDateTime,
+    utc_from_sqlite,
+    utc_to_sqlite,
+)
 
 
 def table(row_class: Any) -> Table:
@@ -30,7 +40,10 @@ AUDITS = table(AuditRow)
 DEADLINES = table(DeadlineRow)
 EVENTS = table(EventRow)
 
-CASE_COLUMNS = tuple(c.name for c in CASES.columns if c.name not in ("id", "version"))
+CASE_COLUMNS = tuple(
+    c.name for c in CASES.columns if c.name not in ("id", "version", "head_seq", "head_hash")
+)
+"""What a save may set: the chain head is moved by the events trigger alone."""
 
 ORGANISATION_BY_ID = select(ORGANISATIONS).where(ORGANISATIONS.c.id == bindparam("b_id"))
 APPLICATION_BY_ID = select(APPLICATIONS).where(APPLICATIONS.c.id == bindparam("b_id"))
@@ -40,12 +53,7 @@ AUDITS_OF_CASE = (
     select(AUDITS).where(AUDITS.c.case_id == bindparam("b_case_id")).order_by(AUDITS.c.id)
 )
 
-LAST_EVENT = (
-    select(EVENTS)
-    .where(EVENTS.c.case_id == bindparam("b_case_id"))
-    .order_by(EVENTS.c.seq.desc())
-    .limit(1)
-)
+CHAIN_HEAD = select(CASES.c.head_seq, CASES.c.head_hash).where(CASES.c.id == bindparam("b_id"))
 EVENT_TAKEN = select(EVENTS.c.id).where(
     EVENTS.c.case_id == bindparam("b_case_id"), EVENTS.c.seq == bindparam("b_seq")
 )
@@ -112,12 +120,12 @@ class _Compiled:
         order = compiled.positiontup if self.positional else list(by_name)
         for name in order:
             bp = by_name[name]
-            process = bp.type.dialect_impl(dialect).bind_processor(dialect)
+            process = _bind_processor(bp.type, dialect)
             self.binds.append((name, bp.key, bp.value, process, _keeps_none(process)))
         self.returns_id = bool(getattr(compiled, "effective_returning", None))
         columns = list(prepared.stmt.selected_columns) if isinstance(prepared.stmt, Select) else []
         self.names = tuple(c.name for c in columns)
-        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        processors = [_result_processor(c.type, dialect) for c in columns]
         # (column position, processor, maps None to None) for the columns that need converting
         self.results = tuple(
             (i, p, _keeps_none(p)) for i, p in enumerate(processors) if p is not None
@@ -148,6 +156,19 @@ class _Compiled:
         return found
 
 
+def _bind_processor(type_: Any, dialect: Any) -> Any:
+    """The type's bind conversion; UtcDateTime on SQLite fused into one call (same text)."""
+    if isinstance(type_, UtcDateTime) and dialect.name == "sqlite":
+        return utc_to_sqlite
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _result_processor(type_: Any, dialect: Any) -> Any:
+    if isinstance(type_, UtcDateTime) and dialect.name == "sqlite":
+        return utc_from_sqlite
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
+
+
 def _keeps_none(process: Any) -> bool:
     """Whether a type's processor turns None into None (most do; JSON makes it 'null')."""
     if process is None:
@@ -160,7 +181,7 @@ def _keeps_none(process: Any) -> bool:
 
 CASE_BY_ID_P = Prepared(CASE_BY_ID)
 _SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {}
-LAST_EVENT_P = Prepared(LAST_EVENT)
+CHAIN_HEAD_P = Prepared(CHAIN_HEAD)
 EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
 OPEN_DEADLINES_OF_CASE_P = Prepared(OPEN_DEADLINES_OF_CASE)
 CANCEL_OPEN_P = Prepared(CANCEL_OPEN)

@@ -37,6 +37,28 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+SQLITE_INSTANT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+"""SQLAlchemy's SQLite DATETIME text: fixed width, so text order is time order in SQL."""
+
+
+def utc_to_sqlite(value: datetime | None) -> str | None:
+    """UtcDateTime's bind on SQLite in one step: the text SQLAlchemy would store."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; pass aware UTC")
+    v = value.astimezone(UTC)
+    return SQLITE_INSTANT % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+
+
+def utc_from_sqlite(text: str | None) -> datetime | None:
+    """UtcDateTime's result on SQLite in one step: aware UTC."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 OPEN_DEADLINE = sa.text("done_at IS NULL")
 LEASED_OPEN_DEADLINE = sa.text("done_at IS NULL AND claimed_until IS NOT NULL")
 
@@ -95,6 +117,9 @@ class CaseRow(SQLModel, table=True):
     suspension_cause: str | None = None
     rule_version: str | None = None
     version: int = 0
+    # The newest event's seq and hash, moved by a trigger on events (migration 0002).
+    head_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    head_hash: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class AuditRow(SQLModel, table=True):

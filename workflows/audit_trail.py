@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 
 from workflows.model import Event
 from workflows.ports import EventLog
@@ -21,11 +21,15 @@ from workflows.ports import EventLog
 
 def canonical_json(event: Event) -> str:
     """The exact text an event's hash is taken over (its own `hash` excluded)."""
+    return _canonical(event, event.seq, event.prev_hash)
+
+
+def _canonical(event: Event, seq: int, prev_hash: str) -> str:
     if event.at.tzinfo is None:
-        raise ValueError(f"event {event.case_id}/{event.seq} has a naive timestamp")
+        raise ValueError(f"event {event.case_id}/{seq} has a naive timestamp")
     body: Mapping[str, Any] = {
         "case_id": event.case_id,
-        "seq": event.seq,
+        "seq": seq,
         "at": event.at.astimezone(UTC).isoformat(),
         "actor": event.actor,
         "trigger": event.trigger,
@@ -35,24 +39,34 @@ def canonical_json(event: Event) -> str:
         "rule_version": event.rule_version,
         "rule_hash": event.rule_hash,
         "data": event.data,
-        "prev_hash": event.prev_hash,
+        "prev_hash": prev_hash,
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def event_hash(event: Event) -> str:
-    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
+    return _digest(canonical_json(event))
 
 
-def seal(event: Event, previous: Event | None) -> Event:
+class Link(Protocol):
+    """What an event chains to: an Event or a ChainHead."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def seal(event: Event, previous: Link | None) -> Event:
     """The event numbered and chained after `previous` (None for a case's first event)."""
-    chained = replace(
-        event,
-        seq=1 if previous is None else previous.seq + 1,
-        prev_hash="" if previous is None else previous.hash,
-        hash="",
-    )
-    return replace(chained, hash=event_hash(chained))
+    seq = 1 if previous is None else previous.seq + 1
+    prev_hash = "" if previous is None else previous.hash
+    digest = _digest(_canonical(event, seq, prev_hash))
+    return replace(event, seq=seq, prev_hash=prev_hash, hash=digest)
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ class BrokenLink:
 
     case_id: int
     seq: int
-    field: str  # "seq", "prev_hash" or "hash"
+    field: str  # "seq", "prev_hash", "hash", or "head" (the newest events are missing)
     expected: str
     found: str
 
@@ -106,6 +120,19 @@ class ChainReport:
         return self.broken is None
 
 
+def head_mismatch(case_id: int, events: Sequence[Event], head: Link | None) -> BrokenLink | None:
+    """The recorded chain head against the newest stored event: a gone tail shows here."""
+    newest = events[-1] if events else None
+    have = (0, "") if newest is None else (newest.seq, newest.hash)
+    want = (0, "") if head is None else (head.seq, head.hash)
+    if have == want:
+        return None
+    return BrokenLink(
+        case_id, want[0], "head", f"event {want[0]} with hash {want[1]}",
+        f"newest stored event {have[0]}",
+    )  # fmt: skip
+
+
 def verify_log(log: EventLog, case_ids: Iterable[int] | None = None) -> ChainReport:
     """Check every case's chain (or the given ones) in case order; stop at the first break."""
     ids = sorted(log.all_case_ids()) if case_ids is None else list(case_ids)
@@ -113,7 +140,7 @@ def verify_log(log: EventLog, case_ids: Iterable[int] | None = None) -> ChainRep
     for case_id in ids:
         events = log.for_case(case_id)
         cases += 1
-        broken = first_broken(events)
+        broken = first_broken(events) or head_mismatch(case_id, events, log.head(case_id))
         if broken is not None:
             return ChainReport(cases, events_checked, broken)
         events_checked += len(events)

@@ -157,6 +157,14 @@ class Case:
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """A case's newest event, as far as the next one needs it: its number and its hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class Deadline:
     id: int | None
     case_id: int

@@ -16,6 +16,7 @@ from workflows.model import (
     Application,
     Audit,
     Case,
+    ChainHead,
     Deadline,
     DeadlineKind,
     Event,
@@ -153,7 +154,10 @@ class DeadlineRepository(Protocol):
 
 class EventLog(Protocol):
     def append(self, event: Event) -> Event: ...
-    def last(self, case_id: int) -> Event | None: ...
+    def head(self, case_id: int) -> ChainHead | None:
+        """The case's newest event's seq and hash (None before its first event)."""
+        ...
+
     def for_case(self, case_id: int) -> Sequence[Event]: ...
     def all_case_ids(self) -> Iterator[int]: ...
 

@@ -255,7 +255,7 @@ class Lifecycle:
                     "scope": scope,
                 },
             ),
-            uow.events.last(case_id),
+            uow.events.head(case_id),
         )
         stored = uow.events.append(event)
         return Result("SubmitApplication", case_id, organisation.id, State.APPLIED, (stored,))
@@ -592,7 +592,7 @@ class Lifecycle:
             rule_hash=None if stamp is None else stamp.content_hash,
             data=dict(data),
         )
-        return uow.events.append(seal(event, uow.events.last(case_id)))
+        return uow.events.append(seal(event, uow.events.head(case_id)))
 
     def _reschedule(
         self,
@@ -619,18 +619,20 @@ class Lifecycle:
                 if fired is not None and fired.kind is kind and fired.due_at == at:
                     continue
                 wanted[kind] = at
-        open_now = uow.deadlines.open_for_case(case_id)
+        have: dict[DeadlineKind, list[datetime]] = {}
+        for d in uow.deadlines.open_for_case(case_id):  # in due order
+            have.setdefault(d.kind, []).append(d.due_at)
         obsolete: set[DeadlineKind] = set()
         needed: list[Deadline] = []
         for kind in DeadlineKind:
-            have = sorted(d.due_at for d in open_now if d.kind is kind)
-            want = [wanted[kind]] if kind in wanted else []
-            if have == want:
+            want = wanted.get(kind)
+            held = have.get(kind, [])
+            if held == ([] if want is None else [want]):
                 continue
-            if have:
+            if held:
                 obsolete.add(kind)
-            if want:
-                needed.append(Deadline(None, case_id, kind, want[0]))
+            if want is not None:
+                needed.append(Deadline(None, case_id, kind, want))
         if obsolete:  # one DELETE for every kind that changes
             uow.deadlines.cancel_open(case_id, frozenset(obsolete))
         return tuple(uow.deadlines.add(deadline) for deadline in needed)

@@ -22,6 +22,7 @@ from workflows.model import (
     Application,
     Audit,
     AuditKind,
+    ChainHead,
     Deadline,
     DeadlineKind,
     Event,
@@ -185,10 +186,31 @@ def test_event_round_trip_and_order(backend: Backend) -> None:
         uow.commit()
     with backend.new_uow() as uow:
         assert list(uow.events.for_case(case.id)) == [first, second]
-        assert uow.events.last(case.id) == second
-        assert uow.events.last(case.id + 1000) is None
+        assert uow.events.head(case.id) == ChainHead(2, second.hash)
+        assert uow.events.head(case.id + 1000) is None
         assert list(uow.events.all_case_ids()) == [case.id]
     assert second.data == {"application_id": 1, "notes": ["a", "b"], "score": "94.96", "ok": True}
+
+
+def test_the_chain_head_follows_committed_appends_only(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        case = new_case(uow)
+        assert case.id is not None
+        assert uow.events.head(case.id) is None
+        uow.events.append(_event(case.id, 1, from_state=None, to_state=State.APPLIED))
+        assert uow.events.head(case.id) == ChainHead(1, "h1")
+        uow.commit()
+    with backend.new_uow() as uow:
+        uow.cases.get(case.id)  # the head comes with the case
+        uow.events.append(_event(case.id, 2))
+        assert uow.events.head(case.id) == ChainHead(2, "h2")
+        uow.rollback()
+    with backend.new_uow() as uow:
+        assert uow.events.head(case.id) == ChainHead(1, "h1")
+        uow.cases.get(case.id)
+        assert uow.events.head(case.id) == ChainHead(1, "h1")
+        with pytest.raises(ConcurrencyConflict):
+            uow.events.append(_event(case.id, 1, from_state=None, to_state=State.APPLIED))
 
 
 def test_list_filters_and_pages(backend: Backend) -> None:

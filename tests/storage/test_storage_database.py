@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
 from storage_backends import Backend, sqlite_url
 from storage_builders import T0, new_case
@@ -18,7 +20,7 @@ from storage_builders import T0, new_case
 from storage.database import make_engine, parse_url
 from storage.migrate import current, head, upgrade
 from storage.schema import SCHEMA_REVISION, require_current, stored_revision
-from storage.tables import metadata
+from storage.tables import UtcDateTime, metadata, utc_from_sqlite, utc_to_sqlite
 from workflows.errors import InvalidInput
 from workflows.model import Event, State
 
@@ -84,7 +86,7 @@ def test_upgrade_from_nothing_matches_the_models(
     url = _migrated_url(request, tmp_path, name)
     assert current(url) is None
     upgrade(url)
-    assert current(url) == head() == "0001"
+    assert current(url) == head() == SCHEMA_REVISION
     upgrade(url)  # a second upgrade is a no-op
     engine = make_engine(url)
     try:
@@ -109,6 +111,45 @@ def test_upgrade_from_nothing_matches_the_models(
         "accounts",
         "daemon_status",
     }
+
+
+_V1_ROWS = [
+    "INSERT INTO organisations (id, name, credit_code) VALUES (1, 'Org', 'code')",
+    "INSERT INTO applications (id, organisation_id, submitted_on, service_system_since, scope,"
+    " has_service_documents, has_dedicated_manager, has_dedicated_funds, has_trained_staff,"
+    " is_prc_legal_entity) VALUES (1, 1, '2025-01-01', '2024-01-01', 's', true, true, true,"
+    " true, true)",
+    "INSERT INTO cases (id, organisation_id, application_id, state, holder, scope, version)"
+    " VALUES (1, 1, 1, 'active', 'Org', 's', 2), (2, 1, 1, 'applied', 'Org', 's', 0)",
+]
+
+
+def _v1_event(seq: int, digest: str) -> str:
+    return (
+        'INSERT INTO events (case_id, seq, at, actor, "trigger", to_state, data, prev_hash, hash)'
+        f" VALUES (1, {seq}, '2025-01-0{seq} 00:00:00', 'op', 't', 'active', '{{}}', '', '{digest}')"
+    )
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrading_a_database_in_use_records_each_cases_chain_head(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    url = _migrated_url(request, tmp_path, name)
+    upgrade(url, "0001")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in [*_V1_ROWS, _v1_event(1, "h1"), _v1_event(2, "h2")]:
+                conn.execute(text(statement))
+        upgrade(url)
+        heads = "SELECT id, head_seq, head_hash FROM cases ORDER BY id"
+        with engine.begin() as conn:
+            assert [tuple(r) for r in conn.execute(text(heads))] == [(1, 2, "h2"), (2, 0, "")]
+            conn.execute(text(_v1_event(3, "h3")))  # the trigger moves the head from now on
+            assert next(tuple(r) for r in conn.execute(text(heads))) == (1, 3, "h3")
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
@@ -151,7 +192,7 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0001"
+    assert done.stdout.strip() == SCHEMA_REVISION
 
 
 def test_the_schema_revision_the_code_needs_is_the_newest_migration(tmp_path: Path) -> None:
@@ -164,3 +205,24 @@ def test_the_schema_revision_the_code_needs_is_the_newest_migration(tmp_path: Pa
         require_current(engine)  # does not raise
     finally:
         engine.dispose()
+
+
+def test_the_fused_sqlite_instant_conversions_match_sqlalchemys_own() -> None:
+    dialect = sqlite_dialect()
+    column_type = UtcDateTime().dialect_impl(dialect)  # what SQLAlchemy itself would run
+    bind = column_type.bind_processor(dialect)
+    result = column_type.result_processor(dialect, None)
+    assert bind is not None and result is not None
+    shanghai = timezone(timedelta(hours=8))
+    for value in (
+        datetime(2026, 12, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 12, 1, 7, 59, 59, 999999, tzinfo=shanghai),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+    ):
+        text_form = bind(value)
+        assert utc_to_sqlite(value) == text_form
+        assert utc_from_sqlite(text_form) == result(text_form) == value
+    assert utc_to_sqlite(None) is None and utc_from_sqlite(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        utc_to_sqlite(datetime(2026, 1, 1))

@@ -7,13 +7,18 @@ already read or written in the current transaction; after a rollback those facts
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from storage_backends import Backend
 from storage_builders import T0, new_case
 
+from storage import mapping
+from storage import statements as st
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
-from workflows.model import Deadline, DeadlineKind, Event, State
+from workflows.model import Case, Deadline, DeadlineKind, Event, StarLevel, State, SuspensionCause
 
 
 def _event(case_id: int, seq: int) -> Event:
@@ -68,3 +73,14 @@ def test_a_loaded_number_given_away_is_checked_again(backend: Backend) -> None:
         loaded = uow.cases.get(b.id)  # holds no number yet
         with pytest.raises(InvalidInput, match="ASC-1"):
             uow.cases.save(replace(loaded, number="ASC-1"))
+
+
+def test_what_a_loaded_row_remembers_is_what_saving_its_case_would_write() -> None:
+    case = Case(
+        7, 1, 2, State.SUSPENDED, "Holder", "scope", "ASC-7", StarLevel.FOUR,
+        Decimal("91.50"), date(2025, 1, 2), date(2025, 1, 3), date(2028, 1, 2),
+        date(2026, 1, 5), date(2026, 2, 1), SuspensionCause.CLIENT_REQUEST, "2024.1", 3,
+    )  # fmt: skip
+    row = SimpleNamespace(**mapping.case_values(case), id=7, version=3, head_seq=4, head_hash="h")
+    assert mapping.stored_case_values(row) == mapping.case_values(mapping.case(row))
+    assert tuple(mapping.case_values(case)) == mapping.CASE_VALUE_COLUMNS == st.CASE_COLUMNS

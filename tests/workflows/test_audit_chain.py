@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from workflows.audit_trail import canonical_json, event_hash, first_broken, seal, verify, verify_log
-from workflows.model import Event, State
+from workflows.model import ChainHead, Event, State
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -93,14 +93,17 @@ def test_a_rehashed_edit_still_breaks_the_next_link() -> None:
 class ListLog:
     def __init__(self, events: Sequence[Event]) -> None:
         self.events = list(events)
+        self.heads: dict[int, ChainHead | None] = {}  # recorded heads that differ from the events
 
     def append(self, event: Event) -> Event:
         self.events.append(event)
         return event
 
-    def last(self, case_id: int) -> Event | None:
+    def head(self, case_id: int) -> ChainHead | None:
+        if case_id in self.heads:
+            return self.heads[case_id]
         mine = self.for_case(case_id)
-        return mine[-1] if mine else None
+        return ChainHead(mine[-1].seq, mine[-1].hash) if mine else None
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         return [e for e in self.events if e.case_id == case_id]
@@ -122,3 +125,14 @@ def test_verify_log_checks_every_case_and_names_the_first_break() -> None:
 
     clean = verify_log(ListLog(good))
     assert clean.ok and clean.cases_checked == 2 and clean.events_checked == 5
+
+
+def test_a_chain_missing_its_newest_events_fails_on_the_recorded_head() -> None:
+    events = chain(4, 3)
+    log = ListLog(events[:2])  # the newest event is gone; what is left still chains
+    log.heads[4] = ChainHead(3, events[2].hash)
+    report = verify_log(log)
+    assert report.broken is not None
+    assert (report.broken.case_id, report.broken.seq, report.broken.field) == (4, 3, "head")
+    assert "newest stored event 2" in str(report.broken)
+    assert verify_log(ListLog(events)).ok

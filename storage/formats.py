@@ -122,8 +122,13 @@ def _required_decimal(text: str, field: str) -> Decimal:
     return value
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
 def plain_json(data: Mapping[str, Any], field: str) -> dict[str, Any]:
     """`data` as it will read back from storage (tuples become lists), or InvalidInput."""
+    if all(type(k) is str and type(v) in _SCALARS for k, v in data.items()):
+        return dict(sorted(data.items()))  # flat text, int, bool, null: reads back as it is
     try:
         text = json.dumps(dict(data), sort_keys=True, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import cached_property
 from types import SimpleNamespace, TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
@@ -84,15 +85,43 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._memo = _TransactionMemo()
         self._memo_of: object = None  # the transaction the memo belongs to
-        self.organisations: OrganisationRepository = SqlOrganisations(self)
-        self.applications: ApplicationRepository = SqlApplications(self)
-        self.audits: AuditRepository = SqlAudits(self)
-        self.cases: CaseRepository = SqlCases(self)
-        self.deadlines: DeadlineRepository = SqlDeadlines(self)
-        self.events: EventLog = SqlEventLog(self)
-        self.accounts: AccountRepository = SqlAccounts(self)
-        self.notifications: NotificationOutbox = SqlOutbox(self)
-        self.rule_versions: RuleVersionRepository = SqlRuleVersions(self)
+
+    # Repositories are made on first use: a transition touches four of the nine.
+    @cached_property
+    def organisations(self) -> OrganisationRepository:
+        return SqlOrganisations(self)
+
+    @cached_property
+    def applications(self) -> ApplicationRepository:
+        return SqlApplications(self)
+
+    @cached_property
+    def audits(self) -> AuditRepository:
+        return SqlAudits(self)
+
+    @cached_property
+    def cases(self) -> CaseRepository:
+        return SqlCases(self)
+
+    @cached_property
+    def deadlines(self) -> DeadlineRepository:
+        return SqlDeadlines(self)
+
+    @cached_property
+    def events(self) -> EventLog:
+        return SqlEventLog(self)
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return SqlAccounts(self)
+
+    @cached_property
+    def notifications(self) -> NotificationOutbox:
+        return SqlOutbox(self)
+
+    @cached_property
+    def rule_versions(self) -> RuleVersionRepository:
+        return SqlRuleVersions(self)
 
     def __enter__(self) -> Self:
         self._open = True

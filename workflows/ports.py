@@ -264,15 +264,24 @@ class RuleVersionRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    organisations: OrganisationRepository
-    applications: ApplicationRepository
-    audits: AuditRepository
-    cases: CaseRepository
-    deadlines: DeadlineRepository
-    events: EventLog
-    accounts: AccountRepository
-    notifications: NotificationOutbox
-    rule_versions: RuleVersionRepository
+    @property
+    def organisations(self) -> OrganisationRepository: ...
+    @property
+    def applications(self) -> ApplicationRepository: ...
+    @property
+    def audits(self) -> AuditRepository: ...
+    @property
+    def cases(self) -> CaseRepository: ...
+    @property
+    def deadlines(self) -> DeadlineRepository: ...
+    @property
+    def events(self) -> EventLog: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def notifications(self) -> NotificationOutbox: ...
+    @property
+    def rule_versions(self) -> RuleVersionRepository: ...
 
     def __enter__(self) -> Self: ...
 

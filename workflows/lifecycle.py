@@ -112,6 +112,7 @@ class TransitionSpec:
     guard: Guard | None = None
     effect: Effect | None = None
     summary: str = ""
+    operator: bool = True  # False: only the daemon fires it; never offered to an operator
 
 
 # --- guards ----------------------------------------------------------------------------------
@@ -548,7 +549,9 @@ LIFECYCLE: tuple[TransitionSpec, ...] = (
         "a passing recertification audit after expiry, within the allowance",
     ),
     TransitionSpec(Trigger.CANCEL, _LIVE, State.CANCELLED, _needs_reason, None, "a reason"),
-    TransitionSpec(Trigger.REMIND, frozenset(State), None, None, None, "always (trail only)"),
+    TransitionSpec(
+        Trigger.REMIND, frozenset(State), None, None, None, "always (trail only)", operator=False
+    ),
     TransitionSpec(
         Trigger.NOTE_AUDIT,
         frozenset({State.ACTIVE, State.SUSPENDED}),
@@ -601,6 +604,12 @@ class LifecycleDefinition:
         """Triggers whose source includes `state`, guards not asked, in definition order."""
         return [str(spec.trigger) for spec in self.specs if state in spec.sources]
 
+    def operator_triggers_from(self, state: State) -> list[str]:
+        """The triggers from `state` an operator may ask for (what "allowed" lists offer)."""
+        return [
+            str(spec.trigger) for spec in self.specs if state in spec.sources and spec.operator
+        ]
+
     def check(self, case: Case, trigger: str, context: TransitionContext) -> TriggerCheck:
         """May `trigger` fire on `case` now? Runs no effect and changes nothing."""
         spec = self.spec(trigger)
@@ -618,7 +627,7 @@ class LifecycleDefinition:
             case_label(case),
             str(case.state),
             check.trigger,
-            self.triggers_from(case.state),
+            self.operator_triggers_from(case.state),
             check.why,
         )
 

@@ -161,14 +161,14 @@ class Lifecycle:
         return self._rules
 
     def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
-        """Every trigger from the case's state, asked as if the operator gives a reason."""
+        """Every operator trigger from the case's state, asked as if the operator gives a reason."""
         with self._uow_factory() as uow:
             case = _load(uow, case_id)
             ctx = self._context(uow, case, self._now().today, reason="(operator's reason)")
             ctx.cause = SuspensionCause.CLIENT_REQUEST
             return [
                 self._definition.check(case, trigger, ctx)
-                for trigger in self._definition.triggers_from(case.state)
+                for trigger in self._definition.operator_triggers_from(case.state)
             ]
 
     def may(

@@ -61,7 +61,7 @@ def test_an_illegal_transition_is_409_with_the_state_and_allowed_triggers(api: A
     body = refused.json()
     assert body["code"] == "illegal_transition"
     assert body["state"] == "decision"
-    assert set(body["allowed"]) == {"certify", "refuse_certification", "cancel", "remind"}
+    assert set(body["allowed"]) == {"certify", "refuse_certification", "cancel"}
     history = api.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
     assert history[-1]["trigger"] == "record_stage2"  # nothing written
 

@@ -62,6 +62,7 @@ def test_every_state_is_covered_and_terminal_states_only_remind() -> None:
         triggers = LC.triggers_from(state)
         if state in TERMINAL_STATES:
             assert triggers == ["remind"], state
+            assert LC.operator_triggers_from(state) == [], state
         else:
             assert len(triggers) > 1, state
 
@@ -376,7 +377,8 @@ def test_illegal_trigger_names_case_state_and_allowed_triggers(
         )
     error = raised.value
     assert error.state == str(state) and error.trigger == str(trigger)
-    assert error.allowed == tuple(LC.triggers_from(state))
+    assert error.allowed == tuple(LC.operator_triggers_from(state))
+    assert "remind" not in error.allowed  # the daemon's alone: never offered to an operator
     assert "case 42" in str(error) and f"is {state}" in str(error)
     assert case.state is state
 

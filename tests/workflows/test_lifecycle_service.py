@@ -142,7 +142,7 @@ def test_surveilling_a_withdrawn_certificate_is_refused(office: Office) -> None:
         case_id,
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(90), OPERATOR),
         "is withdrawn: surveil refused",
-        "allowed from withdrawn: remind",
+        "allowed from withdrawn: none",
     )
 
 
@@ -467,7 +467,6 @@ def test_allowed_triggers_and_may_say_why_without_writing(office: Office) -> Non
         "recertify",
         "expire",
         "cancel",
-        "remind",
         "note_audit",
     }
     assert checks["withdraw"].allowed and checks["suspend"].allowed

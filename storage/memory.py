@@ -14,7 +14,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -325,6 +325,9 @@ class MemoryAudits(_Repo):
             (a for a in self._uow.data.audits.values() if a.case_id == case_id),
             key=lambda a: a.id,
         )
+
+    def latest_date(self, case_id: int) -> date | None:
+        return max((a.audit_date for a in self.for_case(case_id)), default=None)
 
 
 def _normal_case(case: Case) -> Case:

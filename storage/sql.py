@@ -10,7 +10,7 @@ different rows run side by side and the version check and `SKIP LOCKED` keep the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from types import SimpleNamespace, TracebackType
 from typing import Any, NoReturn, Self, TypeVar
@@ -382,6 +382,10 @@ class SqlAudits(_Repo):
         """The case's audits in the order they were recorded."""
         rows = self._uow.fetch_all(st.AUDITS_OF_CASE_P, {"b_case_id": case_id})
         return [mapping.audit(r) for r in rows]
+
+    def latest_date(self, case_id: int) -> date | None:
+        row = self._uow.fetch_one(st.LATEST_AUDIT_DATE_P, {"b_case_id": case_id})
+        return None if row is None else row.latest
 
 
 class SqlCases(_Repo):

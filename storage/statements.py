@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 
 from storage.tables import (
     ApplicationRow,
@@ -191,6 +191,11 @@ _CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
 ORGANISATION_BY_ID_P = Prepared(ORGANISATION_BY_ID)
 APPLICATION_BY_ID_P = Prepared(APPLICATION_BY_ID)
 AUDITS_OF_CASE_P = Prepared(AUDITS_OF_CASE)
+LATEST_AUDIT_DATE_P = Prepared(
+    select(func.max(AUDITS.c.audit_date).label("latest")).where(
+        AUDITS.c.case_id == bindparam("b_case_id")
+    )
+)
 CASE_BY_NUMBER_P = Prepared(CASE_BY_NUMBER)
 MARK_DEADLINE_DONE_P = Prepared(
     update(DEADLINES)

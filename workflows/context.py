@@ -33,6 +33,7 @@ class CaseFacts(Protocol):
     """Where a context loads the case's stored facts from, the first time a guard needs them."""
 
     def audits(self) -> Sequence[Audit]: ...
+    def latest_audit_date(self) -> date | None: ...
     def application(self) -> Application: ...
     def organisation(self) -> Organisation: ...
 
@@ -70,6 +71,12 @@ class TransitionContext:
             self.audits = tuple(self.facts.audits())
             self._audits_loaded = True
         return self.audits
+
+    def latest_audit_date(self) -> date | None:
+        """The latest recorded audit's date, without loading every sheet when none are loaded."""
+        if self._audits_loaded or self.facts is None:
+            return max((a.audit_date for a in self.audits), default=None)
+        return self.facts.latest_audit_date()
 
     def load_application(self) -> Application | None:
         """The case's application and organisation, loaded from `facts` on first use."""

@@ -104,6 +104,9 @@ class ApplicationRepository(Protocol):
 class AuditRepository(Protocol):
     def add(self, audit: Audit) -> Audit: ...
     def for_case(self, case_id: int) -> Sequence[Audit]: ...
+    def latest_date(self, case_id: int) -> date | None:
+        """The date of the case's latest audit (what a new audit may not precede), or None."""
+        ...
 
 
 class CaseRepository(Protocol):

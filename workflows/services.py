@@ -678,7 +678,7 @@ class Lifecycle:
                 "audit_date",
                 f"{cmd.audit_date} is before the application of {application.submitted_on}",
             )
-        previous = max((a.audit_date for a in ctx.load_audits()), default=None)
+        previous = ctx.latest_audit_date()
         if previous is not None and cmd.audit_date < previous:
             raise InvalidInput(
                 "audit_date", f"{cmd.audit_date} is before the case's previous audit of {previous}"
@@ -695,6 +695,9 @@ class _StoredFacts:
 
     def audits(self) -> Sequence[Audit]:
         return self._uow.audits.for_case(_id("case_id", self._case.id))
+
+    def latest_audit_date(self) -> date | None:
+        return self._uow.audits.latest_date(_id("case_id", self._case.id))
 
     def application(self) -> Application:
         return self._uow.applications.get(self._case.application_id)

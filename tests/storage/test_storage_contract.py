@@ -149,6 +149,8 @@ def test_audit_round_trip_keeps_the_score_sheet(backend: Backend) -> None:
         uow.commit()
     with backend.new_uow() as uow:
         audits = list(uow.audits.for_case(case.id))
+        assert uow.audits.latest_date(case.id) == date(2024, 3, 20)
+        assert uow.audits.latest_date(case.id + 1000) is None
     assert audits == [stage1, stage2]
     sheet = audits[1].sheet
     assert sheet is not None

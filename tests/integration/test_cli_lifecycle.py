@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from storage.migrate import upgrade
 from tests.integration.conftest import FACTS, Completed, Starcert, make_runner, sheet
 from workflows.credit_code import check_character
 
@@ -249,3 +250,15 @@ def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_pa
         assert "Traceback" not in refused.err
     starcert("db", "upgrade")
     assert starcert("list", "--json").json() == []
+
+
+def test_a_database_of_an_older_release_is_refused_until_upgraded(tmp_path: Path) -> None:
+    starcert = make_runner(tmp_path, None, migrate=False)
+    (tmp_path / "data").mkdir()
+    upgrade(f"sqlite:///{tmp_path / 'data' / 'starcert.db'}", "0001")
+    refused = starcert("list", check=False)
+    assert refused.code == 1 and "is at schema revision 0001" in refused.err
+    assert "run `starcert db upgrade`" in refused.err
+    starcert("db", "upgrade")
+    certified(starcert)
+    assert starcert("audit", "verify", "--json").json()["ok"] is True

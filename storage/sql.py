@@ -398,7 +398,12 @@ class SqlCases(_Repo):
             raise ApplicationNotFound(f"application {case.application_id} not found")
         self._unique_number(case.number, None)
         new = {**values, "version": case.version, "head_seq": 0, "head_hash": ""}
-        return mapping.case(self._uow.insert_values(CaseRow, new))
+        added = mapping.case(self._uow.insert_values(CaseRow, new))
+        assert added.id is not None
+        memo = self._uow.memo  # known to exist, with no event yet: the first append asks nothing
+        memo.cases.add(added.id)
+        memo.heads[added.id] = None
+        return added
 
     def get(self, case_id: int) -> Case:
         row = self._uow.fetch_one(st.CASE_BY_ID_P, {"b_id": case_id})

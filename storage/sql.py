@@ -18,6 +18,7 @@ from typing import Any, NoReturn, Self, TypeVar
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -217,11 +218,21 @@ class SqlUnitOfWork:
         compiled = prepared.compiled(conn.dialect)
         driver = conn.connection.driver_connection
         assert driver is not None
+        dbapi = conn.dialect.loaded_dbapi
         try:
             return compiled, driver.execute(compiled.sql, compiled.parameters(params))
-        except conn.dialect.loaded_dbapi.IntegrityError as exc:
+        except dbapi.IntegrityError as exc:
             self.session.rollback()
             _raise_integrity(exc)
+        except dbapi.Error as exc:
+            # As SQLAlchemy's own path would: its error types (callers tell "database down" by
+            # them) and a lost connection invalidated, so the pool never hands it out again.
+            lost = conn.dialect.is_disconnect(exc, driver, None)
+            if lost:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(
+                compiled.sql, None, exc, dbapi.Error, connection_invalidated=lost
+            ) from exc
 
     def fetch_one(self, prepared: st.Prepared, params: dict[str, Any]) -> Any:
         """The first row of a prepared SELECT (attribute access by column name), or None."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -13,13 +14,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from storage_backends import Backend, sqlite_url
 from storage_builders import T0, new_case
 
+from starcert.daemon import is_database_down
 from storage.database import make_engine, parse_url
 from storage.migrate import current, head, upgrade
 from storage.schema import SCHEMA_REVISION, require_current, stored_revision
+from storage.sql import SqlUnitOfWork
 from storage.tables import UtcDateTime, metadata, utc_from_sqlite, utc_to_sqlite
 from workflows.errors import InvalidInput
 from workflows.model import Event, State
@@ -226,3 +229,46 @@ def test_the_fused_sqlite_instant_conversions_match_sqlalchemys_own() -> None:
     assert utc_to_sqlite(None) is None and utc_from_sqlite(None) is None
     with pytest.raises(ValueError, match="naive"):
         utc_to_sqlite(datetime(2026, 1, 1))
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_mid_transaction_is_sqlalchemys_error_and_never_reused(
+    pg_schema_url: str,
+) -> None:
+    upgrade(pg_schema_url)
+    engine = make_engine(pg_schema_url)
+    admin = make_engine(pg_schema_url)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            case = new_case(uow)
+            uow.commit()
+        assert case.id is not None
+        with pytest.raises(OperationalError) as raised, SqlUnitOfWork(engine) as uow:
+            pid = uow.core(text("SELECT pg_backend_pid()")).scalar()
+            with admin.begin() as conn:  # the server drops the connection under the command
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            uow.cases.get(case.id)
+        assert raised.value.connection_invalidated
+        assert is_database_down(raised.value)  # so the daemon backs off instead of an incident
+        with SqlUnitOfWork(engine) as uow:  # the pool hands out a live connection
+            assert uow.cases.get(case.id).id == case.id
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_driver_errors_of_prepared_statements_reach_callers_as_sqlalchemys(
+    tmp_path: Path,
+) -> None:
+    url = sqlite_url(tmp_path)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:  # a damaged database: the deadlines table is gone
+            conn.execute(text("DROP TABLE deadlines"))
+        missing = pytest.raises(OperationalError, match="no such table: deadlines")
+        with missing as raised, SqlUnitOfWork(engine) as uow:
+            uow.deadlines.open_for_case(1)
+        assert isinstance(raised.value.orig, sqlite3.OperationalError)
+    finally:
+        engine.dispose()

@@ -210,6 +210,7 @@ class DeadlineRunner:
                 logging.INFO,
                 "deadline_fired",
                 case=deadline.case_id,
+                certificate=result.certificate,
                 deadline=deadline.id,
                 kind=deadline.kind.value,
                 due=deadline.due_at.isoformat(),

@@ -81,6 +81,7 @@ class Result:
     events: tuple[Event, ...] = ()
     deadlines_added: tuple[Deadline, ...] = ()
     note: str = ""
+    certificate: str | None = None  # the case's certificate number after the command, if any
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,7 @@ class Lifecycle:
                 "FireDeadline",
                 case.id,
                 state=case.state,
+                certificate=case.number,
                 note=f"deadline {cmd.deadline_id} is not open; nothing to do",
             )
         due_on = due_day(deadline.due_at, self._zone)
@@ -433,7 +435,12 @@ class Lifecycle:
             )
             uow.cases.save(case)  # bumps the version: the chain has one writer at a time
             return Result(
-                "FireDeadline", case.id, state=case.state, events=(event,), note=f"obsolete: {why}"
+                "FireDeadline",
+                case.id,
+                state=case.state,
+                events=(event,),
+                note=f"obsolete: {why}",
+                certificate=case.number,
             )
         result = self._apply(
             uow, "FireDeadline", case, trigger, ctx, cmd.by, now, stamp=stamp, fired=deadline
@@ -563,7 +570,12 @@ class Lifecycle:
         )
         added = self._reschedule(uow, done, ctx, now, fired)
         return Result(
-            command, case.id, state=done.after.state, events=(event,), deadlines_added=added
+            command,
+            case.id,
+            state=done.after.state,
+            events=(event,),
+            deadlines_added=added,
+            certificate=done.after.number,
         )
 
     def _append(

@@ -99,6 +99,9 @@ def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stoppe
     ids = [line["deadline"] for line in fired]
     assert len(ids) == len(set(ids))
     with engine.connect() as conn:
+        numbers = {i: n for i, n in conn.execute(text("SELECT id, number FROM cases"))}
+        assert all(line["certificate"] == numbers[line["case"]] for line in fired)
+        assert all(line["certificate"] for line in fired)  # every one a certificate
         for (data,) in conn.execute(
             text("SELECT data FROM events WHERE trigger IN ('suspend', 'remind')")
         ):

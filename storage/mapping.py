@@ -89,14 +89,6 @@ def chain_head(row: Any) -> ChainHead | None:
     return ChainHead(row.head_seq, row.head_hash) if row.head_seq else None
 
 
-CASE_VALUE_COLUMNS = (
-    "organisation_id", "application_id", "state", "holder", "scope", "number", "star_level",
-    "final_score", "decided_on", "issued_on", "expires_on", "last_surveillance_on",
-    "suspended_on", "suspension_cause", "rule_version",
-)  # fmt: skip
-"""The columns `case_values` gives, in its order."""
-
-
 def case_values(c: Case) -> dict[str, Any]:
     """The stored columns of a case (all but id and version), checked."""
     checks.member(c.state, State, "case.state")
@@ -123,11 +115,6 @@ def case_values(c: Case) -> dict[str, Any]:
         "suspension_cause": None if c.suspension_cause is None else str(c.suspension_cause),
         "rule_version": c.rule_version,
     }
-
-
-def stored_case_values(row: Any) -> dict[str, Any]:
-    """`case_values` of the case a stored row maps to, read off the row itself."""
-    return {name: getattr(row, name) for name in CASE_VALUE_COLUMNS}
 
 
 def case(row: CaseRow) -> Case:

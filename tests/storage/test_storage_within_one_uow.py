@@ -82,5 +82,6 @@ def test_what_a_loaded_row_remembers_is_what_saving_its_case_would_write() -> No
         date(2026, 1, 5), date(2026, 2, 1), SuspensionCause.CLIENT_REQUEST, "2024.1", 3,
     )  # fmt: skip
     row = SimpleNamespace(**mapping.case_values(case), id=7, version=3, head_seq=4, head_hash="h")
-    assert mapping.stored_case_values(row) == mapping.case_values(mapping.case(row))
-    assert tuple(mapping.case_values(case)) == mapping.CASE_VALUE_COLUMNS == st.CASE_COLUMNS
+    remembered = {k: getattr(row, k) for k in st.CASE_COLUMNS}  # what SqlCases.get keeps
+    assert remembered == mapping.case_values(mapping.case(row))
+    assert tuple(mapping.case_values(case)) == st.CASE_COLUMNS

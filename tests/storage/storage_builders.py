@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -58,3 +59,12 @@ def new_case(uow: UnitOfWork, name: str = "福州服务有限公司") -> Case:
     )
     assert app.id is not None
     return uow.cases.add(Case(None, org.id, app.id, State.APPLIED, name, "家电售后服务"))
+
+
+def stored_case_id(new_uow: Callable[[], UnitOfWork], name: str = "福州服务有限公司") -> int:
+    """The id of a case committed in a transaction of its own, for tests of later ones."""
+    with new_uow() as uow:
+        case = new_case(uow, name)
+        uow.commit()
+    assert case.id is not None
+    return case.id

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from storage_backends import Backend
-from storage_builders import FACTS, SHEET, T0, credit_code, new_case
+from storage_builders import FACTS, SHEET, T0, credit_code, new_case, stored_case_id
 
 from workflows.errors import (
     ApplicationNotFound,
@@ -104,12 +104,9 @@ def test_case_round_trip_keeps_every_certificate_field(backend: Backend) -> None
 def test_a_loaded_case_saved_twice_in_one_transaction_keeps_every_change(
     backend: Backend,
 ) -> None:
+    case_id = stored_case_id(backend.new_uow)
     with backend.new_uow() as uow:
-        case = new_case(uow)
-        uow.commit()
-    assert case.id is not None
-    with backend.new_uow() as uow:
-        loaded = uow.cases.get(case.id)
+        loaded = uow.cases.get(case_id)
         loaded.state = State.ACTIVE
         loaded.number = "CSC-2024-000009"
         loaded.star_level = StarLevel.FIVE
@@ -121,7 +118,7 @@ def test_a_loaded_case_saved_twice_in_one_transaction_keeps_every_change(
         uow.cases.save(loaded)  # nothing changed: the version still moves
         uow.commit()
     with backend.new_uow() as uow:
-        assert uow.cases.get(case.id) == loaded and loaded.version == 3
+        assert uow.cases.get(case_id) == loaded and loaded.version == 3
 
 
 def test_decimal_score_is_stored_exactly_not_as_float(backend: Backend) -> None:
@@ -312,39 +309,33 @@ def test_certificate_number_is_unique(backend: Backend) -> None:
 
 
 def test_exit_without_commit_rolls_everything_back(backend: Backend) -> None:
+    case_id = stored_case_id(backend.new_uow)
     with backend.new_uow() as uow:
-        case = new_case(uow)
-        uow.commit()
-    assert case.id is not None
-    with backend.new_uow() as uow:
-        loaded = uow.cases.get(case.id)
+        loaded = uow.cases.get(case_id)
         loaded.state = State.STAGE1
         uow.cases.save(loaded)
-        uow.events.append(_event(case.id, 1))
-        uow.deadlines.add(Deadline(None, case.id, DeadlineKind.EXPIRY, T0))
+        uow.events.append(_event(case_id, 1))
+        uow.deadlines.add(Deadline(None, case_id, DeadlineKind.EXPIRY, T0))
         new_case(uow, "never stored")
     with backend.new_uow() as uow:
-        assert uow.cases.get(case.id).state is State.APPLIED
-        assert uow.cases.get(case.id).version == 0
-        assert uow.events.for_case(case.id) == []
-        assert uow.deadlines.open_for_case(case.id) == []
-        assert [c.id for c in uow.cases.list()] == [case.id]
+        assert uow.cases.get(case_id).state is State.APPLIED
+        assert uow.cases.get(case_id).version == 0
+        assert uow.events.for_case(case_id) == []
+        assert uow.deadlines.open_for_case(case_id) == []
+        assert [c.id for c in uow.cases.list()] == [case_id]
 
 
 def test_exception_mid_command_leaves_nothing_half_written(backend: Backend) -> None:
-    with backend.new_uow() as uow:
-        case = new_case(uow)
-        uow.commit()
-    assert case.id is not None
+    case_id = stored_case_id(backend.new_uow)
     with pytest.raises(RuntimeError, match="boom"), backend.new_uow() as uow:
-        loaded = uow.cases.get(case.id)
+        loaded = uow.cases.get(case_id)
         loaded.state = State.STAGE1
         uow.cases.save(loaded)
-        uow.events.append(_event(case.id, 1))
+        uow.events.append(_event(case_id, 1))
         raise RuntimeError("boom")
     with backend.new_uow() as uow:
-        assert uow.cases.get(case.id).state is State.APPLIED
-        assert uow.events.for_case(case.id) == []
+        assert uow.cases.get(case_id).state is State.APPLIED
+        assert uow.events.for_case(case_id) == []
 
 
 def test_rollback_discards_and_the_uow_goes_on(backend: Backend) -> None:

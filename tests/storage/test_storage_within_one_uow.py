@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from storage_backends import Backend
-from storage_builders import T0, new_case
+from storage_builders import T0, new_case, stored_case_id
 
 from storage import mapping
 from storage import statements as st
@@ -44,19 +44,16 @@ def test_a_case_rolled_back_is_unknown_to_what_follows(backend: Backend) -> None
 def test_a_rolled_back_event_leaves_its_number_free_and_a_kept_one_taken(
     backend: Backend,
 ) -> None:
+    case_id = stored_case_id(backend.new_uow)
     with backend.new_uow() as uow:
-        case = new_case(uow)
-        uow.commit()
-    assert case.id is not None
-    with backend.new_uow() as uow:
-        uow.events.append(_event(case.id, 1))
+        uow.events.append(_event(case_id, 1))
         uow.rollback()
-        uow.events.append(_event(case.id, 1))  # number 1 is free again
+        uow.events.append(_event(case_id, 1))  # number 1 is free again
         uow.commit()
     with backend.new_uow() as uow:
-        assert [e.seq for e in uow.events.for_case(case.id)] == [1]
+        assert [e.seq for e in uow.events.for_case(case_id)] == [1]
         with pytest.raises(ConcurrencyConflict):
-            uow.events.append(_event(case.id, 1))
+            uow.events.append(_event(case_id, 1))
 
 
 def test_a_loaded_number_given_away_is_checked_again(backend: Backend) -> None:

@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from starcert.rules_adapter import EngineRules  # noqa: E402
 from storage.database import make_engine  # noqa: E402
+from storage.kept_connection import KeptConnection  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.sql import SqlUnitOfWork  # noqa: E402
 from workflows import commands as c  # noqa: E402
@@ -96,7 +97,8 @@ def starcert_rounds(db: Path, cases: int) -> tuple[Round, list[int]]:
     engine = make_engine(url)
     clock = FakeClock(datetime(2026, 6, 1, 2, tzinfo=UTC))
     rules = EngineRules.from_directory(REPO / "rules")
-    lifecycle = Lifecycle(lambda: SqlUnitOfWork(engine), rules, clock, ZONE)
+    kept = KeptConnection(engine)  # as App does on SQLite
+    lifecycle = Lifecycle(lambda: SqlUnitOfWork(engine, kept), rules, clock, ZONE)
     ids = populate(lifecycle, clock, cases)
     clock.advance(timedelta(days=1))
 

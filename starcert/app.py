@@ -13,6 +13,7 @@ from starcert.config import Config
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
 from storage.database import make_engine
+from storage.kept_connection import KeptConnection, keep_for
 from storage.schema import require_current
 from storage.sql import SqlUnitOfWork
 from workflows.ports import Clock
@@ -36,8 +37,12 @@ class App:
             raise
         return engine
 
+    @cached_property
+    def _kept(self) -> KeptConnection | None:
+        return keep_for(self.db)
+
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db)
+        return SqlUnitOfWork(self.db, self._kept)
 
     @cached_property
     def rules(self) -> EngineRules:
@@ -63,5 +68,8 @@ class App:
         )
 
     def close(self) -> None:
+        kept = self.__dict__.get("_kept")
+        if kept is not None:
+            kept.close()
         if "db" in self.__dict__:
             self.db.dispose()

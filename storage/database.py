@@ -85,6 +85,8 @@ def _sqlite_engine(url: URL) -> Engine:
         # Straight on the driver: every transaction begins here, and SQLAlchemy's statement
         # path cost more than the BEGIN itself. Errors still reach callers as SQLAlchemy's.
         driver: Any = connection.connection.dbapi_connection
+        if driver.in_transaction:  # a unit of work began it on the driver: it carries on
+            return
         try:
             driver.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:

@@ -10,6 +10,7 @@ different rows run side by side and the version check and `SKIP LOCKED` keep the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
 from types import SimpleNamespace, TracebackType
@@ -18,7 +19,7 @@ from typing import Any, NoReturn, Self, TypeVar
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -26,6 +27,7 @@ from storage import checks, mapping
 from storage import statements as st
 from storage.accounts import SqlAccounts
 from storage.formats import from_stored, utc
+from storage.kept_connection import KeptConnection
 from storage.outbox import SqlOutbox
 from storage.rule_versions import SqlRuleVersions
 from storage.tables import (
@@ -79,13 +81,14 @@ class SqlUnitOfWork:
     rollback are the connection's). A transition touches only Core, so it pays for no Session.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, kept: KeptConnection | None = None) -> None:
         self.engine = engine
+        self._kept = kept  # lends its connection when free, else the pool gives one
         self._open = False
         self._session: Session | None = None
         self._connection: Connection | None = None
         self._memo = _TransactionMemo()
-        self._memo_of: object = None  # the transaction the memo belongs to
+        self._on_driver = False  # a transaction begun on the driver, unknown to SQLAlchemy
 
     # Repositories are made on first use: a transition touches four of the nine.
     @cached_property
@@ -148,8 +151,15 @@ class SqlUnitOfWork:
                 try:
                     if conn.in_transaction():
                         conn.rollback()
+                    elif self._on_driver:
+                        self._finish_on_driver(conn, commit=False)
                 finally:
-                    conn.close()
+                    self._on_driver = False
+                    self._memo = _TransactionMemo()
+                    if self._kept is not None:
+                        self._kept.give_back(conn)
+                    else:
+                        conn.close()
         if exc is not None and _lost_a_race(exc):
             raise ConcurrencyConflict(
                 "another transaction on the same case won (the database aborted this one); retry"
@@ -164,11 +174,23 @@ class SqlUnitOfWork:
     def _end(self, *, commit: bool) -> None:
         if not self._open:
             raise RuntimeError("use the unit of work inside `with uow:`")
-        if self._session is not None:  # flushes, and ends the transaction if it joined it
-            self._session.commit() if commit else self._session.rollback()
-        conn = self._connection
-        if conn is not None and conn.in_transaction():
-            conn.commit() if commit else conn.rollback()
+        try:
+            if self._session is not None:  # flushes, and ends the transaction if it joined it
+                self._session.commit() if commit else self._session.rollback()
+            conn = self._connection
+            if conn is not None and conn.in_transaction():
+                conn.commit() if commit else conn.rollback()
+            elif conn is not None and self._on_driver:
+                self._finish_on_driver(conn, commit=commit)
+        finally:
+            self._on_driver = False
+            self._memo = _TransactionMemo()
+
+    def _finish_on_driver(self, conn: Connection, *, commit: bool) -> None:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with _as_sqlalchemy_error(conn, driver, "COMMIT" if commit else "ROLLBACK"):
+            driver.commit() if commit else driver.rollback()
 
     @property
     def session(self) -> Session:
@@ -189,24 +211,44 @@ class SqlUnitOfWork:
 
     # --- helpers for the repositories ----------------------------------------------------------
 
-    @property
-    def connection(self) -> Connection:
-        """The unit of work's connection, inside a transaction (begun here if none is open)."""
+    def _connected(self) -> Connection:
         if not self._open:
             raise RuntimeError("use the unit of work inside `with uow:`")
         conn = self._connection
         if conn is None:
-            conn = self._connection = self.engine.connect()
+            kept = self._kept
+            conn = self._connection = kept.lend() if kept is not None else self.engine.connect()
+        return conn
+
+    @property
+    def connection(self) -> Connection:
+        """The unit of work's connection, inside a SQLAlchemy transaction (begun if none is).
+
+        A transaction already begun on the driver carries on as that one (storage.database).
+        """
+        conn = self._connected()
         if not conn.in_transaction():
             conn.begin()  # on SQLite: BEGIN IMMEDIATE (storage.database)
         return conn
 
+    def _driver(self) -> tuple[Connection, Any]:
+        """The connection and its driver's, inside a transaction begun on the driver if none is.
+
+        SQLAlchemy's begin and commit cost more than the statements of a SQLite transaction.
+        psycopg begins one by itself at the first statement; SQLite is told BEGIN IMMEDIATE.
+        """
+        conn = self._connected()
+        driver: Any = conn.connection.driver_connection
+        if not self._on_driver and not conn.in_transaction():
+            if self.dialect == "sqlite":
+                with _as_sqlalchemy_error(conn, driver, "BEGIN IMMEDIATE"):
+                    driver.execute("BEGIN IMMEDIATE")
+            self._on_driver = True
+        return conn, driver
+
     @property
     def memo(self) -> _TransactionMemo:
         """What this transaction has already read or written (empty again after commit/rollback)."""
-        tx = self.connection.get_transaction()
-        if tx is not self._memo_of:
-            self._memo, self._memo_of = _TransactionMemo(), tx
         return self._memo
 
     def core(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
@@ -214,25 +256,14 @@ class SqlUnitOfWork:
         return self.connection.execute(stmt, params)
 
     def _run(self, prepared: st.Prepared, params: dict[str, Any]) -> tuple[Any, Any]:
-        conn = self.connection
+        conn, driver = self._driver()
         compiled = prepared.compiled(conn.dialect)
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        dbapi = conn.dialect.loaded_dbapi
         try:
-            return compiled, driver.execute(compiled.sql, compiled.parameters(params))
-        except dbapi.IntegrityError as exc:
-            self.session.rollback()
+            with _as_sqlalchemy_error(conn, driver, compiled.sql):
+                return compiled, driver.execute(compiled.sql, compiled.parameters(params))
+        except IntegrityError as exc:
+            self.rollback()  # on PostgreSQL a failed statement poisons the transaction
             _raise_integrity(exc)
-        except dbapi.Error as exc:
-            # As SQLAlchemy's own path would: its error types (callers tell "database down" by
-            # them) and a lost connection invalidated, so the pool never hands it out again.
-            lost = conn.dialect.is_disconnect(exc, driver, None)
-            if lost:
-                conn.invalidate(exc)
-            raise DBAPIError.instance(
-                compiled.sql, None, exc, dbapi.Error, connection_invalidated=lost
-            ) from exc
 
     def fetch_one(self, prepared: st.Prepared, params: dict[str, Any]) -> Any:
         """The first row of a prepared SELECT (attribute access by column name), or None."""
@@ -291,6 +322,21 @@ class SqlUnitOfWork:
             memo.cases.add(case_id)
             return True
         return False
+
+
+@contextmanager
+def _as_sqlalchemy_error(conn: Connection, driver: Any, sql: str) -> Iterator[None]:
+    """Driver errors as SQLAlchemy's own path raises them: its error types (callers tell
+    "database down" and constraint races by them) and a lost connection invalidated, so it is
+    never handed out again."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, driver, None)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, connection_invalidated=lost) from exc
 
 
 class _TransactionMemo:

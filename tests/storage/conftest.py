@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from storage_backends import Backend, sqlite_url
 
 from storage.database import make_engine
+from storage.kept_connection import keep_for
 from storage.memory import MemoryStore
 from storage.migrate import upgrade
 from storage.sql import SqlUnitOfWork
@@ -42,8 +43,11 @@ def _sql_backend(name: str, url: str) -> Iterator[Backend]:
     upgrade(url)
     engine = make_engine(url)
     try:
-        yield Backend(name, lambda: SqlUnitOfWork(engine), url, engine)
+        kept = keep_for(engine)  # as App does: SQLite units of work share one kept connection
+        yield Backend(name, lambda: SqlUnitOfWork(engine, kept), url, engine)
     finally:
+        if kept is not None:
+            kept.close()
         engine.dispose()
 
 

@@ -10,7 +10,6 @@ different rows run side by side and the version check and `SKIP LOCKED` keep the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
 from types import SimpleNamespace, TracebackType
@@ -89,6 +88,7 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._memo = _TransactionMemo()
         self._on_driver = False  # a transaction begun on the driver, unknown to SQLAlchemy
+        self._in_transaction: tuple[Connection, Any, type[Exception]] | None = None
 
     # Repositories are made on first use: a transition touches four of the nine.
     @cached_property
@@ -155,6 +155,7 @@ class SqlUnitOfWork:
                         self._finish_on_driver(conn, commit=False)
                 finally:
                     self._on_driver = False
+                    self._in_transaction = None
                     self._memo = _TransactionMemo()
                     if self._kept is not None:
                         self._kept.give_back(conn)
@@ -184,13 +185,16 @@ class SqlUnitOfWork:
                 self._finish_on_driver(conn, commit=commit)
         finally:
             self._on_driver = False
+            self._in_transaction = None
             self._memo = _TransactionMemo()
 
     def _finish_on_driver(self, conn: Connection, *, commit: bool) -> None:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with _as_sqlalchemy_error(conn, driver, "COMMIT" if commit else "ROLLBACK"):
+        driver: Any = conn.connection.driver_connection
+        try:
             driver.commit() if commit else driver.rollback()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            sql = "COMMIT" if commit else "ROLLBACK"
+            raise _sqlalchemy_error(conn, driver, sql, exc) from exc
 
     @property
     def session(self) -> Session:
@@ -231,20 +235,28 @@ class SqlUnitOfWork:
             conn.begin()  # on SQLite: BEGIN IMMEDIATE (storage.database)
         return conn
 
-    def _driver(self) -> tuple[Connection, Any]:
-        """The connection and its driver's, inside a transaction begun on the driver if none is.
+    def _driver(self) -> tuple[Connection, Any, type[Exception]]:
+        """The connection, its driver's and the driver's error type, inside a transaction.
 
-        SQLAlchemy's begin and commit cost more than the statements of a SQLite transaction.
-        psycopg begins one by itself at the first statement; SQLite is told BEGIN IMMEDIATE.
+        One begun on the driver if none is open: SQLAlchemy's begin and commit cost more than
+        the statements of a SQLite transaction. psycopg begins one by itself at the first
+        statement; SQLite is told BEGIN IMMEDIATE. Looked up once per transaction.
         """
+        found = self._in_transaction
+        if found is not None:
+            return found
         conn = self._connected()
         driver: Any = conn.connection.driver_connection
-        if not self._on_driver and not conn.in_transaction():
+        error: type[Exception] = conn.dialect.loaded_dbapi.Error
+        if not conn.in_transaction():
             if self.dialect == "sqlite":
-                with _as_sqlalchemy_error(conn, driver, "BEGIN IMMEDIATE"):
+                try:
                     driver.execute("BEGIN IMMEDIATE")
+                except error as exc:
+                    raise _sqlalchemy_error(conn, driver, "BEGIN IMMEDIATE", exc) from exc
             self._on_driver = True
-        return conn, driver
+        found = self._in_transaction = (conn, driver, error)
+        return found
 
     @property
     def memo(self) -> _TransactionMemo:
@@ -256,14 +268,16 @@ class SqlUnitOfWork:
         return self.connection.execute(stmt, params)
 
     def _run(self, prepared: st.Prepared, params: dict[str, Any]) -> tuple[Any, Any]:
-        conn, driver = self._driver()
+        conn, driver, error = self._driver()
         compiled = prepared.compiled(conn.dialect)
         try:
-            with _as_sqlalchemy_error(conn, driver, compiled.sql):
-                return compiled, driver.execute(compiled.sql, compiled.parameters(params))
-        except IntegrityError as exc:
-            self.rollback()  # on PostgreSQL a failed statement poisons the transaction
-            _raise_integrity(exc)
+            return compiled, driver.execute(compiled.sql, compiled.parameters(params))
+        except error as exc:
+            wrapped = _sqlalchemy_error(conn, driver, compiled.sql, exc)
+            if isinstance(wrapped, IntegrityError):
+                self.rollback()  # on PostgreSQL a failed statement poisons the transaction
+                _raise_integrity(wrapped)
+            raise wrapped from exc
 
     def fetch_one(self, prepared: st.Prepared, params: dict[str, Any]) -> Any:
         """The first row of a prepared SELECT (attribute access by column name), or None."""
@@ -324,19 +338,18 @@ class SqlUnitOfWork:
         return False
 
 
-@contextmanager
-def _as_sqlalchemy_error(conn: Connection, driver: Any, sql: str) -> Iterator[None]:
-    """Driver errors as SQLAlchemy's own path raises them: its error types (callers tell
-    "database down" and constraint races by them) and a lost connection invalidated, so it is
+def _sqlalchemy_error(conn: Connection, driver: Any, sql: str, exc: Any) -> Exception:
+    """A driver error as SQLAlchemy's own path raises it: its error types (callers tell
+    "database down" and constraint races by them), and a lost connection invalidated, so it is
     never handed out again."""
+    lost = conn.dialect.is_disconnect(exc, driver, None)
+    if lost:
+        conn.invalidate(exc)
     dbapi = conn.dialect.loaded_dbapi
-    try:
-        yield
-    except dbapi.Error as exc:
-        lost = conn.dialect.is_disconnect(exc, driver, None)
-        if lost:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error, connection_invalidated=lost) from exc
+    wrapped: Exception = DBAPIError.instance(
+        sql, None, exc, dbapi.Error, connection_invalidated=lost
+    )
+    return wrapped
 
 
 class _TransactionMemo:

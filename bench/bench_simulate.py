@@ -1,6 +1,6 @@
 """A population of certificates living 3 years on the simulated clock: how long it takes.
 
-    .venv/bin/python bench/bench_simulate.py [--population N] [--url URL] [--commit-every K]
+    .venv/bin/python bench/bench_simulate.py [--population N] [--url URL]
 
 Each certificate goes through the real Lifecycle: register, apply, review, stage 1, stage 2,
 decision, then 3 years of deadlines fired by DeadlineRunner.tick with the simulated body's

@@ -1,4 +1,4 @@
-"""The SQL backend (SQLite or PostgreSQL): repositories over one session per unit of work.
+"""The SQL backend (SQLite or PostgreSQL): repositories over one transaction per unit of work.
 
 `with SqlUnitOfWork(engine) as uow: ...; uow.commit()` is one database transaction; leaving the
 block without commit (or by an exception) rolls it back, and a process killed inside it leaves the
@@ -75,9 +75,10 @@ R = TypeVar("R", bound=SQLModel)
 class SqlUnitOfWork:
     """One transaction on `engine`; repositories are usable only inside `with`.
 
-    The transaction lives on one Connection; an ORM Session is bound to it only when a
-    repository asks for one (`join_transaction_mode="control_fully"`: the session's commit and
-    rollback are the connection's). A transition touches only Core, so it pays for no Session.
+    The transaction lives on one Connection (the kept one on SQLite, when free). The prepared
+    statements of a transition begin and end it on the driver itself; an ORM Session, made only
+    when a repository asks for one (`join_transaction_mode="control_fully"`), or a Core
+    statement joins the same transaction, and it then ends through SQLAlchemy.
     """
 
     def __init__(self, engine: Engine, kept: KeptConnection | None = None) -> None:

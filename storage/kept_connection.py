@@ -21,6 +21,7 @@ class KeptConnection:
         self._engine = engine
         self._connection: Connection | None = None
         self._lent = threading.Lock()
+        self._close_on_return = False
 
     def lend(self) -> Connection:
         """The kept connection (opened again if it was closed or invalidated), or a pooled one."""
@@ -40,16 +41,28 @@ class KeptConnection:
     def give_back(self, conn: Connection) -> None:
         """Take back a lent connection, with no transaction open on it; close a pooled one."""
         if conn is self._connection and self._lent.locked():
+            if self._close_on_return:
+                self._close_kept()
             self._lent.release()
         else:
             conn.close()
 
     def close(self) -> None:
-        """Close the kept connection (before the engine is disposed); it reopens on next lend."""
-        with self._lent:
-            conn, self._connection = self._connection, None
-            if conn is not None:
-                conn.close()
+        """Close the kept connection (before the engine is disposed), or have the unit of work
+        that holds it close it when done; a later lend opens a new one."""
+        if self._lent.acquire(blocking=False):
+            try:
+                self._close_kept()
+            finally:
+                self._lent.release()
+        else:
+            self._close_on_return = True
+
+    def _close_kept(self) -> None:
+        conn, self._connection = self._connection, None
+        self._close_on_return = False
+        if conn is not None:
+            conn.close()
 
 
 def keep_for(engine: Engine) -> KeptConnection | None:

@@ -176,18 +176,18 @@ class SqlUnitOfWork:
     def _end(self, *, commit: bool) -> None:
         if not self._open:
             raise RuntimeError("use the unit of work inside `with uow:`")
-        try:
-            if self._session is not None:  # flushes, and ends the transaction if it joined it
-                self._session.commit() if commit else self._session.rollback()
-            conn = self._connection
-            if conn is not None and conn.in_transaction():
-                conn.commit() if commit else conn.rollback()
-            elif conn is not None and self._on_driver:
-                self._finish_on_driver(conn, commit=commit)
-        finally:
-            self._on_driver = False
-            self._in_transaction = None
-            self._memo = _TransactionMemo()
+        self._memo = _TransactionMemo()
+        if self._session is not None:  # flushes, and ends the transaction if it joined it
+            self._session.commit() if commit else self._session.rollback()
+        conn = self._connection
+        if conn is not None and conn.in_transaction():
+            conn.commit() if commit else conn.rollback()
+        elif conn is not None and self._on_driver:
+            # A COMMIT the database refuses (a deferred constraint) leaves the transaction
+            # open: it stays ours to roll back, here or when the unit of work is left.
+            self._finish_on_driver(conn, commit=commit)
+        self._on_driver = False
+        self._in_transaction = None
 
     def _finish_on_driver(self, conn: Connection, *, commit: bool) -> None:
         driver: Any = conn.connection.driver_connection

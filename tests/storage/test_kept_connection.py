@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from storage_builders import new_case
 
+from storage import statements as st
 from storage.database import make_engine
 from storage.kept_connection import KeptConnection, keep_for
 from storage.migrate import upgrade
@@ -128,3 +130,40 @@ def test_postgresql_keeps_no_connection() -> None:
         assert keep_for(engine) is None
     finally:
         engine.dispose()
+
+
+def test_a_commit_the_database_refuses_leaves_nothing_open_or_stored(
+    engine: Engine, kept: KeptConnection
+) -> None:
+    # A deferred foreign key fails at COMMIT, and SQLite then keeps the transaction open.
+    defer = st.Prepared(text("PRAGMA defer_foreign_keys = ON"))
+    orphan = st.Prepared(
+        text(
+            "INSERT INTO audits (case_id, kind, audit_date, auditor)"
+            " VALUES (999, 'special', '2024-03-01', 'auditor')"
+        )
+    )
+    with SqlUnitOfWork(engine, kept) as uow:
+        uow.organisations.add(Organisation(None, "in the refused commit", "91350100M88888888X"))
+        uow.write(defer, {})
+        uow.write(orphan, {})
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            uow.commit()
+    with SqlUnitOfWork(engine, kept) as uow:
+        new_case(uow, "after")  # BEGIN IMMEDIATE: it would fail inside the refused transaction
+        uow.commit()
+    assert _organisations(engine) == 1
+
+
+def test_closing_while_lent_closes_it_when_given_back(
+    engine: Engine, kept: KeptConnection
+) -> None:
+    held = kept.lend()
+    kept.close()  # does not wait for the holder
+    assert not held.closed
+    kept.give_back(held)
+    assert held.closed
+    with SqlUnitOfWork(engine, kept) as uow:  # a new kept connection
+        new_case(uow)
+        uow.commit()
+    assert _organisations(engine) == 1

@@ -20,12 +20,15 @@ class KeptConnection:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
-        self._lent = threading.Lock()
+        self._state = threading.Lock()  # guards the two flags below
+        self._lent = False
         self._close_on_return = False
 
     def lend(self) -> Connection:
         """The kept connection (opened again if it was closed or invalidated), or a pooled one."""
-        if not self._lent.acquire(blocking=False):
+        with self._state:
+            busy, self._lent = self._lent, True
+        if busy:
             return self._engine.connect()
         try:
             conn = self._connection
@@ -34,33 +37,32 @@ class KeptConnection:
                     conn.close()
                 conn = self._connection = self._engine.connect()
         except BaseException:
-            self._lent.release()
+            with self._state:
+                self._lent = False
             raise
         return conn
 
     def give_back(self, conn: Connection) -> None:
         """Take back a lent connection, with no transaction open on it; close a pooled one."""
-        if conn is self._connection and self._lent.locked():
-            if self._close_on_return:
-                self._close_kept()
-            self._lent.release()
-        else:
+        if conn is not self._connection:
+            conn.close()
+            return
+        with self._state:
+            close, self._close_on_return = self._close_on_return, False
+            if close:
+                self._connection = None
+            self._lent = False
+        if close:
             conn.close()
 
     def close(self) -> None:
         """Close the kept connection (before the engine is disposed), or have the unit of work
         that holds it close it when done; a later lend opens a new one."""
-        if self._lent.acquire(blocking=False):
-            try:
-                self._close_kept()
-            finally:
-                self._lent.release()
-        else:
-            self._close_on_return = True
-
-    def _close_kept(self) -> None:
-        conn, self._connection = self._connection, None
-        self._close_on_return = False
+        with self._state:
+            if self._lent:
+                self._close_on_return = True
+                return
+            conn, self._connection = self._connection, None
         if conn is not None:
             conn.close()
 

@@ -150,10 +150,7 @@ class SqlUnitOfWork:
         finally:
             if conn is not None:
                 try:
-                    if conn.in_transaction():
-                        conn.rollback()
-                    elif self._on_driver:
-                        self._finish_on_driver(conn, commit=False)
+                    self._leave_no_transaction(conn)
                 finally:
                     self._on_driver = False
                     self._in_transaction = None
@@ -188,6 +185,21 @@ class SqlUnitOfWork:
             self._finish_on_driver(conn, commit=commit)
         self._on_driver = False
         self._in_transaction = None
+
+    def _leave_no_transaction(self, conn: Connection) -> None:
+        """Roll back whatever is still open, so the connection goes back with no transaction.
+
+        SQLAlchemy's transaction is rolled back even when a failed commit left it inactive
+        (that sends no ROLLBACK), then the driver's own if it is still in one. A connection
+        lost to the database is left alone: asking it anything would reconnect it.
+        """
+        if conn.get_transaction() is not None:
+            conn.rollback()
+        if conn.invalidated:
+            return
+        driver: Any = conn.connection.driver_connection
+        if self._on_driver or getattr(driver, "in_transaction", False):  # the attribute: SQLite
+            self._finish_on_driver(conn, commit=False)
 
     def _finish_on_driver(self, conn: Connection, *, commit: bool) -> None:
         driver: Any = conn.connection.driver_connection

@@ -167,3 +167,26 @@ def test_closing_while_lent_closes_it_when_given_back(
         new_case(uow)
         uow.commit()
     assert _organisations(engine) == 1
+
+
+def test_a_refused_commit_of_a_transaction_the_session_began_is_rolled_back_too(
+    engine: Engine, kept: KeptConnection
+) -> None:
+    with SqlUnitOfWork(engine, kept) as uow:
+        assert uow.cases.list() == []  # the session begins the transaction
+        uow.organisations.add(Organisation(None, "in the refused commit", "91350100M77777777X"))
+        uow.core(text("PRAGMA defer_foreign_keys = ON"))
+        uow.core(
+            text(
+                "INSERT INTO audits (case_id, kind, audit_date, auditor)"
+                " VALUES (999, 'special', '2024-03-01', 'auditor')"
+            )
+        )
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            uow.commit()
+    for before in range(2):  # neither path joins what was refused
+        with SqlUnitOfWork(engine, kept) as uow:
+            assert len(uow.cases.list()) == before
+            new_case(uow, "after")
+            uow.commit()
+    assert _organisations(engine) == 2

@@ -151,9 +151,29 @@ class DeadlineRunner:
                 if self.stopping.is_set():
                     self._release_leftovers()
                     break
-                self._fire(deadline, report)
+                added = self._fire(deadline, report)
                 self._in_hand.pop(0)
+                self._hand_back_after(added)
         return report
+
+    def _hand_back_after(self, added: tuple[Deadline, ...]) -> None:
+        """A firing that added a deadline already due (a catch-up) must see it fire before the
+        rows in hand due after it, as a daemon that never stopped would: those are given back,
+        in one transaction, and the next claim takes them all again in due order."""
+        now = self.clock.now()
+        due = [d.due_at for d in added if d.due_at <= now]
+        if not due:
+            return
+        first = min(due)
+        later = [d for d in self._in_hand if d.due_at > first]
+        if not later:
+            return
+        self._in_hand = [d for d in self._in_hand if d.due_at <= first]
+        with self.uow_factory() as uow:
+            for deadline in later:
+                assert deadline.id is not None
+                uow.deadlines.release(deadline.id, self.worker)
+            uow.commit()
 
     def _release_leftovers(self) -> None:
         while self._in_hand:
@@ -169,7 +189,8 @@ class DeadlineRunner:
             uow.commit()
         return rows
 
-    def _fire(self, deadline: Deadline, report: TickReport) -> None:
+    def _fire(self, deadline: Deadline, report: TickReport) -> tuple[Deadline, ...]:
+        """Fire one claimed row; the deadlines its transition added (none if it did not fire)."""
         assert deadline.id is not None
         try:
             result = self.lifecycle.handle(
@@ -181,20 +202,20 @@ class DeadlineRunner:
             # An operator changed the case meanwhile, again and again: re-evaluate on the next pass.
             report.conflicts += 1
             self._release(deadline)
-            return
+            return ()
         except Exception as exc:
             if is_write_conflict(exc):
                 report.conflicts += 1
                 self._release(deadline)
-                return
+                return ()
             if is_database_down(exc):
                 raise
             report.failed += 1
             self.failed_total += 1
             self._record_failure(deadline, exc)
-            return
+            return ()
         if not result.events:
-            return  # already fired (by another daemon whose lease ran out): nothing written
+            return ()  # already fired (by another daemon whose lease ran out): nothing written
         event = result.events[0]
         fired_at = event.at
         lag = (fired_at - deadline.due_at).total_seconds()
@@ -221,6 +242,7 @@ class DeadlineRunner:
                 state=str(result.state),
                 worker=self.worker,
             )
+        return result.deadlines_added
 
     def _release(self, deadline: Deadline) -> None:
         assert deadline.id is not None

@@ -38,7 +38,6 @@ from workflows.errors import (
 from workflows.lifecycle import (
     DEFAULT_LIFECYCLE,
     LifecycleDefinition,
-    Transitioned,
     Trigger,
     TriggerCheck,
 )
@@ -419,7 +418,9 @@ class Lifecycle:
         }
         uow.deadlines.mark_done(_id("deadline_id", deadline.id), now.instant)
         trigger, why = self._deadline_trigger(case, deadline.kind, due_on, ctx)
-        terms = ctx.terms_for(case) if case.decided_on else None
+        # Judged by the numbers in force on the due day, as a rule version's recompute judged
+        # it (a deadline due before the version's effective date keeps the old numbers).
+        terms = ctx.terms_at(max(case.decided_on, due_on)) if case.decided_on else None
         stamp = terms.rules if terms else None
         if trigger is None:
             event = self._append(
@@ -434,11 +435,15 @@ class Lifecycle:
                 stamp,
             )
             uow.cases.save(case)  # bumps the version: the chain has one writer at a time
+            # What the case owes now is planned again: an obligation the rules moved (a new
+            # version's numbers) is never left without its deadline.
+            added = self._reschedule(uow, case, ctx, now, deadline)
             return Result(
                 "FireDeadline",
                 case.id,
                 state=case.state,
                 events=(event,),
+                deadlines_added=added,
                 note=f"obsolete: {why}",
                 certificate=case.number,
             )
@@ -466,7 +471,7 @@ class Lifecycle:
             return None, f"{kind} does not apply to a {state} case"
         if case.decided_on is None:
             return None, f"case {case.id} has no certification decision"
-        terms = ctx.terms_for(case)
+        terms = ctx.terms_at(max(case.decided_on, due_on))
         if kind is DeadlineKind.SURVEILLANCE_DUE:
             due = next_surveillance_due(case, terms) if state is State.ACTIVE else None
             if state is not State.ACTIVE or due is None or due > due_on:
@@ -568,7 +573,7 @@ class Lifecycle:
             {**ctx.data, **done.data},
             done.stamp or stamp or (ctx.asked[-1] if ctx.asked else None),
         )
-        added = self._reschedule(uow, done, ctx, now, fired)
+        added = self._reschedule(uow, done.after, ctx, now, fired)
         return Result(
             command,
             case.id,
@@ -609,7 +614,7 @@ class Lifecycle:
     def _reschedule(
         self,
         uow: UnitOfWork,
-        done: Transitioned,
+        case: Case,
         ctx: TransitionContext,
         now: _Now,
         fired: Deadline | None,
@@ -619,7 +624,6 @@ class Lifecycle:
         Reminders already in the past are not added (they would only fire late at once); the
         deadline just fired is never re-added.
         """
-        case = done.after
         case_id = _id("case_id", case.id)
         wanted: dict[DeadlineKind, datetime] = {}
         if case.decided_on is not None:

@@ -1,0 +1,101 @@
+"""Deadlines at a rule version's boundary: a deadline due before the version's effective date
+is judged by the numbers in force on its due day (as the version's recompute left it), and a
+firing that finds its deadline obsolete still leaves the case every deadline it owes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from daemon_helpers import Site, certify, make_site
+from sqlalchemy import text
+
+from starcert.app import App
+from starcert.cli_rules_publish import recompute
+from starcert.config import load_config
+from starcert.daemon import DeadlineRunner
+from starcert.rules_store import Publication, publish
+from tests.rules_publish.conftest import SHIPPED
+from workflows.clock import FakeClock
+from workflows.deadlines import due_at
+from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
+
+T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)  # decided 2024-01-10: surveillance due 2025-01-10
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    return make_site(tmp_path / "site")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def app(site: Site, clock: FakeClock) -> Iterator[App]:
+    certify(site, clock, 1)
+    application = App(load_config(site.config), clock=clock)
+    yield application
+    application.close()
+
+
+def _runner(app: App, clock: FakeClock) -> DeadlineRunner:
+    return DeadlineRunner(
+        lifecycle=app.lifecycle, uow_factory=app.uow, clock=clock, worker="w",
+        lease=timedelta(minutes=5), batch_size=50, log_firings=False,
+    )  # fmt: skip
+
+
+def _open(app: App, case_id: int) -> dict[str, date]:
+    with app.uow() as uow:
+        zone = app.config.zone
+        return {
+            str(d.kind): (d.due_at.astimezone(zone).date() - timedelta(days=1))
+            for d in uow.deadlines.open_for_case(case_id)
+        }
+
+
+def test_a_surveillance_due_the_day_before_a_longer_first_interval_takes_effect_still_suspends(
+    app: App, clock: FakeClock, tmp_path: Path
+) -> None:
+    clock.set(datetime(2024, 9, 1, 2, tzinfo=UTC))
+    later_first = SHIPPED.read_text(encoding="utf-8").replace(
+        'version: "1"', 'version: "2"', 1
+    ).replace("first_surveillance_months: 12", "first_surveillance_months: 13")
+    path = tmp_path / "v2.yaml"
+    path.write_text(later_first, encoding="utf-8")
+    done = publish(
+        app.uow, Publication(path, date(2025, 1, 11), "alice", date(2024, 9, 1), clock.now())
+    )
+    app.rules.refresh()
+    recompute(app, done.ruleset, done.previous, "alice")
+    assert _open(app, 1)["surveillance_due"] == date(2025, 1, 10)  # before v2: kept
+
+    clock.set(datetime(2025, 1, 12, 2, tzinfo=UTC))
+    _runner(app, clock).tick()
+    with app.uow() as uow:
+        case = uow.cases.get(1)
+    assert case.state is State.SUSPENDED
+    assert case.suspension_cause is SuspensionCause.OVERDUE_SURVEILLANCE
+
+
+def test_an_obsolete_firing_leaves_the_case_the_deadlines_its_state_needs(
+    app: App, clock: FakeClock, site: Site
+) -> None:
+    owed = _open(app, 1)
+    # A stray surveillance-due row, early, where the real one has gone missing.
+    with app.uow() as uow:
+        uow.deadlines.cancel_open(1, frozenset({DeadlineKind.SURVEILLANCE_DUE}))
+        stray = due_at(date(2024, 6, 1), app.config.zone)
+        uow.deadlines.add(Deadline(None, 1, DeadlineKind.SURVEILLANCE_DUE, stray))
+        uow.commit()
+    clock.set(datetime(2024, 6, 3, 2, tzinfo=UTC))
+    report = _runner(app, clock).tick()
+    assert [f.outcome for f in report.fired_list] == ["deadline_obsolete"]
+    assert _open(app, 1) == owed
+    with app.db.connect() as conn:
+        assert conn.execute(text("SELECT state FROM cases WHERE id = 1")).scalar_one() == "active"

@@ -27,7 +27,8 @@ from sqlalchemy.engine import Engine
 
 from engine import Check, EngineError, RuleBook, RuleSet, evaluate
 from starcert.rules_adapter import sheet_facts
-from storage.formats import decimal_from_text, from_stored, sheet_from_json
+from storage import mapping
+from storage.formats import from_stored, sheet_from_json
 from storage.tables import metadata
 from workflows.model import Case, Deadline, DeadlineKind, StarLevel, State
 from workflows.ports import LifecycleTerms, RuleStamp
@@ -262,16 +263,8 @@ def _batches(items: Sequence[Case]) -> Iterator[Sequence[Case]]:
 
 
 def case_from_row(row: Any) -> Case:
-    m = row._mapping
-    return Case(
-        id=m["id"], organisation_id=m["organisation_id"], application_id=m["application_id"],
-        state=State(m["state"]), holder=m["holder"], scope=m["scope"], number=m["number"],
-        star_level=None if m["star_level"] is None else StarLevel(m["star_level"]),
-        final_score=decimal_from_text(m["final_score"], "cases.final_score"),
-        decided_on=m["decided_on"], issued_on=m["issued_on"], expires_on=m["expires_on"],
-        last_surveillance_on=m["last_surveillance_on"], suspended_on=m["suspended_on"],
-        rule_version=m["rule_version"], version=m["version"],
-    )  # fmt: skip
+    """A case from a Core row of the cases table, as storage maps it."""
+    return mapping.case(row)
 
 
 def _latest_sheets(connection: Any) -> dict[int, Any]:

@@ -114,6 +114,7 @@ def case_values(c: Case) -> dict[str, Any]:
         "suspended_on": c.suspended_on,
         "suspension_cause": None if c.suspension_cause is None else str(c.suspension_cause),
         "rule_version": c.rule_version,
+        "surveillances": c.surveillances,
     }
 
 
@@ -138,6 +139,7 @@ def case(row: CaseRow) -> Case:
         else SuspensionCause(row.suspension_cause),
         rule_version=row.rule_version,
         version=row.version,
+        surveillances=row.surveillances,
     )
 
 

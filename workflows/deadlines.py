@@ -28,9 +28,6 @@ REMINDER_KINDS = frozenset(
 )
 """Deadlines that only put a reminder in the trail; the others drive a transition."""
 
-_MAX_SURVEILLANCES = 1000  # a guard against terms that never reach the expiry date
-
-
 @lru_cache(maxsize=65536)
 def add_months(day: date, months: int) -> date:
     """Pure and asked the same few questions for every transition: worth remembering."""
@@ -58,27 +55,21 @@ def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> d
 def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
     """When the case's next surveillance is due, or None when none is left before expiry.
 
-    The cycle has one surveillance per scheduled date before expiry (the decision's
-    anniversaries). A surveillance on day s covers the scheduled date whose window it falls in
-    or that it follows late; the next one is due on the first scheduled date whose window
-    opens after s, but no more than one interval after s. Surveillances before the current
-    decision do not count (a re-certification starts a new schedule).
+    A validity period owes one surveillance per anniversary of the decision before expiry, and
+    each passing surveillance fulfils the next one in turn, however early (the body may audit
+    before the window opens) or late (while suspended for it): the k-th is due on the k-th
+    anniversary, but never more than one interval after the last surveillance. An anniversary
+    on or after expiry is the re-certification's, not a surveillance's.
     """
     if case.decided_on is None or case.expires_on is None:
         return None
-    decided = case.decided_on
+    scheduled = scheduled_surveillance(case.decided_on, terms, case.surveillances + 1)
+    if scheduled >= case.expires_on:
+        return None
     last = case.last_surveillance_on
-    if last is not None and last < decided:
-        last = None
-    for k in range(1, _MAX_SURVEILLANCES):
-        scheduled = scheduled_surveillance(decided, terms, k)
-        if scheduled >= case.expires_on:
-            return None
-        if last is None:
-            return scheduled
-        if add_months(scheduled, -terms.surveillance_window_months) > last:
-            return min(scheduled, add_months(last, terms.surveillance_interval_months))
-    return None
+    if case.surveillances == 0 or last is None:
+        return scheduled
+    return min(scheduled, add_months(last, terms.surveillance_interval_months))
 
 
 def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:

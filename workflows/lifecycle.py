@@ -338,6 +338,7 @@ def _start_cycle(run: _Run, verdict: ScoreVerdict, renewed: bool) -> None:
     case.final_score = verdict.final_score
     case.rule_version = verdict.rules.version
     case.last_surveillance_on = None
+    case.surveillances = 0
     case.suspended_on = None
     case.suspension_cause = None
     run.stamp = verdict.rules
@@ -373,6 +374,7 @@ def _rebanded(run: _Run, audit: Audit, verdict: ScoreVerdict) -> None:
     case.final_score = verdict.final_score
     case.rule_version = verdict.rules.version
     case.last_surveillance_on = audit.audit_date
+    case.surveillances += 1  # the period's next surveillance, however early or late
 
 
 def _surveil(run: _Run) -> None:

@@ -154,6 +154,7 @@ class Case:
     suspension_cause: SuspensionCause | None = None
     rule_version: str | None = None  # rule set version that made the last decision
     version: int = 0
+    surveillances: int = 0  # passing surveillances in the current validity period
 
 
 @dataclass(frozen=True)

@@ -435,9 +435,12 @@ class Lifecycle:
                 stamp,
             )
             uow.cases.save(case)  # bumps the version: the chain has one writer at a time
-            # What the case owes now is planned again: an obligation the rules moved (a new
-            # version's numbers) is never left without its deadline.
-            added = self._reschedule(uow, case, ctx, now, deadline)
+            # A certified case's deadlines are planned again: an obligation the rules moved (a
+            # new version's numbers) is never left without its deadline. A case with no
+            # decision has no plan to hold its rows to; they are left as they are.
+            added = (
+                self._reschedule(uow, case, ctx, now, deadline) if case.decided_on else ()
+            )
             return Result(
                 "FireDeadline",
                 case.id,

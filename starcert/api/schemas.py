@@ -142,6 +142,7 @@ class CaseOut(_Out):
     suspension_cause: SuspensionCause | None
     rule_version: str | None
     version: int
+    surveillances: int = Field(description="passing surveillances in the current validity period")
 
 
 class CasePage(_Out):

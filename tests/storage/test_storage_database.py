@@ -155,6 +155,40 @@ def test_upgrading_a_database_in_use_records_each_cases_chain_head(
         engine.dispose()
 
 
+def _event(seq: int, trigger: str, data: str = "{}") -> str:
+    return (
+        'INSERT INTO events (case_id, seq, at, actor, "trigger", to_state, data, prev_hash, hash)'
+        f" VALUES (1, {seq}, '2025-01-01 00:00:0{seq}', 'op', '{trigger}', 'active', '{data}',"
+        f" '', 'h{seq}')"
+    )
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrading_counts_each_cases_passing_surveillances_since_its_period_began(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    url = _migrated_url(request, tmp_path, name)
+    upgrade(url, "0002")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            trail = [
+                _event(1, "certify"), _event(2, "surveil"), _event(3, "recertify"),
+                _event(4, "surveil"), _event(5, "fail_surveillance"),
+                _event(6, "restore", '{"cleared_cause": "failed_surveillance", "score": {}}'),
+                _event(7, "suspend"), _event(8, "restore", '{"cleared_cause": "client_request"}'),
+            ]  # fmt: skip
+            for statement in [*_V1_ROWS, *trail]:
+                conn.execute(text(statement))
+        upgrade(url)
+        counts = "SELECT id, surveillances FROM cases ORDER BY id"
+        with engine.connect() as conn:
+            # Since the re-certification: one surveillance, one restore a surveillance cleared.
+            assert [tuple(r) for r in conn.execute(text(counts))] == [(1, 2), (2, 0)]
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
     engine = make_engine(sqlite_url(tmp_path))
     try:

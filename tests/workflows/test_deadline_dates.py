@@ -66,12 +66,22 @@ def test_first_surveillance_is_due_on_the_decisions_anniversary() -> None:
 
 
 def test_an_early_surveillance_brings_the_next_one_forward() -> None:
-    case = active(date(2024, 3, 15), last=date(2025, 1, 10))  # in the window (opens 15 Dec)
+    case = active(date(2024, 3, 15), last=date(2025, 1, 10), surveillances=1)  # window: 15 Dec
     assert next_surveillance_due(case, TERMS) == date(2026, 1, 10)
 
 
+def test_an_early_audit_in_a_brought_forward_window_counts_for_its_anniversary() -> None:
+    # The first (2024-11-20, early) brought the second forward to 2025-11-20; the second, done
+    # early in that window on 2025-09-07, is the period's second: nothing more before expiry,
+    # even though the anniversary's own window (from 2025-10-10) had not opened yet.
+    first = active(date(2024, 1, 10), last=date(2024, 11, 20), surveillances=1)
+    assert next_surveillance_due(first, TERMS) == date(2025, 11, 20)
+    second = active(date(2024, 1, 10), last=date(2025, 9, 7), surveillances=2)
+    assert next_surveillance_due(second, TERMS) is None
+
+
 def test_the_surveillance_after_a_late_one_stays_anchored_to_the_decision() -> None:
-    case = active(date(2024, 3, 15), last=date(2025, 6, 1))  # 2.5 months late
+    case = active(date(2024, 3, 15), last=date(2025, 6, 1), surveillances=1)  # 2.5 months late
     assert next_surveillance_due(case, TERMS) == date(2026, 3, 15)
 
 
@@ -79,9 +89,9 @@ def test_no_surveillance_is_scheduled_on_or_after_expiry() -> None:
     # Anniversaries 2025-03-15 and 2026-03-15 fall in the cycle; 2027-03-15 is after expiry
     # (2027-03-14), so after the second surveillance only re-certification is left, even
     # though "one interval after the last" (2027-03-01) would still be before expiry.
-    case = active(date(2024, 3, 15), last=date(2026, 3, 1))
+    case = active(date(2024, 3, 15), last=date(2026, 3, 1), surveillances=2)
     assert next_surveillance_due(case, TERMS) is None
-    second = active(date(2024, 3, 15), last=date(2025, 3, 1))
+    second = active(date(2024, 3, 15), last=date(2025, 3, 1), surveillances=1)
     assert next_surveillance_due(second, TERMS) == date(2026, 3, 1)
 
 

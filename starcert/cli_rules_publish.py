@@ -28,8 +28,8 @@ from starcert.rules_impact import (
     WITH_DEADLINES,
     Impact,
     case_from_row,
+    deadlines_by_case,
     impact,
-    open_deadlines,
     terms_of,
     total_work,
 )
@@ -337,18 +337,17 @@ def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str)
     """
     if previous is not None and previous.lifecycle == new.lifecycle:
         return 0
-    now = application.clock.now()
     zone = application.config.zone
     terms = terms_of(new)
     wanted = {str(s) for s in WITH_DEADLINES}
     with application.db.connect() as connection:
         rows = connection.execute(select(CASES).where(CASES.c.state.in_(wanted)))
         cases = [case_from_row(r) for r in rows]
-        open_rows = open_deadlines(connection)
+        open_rows = deadlines_by_case(connection)
     moved = 0
     for case in cases:
         assert case.id is not None
-        if deadline_moves(case, open_rows.get(case.id, ()), terms, new.effective_from, now, zone):
+        if deadline_moves(case, open_rows.get(case.id, ()), terms, new.effective_from, zone):
             result = application.lifecycle.handle(
                 RecomputeDeadlines(case.id, new.effective_from, by=by)
             )

@@ -145,13 +145,15 @@ def impact(
             tick(len(batch))
         dated = [c for s in WITH_DEADLINES for c in by_state[s]]
         report.with_deadlines = len(dated)
-        open_rows = open_deadlines(connection)
+        open_rows = deadlines_by_case(connection)
+        done_rows = deadlines_by_case(connection, done=True)
         terms = terms_of(new)
         for batch in _batches(dated):
             for case in batch:
                 moves = deadline_moves(
-                    case, open_rows.get(_id(case), ()), terms, new.effective_from, now, zone
-                )
+                    case, open_rows.get(_id(case), ()), terms, new.effective_from, zone,
+                    done_rows.get(_id(case), ()),
+                )  # fmt: skip
                 if moves:
                     report.changes.append(
                         _change(
@@ -304,10 +306,12 @@ def _applications(connection: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
     return found
 
 
-def open_deadlines(connection: Any) -> dict[int, list[Deadline]]:
+def deadlines_by_case(connection: Any, *, done: bool = False) -> dict[int, list[Deadline]]:
+    """Every case's open deadlines (or, `done`, those already fired), by case id."""
     t = TABLES["deadlines"].c
     found: dict[int, list[Deadline]] = defaultdict(list)
-    stmt = select(t.id, t.case_id, t.kind, t.due_at).where(t.done_at.is_(None))
+    which = t.done_at.is_not(None) if done else t.done_at.is_(None)
+    stmt = select(t.id, t.case_id, t.kind, t.due_at).where(which)
     for deadline_id, case_id, kind, due in connection.execute(stmt):
         found[case_id].append(Deadline(deadline_id, case_id, DeadlineKind(kind), from_stored(due)))
     return found

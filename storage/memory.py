@@ -447,6 +447,11 @@ class MemoryDeadlines(_Repo):
         """The case's open deadlines in due order."""
         return [d for d in self._rows() if d.case_id == case_id and _open(d)]
 
+    def done_for_case(self, case_id: int) -> Sequence[Deadline]:
+        """The case's deadlines already fired (or found obsolete), in due order."""
+        rows = [d for d in self._rows() if d.case_id == case_id and not _open(d)]
+        return sorted(rows, key=lambda d: (d.due_at, d.id or 0))
+
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all); returns how many."""
         gone = [d for d in self.open_for_case(case_id) if kinds is None or d.kind in kinds]

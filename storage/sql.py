@@ -596,6 +596,11 @@ class SqlDeadlines(_Repo):
         rows = self._uow.fetch_all(st.OPEN_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
         return [mapping.deadline(r) for r in rows]
 
+    def done_for_case(self, case_id: int) -> Sequence[Deadline]:
+        """The case's deadlines already fired (or found obsolete), in due order."""
+        rows = self._uow.fetch_all(st.DONE_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+        return [mapping.deadline(r) for r in rows]
+
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all) in one statement; how many."""
         if kinds is None:

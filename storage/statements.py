@@ -64,6 +64,11 @@ OPEN_DEADLINES_OF_CASE = (
     .where(DEADLINES.c.case_id == bindparam("b_case_id"), _OPEN)
     .order_by(DEADLINES.c.due_at, DEADLINES.c.id)
 )
+DONE_DEADLINES_OF_CASE = (
+    select(DEADLINES)
+    .where(DEADLINES.c.case_id == bindparam("b_case_id"), DEADLINES.c.done_at.is_not(None))
+    .order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+)
 CANCEL_OPEN = delete(DEADLINES).where(DEADLINES.c.case_id == bindparam("b_case_id"), _OPEN)
 
 
@@ -184,6 +189,7 @@ _SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {}
 CHAIN_HEAD_P = Prepared(CHAIN_HEAD)
 EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
 OPEN_DEADLINES_OF_CASE_P = Prepared(OPEN_DEADLINES_OF_CASE)
+DONE_DEADLINES_OF_CASE_P = Prepared(DONE_DEADLINES_OF_CASE)
 CANCEL_OPEN_P = Prepared(CANCEL_OPEN)
 _CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
 

@@ -10,13 +10,14 @@ A deadline "due on day d" fires at the start of day d+1 in the certification bod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from workflows.model import Case, DeadlineKind, State
+from workflows.model import Case, Deadline, DeadlineKind, State
 from workflows.ports import LifecycleTerms
 
 REMINDER_KINDS = frozenset(
@@ -89,6 +90,10 @@ def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
     elif case.state is State.SUSPENDED and case.expires_on is not None:
         if case.suspended_on is not None:
             days[DeadlineKind.SUSPENSION_LIMIT] = suspension_limit(case.suspended_on, terms)
+        # A suspended client must still plan its re-certification before expiry.
+        days[DeadlineKind.RECERT_REMINDER] = add_months(
+            case.expires_on, -terms.recert_reminder_months
+        )
         days[DeadlineKind.EXPIRY] = case.expires_on
     elif (
         case.state is State.EXPIRED
@@ -97,6 +102,28 @@ def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
     ):
         days[DeadlineKind.RESTORATION_ALLOWANCE_ENDS] = restoration_ends(case.expires_on, terms)
     return days
+
+
+def already_reminded(
+    case: Case, kind: DeadlineKind, at: datetime, done: Sequence[Deadline], zone: ZoneInfo
+) -> bool:
+    """Whether the reminder of `kind` the case's current obligation calls for has fired already.
+
+    The same reminder (same due time), or one of its kind since the obligation's period began,
+    before a rule version or a re-plan moved it: each obligation is reminded once, and a
+    reminder that was missed (the daemon down, the case suspended) is added back to fire late.
+    """
+    if kind is DeadlineKind.SURVEILLANCE_WINDOW_OPENS:
+        start = case.last_surveillance_on if case.surveillances else case.decided_on
+    elif kind is DeadlineKind.RECERT_REMINDER:
+        start = case.decided_on
+    else:
+        start = case.expires_on
+    since = None if start is None else due_at(start, zone)
+    return any(
+        d.kind is kind and (d.due_at == at or (since is not None and d.due_at > since))
+        for d in done
+    )
 
 
 def suspension_limit(suspended_on: date, terms: LifecycleTerms) -> date:

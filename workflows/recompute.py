@@ -3,18 +3,18 @@
 A version that changes the lifecycle numbers reaches only what falls due from its effective date
 on: an open deadline due before that date keeps its day (the old version judges it). A deadline
 the new numbers would put before the effective date is moved to the effective date itself (a
-shorter limit does not act retroactively). A reminder whose new time is already past is dropped,
-as the lifecycle never adds a reminder that would only fire late.
+shorter limit does not act retroactively). A reminder is not added back once its obligation was
+reminded (see deadlines.already_reminded); one whose new time is already past fires late.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from workflows.deadlines import REMINDER_KINDS, due_at, due_day, plan
+from workflows.deadlines import REMINDER_KINDS, already_reminded, due_at, due_day, plan
 from workflows.model import Case, Deadline, DeadlineKind
 from workflows.ports import LifecycleTerms
 
@@ -46,10 +46,14 @@ def deadline_moves(
     open_deadlines: Sequence[Deadline],
     terms: LifecycleTerms,
     effective_from: date,
-    now: datetime,
     zone: ZoneInfo,
+    done: Sequence[Deadline] = (),
 ) -> list[Move]:
-    """The moves that bring `case`'s open deadlines in line with `terms` from `effective_from`."""
+    """The moves that bring `case`'s open deadlines in line with `terms` from `effective_from`.
+
+    `done`: the case's deadlines already fired. Without them (a bulk first look) a reminder
+    already sent may be counted as one to add; the command that applies the moves has them.
+    """
     if case.decided_on is None:
         return []
     planned = plan(case, terms)
@@ -62,7 +66,12 @@ def deadline_moves(
         after = planned.get(kind)
         if after is not None and after < effective_from:
             after = effective_from if before is not None else None
-        if after is not None and kind in REMINDER_KINDS and due_at(after, zone) <= now:
+        if (
+            after is not None
+            and before is None
+            and kind in REMINDER_KINDS
+            and already_reminded(case, kind, due_at(after, zone), done, zone)
+        ):
             after = None
         if before != after:
             moves.append(Move(kind, before, after))

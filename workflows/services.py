@@ -22,6 +22,7 @@ from workflows.context import TransitionContext
 from workflows.credit_code import validate_credit_code
 from workflows.deadlines import (
     REMINDER_KINDS,
+    already_reminded,
     due_at,
     due_day,
     local_day,
@@ -512,8 +513,8 @@ class Lifecycle:
             uow.deadlines.open_for_case(case_id),
             terms,
             cmd.effective_from,
-            now.instant,
             self._zone,
+            uow.deadlines.done_for_case(case_id),
         )
         if not moves:
             return Result("RecomputeDeadlines", case_id, state=case.state, note="no deadline moves")
@@ -624,8 +625,8 @@ class Lifecycle:
     ) -> tuple[Deadline, ...]:
         """Cancel the open deadlines the new state makes obsolete and add the ones it needs.
 
-        Reminders already in the past are not added (they would only fire late at once); the
-        deadline just fired is never re-added.
+        The deadline just fired is never re-added, nor a reminder that already fired for the
+        same obligation; one missed (its time already past) is added and fires late, once.
         """
         case_id = _id("case_id", case.id)
         wanted: dict[DeadlineKind, datetime] = {}
@@ -633,8 +634,6 @@ class Lifecycle:
             terms: LifecycleTerms = ctx.terms_for(case)
             for kind, day in plan(case, terms).items():
                 at = due_at(day, self._zone)
-                if kind in REMINDER_KINDS and at <= now.instant:
-                    continue
                 if fired is not None and fired.kind is kind and fired.due_at == at:
                     continue
                 wanted[kind] = at
@@ -652,6 +651,14 @@ class Lifecycle:
                 obsolete.add(kind)
             if want is not None:
                 needed.append(Deadline(None, case_id, kind, want))
+        if any(d.kind in REMINDER_KINDS for d in needed):
+            done = uow.deadlines.done_for_case(case_id)
+            needed = [
+                d
+                for d in needed
+                if d.kind not in REMINDER_KINDS
+                or not already_reminded(case, d.kind, d.due_at, done, self._zone)
+            ]
         if obsolete:  # one DELETE for every kind that changes
             uow.deadlines.cancel_open(case_id, frozenset(obsolete))
         return tuple(uow.deadlines.add(deadline) for deadline in needed)

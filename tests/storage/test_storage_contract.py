@@ -458,6 +458,9 @@ def test_done_rows_never_fire_and_due_lists_only_open(backend: Backend) -> None:
     with backend.new_uow() as uow:
         assert [d.id for d in uow.deadlines.due(later, 10)] == [rows[1].id]
         assert [d.id for d in uow.deadlines.open_for_case(case_id)] == [rows[1].id]
+        assert [(d.id, d.done_at) for d in uow.deadlines.done_for_case(case_id)] == [
+            (rows[0].id, later)
+        ]
         assert [d.id for d in uow.deadlines.claim_due(later, "w", later, 10)] == [rows[1].id]
         assert uow.deadlines.get(rows[0].id).done_at == later
         with pytest.raises(NotFound):

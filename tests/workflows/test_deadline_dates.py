@@ -110,10 +110,11 @@ def test_plan_for_an_active_case() -> None:
     }
 
 
-def test_plan_for_a_suspended_case_has_the_limit_and_expiry() -> None:
+def test_plan_for_a_suspended_case_has_the_limit_the_recert_reminder_and_expiry() -> None:
     case = active(date(2024, 3, 15), state=State.SUSPENDED, suspended_on=date(2024, 8, 31))
     assert plan(case, TERMS) == {
         DeadlineKind.SUSPENSION_LIMIT: date(2025, 2, 28),
+        DeadlineKind.RECERT_REMINDER: date(2026, 12, 14),
         DeadlineKind.EXPIRY: date(2027, 3, 14),
     }
     assert suspension_limit(date(2024, 8, 31), TERMS) == date(2025, 2, 28)

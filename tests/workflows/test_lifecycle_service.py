@@ -296,6 +296,7 @@ def test_suspend_then_restore_with_a_reason(office: Office) -> None:
     assert result.state is State.SUSPENDED
     assert office.open_deadlines(case_id) == {
         "suspension_limit": date(2024, 9, 15),  # suspended 2024-03-15 + 6 calendar months
+        "recert_reminder": date(2026, 11, 13),  # a suspended client still plans re-certification
         "expiry": date(2027, 2, 13),
     }
     office.days(40)

@@ -28,7 +28,6 @@ from starcert.backoff import doubling
 from starcert.clock import SystemClock
 from storage.heartbeats import Heartbeat, Heartbeats
 from workflows.commands import FireDeadline
-from workflows.errors import ConcurrencyConflict
 from workflows.model import Deadline
 from workflows.ports import Clock, UnitOfWork
 from workflows.services import Lifecycle
@@ -129,6 +128,7 @@ class DeadlineRunner:
         self.fired_total = 0  # over the runner's life, ticks cut short included
         self.failed_total = 0
         self._in_hand: list[Deadline] = []
+        self._lost_race: set[int | None] = set()  # rows given back this tick after a lost race
 
     def tick(self) -> TickReport:
         """Fire everything due now, batch after batch, until nothing due is left or we stop.
@@ -140,8 +140,13 @@ class DeadlineRunner:
         if refresh is not None:
             refresh()  # rule versions published since the last tick; firings keep their version
         self._release_leftovers()
+        self._lost_race = set()
         while not self.stopping.is_set():
             claimed = self._claim()
+            again = [d for d in claimed if d.id in self._lost_race]
+            if again:
+                self._give_back(again)
+                claimed = [d for d in claimed if d.id not in self._lost_race]
             if not claimed:
                 break
             report.claimed += len(claimed)
@@ -169,8 +174,12 @@ class DeadlineRunner:
         if not later:
             return
         self._in_hand = [d for d in self._in_hand if d.due_at <= first]
+        self._give_back(later)
+
+    def _give_back(self, rows: list[Deadline]) -> None:
+        """Release our leases on `rows` in one transaction."""
         with self.uow_factory() as uow:
-            for deadline in later:
+            for deadline in rows:
                 assert deadline.id is not None
                 uow.deadlines.release(deadline.id, self.worker)
             uow.commit()
@@ -198,15 +207,13 @@ class DeadlineRunner:
                     deadline_id=deadline.id, case_id=deadline.case_id, by=f"daemon:{self.worker}"
                 )
             )
-        except ConcurrencyConflict:
-            # An operator changed the case meanwhile, again and again: re-evaluate on the next pass.
-            report.conflicts += 1
-            self._release(deadline)
-            return ()
         except Exception as exc:
+            # The lifecycle already re-ran the firing on the new state after each lost race; a
+            # conflict that outlasts its attempts is no race but a broken record: an incident.
             if is_write_conflict(exc):
                 report.conflicts += 1
                 self._release(deadline)
+                self._lost_race.add(deadline.id)  # re-evaluated on the next tick, not this one
                 return ()
             if is_database_down(exc):
                 raise

@@ -92,3 +92,28 @@ def test_health_follows_the_daemon_and_status_shows_its_heartbeat(sqlite_site: S
     assert after.returncode == 1 and "unhealthy" in after.stdout
     assert site.json("status")["daemons"][0]["state"] == "stopped"
     assert "stopped" in daemon.out.read_text()
+
+
+def test_a_firing_that_conflicts_on_every_attempt_is_an_incident_not_an_endless_retry(
+    sqlite_site: Site,
+) -> None:
+    site = sqlite_site
+    engine = site.engine()
+    cases = bulk_active_cases(engine, 2)
+    bulk_deadlines(engine, cases, 1, datetime.now(UTC) - timedelta(hours=1))
+    with engine.begin() as conn:  # the head says no event yet, but event 1 is taken
+        conn.execute(
+            text(
+                'INSERT INTO events (case_id, seq, at, actor, "trigger", to_state, data,'
+                " prev_hash, hash) VALUES (:c, 1, '2025-01-01 00:00:00', 'x', 't', 'active',"
+                " '{}', '', 'h')"
+            ),
+            {"c": cases[0]},
+        )
+        conn.execute(text("UPDATE cases SET head_seq = 0, head_hash = '' WHERE id = :c"), {"c": cases[0]})  # fmt: skip
+    tick = site.json("fire-due")  # returns: the row is not handed back and claimed forever
+    assert tick["fired"] == 1 and tick["failed"] == 1
+    [incident] = site.json("incidents", "list")
+    assert incident["case"] == cases[0] and "ConcurrencyConflict" in incident["error"]
+    assert sum(firings(engine).values()) == 1  # the other case fired once
+    engine.dispose()

@@ -4,43 +4,19 @@ firing that finds its deadline obsolete still leaves the case every deadline it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from daemon_helpers import Site, certify, make_site
 from sqlalchemy import text
 
 from starcert.app import App
 from starcert.cli_rules_publish import recompute
-from starcert.config import load_config
 from starcert.daemon import DeadlineRunner
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows.clock import FakeClock
 from workflows.deadlines import due_at
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
-
-T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)  # decided 2024-01-10: surveillance due 2025-01-10
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Site:
-    return make_site(tmp_path / "site")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def app(site: Site, clock: FakeClock) -> Iterator[App]:
-    certify(site, clock, 1)
-    application = App(load_config(site.config), clock=clock)
-    yield application
-    application.close()
 
 
 def _runner(app: App, clock: FakeClock) -> DeadlineRunner:
@@ -84,7 +60,7 @@ def test_a_surveillance_due_the_day_before_a_longer_first_interval_takes_effect_
 
 
 def test_an_obsolete_firing_leaves_the_case_the_deadlines_its_state_needs(
-    app: App, clock: FakeClock, site: Site
+    app: App, clock: FakeClock
 ) -> None:
     owed = _open(app, 1)
     # A stray surveillance-due row, early, where the real one has gone missing.

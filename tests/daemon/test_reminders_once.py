@@ -3,17 +3,12 @@ fires late, and none fires again because a re-plan or a rule version moved its d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-from daemon_helpers import Site, certify, make_site
-
 from starcert.app import App
 from starcert.cli_rules_publish import recompute
-from starcert.config import load_config
 from starcert.daemon import DeadlineRunner
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
@@ -22,26 +17,7 @@ from workflows.clock import FakeClock
 from workflows.deadlines import local_day
 from workflows.model import IndicatorResult, ScoreSheet, SuspensionCause
 
-T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)  # decided 2024-01-10, expires 2027-01-09
 OP = "operator:li"
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Site:
-    return make_site(tmp_path / "site")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def app(site: Site, clock: FakeClock) -> Iterator[App]:
-    certify(site, clock, 1)
-    application = App(load_config(site.config), clock=clock)
-    yield application
-    application.close()
 
 
 def _at(y: int, m: int, d: int) -> datetime:

@@ -125,7 +125,8 @@ def raw_rounds(source: Path, db: Path, ids: list[int]) -> Round:
     starcert's trace shows it runs: BEGIN IMMEDIATE, read the case (with its chain head), update
     the columns that change with the version check, insert the chained event (its trigger moves
     the case's chain head), read the open deadlines, delete the ones the new state cancels,
-    insert the ones it needs, COMMIT.
+    (restoring) read the deadlines already fired, since a reminder is added, insert the ones it
+    needs, COMMIT. A suspended case keeps its re-certification reminder.
     """
     with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
         src.backup(dst)
@@ -137,11 +138,10 @@ def raw_rounds(source: Path, db: Path, ids: list[int]) -> Round:
     return lambda start, count: _raw_transitions(conn, ids, start, count)
 
 
-_SURVEILLANCE_KINDS = ("recert_reminder", "surveillance_due", "surveillance_window_opens")
+_SURVEILLANCE_KINDS = ("surveillance_due", "surveillance_window_opens")
 _RESTORED_DEADLINES = (
     ("surveillance_window_opens", "2027-03-01 16:00:00.000000"),
     ("surveillance_due", "2027-06-01 16:00:00.000000"),
-    ("recert_reminder", "2028-11-30 16:00:00.000000"),
 )
 _INSERT_DEADLINE = (
     "INSERT INTO deadlines (case_id, kind, due_at, claimed_by, claimed_until, done_at, attempts,"
@@ -191,10 +191,14 @@ def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count
         if suspend:
             conn.execute(
                 "DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL"
-                " AND kind IN (?, ?, ?)", (cid, *_SURVEILLANCE_KINDS),
+                " AND kind IN (?, ?)", (cid, *_SURVEILLANCE_KINDS),
             )  # fmt: skip
             conn.execute(_INSERT_DEADLINE, (cid, "suspension_limit", "2026-12-02 16:00:00.000000"))
         else:
+            conn.execute(  # a reminder is added: has it been sent for this obligation?
+                "SELECT id, kind, due_at FROM deadlines WHERE case_id = ? AND done_at IS NOT NULL"
+                " ORDER BY due_at, id", (cid,),
+            ).fetchall()  # fmt: skip
             conn.execute(
                 "DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL AND kind = ?",
                 (cid, "suspension_limit"),

@@ -502,10 +502,11 @@ class MemoryDeadlines(_Repo):
             self._put(replace(row, claimed_by=None, claimed_until=None))
 
     def record_failure(self, deadline_id: int, error: str, retry_at: datetime) -> None:
-        """Count a failed firing and lease the row until `retry_at`; a row gone is left alone."""
+        """Count a failed firing and lease the row until `retry_at`; a row gone or already fired
+        (by another daemon whose lease outlived ours) is left alone."""
         retry_at = utc(retry_at, "retry_at")
         row = self._uow.data.deadlines.get(deadline_id)
-        if row is not None:
+        if row is not None and _open(row):
             self._put(
                 replace(row, attempts=row.attempts + 1, last_error=error, claimed_until=retry_at)
             )

@@ -691,10 +691,12 @@ class SqlDeadlines(_Repo):
         )
 
     def record_failure(self, deadline_id: int, error: str, retry_at: datetime) -> None:
-        """Count a failed firing and lease the row until `retry_at`; a row gone is left alone."""
+        """Count a failed firing and lease the row until `retry_at`; a row gone or already fired
+        (by another daemon whose lease outlived ours) is left alone."""
         retry_at = utc(retry_at, "retry_at")
         self._update(
             deadline_id,
+            _OPEN,
             attempts=col(DeadlineRow.attempts) + 1,
             last_error=error,
             claimed_until=retry_at,

@@ -520,3 +520,9 @@ def test_overdue_cases_release_failures_incidents_and_next_due(backend: Backend)
         uow.deadlines.mark_done(soon_id, now)
         assert uow.deadlines.next_due_at() is None
         assert uow.deadlines.incidents() == []
+        # A failure reported late, for a row another daemon has fired meanwhile, changes nothing.
+        uow.deadlines.record_failure(soon_id, "RuntimeError: too late", retry)
+        fired = uow.deadlines.get(soon_id)
+        assert (fired.attempts, fired.last_error, fired.claimed_until) == (
+            1, "RuntimeError: rules missing", None
+        )

@@ -30,6 +30,7 @@ from starcert.rules_adapter import sheet_facts
 from storage import mapping
 from storage.formats import from_stored, sheet_from_json
 from storage.tables import metadata
+from workflows.deadlines import REMINDER_KINDS
 from workflows.model import Case, Deadline, DeadlineKind, StarLevel, State
 from workflows.ports import LifecycleTerms, RuleStamp
 from workflows.recompute import deadline_moves
@@ -307,10 +308,12 @@ def _applications(connection: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
 
 
 def deadlines_by_case(connection: Any, *, done: bool = False) -> dict[int, list[Deadline]]:
-    """Every case's open deadlines (or, `done`, those already fired), by case id."""
+    """Every case's open deadlines, by case id; or, `done`, its reminders already fired (all a
+    recompute asks of the fired ones)."""
     t = TABLES["deadlines"].c
     found: dict[int, list[Deadline]] = defaultdict(list)
-    which = t.done_at.is_not(None) if done else t.done_at.is_(None)
+    fired_reminders = t.done_at.is_not(None) & t.kind.in_(sorted(str(k) for k in REMINDER_KINDS))
+    which = fired_reminders if done else t.done_at.is_(None)
     stmt = select(t.id, t.case_id, t.kind, t.due_at).where(which)
     for deadline_id, case_id, kind, due in connection.execute(stmt):
         found[case_id].append(Deadline(deadline_id, case_id, DeadlineKind(kind), from_stored(due)))

@@ -24,6 +24,13 @@ from storage.migrate import upgrade
 from storage.sql import SqlUnitOfWork
 from workflows.model import Organisation
 
+# A deferred foreign key fails at COMMIT, and SQLite then keeps the transaction open.
+DEFER_FOREIGN_KEYS = "PRAGMA defer_foreign_keys = ON"
+ORPHAN_AUDIT = (
+    "INSERT INTO audits (case_id, kind, audit_date, auditor)"
+    " VALUES (999, 'special', '2024-03-01', 'auditor')"
+)
+
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
@@ -135,18 +142,10 @@ def test_postgresql_keeps_no_connection() -> None:
 def test_a_commit_the_database_refuses_leaves_nothing_open_or_stored(
     engine: Engine, kept: KeptConnection
 ) -> None:
-    # A deferred foreign key fails at COMMIT, and SQLite then keeps the transaction open.
-    defer = st.Prepared(text("PRAGMA defer_foreign_keys = ON"))
-    orphan = st.Prepared(
-        text(
-            "INSERT INTO audits (case_id, kind, audit_date, auditor)"
-            " VALUES (999, 'special', '2024-03-01', 'auditor')"
-        )
-    )
     with SqlUnitOfWork(engine, kept) as uow:
         uow.organisations.add(Organisation(None, "in the refused commit", "91350100M88888888X"))
-        uow.write(defer, {})
-        uow.write(orphan, {})
+        uow.write(st.Prepared(text(DEFER_FOREIGN_KEYS)), {})  # on the driver, as a transition
+        uow.write(st.Prepared(text(ORPHAN_AUDIT)), {})
         with pytest.raises(IntegrityError, match="FOREIGN KEY"):
             uow.commit()
     with SqlUnitOfWork(engine, kept) as uow:
@@ -175,13 +174,8 @@ def test_a_refused_commit_of_a_transaction_the_session_began_is_rolled_back_too(
     with SqlUnitOfWork(engine, kept) as uow:
         assert uow.cases.list() == []  # the session begins the transaction
         uow.organisations.add(Organisation(None, "in the refused commit", "91350100M77777777X"))
-        uow.core(text("PRAGMA defer_foreign_keys = ON"))
-        uow.core(
-            text(
-                "INSERT INTO audits (case_id, kind, audit_date, auditor)"
-                " VALUES (999, 'special', '2024-03-01', 'auditor')"
-            )
-        )
+        uow.core(text(DEFER_FOREIGN_KEYS))
+        uow.core(text(ORPHAN_AUDIT))
         with pytest.raises(IntegrityError, match="FOREIGN KEY"):
             uow.commit()
     for before in range(2):  # neither path joins what was refused

@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from storage_backends import Backend, sqlite_url
 from storage_builders import T0, new_case
@@ -127,35 +128,8 @@ _V1_ROWS = [
 ]
 
 
-def _v1_event(seq: int, digest: str) -> str:
-    return (
-        'INSERT INTO events (case_id, seq, at, actor, "trigger", to_state, data, prev_hash, hash)'
-        f" VALUES (1, {seq}, '2025-01-0{seq} 00:00:00', 'op', 't', 'active', '{{}}', '', '{digest}')"
-    )
-
-
-@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_upgrading_a_database_in_use_records_each_cases_chain_head(
-    request: pytest.FixtureRequest, tmp_path: Path, name: str
-) -> None:
-    url = _migrated_url(request, tmp_path, name)
-    upgrade(url, "0001")
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            for statement in [*_V1_ROWS, _v1_event(1, "h1"), _v1_event(2, "h2")]:
-                conn.execute(text(statement))
-        upgrade(url)
-        heads = "SELECT id, head_seq, head_hash FROM cases ORDER BY id"
-        with engine.begin() as conn:
-            assert [tuple(r) for r in conn.execute(text(heads))] == [(1, 2, "h2"), (2, 0, "")]
-            conn.execute(text(_v1_event(3, "h3")))  # the trigger moves the head from now on
-            assert next(tuple(r) for r in conn.execute(text(heads))) == (1, 3, "h3")
-    finally:
-        engine.dispose()
-
-
-def _event(seq: int, trigger: str, data: str = "{}") -> str:
+def _event(seq: int, trigger: str = "t", data: str = "{}") -> str:
+    """An event row of case 1 (hash h<seq>), inserted as an older release would have."""
     return (
         'INSERT INTO events (case_id, seq, at, actor, "trigger", to_state, data, prev_hash, hash)'
         f" VALUES (1, {seq}, '2025-01-01 00:00:0{seq}', 'op', '{trigger}', 'active', '{data}',"
@@ -163,23 +137,47 @@ def _event(seq: int, trigger: str, data: str = "{}") -> str:
     )
 
 
+def _database_at(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str, revision: str, rows: list[str]
+) -> tuple[str, Engine]:
+    """A database migrated to `revision` only, holding `rows`."""
+    url = _migrated_url(request, tmp_path, name)
+    upgrade(url, revision)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for statement in rows:
+            conn.execute(text(statement))
+    return url, engine
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrading_a_database_in_use_records_each_cases_chain_head(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    url, engine = _database_at(request, tmp_path, name, "0001", [*_V1_ROWS, _event(1), _event(2)])
+    try:
+        upgrade(url)
+        heads = "SELECT id, head_seq, head_hash FROM cases ORDER BY id"
+        with engine.begin() as conn:
+            assert [tuple(r) for r in conn.execute(text(heads))] == [(1, 2, "h2"), (2, 0, "")]
+            conn.execute(text(_event(3)))  # the trigger moves the head from now on
+            assert next(tuple(r) for r in conn.execute(text(heads))) == (1, 3, "h3")
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_upgrading_counts_each_cases_passing_surveillances_since_its_period_began(
     request: pytest.FixtureRequest, tmp_path: Path, name: str
 ) -> None:
-    url = _migrated_url(request, tmp_path, name)
-    upgrade(url, "0002")
-    engine = make_engine(url)
+    trail = [
+        _event(1, "certify"), _event(2, "surveil"), _event(3, "recertify"),
+        _event(4, "surveil"), _event(5, "fail_surveillance"),
+        _event(6, "restore", '{"cleared_cause": "failed_surveillance", "score": {}}'),
+        _event(7, "suspend"), _event(8, "restore", '{"cleared_cause": "client_request"}'),
+    ]  # fmt: skip
+    url, engine = _database_at(request, tmp_path, name, "0002", [*_V1_ROWS, *trail])
     try:
-        with engine.begin() as conn:
-            trail = [
-                _event(1, "certify"), _event(2, "surveil"), _event(3, "recertify"),
-                _event(4, "surveil"), _event(5, "fail_surveillance"),
-                _event(6, "restore", '{"cleared_cause": "failed_surveillance", "score": {}}'),
-                _event(7, "suspend"), _event(8, "restore", '{"cleared_cause": "client_request"}'),
-            ]  # fmt: skip
-            for statement in [*_V1_ROWS, *trail]:
-                conn.execute(text(statement))
         upgrade(url)
         counts = "SELECT id, surveillances FROM cases ORDER BY id"
         with engine.connect() as conn:

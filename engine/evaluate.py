@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from engine.decision import Decision, RuleResult, score_decimal
 from engine.errors import EngineError, NotInForce
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact
-from engine.months import add_months
+from engine.months import add_months, expiry_date
 from engine.outcomes import RuleKind, Tally
 from engine.ruleset import Lifecycle, RuleSet
 from engine.vocabulary import Check
@@ -173,15 +173,19 @@ def _decide(
 
 
 def _deadlines(terms: Lifecycle, decided: date) -> dict[str, date]:
-    """Deadlines of a certificate decided on `decided` (keys match workflows' DeadlineKind)."""
+    """Deadlines of a certificate decided on `decided` (keys match workflows' DeadlineKind).
+
+    The very dates workflows.deadlines plans for the new certificate (a test holds them equal):
+    valid through the day before the validity's anniversary, reminders counted from that day.
+    """
+    expiry = expiry_date(decided, terms.validity_months)
+    found = {}
     due = add_months(decided, terms.first_surveillance_months)
-    expiry = add_months(decided, terms.validity_months)
-    found = {
-        "surveillance_window_opens": add_months(due, -terms.surveillance_window_months),
-        "surveillance_due": due,
-        "recert_reminder": add_months(expiry, -terms.recert_reminder_months),
-        "expiry": expiry,
-    }
+    if due < expiry:
+        found["surveillance_window_opens"] = add_months(due, -terms.surveillance_window_months)
+        found["surveillance_due"] = due
+    found["recert_reminder"] = add_months(expiry, -terms.recert_reminder_months)
+    found["expiry"] = expiry
     if terms.restoration_after_expiry_months:
         found["restoration_allowance_ends"] = add_months(
             expiry, terms.restoration_after_expiry_months

@@ -24,3 +24,13 @@ def add_months(day: date, months: int, days: int = 0) -> date:
         last = _month_length(year, month)
         day = date(year, month, day.day if day.day <= last else last)
     return day + timedelta(days=days) if days else day
+
+
+def expiry_date(decided_on: date, validity_months: int) -> date:
+    """Last day of a validity of `validity_months` from `decided_on`: the day before its
+    anniversary. An anniversary the calendar lacks (29 Feb in a common year, 31 Apr) falls on
+    the day after that month's end, so the month's last day is still valid."""
+    anniversary = add_months(decided_on, validity_months)
+    if anniversary.day != decided_on.day:
+        return anniversary
+    return anniversary - timedelta(days=1)

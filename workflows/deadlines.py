@@ -37,8 +37,16 @@ def add_months(day: date, months: int) -> date:
 
 
 def expiry_date(decided_on: date, validity_months: int) -> date:
-    """Last day of validity: a certificate decided on D is valid through D + validity - 1 day."""
-    return add_months(decided_on, validity_months) - timedelta(days=1)
+    """Last day of validity: the day before the validity's anniversary of the decision.
+
+    Decided on 15 Mar 2024, valid 36 months: through 14 Mar 2027. An anniversary the calendar
+    lacks (29 Feb in a common year) falls on the day after that month's end: decided on 29 Feb
+    2024, valid through 28 Feb 2027.
+    """
+    anniversary = add_months(decided_on, validity_months)
+    if anniversary.day != decided_on.day:  # clamped to the month's end
+        return anniversary
+    return anniversary - timedelta(days=1)
 
 
 def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> date:
@@ -56,21 +64,19 @@ def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> d
 def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
     """When the case's next surveillance is due, or None when none is left before expiry.
 
-    A validity period owes one surveillance per anniversary of the decision before expiry, and
-    each passing surveillance fulfils the next one in turn, however early (the body may audit
-    before the window opens) or late (while suspended for it): the k-th is due on the k-th
-    anniversary, but never more than one interval after the last surveillance. An anniversary
-    on or after expiry is the re-certification's, not a surveillance's.
+    The first is due within one interval of the decision, then at most one interval apart;
+    each passing surveillance fulfils the next anniversary in turn, however early (the body may
+    audit before the window opens) or late (while suspended for it). So the k-th is due on the
+    k-th anniversary of the decision, or one interval after the last surveillance if that comes
+    first; a due date on or after expiry is the re-certification's, not a surveillance's.
     """
     if case.decided_on is None or case.expires_on is None:
         return None
-    scheduled = scheduled_surveillance(case.decided_on, terms, case.surveillances + 1)
-    if scheduled >= case.expires_on:
-        return None
+    due = scheduled_surveillance(case.decided_on, terms, case.surveillances + 1)
     last = case.last_surveillance_on
-    if case.surveillances == 0 or last is None:
-        return scheduled
-    return min(scheduled, add_months(last, terms.surveillance_interval_months))
+    if case.surveillances and last is not None:
+        due = min(due, add_months(last, terms.surveillance_interval_months))
+    return None if due >= case.expires_on else due
 
 
 def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:

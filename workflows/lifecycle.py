@@ -14,6 +14,7 @@ I, and if not why not" and the transition itself can never disagree.
     decision ──certify──▶ active;  decision ──refuse_certification──▶ not_certified
     active ──surveil / recertify──▶ active (re-band / new validity period)
     active ──fail_surveillance / suspend──▶ suspended ──restore──▶ active
+    suspended ──surveil / fail_surveillance──▶ suspended (credited / now the cause)
     active | suspended ──withdraw──▶ withdrawn
     active | suspended ──expire──▶ expired ──restore_after_expiry──▶ active
     applied … suspended ──cancel──▶ cancelled
@@ -185,6 +186,11 @@ def _surveillance(passed: bool) -> Guard:
             return audit
         if case.decided_on is not None and audit.audit_date < case.decided_on:
             return f"surveillance audit of {audit.audit_date} predates the decision"
+        if case.state is State.SUSPENDED and case.suspension_cause in SURVEILLANCE_CAUSES:
+            return (
+                f"suspended for {case.suspension_cause}: the audit goes on the record "
+                "(note_audit) and clears the suspension on restore"
+            )
         verdict = ctx.score(audit)
         if verdict.passed == passed:
             return None
@@ -199,21 +205,29 @@ def _suspend_allowed(case: Case, ctx: TransitionContext) -> str | None:
     return _needs_reason(case, ctx)
 
 
-def _clearing_surveillance(case: Case, ctx: TransitionContext) -> Audit | None:
-    """The latest passing surveillance audit dated on or after the suspension, if any."""
-    if case.suspended_on is None:
-        return None
-    candidates = [
-        a
-        for a in ctx.all_audits()
+def _uncredited_surveillance(case: Case, ctx: TransitionContext) -> Audit | None:
+    """The latest scored surveillance audit not yet credited to the cycle, if any.
+
+    Credited: the one the case's last surveillance date records, and those before it (or, when
+    none is, those before the decision). An audit done in time but entered after the daemon
+    suspended the case is still a candidate: it is the date of the audit that counts.
+    """
+    after = case.last_surveillance_on if case.surveillances else None
+    found = [
+        (a.audit_date, i, a)
+        for i, a in enumerate(ctx.all_audits())
         if a.kind is AuditKind.SURVEILLANCE
         and a.sheet is not None
-        and a.audit_date >= case.suspended_on
+        and (a.audit_date > after if after is not None else True)
+        and (case.decided_on is None or a.audit_date >= case.decided_on)
     ]
-    for audit in sorted(candidates, key=lambda a: a.audit_date, reverse=True):
-        if ctx.score(audit).passed:
-            return audit
-    return None
+    return max(found, key=lambda t: (t[0], t[1]))[2] if found else None
+
+
+def _clearing_surveillance(case: Case, ctx: TransitionContext) -> Audit | None:
+    """The audit that clears a surveillance cause: the latest uncredited one, if it passes."""
+    audit = _uncredited_surveillance(case, ctx)
+    return audit if audit is not None and ctx.score(audit).passed else None
 
 
 def _restorable(case: Case, ctx: TransitionContext) -> str | None:
@@ -223,10 +237,21 @@ def _restorable(case: Case, ctx: TransitionContext) -> str | None:
     if ctx.as_of > limit:
         return f"suspension limit passed on {limit}"
     if case.suspension_cause in SURVEILLANCE_CAUSES:
-        if _clearing_surveillance(case, ctx) is None:
+        latest = _uncredited_surveillance(case, ctx)
+        if latest is None:
+            since = case.last_surveillance_on if case.surveillances else case.decided_on
             return (
-                f"cause {case.suspension_cause} needs a passing surveillance audit dated on or "
-                f"after {case.suspended_on}"
+                f"cause {case.suspension_cause} needs a passing surveillance audit dated after "
+                f"the last one credited ({since})"
+                if case.surveillances
+                else f"cause {case.suspension_cause} needs a passing surveillance audit dated "
+                f"on or after the decision ({since})"
+            )
+        verdict = ctx.score(latest)
+        if not verdict.passed:
+            return (
+                f"cause {case.suspension_cause}: the latest surveillance audit, of "
+                f"{latest.audit_date}, {_score_text(verdict)} did not pass"
             )
         return None
     return _needs_reason(case, ctx)
@@ -386,11 +411,19 @@ def _surveil(run: _Run) -> None:
 
 
 def _fail_surveillance(run: _Run) -> None:
+    """Suspend for the failed audit; already suspended, the cause becomes the failed audit
+    (only a passing surveillance clears it now) and the suspension keeps its start and limit."""
     audit = run.context.audit
     assert audit is not None
     _record_scored_audit(run)
-    run.case.suspended_on = audit.audit_date
-    run.case.suspension_cause = SuspensionCause.FAILED_SURVEILLANCE
+    case = run.case
+    if case.state is State.SUSPENDED:
+        run.data["previous_cause"] = (
+            None if case.suspension_cause is None else str(case.suspension_cause)
+        )
+    else:
+        case.suspended_on = audit.audit_date
+    case.suspension_cause = SuspensionCause.FAILED_SURVEILLANCE
 
 
 def _suspend(run: _Run) -> None:
@@ -488,19 +521,19 @@ LIFECYCLE: tuple[TransitionSpec, ...] = (
     ),
     TransitionSpec(
         Trigger.SURVEIL,
-        _one(State.ACTIVE),
+        _CERTIFIED,
         None,
         _surveillance(passed=True),
         _surveil,
-        "a passing surveillance audit (re-bands the certificate)",
+        "a passing surveillance audit (re-bands the certificate; a suspended one stays so)",
     ),
     TransitionSpec(
         Trigger.FAIL_SURVEILLANCE,
-        _one(State.ACTIVE),
+        _CERTIFIED,
         State.SUSPENDED,
         _surveillance(passed=False),
         _fail_surveillance,
-        "a failing surveillance audit",
+        "a failing surveillance audit (suspends, or makes it the suspension's cause)",
     ),
     TransitionSpec(
         Trigger.SUSPEND,
@@ -560,7 +593,8 @@ LIFECYCLE: tuple[TransitionSpec, ...] = (
         None,
         _brings_audit,
         _record_audit,
-        "an audit on the record, no change of state (special; surveillance while suspended)",
+        "an audit on the record, no change of state (special; surveillance while suspended "
+        "for a surveillance cause, credited on restore)",
     ),
 )
 

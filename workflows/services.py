@@ -38,6 +38,7 @@ from workflows.errors import (
 )
 from workflows.lifecycle import (
     DEFAULT_LIFECYCLE,
+    SURVEILLANCE_CAUSES,
     LifecycleDefinition,
     Trigger,
     TriggerCheck,
@@ -304,10 +305,11 @@ class Lifecycle:
     def _surveillance(self, uow: UnitOfWork, cmd: c.RecordSurveillance, now: _Now) -> Result:
         case = _load(uow, cmd.case_id)
         ctx = self._context(uow, case, cmd.audit_date)
-        if case.state is State.SUSPENDED:
+        if case.state is State.SUSPENDED and case.suspension_cause in SURVEILLANCE_CAUSES:
+            # Credited when the restore it clears the way for comes (the latest one counts).
             ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SURVEILLANCE, cmd, now, cmd.sheet)
             return self._note_audit(uow, "RecordSurveillance", case, ctx, cmd.by, now)
-        if case.state is not State.ACTIVE:
+        if case.state not in (State.ACTIVE, State.SUSPENDED):
             raise self._definition.refuse(case, self._definition.check(case, Trigger.SURVEIL, ctx))
         ctx.audit = self._new_audit(uow, case, ctx, AuditKind.SURVEILLANCE, cmd, now, cmd.sheet)
         trigger = Trigger.SURVEIL if ctx.score(ctx.audit).passed else Trigger.FAIL_SURVEILLANCE

@@ -234,12 +234,12 @@ def test_full_decision_has_deadlines_and_version(book: RuleBook) -> None:
     assert decision.outcome == "certified" and decision.checks == ("application", "scoring")
     assert decision.deadlines["surveillance_due"] == date(2027, 6, 1)
     assert decision.deadlines["surveillance_window_opens"] == date(2027, 3, 1)
-    assert decision.deadlines["expiry"] == date(2029, 6, 1)
+    assert decision.deadlines["expiry"] == date(2029, 5, 31)  # valid through the day before
     assert decision.lifecycle["validity_months"] == 36
     assert (decision.ruleset, decision.version) == ("gbt27922", "1")
     assert len(decision.content_hash) == 64
     data = decision.to_dict()
-    assert data["final_score"] == "100.000000" and data["deadlines"]["expiry"] == "2029-06-01"
+    assert data["final_score"] == "100.000000" and data["deadlines"]["expiry"] == "2029-05-31"
 
 
 def test_version_in_force_is_chosen_by_date(strict_book: RuleBook) -> None:

@@ -49,7 +49,10 @@ def test_month_arithmetic_clamps_to_month_end(start: date, months: int, expected
 
 def test_certificate_is_valid_through_the_day_before_the_third_anniversary() -> None:
     assert expiry_date(date(2024, 3, 15), 36) == date(2027, 3, 14)
-    assert expiry_date(date(2024, 2, 29), 36) == date(2027, 2, 27)
+    assert expiry_date(date(2024, 2, 29), 36) == date(2027, 2, 28)  # no 29 Feb 2027
+    assert expiry_date(date(2024, 2, 28), 36) == date(2027, 2, 27)
+    assert expiry_date(date(2023, 5, 31), 1) == date(2023, 6, 30)  # no 31 Jun
+    assert expiry_date(date(2023, 5, 30), 1) == date(2023, 6, 29)
 
 
 def test_scheduled_surveillances_never_drift_at_month_end() -> None:
@@ -72,12 +75,22 @@ def test_an_early_surveillance_brings_the_next_one_forward() -> None:
 
 def test_an_early_audit_in_a_brought_forward_window_counts_for_its_anniversary() -> None:
     # The first (2024-11-20, early) brought the second forward to 2025-11-20; the second, done
-    # early in that window on 2025-09-07, is the period's second: nothing more before expiry,
-    # even though the anniversary's own window (from 2025-10-10) had not opened yet.
+    # early in that window on 2025-09-07, is the period's second anniversary's: the next is due
+    # at most 12 months later, still before expiry (2027-01-09).
     first = active(date(2024, 1, 10), last=date(2024, 11, 20), surveillances=1)
     assert next_surveillance_due(first, TERMS) == date(2025, 11, 20)
     second = active(date(2024, 1, 10), last=date(2025, 9, 7), surveillances=2)
-    assert next_surveillance_due(second, TERMS) is None
+    assert next_surveillance_due(second, TERMS) == date(2026, 9, 7)
+
+
+def test_surveillances_done_early_never_leave_more_than_12_months_without_one() -> None:
+    # Two in the decision's first quarter fulfil two anniversaries, not the cycle's obligation.
+    case = active(date(2024, 3, 1), last=date(2024, 5, 1), surveillances=2)
+    assert next_surveillance_due(case, TERMS) == date(2025, 5, 1)
+    third = active(date(2024, 3, 1), last=date(2025, 5, 1), surveillances=3)
+    assert next_surveillance_due(third, TERMS) == date(2026, 5, 1)
+    fourth = active(date(2024, 3, 1), last=date(2026, 5, 1), surveillances=4)
+    assert next_surveillance_due(fourth, TERMS) is None  # 2027-05-01 is after expiry
 
 
 def test_the_surveillance_after_a_late_one_stays_anchored_to_the_decision() -> None:
@@ -86,11 +99,14 @@ def test_the_surveillance_after_a_late_one_stays_anchored_to_the_decision() -> N
 
 
 def test_no_surveillance_is_scheduled_on_or_after_expiry() -> None:
-    # Anniversaries 2025-03-15 and 2026-03-15 fall in the cycle; 2027-03-15 is after expiry
-    # (2027-03-14), so after the second surveillance only re-certification is left, even
-    # though "one interval after the last" (2027-03-01) would still be before expiry.
-    case = active(date(2024, 3, 15), last=date(2026, 3, 1), surveillances=2)
-    assert next_surveillance_due(case, TERMS) is None
+    # Anniversaries 2025-03-15 and 2026-03-15 fall in the cycle (expiry 2027-03-14). After a
+    # second surveillance on time the next would fall after expiry: only re-certification is
+    # left. A fortnight early, 12 months later is still before expiry: it is due (unless the
+    # re-certification, which starts a new cycle, comes first).
+    early = active(date(2024, 3, 15), last=date(2026, 3, 1), surveillances=2)
+    assert next_surveillance_due(early, TERMS) == date(2027, 3, 1)
+    on_time = active(date(2024, 3, 15), last=date(2026, 3, 15), surveillances=2)
+    assert next_surveillance_due(on_time, TERMS) is None
     second = active(date(2024, 3, 15), last=date(2025, 3, 1), surveillances=1)
     assert next_surveillance_due(second, TERMS) == date(2026, 3, 1)
 

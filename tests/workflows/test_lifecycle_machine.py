@@ -194,20 +194,22 @@ def test_suspend_needs_a_cause_and_a_reason() -> None:
     assert done.after.state is State.SUSPENDED and done.after.suspended_on == date(2025, 1, 10)
 
 
-def test_restore_after_a_surveillance_cause_needs_a_passing_surveillance_after_suspension() -> None:
+def test_restore_after_a_surveillance_cause_needs_the_latest_surveillance_to_pass() -> None:
     case = case_in(
         State.SUSPENDED,
         suspended_on=date(2025, 3, 16),
         suspension_cause=SuspensionCause.OVERDUE_SURVEILLANCE,
+    )
+    none = LC.check(case, Trigger.RESTORE, ctx(as_of=date(2025, 3, 20), reason="ok"))
+    assert not none.allowed and "needs a passing surveillance audit dated on or after the " in (
+        none.why
     )
     early = audit(AuditKind.SURVEILLANCE, date(2025, 3, 1), 90)
     failing = audit(AuditKind.SURVEILLANCE, date(2025, 4, 1), 50)
     check = LC.check(
         case, Trigger.RESTORE, ctx(as_of=date(2025, 4, 2), audits=[early, failing], reason="ok")
     )
-    assert (
-        not check.allowed and "passing surveillance audit dated on or after 2025-03-16" in check.why
-    )
+    assert not check.allowed and "the latest surveillance audit, of 2025-04-01" in check.why
     passing = audit(AuditKind.SURVEILLANCE, date(2025, 4, 20), 93)
     done = LC.apply(
         case, Trigger.RESTORE, ctx(as_of=date(2025, 4, 21), audits=[early, failing, passing])
@@ -216,6 +218,81 @@ def test_restore_after_a_surveillance_cause_needs_a_passing_surveillance_after_s
     assert done.after.star_level is StarLevel.FOUR and done.after.last_surveillance_on == date(
         2025, 4, 20
     )
+
+
+def test_a_surveillance_done_in_time_but_entered_after_the_suspension_clears_it() -> None:
+    # Due 2025-03-15; the daemon suspended on 2025-03-16; the audit of 2025-03-10 comes in late.
+    case = case_in(
+        State.SUSPENDED,
+        suspended_on=date(2025, 3, 16),
+        suspension_cause=SuspensionCause.OVERDUE_SURVEILLANCE,
+    )
+    in_time = audit(AuditKind.SURVEILLANCE, date(2025, 3, 10), 92)
+    done = LC.apply(case, Trigger.RESTORE, ctx(as_of=date(2025, 3, 20), audits=[in_time]))
+    assert done.after.state is State.ACTIVE and done.after.surveillances == 1
+    assert done.after.last_surveillance_on == date(2025, 3, 10)
+
+
+def test_an_audit_already_credited_does_not_clear_a_later_suspension() -> None:
+    case = case_in(
+        State.SUSPENDED,
+        suspended_on=date(2026, 3, 16),
+        suspension_cause=SuspensionCause.OVERDUE_SURVEILLANCE,
+        surveillances=1,
+        last_surveillance_on=date(2025, 3, 10),
+    )
+    credited = audit(AuditKind.SURVEILLANCE, date(2025, 3, 10), 92)
+    check = LC.check(
+        case, Trigger.RESTORE, ctx(as_of=date(2026, 3, 20), audits=[credited], reason="ok")
+    )
+    assert not check.allowed and "after the last one credited (2025-03-10)" in check.why
+
+
+def test_a_passing_surveillance_while_suspended_for_another_cause_is_credited() -> None:
+    case = case_in(
+        State.SUSPENDED,
+        suspended_on=date(2025, 1, 15),
+        suspension_cause=SuspensionCause.CLIENT_REQUEST,
+    )
+    brought = audit(AuditKind.SURVEILLANCE, date(2025, 2, 20), 96)
+    done = LC.apply(case, Trigger.SURVEIL, ctx(as_of=date(2025, 2, 20), audit=brought))
+    after = done.after
+    assert after.state is State.SUSPENDED and after.suspended_on == date(2025, 1, 15)
+    assert after.surveillances == 1 and after.last_surveillance_on == date(2025, 2, 20)
+    assert after.star_level is StarLevel.FIVE
+    assert after.suspension_cause is SuspensionCause.CLIENT_REQUEST
+
+
+def test_a_failing_surveillance_while_suspended_becomes_the_suspensions_cause() -> None:
+    case = case_in(
+        State.SUSPENDED,
+        suspended_on=date(2024, 9, 1),
+        suspension_cause=SuspensionCause.CLIENT_REQUEST,
+    )
+    failing = audit(AuditKind.SURVEILLANCE, date(2024, 12, 10), 50)
+    assert not LC.check(case, Trigger.SURVEIL, ctx(audit=failing)).allowed
+    done = LC.apply(case, Trigger.FAIL_SURVEILLANCE, ctx(as_of=date(2024, 12, 10), audit=failing))
+    after = done.after
+    assert after.state is State.SUSPENDED and after.surveillances == 0
+    assert after.suspension_cause is SuspensionCause.FAILED_SURVEILLANCE
+    assert after.suspended_on == date(2024, 9, 1)  # the suspension keeps its limit
+    assert done.data["previous_cause"] == "client_request"
+    check = LC.check(
+        after, Trigger.RESTORE, ctx(as_of=date(2024, 12, 11), audits=[failing], reason="ok")
+    )
+    assert not check.allowed and "did not pass" in check.why
+
+
+def test_a_surveillance_while_suspended_for_a_surveillance_cause_waits_for_restore() -> None:
+    case = case_in(
+        State.SUSPENDED,
+        suspended_on=date(2025, 3, 16),
+        suspension_cause=SuspensionCause.OVERDUE_SURVEILLANCE,
+    )
+    brought = audit(AuditKind.SURVEILLANCE, date(2025, 3, 20), 96)
+    check = LC.check(case, Trigger.SURVEIL, ctx(audit=brought))
+    assert not check.allowed and "clears the suspension on restore" in check.why
+    assert LC.check(case, Trigger.NOTE_AUDIT, ctx(audit=brought)).allowed
 
 
 def test_restore_for_other_causes_needs_a_reason_and_the_limit() -> None:

@@ -334,8 +334,9 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
     assert snap.case.suspension_cause is SuspensionCause.FAILED_SURVEILLANCE
     office.days(1)
     assert_refused_without_writes(
-        office, case_id, c.Restore(case_id, "trust us", OPERATOR), "needs a passing surveillance"
-    )
+        office, case_id, c.Restore(case_id, "trust us", OPERATOR),
+        "the latest surveillance audit, of 2025-01-20", "did not pass",
+    )  # fmt: skip
     office.days(30)
     office.lifecycle.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(82), OPERATOR)
@@ -346,6 +347,66 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
     snap = office.snapshot(case_id)
     assert snap.case.state is State.ACTIVE and snap.case.star_level is StarLevel.THREE
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2026, 2, 14)
+
+
+def test_a_surveillance_during_a_client_suspension_counts_for_the_year(office: Office) -> None:
+    case_id = office.certify(score=85)  # decided 2024-03-01 in the fixture's calendar
+    decided = office.snapshot(case_id).case.decided_on
+    assert decided is not None
+    office.until(decided + timedelta(days=300))
+    office.lifecycle.handle(c.Suspend(case_id, "client_request", "moving premises", OPERATOR))
+    office.days(20)
+    office.lifecycle.handle(
+        c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(96), OPERATOR)
+    )
+    audited = office.today
+    snap = office.snapshot(case_id)
+    assert snap.case.state is State.SUSPENDED and snap.case.star_level is StarLevel.FIVE
+    assert [e.trigger for e in snap.events][-1] == "surveil"
+    office.until(decided + timedelta(days=380))  # past the anniversary, still suspended
+    office.lifecycle.handle(c.Restore(case_id, "premises ready", OPERATOR))
+    fired = office.until(office.today + timedelta(days=5))
+    snap = office.snapshot(case_id)
+    assert snap.case.state is State.ACTIVE, [r.events[0].trigger for r in fired if r.events]
+    assert office.open_deadlines(case_id)["surveillance_due"] == audited.replace(
+        year=audited.year + 1
+    )
+
+
+def test_a_failed_surveillance_during_a_client_suspension_blocks_restore(office: Office) -> None:
+    case_id = office.certify(score=96)
+    office.days(100)
+    office.lifecycle.handle(c.Suspend(case_id, "client_request", "stocktaking", OPERATOR))
+    suspended_on = office.snapshot(case_id).case.suspended_on
+    office.days(30)
+    office.lifecycle.handle(
+        c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(50), OPERATOR)
+    )
+    snap = office.snapshot(case_id)
+    assert snap.case.suspension_cause is SuspensionCause.FAILED_SURVEILLANCE
+    assert snap.case.suspended_on == suspended_on
+    assert [e.trigger for e in snap.events][-1] == "fail_surveillance"
+    office.days(1)
+    assert_refused_without_writes(
+        office, case_id, c.Restore(case_id, "stocktaking over", OPERATOR), "did not pass"
+    )
+
+
+def test_a_surveillance_done_in_time_but_entered_late_clears_the_overdue_suspension(
+    office: Office,
+) -> None:
+    case_id = office.certify(score=85)
+    due = office.open_deadlines(case_id)["surveillance_due"]
+    office.until(due + timedelta(days=3))  # the daemon suspends it the day after `due`
+    cause = office.snapshot(case_id).case.suspension_cause
+    assert cause is SuspensionCause.OVERDUE_SURVEILLANCE
+    office.lifecycle.handle(
+        c.RecordSurveillance(case_id, due - timedelta(days=4), "a", sheet_scoring(88), OPERATOR)
+    )
+    office.lifecycle.handle(c.Restore(case_id, "audit report came in late", OPERATOR))
+    case = office.snapshot(case_id).case
+    assert case.state is State.ACTIVE and case.surveillances == 1
+    assert case.last_surveillance_on == due - timedelta(days=4)
 
 
 def test_a_special_audit_goes_on_the_record_and_changes_no_state(office: Office) -> None:

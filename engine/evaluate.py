@@ -179,12 +179,13 @@ def _deadlines(terms: Lifecycle, decided: date) -> dict[str, date]:
     valid through the day before the validity's anniversary, reminders counted from that day.
     """
     expiry = expiry_date(decided, terms.validity_months)
+    recert = add_months(expiry, -terms.recert_reminder_months)
     found = {}
     due = add_months(decided, terms.first_surveillance_months)
-    if due < expiry:
+    if due < recert:  # else the re-certification audit is the first one due
         found["surveillance_window_opens"] = add_months(due, -terms.surveillance_window_months)
         found["surveillance_due"] = due
-    found["recert_reminder"] = add_months(expiry, -terms.recert_reminder_months)
+    found["recert_reminder"] = recert
     found["expiry"] = expiry
     if terms.restoration_after_expiry_months:
         found["restoration_allowance_ends"] = add_months(

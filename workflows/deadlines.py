@@ -62,13 +62,14 @@ def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> d
 
 
 def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
-    """When the case's next surveillance is due, or None when none is left before expiry.
+    """When the case's next surveillance is due, or None when the re-certification takes over.
 
     The first is due within one interval of the decision, then at most one interval apart;
     each passing surveillance fulfils the next anniversary in turn, however early (the body may
     audit before the window opens) or late (while suspended for it). So the k-th is due on the
     k-th anniversary of the decision, or one interval after the last surveillance if that comes
-    first; a due date on or after expiry is the re-certification's, not a surveillance's.
+    first. One that would fall due once the re-certification window has opened (the
+    re-certification reminder's day) is the re-certification audit's, not a surveillance's.
     """
     if case.decided_on is None or case.expires_on is None:
         return None
@@ -76,7 +77,12 @@ def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
     last = case.last_surveillance_on
     if case.surveillances and last is not None:
         due = min(due, add_months(last, terms.surveillance_interval_months))
-    return None if due >= case.expires_on else due
+    return None if due >= recert_window_opens(case.expires_on, terms) else due
+
+
+def recert_window_opens(expires_on: date, terms: LifecycleTerms) -> date:
+    """The re-certification reminder's day: from then on the re-certification audit is due."""
+    return add_months(expires_on, -terms.recert_reminder_months)
 
 
 def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
@@ -89,17 +95,13 @@ def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
                 surveillance, -terms.surveillance_window_months
             )
             days[DeadlineKind.SURVEILLANCE_DUE] = surveillance
-        days[DeadlineKind.RECERT_REMINDER] = add_months(
-            case.expires_on, -terms.recert_reminder_months
-        )
+        days[DeadlineKind.RECERT_REMINDER] = recert_window_opens(case.expires_on, terms)
         days[DeadlineKind.EXPIRY] = case.expires_on
     elif case.state is State.SUSPENDED and case.expires_on is not None:
         if case.suspended_on is not None:
             days[DeadlineKind.SUSPENSION_LIMIT] = suspension_limit(case.suspended_on, terms)
         # A suspended client must still plan its re-certification before expiry.
-        days[DeadlineKind.RECERT_REMINDER] = add_months(
-            case.expires_on, -terms.recert_reminder_months
-        )
+        days[DeadlineKind.RECERT_REMINDER] = recert_window_opens(case.expires_on, terms)
         days[DeadlineKind.EXPIRY] = case.expires_on
     elif (
         case.state is State.EXPIRED

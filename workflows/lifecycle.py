@@ -186,6 +186,12 @@ def _surveillance(passed: bool) -> Guard:
             return audit
         if case.decided_on is not None and audit.audit_date < case.decided_on:
             return f"surveillance audit of {audit.audit_date} predates the decision"
+        last = case.last_surveillance_on if case.surveillances else None
+        if last is not None and audit.audit_date <= last:
+            return (
+                f"the surveillance of {last} is already credited: a surveillance audit must be "
+                "dated after it (record another visit as a special audit)"
+            )
         if case.state is State.SUSPENDED and case.suspension_cause in SURVEILLANCE_CAUSES:
             return (
                 f"suspended for {case.suspension_cause}: the audit goes on the record "

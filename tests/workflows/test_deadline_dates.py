@@ -75,22 +75,27 @@ def test_an_early_surveillance_brings_the_next_one_forward() -> None:
 
 def test_an_early_audit_in_a_brought_forward_window_counts_for_its_anniversary() -> None:
     # The first (2024-11-20, early) brought the second forward to 2025-11-20; the second, done
-    # early in that window on 2025-09-07, is the period's second anniversary's: the next is due
-    # at most 12 months later, still before expiry (2027-01-09).
+    # early in that window on 2025-09-07, is the period's second. The next is due 12 months
+    # later while that is before the re-certification window (from 2026-10-09, expiry
+    # 2027-01-09, 3 months' reminder in these terms); after it, the re-certification is due.
     first = active(date(2024, 1, 10), last=date(2024, 11, 20), surveillances=1)
     assert next_surveillance_due(first, TERMS) == date(2025, 11, 20)
     second = active(date(2024, 1, 10), last=date(2025, 9, 7), surveillances=2)
     assert next_surveillance_due(second, TERMS) == date(2026, 9, 7)
+    on_time = active(date(2024, 1, 10), last=date(2025, 11, 20), surveillances=2)
+    assert next_surveillance_due(on_time, TERMS) is None
 
 
 def test_surveillances_done_early_never_leave_more_than_12_months_without_one() -> None:
-    # Two in the decision's first quarter fulfil two anniversaries, not the cycle's obligation.
+    # Two in the decision's first quarter (or one entered twice) fulfil two anniversaries, not
+    # the cycle's obligation: one is due 12 months after the last until the re-certification
+    # window opens (2026-11-28, expiry 2027-02-28).
     case = active(date(2024, 3, 1), last=date(2024, 5, 1), surveillances=2)
     assert next_surveillance_due(case, TERMS) == date(2025, 5, 1)
     third = active(date(2024, 3, 1), last=date(2025, 5, 1), surveillances=3)
     assert next_surveillance_due(third, TERMS) == date(2026, 5, 1)
     fourth = active(date(2024, 3, 1), last=date(2026, 5, 1), surveillances=4)
-    assert next_surveillance_due(fourth, TERMS) is None  # 2027-05-01 is after expiry
+    assert next_surveillance_due(fourth, TERMS) is None
 
 
 def test_the_surveillance_after_a_late_one_stays_anchored_to_the_decision() -> None:
@@ -98,17 +103,19 @@ def test_the_surveillance_after_a_late_one_stays_anchored_to_the_decision() -> N
     assert next_surveillance_due(case, TERMS) == date(2026, 3, 15)
 
 
-def test_no_surveillance_is_scheduled_on_or_after_expiry() -> None:
-    # Anniversaries 2025-03-15 and 2026-03-15 fall in the cycle (expiry 2027-03-14). After a
-    # second surveillance on time the next would fall after expiry: only re-certification is
-    # left. A fortnight early, 12 months later is still before expiry: it is due (unless the
-    # re-certification, which starts a new cycle, comes first).
-    early = active(date(2024, 3, 15), last=date(2026, 3, 1), surveillances=2)
-    assert next_surveillance_due(early, TERMS) == date(2027, 3, 1)
-    on_time = active(date(2024, 3, 15), last=date(2026, 3, 15), surveillances=2)
-    assert next_surveillance_due(on_time, TERMS) is None
+def test_no_surveillance_is_due_once_the_recertification_window_opens() -> None:
+    # Anniversaries 2025-03-15 and 2026-03-15 fall in the cycle (expiry 2027-03-14, the
+    # re-certification window opens 2026-12-14). After the second, on time or a fortnight early,
+    # 12 months later is the re-certification's: it takes the place of a third surveillance.
+    for last in (date(2026, 3, 15), date(2026, 3, 1)):
+        case = active(date(2024, 3, 15), last=last, surveillances=2)
+        assert next_surveillance_due(case, TERMS) is None
     second = active(date(2024, 3, 15), last=date(2025, 3, 1), surveillances=1)
     assert next_surveillance_due(second, TERMS) == date(2026, 3, 1)
+    on_the_day = active(date(2024, 3, 15), last=date(2025, 12, 14), surveillances=2)
+    assert next_surveillance_due(on_the_day, TERMS) is None
+    day_before = active(date(2024, 3, 15), last=date(2025, 12, 13), surveillances=2)
+    assert next_surveillance_due(day_before, TERMS) == date(2026, 12, 13)
 
 
 def test_surveillances_before_a_recertification_do_not_count() -> None:

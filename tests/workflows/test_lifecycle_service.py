@@ -349,6 +349,15 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2026, 2, 14)
 
 
+def test_a_surveillance_entered_twice_counts_once(office: Office) -> None:
+    case_id = office.certify(score=85)
+    office.days(200)
+    command = c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(90), OPERATOR)
+    office.lifecycle.handle(command)
+    assert_refused_without_writes(office, case_id, command, "already credited", "special audit")
+    assert office.snapshot(case_id).case.surveillances == 1
+
+
 def test_a_surveillance_during_a_client_suspension_counts_for_the_year(office: Office) -> None:
     case_id = office.certify(score=85)  # decided 2024-03-01 in the fixture's calendar
     decided = office.snapshot(case_id).case.decided_on

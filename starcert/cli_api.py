@@ -21,10 +21,11 @@ def api_cmd(
     ] = 30,
 ) -> None:
     """Serve the API (OpenAPI at /docs and /openapi.json), /verify and the /console."""
-    from starcert.api.server import run_api
+    from starcert.api.server import ensure_can_listen, run_api
     from starcert.api.settings import ApiSettings
 
     def go() -> None:
+        ensure_can_listen(host, port)  # before the banner says it serves
         with open_app() as application:
             typer.echo(
                 f"starcert API on http://{host}:{port}  (console /console, verify /verify, "

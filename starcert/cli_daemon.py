@@ -65,6 +65,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
     """Run the daemon: fire every due deadline, on time, until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # our own JSON lines say it all
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # it narrates every callback
 
     def go() -> None:
         config = load()

@@ -179,8 +179,8 @@ def health(
         return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     running = [b for b in beats if b.state == "running"]
     if not running:
-        who = f"daemon {worker}" if worker else "no daemon"
-        return False, f"{who} is running against this database"
+        who = f"daemon {worker} is not" if worker else "no daemon is"
+        return False, f"{who} running against this database"
     fresh = [b for b in running if b.last_tick_at and wall_now - b.last_tick_at <= max_age]
     if not fresh:
         last = max((b.last_tick_at for b in running if b.last_tick_at), default=None)

@@ -281,7 +281,8 @@ def _latest_sheets(connection: Any) -> dict[int, Any]:
     )
     raw: dict[int, Any] = {}
     for case_id, sheet in connection.execute(stmt):
-        raw[case_id] = sheet
+        if sheet is not None:  # an unscored audit's sheet is stored as JSON null, not SQL NULL
+            raw[case_id] = sheet
     for case_id, sheet in raw.items():
         latest[case_id] = sheet_from_json(sheet)
     return latest

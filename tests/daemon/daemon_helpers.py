@@ -110,6 +110,11 @@ class Daemon:
                 found.append(json.loads(line))
         return found
 
+    def not_json(self) -> list[str]:
+        """Log lines that are not one JSON object each (there should be none)."""
+        lines = self.log.read_text(encoding="utf-8").splitlines()
+        return [line for line in lines if line.strip() and not line.startswith("{")]
+
     def events(self, name: str) -> list[dict[str, Any]]:
         return [line for line in self.lines() if line.get("event") == name]
 

@@ -86,6 +86,7 @@ def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stoppe
 
     fired = daemon.events("deadline_fired")
     assert all(line["late"] for line in fired)
+    assert daemon.not_json() == []  # one JSON object per line, nothing from the libraries
     dues = [line["due"] for line in fired]
     assert dues == sorted(dues)  # in due order
     for line in fired:

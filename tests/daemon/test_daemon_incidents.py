@@ -84,6 +84,9 @@ def test_health_follows_the_daemon_and_status_shows_its_heartbeat(sqlite_site: S
     assert before.returncode == 1 and "no daemon" in before.stdout
     daemon = site.serve("watch")
     wait_until("healthy", lambda: site.cli("health", check=False).returncode == 0, timeout=30)
+    other = site.cli("health", "--worker", "nosuch", check=False)
+    assert other.returncode == 1
+    assert "daemon nosuch is not running against this database" in other.stdout
     status = site.json("status")
     [beat] = status["daemons"]
     assert beat["worker"] == "watch" and beat["state"] == "running" and beat["last_tick_at"]

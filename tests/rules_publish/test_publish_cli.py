@@ -136,6 +136,11 @@ def test_impact_lists_who_changes_and_publish_moves_deadlines_with_an_event(
     starcert = starcert_sqlite
     cid = certified(starcert, loss=9.5)  # 90.5 points
     starcert("decide", cid, "--by", "carol")
+    visit = starcert(
+        "audit", "record", cid, "--kind", "special", "--date", _in(0), "--auditor", "bob",
+        "--by", "carol", "--json",
+    )  # fmt: skip
+    assert visit.json()["state"] == "active"  # its latest audit now has no score sheet
     starcert("suspend", cid, "--cause", "client_request", "--reason", "asked", "--by", "carol")
     before = {
         d["kind"]: d["due_on"] if "due_on" in d else d["due_at"]

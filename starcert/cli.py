@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from starcert.cli_common import (
     run,
     show_result,
     transition,
+    write_register,
 )
 from starcert.cli_rules import rules_app
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
@@ -320,23 +320,12 @@ def export(
     """Export the certificate register as CSV (IAF CertSearch field names)."""
 
     def go() -> None:
-        with open_app() as application, application.uow() as uow:
-            orgs: dict[int, Any] = {}
-            rows = []
-            for c in uow.cases.list():
-                if c.number is None:
-                    continue
-                if c.organisation_id not in orgs:
-                    orgs[c.organisation_id] = uow.organisations.get(c.organisation_id)
-                rows.append(views.register_row(c, orgs[c.organisation_id]))
-        stream = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
-        try:
-            writer = csv.DictWriter(stream, fieldnames=views.REGISTER_FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
-        finally:
-            if out:
-                stream.close()
+        with open_app() as application:
+            if out is None:
+                write_register(application, sys.stdout)
+                return
+            with out.open("w", newline="", encoding="utf-8") as stream:
+                write_register(application, stream)
 
     run(go)
 

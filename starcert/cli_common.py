@@ -6,17 +6,19 @@ Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import IO, Annotated, Any, TypeVar
 
 import typer
 
 from starcert import views
 from starcert.app import App
 from starcert.config import Config, load_config
+from storage import read_models
 from workflows.errors import (
     ConcurrencyConflict,
     IllegalTransition,
@@ -79,7 +81,7 @@ def case_id(application: App, ref: str) -> int:
     if ref.isdigit():
         return int(ref)
     with application.uow() as uow:
-        found = uow.cases.by_number(ref)
+        found = uow.cases.by_number(ref.strip().upper())  # numbers are issued in upper case
         assert found.id is not None
         return found.id
 
@@ -103,3 +105,12 @@ def transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> No
             show_result(application, result, as_json)
 
     run(go)
+
+
+def write_register(application: App, stream: IO[str]) -> None:
+    """The certificate register as CSV (IAF CertSearch field names), holders' codes included."""
+    with application.uow() as uow:
+        rows = [views.register_row(case, org) for case, org in read_models.register(uow)]
+    writer = csv.DictWriter(stream, fieldnames=views.REGISTER_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import sys
@@ -15,7 +14,7 @@ import typer
 
 from starcert import views
 from starcert.app import App
-from starcert.cli_common import By, Json, Reason, emit, load, open_app, run
+from starcert.cli_common import By, Json, Reason, emit, load, open_app, run, write_register
 from starcert.clock import ShiftedClock, SystemClock
 from starcert.config import Config, DatabaseConfig
 from starcert.daemon import Daemon, DeadlineRunner, default_worker_name
@@ -319,12 +318,8 @@ def simulate_cmd(
 
 
 def _write_register(application: App, out: Path) -> None:
-    with application.uow() as uow:
-        rows = [views.register_row(c) for c in uow.cases.list() if c.number is not None]
     with out.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=views.REGISTER_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+        write_register(application, stream)
 
 
 def register(app: typer.Typer) -> None:

@@ -80,9 +80,8 @@ def case_detail(application: App, case_id: int) -> s.CaseDetail:
 
 
 def case_by_number(application: App, number: str) -> Case:
-    checked_number(number)
     with application.uow() as uow:
-        return uow.cases.by_number(number)
+        return uow.cases.by_number(checked_number(number))
 
 
 def history(application: App, case_id: int) -> list[s.EventOut]:
@@ -165,15 +164,18 @@ def register(application: App) -> list[s.RegisterEntry]:
 
 
 def checked_number(number: str) -> str:
-    if not CERTIFICATE_NUMBER.fullmatch(number):
+    """The number as issued (upper case, as people copy it off paper in any case), or refused."""
+    issued = number.strip().upper()
+    if not CERTIFICATE_NUMBER.fullmatch(issued):
         raise InvalidInput(
             "number", f"{number[:40]!r} is not a certificate number (like ASC-2026-000001)"
         )
-    return number
+    return issued
 
 
 def verify(engine: Engine, number: str) -> s.PublicCertificate:
-    found = read_models.verify_row(engine, checked_number(number))
+    number = checked_number(number)
+    found = read_models.verify_row(engine, number)
     status = None if found is None else views.PUBLIC_STATUS.get(found.state)
     if found is None or status is None:
         raise CaseNotFound(f"no certificate {number} on the register")

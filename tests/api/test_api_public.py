@@ -33,6 +33,8 @@ def test_verification_answers_only_public_fields(api: Api) -> None:
     assert body["certification_status"] == "active"
     assert body["certified_entity_name"] == "Acme Appliances"
     assert body["star_level"] == "five_star"
+    typed = api.as_(None).get(f"/verify/{case['number'].lower()}")  # as someone typed it
+    assert typed.status_code == 200 and typed.json() == body
     assert body["certification_expiry_date"] == case["expires_on"]
     assert case["final_score"] not in answer.text  # no audit scores
 

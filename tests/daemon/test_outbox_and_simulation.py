@@ -142,6 +142,8 @@ def test_simulate_lives_a_population_through_three_years(sqlite_site: Site, tmp_
     with out.open(encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == 25
+    codes = {row["certified_entity_unique_id"] for row in rows}
+    assert len(codes) == 25 and all(len(code) == 18 for code in codes)  # each holder's credit code
     again = json.loads(sqlite_site.cli(
         "simulate", "--from", "2024-01-10", "--to", "2027-03-01", "--population", "25",
         "--seed", "7", "--json",

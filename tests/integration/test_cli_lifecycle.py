@@ -88,6 +88,7 @@ def test_a_case_runs_from_application_to_certificate_with_its_history(starcert: 
     assert decided["rule_version"] == "1"
 
     detail = starcert("show", decided["number"], "--json").json()  # by certificate number too
+    assert starcert("show", decided["number"].lower(), "--json").json() == detail
     triggers = [e["trigger"] for e in detail["history"]]
     assert triggers == [
         "submit_application",

@@ -6,11 +6,30 @@ Validation never stops at the first problem: every check reports here and the lo
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from engine.errors import Problem
+
+_DATE_LIKE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")
+
+
+def impossible_date(text: str) -> tuple[int, str] | None:
+    """(1-based line, the text) of the first YAML date the calendar lacks (2025-02-30).
+
+    YAML reads such a value as a date and fails with no line to point at; this finds it.
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _DATE_LIKE.finditer(line.split("#", 1)[0]):
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                date(year, month, day)
+            except ValueError:
+                return number, match.group(0)
+    return None
 
 
 def line_of(node: Any, key: Any = None) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from engine.source import impossible_date
 from workflows.errors import InvalidInput
 from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
 
@@ -43,6 +44,11 @@ def read_document(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise InvalidInput(where, f"malformed YAML: {getattr(exc, 'problem', exc)}") from exc
+    except ValueError as exc:  # a date the calendar lacks, read as a date by YAML
+        found = impossible_date(text)
+        where = f"{path}:{found[0]}" if found is not None else str(path)
+        what = found[1] if found is not None else "a value"
+        raise InvalidInput(where, f"{what} is not a calendar date ({exc})") from exc
 
 
 def parse_date(value: Any, field: str) -> date:

@@ -11,7 +11,7 @@ deadline racing an operator is re-evaluated, never applied blindly.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -272,10 +272,14 @@ class Lifecycle:
             )
         if case.state is not State.APPLIED:
             raise self._definition.refuse(case, check)
-        ctx.reason = "; ".join(ctx.review().failures) or check.why
-        return self._apply(
+        verdict = ctx.review()
+        ctx.reason = "; ".join(verdict.failures) or check.why
+        done = self._apply(
             uow, "ReviewApplication", case, Trigger.REFUSE_APPLICATION, ctx, cmd.by, now
         )
+        earliest = verdict.earliest_application
+        after = f" (the running time allows applying from {earliest})" if earliest else ""
+        return replace(done, note=f"refused: {ctx.reason}{after}")
 
     # --- audits and decisions ----------------------------------------------------------------
 

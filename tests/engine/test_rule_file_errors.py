@@ -170,6 +170,18 @@ def test_malformed_yaml_names_its_line(tmp_path: Path) -> None:
     assert problem.line is not None and "malformed YAML" in problem.message
 
 
+def test_a_date_the_calendar_lacks_names_its_line(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(lambda t: t.replace("effective_from: ", "effective_from: 2012-02-31 #", 1))
+    [problem] = refused(path).problems
+    assert problem.line == _line_of(path, "effective_from:")
+    assert "2012-02-31 is not a calendar date" in problem.message
+
+
+def _line_of(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if line.startswith(text))
+
+
 def test_unquoted_dotted_version_is_refused(write_rules: Callable[..., Path]) -> None:
     path = write_rules(lambda t: t.replace('version: "1"', "version: 2011.10"))
     [problem] = refused(path).problems

@@ -206,6 +206,13 @@ def test_bad_input_names_the_field_and_writes_nothing(starcert_sqlite: Starcert)
     malformed.write_text("results: [organisation: 5\n", encoding="utf-8")
     refused = surveillance(malformed, _days_ago(1))
     assert refused.code == 2 and "broken.yaml" in refused.err
+    no_such_day = starcert.workdir / "no_such_day.yaml"
+    no_such_day.write_text("results:\n  organisation: 5\naudited: 2025-02-30\n", encoding="utf-8")
+    refused = surveillance(no_such_day, _days_ago(1))
+    assert refused.code == 2 and "no_such_day.yaml:3: 2025-02-30 is not a calendar date" in (
+        refused.err
+    )
+    assert "Traceback" not in refused.err
     assert starcert("show", cid, "--json").json() == before
     missing = starcert("show", "999", check=False)
     assert missing.code == 4 and "999" in missing.err

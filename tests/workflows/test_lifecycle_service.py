@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from lifecycle_doubles import SHANGHAI, PlainRules, credit_code, good_facts, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
 
@@ -97,6 +98,8 @@ def test_review_refuses_with_every_failure_as_the_reason(office: Office) -> None
     assert event.reason is not None
     assert "no dedicated after-sales funds" in event.reason and "less than 3 months" in event.reason
     assert event.rule_version == "test-2024.1"
+    earliest = office.today - timedelta(days=30) + relativedelta(months=3)
+    assert result.note == f"refused: {event.reason} (the running time allows applying from {earliest})"
 
 
 def test_decide_refuses_certification_below_70(office: Office) -> None:

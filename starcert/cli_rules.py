@@ -29,6 +29,7 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
+from starcert.cli_common import load
 from starcert.cli_rules_publish import (
     diff_cmd,
     disk_vs_database,
@@ -38,6 +39,7 @@ from starcert.cli_rules_publish import (
     show_cmd,
     stored_for_check,
 )
+from starcert.rules_store import ruleset_of
 
 rules_app = typer.Typer(
     help="Rule files: check them, run their examples, explain a decision.",
@@ -46,8 +48,23 @@ rules_app = typer.Typer(
 )
 
 PathArg = Annotated[
-    Path, typer.Argument(help="a rule file, or a directory (every folder under it is a book)")
+    Path | None,
+    typer.Argument(
+        help="a rule file, or a directory (every folder under it is a book); "
+        "default: the config's [paths] rules_dir",
+        show_default=False,
+    ),
 ]
+
+
+def _rules_dir(path: Path | None) -> Path:
+    """The path given, else the rule directory the config names (not the working directory)."""
+    if path is not None:
+        return path
+    try:
+        return load().paths.rules_dir
+    except Exception as exc:
+        raise _fail(f"no rule path given and the config cannot be read: {exc}") from None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -75,7 +92,7 @@ def _load(path: Path) -> list[RuleSet]:
 
 
 @rules_app.command("check")
-def check(path: PathArg = Path("rules")) -> None:
+def check(path: PathArg = None) -> None:
     """Validate rule files (and run their examples): every problem with file:line.
 
     Also says, for each file, whether the database holds it as published, holds another content
@@ -84,7 +101,7 @@ def check(path: PathArg = Path("rules")) -> None:
     """
     problems: list[str] = []
     stored, note = stored_for_check()
-    for book in _books(path):
+    for book in _books(_rules_dir(path)):
         try:
             versions = _load(book)
         except RuleFileError as exc:
@@ -105,9 +122,13 @@ def check(path: PathArg = Path("rules")) -> None:
 
 
 @rules_app.command("test")
-def test(path: PathArg = Path("rules")) -> None:
+def test(path: PathArg = None) -> None:
     """Run every example case of the rule files and report each one."""
-    files = [f for book in _books(path) for f in ([book] if book.is_file() else rule_files(book))]
+    files = [
+        f
+        for book in _books(_rules_dir(path))
+        for f in ([book] if book.is_file() else rule_files(book))
+    ]
     failed = 0
     problems: list[str] = []
     passed = 0
@@ -138,7 +159,15 @@ def explain(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="date YYYY-MM-DD (default: application_date)")
     ] = None,
-    rules: Annotated[Path, typer.Option("--rules", help="rule directory or file")] = Path("rules"),
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="a draft rule file or directory (default: the versions published in the "
+            "database, as the daemon decides)",
+            show_default=False,
+        ),
+    ] = None,
     checks: Annotated[
         list[str] | None, typer.Option("--check", help="application and/or scoring (repeatable)")
     ] = None,
@@ -148,11 +177,7 @@ def explain(
     data = _read_facts(facts)
     day = _as_of(as_of, data)
     try:
-        target: Any = (
-            load_ruleset(rules.read_bytes(), str(rules))
-            if rules.is_file()
-            else RuleBook.from_directory(rules)
-        )
+        target: Any = _explaining_rules(rules)
         decision = evaluate(target, data, day, checks=checks)
     except RuleFileError as exc:
         raise _fail("\n".join(str(p) for p in exc.problems)) from None
@@ -162,6 +187,26 @@ def explain(
         typer.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
         typer.echo(render(decision))
+
+
+def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
+    """A draft given with --rules, else the published versions (the files if none is)."""
+    if rules is not None:
+        if not rules.exists():
+            raise _fail(f"--rules: {rules}: no such file or directory")
+        if rules.is_file():
+            return load_ruleset(rules.read_bytes(), str(rules))
+        return RuleBook.from_directory(rules)
+    stored, _why = stored_for_check()
+    if stored:
+        book = RuleBook()
+        book.replace_rulesets(ruleset_of(row) for row in stored)
+        return book
+    directory = _rules_dir(None)
+    typer.echo(
+        f"(no rules published in the database: explained by the files in {directory})", err=True
+    )
+    return RuleBook.from_directory(directory)
 
 
 def _read_facts(path: Path) -> Any:

@@ -420,6 +420,10 @@ def _until(ordered: list[PublishedRules], row: PublishedRules) -> str | None:
 
 def show_cmd(
     version: Annotated[str, typer.Argument(help="published version, e.g. 2")],
+    content: Annotated[
+        bool,
+        typer.Option("--content", help="only the file, byte for byte (to start a new version)"),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """One published version: when it is in force, who published it, and its file as stored."""
@@ -431,6 +435,9 @@ def show_cmd(
         if not rows:
             raise _fail(f"no published version {version!r} (see: starcert rules history)")
         row = rows[0]
+        if content:
+            sys.stdout.write(row.content)
+            return
         if as_json:
             typer.echo(
                 json.dumps({**_row_dict(row), "content": row.content}, indent=2, ensure_ascii=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from tests.integration.conftest import Starcert
+from tests.integration.conftest import Starcert, sheet
 from tests.integration.test_cli_lifecycle import certified
 from tests.rules_publish.conftest import SHIPPED, stricter
 
@@ -25,6 +25,10 @@ def test_a_new_database_holds_the_shipped_rules_as_a_backdated_version(
     assert history[0]["backdate_reason"] == "shipped default"
     shown = starcert("rules", "show", "1").out
     assert shown.split("---\n", 1)[1] == SHIPPED.read_text(encoding="utf-8")
+    copy = starcert.workdir / "next.yaml"
+    copy.write_text(starcert("rules", "show", "1", "--content").out, encoding="utf-8")
+    assert copy.read_bytes() == SHIPPED.read_bytes()  # a starting point for the next version
+    assert "ok  " in starcert("rules", "check", str(copy)).out
 
 
 def test_publish_then_history_show_and_a_decision_dated_before_keeps_the_old_version(
@@ -48,6 +52,29 @@ def test_publish_then_history_show_and_a_decision_dated_before_keeps_the_old_ver
     assert decided["star_level"] == "four_star" and decided["rule_version"] == "1"
     shown = starcert("show", cid).out
     assert "rules 1 " in shown
+
+
+def test_explain_decides_by_the_published_versions_from_any_directory(
+    starcert_sqlite: Starcert, v2: Path
+) -> None:
+    starcert = starcert_sqlite  # runs in a folder with no rules/ of its own
+    assert not (starcert.workdir / "rules").exists()
+    starcert("rules", "publish", str(v2), "--effective", _in(30), "--by", "alice")
+    facts = starcert.write("facts.json", {"score_sheet": sheet(total_loss=9.5)})  # 90.5 points
+
+    def explained(day: str) -> dict[str, str]:
+        data = starcert("rules", "explain", "--facts", str(facts), "--as-of", day, "--json").json()
+        return {k: data[k] for k in ("version", "band")}
+
+    assert explained(_in(29)) == {"version": "1", "band": "four_star"}
+    assert explained(_in(30)) == {"version": "2", "band": "three_star"}  # as the daemon decides
+    draft = starcert(
+        "rules", "explain", "--facts", str(facts), "--as-of", _in(30), "--rules", str(SHIPPED),
+        "--json",
+    ).json()  # fmt: skip
+    assert (draft["version"], draft["band"]) == ("1", "four_star")
+    checked = starcert("rules", "check").out  # the config's rules_dir, not ./rules
+    assert "ok  " in checked and "gbt27922 1" in checked
 
 
 def test_an_effective_date_in_the_past_needs_a_backdate_reason_which_is_recorded(

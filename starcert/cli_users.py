@@ -50,16 +50,27 @@ def add(
 
 @users_app.command("revoke")
 def revoke(
-    name: Annotated[str, typer.Argument(help="account name")], as_json: Json = False
+    name: Annotated[str, typer.Argument(help="account name")],
+    by: Annotated[str | None, typer.Option("--by", help="who revokes it (recorded)")] = None,
+    as_json: Json = False,
 ) -> None:
     """Revoke an account's token at once; the name stays on record and is never reused."""
 
     def go() -> None:
         with open_app() as application, application.uow() as uow:
-            account = uow.accounts.revoke(name, application.clock.now())
+            account = uow.accounts.revoke(name, application.clock.now(), by or _default_by())
             uow.commit()
-        data = {"name": account.name, "revoked_at": plain(account.revoked_at)}
-        emit(data, as_json, lambda: f"account {account.name} revoked at {data['revoked_at']}")
+        data = {
+            "name": account.name,
+            "revoked_at": plain(account.revoked_at),
+            "revoked_by": account.revoked_by,
+        }
+        emit(
+            data,
+            as_json,
+            lambda: f"account {account.name} revoked at {data['revoked_at']}"
+            + (f" by {account.revoked_by}" if account.revoked_by else ""),
+        )
 
     run(go)
 
@@ -78,6 +89,7 @@ def list_accounts(as_json: Json = False) -> None:
                 "created_at": plain(a.created_at),
                 "created_by": a.created_by,
                 "revoked_at": plain(a.revoked_at),
+                "revoked_by": a.revoked_by,
             }
             for a in accounts
         ]
@@ -86,6 +98,7 @@ def list_accounts(as_json: Json = False) -> None:
             lines = [
                 f"{r['name']:<20} {r['role']:<12} created {r['created_at']} by {r['created_by']}"
                 + (f"  REVOKED {r['revoked_at']}" if r["revoked_at"] else "")
+                + (f" by {r['revoked_by']}" if r["revoked_by"] else "")
                 for r in rows
             ]
             return "\n".join(lines) or "no accounts"

@@ -56,6 +56,7 @@ def _account(row: AccountRow) -> Account:
         created_at=row.created_at,
         created_by=row.created_by,
         revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by,
     )
 
 
@@ -74,6 +75,7 @@ class SqlAccounts:
             created_at=account.created_at,
             created_by=account.created_by,
             revoked_at=account.revoked_at,
+            revoked_by=account.revoked_by,
         )
         return _account(self._uow.insert(row))
 
@@ -89,13 +91,16 @@ class SqlAccounts:
         )
         return None if row is None else _account(row)
 
-    def revoke(self, name: str, at: datetime) -> Account:
+    def revoke(self, name: str, at: datetime, by: str) -> Account:
+        """Revoke at once, recording who did; an account already revoked keeps its record."""
         at = utc(at, "revoked_at")
+        checks.text(by, "revoked_by")
         row = self._uow.first(select(AccountRow).where(AccountRow.name == name))
         if row is None:
             raise AccountNotFound(f"no account named {name!r}")
         if row.revoked_at is None:
             row.revoked_at = at
+            row.revoked_by = by
             self._uow.session.add(row)
             self._uow.session.flush()
         return _account(row)
@@ -131,14 +136,15 @@ class MemoryAccounts:
             (a for a in self._all() if a.token_hash == token_hash and a.revoked_at is None), None
         )
 
-    def revoke(self, name: str, at: datetime) -> Account:
+    def revoke(self, name: str, at: datetime, by: str) -> Account:
         at = utc(at, "revoked_at")
+        checks.text(by, "revoked_by")
         found = self.by_name(name)
         if found is None:
             raise AccountNotFound(f"no account named {name!r}")
         if found.revoked_at is not None:
             return found
-        revoked = replace(found, revoked_at=at)
+        revoked = replace(found, revoked_at=at, revoked_by=by)
         self._uow.put("accounts", revoked.id, revoked)
         return revoked
 

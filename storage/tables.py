@@ -256,6 +256,7 @@ class AccountRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     created_by: str
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    revoked_by: str | None = None
 
 
 class DaemonStatusRow(SQLModel, table=True):

@@ -218,6 +218,7 @@ class Account:
     created_at: datetime
     created_by: str
     revoked_at: datetime | None = None
+    revoked_by: str | None = None
 
 
 class AccountRepository(Protocol):
@@ -227,7 +228,7 @@ class AccountRepository(Protocol):
         """The live (not revoked) account holding this token hash, if any."""
         ...
 
-    def revoke(self, name: str, at: datetime) -> Account: ...
+    def revoke(self, name: str, at: datetime, by: str) -> Account: ...
     def list(self) -> Sequence[Account]: ...
 
 

@@ -54,12 +54,15 @@ def test_an_account_is_found_by_its_token_hash_until_revoked(new_uow: Factory) -
     with new_uow() as uow:
         found = uow.accounts.by_token_hash("b" * 64)
         assert found is not None and found.name == "alice" and found.created_at == AT
-        uow.accounts.revoke("alice", AT)
+        uow.accounts.revoke("alice", AT, "root")
         uow.commit()
     with new_uow() as uow:
         assert uow.accounts.by_token_hash("b" * 64) is None
+        uow.accounts.revoke("alice", AT, "someone else")  # already revoked: the record stays
+        uow.commit()
+    with new_uow() as uow:
         listed = uow.accounts.list()
-    assert [(a.name, a.revoked_at) for a in listed] == [("alice", AT)]
+    assert [(a.name, a.revoked_at, a.revoked_by) for a in listed] == [("alice", AT, "root")]
 
 
 def test_names_are_never_reused_and_bad_accounts_are_refused(new_uow: Factory) -> None:
@@ -67,7 +70,7 @@ def test_names_are_never_reused_and_bad_accounts_are_refused(new_uow: Factory) -
         uow.accounts.add(_account("bob"))
         uow.commit()
     with new_uow() as uow:
-        uow.accounts.revoke("bob", AT)
+        uow.accounts.revoke("bob", AT, "root")
         uow.commit()
     with new_uow() as uow, pytest.raises(InvalidInput) as taken:
         uow.accounts.add(_account("bob", digest="c" * 64))
@@ -79,7 +82,7 @@ def test_names_are_never_reused_and_bad_accounts_are_refused(new_uow: Factory) -
         with pytest.raises(InvalidInput):
             uow.accounts.add(_account(" ", digest="e" * 64))
         with pytest.raises(AccountNotFound):
-            uow.accounts.revoke("nobody", AT)
+            uow.accounts.revoke("nobody", AT, "root")
 
 
 def test_an_uncommitted_account_is_not_kept(new_uow: Factory) -> None:

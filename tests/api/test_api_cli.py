@@ -68,7 +68,7 @@ def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
             "name": "alice",
             "role": "operator",
         }
-        revoked = _run(cli, "users", "revoke", "alice")
+        revoked = _run(cli, "users", "revoke", "alice", "--by", "admin")
         assert revoked.returncode == 0, revoked.stderr
         assert httpx.get(f"{url}/api/me", headers=auth).status_code == 401
     finally:
@@ -76,9 +76,9 @@ def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
         server.communicate(timeout=15)
 
     listed = json.loads(_run(cli, "users", "list", "--json").stdout)
-    assert [(u["name"], u["role"], u["revoked_at"] is not None) for u in listed] == [
-        ("alice", "operator", True)
-    ]
+    assert [
+        (u["name"], u["role"], u["revoked_at"] is not None, u["revoked_by"]) for u in listed
+    ] == [("alice", "operator", True, "admin")]
     assert token not in _run(cli, "users", "list", "--json").stdout
 
 

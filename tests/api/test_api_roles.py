@@ -92,7 +92,7 @@ def test_an_unknown_or_revoked_token_is_401(api: Api) -> None:
         "role": "operator",
     }
     with api.app.uow() as uow:
-        uow.accounts.revoke("short-lived", api.app.clock.now())
+        uow.accounts.revoke("short-lived", api.app.clock.now(), "admin")
         uow.commit()
     assert client.get("/api/me", headers=headers).status_code == 401
     forged = {"Authorization": "Bearer sct_" + "A" * 43}

@@ -187,6 +187,25 @@ def test_upgrading_counts_each_cases_passing_surveillances_since_its_period_bega
         engine.dispose()
 
 
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrading_keeps_accounts_revoked_before_who_revoked_was_recorded(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    old = (
+        "INSERT INTO accounts (name, role, token_hash, created_at, created_by, revoked_at)"
+        f" VALUES ('gone', 'viewer', '{'a' * 64}', '2025-01-01 00:00:00', 'root',"
+        " '2025-02-01 00:00:00')"
+    )
+    url, engine = _database_at(request, tmp_path, name, "0003", [old])
+    try:
+        upgrade(url)
+        who = "SELECT name, revoked_at IS NOT NULL, revoked_by FROM accounts"
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(text(who))] == [("gone", True, None)]
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
     engine = make_engine(sqlite_url(tmp_path))
     try:

@@ -69,6 +69,8 @@ class LifecycleTerms:
 
 
 class RulesPort(Protocol):
+    """The rules in force on a date; each method raises LookupError when none is that day."""
+
     def review_application(
         self, application: Application, organisation: Organisation, as_of: date
     ) -> ApplicationVerdict: ...

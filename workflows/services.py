@@ -216,6 +216,10 @@ class Lifecycle:
         failure = cmd.facts.last_major_failure
         if failure is not None:
             _not_future("facts.last_major_failure", failure, now.today)
+        try:  # else it could never be reviewed: refuse it now, not at the review
+            self._rules.terms(cmd.submitted_on)
+        except LookupError as exc:
+            raise InvalidInput("submitted_on", str(exc)) from None
         organisation = uow.organisations.get(cmd.organisation_id)
         application = uow.applications.add(
             Application(

@@ -216,6 +216,14 @@ def test_bad_input_names_the_field_and_writes_nothing(starcert_sqlite: Starcert)
     assert starcert("show", cid, "--json").json() == before
     missing = starcert("show", "999", check=False)
     assert missing.code == 4 and "999" in missing.err
+    too_early = starcert(
+        "apply", "--org", str(before["case"]["organisation_id"]), "--submitted", "2010-01-01", "--since",
+        "2009-01-01", "--scope", "s", "--facts", str(starcert.write("f.json", FACTS)), "--by", "a",
+        check=False,
+    )  # fmt: skip
+    assert too_early.code == 2 and "submitted_on" in too_early.err
+    assert "no version of rule set gbt27922 is in force on 2010-01-01" in too_early.err
+    assert [c["id"] for c in starcert("list", "--json").json()] == [before["case"]["id"]]
 
 
 def test_audit_verify_names_the_first_broken_link(starcert_sqlite: Starcert) -> None:

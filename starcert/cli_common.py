@@ -20,6 +20,7 @@ from starcert.app import App
 from starcert.config import Config, load_config
 from storage import read_models
 from workflows.errors import (
+    CaseNotFound,
     ConcurrencyConflict,
     IllegalTransition,
     InvalidInput,
@@ -80,10 +81,17 @@ def case_id(application: App, ref: str) -> int:
     """A case id, or the id of the case holding certificate number `ref`."""
     if ref.isdigit():
         return int(ref)
-    with application.uow() as uow:
-        found = uow.cases.by_number(ref.strip().upper())  # numbers are issued in upper case
-        assert found.id is not None
-        return found.id
+    number = ref.strip().upper()  # numbers are issued in upper case
+    try:
+        with application.uow() as uow:
+            found = uow.cases.by_number(number)
+    except CaseNotFound:
+        replaced = read_models.replaced_number(application.db, number)  # outside the uow
+        if replaced is None:
+            raise
+        return replaced.case_id  # an earlier number of the case, before a renewal
+    assert found.id is not None
+    return found.id
 
 
 def emit(data: Any, as_json: bool, human: Callable[[], str]) -> None:

@@ -22,6 +22,7 @@ from storage.formats import utc
 from storage.sql import SqlUnitOfWork
 from storage.tables import CaseRow, DeadlineRow, EventRow, OrganisationRow
 from workflows.model import Case, Deadline, Event, Organisation, StarLevel, State
+from workflows.numbering import case_id_of
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,46 @@ _VERIFY = sa.text(
     sa.column("last_surveillance_on", sa.Date),
 )
 """Plain SQL on the uq_cases_number index: the hot path skips statement building and adaptation."""
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A certificate number a renewal replaced: which case holds it and its number now."""
+
+    number: str
+    case_id: int
+    replaced_on: date | None
+    current: str | None
+
+
+_ISSUED = sa.text(
+    'SELECT "trigger", data FROM events WHERE case_id = :case_id'
+    " AND \"trigger\" IN ('certify', 'recertify', 'restore_after_expiry') ORDER BY seq"
+).columns(sa.column("trigger", sa.String), sa.column("data", sa.JSON))
+
+
+def replaced_number(engine: Engine, number: str) -> Replaced | None:
+    """`number` if it was issued once and a renewal has since given its case another number.
+
+    Numbers carry their case id (workflows.numbering), so this reads one case's trail, by index.
+    """
+    case_id = case_id_of(number)
+    if case_id is None:
+        return None
+    with engine.connect() as conn:
+        issued = conn.execute(_ISSUED, {"case_id": case_id}).all()
+        current = conn.execute(
+            sa.text("SELECT number FROM cases WHERE id = :id"), {"id": case_id}
+        ).scalar()
+    if current == number:
+        return None
+    for i, (_trigger, data) in enumerate(issued):
+        if (data or {}).get("number") != number:
+            continue
+        later = issued[i + 1 :]
+        on = (later[0][1] or {}).get("decided_on") if later else None
+        return Replaced(number, case_id, None if on is None else date.fromisoformat(on), current)
+    return None
 
 
 def make_read_engine(url: str) -> Engine:

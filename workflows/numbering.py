@@ -14,6 +14,13 @@ from datetime import date
 from workflows.model import Case
 
 _RENEWAL = re.compile(r"-R(\d+)$")
+_CASE_ID = re.compile(r"^[A-Z0-9]{1,8}-\d{4}-(\d{6,12})(?:-R\d+)?$")
+
+
+def case_id_of(number: str) -> int | None:
+    """The case a number was issued to (every number carries its case id), or None."""
+    found = _CASE_ID.match(number)
+    return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)

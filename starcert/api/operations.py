@@ -80,8 +80,16 @@ def case_detail(application: App, case_id: int) -> s.CaseDetail:
 
 
 def case_by_number(application: App, number: str) -> Case:
+    number = checked_number(number)
+    try:
+        with application.uow() as uow:
+            return uow.cases.by_number(number)
+    except CaseNotFound:
+        replaced = read_models.replaced_number(application.db, number)  # outside the uow
+        if replaced is None:
+            raise
     with application.uow() as uow:
-        return uow.cases.by_number(checked_number(number))
+        return uow.cases.get(replaced.case_id)  # an earlier number, before a renewal
 
 
 def history(application: App, case_id: int) -> list[s.EventOut]:
@@ -178,6 +186,13 @@ def verify(engine: Engine, number: str) -> s.PublicCertificate:
     found = read_models.verify_row(engine, number)
     status = None if found is None else views.PUBLIC_STATUS.get(found.state)
     if found is None or status is None:
+        replaced = read_models.replaced_number(engine, number) if found is None else None
+        if replaced is not None and replaced.current is not None:
+            when = f" on {replaced.replaced_on}" if replaced.replaced_on else ""
+            raise CaseNotFound(
+                f"certificate {number} was replaced{when} by its renewal, certificate "
+                f"{replaced.current}: verify that number"
+            )
         raise CaseNotFound(f"no certificate {number} on the register")
     return s.PublicCertificate(
         certificate_number=found.number,

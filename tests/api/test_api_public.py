@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from starcert.api.settings import ApiSettings
-from tests.api.conftest import Api, make_app, serve
+from tests.api.conftest import Api, days_ago, make_app, serve, sheet
 
 PUBLIC_KEYS = {
     "certificate_number",
@@ -92,3 +92,24 @@ def test_verification_lookups_are_rate_limited_per_client(strict_api: Api) -> No
     assert int(limited.headers["Retry-After"]) >= 1
     assert anon.get("/verify", params={"number": "ASC-2026-000001"}).status_code == 429
     assert anon.get("/health").status_code == 200  # only lookups are limited
+
+
+def test_a_renewed_certificates_earlier_number_points_to_its_renewal(api: Api) -> None:
+    case = api.certified(loss=2)
+    old = case["number"]
+    renewed = api.as_("auditor").post(
+        f"/api/cases/{case['id']}/audits",
+        json={"kind": "recertification", "audit_date": days_ago(0), "sheet": sheet(2)},
+    )
+    assert renewed.status_code == 200, renewed.text
+    new = renewed.json()["case"]["number"]
+    assert new != old and new.endswith("-R1")
+    anon = api.as_(None)
+    earlier = anon.get(f"/verify/{old}")
+    assert earlier.status_code == 404
+    assert f"by its renewal, certificate {new}: verify that number" in earlier.json()["message"]
+    assert anon.get(f"/verify/{new}").json()["certificate_number"] == new
+    never = anon.get(f"/verify/{old[:-1]}{'9' if old[-1] != '9' else '8'}")  # another case's
+    assert never.status_code == 404 and "no certificate" in never.json()["message"]
+    detail = api.as_("viewer").get(f"/api/certificates/{old}")  # operators find it either way
+    assert detail.status_code == 200 and detail.json()["case"]["number"] == new

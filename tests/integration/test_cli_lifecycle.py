@@ -109,6 +109,22 @@ def test_a_case_runs_from_application_to_certificate_with_its_history(starcert: 
     assert "five_star" in human and "certify" in human and "carol" in human
 
 
+def test_a_renewal_gives_a_new_number_and_the_earlier_one_still_finds_the_case(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    cid = certified(starcert)
+    old = starcert("decide", cid, "--by", "carol", "--json").json()["number"]
+    renewed = starcert(
+        "audit", "record", cid, "--kind", "recertification", "--date", _days_ago(0),
+        "--auditor", "bob", "--sheet", str(starcert.write("renewal.json", sheet(2))),
+        "--by", "alice", "--json",
+    ).json()  # fmt: skip
+    assert renewed["number"] == old.replace(old[4:8], str(date.today().year)) + "-R1"
+    assert starcert("show", old, "--json").json()["case"]["number"] == renewed["number"]
+    assert starcert("show", old + "-R7", check=False).code == 4  # never issued
+
+
 def test_a_low_score_is_refused_at_decision(starcert_sqlite: Starcert) -> None:
     starcert = starcert_sqlite  # the storage contract suite covers PostgreSQL
     zeros = {

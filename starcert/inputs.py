@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from engine.source import impossible_date
 from workflows.errors import InvalidInput
-from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
+from workflows.model import IndicatorResult, PrerequisiteFacts, Sampled, ScoreSheet
 
 _BOOL_FACTS = (
     "has_service_documents",
@@ -123,10 +123,26 @@ def _indicator(value: Any, field: str) -> IndicatorResult:
         if set(value) != {"items"} or not isinstance(items, Mapping) or not items:
             raise InvalidInput(field, "expected {items: {item id: points, ...}} alone")
         return IndicatorResult(
-            items={str(k): _decimal(v, f"{field}.items.{k}") for k, v in items.items()}
+            items={str(k): _item(v, f"{field}.items.{k}") for k, v in items.items()}
         )
     if set(value) != {"conforming", "sampled"}:
         raise InvalidInput(field, "expected points, {conforming, sampled} or {items: {...}}")
+    sample = _sample(value, field)
+    return IndicatorResult(conforming=sample.conforming, sampled=sample.sampled)
+
+
+def _item(value: Any, field: str) -> Decimal | Sampled:
+    """A third-level item: points (bare or {points}), or {conforming, sampled}."""
+    if isinstance(value, Mapping):
+        if set(value) == {"points"}:
+            return _decimal(value["points"], f"{field}.points")
+        if set(value) == {"conforming", "sampled"}:
+            return _sample(value, field)
+        raise InvalidInput(field, "expected points, {points} or {conforming, sampled}")
+    return _decimal(value, field)
+
+
+def _sample(value: Mapping[str, Any], field: str) -> Sampled:
     conforming, sampled = value["conforming"], value["sampled"]
     for name, number in (("conforming", conforming), ("sampled", sampled)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 0:
@@ -135,7 +151,7 @@ def _indicator(value: Any, field: str) -> IndicatorResult:
         raise InvalidInput(
             field, f"need 0 <= conforming <= sampled and sampled > 0, got {conforming}/{sampled}"
         )
-    return IndicatorResult(conforming=conforming, sampled=sampled)
+    return Sampled(conforming, sampled)
 
 
 def _decimal(value: Any, field: str) -> Decimal:

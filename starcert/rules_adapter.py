@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from engine import Check, Decision, RuleBook, RuleSet
 from starcert.rules_store import PublishedBook, UowFactory
-from workflows.model import Application, IndicatorResult, Organisation, ScoreSheet, StarLevel
+from workflows.model import (
+    Application,
+    IndicatorResult,
+    Organisation,
+    Sampled,
+    ScoreSheet,
+    StarLevel,
+)
 from workflows.ports import ApplicationVerdict, LifecycleTerms, RuleStamp, ScoreVerdict
 
 
@@ -101,9 +109,15 @@ def _result(result: IndicatorResult) -> Mapping[str, Any]:
     if result.points is not None:
         return {"points": result.points}
     if result.items is not None:
-        return {"items": {k: {"points": v} for k, v in result.items.items()}}
+        return {"items": {k: _item(v) for k, v in result.items.items()}}
     return {"conforming": result.conforming, "sampled": result.sampled}
 
 
 def _stamp(decision: Decision) -> RuleStamp:
     return RuleStamp(decision.version, decision.content_hash)
+
+
+def _item(found: Decimal | Sampled) -> Mapping[str, Any]:
+    if isinstance(found, Sampled):
+        return {"conforming": found.conforming, "sampled": found.sampled}
+    return {"points": found}

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflows.errors import InvalidInput
-from workflows.model import IndicatorResult, ScoreSheet
+from workflows.model import IndicatorResult, Sampled, ScoreSheet
 
 SHEET_FORMAT = 1
 """Version of the score-sheet JSON document; bump it and add a reader when the shape changes."""
@@ -76,8 +76,8 @@ def sheet_to_json(sheet: ScoreSheet) -> dict[str, Any]:
         }
         if result.items is not None:
             results[code]["items"] = {
-                item: decimal_text(points, f"sheet.results.{code}.items.{item}")
-                for item, points in sorted(result.items.items())
+                item: _item_json(found, f"sheet.results.{code}.items.{item}")
+                for item, found in sorted(result.items.items())
             }
     return {
         "format": SHEET_FORMAT,
@@ -100,8 +100,8 @@ def sheet_from_json(document: Mapping[str, Any]) -> ScoreSheet:
                 sampled=r["sampled"],
                 items=(
                     {
-                        item: _required_decimal(text, f"sheet.results.{code}.items.{item}")
-                        for item, text in r["items"].items()
+                        item: _item_from_json(found, f"sheet.results.{code}.items.{item}")
+                        for item, found in r["items"].items()
                     }
                     if r.get("items") is not None
                     else None
@@ -135,3 +135,16 @@ def plain_json(data: Mapping[str, Any], field: str) -> dict[str, Any]:
         raise InvalidInput(field, f"must be plain JSON: {exc}") from None
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def _item_json(found: Decimal | Sampled, field: str) -> Any:
+    """An item's points as exact text, or its sample as {conforming, sampled}."""
+    if isinstance(found, Sampled):
+        return {"conforming": found.conforming, "sampled": found.sampled}
+    return decimal_text(found, field)
+
+
+def _item_from_json(found: Any, field: str) -> Decimal | Sampled:
+    if isinstance(found, Mapping):
+        return Sampled(int(found["conforming"]), int(found["sampled"]))
+    return _required_decimal(found, field)

@@ -97,18 +97,26 @@ class Application:
 
 
 @dataclass(frozen=True)
+class Sampled:
+    """A sampled check: the item or indicator keeps its points in the conforming share."""
+
+    conforming: int
+    sampled: int
+
+
+@dataclass(frozen=True)
 class IndicatorResult:
     """Points found for one second-level indicator.
 
     One of: `points` (qualitative or directly scored); `conforming`/`sampled` (a sampled indicator
-    loses its points in proportion to the nonconforming share); `items` (points per third-level
-    item, where the rule set lists items).
+    loses its points in proportion to the nonconforming share); `items` (per third-level item,
+    where the rule set lists items: its points, or a sample of it).
     """
 
     points: Decimal | None = None
     conforming: int | None = None
     sampled: int | None = None
-    items: Mapping[str, Decimal] | None = None
+    items: Mapping[str, Decimal | Sampled] | None = None
 
 
 @dataclass(frozen=True)

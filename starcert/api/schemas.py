@@ -72,7 +72,7 @@ class SampledIn(_In):
 
 class ItemsIn(_In):
     items: Annotated[
-        dict[Annotated[str, Field(min_length=1, max_length=100)], Points],
+        dict[Annotated[str, Field(min_length=1, max_length=100)], Points | PointsIn | SampledIn],
         Field(min_length=1, max_length=200),
     ]
 

@@ -87,7 +87,9 @@ class Api:
         assert result["state"] == "active"
         return result
 
-    def decision_pending(self, loss: float = 2) -> dict[str, Any]:
+    def decision_pending(
+        self, loss: float = 2, scores: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         op, auditor = self.as_("operator"), self.as_("auditor")
         org = op.post(
             "/api/organisations", json={"name": "Acme Appliances", "credit_code": credit_code()}
@@ -112,7 +114,7 @@ class Api:
         assert stage1.status_code == 200, stage1.text
         stage2 = auditor.post(
             f"/api/cases/{cid}/audits",
-            json={"kind": "stage2", "audit_date": days_ago(40), "sheet": sheet(loss)},
+            json={"kind": "stage2", "audit_date": days_ago(40), "sheet": scores or sheet(loss)},
         )
         assert stage2.status_code == 200, stage2.text
         case: dict[str, Any] = stage2.json()["case"]

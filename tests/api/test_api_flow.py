@@ -82,6 +82,28 @@ def test_a_failing_stage2_score_is_refused_certification(api: Api) -> None:
     assert decided["case"]["number"] is None
 
 
+def test_a_sheet_may_sample_third_level_items(api: Api) -> None:
+    scores = sheet(0)
+    scores["results"]["quality_guarantee"] = {
+        "items": {
+            "returns": "2",
+            "exchanges": {"points": 2},
+            "warranty": {"conforming": 1, "sampled": 3},
+        }
+    }  # 7 - 3 x 2/3 = 5 points
+    case = api.decision_pending(scores=scores)
+    decided = api.as_("operator").post(f"/api/cases/{case['id']}/decide").json()["case"]
+    assert decided["final_score"].startswith("98.0") and decided["star_level"] == "five_star"
+    bad = sheet(0)
+    bad["results"]["quality_guarantee"] = {"items": {"warranty": {"conforming": 4, "sampled": 3}}}
+    refused = api.as_("auditor").post(
+        f"/api/cases/{api.decision_pending()['id']}/audits",
+        json={"kind": "stage2", "audit_date": days_ago(1), "sheet": bad},
+    )
+    assert refused.status_code == 422
+    assert "quality_guarantee.items.warranty" in refused.json()["field"]
+
+
 def test_lists_filter_and_page(api: Api) -> None:
     first, second = api.certified(), api.certified()
     viewer = api.as_("viewer")

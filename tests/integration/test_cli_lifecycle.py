@@ -125,6 +125,20 @@ def test_a_renewal_gives_a_new_number_and_the_earlier_one_still_finds_the_case(
     assert starcert("show", old + "-R7", check=False).code == 4  # never issued
 
 
+def test_third_level_items_may_be_sampled(starcert: Starcert) -> None:
+    items = {"returns": 2, "exchanges": {"points": 2}, "warranty": {"conforming": 2, "sampled": 3}}
+    cid = certified(starcert, loss=0, quality_guarantee={"items": items})  # 7 - 3 x 1/3 = 6
+    decided = starcert("decide", cid, "--by", "carol", "--json").json()
+    assert decided["final_score"].startswith("99.0") and decided["star_level"] == "five_star"
+    [stage2] = [
+        a for a in starcert("show", cid, "--json").json()["audits"] if a["kind"] == "stage2"
+    ]
+    assert stage2["sheet"]["results"]["quality_guarantee"]["items"]["warranty"] == {
+        "conforming": 2,
+        "sampled": 3,
+    }
+
+
 def test_a_low_score_is_refused_at_decision(starcert_sqlite: Starcert) -> None:
     starcert = starcert_sqlite  # the storage contract suite covers PostgreSQL
     zeros = {

@@ -83,9 +83,10 @@ class Replaced:
 
 
 _ISSUED = sa.text(
-    'SELECT "trigger", data FROM events WHERE case_id = :case_id'
+    "SELECT data FROM events WHERE case_id = :case_id"
     " AND \"trigger\" IN ('certify', 'recertify', 'restore_after_expiry') ORDER BY seq"
-).columns(sa.column("trigger", sa.String), sa.column("data", sa.JSON))
+).columns(sa.column("data", sa.JSON))
+"""What each issuing event recorded (its `number`, `decided_on`), in the case's order."""
 
 
 def replaced_number(engine: Engine, number: str) -> Replaced | None:
@@ -97,19 +98,16 @@ def replaced_number(engine: Engine, number: str) -> Replaced | None:
     if case_id is None:
         return None
     with engine.connect() as conn:
-        issued = conn.execute(_ISSUED, {"case_id": case_id}).all()
+        issued = [data or {} for data in conn.execute(_ISSUED, {"case_id": case_id}).scalars()]
         current = conn.execute(
             sa.text("SELECT number FROM cases WHERE id = :id"), {"id": case_id}
         ).scalar()
-    if current == number:
+    numbers = [data.get("number") for data in issued]
+    if current == number or number not in numbers:
         return None
-    for i, (_trigger, data) in enumerate(issued):
-        if (data or {}).get("number") != number:
-            continue
-        later = issued[i + 1 :]
-        on = (later[0][1] or {}).get("decided_on") if later else None
-        return Replaced(number, case_id, None if on is None else date.fromisoformat(on), current)
-    return None
+    renewal = issued[numbers.index(number) + 1 :]
+    on = renewal[0].get("decided_on") if renewal else None
+    return Replaced(number, case_id, None if on is None else date.fromisoformat(on), current)
 
 
 def make_read_engine(url: str) -> Engine:

@@ -202,18 +202,54 @@ def recent_events(
     )
     if since is not None:
         stmt = stmt.where(col(EventRow.at) >= utc(since, "since"))
+    rows = uow.session.exec(stmt).all()
+    then = _certificate_after_each_event(uow, {e.case_id for e, _case in rows})
     found = []
-    for event_row, case_row in uow.session.exec(stmt).all():
+    for event_row, case_row in rows:
+        number, star = then.get((event_row.case_id, event_row.seq), (None, None))
         found.append(
             CaseEvent(
                 event=mapping.event(event_row),
-                number=case_row.number,
+                number=number,
                 holder=case_row.holder,
                 scope=case_row.scope,
-                star_level=None if case_row.star_level is None else StarLevel(case_row.star_level),
+                star_level=None if star is None else StarLevel(star),
             )
         )
     return found
+
+
+_ISSUING = ("certify", "recertify", "restore_after_expiry")
+
+
+def _certificate_after_each_event(
+    uow: SqlUnitOfWork, case_ids: set[int]
+) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+    """(case, seq) -> the certificate number and star level right after that event.
+
+    What an announcement of a past event shows: a renewal's new number or a re-banding since
+    must not rewrite it. Replayed from the cases' trails (issuing events record the number;
+    every scored event that re-bands records the star level).
+    """
+    if not case_ids:
+        return {}
+    stmt = (
+        select(EventRow.case_id, EventRow.seq, EventRow.trigger, EventRow.data)
+        .where(col(EventRow.case_id).in_(sorted(case_ids)))
+        .order_by(col(EventRow.case_id), col(EventRow.seq))
+    )
+    then: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+    current: dict[int, tuple[str | None, str | None]] = {}
+    for case_id, seq, trigger, data in uow.session.exec(stmt).all():
+        number, star = current.get(case_id, (None, None))
+        data = data or {}
+        if trigger in _ISSUING:
+            number = data.get("number", number)
+        score = data.get("score")
+        if trigger in (*_ISSUING, "surveil", "restore") and isinstance(score, dict):
+            star = score.get("star_level", star)
+        current[case_id] = then[(case_id, seq)] = (number, star)
+    return then
 
 
 def open_deadlines_between(

@@ -99,7 +99,7 @@ def test_a_renewed_certificates_earlier_number_points_to_its_renewal(api: Api) -
     old = case["number"]
     renewed = api.as_("auditor").post(
         f"/api/cases/{case['id']}/audits",
-        json={"kind": "recertification", "audit_date": days_ago(0), "sheet": sheet(2)},
+        json={"kind": "recertification", "audit_date": days_ago(0), "sheet": sheet(8)},
     )
     assert renewed.status_code == 200, renewed.text
     new = renewed.json()["case"]["number"]
@@ -109,6 +109,11 @@ def test_a_renewed_certificates_earlier_number_points_to_its_renewal(api: Api) -
     assert earlier.status_code == 404
     assert f"by its renewal, certificate {new}: verify that number" in earlier.json()["message"]
     assert anon.get(f"/verify/{new}").json()["certificate_number"] == new
+    feed = anon.get("/public/announcements", params={"limit": 200}).json()
+    history = [(a["action"], a["certificate_number"], a["star_level"]) for a in feed]
+    star = case["star_level"]
+    assert ("grant", old, star) in history and ("renewal", new, "four_star") in history
+    assert ("grant", new, star) not in history  # a past grant keeps the number it announced
     never = anon.get(f"/verify/{old[:-1]}{'9' if old[-1] != '9' else '8'}")  # another case's
     assert never.status_code == 404 and "no certificate" in never.json()["message"]
     detail = api.as_("viewer").get(f"/api/certificates/{old}")  # operators find it either way

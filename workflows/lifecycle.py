@@ -61,6 +61,9 @@ SURVEILLANCE_CAUSES = frozenset(
     {SuspensionCause.OVERDUE_SURVEILLANCE, SuspensionCause.FAILED_SURVEILLANCE}
 )
 """Causes only a passing surveillance audit clears; the others are cleared by an operator."""
+OPERATOR_CAUSES = tuple(c for c in SuspensionCause if c not in SURVEILLANCE_CAUSES)
+"""Causes an operator suspends for; the surveillance causes come from the deadline the daemon
+fires and from recording the failing audit, with the evidence that clears them."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from workflows.errors import (
 )
 from workflows.lifecycle import (
     DEFAULT_LIFECYCLE,
+    OPERATOR_CAUSES,
     SURVEILLANCE_CAUSES,
     LifecycleDefinition,
     Trigger,
@@ -363,8 +364,15 @@ class Lifecycle:
         try:
             ctx.cause = SuspensionCause(cmd.cause)
         except ValueError:
-            allowed = ", ".join(SuspensionCause)
-            raise InvalidInput("cause", f"{cmd.cause!r} is not one of {allowed}") from None
+            ctx.cause = None
+        if ctx.cause not in OPERATOR_CAUSES:
+            why = (
+                "comes from a surveillance deadline or a failing surveillance audit"
+                if ctx.cause in SURVEILLANCE_CAUSES
+                else "is not a suspension cause"
+            )
+            allowed = ", ".join(OPERATOR_CAUSES)
+            raise InvalidInput("cause", f"{cmd.cause!r} {why}; an operator suspends for {allowed}")
         return self._apply(uow, "Suspend", case, Trigger.SUSPEND, ctx, cmd.by, now)
 
     def _restore(self, uow: UnitOfWork, cmd: c.Restore, now: _Now) -> Result:

@@ -25,6 +25,7 @@ from starcert.web import diagram
 from starcert.web.render import page
 from workflows import commands as c
 from workflows.errors import InvalidInput, StarcertError
+from workflows.lifecycle import OPERATOR_CAUSES
 from workflows.model import State, SuspensionCause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -180,7 +181,7 @@ def _render_case(
         diagram=diagram.svg(detail.case.state, allowed),
         actions=actions,
         needs_reason=NEEDS_REASON,
-        causes=[c.value for c in SuspensionCause],
+        causes=[c.value for c in OPERATOR_CAUSES],
         notice=notice,
         error=error,
     )

@@ -279,10 +279,22 @@ def test_a_malformed_score_sheet_is_refused_and_nothing_is_written(
 def test_an_unknown_suspension_cause_is_named(office: Office) -> None:
     case_id = office.certify()
     before = office.snapshot(case_id)
-    with pytest.raises(
-        InvalidInput, match="'holiday' is not one of overdue_surveillance"
-    ) as raised:
+    with pytest.raises(InvalidInput, match="'holiday' is not a suspension cause") as raised:
         office.lifecycle.handle(c.Suspend(case_id, "holiday", "x", OPERATOR))  # type: ignore[arg-type]
+    assert raised.value.field == "cause"
+    assert "an operator suspends for serious_nonconformity, mark_misuse, client_request" in str(
+        raised.value
+    )
+    assert office.snapshot(case_id) == before
+
+
+@pytest.mark.parametrize("cause", ["overdue_surveillance", "failed_surveillance"])
+def test_an_operator_cannot_suspend_for_a_surveillance_cause(office: Office, cause: str) -> None:
+    # Only a passing surveillance audit clears those: set by hand, nothing could lift it.
+    case_id = office.certify()
+    before = office.snapshot(case_id)
+    with pytest.raises(InvalidInput, match="comes from a surveillance deadline") as raised:
+        office.lifecycle.handle(c.Suspend(case_id, SuspensionCause(cause), "late", OPERATOR))
     assert raised.value.field == "cause"
     assert office.snapshot(case_id) == before
 

@@ -272,6 +272,11 @@ def _recertifiable(case: Case, ctx: TransitionContext) -> str | None:
         return audit
     if case.expires_on is None:
         return "the case has no expiry date"
+    if case.decided_on is not None and audit.audit_date < case.decided_on:
+        return (
+            f"recertification audit of {audit.audit_date} predates the decision of "
+            f"{case.decided_on} it would renew"
+        )
     if audit.audit_date > case.expires_on:
         return f"recertification audit of {audit.audit_date} is after expiry on {case.expires_on}"
     if ctx.as_of > case.expires_on:

@@ -358,6 +358,9 @@ def test_recertify_must_finish_before_expiry() -> None:
         as_of=date(2027, 3, 15), audit=audit(AuditKind.RECERTIFICATION, date(2027, 3, 1))
     )
     assert "expired on 2027-03-14" in LC.check(case, Trigger.RECERTIFY, late_decision).why
+    before = ctx(as_of=date(2026, 12, 1), audit=audit(AuditKind.RECERTIFICATION, date(2024, 3, 14)))
+    why = LC.check(case, Trigger.RECERTIFY, before).why
+    assert "of 2024-03-14 predates the decision of 2024-03-15" in why
 
 
 @pytest.mark.parametrize("state", [State.ACTIVE, State.SUSPENDED])

@@ -10,6 +10,7 @@ deadline racing an operator is re-evaluated, never applied blindly.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -143,7 +144,7 @@ class Lifecycle:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"not a lifecycle command: {command!r}")
-        _text("by", command.by)
+        _text("by", command.by, one_line=True)
         # An operator acted on the state they saw: if it changed meanwhile, they get the conflict
         # and decide again. A deadline has no one to ask, so it is re-evaluated on the new state.
         attempts = self._max_attempts if isinstance(command, c.FireDeadline) else 1
@@ -195,7 +196,7 @@ class Lifecycle:
     # --- organisations and applications ------------------------------------------------------
 
     def _register(self, uow: UnitOfWork, cmd: c.RegisterOrganisation, now: _Now) -> Result:
-        name = _text("name", cmd.name)
+        name = _text("name", cmd.name, one_line=True)
         code = validate_credit_code(cmd.credit_code)
         existing = uow.organisations.by_credit_code(code)
         if existing is not None:
@@ -206,7 +207,7 @@ class Lifecycle:
         return Result("RegisterOrganisation", organisation_id=organisation.id)
 
     def _submit(self, uow: UnitOfWork, cmd: c.SubmitApplication, now: _Now) -> Result:
-        scope = _text("scope", cmd.scope)
+        scope = _text("scope", cmd.scope, one_line=True)
         _not_future("submitted_on", cmd.submitted_on, now.today)
         _not_future("service_system_since", cmd.service_system_since, now.today)
         if cmd.service_system_since > cmd.submitted_on:
@@ -714,7 +715,7 @@ class Lifecycle:
         sheet: Any,
     ) -> Audit:
         """The command's audit, checked against the clock and the case's earlier dates."""
-        auditor = _text("auditor", cmd.auditor)
+        auditor = _text("auditor", cmd.auditor, one_line=True)
         _not_future("audit_date", cmd.audit_date, now.today)
         application = ctx.load_application()
         if application is not None and cmd.audit_date < application.submitted_on:
@@ -787,9 +788,19 @@ def _load(uow: UnitOfWork, case_id: int) -> Case:
         raise CaseNotFound(f"case {case_id} not found") from exc
 
 
-def _text(field: str, value: str) -> str:
+def _text(field: str, value: str, *, one_line: bool = False) -> str:
+    """Stripped, non-empty text with no control characters (a reason may span lines).
+
+    Names and scopes are shown publicly: there, line breaks and invisible format characters
+    (a right-to-left override turns "ABC" into "CBA" on the page) are refused too.
+    """
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must not be empty")
+    allowed = "" if one_line else "\n\t"
+    for ch in value:
+        kind = unicodedata.category(ch)
+        if (kind == "Cc" and ch not in allowed) or (one_line and kind == "Cf"):
+            raise InvalidInput(field, f"contains the control character U+{ord(ch):04X}")
     return value.strip()
 
 

@@ -182,9 +182,14 @@ def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> 
     handle(c.RegisterOrganisation("Acme", credit_code(1).lower(), OPERATOR))
     with pytest.raises(InvalidInput, match="already registered") as raised:
         handle(c.RegisterOrganisation("Acme again", credit_code(1), OPERATOR))
+    for hidden in ("A\x00B", "Acme\u202eCBA", "Acme\nLtd"):  # NUL, right-to-left override
+        with pytest.raises(InvalidInput, match="control character U\\+") as raised:
+            handle(c.RegisterOrganisation(hidden, credit_code(2), OPERATOR))
+        assert raised.value.field == "name"
     with office.new_uow() as uow:
         assert uow.organisations.by_credit_code(credit_code(1)) is not None
         assert uow.organisations.get(1).name == "Acme"
+        assert uow.organisations.by_credit_code(credit_code(2)) is None
 
 
 @pytest.mark.parametrize(
@@ -197,6 +202,7 @@ def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> 
             "service_system_since",
         ),
         ({"scope": ""}, "scope"),
+        ({"scope": "家电\u200f售后"}, "scope"),
         ({"by": ""}, "by"),
         (
             {"facts": replace(good_facts(), last_major_failure=date(2024, 2, 1))},

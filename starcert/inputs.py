@@ -82,25 +82,31 @@ def parse_facts(data: Any, source: str) -> PrerequisiteFacts:
     return PrerequisiteFacts(**values)
 
 
-def parse_sheet(data: Any, source: str) -> ScoreSheet:
+def parse_sheet(data: Any, source: str, *, separator: str = ": ") -> ScoreSheet:
+    """A score sheet from a file (fields "file.yaml: results.repair") or a request body
+    (`separator="."`: fields "sheet.results.repair", the body's own path)."""
     if not isinstance(data, Mapping):
         raise InvalidInput(source, "expected a score sheet mapping with 'results'")
     unknown = sorted(set(data) - {"results", "excluded", "special_deductions", "special_bonus"})
     if unknown:
-        raise InvalidInput(f"{source}: {unknown[0]}", "unknown field")
+        raise InvalidInput(f"{source}{separator}{unknown[0]}", "unknown field")
     results = data.get("results")
     if not isinstance(results, Mapping) or not results:
-        raise InvalidInput(f"{source}: results", "expected a mapping of indicator → result")
-    parsed = {str(k): _indicator(v, f"{source}: results.{k}") for k, v in results.items()}
+        raise InvalidInput(
+            f"{source}{separator}results", "expected a mapping of indicator → result"
+        )
+    parsed = {str(k): _indicator(v, f"{source}{separator}results.{k}") for k, v in results.items()}
     excluded = data.get("excluded") or []
     if not isinstance(excluded, list) or not all(isinstance(x, str) for x in excluded):
-        raise InvalidInput(f"{source}: excluded", "expected a list of indicator ids")
+        raise InvalidInput(f"{source}{separator}excluded", "expected a list of indicator ids")
     deductions = data.get("special_deductions") or []
     if not isinstance(deductions, list) or not all(isinstance(x, str) and x for x in deductions):
-        raise InvalidInput(f"{source}: special_deductions", "expected a list of reasons (text)")
+        raise InvalidInput(
+            f"{source}{separator}special_deductions", "expected a list of reasons (text)"
+        )
     bonus = data.get("special_bonus")
     if bonus is not None and not (isinstance(bonus, str) and bonus):
-        raise InvalidInput(f"{source}: special_bonus", "expected a reason (text) or null")
+        raise InvalidInput(f"{source}{separator}special_bonus", "expected a reason (text) or null")
     return ScoreSheet(
         results=parsed,
         excluded=frozenset(excluded),

@@ -9,6 +9,7 @@ NotFound → 404 not_found. Anything unexpected is a 500 internal_error without 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -118,8 +119,9 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
     """The status and public body for a starcert error (the console shows the same)."""
     if isinstance(exc, InvalidInput):
         return 422, ErrorBody(code="invalid_input", message=str(exc), field=exc.field)
-    if isinstance(exc, FactError):
-        return 422, ErrorBody(code="invalid_input", message=str(exc), field=exc.fact)
+    if isinstance(exc, FactError):  # the engine's fact score_sheet.* is the request's sheet.*
+        field = re.sub(r"^score_sheet\.", "sheet.", exc.fact)
+        return 422, ErrorBody(code="invalid_input", message=f"{field}: {exc.message}", field=field)
     if isinstance(exc, IllegalTransition):
         return 409, ErrorBody(
             code="illegal_transition",

@@ -265,7 +265,11 @@ def audit_command(principal: Principal, body: s.AuditIn) -> Callable[[int], c.Co
         if body.sheet is not None:
             raise InvalidInput("sheet", "a stage 1 document review has no score sheet")
         return lambda cid: c.RecordStage1(cid, body.audit_date, auditor, by)
-    sheet = None if body.sheet is None else parse_sheet(body.sheet.model_dump(mode="json"), "sheet")
+    sheet = (
+        None
+        if body.sheet is None
+        else parse_sheet(body.sheet.model_dump(mode="json"), "sheet", separator=".")
+    )
     if body.kind is AuditKind.SPECIAL:
         return lambda cid: c.RecordSpecialAudit(cid, body.audit_date, auditor, sheet, by)
     if sheet is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tests.api.conftest import FACTS, Api, credit_code, days_ago
+from tests.api.conftest import FACTS, Api, credit_code, days_ago, sheet
 
 
 def _org_count(api: Api) -> int:
@@ -96,6 +96,25 @@ def test_a_bad_score_sheet_names_the_indicator(api: Api) -> None:
     )
     assert answer.status_code == 422
     assert answer.json()["field"].startswith("sheet.results.repair")
+    stage2 = api.as_("auditor")
+    pending = api.certified()
+    before = api.as_("viewer").get(f"/api/cases/{pending['id']}").json()
+    for results, field in [
+        ({**sheet(0)["results"], "complaint_handling": 13}, "sheet.results.complaint_handling"),
+        (
+            {**sheet(0)["results"], "complaint_handling": {"conforming": 11, "sampled": 10}},
+            "sheet.results.complaint_handling",
+        ),
+    ]:
+        refused = stage2.post(
+            f"/api/cases/{pending['id']}/audits",
+            json={"kind": "special", "audit_date": days_ago(1), "sheet": {"results": results}},
+        )
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert body["field"].startswith(field), body  # the request's own path
+        assert "score_sheet" not in body["message"] and body["message"].startswith(field)
+    assert api.as_("viewer").get(f"/api/cases/{pending['id']}").json() == before
 
 
 def test_bad_certificate_numbers_are_422_not_500(api: Api) -> None:

@@ -20,7 +20,7 @@ def api_cmd(
         int, typer.Option("--verify-burst", min=1, help="lookups a client may make at once")
     ] = 30,
 ) -> None:
-    """Serve the API (OpenAPI at /docs and /openapi.json), /verify and the /console."""
+    """Serve the API (its OpenAPI document at /openapi.json), /verify and the /console."""
     from starcert.api.server import ensure_can_listen, run_api
     from starcert.api.settings import ApiSettings
 

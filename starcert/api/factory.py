@@ -25,7 +25,8 @@ STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DESCRIPTION = """GB/T 27922 after-sales service certification: cases, audits, decisions, the
 certificate lifecycle and the public register.
 
-Writes need `Authorization: Bearer <token>` (tokens from `starcert users add NAME --role ROLE`);
+Every `/api` route needs `Authorization: Bearer <token>` (tokens from
+`starcert users add NAME --role ROLE`); `/verify` and `/public` need none;
 roles: operator, auditor, rule_author, viewer. Errors are JSON `{code, message, field}`."""
 
 

@@ -1,4 +1,5 @@
-"""Request and response bodies. Requests forbid unknown fields and take no loose types.
+"""Request and response bodies. Requests forbid unknown fields; flags, ids and counts must be
+JSON booleans and integers, dates `YYYY-MM-DD` text; points may be numbers or exact decimal text.
 
 Decimals travel as exact strings in responses (never floats); dates are ISO `YYYY-MM-DD`,
 instants ISO 8601 with their UTC offset.
@@ -6,11 +7,20 @@ instants ISO 8601 with their UTC offset.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
 from workflows.model import AuditKind, StarLevel, State, SuspensionCause
 
@@ -26,6 +36,18 @@ Version = Annotated[
     ),
 ]
 Points = Annotated[Decimal, Field(allow_inf_nan=False, ge=-1000, le=1000)]
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD` text is a date here: not a timestamp number, not a date and time."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date YYYY-MM-DD")
+    if not isinstance(value, str | date) or isinstance(value, datetime):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class _In(BaseModel):
@@ -48,15 +70,15 @@ class FactsIn(_In):
     has_service_documents: StrictBool
     has_dedicated_manager: StrictBool
     has_dedicated_funds: StrictBool
-    last_major_failure: date | None = None
+    last_major_failure: Day | None = None
     has_trained_staff: StrictBool
     is_prc_legal_entity: StrictBool
 
 
 class ApplicationIn(_In):
     organisation_id: Id
-    submitted_on: date
-    service_system_since: date
+    submitted_on: Day
+    service_system_since: Day
     scope: Text
     facts: FactsIn
 
@@ -94,9 +116,13 @@ class SheetIn(_In):
 
 class AuditIn(_In):
     kind: AuditKind
-    audit_date: date
+    audit_date: Day
     auditor: Text | None = Field(default=None, description="lead auditor; default: the caller")
-    sheet: SheetIn | None = Field(default=None, description="required except for stage1")
+    sheet: SheetIn | None = Field(
+        default=None,
+        description="required for stage2, surveillance and recertification; none for stage1; "
+        "optional for a special audit",
+    )
     expected_version: Version = None
 
 

@@ -72,6 +72,20 @@ def test_wrong_types_unknown_fields_and_missing_fields_name_the_field(api: Api) 
     )
     assert loose_bool.status_code == 422
     assert loose_bool.json()["field"] == "facts.has_dedicated_funds"
+    for loose_day in (1772323200, "2026-03-01T00:00:00", "2026-3-1"):  # a timestamp, a time
+        answer = op.post(
+            "/api/applications",
+            json={
+                "organisation_id": 1,
+                "submitted_on": loose_day,
+                "service_system_since": days_ago(200),
+                "scope": "s",
+                "facts": FACTS,
+            },
+        )
+        assert answer.status_code == 422, (loose_day, answer.text)
+        assert answer.json()["field"] == "submitted_on"
+        assert "YYYY-MM-DD" in answer.json()["message"]
     assert _org_count(api) == before
 
 

@@ -673,13 +673,10 @@ class LifecycleDefinition:
         return TriggerCheck(spec.trigger, True, spec.summary or "allowed")
 
     def refuse(self, case: Case, check: TriggerCheck) -> IllegalTransition:
-        return IllegalTransition(
-            case_label(case),
-            str(case.state),
-            check.trigger,
-            self.operator_triggers_from(case.state),
-            check.why,
-        )
+        """The refusal, naming the other triggers an operator may ask for from the case's state
+        (their own guards decide when asked; the one just refused is not among them)."""
+        others = [t for t in self.operator_triggers_from(case.state) if t != str(check.trigger)]
+        return IllegalTransition(case_label(case), str(case.state), check.trigger, others, check.why)
 
     def apply(self, case: Case, trigger: str, context: TransitionContext) -> Transitioned:
         """Run `trigger` on a copy of `case`; raise IllegalTransition when it may not fire."""

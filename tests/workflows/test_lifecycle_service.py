@@ -370,6 +370,15 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2026, 2, 14)
 
 
+def test_a_refusal_by_its_guard_does_not_offer_the_same_trigger_again(office: Office) -> None:
+    case_id = office.certify()
+    office.lifecycle.handle(c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "asked", OPERATOR))
+    office.days(200)  # past the 6-month limit, the daemon not yet run
+    with pytest.raises(IllegalTransition, match="suspension limit passed") as raised:
+        office.lifecycle.handle(c.Restore(case_id, "back", OPERATOR))
+    assert "restore" not in raised.value.allowed and "withdraw" in raised.value.allowed
+
+
 def test_a_surveillance_entered_twice_counts_once(office: Office) -> None:
     case_id = office.certify(score=85)
     office.days(200)

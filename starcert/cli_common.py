@@ -118,7 +118,10 @@ def transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> No
 def write_register(application: App, stream: IO[str]) -> None:
     """The certificate register as CSV (IAF CertSearch field names), holders' codes included."""
     with application.uow() as uow:
-        rows = [views.register_row(case, org) for case, org in read_models.register(uow)]
+        rows = [
+            views.register_row(e.case, e.organisation, e.first_issued_on)
+            for e in read_models.register(uow)
+        ]
     writer = csv.DictWriter(stream, fieldnames=views.REGISTER_FIELDS)
     writer.writeheader()
     writer.writerows(rows)

@@ -118,7 +118,9 @@ def case_detail_text(data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def register_row(case: Case, organisation: Organisation | None = None) -> dict[str, str]:
+def register_row(
+    case: Case, organisation: Organisation | None = None, first_issued_on: date | None = None
+) -> dict[str, str]:
     def yyyymmdd(d: date | None) -> str:
         return d.strftime("%Y%m%d") if d else ""
 
@@ -127,7 +129,7 @@ def register_row(case: Case, organisation: Organisation | None = None) -> dict[s
         "certification_status": PUBLIC_STATUS.get(case.state, "inactive"),
         "certification_type": "Service Certification",
         "certification_scope": case.scope,
-        "certification_original_issue_date": yyyymmdd(case.issued_on),
+        "certification_original_issue_date": yyyymmdd(first_issued_on or case.issued_on),
         "certification_issue_date": yyyymmdd(case.issued_on),
         "certification_expiry_date": yyyymmdd(case.expires_on),
         "certified_entity_name": case.holder,

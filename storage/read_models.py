@@ -291,12 +291,34 @@ __all__ = [
 ]
 
 
-def register(uow: SqlUnitOfWork) -> list[tuple[Case, Organisation]]:
+@dataclass(frozen=True)
+class RegisterEntry:
+    case: Case
+    organisation: Organisation
+    first_issued_on: date | None  # the first certificate's decision; renewals keep it
+
+
+def register(uow: SqlUnitOfWork) -> list[RegisterEntry]:
     """Every case holding a certificate number, with its organisation, in id order."""
+    first = (
+        select(
+            col(EventRow.case_id).label("case_id"),
+            func.min(col(EventRow.data)["decided_on"].as_string()).label("decided_on"),
+        )
+        .where(col(EventRow.trigger) == "certify")
+        .group_by(col(EventRow.case_id))
+        .subquery()
+    )
     stmt = (
-        select(CaseRow, OrganisationRow)
+        select(CaseRow, OrganisationRow, first.c.decided_on)
         .join(OrganisationRow, col(OrganisationRow.id) == col(CaseRow.organisation_id))
+        .outerjoin(first, first.c.case_id == col(CaseRow.id))
         .where(col(CaseRow.number).is_not(None))
         .order_by(col(CaseRow.id))
     )
-    return [(mapping.case(k), mapping.organisation(o)) for k, o in uow.session.exec(stmt).all()]
+    return [
+        RegisterEntry(
+            mapping.case(k), mapping.organisation(o), date.fromisoformat(d) if d else k.issued_on
+        )
+        for k, o, d in uow.session.exec(stmt).all()
+    ]

@@ -165,7 +165,12 @@ def rule_versions(application: App, today: date) -> list[s.RuleVersionOut]:
 def register(application: App) -> list[s.RegisterEntry]:
     with application.uow() as uow:
         rows = read_models.register(uow)
-    return [s.RegisterEntry.model_validate(views.register_row(case, org)) for case, org in rows]
+    return [
+        s.RegisterEntry.model_validate(
+            views.register_row(e.case, e.organisation, e.first_issued_on)
+        )
+        for e in rows
+    ]
 
 
 # --- public --------------------------------------------------------------------------------------

@@ -1,0 +1,30 @@
+"""The register keeps a renewed certificate's original issue date beside its new one."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from daemon_helpers import Site
+
+from starcert.app import App
+from workflows import commands as c
+from workflows.clock import FakeClock
+from workflows.deadlines import local_day
+from workflows.model import IndicatorResult, ScoreSheet
+
+
+def test_a_renewal_keeps_the_original_issue_date_in_the_register(
+    app: App, clock: FakeClock, sqlite_site: Site
+) -> None:
+    clock.set(datetime(2026, 10, 1, 2, tzinfo=UTC))  # before expiry on 2027-01-09
+    today = local_day(clock.now(), app.config.zone)
+    model = app.rules.book.in_force(today).scoring
+    full = ScoreSheet({i.id: IndicatorResult(points=i.points) for i in model.indicators})
+    renewed = app.lifecycle.handle(c.RecordRecertification(1, today, "auditor", full, "op"))
+    assert renewed.certificate is not None and renewed.certificate.endswith("-R1")
+    [row] = list(csv.DictReader(io.StringIO(sqlite_site.cli("export").stdout)))
+    assert row["certificate_number"] == renewed.certificate
+    assert row["certification_original_issue_date"] == "20240110"
+    assert row["certification_issue_date"] == "20261001"

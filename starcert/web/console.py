@@ -135,6 +135,7 @@ def home(
         overdue=ops.deadlines(application, "overdue", 0, 50),
         upcoming=ops.deadlines(application, "upcoming", 60, 50),
         rules=ops.rule_versions(application, today),
+        zone=application.config.zone,
     )
 
 
@@ -182,6 +183,7 @@ def _render_case(
         actions=actions,
         needs_reason=NEEDS_REASON,
         causes=[c.value for c in OPERATOR_CAUSES],
+        zone=application.config.zone,
         notice=notice,
         error=error,
     )

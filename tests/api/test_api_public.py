@@ -37,6 +37,9 @@ def test_verification_answers_only_public_fields(api: Api) -> None:
     assert typed.status_code == 200 and typed.json() == body
     assert body["certification_expiry_date"] == case["expires_on"]
     assert case["final_score"] not in answer.text  # no audit scores
+    long = api.as_(None).get("/verify", params={"number": "A" * 150})  # the page stays a page
+    assert long.status_code == 422 and long.headers["content-type"].startswith("text/html")
+    assert "is not a certificate number" in long.text
 
 
 def test_status_follows_the_certsearch_vocabulary_and_reasons_stay_private(api: Api) -> None:

@@ -37,7 +37,12 @@ def test_an_operator_finds_a_certificate_suspends_it_and_sees_the_timeline(
     assert page.locator("#state-active.current").count() == 1  # the diagram marks the state
     assert page.locator("#timeline li.event").first.get_attribute("data-trigger") == "certify"
 
+    assert "Asia/Shanghai time" in page.inner_text("h2:has-text('Timeline')")
+    expiry = f"expiry — due {case['expires_on']}"  # the due day in the body's zone, not UTC
+    assert expiry in page.inner_text("ul.deadlines")
     form = page.locator("form[data-action=suspend]")
+    causes = form.locator("select[name=cause] option").all_inner_texts()
+    assert causes[0] == "choose a cause" and "overdue_surveillance" not in causes
     form.locator("select[name=cause]").select_option("client_request")
     form.locator("textarea[name=reason]").fill(REASON)
     form.locator("button").click()

@@ -146,7 +146,9 @@ def case_page(
     found = _session(request)
     if found is None:
         return _to_login()
-    return _render_case(request, found, case_id, notice=done and f"Done: {done}.")
+    # Only the console's own redirect after an action says "done": a link cannot make it say more.
+    notice = f"Done: {done}." if done in set(ACTIONS.values()) else None
+    return _render_case(request, found, case_id, notice=notice)
 
 
 def _render_case(

@@ -109,7 +109,10 @@ def test_an_operator_decides_a_case_and_the_diagram_follows(browser: Any, site: 
     assert page.locator("#state-decision.current").count() == 1
     page.locator("form[data-action=decide] button").click()
     page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=decide")
+    assert page.inner_text("p.notice") == "Done: decide."
     assert page.inner_text("#case-state") == "active"
+    page.goto(f"{site.base}/console/cases/{case['id']}?done=certificate%20revoked%2C%20call%20us")
+    assert page.locator("p.notice").count() == 0  # a link cannot make the console say things
     assert page.locator("#state-active.current").count() == 1
     assert page.locator("#timeline li.event").first.get_attribute("data-trigger") == "certify"
     page.close()

@@ -90,6 +90,7 @@ class TickReport:
     fired: int = 0
     failed: int = 0
     conflicts: int = 0
+    deferred: int = 0  # claimed, but an earlier deadline of the same case was still open
     fired_list: list[Fired] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -98,6 +99,7 @@ class TickReport:
             "fired": self.fired,
             "failed": self.failed,
             "conflicts": self.conflicts,
+            "deferred": self.deferred,
         }
 
 
@@ -220,6 +222,11 @@ class DeadlineRunner:
             report.failed += 1
             self.failed_total += 1
             self._record_failure(deadline, exc)
+            return ()
+        if result.deferred:  # an earlier deadline of the case is open: it goes first
+            report.deferred += 1
+            self._release(deadline)
+            self._lost_race.add(deadline.id)  # claimed again on a later tick, after it
             return ()
         if not result.events:
             return ()  # already fired (by another daemon whose lease ran out): nothing written

@@ -85,6 +85,7 @@ class Result:
     deadlines_added: tuple[Deadline, ...] = ()
     note: str = ""
     certificate: str | None = None  # the case's certificate number after the command, if any
+    deferred: bool = False  # a deadline not fired yet: an earlier one of its case comes first
 
 
 @dataclass(frozen=True)
@@ -407,14 +408,8 @@ class Lifecycle:
         is left alone and nothing is written.
         """
         case = _load(uow, cmd.case_id)
-        deadline = next(
-            (
-                d
-                for d in uow.deadlines.open_for_case(_id("case_id", case.id))
-                if d.id == cmd.deadline_id
-            ),
-            None,
-        )
+        open_rows = list(uow.deadlines.open_for_case(_id("case_id", case.id)))  # in due order
+        deadline = next((d for d in open_rows if d.id == cmd.deadline_id), None)
         if deadline is None:
             return Result(
                 "FireDeadline",
@@ -422,6 +417,21 @@ class Lifecycle:
                 state=case.state,
                 certificate=case.number,
                 note=f"deadline {cmd.deadline_id} is not open; nothing to do",
+            )
+        first = open_rows[0]
+        if first.id != deadline.id and (first.due_at, first.id or 0) < (
+            deadline.due_at,
+            deadline.id or 0,
+        ):
+            # A case's deadlines fire in due order, as for a daemon that never stopped: one
+            # due earlier (held by another daemon, a dead one's lease, an incident) goes first.
+            return Result(
+                "FireDeadline",
+                case.id,
+                state=case.state,
+                certificate=case.number,
+                note=f"waits for deadline {first.id} ({first.kind}, due {first.due_at.isoformat()})",
+                deferred=True,
             )
         due_on = due_day(deadline.due_at, self._zone)
         effective = due_on + timedelta(days=1)

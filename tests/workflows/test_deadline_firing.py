@@ -142,8 +142,13 @@ def overdue_case(office: Office) -> tuple[int, Deadline]:
     office.lifecycle.handle(
         c.RecordSurveillance(case_id, office.days(1), "a", sheet_scoring(85), OPERATOR)
     )
-    # next due 2025-02-14; jump past it without a daemon
+    # next due 2025-02-14; jump past it without a daemon, its window's reminder fired already
     office.clock.set(datetime(2025, 2, 15, 3, 0, tzinfo=UTC))
+    (window,) = [
+        d for d in office.snapshot(case_id).deadlines if d.kind == "surveillance_window_opens"
+    ]
+    assert window.id is not None
+    office.lifecycle.handle(c.FireDeadline(window.id, case_id))
     (due,) = [d for d in office.snapshot(case_id).deadlines if d.kind == "surveillance_due"]
     return case_id, due
 
@@ -166,7 +171,7 @@ def test_operator_wins_the_race_and_the_deadline_is_re_evaluated(
     assert result.events == () and "not open" in result.note
     snap = office.snapshot(case_id)
     assert snap.case.state is State.ACTIVE
-    assert [e.trigger for e in snap.events][-2:] == ["surveil", "surveil"]
+    assert [e.trigger for e in snap.events][-3:] == ["surveil", "remind", "surveil"]
 
 
 def test_deadline_wins_the_race_and_the_operator_gets_a_conflict_then_retries(
@@ -247,3 +252,20 @@ def test_a_rules_failure_inside_the_decision_writes_nothing(
         broken.handle(c.Decide(case_id, OPERATOR))
     assert office.snapshot(case_id) == before
     assert before.case.state is State.DECISION
+
+
+def test_a_deadline_waits_while_an_earlier_one_of_its_case_is_open(office: Office) -> None:
+    # Held by another daemon, a dead one's lease or an incident: the earlier goes first.
+    case_id = office.certify()
+    office.clock.set(datetime(2025, 3, 1, 3, 0, tzinfo=UTC))  # window and due both passed
+    rows = {d.kind: d for d in office.snapshot(case_id).deadlines}
+    window, due = rows["surveillance_window_opens"], rows["surveillance_due"]
+    assert window.id is not None and due.id is not None
+    before = office.snapshot(case_id)
+    waited = office.lifecycle.handle(c.FireDeadline(due.id, case_id))
+    assert waited.deferred and waited.events == () and f"deadline {window.id}" in waited.note
+    assert office.snapshot(case_id) == before  # nothing written, the row still open
+    office.lifecycle.handle(c.FireDeadline(window.id, case_id))
+    fired = office.lifecycle.handle(c.FireDeadline(due.id, case_id))
+    assert not fired.deferred and fired.state is State.SUSPENDED
+    assert [e.trigger for e in office.snapshot(case_id).events][-2:] == ["remind", "suspend"]

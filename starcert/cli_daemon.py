@@ -89,6 +89,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     lease=timedelta(seconds=notes.timeout_seconds + 5),  # outlives one send
                     max_attempts=notes.max_attempts,
                     backoff=timedelta(seconds=notes.backoff_seconds),
+                    stopping=runner.stopping,  # SIGTERM ends delivery too, after the send in hand
                 )
             daemon = Daemon(
                 runner,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -89,7 +90,11 @@ class DeliveryReport:
 
 
 class Deliverer:
-    """Leases pending messages and sends each through the channel, once per success."""
+    """Leases pending messages and sends each through the channel, once per success.
+
+    It leases one message at a time: the lease outlives one send, so another daemon never takes
+    over a message this one still means to send. Once `stopping` is set it sends no more.
+    """
 
     def __init__(
         self,
@@ -101,7 +106,8 @@ class Deliverer:
         lease: timedelta,
         max_attempts: int,
         backoff: timedelta,
-        batch_size: int = 50,
+        batch_size: int = 1,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.channel = channel
@@ -111,10 +117,11 @@ class Deliverer:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.batch_size = batch_size
+        self.stopping = stopping if stopping is not None else threading.Event()
 
     def deliver_due(self) -> DeliveryReport:
         report = DeliveryReport()
-        while True:
+        while not self.stopping.is_set():
             now = self.clock.now()
             with self.uow_factory() as uow:
                 batch = list(
@@ -127,6 +134,7 @@ class Deliverer:
                 return report
             for message in batch:
                 self._deliver(message, report)
+        return report
 
     def _deliver(self, message: Notification, report: DeliveryReport) -> None:
         assert message.id is not None

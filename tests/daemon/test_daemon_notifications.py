@@ -4,6 +4,7 @@ sent again with the same idempotency key when the daemon dies between the send a
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -124,3 +125,24 @@ def test_a_daemon_killed_between_send_and_mark_sends_again_with_the_same_key(
     assert len(got) == 2 and {r["key"] for r in got} == {f"starcert-notification-{row.id}"}
     assert len({r["key"] for r in got}) == 1  # a receiver keeping keys sees one message
     assert second.events("deadline_fired") == []  # the reminder itself fired once, by the first
+
+
+def test_sigterm_stops_delivery_after_the_send_in_hand(tmp_path: Path) -> None:
+    # A receiver slower than the daemon's timeout: every send fails, and is retried soon.
+    def slow(n: int) -> None:
+        time.sleep(3)  # past the 2 s timeout
+
+    with receiver(lambda n: 200, on_request=slow) as got:
+        url = got.pop(0)["url"]
+        site = make_site(tmp_path / "site", webhook=url, notify_backoff=0.1)
+        certify(site, FakeClock(T0), 10)
+        daemon = site.serve("d", "--clock-start", WINDOW_OPEN.isoformat())
+        try:
+            wait_until("a send failing", lambda: daemon.events("notification_failed"), timeout=30)
+            asked = time.monotonic()
+            assert daemon.term(timeout=30) == 0
+            took = time.monotonic() - asked
+        finally:
+            site.stop_all()
+    assert took < 2 * 2 + 3, took  # the send in hand (2 s timeout), not every retry of all ten
+    assert daemon.events("stopped")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from starcert import views
 from starcert.app import App
@@ -75,6 +76,14 @@ def run(action: Callable[[], T]) -> T:
     except StarcertError as exc:
         # Engine errors about facts or rule files are bad input too (they subclass ValueError).
         raise fail(2 if isinstance(exc, ValueError) else 1, str(exc)) from None
+    except OperationalError as exc:  # the database cannot be reached or opened
+        raise fail(1, f"database unreachable: {unreachable(exc)}") from None
+
+
+def unreachable(exc: BaseException) -> str:
+    """The driver's own first line, without SQLAlchemy's wrapping and links."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
 
 
 def case_id(application: App, ref: str) -> int:

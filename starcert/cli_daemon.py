@@ -11,10 +11,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from starcert import views
 from starcert.app import App
-from starcert.cli_common import By, Json, Reason, emit, load, open_app, run, write_register
+from starcert.cli_common import (
+    By,
+    Json,
+    Reason,
+    emit,
+    load,
+    open_app,
+    run,
+    unreachable,
+    write_register,
+)
 from starcert.clock import ShiftedClock, SystemClock
 from starcert.config import Config, DatabaseConfig
 from starcert.daemon import Daemon, DeadlineRunner, default_worker_name
@@ -179,6 +190,8 @@ def health_cmd(
         ok, reason = health(
             application.db, SystemClock().now(), timedelta(seconds=max_age or default_age), worker
         )
+    except OperationalError as exc:
+        ok, reason = False, f"database unreachable: {unreachable(exc)}"
     finally:
         application.close()
     typer.echo(("healthy: " if ok else "unhealthy: ") + reason)

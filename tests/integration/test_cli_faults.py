@@ -6,10 +6,11 @@ import os
 import random
 import signal
 import time
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.integration.conftest import Starcert
+from tests.integration.conftest import Starcert, make_runner
 from tests.integration.test_cli_lifecycle import certified
 
 RACERS = 4
@@ -80,3 +81,20 @@ def test_a_killed_command_leaves_the_case_as_before_or_after_never_between(
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     engine.dispose()
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "pg").mkdir()
+    (tmp_path / "lite").mkdir()
+    down = make_runner(
+        tmp_path / "pg", "postgresql+psycopg://starcert@127.0.0.1:9/none", migrate=False
+    )
+    health = down("health", check=False)
+    assert health.code == 1 and health.out.startswith("unhealthy: database unreachable: ")
+    listed = make_runner(
+        tmp_path / "lite", f"sqlite:///{tmp_path}/no/such/folder/x.db", migrate=False
+    )
+    for runner, args in ((down, ("list",)), (listed, ("list",))):
+        refused = runner(*args, check=False)
+        assert refused.code == 1 and refused.err.startswith("error: database unreachable: ")
+        assert "Traceback" not in refused.err and len(refused.err.strip().splitlines()) == 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from storage import checks
 from storage.formats import (
@@ -17,7 +18,7 @@ from storage.formats import (
     utc_or_none,
 )
 from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
-from workflows.errors import InvalidInput
+from workflows.errors import BrokenRecord, InvalidInput
 from workflows.model import (
     Application,
     Audit,
@@ -33,6 +34,19 @@ from workflows.model import (
     State,
     SuspensionCause,
 )
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def stored(kind: type[E], value: Any, row: str, row_id: Any, column: str) -> E:
+    """A stored enum value, or BrokenRecord naming the row and column (edited by hand?)."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(kind)
+        raise BrokenRecord(
+            f"{row} {row_id}: stored {column} {value!r} is not one of {allowed}; fix the row"
+        ) from None
 
 
 def organisation_values(o: Organisation) -> dict[str, Any]:
@@ -123,11 +137,13 @@ def case(row: CaseRow) -> Case:
         id=row.id,
         organisation_id=row.organisation_id,
         application_id=row.application_id,
-        state=State(row.state),
+        state=stored(State, row.state, "case", row.id, "state"),
         holder=row.holder,
         scope=row.scope,
         number=row.number,
-        star_level=None if row.star_level is None else StarLevel(row.star_level),
+        star_level=None
+        if row.star_level is None
+        else stored(StarLevel, row.star_level, "case", row.id, "star_level"),
         final_score=decimal_from_text(row.final_score, "cases.final_score"),
         decided_on=row.decided_on,
         issued_on=row.issued_on,
@@ -136,7 +152,7 @@ def case(row: CaseRow) -> Case:
         suspended_on=row.suspended_on,
         suspension_cause=None
         if row.suspension_cause is None
-        else SuspensionCause(row.suspension_cause),
+        else stored(SuspensionCause, row.suspension_cause, "case", row.id, "suspension_cause"),
         rule_version=row.rule_version,
         version=row.version,
         surveillances=row.surveillances,
@@ -199,11 +215,14 @@ def stored_deadline(d: Deadline, values: dict[str, Any], deadline_id: int) -> De
     )
 
 
-def deadline(row: DeadlineRow) -> Deadline:
+def deadline(row: DeadlineRow, kind: DeadlineKind | None = None) -> Deadline:
+    """`kind` stands in for a stored kind this starcert cannot read (listing incidents)."""
     return Deadline(
         id=row.id,
         case_id=row.case_id,
-        kind=DeadlineKind(row.kind),
+        kind=kind
+        if kind is not None
+        else stored(DeadlineKind, row.kind, "deadline", row.id, "kind"),
         due_at=from_stored(row.due_at),
         claimed_by=row.claimed_by,
         claimed_until=from_stored_or_none(row.claimed_until),

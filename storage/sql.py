@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from functools import cached_property
 from types import SimpleNamespace, TracebackType
-from typing import Any, NoReturn, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar, cast
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, update
@@ -39,6 +39,7 @@ from storage.tables import (
 )
 from workflows.errors import (
     ApplicationNotFound,
+    BrokenRecord,
     CaseNotFound,
     ConcurrencyConflict,
     InvalidInput,
@@ -665,9 +666,17 @@ class SqlDeadlines(_Repo):
             .where(col(DeadlineRow.id).in_(ids))
             .values(claimed_by=worker, claimed_until=lease_until)
         )
-        return self._list(
+        claimed = []
+        rows = self._uow.rows(
             select(DeadlineRow).where(col(DeadlineRow.id).in_(ids)).order_by(*_DUE_ORDER)
         )
+        for row in rows:
+            try:
+                claimed.append(mapping.deadline(row))
+            except BrokenRecord as exc:  # an incident, not a stop for every other deadline
+                assert row.id is not None
+                self.record_failure(row.id, f"BrokenRecord: {exc}", lease_until)
+        return claimed
 
     def overdue_case_ids(self, now: datetime) -> Sequence[int]:
         """Ids of cases with an open deadline due at or before `now` (not yet fired), ascending."""
@@ -724,12 +733,20 @@ class SqlDeadlines(_Repo):
         return min(times, default=None)
 
     def incidents(self) -> Sequence[Deadline]:
-        """Open rows whose last firing failed, in due order."""
-        return self._list(
+        """Open rows whose last firing failed, in due order; a row this starcert cannot read
+        is listed with its kind as stored, so that it can be seen and fixed."""
+        rows = self._uow.rows(
             select(DeadlineRow)
             .where(_OPEN, col(DeadlineRow.last_error).is_not(None))
             .order_by(*_DUE_ORDER)
         )
+        found = []
+        for row in rows:
+            try:
+                found.append(mapping.deadline(row))
+            except BrokenRecord:
+                found.append(mapping.deadline(row, kind=cast(DeadlineKind, row.kind)))
+        return found
 
 
 def _instant(value: Any) -> datetime | None:

@@ -65,5 +65,9 @@ class ConcurrencyConflict(StarcertError):
     pass
 
 
+class BrokenRecord(StarcertError):
+    """A stored row this starcert cannot read (a value outside its vocabulary): fix the row."""
+
+
 class AuditChainBroken(StarcertError):
     pass

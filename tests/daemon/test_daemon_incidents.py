@@ -120,3 +120,34 @@ def test_a_firing_that_conflicts_on_every_attempt_is_an_incident_not_an_endless_
     assert incident["case"] == cases[0] and "ConcurrencyConflict" in incident["error"]
     assert sum(firings(engine).values()) == 1  # the other case fired once
     engine.dispose()
+
+
+def test_a_deadline_row_it_cannot_read_is_an_incident_and_the_others_fire(
+    sqlite_site: Site,
+) -> None:
+    site = sqlite_site
+    engine = site.engine()
+    cases = bulk_active_cases(engine, 3)
+    bulk_deadlines(engine, cases, 1, datetime.now(UTC) - timedelta(hours=1))
+    with engine.begin() as conn:  # edited by hand
+        conn.execute(
+            text("UPDATE deadlines SET kind = 'frobnicate' WHERE case_id = :c"), {"c": cases[0]}
+        )
+    assert site.json("fire-due")["fired"] == 2  # the others are not held up
+    [incident] = site.json("incidents", "list")
+    assert incident["case"] == cases[0] and incident["kind"] == "frobnicate"
+    assert "'frobnicate' is not one of" in incident["error"]
+    refused = site.cli(
+        "incidents", "resolve", str(incident["id"]), "--reason", "r", "--by", "li.na", check=False
+    )
+    assert refused.returncode == 1 and "fix the row" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE deadlines SET kind = 'surveillance_window_opens' WHERE id = :d"),
+            {"d": incident["id"]},
+        )
+    site.cli("incidents", "retry", str(incident["id"]))
+    assert site.json("fire-due")["fired"] == 1
+    assert sorted(firings(engine).values()) == [1, 1, 1]
+    engine.dispose()

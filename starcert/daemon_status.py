@@ -144,7 +144,14 @@ def status_text(status: Status) -> str:
     if not status.daemons:
         lines.append("daemons: none has run against this database")
     for d in status.daemons:
-        tick = d.last_tick_at.isoformat() if d.last_tick_at else "never"
+        # The age tells a daemon killed without a word (its state still says running) from one
+        # that ticks: compare it with tick_seconds.
+        if d.last_tick_at:
+            ago = (status.now - d.last_tick_at).total_seconds()
+            tick = f"{d.last_tick_at.isoformat()} ({ago:.0f} s ago)"
+        else:
+            ago = (status.now - d.started_at).total_seconds()
+            tick = f"never (started {ago:.0f} s ago)"
         lines.append(
             f"daemon {d.worker} ({d.state}, pid {d.pid}): last tick {tick}, "
             f"fired {d.fired_total}, failed {d.failed_total}"

@@ -90,6 +90,8 @@ def test_health_follows_the_daemon_and_status_shows_its_heartbeat(sqlite_site: S
     status = site.json("status")
     [beat] = status["daemons"]
     assert beat["worker"] == "watch" and beat["state"] == "running" and beat["last_tick_at"]
+    shown = site.cli("status").stdout
+    assert "daemon watch (running" in shown and " s ago)" in shown  # its age tells it ticks
     assert daemon.term() == 0
     after = site.cli("health", check=False)
     assert after.returncode == 1 and "unhealthy" in after.stdout

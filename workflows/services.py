@@ -419,10 +419,7 @@ class Lifecycle:
                 note=f"deadline {cmd.deadline_id} is not open; nothing to do",
             )
         first = open_rows[0]
-        if first.id != deadline.id and (first.due_at, first.id or 0) < (
-            deadline.due_at,
-            deadline.id or 0,
-        ):
+        if first.id != deadline.id:
             # A case's deadlines fire in due order, as for a daemon that never stopped: one
             # due earlier (held by another daemon, a dead one's lease, an incident) goes first.
             return Result(

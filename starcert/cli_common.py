@@ -21,7 +21,6 @@ from starcert.app import App
 from starcert.config import Config, load_config
 from storage import read_models
 from workflows.errors import (
-    CaseNotFound,
     ConcurrencyConflict,
     IllegalTransition,
     InvalidInput,
@@ -91,14 +90,7 @@ def case_id(application: App, ref: str) -> int:
     if ref.isdigit():
         return int(ref)
     number = ref.strip().upper()  # numbers are issued in upper case
-    try:
-        with application.uow() as uow:
-            found = uow.cases.by_number(number)
-    except CaseNotFound:
-        replaced = read_models.replaced_number(application.db, number)  # outside the uow
-        if replaced is None:
-            raise
-        return replaced.case_id  # an earlier number of the case, before a renewal
+    found = read_models.case_holding(application.uow, application.db, number)
     assert found.id is not None
     return found.id
 

@@ -6,7 +6,7 @@ public verification: one indexed lookup by certificate number returning only pub
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +21,7 @@ from storage.database import SQLITE_BUSY_TIMEOUT_S, parse_url
 from storage.formats import utc
 from storage.sql import SqlUnitOfWork
 from storage.tables import CaseRow, DeadlineRow, EventRow, OrganisationRow
+from workflows.errors import CaseNotFound
 from workflows.model import Case, Deadline, Event, Organisation, StarLevel, State
 from workflows.numbering import case_id_of
 
@@ -82,10 +83,14 @@ class Replaced:
     current: str | None
 
 
-_ISSUED = sa.text(
-    "SELECT data FROM events WHERE case_id = :case_id"
-    " AND \"trigger\" IN ('certify', 'recertify', 'restore_after_expiry') ORDER BY seq"
-).columns(sa.column("data", sa.JSON))
+_ISSUING = ("certify", "recertify", "restore_after_expiry")
+"""The events that issue a certificate (they record its `number` and `decided_on`)."""
+
+_ISSUED = (
+    select(EventRow.data)
+    .where(col(EventRow.case_id) == sa.bindparam("case_id"), col(EventRow.trigger).in_(_ISSUING))
+    .order_by(col(EventRow.seq))
+)
 """What each issuing event recorded (its `number`, `decided_on`), in the case's order."""
 
 
@@ -108,6 +113,19 @@ def replaced_number(engine: Engine, number: str) -> Replaced | None:
     renewal = issued[numbers.index(number) + 1 :]
     on = renewal[0].get("decided_on") if renewal else None
     return Replaced(number, case_id, None if on is None else date.fromisoformat(on), current)
+
+
+def case_holding(uow_factory: Callable[[], SqlUnitOfWork], engine: Engine, number: str) -> Case:
+    """The case holding certificate `number`, or holding it before a renewal renumbered it."""
+    try:
+        with uow_factory() as uow:
+            return uow.cases.by_number(number)
+    except CaseNotFound:
+        replaced = replaced_number(engine, number)  # after the unit of work: its own connection
+        if replaced is None:
+            raise
+    with uow_factory() as uow:
+        return uow.cases.get(replaced.case_id)
 
 
 def make_read_engine(url: str) -> Engine:
@@ -217,9 +235,6 @@ def recent_events(
             )
         )
     return found
-
-
-_ISSUING = ("certify", "recertify", "restore_after_expiry")
 
 
 def _certificate_after_each_event(

@@ -227,10 +227,10 @@ def _uncredited_surveillance(case: Case, ctx: TransitionContext) -> Audit | None
         for i, a in enumerate(ctx.all_audits())
         if a.kind is AuditKind.SURVEILLANCE
         and a.sheet is not None
-        and (a.audit_date > after if after is not None else True)
+        and (after is None or a.audit_date > after)
         and (case.decided_on is None or a.audit_date >= case.decided_on)
     ]
-    return max(found, key=lambda t: (t[0], t[1]))[2] if found else None
+    return max(found, key=lambda t: t[:2])[2] if found else None  # latest: date, then recorded
 
 
 def _clearing_surveillance(case: Case, ctx: TransitionContext) -> Audit | None:
@@ -248,14 +248,12 @@ def _restorable(case: Case, ctx: TransitionContext) -> str | None:
     if case.suspension_cause in SURVEILLANCE_CAUSES:
         latest = _uncredited_surveillance(case, ctx)
         if latest is None:
-            since = case.last_surveillance_on if case.surveillances else case.decided_on
-            return (
-                f"cause {case.suspension_cause} needs a passing surveillance audit dated after "
-                f"the last one credited ({since})"
+            since = (
+                f"after the last one credited ({case.last_surveillance_on})"
                 if case.surveillances
-                else f"cause {case.suspension_cause} needs a passing surveillance audit dated "
-                f"on or after the decision ({since})"
+                else f"on or after the decision ({case.decided_on})"
             )
+            return f"cause {case.suspension_cause} needs a passing surveillance audit dated {since}"
         verdict = ctx.score(latest)
         if not verdict.passed:
             return (

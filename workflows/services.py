@@ -803,6 +803,8 @@ def _text(field: str, value: str, *, one_line: bool = False) -> str:
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must not be empty")
+    if value.isprintable():  # the usual case, in C: no control or format character at all
+        return value.strip()
     allowed = "" if one_line else "\n\t"
     for ch in value:
         kind = unicodedata.category(ch)

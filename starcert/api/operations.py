@@ -80,16 +80,7 @@ def case_detail(application: App, case_id: int) -> s.CaseDetail:
 
 
 def case_by_number(application: App, number: str) -> Case:
-    number = checked_number(number)
-    try:
-        with application.uow() as uow:
-            return uow.cases.by_number(number)
-    except CaseNotFound:
-        replaced = read_models.replaced_number(application.db, number)  # outside the uow
-        if replaced is None:
-            raise
-    with application.uow() as uow:
-        return uow.cases.get(replaced.case_id)  # an earlier number, before a renewal
+    return read_models.case_holding(application.uow, application.db, checked_number(number))
 
 
 def history(application: App, case_id: int) -> list[s.EventOut]:

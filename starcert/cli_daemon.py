@@ -179,7 +179,7 @@ def health_cmd(
     worker: Worker = None,
     max_age: Annotated[
         float | None,
-        typer.Option("--max-age", help="seconds since the last tick still healthy"),
+        typer.Option("--max-age", help="seconds since the last tick (or a busy daemon's last beat) still healthy"),
     ] = None,
 ) -> None:
     """Exit 0 when the database answers and a daemon ticked recently; else 1, with the reason."""

@@ -117,6 +117,7 @@ class DeadlineRunner:
         batch_size: int,
         incident_backoff: timedelta = timedelta(seconds=30),
         log_firings: bool = True,
+        on_progress: Callable[[], None] | None = None,
     ) -> None:
         self.lifecycle = lifecycle
         self.uow_factory = uow_factory
@@ -126,6 +127,7 @@ class DeadlineRunner:
         self.batch_size = batch_size
         self.incident_backoff = incident_backoff
         self.log_firings = log_firings
+        self.on_progress = on_progress  # called after each firing: a long tick shows it is alive
         self.stopping = threading.Event()
         self.fired_total = 0  # over the runner's life, ticks cut short included
         self.failed_total = 0
@@ -161,6 +163,8 @@ class DeadlineRunner:
                 added = self._fire(deadline, report)
                 self._in_hand.pop(0)
                 self._hand_back_after(added)
+                if self.on_progress is not None:
+                    self.on_progress()
         return report
 
     def _hand_back_after(self, added: tuple[Deadline, ...]) -> None:
@@ -319,6 +323,11 @@ class Daemon:
         self.last_error: str | None = None
         self.last_tick_at: datetime | None = None
         self._retry_not_before = self.started_at
+        # A catch-up tick can fire for minutes; beating within it keeps `starcert health` (and a
+        # service manager polling it) from taking a busy daemon for a hung one.
+        self.progress_every = timedelta(seconds=min(max(tick_seconds, 1.0), 10.0))
+        self._last_beat_at = self.started_at
+        runner.on_progress = self._progress
         self._tick_lock = threading.Lock()
         self._scheduler: Any = None
 
@@ -381,7 +390,12 @@ class Daemon:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
             jsonlog(level, "delivery_pass_failed", worker=self.runner.worker, error=error)
 
+    def _progress(self) -> None:
+        if SystemClock().now() - self._last_beat_at >= self.progress_every:
+            self._beat("firing")
+
     def _beat(self, state: str) -> None:
+        self._last_beat_at = SystemClock().now()
         try:
             self.heartbeats.put(
                 Heartbeat(
@@ -390,6 +404,7 @@ class Daemon:
                     host=socket.gethostname(),
                     state=state,
                     started_at=self.started_at,
+                    beat_at=self._last_beat_at,
                     last_tick_at=self.last_tick_at,
                     clock_at=self.clock.now(),
                     fired_total=self.runner.fired_total,
@@ -455,7 +470,7 @@ class Daemon:
                 next_run_time=now,
                 executor="default",
             )
-        self._beat("running")
+        self._beat("starting")  # healthy while its beat is fresh; then it must tick
         banner()
         jsonlog(logging.INFO, "started", worker=self.runner.worker, clock=self.clock.now())
         scheduler.start()

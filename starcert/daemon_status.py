@@ -50,6 +50,7 @@ class Status:
                     "host": d.host,
                     "state": d.state,
                     "started_at": d.started_at.isoformat(),
+                    "beat_at": d.beat_at.isoformat() if d.beat_at else None,
                     "last_tick_at": d.last_tick_at.isoformat() if d.last_tick_at else None,
                     "clock_at": d.clock_at.isoformat() if d.clock_at else None,
                     "fired_total": d.fired_total,
@@ -152,6 +153,10 @@ def status_text(status: Status) -> str:
         else:
             ago = (status.now - d.started_at).total_seconds()
             tick = f"never (started {ago:.0f} s ago)"
+        if d.state == "firing" and d.beat_at:
+            tick += (
+                f", firing since, last beat {(status.now - d.beat_at).total_seconds():.0f} s ago"
+            )
         lines.append(
             f"daemon {d.worker} ({d.state}, pid {d.pid}): last tick {tick}, "
             f"fired {d.fired_total}, failed {d.failed_total}"
@@ -184,17 +189,28 @@ def health(
         beats = [b for b in Heartbeats(engine).all() if worker is None or b.worker == worker]
     except Exception as exc:
         return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-    running = [b for b in beats if b.state == "running"]
+    running = [b for b in beats if b.state in ("starting", "running", "firing")]
     if not running:
         who = f"daemon {worker} is not" if worker else "no daemon is"
         return False, f"{who} running against this database"
-    fresh = [b for b in running if b.last_tick_at and wall_now - b.last_tick_at <= max_age]
+    fresh = [b for b in running if _ticking(b, wall_now, max_age)]
     if not fresh:
         last = max((b.last_tick_at for b in running if b.last_tick_at), default=None)
         seen = last.isoformat() if last else "never"
         return False, f"no tick within {max_age.total_seconds():g}s (last tick {seen})"
     errors = [b for b in fresh if b.last_error]
-    names = ", ".join(b.worker for b in fresh)
+    names = ", ".join(b.worker + ("" if b.state == "running" else f" {b.state}") for b in fresh)
     if errors:
         return True, f"ok with errors: {errors[0].worker}: {errors[0].last_error}"
     return True, f"ok: {len(fresh)} daemon(s) ticking ({names})"
+
+
+def _ticking(beat: Heartbeat, wall_now: datetime, max_age: timedelta) -> bool:
+    """A tick ended within max_age, or the daemon beat since, starting or mid-way through a long
+    tick. A daemon whose ticks fail beats "running" with its last good tick growing old: that
+    one is not ticking.
+    """
+    if beat.last_tick_at is not None and wall_now - beat.last_tick_at <= max_age:
+        return True
+    busy = beat.state in ("starting", "firing")
+    return busy and beat.beat_at is not None and wall_now - beat.beat_at <= max_age

@@ -22,8 +22,9 @@ class Heartbeat:
     worker: str
     pid: int
     host: str
-    state: str  # running, stopping, stopped
+    state: str  # starting, running, firing (a tick long enough to beat mid-way), stopped
     started_at: datetime
+    beat_at: datetime | None  # wall time of this beat; a tick's end or progress within one
     last_tick_at: datetime | None
     clock_at: datetime | None  # the daemon's clock at that tick (differs when shifted)
     fired_total: int
@@ -50,6 +51,7 @@ class Heartbeats:
             row.host = beat.host
             row.state = beat.state
             row.started_at = utc(beat.started_at, "started_at")
+            row.beat_at = utc_or_none(beat.beat_at, "beat_at")
             row.last_tick_at = utc_or_none(beat.last_tick_at, "last_tick_at")
             row.clock_at = utc_or_none(beat.clock_at, "clock_at")
             row.fired_total = beat.fired_total
@@ -68,6 +70,7 @@ class Heartbeats:
                     host=r.host,
                     state=r.state,
                     started_at=r.started_at,
+                    beat_at=r.beat_at,
                     last_tick_at=r.last_tick_at,
                     clock_at=r.clock_at,
                     fired_total=r.fired_total,

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from workflows.errors import StarcertError
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic revision of storage/migrations/versions this code reads and writes."""
 VERSION_TABLE = "alembic_version"
 

@@ -267,8 +267,9 @@ class DaemonStatusRow(SQLModel, table=True):
     worker: str = Field(primary_key=True)
     pid: int
     host: str
-    state: str  # running, stopping, stopped
+    state: str  # starting, running, firing (mid-tick), stopped
     started_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    beat_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     last_tick_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     clock_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     fired_total: int = 0

@@ -34,8 +34,10 @@ from workflows.deadlines import (
 from workflows.errors import (
     CaseNotFound,
     ConcurrencyConflict,
+    IllegalTransition,
     InvalidInput,
     NotFound,
+    StarcertError,
 )
 from workflows.lifecycle import (
     DEFAULT_LIFECYCLE,
@@ -73,6 +75,19 @@ DEADLINE_OBSOLETE = "deadline_obsolete"
 DEADLINES_RECOMPUTED = "deadlines_recomputed"
 """Event trigger names outside the machine: a case's first event, and a deadline that no longer
 applied when it fired (marked done, state unchanged)."""
+
+CATCHES_UP = (
+    c.RecordSurveillance,
+    c.Suspend,
+    c.Restore,
+    c.Withdraw,
+    c.Cancel,
+    c.RecordRecertification,
+    c.RecordSpecialAudit,
+)
+"""Operator commands on a certified case: the case's deadlines already due fire before them.
+Expire is left out: it is itself what the expiry deadline does."""
+MAX_CATCH_UP = 20  # more than a case ever has due at once: a bound, not a limit in practice
 
 
 @dataclass(frozen=True)
@@ -149,17 +164,62 @@ class Lifecycle:
         # An operator acted on the state they saw: if it changed meanwhile, they get the conflict
         # and decide again. A deadline has no one to ask, so it is re-evaluated on the new state.
         attempts = self._max_attempts if isinstance(command, c.FireDeadline) else 1
-        for attempt in range(1, attempts + 1):
+        fired_first: list[str] = []
+        catch_up = isinstance(command, CATCHES_UP)
+        attempt = 0
+        while True:
             now = self._now()
             try:
                 with self._uow_factory() as uow:
-                    result = handler(uow, command, now)
-                    uow.commit()
-                return result
+                    due = self._due_first(uow, command, now) if catch_up else None
+                    if due is None:
+                        result = handler(uow, command, now)
+                        uow.commit()
+                        return result
             except ConcurrencyConflict:
-                if attempt == attempts:
+                attempt += 1
+                if attempt >= attempts:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                continue
+            except IllegalTransition as exc:
+                if not fired_first:
+                    raise
+                raise IllegalTransition(
+                    exc.case,
+                    exc.state,
+                    exc.trigger,
+                    exc.allowed,
+                    f"{exc.why}; due before this command, first fired: {', '.join(fired_first)}",
+                ) from exc
+            done, fired = self._fire_first(due, command.by)
+            fired_first.append(done)
+            catch_up = fired and len(fired_first) < MAX_CATCH_UP
+
+    def _due_first(self, uow: UnitOfWork, command: Any, now: _Now) -> Deadline | None:
+        """The case's earliest open deadline if it is due and fires before an operator command.
+
+        The command then meets the case a daemon that never stopped would have left: a
+        surveillance dated after its due day finds the case suspended for it, not active. An
+        incident (a failed firing, retried by the daemons) is left to them.
+        """
+        rows = uow.deadlines.open_for_case(command.case_id)  # in due order
+        first = rows[0] if rows else None
+        if first is None or first.due_at > now.instant or first.attempts:
+            return None
+        return first
+
+    def _fire_first(self, due: Deadline, by: str) -> tuple[str, bool]:
+        """Fire `due` as a daemon would: what it did (for a refusal of the command to name),
+        and whether it fired; one that fails is left to the daemons, who make it an incident."""
+        assert due.id is not None
+        what = f"{due.kind} due {due.due_at.isoformat()}"
+        try:
+            result = self.handle(
+                c.FireDeadline(deadline_id=due.id, case_id=due.case_id, by=f"catch-up:{by}")
+            )
+        except StarcertError as exc:
+            return f"{what} failed ({exc})", False
+        return f"{what} ({result.events[0].trigger if result.events else 'nothing'})", True
 
     @property
     def rules(self) -> RulesPort:

@@ -10,7 +10,6 @@ import itertools
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from starcert.api.settings import ApiSettings
 from starcert.app import App
 from starcert.config import Config, DatabaseConfig, PathsConfig
 from storage.migrate import upgrade
+from tests.office_day import office_day
 from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character
 
@@ -46,7 +46,7 @@ def credit_code() -> str:
 
 
 def days_ago(n: int) -> str:
-    return (date.today() - timedelta(days=n)).isoformat()
+    return office_day(-n)
 
 
 def sheet(loss: float = 2) -> dict[str, Any]:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from storage.migrate import upgrade
 from tests.integration.conftest import FACTS, Completed, Starcert, make_runner, sheet
+from tests.office_day import office_day, office_today
 from workflows.credit_code import check_character
 
 CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
 
 
 def _days_ago(n: int) -> str:
-    return (date.today() - timedelta(days=n)).isoformat()
+    return office_day(-n)
 
 
 def certified(starcert: Starcert, loss: float = 2, **overrides: float) -> str:
@@ -120,7 +120,7 @@ def test_a_renewal_gives_a_new_number_and_the_earlier_one_still_finds_the_case(
         "--auditor", "bob", "--sheet", str(starcert.write("renewal.json", sheet(2))),
         "--by", "alice", "--json",
     ).json()  # fmt: skip
-    assert renewed["number"] == old.replace(old[4:8], str(date.today().year)) + "-R1"
+    assert renewed["number"] == old.replace(old[4:8], str(office_today().year)) + "-R1"
     assert starcert("show", old, "--json").json()["case"]["number"] == renewed["number"]
     assert starcert("show", old + "-R7", check=False).code == 4  # never issued
 
@@ -229,7 +229,7 @@ def test_bad_input_names_the_field_and_writes_nothing(starcert_sqlite: Starcert)
     before = starcert("show", cid, "--json").json()
     refused = surveillance(over, _days_ago(1))
     assert refused.code == 2 and "organisation" in refused.err
-    in_two_days = (date.today() + timedelta(days=2)).isoformat()
+    in_two_days = office_day(2)
     refused = surveillance(starcert.write("ok.json", sheet(1)), in_two_days)
     assert refused.code == 2 and "audit_date" in refused.err
     malformed = starcert.workdir / "broken.yaml"

@@ -3,10 +3,11 @@ refused; never a lost or mixed version."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from tests.integration.conftest import Starcert
+from tests.office_day import office_today
 from tests.rules_publish.conftest import stricter
 
 
@@ -19,7 +20,7 @@ def test_two_processes_publishing_at_once_store_both_in_order_or_refuse_one(
         path = tmp_path / f"v{version}.yaml"
         path.write_text(stricter(version, suspension_limit=limit), encoding="utf-8")
         files.append(path)
-    soon = date.today() + timedelta(days=20)
+    soon = office_today() + timedelta(days=20)
     # Version 3 asks for an EARLIER date than version 2: if 2 lands first, 3 must be refused.
     procs = [
         starcert.popen(

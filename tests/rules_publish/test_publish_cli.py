@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from pathlib import Path
 
 from tests.integration.conftest import Starcert, sheet
 from tests.integration.test_cli_lifecycle import certified
+from tests.office_day import office_day
 from tests.rules_publish.conftest import SHIPPED, stricter
 
 
 def _in(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return office_day(days)
 
 
 def test_a_new_database_holds_the_shipped_rules_as_a_backdated_version(

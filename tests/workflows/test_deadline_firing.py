@@ -80,17 +80,65 @@ def test_a_suspension_past_its_limit_is_withdrawn_by_the_deadline(office: Office
     assert snap.deadlines == ()
 
 
-def test_restore_is_refused_after_the_limit_even_before_the_deadline_fires(office: Office) -> None:
+def test_a_late_surveillance_entered_before_the_daemon_fired_finds_the_case_suspended(
+    office: Office,
+) -> None:
+    """The outcome is a daemon's that never stopped: the audit's date, not when it was typed in."""
+    case_id = office.certify()  # surveillance due 2025-02-14
+    office.clock.set(datetime(2025, 2, 20, 3, 0, tzinfo=UTC))  # the daemon was down
+    result = office.lifecycle.handle(
+        c.RecordSurveillance(case_id, date(2025, 2, 20), "a", sheet_scoring(88), OPERATOR)
+    )
+    snap = office.snapshot(case_id)
+    assert [(e.trigger, e.actor) for e in snap.events[-3:]] == [
+        ("remind", f"catch-up:{OPERATOR}"),
+        ("suspend", f"catch-up:{OPERATOR}"),
+        ("note_audit", OPERATOR),
+    ]
+    assert snap.events[-2].reason == "surveillance due on 2025-02-14 was not done"
+    assert result.state is State.SUSPENDED and snap.case.surveillances == 0
+    assert snap.case.suspension_cause is SuspensionCause.OVERDUE_SURVEILLANCE
+    restored = office.lifecycle.handle(c.Restore(case_id, "audited", OPERATOR))
+    assert restored.state is State.ACTIVE
+    assert office.snapshot(case_id).case.last_surveillance_on == date(2025, 2, 20)
+    assert office.fire_due() == []  # nothing left for the daemon: each deadline fired once
+
+
+def test_a_surveillance_on_its_due_day_is_credited_with_nothing_fired_first(
+    office: Office,
+) -> None:
+    case_id = office.certify()  # surveillance due 2025-02-14, the window opened 2024-11-14
+    office.until(date(2025, 2, 1))
+    office.clock.set(datetime(2025, 2, 14, 9, 0, tzinfo=UTC))  # 17:00 in Shanghai, still due
+    office.lifecycle.handle(
+        c.RecordSurveillance(case_id, date(2025, 2, 14), "a", sheet_scoring(88), OPERATOR)
+    )
+    snap = office.snapshot(case_id)
+    assert snap.case.state is State.ACTIVE and snap.case.surveillances == 1
+    assert [e.actor for e in snap.events if e.actor.startswith("catch-up:")] == []
+
+
+def test_restore_after_the_limit_meets_the_withdrawal_a_daemon_would_have_fired(
+    office: Office,
+) -> None:
     case_id = office.certify()
     office.until(date(2025, 3, 1))
     office.lifecycle.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(88), OPERATOR)
     )
     office.clock.set(datetime(2025, 8, 16, 3, 0, tzinfo=UTC))  # no daemon ran
-    before = office.snapshot(case_id)
-    with pytest.raises(IllegalTransition, match="suspension limit passed on 2025-08-15"):
+    asked = office.lifecycle.may(case_id, "restore", reason="late")
+    assert not asked.allowed and asked.why == "suspension limit passed on 2025-08-15"
+    with pytest.raises(
+        IllegalTransition,
+        match=r"is withdrawn: restore refused .*first fired: suspension_limit due 2025-08-15\S+ "
+        r"\(withdraw\)",
+    ):
         office.lifecycle.handle(c.Restore(case_id, "late", OPERATOR))
-    assert office.snapshot(case_id) == before
+    snap = office.snapshot(case_id)
+    assert snap.case.state is State.WITHDRAWN
+    assert [(e.trigger, e.actor) for e in snap.events[-1:]] == [("withdraw", f"catch-up:{OPERATOR}")]
+    assert snap.events[-1].reason == "suspension since 2025-02-15 passed its limit 2025-08-15"
 
 
 def test_an_obsolete_deadline_is_marked_done_with_an_event(office: Office) -> None:

@@ -372,9 +372,9 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
 
 def test_a_refusal_by_its_guard_does_not_offer_the_same_trigger_again(office: Office) -> None:
     case_id = office.certify()
-    office.lifecycle.handle(c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "asked", OPERATOR))
-    office.days(200)  # past the 6-month limit, the daemon not yet run
-    with pytest.raises(IllegalTransition, match="suspension limit passed") as raised:
+    office.until(office.today + timedelta(days=380))  # no surveillance: the daemon suspended it
+    assert office.snapshot(case_id).case.suspension_cause is SuspensionCause.OVERDUE_SURVEILLANCE
+    with pytest.raises(IllegalTransition, match="needs a passing surveillance audit") as raised:
         office.lifecycle.handle(c.Restore(case_id, "back", OPERATOR))
     assert "restore" not in raised.value.allowed and "withdraw" in raised.value.allowed
 

@@ -189,13 +189,13 @@ def audit_record(
 
 @audit_app.command("verify")
 def audit_verify(as_json: Json = False) -> None:
-    """Check every case's event hash chain; name the first broken link."""
+    """Check every case's event hash chain, and its row against it; name the first break."""
 
     def go() -> None:
         from workflows.audit_trail import verify_log
 
         with open_app() as application, application.uow() as uow:
-            report = verify_log(uow.events)
+            report = verify_log(uow.events, case_row=uow.cases.get)
         data = {
             "ok": report.ok,
             "cases_checked": report.cases_checked,

@@ -557,8 +557,8 @@ class MemoryEventLog(_Repo):
         )
 
     def all_case_ids(self) -> Iterator[int]:
-        """Ids of every case with at least one event, ascending."""
-        return iter(sorted({cid for cid, _ in self._uow.data.events}))
+        """Ids of every case on record or named by an event, ascending."""
+        return iter(sorted({cid for cid, _ in self._uow.data.events} | set(self._uow.data.cases)))
 
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]

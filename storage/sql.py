@@ -16,7 +16,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any, NoReturn, Self, TypeVar, cast
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, update
+from sqlalchemy import func, union, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -799,9 +799,10 @@ class SqlEventLog(_Repo):
         return [mapping.event(r) for r in self._uow.rows(stmt)]
 
     def all_case_ids(self) -> Iterator[int]:
-        """Ids of every case with at least one event, ascending."""
-        stmt = select(EventRow.case_id).distinct().order_by(col(EventRow.case_id))
-        return iter(list(self._uow.session.exec(stmt).all()))
+        """Ids of every case on record or named by an event, ascending: a case whose events
+        were all deleted is still there to check."""
+        both: Any = union(select(col(CaseRow.id)), select(col(EventRow.case_id)))
+        return iter(sorted(int(r[0]) for r in self._uow.session.execute(both).all()))
 
 
 __all__ = ["SqlUnitOfWork"]

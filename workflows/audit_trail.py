@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC
 from typing import Any, Protocol
 
-from workflows.model import Event
+from workflows.errors import BrokenRecord
+from workflows.model import Case, Event
 from workflows.ports import EventLog
 
 
@@ -75,7 +76,7 @@ class BrokenLink:
 
     case_id: int
     seq: int
-    field: str  # "seq", "prev_hash", "hash", or "head" (the newest events are missing)
+    field: str  # seq, prev_hash, hash, head (newest events gone); state, number, events, case row
     expected: str
     found: str
 
@@ -133,14 +134,48 @@ def head_mismatch(case_id: int, events: Sequence[Event], head: Link | None) -> B
     )  # fmt: skip
 
 
-def verify_log(log: EventLog, case_ids: Iterable[int] | None = None) -> ChainReport:
-    """Check every case's chain (or the given ones) in case order; stop at the first break."""
+def row_mismatch(case: Case, events: Sequence[Event]) -> BrokenLink | None:
+    """The case's stored row against its trail: the state its newest event moved it to, and the
+    number its newest issuing event gave it. An edited row (a withdrawn certificate shown as
+    active, a number changed) shows here even though every event still verifies."""
+    if not events:
+        return BrokenLink(case.id or 0, 0, "events", "at least the case's first event", "none")
+    newest = events[-1]
+    if case.state is not newest.to_state:
+        return BrokenLink(
+            newest.case_id, newest.seq, "state", f"{newest.to_state} (event {newest.seq})",
+            f"{case.state} on the case row",
+        )  # fmt: skip
+    issued = next((e for e in reversed(events) if "number" in e.data), None)
+    if issued is not None and case.number != issued.data["number"]:
+        return BrokenLink(
+            issued.case_id, issued.seq, "number", f"{issued.data['number']} (event {issued.seq})",
+            f"{case.number} on the case row",
+        )  # fmt: skip
+    return None
+
+
+def verify_log(
+    log: EventLog,
+    case_ids: Iterable[int] | None = None,
+    case_row: Callable[[int], Case] | None = None,
+) -> ChainReport:
+    """Check every case's chain (or the given ones) in case order; stop at the first break.
+
+    With `case_row`, each case's stored row is held to its trail as well (`row_mismatch`); a
+    case id with events but no row, or a row that cannot be read, is a break too.
+    """
     ids = sorted(log.all_case_ids()) if case_ids is None else list(case_ids)
     cases = events_checked = 0
     for case_id in ids:
         events = log.for_case(case_id)
         cases += 1
         broken = first_broken(events) or head_mismatch(case_id, events, log.head(case_id))
+        if broken is None and case_row is not None:
+            try:
+                broken = row_mismatch(case_row(case_id), events)
+            except (LookupError, BrokenRecord) as exc:
+                broken = BrokenLink(case_id, 0, "case row", "a readable case row", str(exc))
         if broken is not None:
             return ChainReport(cases, events_checked, broken)
         events_checked += len(events)

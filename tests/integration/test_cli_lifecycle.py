@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -284,6 +285,47 @@ def test_audit_verify_names_the_first_broken_link(starcert_sqlite: Starcert) -> 
     report = broken.json()
     assert report["ok"] is False
     assert report["broken"]["case_id"] == int(cid) and report["broken"]["seq"] == 3
+
+
+def test_audit_verify_holds_each_case_row_to_its_trail(starcert_sqlite: Starcert) -> None:
+    """Rows edited behind starcert's back: a state or number the events never gave, or a case
+    whose every event was deleted (it was never checked when only events named cases)."""
+    starcert = starcert_sqlite
+    cid = int(certified(starcert))
+    starcert("decide", str(cid), "--by", "carol")
+    number = starcert("show", str(cid), "--json").json()["case"]["number"]
+    engine = create_engine(f"sqlite:///{starcert.workdir / 'data' / 'starcert.db'}")
+
+    def edited(sql: str, undo: str | None) -> dict[str, Any]:
+        with engine.begin() as conn:
+            conn.execute(text(sql), {"c": cid})
+        report = starcert("audit", "verify", "--json", check=False)
+        assert report.code == 1, report.out
+        if undo is not None:
+            with engine.begin() as conn:
+                conn.execute(text(undo), {"c": cid})
+        return report.json()["broken"]
+
+    state = edited(
+        "UPDATE cases SET state = 'withdrawn' WHERE id = :c",
+        "UPDATE cases SET state = 'active' WHERE id = :c",
+    )
+    assert (state["case_id"], state["field"]) == (cid, "state")
+    assert state["expected"].startswith("active") and "withdrawn" in state["found"]
+    renumbered = edited(
+        "UPDATE cases SET number = 'ASC-2099-999999' WHERE id = :c",
+        f"UPDATE cases SET number = '{number}' WHERE id = :c",
+    )
+    assert renumbered["field"] == "number" and number in renumbered["expected"]
+    assert starcert("audit", "verify", "--json").json()["ok"] is True  # undone: clean again
+    with engine.begin() as conn:
+        for name in conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+        ).scalars():
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
+    gone = edited("DELETE FROM events WHERE case_id = :c", None)
+    assert (gone["case_id"], gone["field"]) == (cid, "head")
+    engine.dispose()
 
 
 def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_path: Path) -> None:

@@ -106,6 +106,7 @@ def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
     elif (
         case.state is State.EXPIRED
         and case.expires_on is not None
+        and case.suspension_cause is None  # expired while suspended: not restorable
         and terms.restoration_after_expiry_months > 0
     ):
         days[DeadlineKind.RESTORATION_ALLOWANCE_ENDS] = restoration_ends(case.expires_on, terms)

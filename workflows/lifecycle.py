@@ -31,7 +31,12 @@ from typing import Any, cast
 from transitions import EventData, Machine
 
 from workflows.context import TransitionContext
-from workflows.deadlines import expiry_date, restoration_ends, suspension_limit
+from workflows.deadlines import (
+    expiry_date,
+    recert_window_opens,
+    restoration_ends,
+    suspension_limit,
+)
 from workflows.errors import IllegalTransition
 from workflows.model import TERMINAL_STATES, Audit, AuditKind, Case, State, SuspensionCause
 from workflows.ports import RuleStamp, ScoreVerdict
@@ -297,14 +302,24 @@ def _restorable_after_expiry(case: Case, ctx: TransitionContext) -> str | None:
     terms = ctx.terms_for(case)
     if terms.restoration_after_expiry_months <= 0:
         return "the rules allow no restoration after expiry"
+    if case.suspension_cause is not None:
+        return (
+            f"expired while suspended ({case.suspension_cause}, since {case.suspended_on}): the "
+            "allowance restores a certificate whose re-certification was outstanding, not a "
+            "suspension never lifted; the client applies anew"
+        )
     ends = restoration_ends(case.expires_on, terms)
     if ctx.as_of > ends:
         return f"restoration allowance ended on {ends}"
     audit = _brought(ctx, AuditKind.RECERTIFICATION)
     if isinstance(audit, str):
         return audit
-    if audit.audit_date <= case.expires_on:
-        return f"needs a recertification audit after expiry on {case.expires_on}"
+    opens = recert_window_opens(case.expires_on, terms)
+    if audit.audit_date < opens:  # done before expiry, decided after it: what the allowance is for
+        return (
+            f"recertification audit of {audit.audit_date} is before the re-certification "
+            f"window opened on {opens}"
+        )
     verdict = ctx.score(audit)
     return None if verdict.passed else f"recertification {_score_text(verdict)} did not pass"
 
@@ -593,7 +608,7 @@ LIFECYCLE: tuple[TransitionSpec, ...] = (
         State.ACTIVE,
         _restorable_after_expiry,
         _renew,
-        "a passing recertification audit after expiry, within the allowance",
+        "a passing recertification audit from the window's opening, within the allowance",
     ),
     TransitionSpec(Trigger.CANCEL, _LIVE, State.CANCELLED, _needs_reason, None, "a reason"),
     TransitionSpec(

@@ -10,6 +10,7 @@ import pytest
 from lifecycle_doubles import PlainRules, good_facts, sheet_scoring
 
 from workflows.context import TransitionContext
+from workflows.deadlines import plan
 from workflows.errors import IllegalTransition
 from workflows.lifecycle import DEFAULT_LIFECYCLE, LIFECYCLE, Trigger
 from workflows.model import (
@@ -372,15 +373,36 @@ def test_expire_only_after_the_last_valid_day(state: State) -> None:
     )
 
 
-def test_restore_after_expiry_within_the_allowance() -> None:
-    case = case_in(State.EXPIRED)
-    before_expiry = audit(AuditKind.RECERTIFICATION, date(2027, 3, 1))
-    assert (
-        "after expiry"
-        in LC.check(
-            case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 1), audit=before_expiry)
-        ).why
+def test_a_certificate_that_expired_while_suspended_is_not_restored_after_expiry() -> None:
+    case = case_in(
+        State.EXPIRED,
+        suspended_on=date(2027, 1, 1),
+        suspension_cause=SuspensionCause.SERIOUS_NONCONFORMITY,
     )
+    renewal = audit(AuditKind.RECERTIFICATION, date(2027, 4, 1), score=96)
+    check = LC.check(case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 2), audit=renewal))
+    assert not check.allowed
+    assert check.why.startswith(
+        "expired while suspended (serious_nonconformity, since 2027-01-01)"
+    )
+    assert plan(case, PlainRules().terms(date(2027, 4, 2))) == {}  # no allowance to remind of
+
+
+def test_restore_after_expiry_within_the_allowance() -> None:
+    case = case_in(State.EXPIRED)  # expired after 2027-03-14; its window opened 2026-12-14
+    too_early = audit(AuditKind.RECERTIFICATION, date(2026, 12, 13))
+    assert (
+        LC.check(
+            case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 1), audit=too_early)
+        ).why
+        == "recertification audit of 2026-12-13 is before the re-certification window opened "
+        "on 2026-12-14"
+    )
+    before_expiry = audit(AuditKind.RECERTIFICATION, date(2027, 3, 1))  # decided after expiry
+    audited_in_time = LC.apply(
+        case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 1), audit=before_expiry)
+    )
+    assert audited_in_time.after.state is State.ACTIVE
     after_expiry = audit(AuditKind.RECERTIFICATION, date(2027, 4, 1))
     too_late = LC.check(
         case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 9, 15), audit=after_expiry)

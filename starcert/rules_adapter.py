@@ -67,6 +67,9 @@ class EngineRules:
             rules=_stamp(decision),
         )
 
+    def effective_dates(self) -> tuple[date, ...]:
+        return tuple(v.effective_from for v in self.book.versions)
+
     def terms(self, as_of: date) -> LifecycleTerms:
         ruleset: RuleSet = self.book.in_force(as_of)
         lc = ruleset.lifecycle

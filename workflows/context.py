@@ -127,6 +127,11 @@ class TransitionContext:
         day = self.as_of if case.decided_on is None else max(case.decided_on, self.as_of)
         return self.terms_at(day)
 
+    def later_terms(self, case: Case) -> list[tuple[date, LifecycleTerms]]:
+        """The versions taking effect after the day `terms_for` judges by, with their numbers."""
+        day = self.as_of if case.decided_on is None else max(case.decided_on, self.as_of)
+        return [(d, self.terms_at(d)) for d in self.rules.effective_dates() if d > day]
+
     def review(self) -> ApplicationVerdict:
         """The application review, under the rules in force on the submission date."""
         if self._review is None:

@@ -113,6 +113,31 @@ def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
     return days
 
 
+def plan_across_versions(
+    case: Case, terms: LifecycleTerms, later: Sequence[tuple[date, LifecycleTerms]]
+) -> dict[DeadlineKind, date]:
+    """`plan` under `terms`, then brought in line with each later version in effective order,
+    the way publishing that version moves an open deadline (see recompute.deadline_moves): a
+    day before its effective date keeps the earlier numbers, one its numbers would put before
+    that date is moved to the date itself. So a case transitioned after a future version was
+    published gets the days the publication gave cases already open."""
+    days = plan(case, terms)
+    for effective_from, newer_terms in later:
+        newer = plan(case, newer_terms)
+        for kind in DeadlineKind:
+            before = days.get(kind)
+            if before is not None and before < effective_from:
+                continue  # falls due under the version before
+            after = newer.get(kind)
+            if after is not None and after < effective_from:
+                after = effective_from if before is not None else None
+            if after is None:
+                days.pop(kind, None)
+            else:
+                days[kind] = after
+    return days
+
+
 def already_reminded(
     case: Case, kind: DeadlineKind, at: datetime, done: Sequence[Deadline], zone: ZoneInfo
 ) -> bool:

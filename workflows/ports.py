@@ -79,6 +79,10 @@ class RulesPort(Protocol):
 
     def terms(self, as_of: date) -> LifecycleTerms: ...
 
+    def effective_dates(self) -> Sequence[date]:
+        """Every version's effective date, ascending (published ones only, where published)."""
+        ...
+
 
 # --- clock -------------------------------------------------------------------------------------
 

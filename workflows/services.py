@@ -28,7 +28,7 @@ from workflows.deadlines import (
     due_day,
     local_day,
     next_surveillance_due,
-    plan,
+    plan_across_versions,
     suspension_limit,
 )
 from workflows.errors import (
@@ -718,7 +718,7 @@ class Lifecycle:
         wanted: dict[DeadlineKind, datetime] = {}
         if case.decided_on is not None:
             terms: LifecycleTerms = ctx.terms_for(case)
-            for kind, day in plan(case, terms).items():
+            for kind, day in plan_across_versions(case, terms, ctx.later_terms(case)).items():
                 at = due_at(day, self._zone)
                 if fired is not None and fired.kind is kind and fired.due_at == at:
                     continue

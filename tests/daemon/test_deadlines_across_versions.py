@@ -15,6 +15,7 @@ from starcert.daemon import DeadlineRunner
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows.clock import FakeClock
+from workflows.commands import Suspend
 from workflows.deadlines import due_at
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
 
@@ -75,3 +76,30 @@ def test_an_obsolete_firing_leaves_the_case_the_deadlines_its_state_needs(
     assert _open(app, 1) == owed
     with app.db.connect() as conn:
         assert conn.execute(text("SELECT state FROM cases WHERE id = 1")).scalar_one() == "active"
+
+
+def test_a_case_suspended_after_a_future_version_was_published_gets_its_limit(
+    app: App, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Cases open at the publication were moved to the new numbers; one suspended after it must
+    get the same days, not the numbers of the version in force on the day it was suspended."""
+    clock.set(datetime(2024, 9, 1, 2, tzinfo=UTC))
+    shorter = SHIPPED.read_text(encoding="utf-8").replace(
+        'version: "1"', 'version: "2"', 1
+    ).replace("suspension_limit_months: 6", "suspension_limit_months: 1")
+    path = tmp_path / "v2.yaml"
+    path.write_text(shorter, encoding="utf-8")
+    done = publish(
+        app.uow, Publication(path, date(2024, 10, 15), "alice", date(2024, 9, 1), clock.now())
+    )
+    app.rules.refresh()
+    recompute(app, done.ruleset, done.previous, "alice")
+
+    app.lifecycle.handle(Suspend(1, SuspensionCause.CLIENT_REQUEST, "asked", "alice"))
+    # Version 1 gives 2025-03-01; version 2 (one month) would end it before its own effective
+    # date, so it ends on that date, as the publication moves a suspension already open.
+    assert _open(app, 1)["suspension_limit"] == date(2024, 10, 15)
+    clock.set(datetime(2024, 10, 16, 2, tzinfo=UTC))
+    _runner(app, clock).tick()
+    with app.uow() as uow:
+        assert uow.cases.get(1).state is State.WITHDRAWN

@@ -115,6 +115,9 @@ class PlainRules:
             self.restoration_after_expiry_months, self.stamp,
         )  # fmt: skip
 
+    def effective_dates(self) -> tuple[date, ...]:
+        return ()  # one version, in force from the beginning
+
 
 def _points(name: str, result: IndicatorResult, maximum: int) -> Decimal:
     if result.points is not None:

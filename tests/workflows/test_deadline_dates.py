@@ -13,11 +13,13 @@ from workflows.deadlines import (
     expiry_date,
     next_surveillance_due,
     plan,
+    plan_across_versions,
     restoration_ends,
     scheduled_surveillance,
     suspension_limit,
 )
-from workflows.model import Case, DeadlineKind, State
+from workflows.model import Case, Deadline, DeadlineKind, State
+from workflows.recompute import deadline_moves
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TERMS = PlainRules().terms(date(2024, 1, 1))
@@ -164,3 +166,35 @@ def test_a_deadline_due_on_a_day_fires_at_the_start_of_the_next_local_day() -> N
     assert due_day(
         due_at(date(2025, 3, 15), ZoneInfo("Europe/Paris")), ZoneInfo("Europe/Paris")
     ) == date(2025, 3, 15)
+
+
+@pytest.mark.parametrize(
+    "newer",
+    [
+        {"suspension_limit_months": 1},
+        {"suspension_limit_months": 9},
+        {"surveillance_window_months": 6},
+        {"first_surveillance_months": 10, "recert_reminder_months": 5},
+        {"restoration_after_expiry_months": 0},
+    ],
+)
+@pytest.mark.parametrize("effective_from", [date(2024, 6, 1), date(2025, 1, 1), date(2026, 9, 1)])
+@pytest.mark.parametrize("state", [State.ACTIVE, State.SUSPENDED, State.EXPIRED])
+def test_planning_across_versions_gives_the_days_a_publication_moves_open_deadlines_to(
+    newer: dict[str, int], effective_from: date, state: State
+) -> None:
+    """A case planned after a future version was published ends with the days a case planned
+    before it was moved to when it was published: both orders give one schedule."""
+    case = active(date(2024, 3, 15), state=state, suspended_on=date(2024, 5, 20))
+    later = PlainRules(**newer).terms(effective_from)
+    rows = [
+        Deadline(i, 1, kind, due_at(day, SHANGHAI))
+        for i, (kind, day) in enumerate(plan(case, TERMS).items())
+    ]
+    moved = {d.kind: due_day(d.due_at, SHANGHAI) for d in rows}
+    for move in deadline_moves(case, rows, later, effective_from, SHANGHAI):
+        if move.after is None:
+            moved.pop(move.kind)
+        else:
+            moved[move.kind] = move.after
+    assert plan_across_versions(case, TERMS, [(effective_from, later)]) == moved

@@ -284,7 +284,11 @@ def simulate_cmd(
     end: Annotated[str, typer.Option("--to", help="simulated end: YYYY-MM-DD or instant")],
     database: Annotated[
         str | None,
-        typer.Option("--database", help="database URL to run on (default: a throw-away SQLite)"),
+        typer.Option(
+            "--database",
+            help="database URL to run on, CHANGED by the run: a copy, never the installation's "
+            "own (default: a throw-away SQLite)",
+        ),
     ] = None,
     population: Annotated[
         int, typer.Option("--population", min=0, help="certified cases to create at --from")
@@ -304,6 +308,7 @@ def simulate_cmd(
 ) -> None:
     """Drive the daemon's code on a simulated clock, from --from to --to, and show the register."""
     from starcert.simulate import Simulation, summary_text
+    from starcert.simulation_target import refuse_live_database
     from storage.migrate import upgrade
     from workflows.clock import FakeClock
 
@@ -313,6 +318,8 @@ def simulate_cmd(
         finish = _start_instant(end, "--to", config)
         if finish <= begin:
             raise InvalidInput("--to", f"{end} is not after --from {start}")
+        if database is not None:
+            refuse_live_database(database, config.database_url, SystemClock().now())
         with tempfile.TemporaryDirectory(prefix="starcert-sim-") as tmp:
             url = database or f"sqlite:///{Path(tmp) / 'simulation.db'}"
             upgrade(url)

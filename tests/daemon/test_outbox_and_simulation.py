@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from daemon_helpers import Site, bulk_active_cases, credit_code, reset_pg
+from daemon_helpers import Site, bulk_active_cases, credit_code, make_site, reset_pg, wait_until
+from sqlalchemy import text
 
 from starcert.clock import ShiftedClock
 from storage.database import make_engine
@@ -153,3 +155,41 @@ def test_simulate_lives_a_population_through_three_years(sqlite_site: Site, tmp_
     bad = sqlite_site.cli("simulate", "--from", "2025-01-01", "--to", "2024-01-01", check=False)
     assert bad.returncode == 2 and "--to" in bad.stderr
     assert date.fromisoformat(report["to"][:10]) == date(2027, 3, 1)
+
+
+def test_simulate_refuses_the_live_database_and_one_a_daemon_runs_on(
+    sqlite_site: Site, tmp_path: Path
+) -> None:
+    """A simulation changes every case in its database and queues its reminders: never the
+    installation's own, nor another installation's while its daemon runs; a copy is fine."""
+    engine = make_engine(sqlite_site.url)
+    bulk_active_cases(engine, 3)
+
+    def events() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+
+    before = events()
+    span = ("simulate", "--from", "2027-01-01", "--to", "2027-06-01", "--population", "2")
+    own = sqlite_site.cli(*span, "--database", sqlite_site.url, check=False)
+    assert own.returncode == 2 and "this installation's own database" in own.stderr
+    assert "db backup" in own.stderr
+    daemon = sqlite_site.serve("live")
+    wait_until(
+        "the daemon beats", lambda: sqlite_site.cli("health", check=False).returncode == 0, 30
+    )
+    other = make_site(tmp_path / "other")
+    theirs = other.cli(*span, "--database", sqlite_site.url, check=False)
+    assert theirs.returncode == 2 and "daemon live (pid" in theirs.stderr
+    assert events() == before  # nothing written by either refusal
+    assert daemon.term() == 0
+    copy = tmp_path / "copy.db"
+    with (
+        sqlite3.connect(sqlite_site.url.removeprefix("sqlite:///")) as live,
+        sqlite3.connect(copy) as target,
+    ):
+        live.backup(target)
+    on_copy = other.cli(*span, "--database", f"sqlite:///{copy}", "--json")
+    assert json.loads(on_copy.stdout)["created"] == 2
+    assert events() == before
+    engine.dispose()

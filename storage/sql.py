@@ -374,15 +374,18 @@ class _TransactionMemo:
     the certificate number needs no uniqueness query: the unique constraint already guarantees
     no other case holds it); `heads`: each case's chain head as read with the case or moved by an
     append (the next append chains to it with no query; the unique constraint on (case, seq)
-    still refuses a racing writer).
+    still refuses a racing writer); `open_deadlines`: each case's open deadlines as read, until
+    this transaction writes any deadline (a command's catch-up check and its reschedule read
+    them once).
     """
 
-    __slots__ = ("cases", "heads", "stored")
+    __slots__ = ("cases", "heads", "open_deadlines", "stored")
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
         self.heads: dict[int, ChainHead | None] = {}
         self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
+        self.open_deadlines: dict[int, list[Deadline]] = {}
 
 
 _RACE_SQLSTATES = frozenset({"40P01", "40001"})  # PostgreSQL deadlock, serialization failure
@@ -580,6 +583,7 @@ class SqlDeadlines(_Repo):
     def add(self, deadline: Deadline) -> Deadline:
         values = mapping.deadline_values(deadline)
         self._need_case(deadline.case_id)
+        self._uow.memo.open_deadlines.clear()
         new_id = self._uow.insert_row(st.INSERT_DEADLINE_P, values)
         return mapping.stored_deadline(deadline, values, new_id)
 
@@ -594,8 +598,12 @@ class SqlDeadlines(_Repo):
 
     def open_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's open deadlines in due order."""
-        rows = self._uow.fetch_all(st.OPEN_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
-        return [mapping.deadline(r) for r in rows]
+        known = self._uow.memo.open_deadlines
+        found = known.get(case_id)
+        if found is None:
+            rows = self._uow.fetch_all(st.OPEN_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+            found = known[case_id] = [mapping.deadline(r) for r in rows]
+        return list(found)
 
     def done_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's deadlines already fired (or found obsolete), in due order."""
@@ -604,6 +612,7 @@ class SqlDeadlines(_Repo):
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all) in one statement; how many."""
+        self._uow.memo.open_deadlines.clear()
         if kinds is None:
             return self._uow.write(st.CANCEL_OPEN_P, {"b_case_id": case_id})
         if not kinds:
@@ -616,6 +625,7 @@ class SqlDeadlines(_Repo):
     def mark_done(self, deadline_id: int, at: datetime) -> None:
         """Close the row (it never fires again) and drop its lease."""
         at = utc(at, "done_at")
+        self._uow.memo.open_deadlines.clear()
         if self._uow.write(st.MARK_DEADLINE_DONE_P, {"b_id": deadline_id, "done_at": at}) != 1:
             raise NotFound(f"deadline {deadline_id} not found")
 
@@ -625,6 +635,7 @@ class SqlDeadlines(_Repo):
             .where(col(DeadlineRow.id) == deadline_id, *conditions)
             .values(**values)
         )
+        self._uow.memo.open_deadlines.clear()
         self._uow.core(stmt)
 
     def _due(self, now: datetime) -> SelectOfScalar[DeadlineRow]:
@@ -649,6 +660,7 @@ class SqlDeadlines(_Repo):
         """
         now = utc(now, "now")
         lease_until = utc(lease_until, "lease_until")
+        self._uow.memo.open_deadlines.clear()
         checks.text(worker, "worker")
         checks.batch(limit)
         if limit == 0:

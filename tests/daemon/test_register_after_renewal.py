@@ -18,10 +18,14 @@ from workflows.model import IndicatorResult, ScoreSheet
 def test_a_renewal_keeps_the_original_issue_date_in_the_register(
     app: App, clock: FakeClock, sqlite_site: Site
 ) -> None:
+    model = app.rules.book.in_force(local_day(clock.now(), app.config.zone)).scoring
+    full = ScoreSheet({i.id: IndicatorResult(points=i.points) for i in model.indicators})
+    for year in (2025, 2026):  # the surveillances, each before its due day (January 10)
+        clock.set(datetime(year, 1, 5, 2, tzinfo=UTC))
+        today = local_day(clock.now(), app.config.zone)
+        app.lifecycle.handle(c.RecordSurveillance(1, today, "auditor", full, "op"))
     clock.set(datetime(2026, 10, 1, 2, tzinfo=UTC))  # before expiry on 2027-01-09
     today = local_day(clock.now(), app.config.zone)
-    model = app.rules.book.in_force(today).scoring
-    full = ScoreSheet({i.id: IndicatorResult(points=i.points) for i in model.indicators})
     renewed = app.lifecycle.handle(c.RecordRecertification(1, today, "auditor", full, "op"))
     assert renewed.certificate is not None and renewed.certificate.endswith("-R1")
     [row] = list(csv.DictReader(io.StringIO(sqlite_site.cli("export").stdout)))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from math import floor
+from math import ceil, floor
 from typing import Any
 
+from engine.conditions import ceiling_key
 from engine.errors import FactError
 from engine.months import add_months
 from engine.ruleset import RuleSet
@@ -110,7 +111,9 @@ def earliest_application(ruleset: RuleSet, since: date) -> date:
 
 
 def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
-    """The single fact asserted: dates as ordinals, scores as floor(score x 10^6), nulls absent."""
+    """The single fact asserted: dates as ordinals, nulls absent, scores as integer millionths
+    rounded down plus a twin rounded up (see conditions.exact_scores: both make every comparison
+    with a 6-decimal literal exact)."""
     fact: dict[str, Any] = {CHECK_FLAG[c]: True for c in checked.checks}
     app = checked.application
     for name, value in app.items():
@@ -124,9 +127,13 @@ def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
     score = checked.score
     if score is not None:
         used = ruleset.facts_used
-        fact["final_score"] = floor(score.final * SCORE_SCALE)  # bands always read it
+        scores = [("final_score", score.final)]  # bands always read it
         if "normalised_score" in used:
-            fact["normalised_score"] = floor(score.normalised * SCORE_SCALE)
+            scores.append(("normalised_score", score.normalised))
+        for name, exact in scores:
+            scaled = exact * SCORE_SCALE
+            fact[name] = floor(scaled)
+            fact[ceiling_key(name)] = ceil(scaled)
         if "special_deduction_count" in used:
             fact["special_deduction_count"] = len(score.deductions)
         if "has_special_bonus" in used:

@@ -44,7 +44,7 @@ from engine.ruleset import (
     RuleSet,
     ScoringModel,
 )
-from engine.source import Reporter, impossible_date, line_of
+from engine.source import Reporter, line_of, yaml_problem
 from engine.vocabulary import (
     ALL_FACTS,
     APPLICATION_FACTS,
@@ -117,16 +117,8 @@ def load_ruleset(
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
         doc = YAML(typ="rt", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        reporter.report(line, f"malformed YAML: {problem}")
-        raise RuleFileError(reporter.problems) from exc
-    except ValueError as exc:  # a date the calendar lacks, read as a date by YAML
-        found = impossible_date(text)
-        where, what = found if found is not None else (None, "a value")
-        reporter.report(where, f"{what} is not a calendar date ({exc})")
+    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+        reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
     ruleset = _Builder(reporter, outcomes).build(doc, data)
     if reporter.problems or ruleset is None:

@@ -29,6 +29,7 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
+from engine.source import yaml_problem
 from starcert.cli_common import load
 from starcert.cli_rules_publish import (
     diff_cmd,
@@ -210,18 +211,24 @@ def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
 
 
 def _read_facts(path: Path) -> Any:
+    """The facts file as data; anything unreadable is one line naming file:line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise _fail(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        data = (
-            json.loads(text)
-            if path.suffix.lower() == ".json"
-            else YAML(typ="safe", pure=True).load(text)
-        )
-    except (json.JSONDecodeError, YAMLError) as exc:
-        raise _fail(f"{path}: malformed facts file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{path}: not UTF-8 text: {exc.reason}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _fail(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    else:
+        try:
+            data = YAML(typ="safe", pure=True).load(text)
+        except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+            line, message = yaml_problem(exc, text)
+            raise _fail(f"{path}{'' if line is None else f':{line}'}: {message}") from None
     if not isinstance(data, dict):
         raise _fail(f"{path}: expected a mapping of fact name to value")
     return data

@@ -103,3 +103,52 @@ def test_module_entry_point() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "ok  rules/gbt27922-2011.yaml" in done.stdout
+
+
+FACTS = (
+    "application_date: 2026-03-01\nservice_system_since: 2025-11-30\n"
+    "has_service_documents: true\nhas_dedicated_manager: true\nhas_dedicated_funds: true\n"
+    "last_major_failure: null\nhas_trained_staff: true\nis_prc_legal_entity: true\n"
+)
+
+
+def _rules_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`starcert rules ...` as its own process, as an author runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "starcert.cli_rules", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_explain_names_a_date_the_calendar_lacks_in_the_facts_file(tmp_path: Path) -> None:
+    facts = tmp_path / "ff.yaml"
+    facts.write_text(
+        FACTS.replace("last_major_failure: null", "last_major_failure: 2026-02-30"),
+        encoding="utf-8",
+    )
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"{facts}:6: 2026-02-30 is not a calendar date (day is out of range for month)"
+    )
+    assert done.stdout == ""
+
+
+def test_explain_names_a_duplicate_key_in_the_facts_file_in_one_line(tmp_path: Path) -> None:
+    facts = tmp_path / "dup.yaml"
+    facts.write_text(FACTS + "has_trained_staff: false\n", encoding="utf-8")
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == f"{facts}:9: duplicate key 'has_trained_staff'"
+    assert "yaml.dev" not in done.stderr and done.stdout == ""
+
+
+def test_explain_names_the_line_of_malformed_json(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"application_date": "2026-03-01",\n  ,}', encoding="utf-8")
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"{facts}:2: malformed JSON: Expecting property name enclosed in double quotes"
+    )

@@ -177,6 +177,19 @@ def test_a_date_the_calendar_lacks_names_its_line(write_rules: Callable[..., Pat
     assert "2012-02-31 is not a calendar date" in problem.message
 
 
+def test_a_duplicate_key_is_one_line_naming_it(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: t.replace(
+            "  validity_months: 36\n", "  validity_months: 36\n  validity_months: 48\n"
+        )
+    )
+    [problem] = refused(path).problems
+    assert (
+        str(problem)
+        == f"{path}:{line_of(path, 'validity_months: 48')}: duplicate key 'validity_months'"
+    )
+
+
 def _line_of(path: Path, text: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, start=1) if line.startswith(text))

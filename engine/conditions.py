@@ -24,6 +24,8 @@ from engine.vocabulary import SCORE_SCALE, FactSpec, FactType
 OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt"}
 ORDERED_TYPES = (FactType.DATE, FactType.SCORE, FactType.COUNT)
+MAX_SHIFT = {"months": 120, "days": 3660}
+"""How far a date fact may be shifted either way: 10 years ("no major failure within N years")."""
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,13 @@ class ConditionParser:
             n = raw.get(key, 0)
             if not isinstance(n, int) or isinstance(n, bool):
                 self.reporter.report(line, f"{key} must be a whole number, got {_show(n)}")
+                return _BAD
+            if abs(n) > MAX_SHIFT[key]:
+                self.reporter.report(
+                    line,
+                    f"{key}: {n} shifts the date too far: at most {MAX_SHIFT[key]} {key} "
+                    "(10 years) either way",
+                )
                 return _BAD
             shift[key] = n
         if (shift["months"] or shift["days"]) and spec.type is not FactType.DATE:

@@ -152,3 +152,17 @@ def test_explain_names_the_line_of_malformed_json(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         f"{facts}:2: malformed JSON: Expecting property name enclosed in double quotes"
     )
+
+
+def test_check_refuses_a_huge_running_time_in_one_line(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    huge.write_text(text.replace("min_months: 3", "min_months: 100000000000"), encoding="utf-8")
+    line = next(i for i, s in enumerate(huge.read_text().splitlines(), 1) if "min_months" in s)
+    done = _rules_cli(tmp_path, "check", str(huge))
+    assert done.returncode == 1
+    problems = [s for s in done.stderr.splitlines() if not s.startswith("(not compared")]
+    assert problems == [
+        f"{huge}:{line}: running_time.min_months = 100000000000 is too long: "
+        "at most 120 months (10 years)"
+    ]

@@ -190,6 +190,64 @@ def test_a_duplicate_key_is_one_line_naming_it(write_rules: Callable[..., Path])
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        (
+            "min_months: 3",
+            "min_months: 100000000000",
+            "running_time.min_months = 100000000000 is too long: at most 120 months (10 years)",
+        ),
+        (
+            "validity_months: 36",
+            "validity_months: 10000000",
+            "lifecycle.validity_months = 10000000 is too long: at most 120 months (10 years)",
+        ),
+        (
+            "suspension_limit_months: 6",
+            "suspension_limit_months: 37",
+            "lifecycle.suspension_limit_months = 37 is inconsistent: "
+            "a suspension cannot last longer than the certificate's validity",
+        ),
+        (
+            "restoration_after_expiry_months: 6",
+            "restoration_after_expiry_months: 48",
+            "lifecycle.restoration_after_expiry_months = 48 is inconsistent: "
+            "the allowance after expiry cannot be longer than the validity",
+        ),
+        (
+            "application_date, months: -12}",
+            "application_date, months: -1200}",
+            "months: -1200 shifts the date too far: at most 120 months (10 years) either way",
+        ),
+        (
+            "application_date, months: -12}",
+            "application_date, months: -12, days: 100000000000}",
+            "days: 100000000000 shifts the date too far: at most 3660 days (10 years) either way",
+        ),
+    ],
+)
+def test_months_beyond_what_a_body_could_defend_are_refused(
+    write_rules: Callable[..., Path], written: str, instead: str, message: str
+) -> None:
+    path = write_rules(lambda t: t.replace(written, instead, 1))
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (line_of(path, instead), message)
+
+
+def test_ten_years_is_still_accepted(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: (
+            t.replace("validity_months: 36", "validity_months: 120")
+            .replace("suspension_limit_months: 6", "suspension_limit_months: 120")
+            .replace("application_date, months: -12}", "application_date, months: -120}")
+            .split("examples:")[0]
+        )
+    )
+    ruleset = load_ruleset(path.read_bytes(), str(path))
+    assert ruleset.lifecycle.validity_months == 120
+
+
 def _line_of(path: Path, text: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, start=1) if line.startswith(text))

@@ -131,6 +131,26 @@ def test_a_file_failing_check_or_its_examples_is_refused_with_file_and_line(
     assert [h["version"] for h in starcert("rules", "history", "--json").json()] == ["1"]
 
 
+def test_a_validity_of_a_million_years_is_refused_with_file_and_line(
+    starcert_sqlite: Starcert, tmp_path: Path
+) -> None:
+    starcert = starcert_sqlite
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(
+        stricter().replace("validity_months: 36", "validity_months: 10000000"), encoding="utf-8"
+    )
+    refused = starcert(
+        "rules", "publish", str(huge), "--effective", _in(10), "--by", "alice", check=False
+    )
+    line = next(n for n, t in enumerate(huge.read_text().splitlines(), 1) if "validity" in t)
+    assert refused.code == 1
+    assert refused.err.strip() == (
+        f"{huge}:{line}: lifecycle.validity_months = 10000000 is too long: "
+        "at most 120 months (10 years)"
+    )
+    assert [h["version"] for h in starcert("rules", "history", "--json").json()] == ["1"]
+
+
 def test_editing_a_published_file_changes_nothing_and_check_says_so(
     starcert_sqlite: Starcert, v2: Path
 ) -> None:

@@ -7,6 +7,7 @@ an absent fact and silently reads it as "ineligible".
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from math import ceil, floor
@@ -18,7 +19,15 @@ from engine.months import add_months
 from engine.ruleset import RuleSet
 from engine.scoring import Score, score_sheet
 from engine.source import did_you_mean
-from engine.vocabulary import APPLICATION_FACTS, SCORE_SCALE, SCORE_SHEET_FACT, Check, FactType
+from engine.vocabulary import (
+    APPLICATION_FACTS,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    SCORE_SCALE,
+    SCORE_SHEET_FACT,
+    Check,
+    FactType,
+)
 
 _KNOWN = frozenset((*APPLICATION_FACTS, SCORE_SHEET_FACT))
 CHECK_FLAG = {Check.APPLICATION: "check_application", Check.SCORING: "check_scoring"}
@@ -95,14 +104,20 @@ def _typed(name: str, type_: FactType, nullable: bool, value: Any) -> bool | dat
         raise FactError(name, f"expected true or false, got {value!r}")
     if isinstance(value, datetime):
         raise FactError(name, f"expected a date, got a date and time {value.isoformat()}")
-    if isinstance(value, date):
-        return value
+    day = value if isinstance(value, date) else None
     if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise FactError(name, f"expected a date YYYY-MM-DD, got {value!r}")
+        with suppress(ValueError):
+            day = date.fromisoformat(value)
+    if day is None:
+        raise FactError(name, f"expected a date YYYY-MM-DD, got {value!r}")
+    return in_calendar(name, day)
+
+
+def in_calendar(name: str, day: date) -> date:
+    """`day`, if within the dates the engine decides on (its arithmetic cannot overflow)."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise FactError(name, f"{day} is outside {EARLIEST_DATE}..{LATEST_DATE}")
+    return day
 
 
 def earliest_application(ruleset: RuleSet, since: date) -> date:

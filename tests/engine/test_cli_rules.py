@@ -166,3 +166,15 @@ def test_check_refuses_a_huge_running_time_in_one_line(tmp_path: Path) -> None:
         f"{huge}:{line}: running_time.min_months = 100000000000 is too long: "
         "at most 120 months (10 years)"
     ]
+
+
+def test_explain_refuses_a_date_far_in_the_future_in_one_line(tmp_path: Path) -> None:
+    facts = tmp_path / "far.yaml"
+    facts.write_text(
+        FACTS.replace("application_date: 2026-03-01", "application_date: 9999-12-20"),
+        encoding="utf-8",
+    )
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"{facts}: fact application_date: 9999-12-20 is outside 1900-01-01..2999-12-31"
+    )

@@ -266,6 +266,12 @@ class _Builder:
                 f"effective_from must be a date YYYY-MM-DD, got {_kind(effective)}",
             )
         title = top.get("title", "")
+        if not isinstance(title, str) or ("title" in top and not title.strip()):
+            self.r.report(
+                line_of(top, "title"),
+                f"title must be free text, got {_kind(title)}",
+                "or leave it out",
+            )
         rules: list[Rule] = []
         rules += self._prerequisites(top.get("prerequisites"), line_of(top, "prerequisites"))
         months, running = self._running_time(top.get("running_time"), line_of(top, "running_time"))

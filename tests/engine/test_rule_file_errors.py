@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -246,6 +247,15 @@ def test_ten_years_is_still_accepted(write_rules: Callable[..., Path]) -> None:
     )
     ruleset = load_ruleset(path.read_bytes(), str(path))
     assert ruleset.lifecycle.validity_months == 120
+
+
+@pytest.mark.parametrize(("title", "shown"), [("[x, y]", "a list"), ("5", "5"), ("", "nothing")])
+def test_a_title_must_be_text(write_rules: Callable[..., Path], title: str, shown: str) -> None:
+    path = write_rules(lambda t: re.sub(r"(?m)^title: .*$", f"title: {title}", t, count=1))
+    [problem] = refused(path).problems
+    assert str(problem) == (
+        f"{path}:{line_of(path, 'title:')}: title must be free text, got {shown} (or leave it out)"
+    )
 
 
 def _line_of(path: Path, text: str) -> int:

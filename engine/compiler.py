@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, encode
+from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, encode, exact_scores
 from engine.facts import CHECK_FLAG
 from engine.ruleset import Rule, RuleSet
 
@@ -36,7 +36,7 @@ def _compare(c: Compare) -> dict[str, Any]:
 
 def durable_rule(rule: Rule) -> dict[str, Any]:
     guard = {CHECK_FLAG[rule.check]: True}
-    return {"all": [{"m": {"$and": [guard, durable_condition(rule.fires_when)]}}]}
+    return {"all": [{"m": {"$and": [guard, durable_condition(exact_scores(rule.fires_when))]}}]}
 
 
 def durable_rules(ruleset: RuleSet) -> dict[str, dict[str, Any]]:

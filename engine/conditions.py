@@ -24,6 +24,8 @@ from engine.vocabulary import SCORE_SCALE, FactSpec, FactType
 OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt"}
 ORDERED_TYPES = (FactType.DATE, FactType.SCORE, FactType.COUNT)
+MAX_SHIFT = {"months": 120, "days": 3660}
+"""How far a date fact may be shifted either way: 10 years ("no major failure within N years")."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,39 @@ def facts_used(condition: Condition) -> set[str]:
     for part in condition.parts:
         found |= facts_used(part)
     return found
+
+
+def ceiling_key(fact: str) -> str:
+    """The name a score's twin rounded up travels under (the fact itself is rounded down)."""
+    return f"{fact}__ceil"
+
+
+def exact_scores(condition: Condition) -> Condition:
+    """Score comparisons with a literal, made exact for the rules engine.
+
+    A score travels as integer millionths rounded down (floor) and as its twin rounded up
+    (ceiling); a literal has at most 6 decimals, so it is a whole number of millionths V. Then
+    score >= V and score < V read the floor, score <= V and score > V the ceiling, score == V
+    needs both equal to V and score != V either to differ. A score compared with another score
+    fact keeps the floors: final and normalised differ by whole points, so theirs keep the order.
+    """
+    if isinstance(condition, AllOf):
+        return AllOf(tuple(exact_scores(p) for p in condition.parts))
+    if isinstance(condition, AnyOf):
+        return AnyOf(tuple(exact_scores(p) for p in condition.parts))
+    if isinstance(condition, Not):
+        raise ValueError("conditions reach the backend with negation pushed down")
+    c = condition
+    if c.type is not FactType.SCORE or c.value is None or isinstance(c.value, Ref):
+        return c
+    ceiling = Compare(ceiling_key(c.fact), c.op, c.value, c.type)
+    if c.op in ("le", "gt"):
+        return ceiling
+    if c.op == "eq":
+        return AllOf((c, ceiling))
+    if c.op == "ne":
+        return AnyOf((c, ceiling))
+    return c
 
 
 def encode(value: Literal, type_: FactType) -> bool | int | None:
@@ -271,6 +306,13 @@ class ConditionParser:
             n = raw.get(key, 0)
             if not isinstance(n, int) or isinstance(n, bool):
                 self.reporter.report(line, f"{key} must be a whole number, got {_show(n)}")
+                return _BAD
+            if abs(n) > MAX_SHIFT[key]:
+                self.reporter.report(
+                    line,
+                    f"{key}: {n} shifts the date too far: at most {MAX_SHIFT[key]} {key} "
+                    "(10 years) either way",
+                )
                 return _BAD
             shift[key] = n
         if (shift["months"] or shift["days"]) and spec.type is not FactType.DATE:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from engine.decision import Decision, RuleResult, score_decimal
 from engine.errors import EngineError, NotInForce
-from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact
+from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact, in_calendar
 from engine.months import add_months, expiry_date
 from engine.outcomes import RuleKind, Tally
 from engine.ruleset import Lifecycle, RuleSet
@@ -54,6 +54,7 @@ def evaluate(
 
         backend = default_backend()
     checked = check_facts(ruleset, facts, checks)
+    in_calendar("as_of", as_of)  # deadlines are counted from it
     tally = Tally()
     index = _index(ruleset)
     outcomes = ruleset.outcomes

@@ -7,17 +7,27 @@ an absent fact and silently reads it as "ineligible".
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
-from math import floor
+from math import ceil, floor
 from typing import Any
 
+from engine.conditions import ceiling_key
 from engine.errors import FactError
 from engine.months import add_months
 from engine.ruleset import RuleSet
 from engine.scoring import Score, score_sheet
 from engine.source import did_you_mean
-from engine.vocabulary import APPLICATION_FACTS, SCORE_SCALE, SCORE_SHEET_FACT, Check, FactType
+from engine.vocabulary import (
+    APPLICATION_FACTS,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    SCORE_SCALE,
+    SCORE_SHEET_FACT,
+    Check,
+    FactType,
+)
 
 _KNOWN = frozenset((*APPLICATION_FACTS, SCORE_SHEET_FACT))
 CHECK_FLAG = {Check.APPLICATION: "check_application", Check.SCORING: "check_scoring"}
@@ -94,14 +104,20 @@ def _typed(name: str, type_: FactType, nullable: bool, value: Any) -> bool | dat
         raise FactError(name, f"expected true or false, got {value!r}")
     if isinstance(value, datetime):
         raise FactError(name, f"expected a date, got a date and time {value.isoformat()}")
-    if isinstance(value, date):
-        return value
+    day = value if isinstance(value, date) else None
     if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise FactError(name, f"expected a date YYYY-MM-DD, got {value!r}")
+        with suppress(ValueError):
+            day = date.fromisoformat(value)
+    if day is None:
+        raise FactError(name, f"expected a date YYYY-MM-DD, got {value!r}")
+    return in_calendar(name, day)
+
+
+def in_calendar(name: str, day: date) -> date:
+    """`day`, if within the dates the engine decides on (its arithmetic cannot overflow)."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise FactError(name, f"{day} is outside {EARLIEST_DATE}..{LATEST_DATE}")
+    return day
 
 
 def earliest_application(ruleset: RuleSet, since: date) -> date:
@@ -110,7 +126,9 @@ def earliest_application(ruleset: RuleSet, since: date) -> date:
 
 
 def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
-    """The single fact asserted: dates as ordinals, scores as floor(score x 10^6), nulls absent."""
+    """The single fact asserted: dates as ordinals, nulls absent, scores as integer millionths
+    rounded down plus a twin rounded up (see conditions.exact_scores: both make every comparison
+    with a 6-decimal literal exact)."""
     fact: dict[str, Any] = {CHECK_FLAG[c]: True for c in checked.checks}
     app = checked.application
     for name, value in app.items():
@@ -124,9 +142,13 @@ def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
     score = checked.score
     if score is not None:
         used = ruleset.facts_used
-        fact["final_score"] = floor(score.final * SCORE_SCALE)  # bands always read it
+        scores = [("final_score", score.final)]  # bands always read it
         if "normalised_score" in used:
-            fact["normalised_score"] = floor(score.normalised * SCORE_SCALE)
+            scores.append(("normalised_score", score.normalised))
+        for name, exact in scores:
+            scaled = exact * SCORE_SCALE
+            fact[name] = floor(scaled)
+            fact[ceiling_key(name)] = ceil(scaled)
         if "special_deduction_count" in used:
             fact["special_deduction_count"] = len(score.deductions)
         if "has_special_bonus" in used:

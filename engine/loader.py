@@ -44,7 +44,7 @@ from engine.ruleset import (
     RuleSet,
     ScoringModel,
 )
-from engine.source import Reporter, impossible_date, line_of
+from engine.source import Reporter, line_of, yaml_problem
 from engine.vocabulary import (
     ALL_FACTS,
     APPLICATION_FACTS,
@@ -90,6 +90,9 @@ EXPECT_KEYS = (
     "fail_reasons",
     "earliest_application",
 )
+MAX_MONTHS = 120
+"""Longest running time and lifecycle period a rule file may give: 10 years, over three times
+the 3-year certificate of ISO/IEC 17021-1, so no real scheme is refused and no date overflows."""
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
@@ -117,16 +120,8 @@ def load_ruleset(
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
         doc = YAML(typ="rt", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        reporter.report(line, f"malformed YAML: {problem}")
-        raise RuleFileError(reporter.problems) from exc
-    except ValueError as exc:  # a date the calendar lacks, read as a date by YAML
-        found = impossible_date(text)
-        where, what = found if found is not None else (None, "a value")
-        reporter.report(where, f"{what} is not a calendar date ({exc})")
+    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+        reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
     ruleset = _Builder(reporter, outcomes).build(doc, data)
     if reporter.problems or ruleset is None:
@@ -206,12 +201,21 @@ class _Builder:
             return None
         return str(value)
 
-    def whole(self, node: Mapping[str, Any], key: str, what: str, minimum: int) -> int | None:
+    def whole(
+        self, node: Mapping[str, Any], key: str, what: str, minimum: int, maximum: int
+    ) -> int | None:
         value = node.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             self.r.report(
                 line_of(node, key),
                 f"{what}.{key} must be a whole number >= {minimum}, got {_kind(value)}",
+            )
+            return None
+        if value > maximum:
+            self.r.report(
+                line_of(node, key),
+                f"{what}.{key} = {value} is too long: at most {maximum} months "
+                f"({maximum // 12} years)",
             )
             return None
         return int(value)
@@ -262,6 +266,12 @@ class _Builder:
                 f"effective_from must be a date YYYY-MM-DD, got {_kind(effective)}",
             )
         title = top.get("title", "")
+        if not isinstance(title, str) or ("title" in top and not title.strip()):
+            self.r.report(
+                line_of(top, "title"),
+                f"title must be free text, got {_kind(title)}",
+                "or leave it out",
+            )
         rules: list[Rule] = []
         rules += self._prerequisites(top.get("prerequisites"), line_of(top, "prerequisites"))
         months, running = self._running_time(top.get("running_time"), line_of(top, "running_time"))
@@ -385,7 +395,7 @@ class _Builder:
             item, "running_time", ("min_months", "message"), ("outcome",)
         ):
             return 0, []
-        months = self.whole(item, "min_months", "running_time", 0)
+        months = self.whole(item, "min_months", "running_time", 0, MAX_MONTHS)
         message = self.text(item, "message", "running_time")
         outcome = self.outcome(item, RuleKind.RUNNING_TIME, "running_time")
         if months is None or message is None:
@@ -673,7 +683,9 @@ class _Builder:
         if item is None or not self.keys(item, "lifecycle", LIFECYCLE_KEYS):
             return None
         values = {
-            k: self.whole(item, k, "lifecycle", 0 if k == "restoration_after_expiry_months" else 1)
+            k: self.whole(
+                item, k, "lifecycle", 0 if k == "restoration_after_expiry_months" else 1, MAX_MONTHS
+            )
             for k in LIFECYCLE_KEYS
         }
         if any(v is None for v in values.values()):
@@ -700,6 +712,16 @@ class _Builder:
                 "recert_reminder_months",
                 terms.recert_reminder_months < terms.validity_months,
                 "the reminder must come after the certificate starts",
+            ),
+            (
+                "suspension_limit_months",
+                terms.suspension_limit_months <= terms.validity_months,
+                "a suspension cannot last longer than the certificate's validity",
+            ),
+            (
+                "restoration_after_expiry_months",
+                terms.restoration_after_expiry_months <= terms.validity_months,
+                "the allowance after expiry cannot be longer than the validity",
             ),
         )
         for key, ok, why in checks:

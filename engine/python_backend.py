@@ -1,7 +1,8 @@
 """The same compiled rules evaluated in plain Python: the baseline the benchmark compares against.
 
-Same fact, same conditions, same null rule (a comparison with an absent fact is false), same
-actions; only the matching is done here instead of in durable-rules.
+Same fact, same conditions (score comparisons made exact the same way), same null rule (a
+comparison with an absent fact is false), same actions; only the matching is done here instead of
+in durable-rules.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, encode
+from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, encode, exact_scores
 from engine.facts import CHECK_FLAG
 from engine.ruleset import RuleSet
 
@@ -61,7 +62,8 @@ class PythonBackend:
         compiled = self._compiled.get(ruleset.engine_name)
         if compiled is None:
             compiled = [
-                (r.key, CHECK_FLAG[r.check], predicate(r.fires_when)) for r in ruleset.rules
+                (r.key, CHECK_FLAG[r.check], predicate(exact_scores(r.fires_when)))
+                for r in ruleset.rules
             ]
             self._compiled[ruleset.engine_name] = compiled
         for key, flag, holds in compiled:

@@ -12,9 +12,32 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import YAMLError
+
 from engine.errors import Problem
 
 _DATE_LIKE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")
+_DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value ')
+
+
+def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
+    """(1-based line, one-line message) for a YAML document ruamel refused while loading `text`.
+
+    ruamel's own messages run over several lines (and a duplicate key adds a link on how to
+    silence the check); an author wants the line and what is wrong with it.
+    """
+    if not isinstance(exc, YAMLError):  # ValueError: a date the calendar lacks, read as a date
+        found = impossible_date(text)
+        where, what = found if found is not None else (None, "a value")
+        return where, f"{what} is not a calendar date ({exc})"
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = str(getattr(exc, "problem", None) or exc).strip()
+    if isinstance(exc, DuplicateKeyError):
+        key = _DUPLICATE.match(problem)
+        return line, f"duplicate key {key.group(1)!r}" if key else "duplicate key"
+    return line, f"malformed YAML: {problem.splitlines()[0] if problem else 'unreadable'}"
 
 
 def impossible_date(text: str) -> tuple[int, str] | None:

@@ -7,6 +7,7 @@ with a "did you mean".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -87,3 +88,8 @@ ALL_FACTS: dict[str, FactSpec] = {**APPLICATION_FACTS, **SCORE_FACTS}
 
 SCORE_SCALE = 10**6
 """Scores and score bounds reach the rules engine as integer millionths (it compares doubles)."""
+
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+"""Dates the engine decides on: a century or more either side of any real case, and far enough
+inside the calendar that shifts, running times and lifecycle periods cannot leave it."""

@@ -1,7 +1,8 @@
 """`starcert rules ...`: check, test and explain rule files.
 
-Exit codes: 0 fine; 1 a rule file was refused, an example failed, or the facts were wrong
-(the file:line messages go to stderr).
+Exit codes, as for every starcert command: 0 fine; 2 bad input (a rule file refused or an
+example failing, each problem as file:line on stderr; a facts file or option that is wrong, in
+one line); 4 not found (no version in force on the date); 1 any other error.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
-from starcert.cli_common import load
+from engine.source import yaml_problem
+from starcert.cli_common import fail, load
 from starcert.cli_rules_publish import (
     diff_cmd,
     disk_vs_database,
     history_cmd,
     impact_cmd,
     publish_cmd,
+    refused,
     show_cmd,
     stored_for_check,
 )
@@ -64,24 +67,19 @@ def _rules_dir(path: Path | None) -> Path:
     try:
         return load().paths.rules_dir
     except Exception as exc:
-        raise _fail(f"no rule path given and the config cannot be read: {exc}") from None
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
+        raise fail(1, f"no rule path given and the config cannot be read: {exc}") from None
 
 
 def _books(path: Path) -> list[Path]:
     """Folders at or under `path` that hold rule files, each one rule book."""
     if not path.exists():
-        raise _fail(f"{path}: no such file or directory")
+        raise fail(2, f"{path}: no such file or directory")
     if path.is_file():
         return [path]
     folders = [path, *sorted(p for p in path.rglob("*") if p.is_dir())]
     found = [f for f in folders if rule_files(f)]
     if not found:
-        raise _fail(f"{path}: holds no rule files (*.yaml)")
+        raise fail(2, f"{path}: holds no rule files (*.yaml)")
     return found
 
 
@@ -118,7 +116,7 @@ def check(path: PathArg = None) -> None:
     if note:
         typer.echo(note, err=True)
     if problems:
-        raise _fail("\n".join(problems))
+        raise refused(problems)
 
 
 @rules_app.command("test")
@@ -148,9 +146,9 @@ def test(path: PathArg = None) -> None:
                 typer.echo(f"FAIL {where} {result.example.name}: {result.detail}", err=True)
     typer.echo(f"{passed} passed, {failed} failed")
     if problems:
-        raise _fail("\n".join(problems))
-    if failed:
-        raise typer.Exit(1)
+        raise refused(problems)
+    if failed:  # the file would be refused by check and publish: bad input too
+        raise typer.Exit(2)
 
 
 @rules_app.command("explain")
@@ -180,9 +178,10 @@ def explain(
         target: Any = _explaining_rules(rules)
         decision = evaluate(target, data, day, checks=checks)
     except RuleFileError as exc:
-        raise _fail("\n".join(str(p) for p in exc.problems)) from None
-    except EngineError as exc:
-        raise _fail(f"{facts}: {exc}") from None
+        raise refused(exc.problems) from None
+    except EngineError as exc:  # NotInForce is a LookupError, FactError a ValueError
+        code = 4 if isinstance(exc, LookupError) else 2 if isinstance(exc, ValueError) else 1
+        raise fail(code, f"{facts}: {exc}") from None
     if as_json:
         typer.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -193,7 +192,7 @@ def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
     """A draft given with --rules, else the published versions (the files if none is)."""
     if rules is not None:
         if not rules.exists():
-            raise _fail(f"--rules: {rules}: no such file or directory")
+            raise fail(2, f"--rules: {rules}: no such file or directory")
         if rules.is_file():
             return load_ruleset(rules.read_bytes(), str(rules))
         return RuleBook.from_directory(rules)
@@ -210,20 +209,26 @@ def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
 
 
 def _read_facts(path: Path) -> Any:
+    """The facts file as data; anything unreadable is one line naming file:line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise _fail(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        data = (
-            json.loads(text)
-            if path.suffix.lower() == ".json"
-            else YAML(typ="safe", pure=True).load(text)
-        )
-    except (json.JSONDecodeError, YAMLError) as exc:
-        raise _fail(f"{path}: malformed facts file: {exc}") from None
+        raise fail(2, f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise fail(2, f"{path}: not UTF-8 text: {exc.reason}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise fail(2, f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    else:
+        try:
+            data = YAML(typ="safe", pure=True).load(text)
+        except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+            line, message = yaml_problem(exc, text)
+            raise fail(2, f"{path}{'' if line is None else f':{line}'}: {message}") from None
     if not isinstance(data, dict):
-        raise _fail(f"{path}: expected a mapping of fact name to value")
+        raise fail(2, f"{path}: expected a mapping of fact name to value")
     return data
 
 
@@ -235,8 +240,8 @@ def _as_of(raw: str | None, data: dict[str, Any]) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise _fail(f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
-    raise _fail("give --as-of (the facts have no application_date to default to)")
+            raise fail(2, f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
+    raise fail(2, "give --as-of (the facts have no application_date to default to)")
 
 
 def _show(score: Decimal | None) -> str:

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import RuleFileError, RuleSet
 from engine.diff import diff
 from starcert.app import App
-from starcert.cli_common import By, Json, load, open_app, run
+from starcert.cli_common import By, Json, fail, load, open_app, run
 from starcert.rules_impact import (
     WITH_DEADLINES,
     Impact,
@@ -56,9 +56,10 @@ Effective = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
+def refused(problems: Iterable[object]) -> typer.Exit:
+    """A refused rule file is bad input (exit 2): each problem on its own file:line line."""
+    typer.echo("\n".join(map(str, problems)), err=True)
+    return typer.Exit(2)
 
 
 def _day(text: str, option: str) -> date:
@@ -73,7 +74,7 @@ def _rule_errors() -> Iterator[None]:
     try:
         yield
     except RuleFileError as exc:
-        raise _fail("\n".join(str(p) for p in exc.problems)) from None
+        raise refused(exc.problems) from None
 
 
 # --- check: disk against database ---------------------------------------------------------------
@@ -124,11 +125,11 @@ def _version_or_file(ref: str, application: App | None) -> RuleSet:
     if path.exists():
         return check_file(path)
     if application is None:
-        raise _fail(f"{ref}: no such file")
+        raise fail(4, f"{ref}: no such file")
     with application.uow() as uow:
         rows = [r for r in uow.rule_versions.list() if r.version == ref]
     if not rows:
-        raise _fail(f"{ref}: neither a file nor a published version")
+        raise fail(4, f"{ref}: neither a file nor a published version")
     return ruleset_of(rows[0])
 
 
@@ -433,7 +434,7 @@ def show_cmd(
             application.rules  # noqa: B018 - seeds the shipped rules on a new database
             rows = [r for r in stored_versions(application.uow) if r.version == version]
         if not rows:
-            raise _fail(f"no published version {version!r} (see: starcert rules history)")
+            raise fail(4, f"no published version {version!r} (see: starcert rules history)")
         row = rows[0]
         if content:
             sys.stdout.write(row.content)

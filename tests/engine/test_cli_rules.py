@@ -35,7 +35,7 @@ def test_check_refuses_a_bad_file_with_file_and_line_on_stderr(tmp_path: Path) -
         i + 1 for i, s in enumerate(bad.read_text().splitlines()) if "has_dedicated_fund," in s
     )
     result = runner.invoke(rules_app, ["check", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{bad}:{line}: unknown fact in prerequisites 'has_dedicated_fund'" in result.stderr
     assert "did you mean 'has_dedicated_funds'?" in result.stderr
 
@@ -53,7 +53,7 @@ def test_test_runs_each_example(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = runner.invoke(rules_app, ["test", str(broken)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "FAIL" in result.stderr and "exactly 70 is qualified" in result.stderr
     assert "1 failed" in result.stdout
 
@@ -88,7 +88,7 @@ def test_explain_names_a_bad_fact(tmp_path: Path) -> None:
     facts = tmp_path / "facts.json"
     facts.write_text(json.dumps({"score_sheet": {"results": {"repair": {"points": 9}}}}))
     result = runner.invoke(rules_app, ["explain", "--facts", str(facts), "--as-of", "2026-06-01"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "score_sheet.results" in result.stderr
 
 
@@ -103,3 +103,101 @@ def test_module_entry_point() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "ok  rules/gbt27922-2011.yaml" in done.stdout
+
+
+FACTS = (
+    "application_date: 2026-03-01\nservice_system_since: 2025-11-30\n"
+    "has_service_documents: true\nhas_dedicated_manager: true\nhas_dedicated_funds: true\n"
+    "last_major_failure: null\nhas_trained_staff: true\nis_prc_legal_entity: true\n"
+)
+
+
+def _rules_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`starcert rules ...` as its own process, as an author runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "starcert.cli_rules", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_explain_names_a_date_the_calendar_lacks_in_the_facts_file(tmp_path: Path) -> None:
+    facts = tmp_path / "ff.yaml"
+    facts.write_text(
+        FACTS.replace("last_major_failure: null", "last_major_failure: 2026-02-30"),
+        encoding="utf-8",
+    )
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"error: {facts}:6: 2026-02-30 is not a calendar date (day is out of range for month)"
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+
+
+def test_explain_names_a_duplicate_key_in_the_facts_file_in_one_line(tmp_path: Path) -> None:
+    facts = tmp_path / "dup.yaml"
+    facts.write_text(FACTS + "has_trained_staff: false\n", encoding="utf-8")
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == f"error: {facts}:9: duplicate key 'has_trained_staff'"
+    assert (done.returncode, done.stdout) == (2, "")
+
+
+def test_explain_names_the_line_of_malformed_json(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"application_date": "2026-03-01",\n  ,}', encoding="utf-8")
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"error: {facts}:2: malformed JSON: Expecting property name enclosed in double quotes"
+    )
+    assert done.returncode == 2
+
+
+def test_check_refuses_a_huge_running_time_in_one_line(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    huge.write_text(text.replace("min_months: 3", "min_months: 100000000000"), encoding="utf-8")
+    line = next(i for i, s in enumerate(huge.read_text().splitlines(), 1) if "min_months" in s)
+    done = _rules_cli(tmp_path, "check", str(huge))
+    assert done.returncode == 2
+    problems = [s for s in done.stderr.splitlines() if not s.startswith("(not compared")]
+    assert problems == [
+        f"{huge}:{line}: running_time.min_months = 100000000000 is too long: "
+        "at most 120 months (10 years)"
+    ]
+
+
+def test_explain_refuses_a_date_far_in_the_future_in_one_line(tmp_path: Path) -> None:
+    facts = tmp_path / "far.yaml"
+    facts.write_text(
+        FACTS.replace("application_date: 2026-03-01", "application_date: 9999-12-20"),
+        encoding="utf-8",
+    )
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"error: {facts}: fact application_date: 9999-12-20 is outside 1900-01-01..2999-12-31"
+    )
+    assert done.returncode == 2
+
+
+def test_exit_codes_follow_the_readme(tmp_path: Path) -> None:
+    """2 bad input (a refused file, a failing example, a missing path), 4 nothing in force."""
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(
+        DEFAULT_FILE.read_text(encoding="utf-8").replace("min_months: 3", "min_months: 6"),
+        encoding="utf-8",
+    )
+    assert _rules_cli(tmp_path, "check", str(failing)).returncode == 2
+    assert _rules_cli(tmp_path, "test", str(failing)).returncode == 2
+    missing = _rules_cli(tmp_path, "check", str(tmp_path / "nowhere.yaml"))
+    assert missing.returncode == 2
+    assert (
+        missing.stderr.strip() == f"error: {tmp_path / 'nowhere.yaml'}: no such file or directory"
+    )
+    facts = tmp_path / "facts.yaml"
+    facts.write_text(FACTS.replace("2026-03-01", "2011-03-01"), encoding="utf-8")
+    before = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert before.returncode == 4
+    assert "no version of rule set gbt27922 is in force on 2011-03-01" in before.stderr

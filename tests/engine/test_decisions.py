@@ -198,6 +198,16 @@ def test_bad_score_sheets_name_the_fact(
         (application(application_date="2026-13-01"), "application_date", "expected a date"),
         (application(service_system_since=None), "service_system_since", "is null"),
         (
+            application(service_system_since=date(9999, 11, 30)),
+            "service_system_since",
+            "9999-11-30 is outside 1900-01-01..2999-12-31",
+        ),
+        (
+            application(last_major_failure="0001-01-01"),
+            "last_major_failure",
+            "0001-01-01 is outside 1900-01-01..2999-12-31",
+        ),
+        (
             {**application(), "has_trained_stuff": True},
             "has_trained_stuff",
             "did you mean 'has_trained_staff'",
@@ -219,6 +229,17 @@ def test_checks_asked_for_require_their_facts(book: RuleBook) -> None:
         book.evaluate({"score_sheet": sheet()}, SCORED, checks=["application", "scoring"])
     with pytest.raises(FactError, match="nothing to evaluate"):
         book.evaluate({}, SCORED)
+
+
+def test_a_decision_date_beyond_the_calendar_the_engine_decides_on_is_refused(
+    book: RuleBook,
+) -> None:
+    """A certificate decided on it would have deadlines past the year 9999."""
+    with pytest.raises(FactError, match=r"fact as_of: 9999-06-01 is outside 1900-01-01\.\."):
+        book.evaluate({"score_sheet": sheet()}, date(9999, 6, 1))
+    assert book.evaluate({"score_sheet": sheet()}, date(2999, 12, 31)).deadlines["expiry"] == (
+        date(3002, 12, 30)
+    )
 
 
 def test_iso_date_strings_are_accepted(book: RuleBook) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,6 +176,86 @@ def test_a_date_the_calendar_lacks_names_its_line(write_rules: Callable[..., Pat
     [problem] = refused(path).problems
     assert problem.line == _line_of(path, "effective_from:")
     assert "2012-02-31 is not a calendar date" in problem.message
+
+
+def test_a_duplicate_key_is_one_line_naming_it(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: t.replace(
+            "  validity_months: 36\n", "  validity_months: 36\n  validity_months: 48\n"
+        )
+    )
+    [problem] = refused(path).problems
+    assert (
+        str(problem)
+        == f"{path}:{line_of(path, 'validity_months: 48')}: duplicate key 'validity_months'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        (
+            "min_months: 3",
+            "min_months: 100000000000",
+            "running_time.min_months = 100000000000 is too long: at most 120 months (10 years)",
+        ),
+        (
+            "validity_months: 36",
+            "validity_months: 10000000",
+            "lifecycle.validity_months = 10000000 is too long: at most 120 months (10 years)",
+        ),
+        (
+            "suspension_limit_months: 6",
+            "suspension_limit_months: 37",
+            "lifecycle.suspension_limit_months = 37 is inconsistent: "
+            "a suspension cannot last longer than the certificate's validity",
+        ),
+        (
+            "restoration_after_expiry_months: 6",
+            "restoration_after_expiry_months: 48",
+            "lifecycle.restoration_after_expiry_months = 48 is inconsistent: "
+            "the allowance after expiry cannot be longer than the validity",
+        ),
+        (
+            "application_date, months: -12}",
+            "application_date, months: -1200}",
+            "months: -1200 shifts the date too far: at most 120 months (10 years) either way",
+        ),
+        (
+            "application_date, months: -12}",
+            "application_date, months: -12, days: 100000000000}",
+            "days: 100000000000 shifts the date too far: at most 3660 days (10 years) either way",
+        ),
+    ],
+)
+def test_months_beyond_what_a_body_could_defend_are_refused(
+    write_rules: Callable[..., Path], written: str, instead: str, message: str
+) -> None:
+    path = write_rules(lambda t: t.replace(written, instead, 1))
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (line_of(path, instead), message)
+
+
+def test_ten_years_is_still_accepted(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: (
+            t.replace("validity_months: 36", "validity_months: 120")
+            .replace("suspension_limit_months: 6", "suspension_limit_months: 120")
+            .replace("application_date, months: -12}", "application_date, months: -120}")
+            .split("examples:")[0]
+        )
+    )
+    ruleset = load_ruleset(path.read_bytes(), str(path))
+    assert ruleset.lifecycle.validity_months == 120
+
+
+@pytest.mark.parametrize(("title", "shown"), [("[x, y]", "a list"), ("5", "5"), ("", "nothing")])
+def test_a_title_must_be_text(write_rules: Callable[..., Path], title: str, shown: str) -> None:
+    path = write_rules(lambda t: re.sub(r"(?m)^title: .*$", f"title: {title}", t, count=1))
+    [problem] = refused(path).problems
+    assert str(problem) == (
+        f"{path}:{line_of(path, 'title:')}: title must be free text, got {shown} (or leave it out)"
+    )
 
 
 def _line_of(path: Path, text: str) -> int:

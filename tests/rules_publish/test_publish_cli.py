@@ -114,7 +114,7 @@ def test_a_file_failing_check_or_its_examples_is_refused_with_file_and_line(
     refused = starcert(
         "rules", "publish", str(broken), "--effective", _in(10), "--by", "alice", check=False
     )
-    assert refused.code == 1
+    assert refused.code == 2
     line = next(
         n
         for n, t in enumerate(broken.read_text().splitlines(), 1)
@@ -126,8 +126,28 @@ def test_a_file_failing_check_or_its_examples_is_refused_with_file_and_line(
     refused = starcert(
         "rules", "publish", str(failing), "--effective", _in(10), "--by", "alice", check=False
     )
-    assert refused.code == 1 and "example 'running time reached" in refused.err
+    assert refused.code == 2 and "example 'running time reached" in refused.err
     assert f"{failing}:" in refused.err
+    assert [h["version"] for h in starcert("rules", "history", "--json").json()] == ["1"]
+
+
+def test_a_validity_of_a_million_years_is_refused_with_file_and_line(
+    starcert_sqlite: Starcert, tmp_path: Path
+) -> None:
+    starcert = starcert_sqlite
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(
+        stricter().replace("validity_months: 36", "validity_months: 10000000"), encoding="utf-8"
+    )
+    refused = starcert(
+        "rules", "publish", str(huge), "--effective", _in(10), "--by", "alice", check=False
+    )
+    line = next(n for n, t in enumerate(huge.read_text().splitlines(), 1) if "validity" in t)
+    assert refused.code == 2
+    assert refused.err.strip() == (
+        f"{huge}:{line}: lifecycle.validity_months = 10000000 is too long: "
+        "at most 120 months (10 years)"
+    )
     assert [h["version"] for h in starcert("rules", "history", "--json").json()] == ["1"]
 
 
@@ -148,13 +168,23 @@ def test_editing_a_published_file_changes_nothing_and_check_says_so(
     assert again.code == 2 and "already published" in again.err
 
 
+def test_an_unknown_version_is_not_found(starcert_sqlite: Starcert) -> None:
+    starcert = starcert_sqlite
+    shown = starcert("rules", "show", "9", check=False)
+    assert shown.code == 4
+    assert shown.err.strip() == "error: no published version '9' (see: starcert rules history)"
+    diffed = starcert("rules", "diff", "1", "9", check=False)
+    assert diffed.code == 4
+    assert diffed.err.strip() == "error: 9: neither a file nor a published version"
+
+
 def test_another_rule_set_is_refused_by_a_database_serving_one(starcert_sqlite: Starcert) -> None:
     starcert = starcert_sqlite
     other = Path(__file__).resolve().parents[2] / "rules/examples/strict-cb/strict-cb-v2.yaml"
     refused = starcert(
         "rules", "publish", str(other), "--effective", _in(3), "--by", "alice", check=False
     )
-    assert refused.code == 1 and "is not the one this database serves" in refused.err
+    assert refused.code == 2 and "is not the one this database serves" in refused.err
 
 
 def test_impact_lists_who_changes_and_publish_moves_deadlines_with_an_event(

@@ -37,6 +37,7 @@ from starcert.rules_store import (
     Publication,
     check_file,
     publish,
+    publish_refusal,
     ruleset_of,
     stored_versions,
 )
@@ -211,16 +212,27 @@ def impact_cmd(
     ] = None,
 ) -> None:
     """Who the new version would change: re-evaluates every certificate and open application
-    under it as of its effective date. Reads only; writes nothing."""
+    under it as of its effective date (without --effective: the file's own, or today if that is
+    past, the earliest publish accepts). Reads only; writes nothing. Says so when publish would
+    refuse the version as it stands."""
 
     def go() -> None:
         with _rule_errors():
-            new = _with_effective(check_file(path), effective)
+            written = check_file(path)
             with open_app() as application:
+                today = local_day(application.clock.now(), application.config.zone)
+                new = _with_effective(
+                    written, effective or max(written.effective_from, today).isoformat()
+                )
+                refusal = publish_refusal(application.uow, new, today)
                 show = sys.stderr.isatty() if progress is None else progress
                 report = _impact_of(application, new, show)
+        if refusal is not None:
+            typer.echo(f"warning: publish would refuse this version: {refusal}", err=True)
         if as_json:
-            typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+            data = report.to_dict()
+            data["publish_refusal"] = refusal
+            typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         elif as_csv:
             typer.echo(_csv(report), nl=False)
         else:

@@ -238,6 +238,27 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
     return Published(row, ruleset, previous, as_written.effective_from != request.effective_from)
 
 
+def publish_refusal(uow_factory: UowFactory, ruleset: RuleSet, today: date) -> str | None:
+    """Why `publish` would refuse `ruleset` as it stands (its effective date included) today, or
+    None; stores nothing. `rules impact` says it, so a what-if is never taken for a plan."""
+    if ruleset.effective_from < today:
+        return f"its effective date {ruleset.effective_from} is in the past (today is {today})"
+    with uow_factory() as uow:
+        stored = list(uow.rule_versions.list())
+    names = sorted({r.ruleset for r in stored})
+    if names and ruleset.name not in names:
+        return f"rule set {ruleset.name!r} is not the one this database serves ({', '.join(names)})"
+    mine = [r for r in stored if r.ruleset == ruleset.name]
+    if any(r.version == ruleset.version for r in mine):
+        return f"version {ruleset.version} is already published"
+    book = RuleBook()
+    try:
+        book.replace_rulesets([*(ruleset_of(r) for r in mine), ruleset])
+    except RuleFileError as exc:
+        return "; ".join(p.message for p in exc.problems)
+    return None
+
+
 def _key_line(content: str, key: str) -> int | None:
     for number, line in enumerate(content.splitlines(), start=1):
         if line.startswith(f"{key}:"):

@@ -206,6 +206,7 @@ def test_impact_lists_who_changes_and_publish_moves_deadlines_with_an_event(
     assert "suspension_limit" in before
 
     report = starcert("rules", "impact", str(v2), "--effective", _in(1), "--json").json()
+    assert report["publish_refusal"] is None
     assert report["counts"] == {"band_down": 1, "deadlines_moved": 1}
     down = next(c for c in report["changes"] if c["change"] == "band_down")
     assert (down["before"], down["after"]) == ("four_star", "three_star")
@@ -222,7 +223,14 @@ def test_impact_lists_who_changes_and_publish_moves_deadlines_with_an_event(
     assert "suspension_limit" in last["reason"]
     after = {d["kind"]: d for d in detail["open_deadlines"]}
     assert after["suspension_limit"] != before["suspension_limit"]
-    again = starcert("rules", "impact", str(v2), "--effective", _in(1), "--json").json()
+    again_run = starcert("rules", "impact", str(v2), "--effective", _in(1), "--json")
+    again = again_run.json()
     assert "deadlines_moved" not in again["counts"]
+    assert again["publish_refusal"] == "version 2 is already published"
+    assert "warning: publish would refuse this version: version 2 is already published" in (
+        again_run.err
+    )
+    undated = starcert("rules", "impact", str(v2), "--json").json()  # its own date is 2012
+    assert undated["effective_from"] == _in(0)  # the earliest a publication could take
     drawn = starcert("rules", "impact", str(v2), "--progress")  # the bar goes to stderr only
     assert drawn.out.startswith("impact of gbt27922 2")

@@ -1,7 +1,9 @@
 """What a new rule version would change, case by case, before it is published. Reads only.
 
 - certificates (active, suspended): the band re-derived from the latest scored audit's sheet under
-  the new scoring model, against the band on record: up, down, or no longer certified;
+  the new scoring model, against the band the version it follows gives the same sheet (the band
+  on record when none is in force before it): up, down, or no longer certified, from the
+  certificate's next scored audit; a version whose scoring is unchanged re-bands no one;
 - open applications (applied .. awaiting decision): eligibility under the version in force on the
   submission date against the new version. A review is made under the version in force on the
   submission date, so only applications submitted on or after the new effective date are
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -133,9 +135,12 @@ def impact(
         certified = [c for s in CERTIFIED for c in by_state[s]]
         report.certificates = len(certified)
         sheets = _latest_sheets(connection)
+        prior = _in_force_before(current, new.effective_from)
+        rescoring = prior is None or _scoring_of(prior) != _scoring_of(new)
         for batch in _batches(certified):
             for case in batch:
-                _rescore(report, case, sheets.get(_id(case)), new)
+                if rescoring:
+                    _rescore(report, case, sheets.get(_id(case)), new, prior)
             tick(len(batch))
         applying = [c for s in OPEN_APPLICATION for c in by_state[s]]
         report.applications = len(applying)
@@ -180,19 +185,47 @@ def total_work(db: Engine) -> int:
     return counted
 
 
-def _rescore(report: Impact, case: Case, sheet: Any, new: RuleSet) -> None:
+def _in_force_before(current: RuleBook, day: date) -> RuleSet | None:
+    """The version the new one follows: in force the day before it takes effect, if any."""
+    try:
+        return current.in_force(day - timedelta(days=1))
+    except EngineError:
+        return None
+
+
+def _scoring_of(ruleset: RuleSet) -> tuple[Any, ...]:
+    """What a score's verdict depends on: two versions equal here band every sheet alike."""
+    rules = tuple(
+        (r.key, r.outcome, r.message, r.fires_when)
+        for r in ruleset.rules
+        if r.check is Check.SCORING
+    )
+    return (ruleset.scoring, ruleset.bands, rules)
+
+
+def _rescore(report: Impact, case: Case, sheet: Any, new: RuleSet, prior: RuleSet | None) -> None:
+    """The band the new version gives the latest scored sheet, against the one the version it
+    follows gives it (the band on record when none is in force before): only what this version
+    changes, and only at the certificate's next scored audit, which re-bands it."""
     if sheet is None:
         return
+    facts = {"score_sheet": sheet_facts(sheet)}
     try:
-        decision = evaluate(
-            new, {"score_sheet": sheet_facts(sheet)}, new.effective_from, checks=[Check.SCORING]
+        decision = evaluate(new, facts, new.effective_from, checks=[Check.SCORING])
+        earlier = (
+            None
+            if prior is None
+            else evaluate(prior, facts, prior.effective_from, checks=[Check.SCORING])
         )
     except EngineError as exc:  # the new model no longer fits the sheet (an indicator renamed)
         report.changes.append(_change(case, "not_evaluable", _band(case.star_level), "?", str(exc)))
         return
-    report.decisions += 1
+    report.decisions += 1 if earlier is None else 2
     after = StarLevel(decision.band) if decision.certified and decision.band else None
-    before = case.star_level
+    if earlier is None:
+        before = case.star_level
+    else:
+        before = StarLevel(earlier.band) if earlier.certified and earlier.band else None
     if after == before:
         return
     if after is None:
@@ -202,8 +235,11 @@ def _rescore(report: Impact, case: Case, sheet: Any, new: RuleSet) -> None:
     else:
         kind = "band_up" if BAND_ORDER[after] > BAND_ORDER[before] else "band_down"
     why = "; ".join(r.message for r in decision.fail_reasons)
-    detail = f"final score {case.final_score} -> {decision.final_score}" + (
-        f" ({why})" if why else ""
+    was = case.final_score if earlier is None else earlier.final_score
+    detail = (
+        f"final score {was} -> {decision.final_score}"
+        + (f" ({why})" if why else "")
+        + "; at its next scored audit"
     )
     report.changes.append(_change(case, kind, _band(before), _band(after), detail))
 

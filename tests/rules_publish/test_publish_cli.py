@@ -232,5 +232,13 @@ def test_impact_lists_who_changes_and_publish_moves_deadlines_with_an_event(
     )
     undated = starcert("rules", "impact", str(v2), "--json").json()  # its own date is 2012
     assert undated["effective_from"] == _in(0)  # the earliest a publication could take
+    v3 = v2.with_name("gbt27922-v3.yaml")  # version 2's bands, a 3-month suspension limit
+    v3.write_text(stricter("3", suspension_limit=3), encoding="utf-8")
+    third = starcert("rules", "impact", str(v3), "--effective", _in(2), "--json").json()
+    assert third["publish_refusal"] is None
+    # The certificate still shows four stars on record, but version 2 already takes them at its
+    # next scored audit: version 3, which scores as version 2 does, changes no band.
+    assert set(third["counts"]) == {"deadlines_moved"}
+    assert (down["detail"] or "").endswith("at its next scored audit")
     drawn = starcert("rules", "impact", str(v2), "--progress")  # the bar goes to stderr only
     assert drawn.out.startswith("impact of gbt27922 2")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref
 from engine.outcomes import RuleKind
@@ -84,14 +84,13 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
     if old.version != new.version:
         add(Change("rule set", "version", "changed", f"{old.version} -> {new.version}"))
     if old.effective_from != new.effective_from:
-        add(
-            Change(
-                "rule set",
-                "effective date",
-                "changed",
-                f"takes effect on {new.effective_from} (was {old.effective_from})",
+        words = f"takes effect on {new.effective_from} (was {old.effective_from})"
+        if new.effective_from < old.effective_from:  # an edited copy keeps the file's old date
+            words = (
+                f"dated {new.effective_from}, before {old.effective_from}: the date it is "
+                "published with (--effective) decides when it takes effect"
             )
-        )
+        add(Change("rule set", "effective date", "changed", words))
     if old.title != new.title:
         add(Change("rule set", "title", "changed", f"{old.title!r} -> {new.title!r}"))
     for kind in (RuleKind.PREREQUISITE, RuleKind.RUNNING_TIME):
@@ -115,13 +114,32 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
         if before != after:
             more = "longer" if after > before else "shorter"
             add(Change("lifecycle", key, "changed", f"{before} -> {after} months ({more})"))
-    before_ex = {e.name for e in old.examples}
-    after_ex = {e.name for e in new.examples}
-    for name in sorted(after_ex - before_ex):
+    before_ex = {e.name: e for e in old.examples}
+    after_ex = {e.name: e for e in new.examples}
+    for name in sorted(after_ex.keys() - before_ex.keys()):
         add(Change("example", name, "added", "new example case"))
-    for name in sorted(before_ex - after_ex):
+    for name in sorted(before_ex.keys() - after_ex.keys()):
         add(Change("example", name, "removed", "example case dropped"))
+    for name in sorted(after_ex.keys() & before_ex.keys()):
+        was, now = before_ex[name], after_ex[name]
+        if (was.facts, was.as_of, was.checks) != (now.facts, now.as_of, now.checks):
+            add(Change("example", name, "changed", "its facts or date changed"))
+        for key in sorted(was.expect.keys() | now.expect.keys()):
+            if was.expect.get(key) != now.expect.get(key):
+                add(
+                    Change(
+                        "example",
+                        name,
+                        "changed",
+                        f"expects {key} {_shown(now.expect.get(key))} "
+                        f"(was {_shown(was.expect.get(key))})",
+                    )
+                )
     return changes
+
+
+def _shown(value: Any) -> str:
+    return "(nothing)" if value is None else str(value)
 
 
 def _rules(old: RuleSet, new: RuleSet, kind: RuleKind) -> list[Change]:

@@ -58,3 +58,31 @@ def test_a_new_prerequisite_is_listed_as_added_with_its_condition() -> None:
     added = [c for c in diff(old, new) if c.what == "added" and c.part == "prerequisite"]
     assert len(added) == 1 and added[0].subject == "service_hotline"
     assert "has_dedicated_funds is not true" in added[0].words
+
+
+def test_an_example_whose_expectation_changed_is_listed_with_both_sides() -> None:
+    """An author who changes what an example expects sees both sides in the diff."""
+    old = load_ruleset(SHIPPED.read_bytes(), str(SHIPPED))
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "expect: {outcome: ineligible, failures: [running_time], earliest_application: 2026-02-28}",
+        "expect: {outcome: ineligible, failures: [running_time], earliest_application: 2026-03-01}",
+    )
+    new = load_ruleset(text.encode(), "v2.yaml", run_examples=False)
+    said = [(c.part, c.subject, c.what, c.words) for c in diff(old, new)]
+    assert said == [
+        (
+            "example",
+            "one day short of the running time",
+            "changed",
+            "expects earliest_application 2026-03-01 (was 2026-02-28)",
+        )
+    ]
+    assert diff(old, old) == []
+
+
+def test_an_edited_copy_s_old_date_is_not_read_as_its_effective_date() -> None:
+    newer = stricter().replace("effective_from: 2012-02-01", "effective_from: 2027-01-01")
+    published = load_ruleset(newer.encode(), "v2.yaml", run_examples=False)
+    edited = load_ruleset(stricter("3").encode(), "v3.yaml", run_examples=False)
+    [dated] = [c.words for c in diff(published, edited) if c.subject == "effective date"]
+    assert dated.startswith("dated 2012-02-01, before 2027-01-01: the date it is published with")

@@ -170,25 +170,37 @@ def status_cmd(as_json: Json = False) -> None:
                 application.clock.now(),
                 max_attempts=application.config.notifications.max_attempts,
             )
-        emit(status.as_dict(), as_json, lambda: status_text(status))
+            silent = _health_age(application.config)
+        emit(status.as_dict(), as_json, lambda: status_text(status, silent))
 
     run(go)
+
+
+def _health_age(config: Config) -> timedelta:
+    """How long a daemon may go unheard and still count as running (health's default age)."""
+    seconds = config.daemon.health_max_age_seconds or (3 * config.daemon.tick_seconds + 60)
+    return timedelta(seconds=seconds)
 
 
 def health_cmd(
     worker: Worker = None,
     max_age: Annotated[
         float | None,
-        typer.Option("--max-age", help="seconds since the last tick (or a busy daemon's last beat) still healthy"),
+        typer.Option(
+            "--max-age", help="seconds since the last tick (or a busy daemon's beat) still healthy"
+        ),
     ] = None,
 ) -> None:
     """Exit 0 when the database answers and a daemon ticked recently; else 1, with the reason."""
     config = run(load)
-    default_age = config.daemon.health_max_age_seconds or (3 * config.daemon.tick_seconds + 60)
+    default_age = _health_age(config)
     application = App(config)
     try:
         ok, reason = health(
-            application.db, SystemClock().now(), timedelta(seconds=max_age or default_age), worker
+            application.db,
+            SystemClock().now(),
+            timedelta(seconds=max_age) if max_age else default_age,
+            worker,
         )
     except OperationalError as exc:
         ok, reason = False, f"database unreachable: {unreachable(exc)}"

@@ -140,7 +140,9 @@ def read_status(engine: Engine, now: datetime, *, limit: int = 10, max_attempts:
     )
 
 
-def status_text(status: Status) -> str:
+def status_text(status: Status, stale_after: timedelta | None = None) -> str:
+    """`stale_after`: a daemon not stopped and not heard from for longer is named as such (it
+    was killed, or its machine went down, without writing `stopped`)."""
     lines = [f"now {status.now.isoformat()}"]
     if not status.daemons:
         lines.append("daemons: none has run against this database")
@@ -157,10 +159,18 @@ def status_text(status: Status) -> str:
             tick += (
                 f", firing since, last beat {(status.now - d.beat_at).total_seconds():.0f} s ago"
             )
+        heard = max((t for t in (d.beat_at, d.last_tick_at) if t is not None), default=None)
+        silent = (status.now - (heard or d.started_at)).total_seconds()
+        stale = (
+            d.state != "stopped"
+            and stale_after is not None
+            and silent > stale_after.total_seconds()
+        )
         lines.append(
             f"daemon {d.worker} ({d.state}, pid {d.pid}): last tick {tick}, "
             f"fired {d.fired_total}, failed {d.failed_total}"
             + (f", last error: {d.last_error}" if d.last_error else "")
+            + (f"; NOT HEARD FROM for {silent:.0f} s (stopped without a word?)" if stale else "")
         )
     oldest = f", oldest due {status.oldest_overdue.isoformat()}" if status.oldest_overdue else ""
     lines.append(f"overdue (due, not yet fired): {status.overdue}{oldest}")

@@ -137,6 +137,7 @@ def make_site(
     backoff: float = 30,
     webhook: str = "",
     notify_backoff: float = 0.2,
+    health_max_age: float | None = None,
 ) -> Site:
     root.mkdir(parents=True, exist_ok=True)
     data = root / "data"
@@ -147,6 +148,7 @@ def make_site(
         "[paths]", f'data_dir = "{data}"', f'rules_dir = "{REPO / "rules"}"',
         "[daemon]", f"tick_seconds = {tick}", f"lease_seconds = {lease}",
         f"batch_size = {batch}", f"incident_backoff_seconds = {backoff}",
+        *([f"health_max_age_seconds = {health_max_age}"] if health_max_age else []),
         "[notifications]", f'webhook_url = "{webhook}"', "timeout_seconds = 2",
         "max_attempts = 5", f"backoff_seconds = {notify_backoff}", "poll_seconds = 0.3",
     ]  # fmt: skip

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from daemon_helpers import Site, bulk_active_cases, bulk_deadlines, open_deadlines, wait_until
+from daemon_helpers import (
+    Site,
+    bulk_active_cases,
+    bulk_deadlines,
+    make_site,
+    open_deadlines,
+    wait_until,
+)
 
 from starcert.daemon_status import health
 
@@ -44,10 +52,10 @@ def test_health_stays_ok_through_a_catch_up_longer_than_its_max_age(sqlite_site:
     engine.dispose()
 
 
-def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(
-    sqlite_site: Site,
-) -> None:
-    """Beats mid-tick count only while the tick is on: a daemon killed mid-firing goes stale."""
+def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(tmp_path: Path) -> None:
+    """Beats mid-tick count only while the tick is on: a daemon killed mid-firing goes stale,
+    and `status` says it has not been heard from."""
+    sqlite_site = make_site(tmp_path / "site", health_max_age=MAX_AGE.total_seconds())
     engine = sqlite_site.engine()
     cases = bulk_active_cases(engine, 1000)
     bulk_deadlines(engine, cases, 8, datetime.now(UTC) - timedelta(days=400))
@@ -62,4 +70,7 @@ def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(
     time.sleep(MAX_AGE.total_seconds() + 0.5)
     ok, reason = health(engine, datetime.now(UTC), MAX_AGE)
     assert not ok and "no tick within 1.5s" in reason
+    shown = sqlite_site.cli("status").stdout
+    assert "daemon doomed (firing" in shown and "NOT HEARD FROM for" in shown
+    sqlite_site.stop_all()
     engine.dispose()

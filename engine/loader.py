@@ -148,6 +148,7 @@ class _Builder:
     def __init__(self, reporter: Reporter, outcomes: Mapping[str, Outcome]) -> None:
         self.r = reporter
         self.outcomes = outcomes
+        self._indicators_complete = True  # every indicator read (none refused, none twice)
 
     # --- small readers ---------------------------------------------------------------------
 
@@ -436,7 +437,8 @@ class _Builder:
                 line_of(item, "dimensions"),
                 f"dimension points add up to {dim_sum} ({parts}), not {total}",
             )
-        for dim, dim_line in dimensions.values():
+        # With an indicator refused above, its dimension's sum would blame the wrong numbers.
+        for dim, dim_line in dimensions.values() if self._indicators_complete else ():
             inds = [ind for ind in indicators.values() if ind[0].dimension == dim.id]
             got = sum((ind.points for ind, _ in inds), Decimal(0))
             if not inds:
@@ -523,6 +525,7 @@ class _Builder:
                     ),
                     line_of(item),
                 )
+        self._indicators_complete = len(found) == len(items)
         return found
 
     def _items(

@@ -120,6 +120,20 @@ def test_indicator_outside_any_dimension(write_rules: Callable[..., Path]) -> No
     assert outside and outside[0].line == line_of(path, "id: delivery")
 
 
+def test_a_refused_indicator_is_the_only_problem_named_not_a_wrong_dimension_sum(
+    write_rules: Callable[..., Path],
+) -> None:
+    """Its points are not counted, so its dimension's sum would be off by them: not reported."""
+    path = write_rules(
+        lambda t: t.replace(
+            "{id: repair, name: Repair, dimension: commodity_service, points: 7}",
+            "{id: repair, name: Repair, dimension: commodity_service, points: 7, foo: 1}",
+        )
+    )
+    messages = [p.message for p in refused(path).problems]
+    assert len(messages) == 1 and "foo" in messages[0]
+
+
 def test_indicator_in_an_unknown_dimension(write_rules: Callable[..., Path]) -> None:
     path = write_rules(
         lambda t: t.replace(

@@ -38,7 +38,7 @@ def test_two_daemons_catching_up_keep_each_cases_deadlines_in_due_order(tmp_path
         site.stop_all()
         engine.dispose()
     assert all(d.events("deadline_fired") for d in daemons), "the work was not shared"
-    reference.cli(
+    site.cli(  # the reference is a copy to this installation
         "simulate", "--database", reference.url, "--from", started.isoformat(), "--to",
         BACK.isoformat(), "--no-operators",
     )  # fmt: skip

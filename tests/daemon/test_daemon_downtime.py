@@ -110,7 +110,7 @@ def test_after_400_days_down_every_missed_deadline_fires_once_as_if_never_stoppe
             assert d["late"] is True and d["fired_at"] > d["due_at"]  # original due, actual firing
     engine.dispose()
 
-    sim = reference.cli(
+    sim = site.cli(  # the reference is a copy to this installation
         "simulate", "--database", reference.url, "--from", started.isoformat(), "--to", STOP.isoformat(),
         "--no-operators", "--json",
     )  # fmt: skip

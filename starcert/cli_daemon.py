@@ -32,7 +32,7 @@ from starcert.daemon import Daemon, DeadlineRunner, default_worker_name
 from starcert.daemon_status import health, read_status, status_text
 from starcert.incidents import list_incidents, resolve, retry
 from storage.heartbeats import Heartbeats
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, StarcertError
 from workflows.model import Deadline
 
 Worker = Annotated[str | None, typer.Option("--worker", help="name in leases and logs")]
@@ -192,6 +192,8 @@ def health_cmd(
         )
     except OperationalError as exc:
         ok, reason = False, f"database unreachable: {unreachable(exc)}"
+    except StarcertError as exc:  # no database there, or not at this starcert's schema
+        ok, reason = False, str(exc)
     finally:
         application.close()
     typer.echo(("healthy: " if ok else "unhealthy: ") + reason)

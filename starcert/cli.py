@@ -27,6 +27,8 @@ from starcert.cli_common import (
 )
 from starcert.cli_rules import rules_app
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
+from storage.database import sqlite_file
+from storage.schema import DatabaseMissing
 from workflows import commands as cmd
 from workflows.errors import InvalidInput
 from workflows.model import AuditKind, Case, StarLevel, State, SuspensionCause
@@ -77,8 +79,14 @@ def db_current() -> None:
     """Print the schema revision of the database."""
     from storage.migrate import current
 
-    config = load()
-    typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
+    def go() -> None:
+        config = load()
+        path = sqlite_file(config.database_url)
+        if path is not None and not path.exists():
+            raise DatabaseMissing(path)
+        typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
+
+    run(go)
 
 
 # --- organisations and applications --------------------------------------------------------------

@@ -52,6 +52,18 @@ def parse_url(url: str) -> URL:
     )
 
 
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names, or None: another database, an in-memory SQLite, or a
+    SQLite URI filename (`?uri=true`: its own modes decide whether it may be created)."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database
+    if name in (None, "", ":memory:") or str(parsed.query.get("uri", "")).lower() == "true":
+        return None
+    return Path(name).expanduser()
+
+
 def make_engine(url: str) -> Engine:
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":

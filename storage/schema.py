@@ -3,6 +3,9 @@
 The revision is a constant, not asked of Alembic at start-up: importing Alembic and reading its
 scripts would add a fifth of a second to every CLI command. A test holds the constant to the
 newest migration, so the two cannot drift apart.
+
+    SchemaNotCurrent (StarcertError, RuntimeError)   empty or older: run `starcert db upgrade`
+    └── DatabaseMissing                                no SQLite file there: only db upgrade makes one
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from storage.database import sqlite_file
 from workflows.errors import StarcertError
 
 SCHEMA_REVISION = "0005"
@@ -19,6 +23,20 @@ VERSION_TABLE = "alembic_version"
 
 class SchemaNotCurrent(StarcertError, RuntimeError):
     """The database's schema is not the one this starcert was built for."""
+
+
+class DatabaseMissing(SchemaNotCurrent):
+    """A SQLite URL names a file that does not exist; connecting would create an empty one."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"no database at {path}: run `starcert db upgrade` to create it")
+
+
+def require_database(engine: Engine) -> None:
+    """Refuse a SQLite file that does not exist, before a connection creates it empty."""
+    path = sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        raise DatabaseMissing(path)
 
 
 def stored_revision(engine: Engine) -> str | None:
@@ -31,10 +49,11 @@ def stored_revision(engine: Engine) -> str | None:
 
 
 def require_current(engine: Engine) -> None:
-    """Refuse a database that is empty or at another revision, saying what to run.
+    """Refuse a database that is missing, empty or at another revision, saying what to do.
 
     Without it an unmigrated database fails later, deep in some statement, as "no such table".
     """
+    require_database(engine)
     found = stored_revision(engine)
     if found == SCHEMA_REVISION:
         return

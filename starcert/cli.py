@@ -24,8 +24,10 @@ from starcert.cli_common import (
     show_result,
     transition,
     write_register,
+    write_register_file,
 )
 from starcert.cli_rules import rules_app
+from starcert.export import check_writable
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
 from storage.database import sqlite_file
 from storage.schema import DatabaseMissing
@@ -324,16 +326,29 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="file to write (default stdout)")
     ] = None,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            help="start with a UTF-8 byte order mark, for Excel (default: for --out, not stdout)",
+        ),
+    ] = None,
 ) -> None:
-    """Export the certificate register as CSV (IAF CertSearch field names)."""
+    """Export the certificate register as CSV (IAF CertSearch field names).
+
+    Cells starting with = + - @ get a leading ' so that a spreadsheet shows them, never runs them.
+    """
 
     def go() -> None:
+        if out is not None:
+            check_writable(out, "--out")  # before the database is opened: nothing to undo
         with open_app() as application:
-            if out is None:
-                write_register(application, sys.stdout)
+            if out is not None:
+                write_register_file(application, out, "--out", bom=bom is not False)
                 return
-            with out.open("w", newline="", encoding="utf-8") as stream:
-                write_register(application, stream)
+            if bom:
+                sys.stdout.write("\ufeff")
+            write_register(application, sys.stdout)
 
     run(go)
 

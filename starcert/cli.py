@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from starcert.cli_common import (
     Reason,
     case_id,
     emit,
+    fail,
     load,
     open_app,
     run,
@@ -89,6 +91,57 @@ def db_current() -> None:
         typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
 
     run(go)
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="file to write the copy to")],
+    force: Annotated[bool, typer.Option("--force", help="replace the file if it exists")] = False,
+) -> None:
+    """Copy the SQLite database to PATH while the daemon runs (online and consistent).
+
+    PostgreSQL is backed up with pg_dump; this says how.
+    """
+    from sqlalchemy.engine import URL
+
+    from storage.database import backup_sqlite, parse_url
+
+    def go() -> None:
+        config = load()
+        url = parse_url(config.database_url)
+        if url.get_backend_name() == "postgresql":
+            dump_url = URL.create(  # libpq's form, without the password (pg_dump asks)
+                "postgresql", url.username, None, url.host, url.port, url.database
+            )
+            raise InvalidInput(
+                "database_url",
+                "db backup copies SQLite databases; back PostgreSQL up with pg_dump, e.g. "
+                f"pg_dump --format=custom --file={path} "
+                f"'{dump_url.render_as_string(hide_password=False)}'",
+            )
+        source = sqlite_file(url)
+        if source is None:
+            raise InvalidInput("database_url", "an in-memory database has nothing to back up")
+        if not source.exists():
+            raise DatabaseMissing(source)
+        if _same_file(path, source):
+            raise InvalidInput("PATH", f"{path} is the database itself")
+        if path.exists() and not path.is_dir() and not force:
+            raise InvalidInput("PATH", f"{path} exists: give --force to replace it")
+        check_writable(path, "PATH")
+        try:
+            size = backup_sqlite(source, path)
+        except (sqlite3.Error, OSError) as exc:  # a full disk, a damaged database
+            raise fail(1, f"backup to {path} failed, nothing written: {exc}") from None
+        typer.echo(f"backup of {source} written to {path} ({size} bytes)")
+
+    run(go)
+
+
+def _same_file(path: Path, database: Path) -> bool:
+    target = path.expanduser().resolve()
+    live = database.resolve()
+    return target in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm"))
 
 
 # --- organisations and applications --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,15 +19,20 @@ from starcert.cli_common import (
     Reason,
     case_id,
     emit,
+    fail,
     load,
     open_app,
     run,
     show_result,
     transition,
     write_register,
+    write_register_file,
 )
 from starcert.cli_rules import rules_app
+from starcert.export import check_writable
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
+from storage.database import sqlite_file
+from storage.schema import DatabaseMissing
 from workflows import commands as cmd
 from workflows.errors import InvalidInput
 from workflows.model import AuditKind, Case, StarLevel, State, SuspensionCause
@@ -77,8 +83,65 @@ def db_current() -> None:
     """Print the schema revision of the database."""
     from storage.migrate import current
 
-    config = load()
-    typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
+    def go() -> None:
+        config = load()
+        path = sqlite_file(config.database_url)
+        if path is not None and not path.exists():
+            raise DatabaseMissing(path)
+        typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
+
+    run(go)
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="file to write the copy to")],
+    force: Annotated[bool, typer.Option("--force", help="replace the file if it exists")] = False,
+) -> None:
+    """Copy the SQLite database to PATH while the daemon runs (online and consistent).
+
+    PostgreSQL is backed up with pg_dump; this says how.
+    """
+    from sqlalchemy.engine import URL
+
+    from storage.database import backup_sqlite, parse_url
+
+    def go() -> None:
+        config = load()
+        url = parse_url(config.database_url)
+        if url.get_backend_name() == "postgresql":
+            dump_url = URL.create(  # libpq's form, without the password (pg_dump asks)
+                "postgresql", url.username, None, url.host, url.port, url.database
+            )
+            raise InvalidInput(
+                "database_url",
+                "db backup copies SQLite databases; back PostgreSQL up with pg_dump, e.g. "
+                f"pg_dump --format=custom --file={path} "
+                f"'{dump_url.render_as_string(hide_password=False)}'",
+            )
+        source = sqlite_file(url)
+        if source is None:
+            raise InvalidInput("database_url", "an in-memory database has nothing to back up")
+        if not source.exists():
+            raise DatabaseMissing(source)
+        if _same_file(path, source):
+            raise InvalidInput("PATH", f"{path} is the database itself")
+        if path.exists() and not path.is_dir() and not force:
+            raise InvalidInput("PATH", f"{path} exists: give --force to replace it")
+        check_writable(path, "PATH")
+        try:
+            size = backup_sqlite(source, path)
+        except (sqlite3.Error, OSError) as exc:  # a full disk, a damaged database
+            raise fail(1, f"backup to {path} failed, nothing written: {exc}") from None
+        typer.echo(f"backup of {source} written to {path} ({size} bytes)")
+
+    run(go)
+
+
+def _same_file(path: Path, database: Path) -> bool:
+    target = path.expanduser().resolve()
+    live = database.resolve()
+    return target in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm"))
 
 
 # --- organisations and applications --------------------------------------------------------------
@@ -316,16 +379,29 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="file to write (default stdout)")
     ] = None,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            help="start with a UTF-8 byte order mark, for Excel (default: for --out, not stdout)",
+        ),
+    ] = None,
 ) -> None:
-    """Export the certificate register as CSV (IAF CertSearch field names)."""
+    """Export the certificate register as CSV (IAF CertSearch field names).
+
+    Cells starting with = + - @ get a leading ' so that a spreadsheet shows them, never runs them.
+    """
 
     def go() -> None:
+        if out is not None:
+            check_writable(out, "--out")  # before the database is opened: nothing to undo
         with open_app() as application:
-            if out is None:
-                write_register(application, sys.stdout)
+            if out is not None:
+                write_register_file(application, out, "--out", bom=bom is not False)
                 return
-            with out.open("w", newline="", encoding="utf-8") as stream:
-                write_register(application, stream)
+            if bom:
+                sys.stdout.write("\ufeff")
+            write_register(application, sys.stdout)
 
     run(go)
 

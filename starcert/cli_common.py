@@ -6,7 +6,6 @@ Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from typing import IO, Annotated, Any, TypeVar
 import typer
 from sqlalchemy.exc import OperationalError
 
-from starcert import views
+from starcert import export, views
 from starcert.app import App
 from starcert.config import Config, load_config
 from storage import read_models
@@ -116,13 +115,21 @@ def transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> No
     run(go)
 
 
-def write_register(application: App, stream: IO[str]) -> None:
-    """The certificate register as CSV (IAF CertSearch field names), holders' codes included."""
+def register_rows(application: App) -> list[dict[str, str]]:
+    """The certificate register (IAF CertSearch field names), holders' codes included."""
     with application.uow() as uow:
-        rows = [
+        return [
             views.register_row(e.case, e.organisation, e.first_issued_on)
             for e in read_models.register(uow)
         ]
-    writer = csv.DictWriter(stream, fieldnames=views.REGISTER_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
+
+
+def write_register(application: App, stream: IO[str]) -> None:
+    """The certificate register as CSV; cells a spreadsheet would run as formulas neutralised."""
+    export.write_register_csv(register_rows(application), stream)
+
+
+def write_register_file(application: App, path: Path, option: str, *, bom: bool = True) -> None:
+    """The register as a CSV file at `path`, replaced whole or left as it was (starcert.export)."""
+    rows = register_rows(application)
+    export.write_file(path, lambda stream: export.write_register_csv(rows, stream), option, bom=bom)

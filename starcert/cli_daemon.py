@@ -24,15 +24,16 @@ from starcert.cli_common import (
     open_app,
     run,
     unreachable,
-    write_register,
+    write_register_file,
 )
 from starcert.clock import ShiftedClock, SystemClock
 from starcert.config import Config, DatabaseConfig
 from starcert.daemon import Daemon, DeadlineRunner, default_worker_name
 from starcert.daemon_status import health, read_status, status_text
+from starcert.export import check_writable
 from starcert.incidents import list_incidents, resolve, retry
 from storage.heartbeats import Heartbeats
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, StarcertError
 from workflows.model import Deadline
 
 Worker = Annotated[str | None, typer.Option("--worker", help="name in leases and logs")]
@@ -204,6 +205,8 @@ def health_cmd(
         )
     except OperationalError as exc:
         ok, reason = False, f"database unreachable: {unreachable(exc)}"
+    except StarcertError as exc:  # no database there, or not at this starcert's schema
+        ok, reason = False, str(exc)
     finally:
         application.close()
     typer.echo(("healthy: " if ok else "unhealthy: ") + reason)
@@ -332,6 +335,8 @@ def simulate_cmd(
             raise InvalidInput("--to", f"{end} is not after --from {start}")
         if database is not None:
             refuse_live_database(database, config.database_url, SystemClock().now())
+        if out_csv is not None:
+            check_writable(out_csv, "--csv")  # before the simulation, not after it
         with tempfile.TemporaryDirectory(prefix="starcert-sim-") as tmp:
             url = database or f"sqlite:///{Path(tmp) / 'simulation.db'}"
             upgrade(url)
@@ -342,17 +347,12 @@ def simulate_cmd(
                 simulation = Simulation(application, clock, seed=seed, operators=operators)
                 report = simulation.run(finish, population=population)
                 if out_csv is not None:
-                    _write_register(application, out_csv)
+                    write_register_file(application, out_csv, "--csv")
             finally:
                 application.close()
         emit(report.as_dict(), as_json, lambda: summary_text(report))
 
     run(go)
-
-
-def _write_register(application: App, out: Path) -> None:
-    with out.open("w", newline="", encoding="utf-8") as stream:
-        write_register(application, stream)
 
 
 def register(app: typer.Typer) -> None:

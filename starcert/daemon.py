@@ -434,22 +434,33 @@ class Daemon:
             return
 
     def run(self, banner: Callable[[], None]) -> None:
-        """Run until SIGTERM/SIGINT; the deadline in hand is finished, the rest released."""
-        from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.blocking import BlockingScheduler
+        """Run until SIGTERM/SIGINT; the deadline in hand is finished, the rest released.
 
-        scheduler = BlockingScheduler(
+        The signal handler only asks for the stop; the main thread waits for that request and
+        then shuts the scheduler down. So a stop requested again while stopping (a second
+        Ctrl-C, systemd and an operator both sending SIGTERM) or before the scheduler runs
+        changes nothing: the daemon still finishes the deadline in hand, beats `stopped` and
+        exits 0.
+        """
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"ticks": ThreadPoolExecutor(1), "default": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
         now = SystemClock().now()
+        stopping = self.runner.stopping
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            jsonlog(logging.INFO, "stopping", signal=signal.Signals(signum).name)
-            self.runner.stopping.set()
-            scheduler.shutdown(wait=True)
+            name = signal.Signals(signum).name
+            if stopping.is_set():
+                jsonlog(logging.INFO, "stop_repeated", signal=name, worker=self.runner.worker)
+                return
+            jsonlog(logging.INFO, "stopping", signal=name)
+            stopping.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -474,5 +485,11 @@ class Daemon:
         banner()
         jsonlog(logging.INFO, "started", worker=self.runner.worker, clock=self.clock.now())
         scheduler.start()
+        stopping.wait()  # a signal handler runs in this thread, between waits
+        scheduler.shutdown(wait=True)  # the tick in hand finishes (it sees `stopping`)
         self._beat("stopped")
+        # Nothing is left to stop: a stop requested while the process tears down is ignored
+        # (Python resets its own handlers early in that, which would end it by the signal).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         jsonlog(logging.INFO, "stopped", worker=self.runner.worker, fired=self.runner.fired_total)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Literal
 
@@ -13,7 +12,7 @@ from starcert.api import operations as ops
 from starcert.api import schemas as s
 from starcert.api.auth import Auditor, Operator, Reader, application_of
 from starcert.api.errors import ERROR_RESPONSES
-from starcert.views import REGISTER_FIELDS
+from starcert.export import write_register_csv
 from workflows import commands as c
 from workflows.model import StarLevel, State
 
@@ -245,9 +244,7 @@ def export_register(
     if format == "json":
         return rows
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REGISTER_FIELDS)
-    writer.writeheader()
-    writer.writerows(r.model_dump() for r in rows)
+    write_register_csv((r.model_dump() for r in rows), out)  # formula-like cells neutralised
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

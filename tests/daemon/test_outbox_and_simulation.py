@@ -141,7 +141,8 @@ def test_simulate_lives_a_population_through_three_years(sqlite_site: Site, tmp_
     assert report["notifications_written"] == sum(
         n for k, n in fired.items() if k.endswith("-> remind")
     )
-    with out.open(encoding="utf-8") as stream:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    with out.open(encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == 25
     codes = {row["certified_entity_unique_id"] for row in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +331,8 @@ def test_audit_verify_holds_each_case_row_to_its_trail(starcert_sqlite: Starcert
 
 def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_path: Path) -> None:
     starcert = make_runner(tmp_path, None, migrate=False)
+    (tmp_path / "data").mkdir()
+    sqlite3.connect(tmp_path / "data" / "starcert.db").close()  # an empty database file
     for args in (("list",), ("serve",)):
         refused = starcert(*args, check=False)
         assert refused.code == 1, refused

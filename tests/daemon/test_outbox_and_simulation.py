@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -185,11 +184,7 @@ def test_simulate_refuses_the_live_database_and_one_a_daemon_runs_on(
     assert events() == before  # nothing written by either refusal
     assert daemon.term() == 0
     copy = tmp_path / "copy.db"
-    with (
-        sqlite3.connect(sqlite_site.url.removeprefix("sqlite:///")) as live,
-        sqlite3.connect(copy) as target,
-    ):
-        live.backup(target)
+    sqlite_site.cli("db", "backup", str(copy))  # the way the refusal names
     on_copy = other.cli(*span, "--database", f"sqlite:///{copy}", "--json")
     assert json.loads(on_copy.stdout)["created"] == 2
     assert events() == before

@@ -36,20 +36,23 @@ def _open(app: App, case_id: int) -> dict[str, date]:
         }
 
 
+def _publish_v2(
+    app: App, clock: FakeClock, tmp: Path, number: str, was: int, now: int, effective: date
+) -> None:
+    """On 2024-09-01, publish version 2 with one lifecycle number changed, and recompute."""
+    clock.set(datetime(2024, 9, 1, 2, tzinfo=UTC))
+    text = SHIPPED.read_text(encoding="utf-8").replace('version: "1"', 'version: "2"', 1)
+    path = tmp / "v2.yaml"
+    path.write_text(text.replace(f"{number}: {was}", f"{number}: {now}"), encoding="utf-8")
+    done = publish(app.uow, Publication(path, effective, "alice", date(2024, 9, 1), clock.now()))
+    app.rules.refresh()
+    recompute(app, done.ruleset, done.previous, "alice")
+
+
 def test_a_surveillance_due_the_day_before_a_longer_first_interval_takes_effect_still_suspends(
     app: App, clock: FakeClock, tmp_path: Path
 ) -> None:
-    clock.set(datetime(2024, 9, 1, 2, tzinfo=UTC))
-    later_first = SHIPPED.read_text(encoding="utf-8").replace(
-        'version: "1"', 'version: "2"', 1
-    ).replace("first_surveillance_months: 12", "first_surveillance_months: 13")
-    path = tmp_path / "v2.yaml"
-    path.write_text(later_first, encoding="utf-8")
-    done = publish(
-        app.uow, Publication(path, date(2025, 1, 11), "alice", date(2024, 9, 1), clock.now())
-    )
-    app.rules.refresh()
-    recompute(app, done.ruleset, done.previous, "alice")
+    _publish_v2(app, clock, tmp_path, "first_surveillance_months", 12, 13, date(2025, 1, 11))
     assert _open(app, 1)["surveillance_due"] == date(2025, 1, 10)  # before v2: kept
 
     clock.set(datetime(2025, 1, 12, 2, tzinfo=UTC))
@@ -83,17 +86,7 @@ def test_a_case_suspended_after_a_future_version_was_published_gets_its_limit(
 ) -> None:
     """Cases open at the publication were moved to the new numbers; one suspended after it must
     get the same days, not the numbers of the version in force on the day it was suspended."""
-    clock.set(datetime(2024, 9, 1, 2, tzinfo=UTC))
-    shorter = SHIPPED.read_text(encoding="utf-8").replace(
-        'version: "1"', 'version: "2"', 1
-    ).replace("suspension_limit_months: 6", "suspension_limit_months: 1")
-    path = tmp_path / "v2.yaml"
-    path.write_text(shorter, encoding="utf-8")
-    done = publish(
-        app.uow, Publication(path, date(2024, 10, 15), "alice", date(2024, 9, 1), clock.now())
-    )
-    app.rules.refresh()
-    recompute(app, done.ruleset, done.previous, "alice")
+    _publish_v2(app, clock, tmp_path, "suspension_limit_months", 6, 1, date(2024, 10, 15))
 
     app.lifecycle.handle(Suspend(1, SuspensionCause.CLIENT_REQUEST, "asked", "alice"))
     # Version 1 gives 2025-03-01; version 2 (one month) would end it before its own effective

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import urllib.request
-
-from daemon_helpers import Site, wait_until
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-            return bool(reply.status == 200)
-    except OSError:
-        return False
+from daemon_helpers import Site, answers_health, free_port, wait_until
 
 
 def test_a_second_daemon_on_a_taken_port_refuses_with_one_line(sqlite_site: Site) -> None:
     site = sqlite_site
-    port = _free_port()
+    port = free_port()
     with site.config.open("a", encoding="utf-8") as config:
         config.write(f'[api]\nserve_with_daemon = true\nhost = "127.0.0.1"\nport = {port}\n')
     first = site.serve("first")
-    wait_until("the first daemon's API", lambda: _answers(port), timeout=30)
+    wait_until("the first daemon's API", lambda: answers_health(port), timeout=30)
 
     second = site.serve("second")
     assert second.proc.wait(30) == 1
@@ -39,4 +22,4 @@ def test_a_second_daemon_on_a_taken_port_refuses_with_one_line(sqlite_site: Site
     api = site.cli("api", "--port", str(port), check=False)
     assert api.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in api.stderr
     assert "starcert API on" not in api.stdout  # no banner for a server that never ran
-    assert _answers(port) and first.term() == 0
+    assert answers_health(port) and first.term() == 0

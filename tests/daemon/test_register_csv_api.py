@@ -6,22 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import urllib.request
 from typing import Any
 
-from daemon_helpers import Site, wait_until
+from daemon_helpers import Site, answers_health, free_port, wait_until
 from sqlalchemy import text
 
 from starcert.app import App
 
 EVIL = '@SUM(1+1)*cmd|" /C calc"!A0'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(port: int, path: str, token: str) -> str:
@@ -32,26 +25,18 @@ def _get(port: int, path: str, token: str) -> str:
         return str(reply.read().decode("utf-8"))
 
 
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-            return bool(reply.status == 200)
-    except OSError:
-        return False
-
-
 def test_the_apis_register_csv_neutralises_formulas(sqlite_site: Site, app: App) -> None:
     site = sqlite_site
     engine = site.engine()
     with engine.begin() as conn:
         conn.execute(text("UPDATE cases SET holder = :h WHERE id = 1"), {"h": EVIL})
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     with site.config.open("a", encoding="utf-8") as config:
         config.write(f'[api]\nserve_with_daemon = true\nhost = "127.0.0.1"\nport = {port}\n')
     token = site.json("users", "add", "reader", "--role", "viewer", "--by", "admin")["token"]
     daemon = site.serve("api")
-    wait_until("the daemon's API", lambda: _answers(port), timeout=30)
+    wait_until("the daemon's API", lambda: answers_health(port), timeout=30)
 
     [row] = list(csv.DictReader(io.StringIO(_get(port, "/api/register?format=csv", token))))
     assert row["certified_entity_name"] == "'" + EVIL

@@ -124,13 +124,15 @@ class TransitionContext:
         changes the numbers reaches certificates not yet past them (see RecomputeDeadlines), and a
         day before its effective date keeps the old numbers.
         """
-        day = self.as_of if case.decided_on is None else max(case.decided_on, self.as_of)
-        return self.terms_at(day)
+        return self.terms_at(self._judged_day(case))
 
     def later_terms(self, case: Case) -> list[tuple[date, LifecycleTerms]]:
         """The versions taking effect after the day `terms_for` judges by, with their numbers."""
-        day = self.as_of if case.decided_on is None else max(case.decided_on, self.as_of)
+        day = self._judged_day(case)
         return [(d, self.terms_at(d)) for d in self.rules.effective_dates() if d > day]
+
+    def _judged_day(self, case: Case) -> date:
+        return self.as_of if case.decided_on is None else max(case.decided_on, self.as_of)
 
     def review(self) -> ApplicationVerdict:
         """The application review, under the rules in force on the submission date."""

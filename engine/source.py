@@ -6,12 +6,14 @@ Validation never stops at the first problem: every check reports here and the lo
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
@@ -38,6 +40,45 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
         key = _DUPLICATE.match(problem)
         return line, f"duplicate key {key.group(1)!r}" if key else "duplicate key"
     return line, f"malformed YAML: {problem.splitlines()[0] if problem else 'unreadable'}"
+
+
+class DuplicateJsonKey(ValueError):
+    """A JSON object that gives one key twice: which key, and on which line (1-based)."""
+
+    def __init__(self, key: str, line: int | None) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+        self.line = line
+
+
+def load_json(text: str) -> Any:
+    """JSON whose objects give each key once; json.JSONDecodeError for malformed text.
+
+    Python keeps the last of two values for one key without a word; in a score sheet or a facts
+    file that silently drops what an auditor wrote, so a repeated key is refused (DuplicateJsonKey).
+    """
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in found:
+                raise DuplicateJsonKey(key, _line_of_repeat(text, key))
+            found[key] = value
+        return found
+
+    return json.loads(text, object_pairs_hook=unique)
+
+
+def _line_of_repeat(text: str, key: str) -> int | None:
+    """The line of the repeated key: ruamel reads JSON as YAML and knows where a duplicate is."""
+    try:
+        YAML(typ="rt", pure=True).load(text)
+    except DuplicateKeyError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None if mark is None else int(mark.line) + 1
+    except (YAMLError, ValueError):
+        return None
+    return None
 
 
 def impossible_date(text: str) -> tuple[int, str] | None:

@@ -30,7 +30,7 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
-from engine.source import yaml_problem
+from engine.source import DuplicateJsonKey, load_json, yaml_problem
 from starcert.cli_common import fail, load
 from starcert.cli_rules_publish import (
     diff_cmd,
@@ -218,9 +218,12 @@ def _read_facts(path: Path) -> Any:
         raise fail(2, f"{path}: not UTF-8 text: {exc.reason}") from None
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except json.JSONDecodeError as exc:
             raise fail(2, f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+        except DuplicateJsonKey as exc:
+            where = path if exc.line is None else f"{path}:{exc.line}"
+            raise fail(2, f"{where}: {exc}: each fact may be given once") from None
     else:
         try:
             data = YAML(typ="safe", pure=True).load(text)

@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from engine.source import impossible_date
+from engine.source import DuplicateJsonKey, load_json, yaml_problem
 from workflows.errors import InvalidInput
 from workflows.model import IndicatorResult, PrerequisiteFacts, Sampled, ScoreSheet
 
@@ -34,21 +34,20 @@ def read_document(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(str(path), f"cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(str(path), f"not UTF-8 text: {exc.reason}") from exc
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
+            return load_json(text)
         return YAML(typ="safe", pure=True).load(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path}:{exc.lineno}", f"malformed JSON: {exc.msg}") from exc
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InvalidInput(where, f"malformed YAML: {getattr(exc, 'problem', exc)}") from exc
-    except ValueError as exc:  # a date the calendar lacks, read as a date by YAML
-        found = impossible_date(text)
-        where = f"{path}:{found[0]}" if found is not None else str(path)
-        what = found[1] if found is not None else "a value"
-        raise InvalidInput(where, f"{what} is not a calendar date ({exc})") from exc
+    except DuplicateJsonKey as exc:
+        where = str(path) if exc.line is None else f"{path}:{exc.line}"
+        raise InvalidInput(where, f"{exc}: each field may be given once") from exc
+    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+        line, message = yaml_problem(exc, text)
+        raise InvalidInput(str(path) if line is None else f"{path}:{line}", message) from exc
 
 
 def parse_date(value: Any, field: str) -> date:

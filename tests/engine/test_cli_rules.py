@@ -155,6 +155,20 @@ def test_explain_names_the_line_of_malformed_json(tmp_path: Path) -> None:
     assert done.returncode == 2
 
 
+def test_explain_refuses_a_fact_given_twice_in_json_with_its_line(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text(
+        '{"application_date": "2026-03-01",\n "has_trained_staff": true,\n'
+        ' "has_trained_staff": false}',
+        encoding="utf-8",
+    )
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"error: {facts}:3: duplicate key 'has_trained_staff': each fact may be given once"
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+
+
 def test_check_refuses_a_huge_running_time_in_one_line(tmp_path: Path) -> None:
     huge = tmp_path / "huge.yaml"
     text = DEFAULT_FILE.read_text(encoding="utf-8")

@@ -433,7 +433,7 @@ def test_cancel_from_every_live_state(state: State) -> None:
     )
 
 
-@pytest.mark.parametrize("state", [State.EXPIRED, *TERMINAL_STATES])
+@pytest.mark.parametrize("state", [State.EXPIRED, *sorted(TERMINAL_STATES)])
 def test_cancel_is_refused_once_the_case_is_over(state: State) -> None:
     assert not LC.check(case_in(state), Trigger.CANCEL, ctx(reason="client")).allowed
 

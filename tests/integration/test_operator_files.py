@@ -16,24 +16,28 @@ def _refusal(path: Path) -> str:
     return str(refused.value)
 
 
-def test_a_key_given_twice_in_a_json_sheet_is_refused_with_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            '{"results": {\n  "repair": {"points": 5},\n  "delivery": {"points": 4},\n'
+            '  "repair": {"points": 7}\n}}\n',
+            "4: duplicate key 'repair'",
+        ),
+        (
+            '{"results": {\n  "repair": {"points": 5},\n  "delivery": {"points": 4,\n'
+            '    "points": 6}\n}}\n',
+            "4: duplicate key 'points'",
+        ),
+    ],
+    ids=["indicator", "inside-an-indicator"],
+)
+def test_a_key_given_twice_in_a_json_sheet_is_refused_with_its_line(
+    tmp_path: Path, text: str, where: str
+) -> None:
     sheet = tmp_path / "sheet.json"
-    sheet.write_text(
-        '{"results": {\n  "repair": {"points": 5},\n  "delivery": {"points": 4},\n'
-        '  "repair": {"points": 7}\n}}\n',
-        encoding="utf-8",
-    )
-    assert _refusal(sheet) == f"{sheet}:4: duplicate key 'repair': each field may be given once"
-
-
-def test_a_key_given_twice_inside_one_indicator_is_refused_too(tmp_path: Path) -> None:
-    sheet = tmp_path / "sheet.json"
-    sheet.write_text(
-        '{"results": {\n  "repair": {"points": 5},\n  "delivery": {"points": 4,\n'
-        '    "points": 6}\n}}\n',
-        encoding="utf-8",
-    )
-    assert _refusal(sheet) == f"{sheet}:4: duplicate key 'points': each field may be given once"
+    sheet.write_text(text, encoding="utf-8")
+    assert _refusal(sheet) == f"{sheet}:{where}: each field may be given once"
 
 
 def test_a_key_given_twice_in_a_yaml_sheet_is_one_line_with_its_line(tmp_path: Path) -> None:

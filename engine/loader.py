@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from engine.conditions import (
@@ -44,7 +43,7 @@ from engine.ruleset import (
     RuleSet,
     ScoringModel,
 )
-from engine.source import Reporter, line_of, yaml_problem
+from engine.source import Reporter, line_of, rule_yaml, yaml_problem
 from engine.vocabulary import (
     ALL_FACTS,
     APPLICATION_FACTS,
@@ -119,8 +118,8 @@ def load_ruleset(
     except UnicodeDecodeError as exc:
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
-        doc = YAML(typ="rt", pure=True).load(text)
-    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+        doc = rule_yaml().load(text)
+    except YAMLError as exc:
         reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
     ruleset = _Builder(reporter, outcomes).build(doc, data)

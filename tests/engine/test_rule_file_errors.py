@@ -189,7 +189,7 @@ def test_a_date_the_calendar_lacks_names_its_line(write_rules: Callable[..., Pat
     path = write_rules(lambda t: t.replace("effective_from: ", "effective_from: 2012-02-31 #", 1))
     [problem] = refused(path).problems
     assert problem.line == _line_of(path, "effective_from:")
-    assert "2012-02-31 is not a calendar date" in problem.message
+    assert "2012-02-31, which is not a calendar date" in problem.message
 
 
 def test_a_duplicate_key_is_one_line_naming_it(write_rules: Callable[..., Path]) -> None:
@@ -327,3 +327,40 @@ def test_custom_outcome_registry_is_honoured(write_rules: Callable[..., Path]) -
     )
     ruleset = load_ruleset(path.read_bytes(), str(path), outcomes=DEFAULT_OUTCOMES)
     assert ruleset.rules[2].outcome == "note"
+
+
+def test_a_date_the_calendar_lacks_hides_no_other_problem(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: (
+            t.replace("effective_from: 2012-02-01", "effective_from: 2012-02-30", 1)
+            .replace("{fact: has_trained_staff, eq: true}", "{fact: has_trained_staf, eq: true}")
+            .replace("suspension_limit_months: 6", "suspension_limit_months: 0")
+        )
+    )
+    problems = refused(path).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            line_of(path, "effective_from:"),
+            "effective_from must be a date YYYY-MM-DD, got 2012-02-30, "
+            "which is not a calendar date (day is out of range for month)",
+        ),
+        (line_of(path, "has_trained_staf,"), "unknown fact in prerequisites 'has_trained_staf'"),
+        (
+            line_of(path, "suspension_limit_months:"),
+            "lifecycle.suspension_limit_months must be a whole number >= 1, got 0",
+        ),
+    ]
+
+
+def test_a_date_the_calendar_lacks_in_a_condition_names_its_line(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("le: {fact: application_date, months: -12}}", "le: 2025-02-29}")
+    )
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (
+        line_of(path, "le: 2025-02-29}"),
+        "last_major_failure is date: expected a date YYYY-MM-DD, got 2025-02-29, "
+        "which is not a calendar date (day is out of range for month)",
+    )

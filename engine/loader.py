@@ -809,4 +809,6 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(_plain(value))
+    plain = _plain(value)
+    # As the author wrote it: 3.5, not Decimal('3.5'); 2012-02-01, not datetime.date(2012, 2, 1).
+    return str(plain) if isinstance(plain, Decimal | date) else repr(plain)

@@ -364,3 +364,36 @@ def test_a_date_the_calendar_lacks_in_a_condition_names_its_line(
         "last_major_failure is date: expected a date YYYY-MM-DD, got 2025-02-29, "
         "which is not a calendar date (day is out of range for month)",
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        (
+            "min_months: 3",
+            "min_months: 3.5",
+            "running_time.min_months must be a whole number >= 0, got 3.5",
+        ),
+        (
+            'version: "1"',
+            "version: 2012-02-01",
+            "version must be whole numbers joined by dots (1, 2011.2), got 2012-02-01",
+        ),
+        (
+            "when: {fact: final_score, lt: 70}",
+            "when: {fact: final_score, lt: 2012-01-01}",
+            "final_score is score: expected a number with at most 6 decimals, got 2012-01-01",
+        ),
+        (
+            "{fact: has_trained_staff, eq: true}",
+            "{fact: has_trained_staff, eq: 1.5}",
+            "has_trained_staff is bool: expected true or false, got 1.5",
+        ),
+    ],
+)
+def test_a_wrong_value_is_shown_as_written(
+    write_rules: Callable[..., Path], written: str, instead: str, message: str
+) -> None:
+    path = write_rules(lambda t: t.replace(written, instead, 1))
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (line_of(path, instead), message)

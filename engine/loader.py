@@ -554,8 +554,7 @@ class _Builder:
             self.r.report(
                 line_of(item, "items"),
                 f"items of indicator {iid!r} add up to {got}, not its {points} points",
-            )
-            return None
+            )  # the indicator's own points still count towards its dimension's sum
         return tuple(result)
 
     def _bands(self, node: Any, line: int | None) -> tuple[tuple[Band, ...], list[Rule]]:
@@ -564,29 +563,15 @@ class _Builder:
             return (), []
         found: list[tuple[Band, int | None]] = []
         for i, raw in enumerate(items):
-            item = self.mapping(raw, "a band", line_of(items, i))
-            if item is None or not self.keys(item, "a band", ("band", "from"), ("below",)):
-                continue
-            name = item.get("band")
-            if not isinstance(name, str) or name not in BAND_NAMES:
-                self.r.unknown(line_of(item, "band"), "band", str(name), BAND_NAMES)
-                continue
-            lower = self._bound(item, "from")
-            upper = self._bound(item, "below") if item.get("below") is not None else None
-            if lower is None or (item.get("below") is not None and upper is None):
-                continue
-            if upper is not None and upper <= lower:
-                self.r.report(
-                    line_of(item), f"band {name}: below ({upper}) must be above from ({lower})"
-                )
-                continue
-            if any(b.name == name for b, _ in found):
-                self.r.report(line_of(item, "band"), f"band {name!r} is given twice")
-                continue
-            found.append((Band(name, lower, upper), line_of(item)))
+            band = self._band(raw, line_of(items, i), found)
+            if band is not None:
+                found.append(band)
         if not found:
             if not self.r.problems:
                 self.r.report(line, "bands must list at least one band")
+            return (), []
+        if len(found) < len(items):
+            # With a band refused above, gaps, the open top and the order would blame the others.
             return (), []
         found.sort(key=lambda pair: pair[0].lower)
         for (low, low_line), (high, _) in itertools.pairwise(found):
@@ -627,6 +612,30 @@ class _Builder:
             )
         bands = tuple(b for b, _ in reversed(found))
         return bands, self._band_rules(bands, found)
+
+    def _band(
+        self, raw: Any, line: int | None, found: list[tuple[Band, int | None]]
+    ) -> tuple[Band, int | None] | None:
+        item = self.mapping(raw, "a band", line)
+        if item is None or not self.keys(item, "a band", ("band", "from"), ("below",)):
+            return None
+        name = item.get("band")
+        if not isinstance(name, str) or name not in BAND_NAMES:
+            self.r.unknown(line_of(item, "band"), "band", str(name), BAND_NAMES)
+            return None
+        lower = self._bound(item, "from")
+        upper = self._bound(item, "below") if item.get("below") is not None else None
+        if lower is None or (item.get("below") is not None and upper is None):
+            return None
+        if upper is not None and upper <= lower:
+            self.r.report(
+                line_of(item), f"band {name}: below ({upper}) must be above from ({lower})"
+            )
+            return None
+        if any(b.name == name for b, _ in found):
+            self.r.report(line_of(item, "band"), f"band {name!r} is given twice")
+            return None
+        return Band(name, lower, upper), line_of(item)
 
     def _bound(self, item: Mapping[str, Any], key: str) -> Decimal | None:
         number = decimal_of(item.get(key))

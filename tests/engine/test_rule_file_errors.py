@@ -397,3 +397,39 @@ def test_a_wrong_value_is_shown_as_written(
     path = write_rules(lambda t: t.replace(written, instead, 1))
     [problem] = refused(path).problems
     assert (problem.line, problem.message) == (line_of(path, instead), message)
+
+
+def test_items_that_do_not_add_up_still_leave_the_dimension_checked(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace(
+            "{id: returns, name: Returns, points: 2}", "{id: returns, name: Returns, points: 3}"
+        ).replace(
+            "dimension: service_system, points: 6}", "dimension: service_system, points: 7}", 1
+        )
+    )
+    problems = refused(path).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            line_of(path, "      items:"),
+            "items of indicator 'quality_guarantee' add up to 8, not its 7 points",
+        ),
+        (
+            line_of(path, "{id: service_system,"),
+            "indicators of dimension 'service_system' add up to 41, not its 40 points",
+        ),
+    ]
+
+
+def test_a_refused_band_does_not_blame_the_bands_around_it(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("{band: five_star, from: 95}", "{band: five_star, from: 1e400}")
+    )
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (
+        line_of(path, "{band: five_star,"),
+        "band from must be a number with at most 6 decimals, got Infinity",
+    )

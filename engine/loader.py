@@ -43,7 +43,7 @@ from engine.ruleset import (
     RuleSet,
     ScoringModel,
 )
-from engine.source import Reporter, line_of, rule_yaml, yaml_problem
+from engine.source import Reporter, closest, line_of, rule_yaml, yaml_problem
 from engine.vocabulary import (
     ALL_FACTS,
     APPLICATION_FACTS,
@@ -95,6 +95,8 @@ the 3-year certificate of ISO/IEC 17021-1, so no real scheme is refused and no d
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
+_MISSING: Any = object()
+"""A required section left out: reported once as missing, not again as of the wrong type."""
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -152,12 +154,16 @@ class _Builder:
     # --- small readers ---------------------------------------------------------------------
 
     def mapping(self, node: Any, what: str, line: int | None) -> Mapping[str, Any] | None:
+        if node is _MISSING:
+            return None
         if not isinstance(node, Mapping):
             self.r.report(line, f"{what} must be a mapping, got {_kind(node)}")
             return None
         return node
 
     def seq(self, node: Any, what: str, line: int | None) -> list[Any] | None:
+        if node is _MISSING:
+            return None
         if not isinstance(node, list):
             self.r.report(line, f"{what} must be a list, got {_kind(node)}")
             return None
@@ -171,15 +177,18 @@ class _Builder:
         optional: tuple[str, ...] = (),
     ) -> bool:
         ok = True
+        meant: set[str | None] = set()  # a misspelt key is said once, not again as missing
         for key in node:
             if key not in required and key not in optional:
                 self.r.unknown(
                     line_of(node, key), f"key in {what}", str(key), (*required, *optional)
                 )
+                meant.add(closest(str(key), (*required, *optional)))
                 ok = False
         for key in required:
             if key not in node:
-                self.r.report(line_of(node), f"{what} is missing {key!r}")
+                if key not in meant:
+                    self.r.report(line_of(node), f"{what} is missing {key!r}")
                 ok = False
         return ok
 
@@ -253,14 +262,16 @@ class _Builder:
             return None
         self.keys(top, "the rule file", REQUIRED_TOP, ("title", "examples"))
         name = top.get("ruleset")
-        if not isinstance(name, str) or not _NAME.match(name):
+        if "ruleset" in top and (not isinstance(name, str) or not _NAME.match(name)):
             self.r.report(
                 line_of(top, "ruleset"),
                 f"ruleset must be a lower-case name (letters, digits, - and _), got {_kind(name)}",
             )
         version = self._version(top)
         effective = top.get("effective_from")
-        if not isinstance(effective, date) or isinstance(effective, datetime):
+        if "effective_from" in top and (
+            not isinstance(effective, date) or isinstance(effective, datetime)
+        ):
             self.r.report(
                 line_of(top, "effective_from"),
                 f"effective_from must be a date YYYY-MM-DD, got {_kind(effective)}",
@@ -272,15 +283,19 @@ class _Builder:
                 f"title must be free text, got {_kind(title)}",
                 "or leave it out",
             )
+
+        def section(key: str) -> tuple[Any, int | None]:
+            return top.get(key, _MISSING), line_of(top, key)
+
         rules: list[Rule] = []
-        rules += self._prerequisites(top.get("prerequisites"), line_of(top, "prerequisites"))
-        months, running = self._running_time(top.get("running_time"), line_of(top, "running_time"))
+        rules += self._prerequisites(*section("prerequisites"))
+        months, running = self._running_time(*section("running_time"))
         rules += running
-        scoring = self._scoring(top.get("scoring"), line_of(top, "scoring"))
-        bands, band_rules = self._bands(top.get("bands"), line_of(top, "bands"))
-        rules += self._fail_rules(top.get("fail_rules"), line_of(top, "fail_rules"))
+        scoring = self._scoring(*section("scoring"))
+        bands, band_rules = self._bands(*section("bands"))
+        rules += self._fail_rules(*section("fail_rules"))
         rules += band_rules
-        lifecycle = self._lifecycle(top.get("lifecycle"), line_of(top, "lifecycle"))
+        lifecycle = self._lifecycle(*section("lifecycle"))
         examples = self._examples(top.get("examples", []), line_of(top, "examples"), effective)
         if (
             self.r.problems
@@ -313,6 +328,8 @@ class _Builder:
         )
 
     def _version(self, top: Mapping[str, Any]) -> str | None:
+        if "version" not in top:
+            return None
         raw = top.get("version")
         line = line_of(top, "version")
         if isinstance(raw, float):
@@ -763,7 +780,10 @@ class _Builder:
                 self.keys(expect, "example expect", (), EXPECT_KEYS)
             as_of = item.get("as_of", effective)
             if not isinstance(as_of, date) or isinstance(as_of, datetime):
-                self.r.report(line_of(item, "as_of"), f"as_of must be a date, got {_kind(as_of)}")
+                if "as_of" in item:  # else effective_from is wrong, and said so once
+                    self.r.report(
+                        line_of(item, "as_of"), f"as_of must be a date, got {_kind(as_of)}"
+                    )
                 continue
             checks = self._checks(item)
             if name is None or facts is None or expect is None or checks is False:

@@ -433,3 +433,49 @@ def test_a_refused_band_does_not_blame_the_bands_around_it(
         line_of(path, "{band: five_star,"),
         "band from must be a number with at most 6 decimals, got Infinity",
     )
+
+
+def test_a_missing_section_is_said_once(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: re.sub(r"\nlifecycle:\n(  .*\n)+", "\n", t).replace('\nversion: "1"\n', "\n")
+    )
+    problems = refused(path).problems
+    assert [p.message for p in problems] == [
+        "the rule file is missing 'version'",
+        "the rule file is missing 'lifecycle'",
+    ]
+
+
+def test_a_misspelt_key_is_said_once_not_again_as_missing(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("  suspension_limit_months: 6", "  suspention_limit_months: 6").replace(
+            "running_time:\n", "running_tme:\n"
+        )
+    )
+    problems = refused(path).problems
+    assert [(p.line, p.message, p.hint) for p in problems] == [
+        (
+            line_of(path, "running_tme:"),
+            "unknown key in the rule file 'running_tme'",
+            "did you mean 'running_time'?",
+        ),
+        (
+            line_of(path, "suspention_limit_months"),
+            "unknown key in lifecycle 'suspention_limit_months'",
+            "did you mean 'suspension_limit_months'?",
+        ),
+    ]
+
+
+def test_a_bad_effective_date_is_not_blamed_again_on_every_example(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("effective_from: 2012-02-01", "effective_from: soon", 1).replace(
+            "    as_of: 2026-06-01\n", ""
+        )
+    )
+    [problem] = refused(path).problems
+    assert problem.message == "effective_from must be a date YYYY-MM-DD, got 'soon'"

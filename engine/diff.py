@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref
+from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, decimal_of
 from engine.outcomes import RuleKind
 from engine.ruleset import LIFECYCLE_KEYS, Band, Rule, RuleSet
 
@@ -125,7 +125,7 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
         if (was.facts, was.as_of, was.checks) != (now.facts, now.as_of, now.checks):
             add(Change("example", name, "changed", "its facts or date changed"))
         for key in sorted(was.expect.keys() | now.expect.keys()):
-            if was.expect.get(key) != now.expect.get(key):
+            if _expected(key, was.expect.get(key)) != _expected(key, now.expect.get(key)):
                 add(
                     Change(
                         "example",
@@ -136,6 +136,16 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
                     )
                 )
     return changes
+
+
+def _expected(key: str, value: Any) -> Any:
+    """An expectation as the example compares it: rule lists in any order, scores by value."""
+    if key in ("failures", "notes", "fail_reasons") and isinstance(value, list):
+        return frozenset(map(str, value))
+    if key in ("final_score", "normalised_score"):
+        number = decimal_of(value)
+        return value if number is None else number
+    return value
 
 
 def _shown(value: Any) -> str:

@@ -112,8 +112,7 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
     for key in LIFECYCLE_KEYS:
         before, after = getattr(old.lifecycle, key), getattr(new.lifecycle, key)
         if before != after:
-            more = "longer" if after > before else "shorter"
-            add(Change("lifecycle", key, "changed", f"{before} -> {after} months ({more})"))
+            add(Change("lifecycle", key, "changed", _lifecycle_words(key, before, after)))
     before_ex = {e.name: e for e in old.examples}
     after_ex = {e.name: e for e in new.examples}
     for name in sorted(after_ex.keys() - before_ex.keys()):
@@ -136,6 +135,16 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
                     )
                 )
     return changes
+
+
+def _lifecycle_words(key: str, before: int, after: int) -> str:
+    """`6 -> 4 months (shorter)`, and what the number means where a bare one would mislead."""
+    more = "longer" if after > before else "shorter"
+    if key == "restoration_after_expiry_months" and 0 in (before, after):
+        more = "no restoration after expiry" if after == 0 else "restoration after expiry allowed"
+    elif key == "validity_months":  # the expiry is fixed when a certificate is issued
+        more += "; for certificates decided from then on, issued ones keep their expiry"
+    return f"{before} -> {after} months ({more})"
 
 
 def _expected(key: str, value: Any) -> Any:

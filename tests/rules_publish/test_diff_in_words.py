@@ -98,3 +98,24 @@ def test_an_expectation_written_another_way_is_no_change() -> None:
     old = load_ruleset(text.encode(), "old.yaml")
     new = load_ruleset(reworded.encode(), "new.yaml")
     assert diff(old, new) == []
+
+
+def test_lifecycle_numbers_whose_bare_change_would_mislead_say_what_they_mean() -> None:
+    old = load_ruleset(SHIPPED.read_bytes(), "old.yaml")
+    text = (
+        SHIPPED.read_text(encoding="utf-8")
+        .replace("restoration_after_expiry_months: 6", "restoration_after_expiry_months: 0")
+        .replace("validity_months: 36", "validity_months: 24")
+    )
+    new = load_ruleset(text.encode(), "new.yaml", run_examples=False)
+    said = {(c.part, c.subject): c.words for c in diff(old, new)}
+    assert said[("lifecycle", "restoration_after_expiry_months")] == (
+        "6 -> 0 months (no restoration after expiry)"
+    )
+    assert said[("lifecycle", "validity_months")] == (
+        "36 -> 24 months (shorter; for certificates decided from then on, issued ones keep "
+        "their expiry)"
+    )
+    assert [c.words for c in diff(new, old) if c.subject.startswith("restoration")] == [
+        "0 -> 6 months (restoration after expiry allowed)"
+    ]

@@ -39,7 +39,13 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
     if isinstance(exc, DuplicateKeyError):
         key = _DUPLICATE.match(problem)
         return line, f"duplicate key {key.group(1)!r}" if key else "duplicate key"
-    return line, f"malformed YAML: {problem.splitlines()[0] if problem else 'unreadable'}"
+    message = f"malformed YAML: {problem.splitlines()[0] if problem else 'unreadable'}"
+    # An unclosed {...}, [...] or quote is found lines later: say where it began.
+    context, begun = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+    if begun is not None and ("flow" in context or "quoted" in context) and begun.line + 1 != line:
+        what = context.split(" a ", 1)[-1]  # "while parsing a flow mapping"
+        message += f" (in the {what} begun on line {begun.line + 1})"
+    return line, message
 
 
 @dataclass(frozen=True)

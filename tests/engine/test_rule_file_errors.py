@@ -479,3 +479,16 @@ def test_a_bad_effective_date_is_not_blamed_again_on_every_example(
     )
     [problem] = refused(path).problems
     assert problem.message == "effective_from must be a date YYYY-MM-DD, got 'soon'"
+
+
+def test_an_unclosed_brace_says_where_it_was_opened(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: t.replace("{band: five_star, from: 95}", "{band: five_star, from: 95", 1)
+    )
+    [problem] = refused(path).problems
+    opened = line_of(path, "{band: five_star,")
+    assert (problem.line, problem.message) == (
+        opened + 1,
+        "malformed YAML: expected ',' or '}', but got '{' "
+        f"(in the flow mapping begun on line {opened})",
+    )

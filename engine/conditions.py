@@ -368,4 +368,7 @@ def decimal_of(raw: Any) -> Decimal | None:
 
 
 def _show(value: Any) -> str:
-    return "null" if value is None else repr(value)
+    """A value as the author wrote it (2012-01-01, not datetime.date(2012, 1, 1))."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return str(value) if isinstance(value, date | float | Decimal) else repr(value)

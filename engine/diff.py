@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref
+from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, decimal_of
 from engine.outcomes import RuleKind
 from engine.ruleset import LIFECYCLE_KEYS, Band, Rule, RuleSet
 
@@ -112,8 +112,7 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
     for key in LIFECYCLE_KEYS:
         before, after = getattr(old.lifecycle, key), getattr(new.lifecycle, key)
         if before != after:
-            more = "longer" if after > before else "shorter"
-            add(Change("lifecycle", key, "changed", f"{before} -> {after} months ({more})"))
+            add(Change("lifecycle", key, "changed", _lifecycle_words(key, before, after)))
     before_ex = {e.name: e for e in old.examples}
     after_ex = {e.name: e for e in new.examples}
     for name in sorted(after_ex.keys() - before_ex.keys()):
@@ -125,7 +124,7 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
         if (was.facts, was.as_of, was.checks) != (now.facts, now.as_of, now.checks):
             add(Change("example", name, "changed", "its facts or date changed"))
         for key in sorted(was.expect.keys() | now.expect.keys()):
-            if was.expect.get(key) != now.expect.get(key):
+            if _expected(key, was.expect.get(key)) != _expected(key, now.expect.get(key)):
                 add(
                     Change(
                         "example",
@@ -136,6 +135,26 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
                     )
                 )
     return changes
+
+
+def _lifecycle_words(key: str, before: int, after: int) -> str:
+    """`6 -> 4 months (shorter)`, and what the number means where a bare one would mislead."""
+    more = "longer" if after > before else "shorter"
+    if key == "restoration_after_expiry_months" and 0 in (before, after):
+        more = "no restoration after expiry" if after == 0 else "restoration after expiry allowed"
+    elif key == "validity_months":  # the expiry is fixed when a certificate is issued
+        more += "; for certificates decided from then on, issued ones keep their expiry"
+    return f"{before} -> {after} months ({more})"
+
+
+def _expected(key: str, value: Any) -> Any:
+    """An expectation as the example compares it: rule lists in any order, scores by value."""
+    if key in ("failures", "notes", "fail_reasons") and isinstance(value, list):
+        return frozenset(map(str, value))
+    if key in ("final_score", "normalised_score"):
+        number = decimal_of(value)
+        return value if number is None else number
+    return value
 
 
 def _shown(value: Any) -> str:

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from engine.conditions import (
@@ -44,7 +43,7 @@ from engine.ruleset import (
     RuleSet,
     ScoringModel,
 )
-from engine.source import Reporter, line_of, yaml_problem
+from engine.source import Reporter, closest, line_of, rule_yaml, yaml_problem
 from engine.vocabulary import (
     ALL_FACTS,
     APPLICATION_FACTS,
@@ -96,6 +95,8 @@ the 3-year certificate of ISO/IEC 17021-1, so no real scheme is refused and no d
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
+_MISSING: Any = object()
+"""A required section left out: reported once as missing, not again as of the wrong type."""
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -119,8 +120,8 @@ def load_ruleset(
     except UnicodeDecodeError as exc:
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
-        doc = YAML(typ="rt", pure=True).load(text)
-    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+        doc = rule_yaml().load(text)
+    except YAMLError as exc:
         reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
     ruleset = _Builder(reporter, outcomes).build(doc, data)
@@ -153,12 +154,16 @@ class _Builder:
     # --- small readers ---------------------------------------------------------------------
 
     def mapping(self, node: Any, what: str, line: int | None) -> Mapping[str, Any] | None:
+        if node is _MISSING:
+            return None
         if not isinstance(node, Mapping):
             self.r.report(line, f"{what} must be a mapping, got {_kind(node)}")
             return None
         return node
 
     def seq(self, node: Any, what: str, line: int | None) -> list[Any] | None:
+        if node is _MISSING:
+            return None
         if not isinstance(node, list):
             self.r.report(line, f"{what} must be a list, got {_kind(node)}")
             return None
@@ -172,15 +177,18 @@ class _Builder:
         optional: tuple[str, ...] = (),
     ) -> bool:
         ok = True
+        meant: set[str | None] = set()  # a misspelt key is said once, not again as missing
         for key in node:
             if key not in required and key not in optional:
                 self.r.unknown(
                     line_of(node, key), f"key in {what}", str(key), (*required, *optional)
                 )
+                meant.add(closest(str(key), (*required, *optional)))
                 ok = False
         for key in required:
             if key not in node:
-                self.r.report(line_of(node), f"{what} is missing {key!r}")
+                if key not in meant:
+                    self.r.report(line_of(node), f"{what} is missing {key!r}")
                 ok = False
         return ok
 
@@ -254,14 +262,16 @@ class _Builder:
             return None
         self.keys(top, "the rule file", REQUIRED_TOP, ("title", "examples"))
         name = top.get("ruleset")
-        if not isinstance(name, str) or not _NAME.match(name):
+        if "ruleset" in top and (not isinstance(name, str) or not _NAME.match(name)):
             self.r.report(
                 line_of(top, "ruleset"),
                 f"ruleset must be a lower-case name (letters, digits, - and _), got {_kind(name)}",
             )
         version = self._version(top)
         effective = top.get("effective_from")
-        if not isinstance(effective, date) or isinstance(effective, datetime):
+        if "effective_from" in top and (
+            not isinstance(effective, date) or isinstance(effective, datetime)
+        ):
             self.r.report(
                 line_of(top, "effective_from"),
                 f"effective_from must be a date YYYY-MM-DD, got {_kind(effective)}",
@@ -273,15 +283,19 @@ class _Builder:
                 f"title must be free text, got {_kind(title)}",
                 "or leave it out",
             )
+
+        def section(key: str) -> tuple[Any, int | None]:
+            return top.get(key, _MISSING), line_of(top, key)
+
         rules: list[Rule] = []
-        rules += self._prerequisites(top.get("prerequisites"), line_of(top, "prerequisites"))
-        months, running = self._running_time(top.get("running_time"), line_of(top, "running_time"))
+        rules += self._prerequisites(*section("prerequisites"))
+        months, running = self._running_time(*section("running_time"))
         rules += running
-        scoring = self._scoring(top.get("scoring"), line_of(top, "scoring"))
-        bands, band_rules = self._bands(top.get("bands"), line_of(top, "bands"))
-        rules += self._fail_rules(top.get("fail_rules"), line_of(top, "fail_rules"))
+        scoring = self._scoring(*section("scoring"))
+        bands, band_rules = self._bands(*section("bands"))
+        rules += self._fail_rules(*section("fail_rules"))
         rules += band_rules
-        lifecycle = self._lifecycle(top.get("lifecycle"), line_of(top, "lifecycle"))
+        lifecycle = self._lifecycle(*section("lifecycle"))
         examples = self._examples(top.get("examples", []), line_of(top, "examples"), effective)
         if (
             self.r.problems
@@ -314,6 +328,8 @@ class _Builder:
         )
 
     def _version(self, top: Mapping[str, Any]) -> str | None:
+        if "version" not in top:
+            return None
         raw = top.get("version")
         line = line_of(top, "version")
         if isinstance(raw, float):
@@ -555,8 +571,7 @@ class _Builder:
             self.r.report(
                 line_of(item, "items"),
                 f"items of indicator {iid!r} add up to {got}, not its {points} points",
-            )
-            return None
+            )  # the indicator's own points still count towards its dimension's sum
         return tuple(result)
 
     def _bands(self, node: Any, line: int | None) -> tuple[tuple[Band, ...], list[Rule]]:
@@ -565,29 +580,15 @@ class _Builder:
             return (), []
         found: list[tuple[Band, int | None]] = []
         for i, raw in enumerate(items):
-            item = self.mapping(raw, "a band", line_of(items, i))
-            if item is None or not self.keys(item, "a band", ("band", "from"), ("below",)):
-                continue
-            name = item.get("band")
-            if not isinstance(name, str) or name not in BAND_NAMES:
-                self.r.unknown(line_of(item, "band"), "band", str(name), BAND_NAMES)
-                continue
-            lower = self._bound(item, "from")
-            upper = self._bound(item, "below") if item.get("below") is not None else None
-            if lower is None or (item.get("below") is not None and upper is None):
-                continue
-            if upper is not None and upper <= lower:
-                self.r.report(
-                    line_of(item), f"band {name}: below ({upper}) must be above from ({lower})"
-                )
-                continue
-            if any(b.name == name for b, _ in found):
-                self.r.report(line_of(item, "band"), f"band {name!r} is given twice")
-                continue
-            found.append((Band(name, lower, upper), line_of(item)))
+            band = self._band(raw, line_of(items, i), found)
+            if band is not None:
+                found.append(band)
         if not found:
             if not self.r.problems:
                 self.r.report(line, "bands must list at least one band")
+            return (), []
+        if len(found) < len(items):
+            # With a band refused above, gaps, the open top and the order would blame the others.
             return (), []
         found.sort(key=lambda pair: pair[0].lower)
         for (low, low_line), (high, _) in itertools.pairwise(found):
@@ -628,6 +629,30 @@ class _Builder:
             )
         bands = tuple(b for b, _ in reversed(found))
         return bands, self._band_rules(bands, found)
+
+    def _band(
+        self, raw: Any, line: int | None, found: list[tuple[Band, int | None]]
+    ) -> tuple[Band, int | None] | None:
+        item = self.mapping(raw, "a band", line)
+        if item is None or not self.keys(item, "a band", ("band", "from"), ("below",)):
+            return None
+        name = item.get("band")
+        if not isinstance(name, str) or name not in BAND_NAMES:
+            self.r.unknown(line_of(item, "band"), "band", str(name), BAND_NAMES)
+            return None
+        lower = self._bound(item, "from")
+        upper = self._bound(item, "below") if item.get("below") is not None else None
+        if lower is None or (item.get("below") is not None and upper is None):
+            return None
+        if upper is not None and upper <= lower:
+            self.r.report(
+                line_of(item), f"band {name}: below ({upper}) must be above from ({lower})"
+            )
+            return None
+        if any(b.name == name for b, _ in found):
+            self.r.report(line_of(item, "band"), f"band {name!r} is given twice")
+            return None
+        return Band(name, lower, upper), line_of(item)
 
     def _bound(self, item: Mapping[str, Any], key: str) -> Decimal | None:
         number = decimal_of(item.get(key))
@@ -755,7 +780,10 @@ class _Builder:
                 self.keys(expect, "example expect", (), EXPECT_KEYS)
             as_of = item.get("as_of", effective)
             if not isinstance(as_of, date) or isinstance(as_of, datetime):
-                self.r.report(line_of(item, "as_of"), f"as_of must be a date, got {_kind(as_of)}")
+                if "as_of" in item:  # else effective_from is wrong, and said so once
+                    self.r.report(
+                        line_of(item, "as_of"), f"as_of must be a date, got {_kind(as_of)}"
+                    )
                 continue
             checks = self._checks(item)
             if name is None or facts is None or expect is None or checks is False:
@@ -810,4 +838,6 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(_plain(value))
+    plain = _plain(value)
+    # As the author wrote it: 3.5, not Decimal('3.5'); 2012-02-01, not datetime.date(2012, 2, 1).
+    return str(plain) if isinstance(plain, Decimal | date) else repr(plain)

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from engine.errors import Problem
@@ -39,7 +39,48 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
     if isinstance(exc, DuplicateKeyError):
         key = _DUPLICATE.match(problem)
         return line, f"duplicate key {key.group(1)!r}" if key else "duplicate key"
-    return line, f"malformed YAML: {problem.splitlines()[0] if problem else 'unreadable'}"
+    message = f"malformed YAML: {problem.splitlines()[0] if problem else 'unreadable'}"
+    # An unclosed {...}, [...] or quote is found lines later: say where it began.
+    context, begun = getattr(exc, "context", None) or "", getattr(exc, "context_mark", None)
+    if begun is not None and ("flow" in context or "quoted" in context) and begun.line + 1 != line:
+        what = context.split(" a ", 1)[-1]  # "while parsing a flow mapping"
+        message += f" (in the {what} begun on line {begun.line + 1})"
+    return line, message
+
+
+@dataclass(frozen=True)
+class NotADate:
+    """A value written as a date the calendar lacks (2025-02-30), kept where it was written.
+
+    YAML fails the whole document on such a date, so one slip hid every other problem of a rule
+    file; read as this, it is refused where it stands, with its line, beside all the others.
+    """
+
+    text: str
+    reason: str
+
+    def __repr__(self) -> str:
+        return f"{self.text}, which is not a calendar date ({self.reason})"
+
+
+class _TolerantDates(RoundTripConstructor):
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError as exc:
+            return NotADate(str(node.value), str(exc))
+
+
+_TolerantDates.add_constructor(
+    "tag:yaml.org,2002:timestamp", _TolerantDates.construct_yaml_timestamp
+)
+
+
+def rule_yaml() -> YAML:
+    """A round-trip reader (line numbers kept) that reads an impossible date as a NotADate."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _TolerantDates
+    return yaml
 
 
 class DuplicateJsonKey(ValueError):
@@ -111,9 +152,14 @@ def line_of(node: Any, key: Any = None) -> int | None:
         return int(lc.line) + 1
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+def closest(word: str, choices: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = closest(word, choices)
+    return f"did you mean {close!r}?" if close else None
 
 
 @dataclass

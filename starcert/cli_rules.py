@@ -130,12 +130,14 @@ def test(path: PathArg = None) -> None:
     failed = 0
     problems: list[str] = []
     passed = 0
+    ran: list[Path] = []
     for file in files:
         try:
             ruleset = load_ruleset(file.read_bytes(), str(file), run_examples=False)
         except RuleFileError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
+        ran.append(file)
         for result in run_examples(ruleset):
             where = f"{file}:{result.example.line}"
             if result.passed:
@@ -144,7 +146,10 @@ def test(path: PathArg = None) -> None:
             else:
                 failed += 1
                 typer.echo(f"FAIL {where} {result.example.name}: {result.detail}", err=True)
-    typer.echo(f"{passed} passed, {failed} failed")
+    refused_files = len(files) - len(ran)
+    # A refused file's examples never ran: "0 passed, 0 failed" alone would read as nothing wrong.
+    not_run = f", {refused_files} file(s) refused (examples not run)" if refused_files else ""
+    typer.echo(f"{passed} passed, {failed} failed{not_run}")
     if problems:
         raise refused(problems)
     if failed:  # the file would be refused by check and publish: bad input too

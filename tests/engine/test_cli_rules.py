@@ -215,3 +215,15 @@ def test_exit_codes_follow_the_readme(tmp_path: Path) -> None:
     before = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
     assert before.returncode == 4
     assert "no version of rule set gbt27922 is in force on 2011-03-01" in before.stderr
+
+
+def test_test_says_a_refused_file_s_examples_were_not_run(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        DEFAULT_FILE.read_text(encoding="utf-8").replace("min_months: 3", "min_months: three"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(rules_app, ["test", str(broken)])
+    assert result.exit_code == 2
+    assert "running_time.min_months must be a whole number" in result.stderr
+    assert result.stdout.strip() == "0 passed, 0 failed, 1 file(s) refused (examples not run)"

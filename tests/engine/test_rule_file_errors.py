@@ -189,7 +189,7 @@ def test_a_date_the_calendar_lacks_names_its_line(write_rules: Callable[..., Pat
     path = write_rules(lambda t: t.replace("effective_from: ", "effective_from: 2012-02-31 #", 1))
     [problem] = refused(path).problems
     assert problem.line == _line_of(path, "effective_from:")
-    assert "2012-02-31 is not a calendar date" in problem.message
+    assert "2012-02-31, which is not a calendar date" in problem.message
 
 
 def test_a_duplicate_key_is_one_line_naming_it(write_rules: Callable[..., Path]) -> None:
@@ -327,3 +327,168 @@ def test_custom_outcome_registry_is_honoured(write_rules: Callable[..., Path]) -
     )
     ruleset = load_ruleset(path.read_bytes(), str(path), outcomes=DEFAULT_OUTCOMES)
     assert ruleset.rules[2].outcome == "note"
+
+
+def test_a_date_the_calendar_lacks_hides_no_other_problem(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: (
+            t.replace("effective_from: 2012-02-01", "effective_from: 2012-02-30", 1)
+            .replace("{fact: has_trained_staff, eq: true}", "{fact: has_trained_staf, eq: true}")
+            .replace("suspension_limit_months: 6", "suspension_limit_months: 0")
+        )
+    )
+    problems = refused(path).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            line_of(path, "effective_from:"),
+            "effective_from must be a date YYYY-MM-DD, got 2012-02-30, "
+            "which is not a calendar date (day is out of range for month)",
+        ),
+        (line_of(path, "has_trained_staf,"), "unknown fact in prerequisites 'has_trained_staf'"),
+        (
+            line_of(path, "suspension_limit_months:"),
+            "lifecycle.suspension_limit_months must be a whole number >= 1, got 0",
+        ),
+    ]
+
+
+def test_a_date_the_calendar_lacks_in_a_condition_names_its_line(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("le: {fact: application_date, months: -12}}", "le: 2025-02-29}")
+    )
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (
+        line_of(path, "le: 2025-02-29}"),
+        "last_major_failure is date: expected a date YYYY-MM-DD, got 2025-02-29, "
+        "which is not a calendar date (day is out of range for month)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        (
+            "min_months: 3",
+            "min_months: 3.5",
+            "running_time.min_months must be a whole number >= 0, got 3.5",
+        ),
+        (
+            'version: "1"',
+            "version: 2012-02-01",
+            "version must be whole numbers joined by dots (1, 2011.2), got 2012-02-01",
+        ),
+        (
+            "when: {fact: final_score, lt: 70}",
+            "when: {fact: final_score, lt: 2012-01-01}",
+            "final_score is score: expected a number with at most 6 decimals, got 2012-01-01",
+        ),
+        (
+            "{fact: has_trained_staff, eq: true}",
+            "{fact: has_trained_staff, eq: 1.5}",
+            "has_trained_staff is bool: expected true or false, got 1.5",
+        ),
+    ],
+)
+def test_a_wrong_value_is_shown_as_written(
+    write_rules: Callable[..., Path], written: str, instead: str, message: str
+) -> None:
+    path = write_rules(lambda t: t.replace(written, instead, 1))
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (line_of(path, instead), message)
+
+
+def test_items_that_do_not_add_up_still_leave_the_dimension_checked(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace(
+            "{id: returns, name: Returns, points: 2}", "{id: returns, name: Returns, points: 3}"
+        ).replace(
+            "dimension: service_system, points: 6}", "dimension: service_system, points: 7}", 1
+        )
+    )
+    problems = refused(path).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            line_of(path, "      items:"),
+            "items of indicator 'quality_guarantee' add up to 8, not its 7 points",
+        ),
+        (
+            line_of(path, "{id: service_system,"),
+            "indicators of dimension 'service_system' add up to 41, not its 40 points",
+        ),
+    ]
+
+
+def test_a_refused_band_does_not_blame_the_bands_around_it(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("{band: five_star, from: 95}", "{band: five_star, from: 1e400}")
+    )
+    [problem] = refused(path).problems
+    assert (problem.line, problem.message) == (
+        line_of(path, "{band: five_star,"),
+        "band from must be a number with at most 6 decimals, got Infinity",
+    )
+
+
+def test_a_missing_section_is_said_once(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: re.sub(r"\nlifecycle:\n(  .*\n)+", "\n", t).replace('\nversion: "1"\n', "\n")
+    )
+    problems = refused(path).problems
+    assert [p.message for p in problems] == [
+        "the rule file is missing 'version'",
+        "the rule file is missing 'lifecycle'",
+    ]
+
+
+def test_a_misspelt_key_is_said_once_not_again_as_missing(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("  suspension_limit_months: 6", "  suspention_limit_months: 6").replace(
+            "running_time:\n", "running_tme:\n"
+        )
+    )
+    problems = refused(path).problems
+    assert [(p.line, p.message, p.hint) for p in problems] == [
+        (
+            line_of(path, "running_tme:"),
+            "unknown key in the rule file 'running_tme'",
+            "did you mean 'running_time'?",
+        ),
+        (
+            line_of(path, "suspention_limit_months"),
+            "unknown key in lifecycle 'suspention_limit_months'",
+            "did you mean 'suspension_limit_months'?",
+        ),
+    ]
+
+
+def test_a_bad_effective_date_is_not_blamed_again_on_every_example(
+    write_rules: Callable[..., Path],
+) -> None:
+    path = write_rules(
+        lambda t: t.replace("effective_from: 2012-02-01", "effective_from: soon", 1).replace(
+            "    as_of: 2026-06-01\n", ""
+        )
+    )
+    [problem] = refused(path).problems
+    assert problem.message == "effective_from must be a date YYYY-MM-DD, got 'soon'"
+
+
+def test_an_unclosed_brace_says_where_it_was_opened(write_rules: Callable[..., Path]) -> None:
+    path = write_rules(
+        lambda t: t.replace("{band: five_star, from: 95}", "{band: five_star, from: 95", 1)
+    )
+    [problem] = refused(path).problems
+    opened = line_of(path, "{band: five_star,")
+    assert (problem.line, problem.message) == (
+        opened + 1,
+        "malformed YAML: expected ',' or '}', but got '{' "
+        f"(in the flow mapping begun on line {opened})",
+    )

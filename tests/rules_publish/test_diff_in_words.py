@@ -86,3 +86,36 @@ def test_an_edited_copy_s_old_date_is_not_read_as_its_effective_date() -> None:
     edited = load_ruleset(stricter("3").encode(), "v3.yaml", run_examples=False)
     [dated] = [c.words for c in diff(published, edited) if c.subject == "effective date"]
     assert dated.startswith("dated 2012-02-01, before 2027-01-01: the date it is published with")
+
+
+def test_an_expectation_written_another_way_is_no_change() -> None:
+    text = SHIPPED.read_text(encoding="utf-8")
+    reworded = text.replace(
+        "failures: [service_documents, no_recent_major_failure, trained_staff]",
+        "failures: [trained_staff, service_documents, no_recent_major_failure]",
+    ).replace('final_score: "94.96"}', "final_score: 94.960}")
+    assert reworded != text
+    old = load_ruleset(text.encode(), "old.yaml")
+    new = load_ruleset(reworded.encode(), "new.yaml")
+    assert diff(old, new) == []
+
+
+def test_lifecycle_numbers_whose_bare_change_would_mislead_say_what_they_mean() -> None:
+    old = load_ruleset(SHIPPED.read_bytes(), "old.yaml")
+    text = (
+        SHIPPED.read_text(encoding="utf-8")
+        .replace("restoration_after_expiry_months: 6", "restoration_after_expiry_months: 0")
+        .replace("validity_months: 36", "validity_months: 24")
+    )
+    new = load_ruleset(text.encode(), "new.yaml", run_examples=False)
+    said = {(c.part, c.subject): c.words for c in diff(old, new)}
+    assert said[("lifecycle", "restoration_after_expiry_months")] == (
+        "6 -> 0 months (no restoration after expiry)"
+    )
+    assert said[("lifecycle", "validity_months")] == (
+        "36 -> 24 months (shorter; for certificates decided from then on, issued ones keep "
+        "their expiry)"
+    )
+    assert [c.words for c in diff(new, old) if c.subject.startswith("restoration")] == [
+        "0 -> 6 months (restoration after expiry allowed)"
+    ]

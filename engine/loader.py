@@ -120,7 +120,7 @@ def load_ruleset(
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
         doc = YAML(typ="rt", pure=True).load(text)
-    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+    except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date the calendar lacks
         reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
     ruleset = _Builder(reporter, outcomes).build(doc, data)

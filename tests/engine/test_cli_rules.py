@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from starcert.cli_rules import rules_app
@@ -215,3 +216,19 @@ def test_exit_codes_follow_the_readme(tmp_path: Path) -> None:
     before = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
     assert before.returncode == 4
     assert "no version of rule set gbt27922 is in force on 2011-03-01" in before.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("deep.yaml", "a: " + "[" * 5000 + "]" * 5000), ("deep.json", "[" * 100_000 + "]" * 100_000)],
+)
+def test_explain_names_a_facts_file_nested_too_deeply_in_one_line(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    facts = tmp_path / name
+    facts.write_text(text, encoding="utf-8")
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"error: {facts}: malformed: lists or mappings nested too deeply to read"
+    )
+    assert (done.returncode, done.stdout) == (2, "")

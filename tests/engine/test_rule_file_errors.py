@@ -327,3 +327,11 @@ def test_custom_outcome_registry_is_honoured(write_rules: Callable[..., Path]) -
     )
     ruleset = load_ruleset(path.read_bytes(), str(path), outcomes=DEFAULT_OUTCOMES)
     assert ruleset.rules[2].outcome == "note"
+
+
+def test_a_rule_file_nested_thousands_deep_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: deep\nversion: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    assert str(refused(path).problems[0]) == (
+        f"{path}: malformed: lists or mappings nested too deeply to read"
+    )

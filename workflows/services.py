@@ -434,7 +434,8 @@ class Lifecycle:
                 else "is not a suspension cause"
             )
             allowed = ", ".join(OPERATOR_CAUSES)
-            raise InvalidInput("cause", f"{cmd.cause!r} {why}; an operator suspends for {allowed}")
+            given = str(cmd.cause)  # the value, not the enum's repr
+            raise InvalidInput("cause", f"{given!r} {why}; an operator suspends for {allowed}")
         return self._apply(uow, "Suspend", case, Trigger.SUSPEND, ctx, cmd.by, now)
 
     def _restore(self, uow: UnitOfWork, cmd: c.Restore, now: _Now) -> Result:

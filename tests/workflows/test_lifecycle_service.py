@@ -302,6 +302,7 @@ def test_an_operator_cannot_suspend_for_a_surveillance_cause(office: Office, cau
     with pytest.raises(InvalidInput, match="comes from a surveillance deadline") as raised:
         office.lifecycle.handle(c.Suspend(case_id, SuspensionCause(cause), "late", OPERATOR))
     assert raised.value.field == "cause"
+    assert raised.value.message.startswith(f"'{cause}' comes from")  # the value, not the enum
     assert office.snapshot(case_id) == before
 
 

@@ -21,6 +21,7 @@ from starcert.cli_common import (
     emit,
     fail,
     load,
+    not_utf8,
     open_app,
     run,
     show_result,
@@ -407,6 +408,10 @@ def export(
 
 
 def main() -> None:
+    problem = not_utf8(sys.argv[1:])
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     app()
 
 

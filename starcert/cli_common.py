@@ -7,7 +7,7 @@ Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
@@ -82,6 +82,22 @@ def unreachable(exc: BaseException) -> str:
     """The driver's own first line, without SQLAlchemy's wrapping and links."""
     cause = getattr(exc, "orig", None) or exc
     return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
+
+
+def not_utf8(args: Sequence[str]) -> str | None:
+    """What is wrong with the first argument that is not UTF-8, else None.
+
+    Python hands bytes the locale cannot decode (a GBK terminal's Chinese) on as lone surrogates,
+    which no database stores: refuse them before any command runs.
+    """
+    for i, arg in enumerate(args):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            option = args[i - 1] if i and args[i - 1].startswith("--") else "argument"
+            return f"{option}: {shown!r} is not UTF-8 text (is the terminal set to UTF-8?)"
+    return None
 
 
 def case_id(application: App, ref: str) -> int:

@@ -869,6 +869,8 @@ def _text(field: str, value: str, *, one_line: bool = False) -> str:
     allowed = "" if one_line else "\n\t"
     for ch in value:
         kind = unicodedata.category(ch)
+        if kind == "Cs":  # bytes that are not UTF-8, e.g. typed in a GBK terminal, reach us so
+            raise InvalidInput(field, "is not UTF-8 text (is the terminal set to UTF-8?)")
         if (kind == "Cc" and ch not in allowed) or (one_line and kind == "Cf"):
             raise InvalidInput(field, f"contains the control character U+{ord(ch):04X}")
     return value.strip()

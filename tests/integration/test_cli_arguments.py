@@ -1,0 +1,34 @@
+"""Command-line arguments an operator's shell can hand over: refused in one line, exit 2,
+nothing written, whatever the command."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import Starcert
+from workflows.credit_code import check_character
+
+CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
+GBK_NAME = "亚克售后".encode("gbk").decode("utf-8", "surrogateescape")
+"""What Python makes of a name typed in a GBK terminal: the bytes, as lone surrogates."""
+
+
+def _refusal(starcert: Starcert, *args: str) -> str:
+    done = starcert(*args, check=False)
+    assert "Traceback" not in done.err, done.err
+    assert (done.code, done.out, len(done.err.splitlines())) == (2, "", 1), done
+    return done.err.strip()
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_any_command_runs(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    said = _refusal(starcert, "org", "add", "--name", GBK_NAME, "--credit-code", CODE, "--by", "li")
+    assert said.startswith("error: --name: '")
+    assert said.endswith("' is not UTF-8 text (is the terminal set to UTF-8?)")
+    said = _refusal(starcert, "show", "ASC-" + GBK_NAME)
+    assert said.startswith("error: argument: 'ASC-")
+    # nothing was registered: the same code is free, and the organisation is number 1
+    added = starcert(
+        "org", "add", "--name", "亚克售后", "--credit-code", CODE, "--by", "li", "--json"
+    ).json()
+    assert (added["id"], added["name"]) == (1, "亚克售后")

@@ -11,6 +11,7 @@ import typer
 
 from starcert import cli_api, cli_daemon, cli_users, views
 from starcert.cli_common import (
+    MAX_ID,
     STATE,
     By,
     CaseRef,
@@ -173,7 +174,7 @@ def org_add(
 
 @app.command("apply")
 def apply(
-    org: Annotated[int, typer.Option("--org", help="organisation id")],
+    org: Annotated[int, typer.Option("--org", help="organisation id", min=1, max=MAX_ID)],
     submitted: Annotated[str, typer.Option("--submitted", help="application date YYYY-MM-DD")],
     since: Annotated[
         str, typer.Option("--since", help="date the after-sales service system started")
@@ -350,8 +351,8 @@ def list_cases(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="only cases with a passed deadline")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
-    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID)] = 100,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_ID)] = 0,
     as_json: Json = False,
 ) -> None:
     """List cases by state, star level or overdue deadlines."""

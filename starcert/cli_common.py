@@ -20,6 +20,7 @@ from starcert.app import App
 from starcert.config import Config, load_config
 from storage import read_models
 from workflows.errors import (
+    CaseNotFound,
     ConcurrencyConflict,
     IllegalTransition,
     InvalidInput,
@@ -35,6 +36,9 @@ By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)
 Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 CaseRef = Annotated[str, typer.Argument(help="case id or certificate number")]
+MAX_ID = 2**62
+"""No row id is larger (the API's bound too); SQLite's integers end at 2**63, and a larger
+number given to its driver fails with an OverflowError instead of finding nothing."""
 
 STATE: dict[str, Any] = {}
 T = TypeVar("T")
@@ -103,6 +107,8 @@ def not_utf8(args: Sequence[str]) -> str | None:
 def case_id(application: App, ref: str) -> int:
     """A case id, or the id of the case holding certificate number `ref`."""
     if ref.isdigit():
+        if int(ref) > MAX_ID:
+            raise CaseNotFound(f"case {ref} not found")
         return int(ref)
     number = ref.strip().upper()  # numbers are issued in upper case
     found = read_models.case_holding(application.uow, application.db, number)

@@ -32,3 +32,29 @@ def test_an_argument_that_is_not_utf8_is_refused_before_any_command_runs(
         "org", "add", "--name", "亚克售后", "--credit-code", CODE, "--by", "li", "--json"
     ).json()
     assert (added["id"], added["name"]) == (1, "亚克售后")
+
+
+HUGE = "9" * 23  # past SQLite's largest integer
+
+
+def test_an_id_past_any_row_is_not_found_or_out_of_range_not_an_overflow(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    for args in (("show", HUGE), ("review", HUGE, "--by", "li"), ("cancel", HUGE, "--reason",
+                 "x", "--by", "li")):  # fmt: skip
+        done = starcert(*args, check=False)
+        assert (done.code, done.err) == (4, f"error: case {HUGE} not found\n"), args
+    facts = starcert.write("facts.json", {})
+    for args in (
+        ("apply", "--org", HUGE, "--submitted", "2026-03-01", "--since", "2025-11-30", "--scope",
+         "s", "--facts", str(facts), "--by", "li"),
+        ("list", "--limit", HUGE),
+        ("list", "--offset", HUGE),
+        ("incidents", "retry", HUGE),
+    ):  # fmt: skip
+        done = starcert(*args, check=False)
+        assert done.code == 2 and "Traceback" not in done.err, (args, done.err)
+        words = " ".join(done.err.replace("│", " ").split())  # typer boxes and wraps it
+        assert "less than or equal to 4611686018427387904" in words, args
+    assert starcert("list", "--json").json() == []

@@ -279,21 +279,25 @@ class Lifecycle:
         failure = cmd.facts.last_major_failure
         if failure is not None:
             _not_future("facts.last_major_failure", failure, now.today)
-        try:  # else it could never be reviewed: refuse it now, not at the review
+        organisation = uow.organisations.get(cmd.organisation_id)
+        draft = Application(
+            None,
+            _id("organisation_id", organisation.id),
+            cmd.submitted_on,
+            cmd.service_system_since,
+            scope,
+            cmd.facts,
+        )
+        try:  # else it could never be reviewed (nor shown): refuse it now, not at the review
             self._rules.terms(cmd.submitted_on)
+            self._rules.review_application(draft, organisation, cmd.submitted_on)
         except LookupError as exc:
             raise InvalidInput("submitted_on", str(exc)) from None
-        organisation = uow.organisations.get(cmd.organisation_id)
-        application = uow.applications.add(
-            Application(
-                None,
-                _id("organisation_id", organisation.id),
-                cmd.submitted_on,
-                cmd.service_system_since,
-                scope,
-                cmd.facts,
-            )
-        )
+        except ValueError as exc:  # a fact the rules cannot decide on, e.g. a date before 1900
+            fact = str(getattr(exc, "fact", ""))
+            field = _APPLICATION_FIELDS.get(fact, f"facts.{fact}" if fact else "facts")
+            raise InvalidInput(field, str(getattr(exc, "message", exc))) from None
+        application = uow.applications.add(draft)
         case = uow.cases.add(
             Case(
                 id=None,
@@ -845,6 +849,10 @@ def _reminder(
         created_at=now.instant,
         deliver_after=now.instant,
     )
+
+
+_APPLICATION_FIELDS = {"application_date": "submitted_on", "service_system_since": "service_system_since"}
+"""The submission's own name for a fact the rules refuse; the rest are `facts.<name>`."""
 
 
 def _load(uow: UnitOfWork, case_id: int) -> Case:

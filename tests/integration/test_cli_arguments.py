@@ -3,7 +3,7 @@ nothing written, whatever the command."""
 
 from __future__ import annotations
 
-from tests.integration.conftest import Starcert
+from tests.integration.conftest import FACTS, Starcert
 from workflows.credit_code import check_character
 
 CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
@@ -58,3 +58,29 @@ def test_an_id_past_any_row_is_not_found_or_out_of_range_not_an_overflow(
         words = " ".join(done.err.replace("│", " ").split())  # typer boxes and wraps it
         assert "less than or equal to 4611686018427387904" in words, args
     assert starcert("list", "--json").json() == []
+
+
+def test_an_application_the_rules_cannot_decide_on_is_refused_at_apply_not_stuck_later(
+    starcert_sqlite: Starcert,
+) -> None:
+    # Dates before 1900 are outside what the rules engine decides on: such a case used to be
+    # stored, then every review of it, and even `show`, failed on the stored fact.
+    starcert = starcert_sqlite
+    starcert("org", "add", "--name", "Acme", "--credit-code", CODE, "--by", "li")
+    facts = dict(FACTS)
+
+    def apply(since: str) -> list[str]:
+        return ["apply", "--org", "1", "--submitted", "2026-03-01", "--since", since, "--scope",
+                "s", "--facts", str(starcert.write("facts.json", facts)), "--by", "li"]  # fmt: skip
+
+    assert _refusal(starcert, *apply("1850-01-01")) == (
+        "error: service_system_since: 1850-01-01 is outside 1900-01-01..2999-12-31"
+    )
+    facts["last_major_failure"] = "1899-12-31"
+    assert _refusal(starcert, *apply("2025-11-30")) == (
+        "error: facts.last_major_failure: 1899-12-31 is outside 1900-01-01..2999-12-31"
+    )
+    assert starcert("list", "--json").json() == []
+    facts["last_major_failure"] = "1900-01-01"
+    case = starcert(*apply("2025-11-30"), "--json").json()
+    assert starcert("review", str(case["id"]), "--by", "li", "--json").json()["state"] == "stage1"

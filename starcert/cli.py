@@ -249,7 +249,7 @@ def audit_record(
         }
         return kinds[kind](case_id=cid, audit_date=audit_date, auditor=auditor, sheet=parsed, by=by)
 
-    transition(command_for, ref, as_json)
+    transition(command_for, ref, as_json, sheet=sheet)
 
 
 @audit_app.command("verify")

@@ -15,6 +15,7 @@ from typing import IO, Annotated, Any, TypeVar
 import typer
 from sqlalchemy.exc import OperationalError
 
+from engine.errors import FactError
 from starcert import export, views
 from starcert.app import App
 from starcert.config import Config, load_config
@@ -128,10 +129,18 @@ def show_result(application: App, result: Any, as_json: bool) -> None:
     emit(data, as_json, lambda: views.case_line(case) + note)
 
 
-def transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> None:
+def transition(
+    command_for: Callable[[int], Any], ref: str, as_json: bool, *, sheet: Path | None = None
+) -> None:
     def go() -> None:
         with open_app() as application:
-            result = application.lifecycle.handle(command_for(case_id(application, ref)))
+            try:
+                result = application.lifecycle.handle(command_for(case_id(application, ref)))
+            except FactError as exc:  # the engine's score_sheet.* is the operator's sheet file
+                if sheet is None or not exc.fact.startswith("score_sheet."):
+                    raise
+                where = exc.fact.removeprefix("score_sheet.")
+                raise InvalidInput(f"{sheet}: {where}", exc.message) from None
             show_result(application, result, as_json)
 
     run(go)

@@ -121,7 +121,7 @@ def load_ruleset(
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
         doc = rule_yaml().load(text)
-    except YAMLError as exc:
+    except (YAMLError, RecursionError) as exc:  # RecursionError: nested too deep
         reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
     ruleset = _Builder(reporter, outcomes).build(doc, data)

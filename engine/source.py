@@ -21,6 +21,7 @@ from engine.errors import Problem
 
 _DATE_LIKE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")
 _DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value ')
+TOO_DEEP = "malformed: lists or mappings nested too deeply to read"
 
 
 def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
@@ -29,6 +30,8 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
     ruamel's own messages run over several lines (and a duplicate key adds a link on how to
     silence the check); an author wants the line and what is wrong with it.
     """
+    if isinstance(exc, RecursionError):  # the parsers recurse once per level of nesting
+        return None, TOO_DEEP
     if not isinstance(exc, YAMLError):  # ValueError: a date the calendar lacks, read as a date
         found = impossible_date(text)
         where, what = found if found is not None else (None, "a value")

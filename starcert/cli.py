@@ -11,6 +11,7 @@ import typer
 
 from starcert import cli_api, cli_daemon, cli_users, views
 from starcert.cli_common import (
+    MAX_ID,
     STATE,
     By,
     CaseRef,
@@ -21,6 +22,7 @@ from starcert.cli_common import (
     emit,
     fail,
     load,
+    not_utf8,
     open_app,
     run,
     show_result,
@@ -172,7 +174,7 @@ def org_add(
 
 @app.command("apply")
 def apply(
-    org: Annotated[int, typer.Option("--org", help="organisation id")],
+    org: Annotated[int, typer.Option("--org", help="organisation id", min=1, max=MAX_ID)],
     submitted: Annotated[str, typer.Option("--submitted", help="application date YYYY-MM-DD")],
     since: Annotated[
         str, typer.Option("--since", help="date the after-sales service system started")
@@ -247,7 +249,7 @@ def audit_record(
         }
         return kinds[kind](case_id=cid, audit_date=audit_date, auditor=auditor, sheet=parsed, by=by)
 
-    transition(command_for, ref, as_json)
+    transition(command_for, ref, as_json, sheet=sheet)
 
 
 @audit_app.command("verify")
@@ -349,8 +351,8 @@ def list_cases(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="only cases with a passed deadline")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
-    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID)] = 100,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_ID)] = 0,
     as_json: Json = False,
 ) -> None:
     """List cases by state, star level or overdue deadlines."""
@@ -407,6 +409,10 @@ def export(
 
 
 def main() -> None:
+    problem = not_utf8(sys.argv[1:])
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     app()
 
 

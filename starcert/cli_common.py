@@ -7,7 +7,7 @@ Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
@@ -15,11 +15,13 @@ from typing import IO, Annotated, Any, TypeVar
 import typer
 from sqlalchemy.exc import OperationalError
 
+from engine.errors import FactError
 from starcert import export, views
 from starcert.app import App
 from starcert.config import Config, load_config
 from storage import read_models
 from workflows.errors import (
+    CaseNotFound,
     ConcurrencyConflict,
     IllegalTransition,
     InvalidInput,
@@ -35,6 +37,9 @@ By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)
 Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 CaseRef = Annotated[str, typer.Argument(help="case id or certificate number")]
+MAX_ID = 2**62
+"""No row id is larger (the API's bound too); SQLite's integers end at 2**63, and a larger
+number given to its driver fails with an OverflowError instead of finding nothing."""
 
 STATE: dict[str, Any] = {}
 T = TypeVar("T")
@@ -84,9 +89,27 @@ def unreachable(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
 
 
+def not_utf8(args: Sequence[str]) -> str | None:
+    """What is wrong with the first argument that is not UTF-8, else None.
+
+    Python hands bytes the locale cannot decode (a GBK terminal's Chinese) on as lone surrogates,
+    which no database stores: refuse them before any command runs.
+    """
+    for i, arg in enumerate(args):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            option = args[i - 1] if i and args[i - 1].startswith("--") else "argument"
+            return f"{option}: {shown!r} is not UTF-8 text (is the terminal set to UTF-8?)"
+    return None
+
+
 def case_id(application: App, ref: str) -> int:
     """A case id, or the id of the case holding certificate number `ref`."""
     if ref.isdigit():
+        if int(ref) > MAX_ID:
+            raise CaseNotFound(f"case {ref} not found")
         return int(ref)
     number = ref.strip().upper()  # numbers are issued in upper case
     found = read_models.case_holding(application.uow, application.db, number)
@@ -106,10 +129,18 @@ def show_result(application: App, result: Any, as_json: bool) -> None:
     emit(data, as_json, lambda: views.case_line(case) + note)
 
 
-def transition(command_for: Callable[[int], Any], ref: str, as_json: bool) -> None:
+def transition(
+    command_for: Callable[[int], Any], ref: str, as_json: bool, *, sheet: Path | None = None
+) -> None:
     def go() -> None:
         with open_app() as application:
-            result = application.lifecycle.handle(command_for(case_id(application, ref)))
+            try:
+                result = application.lifecycle.handle(command_for(case_id(application, ref)))
+            except FactError as exc:  # the engine's score_sheet.* is the operator's sheet file
+                if sheet is None or not exc.fact.startswith("score_sheet."):
+                    raise
+                where = exc.fact.removeprefix("score_sheet.")
+                raise InvalidInput(f"{sheet}: {where}", exc.message) from None
             show_result(application, result, as_json)
 
     run(go)

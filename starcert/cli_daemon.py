@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starcert import views
 from starcert.app import App
 from starcert.cli_common import (
+    MAX_ID,
     By,
     Json,
     Reason,
@@ -250,7 +251,7 @@ def incidents_list(as_json: Json = False) -> None:
 
 @incidents_app.command("retry")
 def incidents_retry(
-    deadline_id: Annotated[int, typer.Argument(help="deadline id")], as_json: Json = False
+    deadline_id: Annotated[int, typer.Argument(help="deadline id", min=1, max=MAX_ID)], as_json: Json = False
 ) -> None:
     """Clear the back-off: the next daemon tick fires the deadline again."""
 
@@ -265,7 +266,7 @@ def incidents_retry(
 
 @incidents_app.command("resolve")
 def incidents_resolve(
-    deadline_id: Annotated[int, typer.Argument(help="deadline id")],
+    deadline_id: Annotated[int, typer.Argument(help="deadline id", min=1, max=MAX_ID)],
     reason: Reason,
     by: By,
     as_json: Json = False,

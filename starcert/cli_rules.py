@@ -30,7 +30,7 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
-from engine.source import DuplicateJsonKey, load_json, yaml_problem
+from engine.source import TOO_DEEP, DuplicateJsonKey, load_json, yaml_problem
 from starcert.cli_common import fail, load
 from starcert.cli_rules_publish import (
     diff_cmd,
@@ -229,10 +229,12 @@ def _read_facts(path: Path) -> Any:
         except DuplicateJsonKey as exc:
             where = path if exc.line is None else f"{path}:{exc.line}"
             raise fail(2, f"{where}: {exc}: each fact may be given once") from None
+        except RecursionError:
+            raise fail(2, f"{path}: {TOO_DEEP}") from None
     else:
         try:
             data = YAML(typ="safe", pure=True).load(text)
-        except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+        except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: an impossible date
             line, message = yaml_problem(exc, text)
             raise fail(2, f"{path}{'' if line is None else f':{line}'}: {message}") from None
     if not isinstance(data, dict):

@@ -45,7 +45,7 @@ def read_document(path: Path) -> Any:
     except DuplicateJsonKey as exc:
         where = str(path) if exc.line is None else f"{path}:{exc.line}"
         raise InvalidInput(where, f"{exc}: each field may be given once") from exc
-    except (YAMLError, ValueError) as exc:  # ValueError: a date the calendar lacks
+    except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date the calendar lacks
         line, message = yaml_problem(exc, text)
         raise InvalidInput(str(path) if line is None else f"{path}:{line}", message) from exc
 

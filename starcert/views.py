@@ -96,6 +96,8 @@ def case_detail_text(data: Mapping[str, Any]) -> str:
             f"  certificate {case['number']}: {case['star_level']} (score {case['final_score']}),"
             f" issued {case['issued_on']}, expires {case['expires_on']}"
         )
+    if case["state"] == State.SUSPENDED.value and case.get("suspended_on"):
+        lines.append(f"  suspended on {case['suspended_on']}: {case['suspension_cause']}")
     if case.get("rule_version"):
         lines.append(f"  decided under rule set version {case['rule_version']}")
     allowed = ", ".join(c["trigger"] for c in data["allowed_triggers"]) or "none"
@@ -113,9 +115,23 @@ def case_detail_text(data: Mapping[str, Any]) -> str:
         )
         why = f"  ({e['reason']})" if e.get("reason") else ""
         lines.append(
-            f"    {e['seq']:>3} {e['at']}  {e['trigger']:<22} {move}  by {e['actor']}{why}{rule}"
+            f"    {e['seq']:>3} {e['at']}  {e['trigger']:<22} {move}  by {e['actor']}{why}"
+            f"{_score_text(e.get('data') or {})}{rule}"
         )
     return "\n".join(lines)
+
+
+def _score_text(data: Mapping[str, Any]) -> str:
+    """What a scored event found, as --json has it in `data.score`: the operator deciding on a
+    stage 2, or reading a surveillance's re-banding, needs it without the JSON."""
+    score = data.get("score")
+    if not isinstance(score, Mapping):
+        return ""
+    band = score.get("star_level") or "not passed"
+    was = data.get("previous_star_level")
+    change = f" (was {was})" if was and was != score.get("star_level") else ""
+    reasons = "; ".join(score.get("reasons") or [])
+    return f"  score {score.get('final_score')} {band}{change}" + (f": {reasons}" if reasons else "")
 
 
 def register_row(

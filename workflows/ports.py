@@ -69,7 +69,8 @@ class LifecycleTerms:
 
 
 class RulesPort(Protocol):
-    """The rules in force on a date; each method raises LookupError when none is that day."""
+    """The rules in force on a date; each method raises LookupError when none is that day, and
+    ValueError (with `.fact` and `.message`) for a fact the rules cannot decide on."""
 
     def review_application(
         self, application: Application, organisation: Organisation, as_of: date

@@ -279,21 +279,25 @@ class Lifecycle:
         failure = cmd.facts.last_major_failure
         if failure is not None:
             _not_future("facts.last_major_failure", failure, now.today)
-        try:  # else it could never be reviewed: refuse it now, not at the review
+        organisation = uow.organisations.get(cmd.organisation_id)
+        draft = Application(
+            None,
+            _id("organisation_id", organisation.id),
+            cmd.submitted_on,
+            cmd.service_system_since,
+            scope,
+            cmd.facts,
+        )
+        try:  # else it could never be reviewed (nor shown): refuse it now, not at the review
             self._rules.terms(cmd.submitted_on)
+            self._rules.review_application(draft, organisation, cmd.submitted_on)
         except LookupError as exc:
             raise InvalidInput("submitted_on", str(exc)) from None
-        organisation = uow.organisations.get(cmd.organisation_id)
-        application = uow.applications.add(
-            Application(
-                None,
-                _id("organisation_id", organisation.id),
-                cmd.submitted_on,
-                cmd.service_system_since,
-                scope,
-                cmd.facts,
-            )
-        )
+        except ValueError as exc:  # a fact the rules cannot decide on, e.g. a date before 1900
+            fact = str(getattr(exc, "fact", ""))
+            field = _APPLICATION_FIELDS.get(fact, f"facts.{fact}" if fact else "facts")
+            raise InvalidInput(field, str(getattr(exc, "message", exc))) from None
+        application = uow.applications.add(draft)
         case = uow.cases.add(
             Case(
                 id=None,
@@ -434,7 +438,8 @@ class Lifecycle:
                 else "is not a suspension cause"
             )
             allowed = ", ".join(OPERATOR_CAUSES)
-            raise InvalidInput("cause", f"{cmd.cause!r} {why}; an operator suspends for {allowed}")
+            given = str(cmd.cause)  # the value, not the enum's repr
+            raise InvalidInput("cause", f"{given!r} {why}; an operator suspends for {allowed}")
         return self._apply(uow, "Suspend", case, Trigger.SUSPEND, ctx, cmd.by, now)
 
     def _restore(self, uow: UnitOfWork, cmd: c.Restore, now: _Now) -> Result:
@@ -846,6 +851,10 @@ def _reminder(
     )
 
 
+_APPLICATION_FIELDS = {"application_date": "submitted_on", "service_system_since": "service_system_since"}
+"""The submission's own name for a fact the rules refuse; the rest are `facts.<name>`."""
+
+
 def _load(uow: UnitOfWork, case_id: int) -> Case:
     try:
         return uow.cases.get(case_id)
@@ -868,6 +877,8 @@ def _text(field: str, value: str, *, one_line: bool = False) -> str:
     allowed = "" if one_line else "\n\t"
     for ch in value:
         kind = unicodedata.category(ch)
+        if kind == "Cs":  # bytes that are not UTF-8, e.g. typed in a GBK terminal, reach us so
+            raise InvalidInput(field, "is not UTF-8 text (is the terminal set to UTF-8?)")
         if (kind == "Cc" and ch not in allowed) or (one_line and kind == "Cf"):
             raise InvalidInput(field, f"contains the control character U+{ord(ch):04X}")
     return value.strip()

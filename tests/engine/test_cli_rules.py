@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from starcert.cli_rules import rules_app
@@ -227,3 +228,19 @@ def test_test_says_a_refused_file_s_examples_were_not_run(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "running_time.min_months must be a whole number" in result.stderr
     assert result.stdout.strip() == "0 passed, 0 failed, 1 file(s) refused (examples not run)"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("deep.yaml", "a: " + "[" * 5000 + "]" * 5000), ("deep.json", "[" * 100_000 + "]" * 100_000)],
+)
+def test_explain_names_a_facts_file_nested_too_deeply_in_one_line(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    facts = tmp_path / name
+    facts.write_text(text, encoding="utf-8")
+    done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
+    assert done.stderr.strip() == (
+        f"error: {facts}: malformed: lists or mappings nested too deeply to read"
+    )
+    assert (done.returncode, done.stdout) == (2, "")

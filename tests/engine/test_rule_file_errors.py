@@ -492,3 +492,11 @@ def test_an_unclosed_brace_says_where_it_was_opened(write_rules: Callable[..., P
         "malformed YAML: expected ',' or '}', but got '{' "
         f"(in the flow mapping begun on line {opened})",
     )
+
+
+def test_a_rule_file_nested_thousands_deep_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: deep\nversion: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    assert str(refused(path).problems[0]) == (
+        f"{path}: malformed: lists or mappings nested too deeply to read"
+    )

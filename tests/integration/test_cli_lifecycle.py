@@ -353,3 +353,41 @@ def test_a_database_of_an_older_release_is_refused_until_upgraded(tmp_path: Path
     starcert("db", "upgrade")
     certified(starcert)
     assert starcert("audit", "verify", "--json").json()["ok"] is True
+
+
+def test_show_in_words_gives_the_scores_and_suspension_its_json_has(starcert: Starcert) -> None:
+    cid = certified(starcert, loss=2)  # 98 points, in decision: the score decided on
+    stage2 = next(line for line in starcert("show", cid).out.splitlines() if "record_stage2" in line)
+    assert "score 98.000000 five_star" in stage2
+    starcert("decide", cid, "--by", "carol")
+    low = starcert.write("low.json", sheet(0, organisation=0, staffing=0))  # 88: three stars
+    starcert(
+        "audit", "record", cid, "--kind", "surveillance", "--date", _days_ago(0), "--auditor",
+        "bob", "--sheet", str(low), "--by", "alice",
+    )  # fmt: skip
+    surveil = next(line for line in starcert("show", cid).out.splitlines() if "surveil " in line)
+    assert "score 88.000000 three_star (was five_star)" in surveil
+    starcert("suspend", cid, "--cause", "mark_misuse", "--reason", "logo", "--by", "alice")
+    detail = starcert("show", cid, "--json").json()["case"]
+    assert f"  suspended on {detail['suspended_on']}: mark_misuse\n" in starcert("show", cid).out
+
+
+def test_a_sheet_the_rules_refuse_is_named_by_its_file_like_a_malformed_one(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    cid = certified(starcert)
+    starcert("decide", cid, "--by", "carol")
+    before = starcert("show", cid, "--json").json()
+    over = starcert.write("over.json", sheet(0, organisation=7))  # at most 6
+    unscored = starcert.write("unscored.json", {"results": {"organisation": 6}})
+    for path, said in (
+        (over, "results.organisation.points: 7 is outside 0..6 (the points of organisation)"),
+        (unscored, "results.staffing: missing: score it or list it under excluded"),
+    ):
+        refused = starcert(
+            "audit", "record", cid, "--kind", "surveillance", "--date", _days_ago(0),
+            "--auditor", "bob", "--sheet", str(path), "--by", "alice", check=False,
+        )  # fmt: skip
+        assert (refused.code, refused.err) == (2, f"error: {path}: {said}\n")
+    assert starcert("show", cid, "--json").json() == before

@@ -57,3 +57,18 @@ def test_the_same_sheet_with_each_key_once_reads_as_written(tmp_path: Path) -> N
     sheet.write_text('{"results": {"repair": {"points": 5}, "delivery": 4}}', encoding="utf-8")
     read = parse_sheet(read_document(sheet), str(sheet))
     assert {k: str(v.points) for k, v in read.results.items()} == {"repair": "5", "delivery": "4"}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("sheet.yaml", "results: " + "[" * 5000 + "]" * 5000),
+        ("sheet.json", '{"results": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ],
+)
+def test_a_file_nested_thousands_deep_is_one_line_not_a_traceback(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    sheet = tmp_path / name
+    sheet.write_text(text, encoding="utf-8")
+    assert _refusal(sheet) == f"{sheet}: malformed: lists or mappings nested too deeply to read"

@@ -186,6 +186,11 @@ def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> 
         with pytest.raises(InvalidInput, match="control character U\\+") as raised:
             handle(c.RegisterOrganisation(hidden, credit_code(2), OPERATOR))
         assert raised.value.field == "name"
+    # A GBK terminal's bytes reach argv as lone surrogates, as "\udcc9" does in JSON: no
+    # database stores them, so they are bad input, not an encoding traceback from the driver.
+    with pytest.raises(InvalidInput, match="is not UTF-8 text") as raised:
+        handle(c.RegisterOrganisation("Acme \udcc9\udcc0", credit_code(2), OPERATOR))
+    assert raised.value.field == "name"
     with office.new_uow() as uow:
         assert uow.organisations.by_credit_code(credit_code(1)) is not None
         assert uow.organisations.get(1).name == "Acme"
@@ -203,7 +208,9 @@ def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> 
         ),
         ({"scope": ""}, "scope"),
         ({"scope": "家电\u200f售后"}, "scope"),
+        ({"scope": "家电\udcc9"}, "scope"),
         ({"by": ""}, "by"),
+        ({"by": "li\udcc9"}, "by"),
         (
             {"facts": replace(good_facts(), last_major_failure=date(2024, 2, 1))},
             "facts.last_major_failure",
@@ -302,6 +309,7 @@ def test_an_operator_cannot_suspend_for_a_surveillance_cause(office: Office, cau
     with pytest.raises(InvalidInput, match="comes from a surveillance deadline") as raised:
         office.lifecycle.handle(c.Suspend(case_id, SuspensionCause(cause), "late", OPERATOR))
     assert raised.value.field == "cause"
+    assert raised.value.message.startswith(f"'{cause}' comes from")  # the value, not the enum
     assert office.snapshot(case_id) == before
 
 

@@ -33,11 +33,14 @@ from starcert.cli_common import (
 from starcert.cli_rules import rules_app
 from starcert.export import check_writable
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
+from storage import read_models
 from storage.database import sqlite_file
 from storage.schema import DatabaseMissing
 from workflows import commands as cmd
-from workflows.errors import InvalidInput
-from workflows.model import AuditKind, Case, StarLevel, State, SuspensionCause
+from workflows.credit_code import LENGTH as CREDIT_CODE_LENGTH
+from workflows.errors import InvalidInput, OrganisationNotFound
+from workflows.model import AuditKind, Case, Organisation, StarLevel, State, SuspensionCause
+from workflows.ports import UnitOfWork
 
 app = typer.Typer(
     help="starcert: GB/T 27922 after-sales service certification.",
@@ -170,6 +173,44 @@ def org_add(
             emit(data, as_json, lambda: f"organisation {org.id}: {org.name} ({org.credit_code})")
 
     run(go)
+
+
+@org_app.command("show")
+def org_show(
+    ref: Annotated[str, typer.Argument(help="organisation id, or its unified social credit code")],
+    as_json: Json = False,
+) -> None:
+    """An organisation and its cases, found by id or by credit code."""
+
+    def go() -> None:
+        with open_app() as application, application.uow() as uow:
+            org = _organisation(uow, ref)
+            assert org.id is not None
+            cases = read_models.cases_of_organisation(uow, org.id)
+        data = {
+            "id": org.id,
+            "name": org.name,
+            "credit_code": org.credit_code,
+            "cases": [views.case_dict(k) for k in cases],
+        }
+        lines = [f"organisation {org.id}: {org.name} ({org.credit_code})"]
+        lines += [f"  {views.case_line(k)}" for k in cases] or ["  no cases"]
+        emit(data, as_json, lambda: "\n".join(lines))
+
+    run(go)
+
+
+def _organisation(uow: UnitOfWork, ref: str) -> Organisation:
+    """By id (digits, shorter than a credit code) or by the 18-character credit code."""
+    text = ref.strip().upper()
+    if text.isdigit() and len(text) < CREDIT_CODE_LENGTH:
+        if int(text) > MAX_ID:
+            raise OrganisationNotFound(f"organisation {ref} not found")
+        return uow.organisations.get(int(text))
+    by_code = uow.organisations.by_credit_code(text)
+    if by_code is None:
+        raise OrganisationNotFound(f"no organisation has the credit code {ref}")
+    return by_code
 
 
 @app.command("apply")

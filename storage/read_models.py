@@ -313,6 +313,16 @@ class RegisterEntry:
     first_issued_on: date | None  # the first certificate's decision; renewals keep it
 
 
+def cases_of_organisation(uow: SqlUnitOfWork, organisation_id: int) -> list[Case]:
+    """The organisation's cases, oldest first (ix_cases_organisation)."""
+    stmt = (
+        select(CaseRow)
+        .where(col(CaseRow.organisation_id) == organisation_id)
+        .order_by(col(CaseRow.id))
+    )
+    return [mapping.case(row) for row in uow.rows(stmt)]
+
+
 def register(uow: SqlUnitOfWork) -> list[RegisterEntry]:
     """Every case holding a certificate number, with its organisation, in id order."""
     first = (

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import OperationalError
 
+from engine.vocabulary import EARLIEST_DATE, LATEST_DATE
 from starcert import views
 from starcert.app import App
 from starcert.cli_common import (
@@ -286,13 +287,27 @@ def incidents_resolve(
     run(go)
 
 
+MAX_POPULATION = 1_000_000
+"""Ten times the largest population measured (bench/README.md); a typo of more digits would run
+for days with nothing to show."""
+
+
 def _start_instant(text: str, option: str, config: Config) -> datetime:
-    """A date means 10:00 that day in the body's time zone; an instant is taken as given."""
+    """A date means 10:00 that day in the body's time zone; an instant is taken as given.
+
+    Both within the years the rules can date (1900-2999): past them the calendar overflows.
+    """
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        return parse_instant(text, option)
-    return datetime.combine(day, time(10, 0), tzinfo=config.zone).astimezone(UTC)
+        instant = parse_instant(text, option)
+    else:
+        instant = datetime.combine(day, time(10, 0), tzinfo=config.zone).astimezone(UTC)
+    if not EARLIEST_DATE.year <= instant.year <= LATEST_DATE.year:
+        raise InvalidInput(
+            option, f"{text} is outside {EARLIEST_DATE.year}-{LATEST_DATE.year}, the years rules date"
+        )
+    return instant
 
 
 def simulate_cmd(
@@ -307,7 +322,10 @@ def simulate_cmd(
         ),
     ] = None,
     population: Annotated[
-        int, typer.Option("--population", min=0, help="certified cases to create at --from")
+        int,
+        typer.Option(
+            "--population", min=0, max=MAX_POPULATION, help="certified cases to create at --from"
+        ),
     ] = 0,
     seed: Annotated[int, typer.Option("--seed", help="random seed of the population")] = 1,
     operators: Annotated[

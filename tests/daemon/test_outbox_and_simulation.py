@@ -155,6 +155,15 @@ def test_simulate_lives_a_population_through_three_years(sqlite_site: Site, tmp_
     bad = sqlite_site.cli("simulate", "--from", "2025-01-01", "--to", "2024-01-01", check=False)
     assert bad.returncode == 2 and "--to" in bad.stderr
     assert date.fromisoformat(report["to"][:10]) == date(2027, 3, 1)
+    ancient = sqlite_site.cli("simulate", "--from", "0001-01-01", "--to", "2024-01-01", check=False)
+    assert (ancient.returncode, ancient.stderr.strip()) == (
+        2,
+        "error: --from: 0001-01-01 is outside 1900-2999, the years rules date",
+    )
+    huge = ("--population", "99999999999999999999")
+    endless = sqlite_site.cli("simulate", "--from", "2024-01-10", "--to", "2025-01-01", *huge,
+                              check=False)  # fmt: skip
+    assert endless.returncode == 2 and "--population" in endless.stderr
 
 
 def test_simulate_refuses_the_live_database_and_one_a_daemon_runs_on(

@@ -8,7 +8,12 @@
     │   └── ApplicationNotFound
     ├── IllegalTransition                    trigger not allowed from the case's state, or a guard said no
     ├── ConcurrencyConflict                  another writer changed the case first; retry
+    ├── BrokenRecord                         a stored row outside this version's vocabulary
     ├── AuditChainBroken                     the event log's hash chain does not verify
+    ├── StorageError                         the database failed (storage/ translates driver errors)
+    │   ├── DatabaseUnavailable              cannot connect, connection lost, locked: try later
+    │   ├── WriteConflict                    deadlock or serialization failure: retry the transaction
+    │   └── SchemaMismatch                   the database's schema is not the one this code expects
     └── EngineError (engine.errors)          rule files and evaluation
 
 Leaves also subclass the fitting built-in so callers can catch either.
@@ -71,3 +76,19 @@ class BrokenRecord(StarcertError):
 
 class AuditChainBroken(StarcertError):
     pass
+
+
+class StorageError(StarcertError):
+    """The database failed. Nothing above storage/ sees a driver's exception, only these."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached, was lost mid-transaction, or is locked: try again later."""
+
+
+class WriteConflict(StorageError):
+    """The database broke a deadlock or a serialization conflict: the whole transaction may rerun."""
+
+
+class SchemaMismatch(StorageError):
+    """The database's tables are not the ones this starcert expects (run `starcert db upgrade`)."""

@@ -25,10 +25,10 @@ from sqlalchemy import insert, select
 
 from engine import RuleBook, load_ruleset
 from starcert.rules_impact import impact
-from storage.database import make_engine
 from storage.formats import sheet_to_json
-from storage.migrate import upgrade
-from storage.tables import metadata
+from storage.sql.engines import make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.tables import metadata
 from workflows.deadlines import add_months, due_at, expiry_date
 from workflows.model import IndicatorResult, ScoreSheet
 

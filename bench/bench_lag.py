@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO / "tests" / "daemon"))
 
 from daemon_helpers import bulk_active_cases  # noqa: E402
 
-from storage.migrate import upgrade  # noqa: E402
-from storage.tables import DeadlineRow  # noqa: E402
+from storage.sql.migrate import upgrade  # noqa: E402
+from storage.sql.tables import DeadlineRow  # noqa: E402
 
 
 def main() -> None:

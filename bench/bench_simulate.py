@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from starcert.app import App
 from starcert.config import DatabaseConfig, load_config
 from starcert.simulate import Simulation
-from storage.migrate import upgrade
+from storage.sql.migrate import upgrade
 from workflows.clock import FakeClock
 
 START = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)

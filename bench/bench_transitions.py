@@ -35,10 +35,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from starcert.rules_adapter import EngineRules  # noqa: E402
-from storage.database import make_engine  # noqa: E402
-from storage.kept_connection import KeptConnection  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.sql import SqlUnitOfWork  # noqa: E402
+from storage.sql.engines import make_engine  # noqa: E402
+from storage.sql.kept_connection import KeptConnection  # noqa: E402
+from storage.sql.migrate import upgrade  # noqa: E402
+from storage.sql.sql_unit_of_work import SqlUnitOfWork  # noqa: E402
 from workflows import commands as c  # noqa: E402
 from workflows.clock import FakeClock  # noqa: E402
 from workflows.credit_code import check_character  # noqa: E402

@@ -34,9 +34,9 @@ import httpx
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from storage.database import make_engine
-from storage.migrate import upgrade
-from storage.tables import ApplicationRow, CaseRow, OrganisationRow
+from storage.sql.engines import make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.tables import ApplicationRow, CaseRow, OrganisationRow
 from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,10 +20,10 @@ from pathlib import Path
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
-from storage.database import default_sqlite_url, make_engine
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
-from storage.tables import DeadlineRow
+from storage.sql.engines import default_sqlite_url, make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
+from storage.sql.tables import DeadlineRow
 from workflows.model import Application, Case, Organisation, PrerequisiteFacts, State
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

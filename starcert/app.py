@@ -1,22 +1,18 @@
-"""Composition root: builds the database engine, rules and lifecycle from one Config."""
+"""Composition root: opens the database, builds the rules and lifecycle from one Config."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy.engine import Engine
-
 from engine import RuleSet
 from starcert.clock import SystemClock
 from starcert.config import Config
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
-from storage.database import make_engine
-from storage.kept_connection import KeptConnection, keep_for
-from storage.schema import require_current
-from storage.sql import SqlUnitOfWork
+from storage.database import Database, open_database
 from workflows.ports import Clock
+from workflows.read_ports import ReadingUnitOfWork
 from workflows.services import Lifecycle
 
 
@@ -26,23 +22,19 @@ class App:
     clock: Clock = field(default_factory=SystemClock)
 
     @cached_property
-    def db(self) -> Engine:
-        """The database engine, once the database is known to carry this starcert's schema."""
+    def database(self) -> Database:
+        """The database, once it is known to carry this starcert's schema."""
         self.config.paths.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(self.config.database_url)
+        database = open_database(self.config.database_url)
         try:
-            require_current(engine)
+            database.require_current()
         except BaseException:
-            engine.dispose()
+            database.close()
             raise
-        return engine
+        return database
 
-    @cached_property
-    def _kept(self) -> KeptConnection | None:
-        return keep_for(self.db)
-
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self._kept)
+    def uow(self) -> ReadingUnitOfWork:
+        return self.database.unit_of_work()
 
     @cached_property
     def rules(self) -> EngineRules:
@@ -68,8 +60,5 @@ class App:
         )
 
     def close(self) -> None:
-        kept = self.__dict__.get("_kept")
-        if kept is not None:
-            kept.close()
-        if "db" in self.__dict__:
-            self.db.dispose()
+        if "database" in self.__dict__:
+            self.database.close()

@@ -33,9 +33,7 @@ from starcert.cli_common import (
 from starcert.cli_rules import rules_app
 from starcert.export import check_writable
 from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
-from storage import read_models
-from storage.database import sqlite_file
-from storage.schema import DatabaseMissing
+from storage.database import DatabaseMissing, address
 from workflows import commands as cmd
 from workflows.credit_code import LENGTH as CREDIT_CODE_LENGTH
 from workflows.errors import InvalidInput, OrganisationNotFound
@@ -70,7 +68,7 @@ def _main(config: ConfigOpt = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending schema migration."""
-    from storage.migrate import current, upgrade
+    from storage.database import current, upgrade
 
     def go() -> None:
         config = load()
@@ -86,11 +84,11 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the database."""
-    from storage.migrate import current
+    from storage.database import current
 
     def go() -> None:
         config = load()
-        path = sqlite_file(config.database_url)
+        path = address(config.database_url).sqlite_file
         if path is not None and not path.exists():
             raise DatabaseMissing(path)
         typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
@@ -107,24 +105,19 @@ def db_backup(
 
     PostgreSQL is backed up with pg_dump; this says how.
     """
-    from sqlalchemy.engine import URL
-
-    from storage.database import backup_sqlite, parse_url
+    from storage.database import backup_sqlite
 
     def go() -> None:
         config = load()
-        url = parse_url(config.database_url)
-        if url.get_backend_name() == "postgresql":
-            dump_url = URL.create(  # libpq's form, without the password (pg_dump asks)
-                "postgresql", url.username, None, url.host, url.port, url.database
-            )
+        url = address(config.database_url)
+        if url.libpq_url is not None:  # PostgreSQL, without the password (pg_dump asks)
             raise InvalidInput(
                 "database_url",
                 "db backup copies SQLite databases; back PostgreSQL up with pg_dump, e.g. "
                 f"pg_dump --format=custom --file={path} "
-                f"'{dump_url.render_as_string(hide_password=False)}'",
+                f"'{url.libpq_url}'",
             )
-        source = sqlite_file(url)
+        source = url.sqlite_file
         if source is None:
             raise InvalidInput("database_url", "an in-memory database has nothing to back up")
         if not source.exists():
@@ -186,7 +179,7 @@ def org_show(
         with open_app() as application, application.uow() as uow:
             org = _organisation(uow, ref)
             assert org.id is not None
-            cases = read_models.cases_of_organisation(uow, org.id)
+            cases = uow.reads.cases_of_organisation(org.id)
         data = {
             "id": org.id,
             "name": org.name,

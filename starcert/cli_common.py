@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from engine.errors import FactError
 from starcert import export, views
 from starcert.app import App
 from starcert.config import Config, load_config
-from storage import read_models
+from storage.database import case_holding
 from workflows.errors import (
     CaseNotFound,
     ConcurrencyConflict,
+    DatabaseUnavailable,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -76,17 +76,11 @@ def run(action: Callable[[], T]) -> T:
         raise fail(4, str(exc)) from None
     except ConcurrencyConflict as exc:
         raise fail(5, f"{exc} (another change landed first; retry)") from None
+    except DatabaseUnavailable as exc:  # the database cannot be reached or opened
+        raise fail(1, f"database unreachable: {exc}") from None
     except StarcertError as exc:
         # Engine errors about facts or rule files are bad input too (they subclass ValueError).
         raise fail(2 if isinstance(exc, ValueError) else 1, str(exc)) from None
-    except OperationalError as exc:  # the database cannot be reached or opened
-        raise fail(1, f"database unreachable: {unreachable(exc)}") from None
-
-
-def unreachable(exc: BaseException) -> str:
-    """The driver's own first line, without SQLAlchemy's wrapping and links."""
-    cause = getattr(exc, "orig", None) or exc
-    return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
 
 
 def not_utf8(args: Sequence[str]) -> str | None:
@@ -112,7 +106,7 @@ def case_id(application: App, ref: str) -> int:
             raise CaseNotFound(f"case {ref} not found")
         return int(ref)
     number = ref.strip().upper()  # numbers are issued in upper case
-    found = read_models.case_holding(application.uow, application.db, number)
+    found = case_holding(application.database, number)
     assert found.id is not None
     return found.id
 
@@ -151,7 +145,7 @@ def register_rows(application: App) -> list[dict[str, str]]:
     with application.uow() as uow:
         return [
             views.register_row(e.case, e.organisation, e.first_issued_on)
-            for e in read_models.register(uow)
+            for e in uow.reads.register()
         ]
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from engine.vocabulary import EARLIEST_DATE, LATEST_DATE
 from starcert import views
@@ -25,7 +24,6 @@ from starcert.cli_common import (
     load,
     open_app,
     run,
-    unreachable,
     write_register_file,
 )
 from starcert.clock import ShiftedClock, SystemClock
@@ -34,8 +32,7 @@ from starcert.daemon import Daemon, DeadlineRunner, default_worker_name
 from starcert.daemon_status import health, read_status, status_text
 from starcert.export import check_writable
 from starcert.incidents import list_incidents, resolve, retry
-from storage.heartbeats import Heartbeats
-from workflows.errors import InvalidInput, StarcertError
+from workflows.errors import DatabaseUnavailable, InvalidInput, StarcertError
 from workflows.model import Deadline
 
 Worker = Annotated[str | None, typer.Option("--worker", help="name in leases and logs")]
@@ -108,7 +105,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
             daemon = Daemon(
                 runner,
                 clock=clock,
-                heartbeats=Heartbeats(application.db),
+                heartbeats=application.database.heartbeats,
                 tick_seconds=config.daemon.tick_seconds,
                 deliverer=deliverer,
                 deliver_seconds=notes.poll_seconds,
@@ -169,7 +166,7 @@ def status_cmd(as_json: Json = False) -> None:
     def go() -> None:
         with open_app() as application:
             status = read_status(
-                application.db,
+                application.database,
                 application.clock.now(),
                 max_attempts=application.config.notifications.max_attempts,
             )
@@ -200,13 +197,13 @@ def health_cmd(
     application = App(config)
     try:
         ok, reason = health(
-            application.db,
+            application.database,
             SystemClock().now(),
             timedelta(seconds=max_age) if max_age else default_age,
             worker,
         )
-    except OperationalError as exc:
-        ok, reason = False, f"database unreachable: {unreachable(exc)}"
+    except DatabaseUnavailable as exc:
+        ok, reason = False, f"database unreachable: {exc}"
     except StarcertError as exc:  # no database there, or not at this starcert's schema
         ok, reason = False, str(exc)
     finally:
@@ -343,7 +340,7 @@ def simulate_cmd(
     """Drive the daemon's code on a simulated clock, from --from to --to, and show the register."""
     from starcert.simulate import Simulation, summary_text
     from starcert.simulation_target import refuse_live_database
-    from storage.migrate import upgrade
+    from storage.database import upgrade
     from workflows.clock import FakeClock
 
     def go() -> None:

@@ -17,22 +17,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from engine import RuleFileError, RuleSet
 from engine.diff import diff
 from starcert.app import App
 from starcert.cli_common import By, Json, fail, load, open_app, run
-from starcert.rules_impact import (
-    WITH_DEADLINES,
-    Impact,
-    case_from_row,
-    deadlines_by_case,
-    impact,
-    terms_of,
-    total_work,
-)
+from starcert.rules_impact import WITH_DEADLINES, Impact, impact, terms_of, total_work
 from starcert.rules_store import (
     Publication,
     check_file,
@@ -41,15 +31,12 @@ from starcert.rules_store import (
     ruleset_of,
     stored_versions,
 )
-from storage.database import make_engine
-from storage.tables import metadata
+from storage.database import open_database
 from workflows.commands import RecomputeDeadlines
 from workflows.deadlines import local_day
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, StorageError
 from workflows.ports import PublishedRules
 from workflows.recompute import deadline_moves
-
-CASES = metadata.tables["cases"]
 
 Effective = Annotated[
     str | None,
@@ -90,15 +77,15 @@ def stored_for_check() -> tuple[list[PublishedRules] | None, str]:
     url = config.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return None, "(not compared with the database: it does not exist yet)"
-    engine = make_engine(url)
     try:
-        from storage.sql import SqlUnitOfWork
-
-        return stored_versions(lambda: SqlUnitOfWork(engine)), ""
-    except SQLAlchemyError as exc:
-        return None, f"(not compared with the database: {str(exc).splitlines()[0]})"
-    finally:
-        engine.dispose()
+        database = open_database(url)
+        try:
+            return stored_versions(database.unit_of_work), ""
+        finally:
+            database.close()
+    except StorageError as exc:
+        said = str(exc.__cause__ or exc)  # the database's own words, as it said them
+        return None, f"(not compared with the database: {said.splitlines()[0]})"
 
 
 def disk_vs_database(v: RuleSet, stored: list[PublishedRules]) -> str:
@@ -182,13 +169,18 @@ def _impact_of(application: App, new: RuleSet, show_progress: bool) -> Impact:
     zone = application.config.zone
     book = application.rules.book
     if not show_progress:
-        return impact(application.db, book, new, now=now, zone=zone)
+        return impact(application.database.reads, book, new, now=now, zone=zone)
     from rich.progress import Progress
 
     with Progress(transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task("re-evaluating", total=total_work(application.db))
+        task = bar.add_task("re-evaluating", total=total_work(application.database.reads))
         return impact(
-            application.db, book, new, now=now, zone=zone, progress=lambda n: bar.advance(task, n)
+            application.database.reads,
+            book,
+            new,
+            now=now,
+            zone=zone,
+            progress=lambda n: bar.advance(task, n),
         )
 
 
@@ -352,11 +344,9 @@ def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str)
         return 0
     zone = application.config.zone
     terms = terms_of(new)
-    wanted = {str(s) for s in WITH_DEADLINES}
-    with application.db.connect() as connection:
-        rows = connection.execute(select(CASES).where(CASES.c.state.in_(wanted)))
-        cases = [case_from_row(r) for r in rows]
-        open_rows = deadlines_by_case(connection)
+    reads = application.database.reads
+    cases = reads.cases(WITH_DEADLINES)
+    open_rows = reads.deadlines_by_case()
     moved = 0
     for case in cases:
         assert case.id is not None

@@ -22,12 +22,11 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, Protocol
 
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-
 from starcert.backoff import doubling
 from starcert.clock import SystemClock
 from storage.heartbeats import Heartbeat, Heartbeats
 from workflows.commands import FireDeadline
+from workflows.errors import DatabaseUnavailable, WriteConflict
 from workflows.model import Deadline
 from workflows.ports import Clock, UnitOfWork
 from workflows.services import Lifecycle
@@ -51,22 +50,17 @@ def default_worker_name() -> str:
 
 
 def is_write_conflict(exc: BaseException) -> bool:
-    """PostgreSQL broke a deadlock or a serialization conflict by aborting our transaction.
+    """The database broke a deadlock or a serialization conflict by aborting our transaction.
 
     An operator's command and a firing on the same case lock its rows in different orders; the
     server aborts one of them, which then is re-evaluated like any other lost race.
     """
-    orig = getattr(exc, "orig", None)
-    return isinstance(exc, DBAPIError) and getattr(orig, "sqlstate", None) in ("40P01", "40001")
+    return isinstance(exc, WriteConflict)
 
 
 def is_database_down(exc: BaseException) -> bool:
     """Errors that mean "the database did not answer", not "this deadline is broken"."""
-    if is_write_conflict(exc):
-        return False
-    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    return isinstance(exc, DatabaseUnavailable)
 
 
 class ShiftableClock(Clock, Protocol):

@@ -10,22 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
-
-from storage.formats import from_stored_or_none
+from storage.database import Database
 from storage.heartbeats import Heartbeat, Heartbeats
-from storage.tables import DeadlineRow, NotificationRow
-
-_OPEN = col(DeadlineRow.done_at).is_(None)
-
-
-@dataclass(frozen=True)
-class LeaseHolder:
-    worker: str
-    deadlines: int
-    until: datetime
+from workflows.errors import StorageError
+from workflows.model import Deadline
+from workflows.read_ports import LeaseHolder
 
 
 @dataclass(frozen=True)
@@ -72,11 +61,11 @@ class Status:
         }
 
 
-def _deadline(row: DeadlineRow) -> dict[str, Any]:
+def _deadline(row: Deadline) -> dict[str, Any]:
     return {
         "id": row.id,
         "case": row.case_id,
-        "kind": row.kind,
+        "kind": str(row.kind),
         "due_at": row.due_at.isoformat(),
         "attempts": row.attempts,
         "claimed_by": row.claimed_by,
@@ -85,58 +74,20 @@ def _deadline(row: DeadlineRow) -> dict[str, Any]:
     }
 
 
-def read_status(engine: Engine, now: datetime, *, limit: int = 10, max_attempts: int = 8) -> Status:
-    with Session(engine) as s:
-        healthy = col(DeadlineRow.last_error).is_(None)
-        due = s.exec(
-            select(func.count(), func.min(DeadlineRow.due_at)).where(
-                _OPEN, healthy, col(DeadlineRow.due_at) <= now
-            )
-        ).one()
-        upcoming = s.exec(
-            select(DeadlineRow)
-            .where(_OPEN, col(DeadlineRow.due_at) > now)
-            .order_by(col(DeadlineRow.due_at), col(DeadlineRow.id))
-            .limit(limit)
-        ).all()
-        leased = s.exec(
-            select(DeadlineRow.claimed_by, func.count(), func.max(DeadlineRow.claimed_until))
-            .where(_OPEN, healthy, col(DeadlineRow.claimed_until) > now)
-            .group_by(col(DeadlineRow.claimed_by))
-            .order_by(col(DeadlineRow.claimed_by))
-        ).all()
-        incidents = s.exec(
-            select(DeadlineRow)
-            .where(_OPEN, col(DeadlineRow.last_error).is_not(None))
-            .order_by(col(DeadlineRow.due_at), col(DeadlineRow.id))
-        ).all()
-        pending = col(NotificationRow.delivered_at).is_(None)
-        outbox_pending = s.exec(
-            select(func.count()).where(pending, col(NotificationRow.attempts) < max_attempts)
-        ).one()
-        given_up = s.exec(
-            select(func.count()).where(pending, col(NotificationRow.attempts) >= max_attempts)
-        ).one()
-    oldest = due[1]
-    if isinstance(oldest, str):  # SQLite aggregates hand back text
-        oldest = datetime.fromisoformat(oldest)
-    holders = []
-    for worker, count, until in leased:
-        if isinstance(until, str):
-            until = datetime.fromisoformat(until)
-        stored = from_stored_or_none(until)
-        assert stored is not None
-        holders.append(LeaseHolder(str(worker), int(count), stored))
+def read_status(
+    database: Database, now: datetime, *, limit: int = 10, max_attempts: int = 8
+) -> Status:
+    watch = database.reads.deadline_watch(now, limit=limit, max_attempts=max_attempts)
     return Status(
         now=now,
-        daemons=list(Heartbeats(engine).all()),
-        overdue=int(due[0]),
-        oldest_overdue=from_stored_or_none(oldest),
-        next_deadlines=[_deadline(r) for r in upcoming],
-        lease_holders=holders,
-        incidents=[_deadline(r) for r in incidents],
-        outbox_pending=int(outbox_pending),
-        outbox_given_up=int(given_up),
+        daemons=list(database.heartbeats.all()),
+        overdue=watch.overdue,
+        oldest_overdue=watch.oldest_overdue,
+        next_deadlines=[_deadline(d) for d in watch.upcoming],
+        lease_holders=watch.lease_holders,
+        incidents=[_deadline(d) for d in watch.incidents],
+        outbox_pending=watch.outbox_pending,
+        outbox_given_up=watch.outbox_given_up,
     )
 
 
@@ -192,13 +143,15 @@ def status_text(status: Status, stale_after: timedelta | None = None) -> str:
 
 
 def health(
-    engine: Engine, wall_now: datetime, max_age: timedelta, worker: str | None = None
+    database: Database, wall_now: datetime, max_age: timedelta, worker: str | None = None
 ) -> tuple[bool, str]:
     """(ok, one-line reason): the database answers and a running daemon ticked recently."""
+    heartbeats: Heartbeats = database.heartbeats
     try:
-        beats = [b for b in Heartbeats(engine).all() if worker is None or b.worker == worker]
+        beats = [b for b in heartbeats.all() if worker is None or b.worker == worker]
     except Exception as exc:
-        return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        said = str(exc) if isinstance(exc, StorageError) else f"{type(exc).__name__}: {exc}"
+        return False, f"database unreachable: {said.splitlines()[0]}"
     running = [b for b in beats if b.state in ("starting", "running", "firing")]
     if not running:
         who = f"daemon {worker} is not" if worker else "no daemon is"

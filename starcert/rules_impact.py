@@ -24,17 +24,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-
 from engine import Check, EngineError, RuleBook, RuleSet, evaluate
-from starcert.rules_adapter import sheet_facts
-from storage import mapping
-from storage.formats import from_stored, sheet_from_json
-from storage.tables import metadata
+from starcert.rules_adapter import application_facts, sheet_facts
 from workflows.deadlines import REMINDER_KINDS
-from workflows.model import Case, Deadline, DeadlineKind, StarLevel, State
+from workflows.model import Case, StarLevel, State
 from workflows.ports import LifecycleTerms, RuleStamp
+from workflows.read_ports import DatabaseReads
 from workflows.recompute import deadline_moves
 
 CERTIFIED = (State.ACTIVE, State.SUSPENDED)
@@ -48,7 +43,6 @@ BAND_ORDER = {
     StarLevel.FIVE: 4,
 }
 BATCH = 2000
-TABLES = metadata.tables
 
 Progress = Callable[[int], None]  # called with the number of cases just done
 
@@ -116,7 +110,7 @@ def terms_of(ruleset: RuleSet) -> LifecycleTerms:
 
 
 def impact(
-    db: Engine,
+    reads: DatabaseReads,
     current: RuleBook,
     new: RuleSet,
     *,
@@ -127,62 +121,58 @@ def impact(
     """Every certificate and open application that `new` would change, with the change."""
     report = Impact(f"{new.name} {new.version}", new.effective_from)
     tick = progress or (lambda n: None)
-    with db.connect() as connection:
-        cases = [case_from_row(r) for r in connection.execute(select(TABLES["cases"]))]
-        by_state: dict[State, list[Case]] = defaultdict(list)
-        for case in cases:
-            by_state[case.state].append(case)
-        certified = [c for s in CERTIFIED for c in by_state[s]]
-        report.certificates = len(certified)
-        sheets = _latest_sheets(connection)
-        prior = _in_force_before(current, new.effective_from)
-        rescoring = prior is None or _scoring_of(prior) != _scoring_of(new)
-        for batch in _batches(certified):
-            for case in batch:
-                if rescoring:
-                    _rescore(report, case, sheets.get(_id(case)), new, prior)
-            tick(len(batch))
-        applying = [c for s in OPEN_APPLICATION for c in by_state[s]]
-        report.applications = len(applying)
-        applications = _applications(connection, {c.application_id for c in applying})
-        for batch in _batches(applying):
-            for case in batch:
-                _recheck(report, case, applications[case.application_id], current, new)
-            tick(len(batch))
-        dated = [c for s in WITH_DEADLINES for c in by_state[s]]
-        report.with_deadlines = len(dated)
-        open_rows = deadlines_by_case(connection)
-        done_rows = deadlines_by_case(connection, done=True)
-        terms = terms_of(new)
-        for batch in _batches(dated):
-            for case in batch:
-                moves = deadline_moves(
-                    case, open_rows.get(_id(case), ()), terms, new.effective_from, zone,
-                    done_rows.get(_id(case), ()),
-                )  # fmt: skip
-                if moves:
-                    report.changes.append(
-                        _change(
-                            case,
-                            "deadlines_moved",
-                            ", ".join(f"{m.kind} {m.before or '-'}" for m in moves),
-                            ", ".join(f"{m.kind} {m.after or '-'}" for m in moves),
-                            "; ".join(m.words() for m in moves),
-                        )
+    by_state: dict[State, list[Case]] = defaultdict(list)
+    for case in reads.cases():
+        by_state[case.state].append(case)
+    certified = [c for s in CERTIFIED for c in by_state[s]]
+    report.certificates = len(certified)
+    sheets = reads.latest_sheets()
+    prior = _in_force_before(current, new.effective_from)
+    rescoring = prior is None or _scoring_of(prior) != _scoring_of(new)
+    for batch in _batches(certified):
+        for case in batch:
+            if rescoring:
+                _rescore(report, case, sheets.get(_id(case)), new, prior)
+        tick(len(batch))
+    applying = [c for s in OPEN_APPLICATION for c in by_state[s]]
+    report.applications = len(applying)
+    applications = reads.applications({c.application_id for c in applying})
+    for batch in _batches(applying):
+        for case in batch:
+            facts = application_facts(applications[case.application_id])
+            _recheck(report, case, facts, current, new)
+        tick(len(batch))
+    dated = [c for s in WITH_DEADLINES for c in by_state[s]]
+    report.with_deadlines = len(dated)
+    open_rows = reads.deadlines_by_case()
+    done_rows = reads.deadlines_by_case(done_of_kinds=REMINDER_KINDS)
+    terms = terms_of(new)
+    for batch in _batches(dated):
+        for case in batch:
+            moves = deadline_moves(
+                case, open_rows.get(_id(case), ()), terms, new.effective_from, zone,
+                done_rows.get(_id(case), ()),
+            )  # fmt: skip
+            if moves:
+                report.changes.append(
+                    _change(
+                        case,
+                        "deadlines_moved",
+                        ", ".join(f"{m.kind} {m.before or '-'}" for m in moves),
+                        ", ".join(f"{m.kind} {m.after or '-'}" for m in moves),
+                        "; ".join(m.words() for m in moves),
                     )
-            tick(len(batch))
+                )
+        tick(len(batch))
     report.changes.sort(key=lambda c: (c.change, c.case_id))
     return report
 
 
-def total_work(db: Engine) -> int:
+def total_work(reads: DatabaseReads) -> int:
     """How many cases impact() walks (for a progress bar's total)."""
     wanted = {str(s) for s in (*CERTIFIED, *OPEN_APPLICATION, *WITH_DEADLINES)}
-    counted = 0
-    with db.connect() as connection:
-        for (state,) in connection.execute(select(TABLES["cases"].c.state)):
-            counted += (state in wanted) + (state in {str(s) for s in CERTIFIED})
-    return counted
+    certified = {str(s) for s in CERTIFIED}
+    return sum((state in wanted) + (state in certified) for state in reads.case_states())
 
 
 def _in_force_before(current: RuleBook, day: date) -> RuleSet | None:
@@ -299,59 +289,3 @@ def _id(case: Case) -> int:
 def _batches(items: Sequence[Case]) -> Iterator[Sequence[Case]]:
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
-
-
-def case_from_row(row: Any) -> Case:
-    """A case from a Core row of the cases table, as storage maps it."""
-    return mapping.case(row)
-
-
-def _latest_sheets(connection: Any) -> dict[int, Any]:
-    """Each case's latest scored audit sheet (by audit date, then recording order)."""
-    t = TABLES["audits"].c
-    latest: dict[int, Any] = {}
-    stmt = (
-        select(t.case_id, t.sheet)
-        .where(t.sheet.is_not(None))
-        .order_by(t.case_id, t.audit_date, t.id)
-    )
-    raw: dict[int, Any] = {}
-    for case_id, sheet in connection.execute(stmt):
-        if sheet is not None:  # an unscored audit's sheet is stored as JSON null, not SQL NULL
-            raw[case_id] = sheet
-    for case_id, sheet in raw.items():
-        latest[case_id] = sheet_from_json(sheet)
-    return latest
-
-
-def _applications(connection: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    found: dict[int, dict[str, Any]] = {}
-    for row in connection.execute(select(TABLES["applications"])):
-        m = row._mapping
-        if m["id"] in ids:
-            found[m["id"]] = {
-                "application_date": m["submitted_on"],
-                "service_system_since": m["service_system_since"],
-                "has_service_documents": m["has_service_documents"],
-                "has_dedicated_manager": m["has_dedicated_manager"],
-                "has_dedicated_funds": m["has_dedicated_funds"],
-                "has_trained_staff": m["has_trained_staff"],
-                "is_prc_legal_entity": m["is_prc_legal_entity"],
-                "last_major_failure": m["last_major_failure"],
-            }
-    return found
-
-
-def deadlines_by_case(connection: Any, *, done: bool = False) -> dict[int, list[Deadline]]:
-    """Every case's open deadlines, by case id; or, `done`, its reminders already fired (all a
-    recompute asks of the fired ones)."""
-    t = TABLES["deadlines"].c
-    found: dict[int, list[Deadline]] = defaultdict(list)
-    fired_reminders = t.done_at.is_not(None) & t.kind.in_(sorted(str(k) for k in REMINDER_KINDS))
-    which = fired_reminders if done else t.done_at.is_(None)
-    stmt = select(t.id, t.case_id, t.kind, t.due_at).where(which)
-    for deadline_id, case_id, kind, due in connection.execute(stmt):
-        found[case_id].append(Deadline(deadline_id, case_id, DeadlineKind(kind), from_stored(due)))
-    return found

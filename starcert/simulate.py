@@ -23,19 +23,15 @@ from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
-
 from starcert.app import App
 from starcert.daemon import DeadlineRunner, Fired
-from storage.tables import CaseRow, NotificationRow
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.credit_code import check_character
 from workflows.deadlines import local_day
 from workflows.errors import StarcertError
 from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
+from workflows.read_ports import DatabaseReads
 
 SIMULATOR = "simulation"
 GOOD_FACTS = PrerequisiteFacts(True, True, True, None, True, True)
@@ -245,26 +241,16 @@ class Simulation:
                 continue
         if self.clock.now() < end:
             self.clock.set(end)
-        report.register = register_summary(self.app.db)
-        report.notifications = notifications_written(self.app.db)
+        report.register = register_summary(self.app.database.reads)
+        report.notifications = self.app.database.reads.notifications_written()
         report.seconds = time.perf_counter() - started
         return report
 
 
-def register_summary(engine: Engine) -> dict[str, int]:
+def register_summary(reads: DatabaseReads) -> dict[str, int]:
     """Cases by state and star level ("active five_star": 12, "withdrawn": 3, ...)."""
-    with Session(engine) as session:
-        rows = session.exec(
-            select(CaseRow.state, CaseRow.star_level, func.count())
-            .group_by(col(CaseRow.state), col(CaseRow.star_level))
-            .order_by(col(CaseRow.state), col(CaseRow.star_level))
-        ).all()
-    return {(f"{state} {star}" if star else state): int(n) for state, star, n in rows}
-
-
-def notifications_written(engine: Engine) -> int:
-    with Session(engine) as session:
-        return int(session.exec(select(func.count()).select_from(NotificationRow)).one())
+    counts = reads.register_counts()
+    return {(f"{state} {star}" if star else state): n for (state, star), n in counts.items()}
 
 
 def summary_text(report: SimulationReport) -> str:

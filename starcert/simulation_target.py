@@ -10,11 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect
-from sqlalchemy.engine import URL
-
-from storage.database import make_engine, parse_url
-from storage.heartbeats import Heartbeats
+from storage.database import DatabaseAddress, address, daemon_beats
 from workflows.errors import InvalidInput
 
 RECENT_BEAT = timedelta(minutes=10)
@@ -25,21 +21,13 @@ COPY_HINT = "run it on a copy (starcert db backup COPY, then --database sqlite:/
 
 def refuse_live_database(url: str, installation_url: str, wall_now: datetime) -> None:
     """Raise InvalidInput on --database when `url` is the installation's or a daemon's."""
-    if _same_database(parse_url(url), parse_url(installation_url)):
+    if _same_database(address(url), address(installation_url)):
         raise InvalidInput(
             "--database",
             "is this installation's own database (config.toml [database]): a simulation "
             f"changes every case in it and queues its reminders; {COPY_HINT}",
         )
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table("daemon_status"):
-                return
-        beats = Heartbeats(engine).all()
-    finally:
-        engine.dispose()
-    for beat in beats:
+    for beat in daemon_beats(url):
         seen = beat.beat_at or beat.last_tick_at
         if beat.state != "stopped" and seen is not None and wall_now - seen <= RECENT_BEAT:
             raise InvalidInput(
@@ -49,19 +37,19 @@ def refuse_live_database(url: str, installation_url: str, wall_now: datetime) ->
             )
 
 
-def _same_database(a: URL, b: URL) -> bool:
-    if a.get_backend_name() != b.get_backend_name():
+def _same_database(a: DatabaseAddress, b: DatabaseAddress) -> bool:
+    if a.backend != b.backend:
         return False
-    if a.get_backend_name() == "sqlite":
+    if a.backend == "sqlite":
         return _file(a) is not None and _file(a) == _file(b)
-    return (a.host or "localhost", a.port or 5432, a.database) == (
+    return (a.host or "localhost", a.port or 5432, a.name) == (
         b.host or "localhost",
         b.port or 5432,
-        b.database,
+        b.name,
     )
 
 
-def _file(url: URL) -> Path | None:
-    if url.database in (None, "", ":memory:"):
+def _file(url: DatabaseAddress) -> Path | None:
+    if url.name in (None, "", ":memory:"):
         return None
-    return Path(url.database).expanduser().resolve()
+    return Path(url.name).expanduser().resolve()

@@ -9,8 +9,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
+from storage.database import shown_url
 from workflows.model import Audit, Case, Deadline, Event, Organisation, State
 
 REGISTER_FIELDS = [
@@ -156,4 +155,4 @@ def register_row(
 
 
 def safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    return shown_url(url)

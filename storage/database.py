@@ -1,149 +1,103 @@
-"""Engines for the two supported databases, configured for several processes at once.
+"""The front door: what starcert holds instead of an engine, and the chores only storage may do.
 
-SQLite: WAL (readers never wait for the writer), a 30 s busy timeout, foreign keys on, and every
-transaction opened with `BEGIN IMMEDIATE`, so writers queue for the single write lock instead of
-failing when a snapshot they read from goes stale; the optimistic version check and the deadline
-claims are then safe across processes. PostgreSQL: psycopg 3, READ COMMITTED; the version check is
-an `UPDATE ... WHERE version = :expected` and claims use `FOR UPDATE SKIP LOCKED`.
-Nothing connects until the engine is first used.
+`open_database(url)` gives a `Database` on SQLite or PostgreSQL (storage.sql); `MemoryDatabase`
+(storage.memory) is the same on a memory store. Beside it: where a URL points, SQLite's online
+backup, schema migrations, and the heartbeats of the daemons on some other database (a
+simulation's target). Every database error out of these is starcert's own (workflows.errors).
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import tempfile
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
-
-from workflows.errors import InvalidInput
-
-SQLITE_BUSY_TIMEOUT_S = 30
-DATABASE_FILE = "starcert.db"
+from storage.sql.engines import DatabaseAddress, address, default_sqlite_url, shown_url
+from storage.sql.schema import DatabaseMissing, SchemaNotCurrent, SchemaTooNew
+from storage.sql.sql_database import SqlDatabase, daemon_beats
+from storage.sql.sql_errors import translated
+from storage.sql.sqlite_backup import backup_sqlite
+from workflows.errors import CaseNotFound
+from workflows.model import Case
+from workflows.read_ports import DatabaseReads, HeartbeatLog, PublicLookups, ReadingUnitOfWork
 
 
-def default_sqlite_url(data_dir: Path | str) -> str:
-    """The embedded database file in `data_dir` (absolute, so any working directory works)."""
-    path = Path(data_dir).expanduser().resolve() / DATABASE_FILE
-    return f"sqlite:///{path}"
+class Database(Protocol):
+    """An open database: units of work, whole-database reads, heartbeats; closed once."""
+
+    @property
+    def backend(self) -> str:
+        """sqlite, postgresql or memory."""
+        ...
+
+    @property
+    def reads(self) -> DatabaseReads: ...
+
+    @property
+    def heartbeats(self) -> HeartbeatLog: ...
+
+    def shown_url(self) -> str:
+        """Where it is, its password hidden."""
+        ...
+
+    def require_current(self) -> None:
+        """Refuse (SchemaNotCurrent) a database missing or not at this code's schema."""
+        ...
+
+    def unit_of_work(self) -> ReadingUnitOfWork: ...
+
+    def public_lookups(self) -> PublicLookups:
+        """A handle of its own for public verification (close it when done)."""
+        ...
+
+    def close(self) -> None: ...
 
 
-def parse_url(url: str) -> URL:
-    """The URL with PostgreSQL pinned to psycopg 3; anything but SQLite/PostgreSQL is refused."""
+def open_database(url: str) -> Database:
+    """The database at `url` (sqlite:/// or postgresql+psycopg://); nothing connects yet."""
+    return SqlDatabase(url)
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (storage.sql.migrate; Alembic loads now)."""
+    from storage.sql.migrate import upgrade as migrate
+
+    with translated():
+        migrate(url, revision)
+
+
+def current(url: str) -> str | None:
+    """The schema revision of the database at `url`, or None before the first migration."""
+    from storage.sql.migrate import current as revision_of
+
+    with translated():
+        return revision_of(url)
+
+
+def case_holding(database: Database, number: str) -> Case:
+    """The case holding certificate `number`, or holding it before a renewal renumbered it."""
     try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise InvalidInput("database_url", f"{url!r} is not a database URL") from None
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
-            raise InvalidInput("database_url", f"unsupported SQLite driver {parsed.drivername}")
-        return parsed
-    if backend == "postgresql":
-        if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
-            raise InvalidInput(
-                "database_url", f"use postgresql+psycopg:// (psycopg 3), not {parsed.drivername}"
-            )
-        return parsed.set(drivername="postgresql+psycopg")
-    raise InvalidInput(
-        "database_url", f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
-    )
+        with database.unit_of_work() as uow:
+            return uow.cases.by_number(number)
+    except CaseNotFound:
+        replaced = database.reads.replaced_number(number)  # after the unit of work
+        if replaced is None:
+            raise
+    with database.unit_of_work() as uow:
+        return uow.cases.get(replaced.case_id)
 
 
-def sqlite_file(url: str | URL) -> Path | None:
-    """The file a SQLite URL names, or None: another database, an in-memory SQLite, or a
-    SQLite URI filename (`?uri=true`: its own modes decide whether it may be created)."""
-    parsed = parse_url(url) if isinstance(url, str) else url
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    name = parsed.database
-    if name in (None, "", ":memory:") or str(parsed.query.get("uri", "")).lower() == "true":
-        return None
-    return Path(name).expanduser()
-
-
-def make_engine(url: str) -> Engine:
-    parsed = parse_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True)
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    in_memory = url.database in (None, "", ":memory:")
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from pysqlite so that BEGIN below is ours (SQLAlchemy's
-        # documented recipe for pysqlite transactions).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            if not in_memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                # In WAL mode NORMAL still commits atomically (a killed process loses nothing it
-                # committed); only a power cut may lose the last commits. FULL fsyncs each one.
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        # Straight on the driver: every transaction begins here, and SQLAlchemy's statement
-        # path cost more than the BEGIN itself. Errors still reach callers as SQLAlchemy's.
-        driver: Any = connection.connection.dbapi_connection
-        if driver.in_transaction:  # a unit of work began it on the driver: it carries on
-            return
-        try:
-            driver.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
-
-    return engine
-
-
-def backend_name(engine: Engine) -> str:
-    return engine.dialect.name
-
-
-def backup_sqlite(source: Path, target: Path) -> int:
-    """Copy the SQLite database `source` to `target` while others keep writing; its size in bytes.
-
-    SQLite's online backup API copies every page in one step, inside one read transaction: in
-    WAL mode that is a consistent snapshot of everything committed when it began, writers are
-    not held up, and commits still in the -wal file are included (a plain file copy misses them).
-    The copy is a self-contained file (rollback journal, no -wal beside it), written next to
-    `target` and renamed over it once complete, so a failed backup leaves nothing half-made.
-    """
-    if not source.exists():  # connecting would create an empty database
-        raise FileNotFoundError(source)
-    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        src = sqlite3.connect(source, timeout=SQLITE_BUSY_TIMEOUT_S)
-        try:
-            dst = sqlite3.connect(partial)
-            try:
-                src.backup(dst)  # pages=-1: all at once, one snapshot
-                dst.execute("PRAGMA journal_mode=DELETE")
-                checked = dst.execute("PRAGMA quick_check").fetchone()[0]
-                if checked != "ok":
-                    raise sqlite3.DatabaseError(f"the copy does not check: {checked}")
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        with open(partial, "rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return target.stat().st_size
+__all__ = [
+    "Database",
+    "DatabaseAddress",
+    "DatabaseMissing",
+    "SchemaNotCurrent",
+    "SchemaTooNew",
+    "address",
+    "backup_sqlite",
+    "case_holding",
+    "current",
+    "daemon_beats",
+    "default_sqlite_url",
+    "open_database",
+    "shown_url",
+    "upgrade",
+]

@@ -1,81 +1,13 @@
-"""Daemon heartbeats in `daemon_status`: one row per worker, upserted on each tick.
+"""Daemon heartbeats: what each daemon last said, for `starcert status` and `health`.
 
-Kept apart from the unit of work: a heartbeat is operational state, not part of any case's
-history, and is written in its own short transaction.
+One record per worker, replaced at each beat, in a short transaction of its own (operational
+state, not part of any case's history). SQL: storage.sql.sql_heartbeats; memory:
+storage.memory.memory_reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from workflows.read_ports import Heartbeat
+from workflows.read_ports import HeartbeatLog as Heartbeats
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
-
-from storage.formats import utc, utc_or_none
-from storage.tables import DaemonStatusRow
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    worker: str
-    pid: int
-    host: str
-    state: str  # starting, running, firing (a tick long enough to beat mid-way), stopped
-    started_at: datetime
-    beat_at: datetime | None  # wall time of this beat; a tick's end or progress within one
-    last_tick_at: datetime | None
-    clock_at: datetime | None  # the daemon's clock at that tick (differs when shifted)
-    fired_total: int
-    failed_total: int
-    last_error: str | None
-
-
-class Heartbeats:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def put(self, beat: Heartbeat) -> None:
-        with Session(self.engine) as session:
-            row = session.get(DaemonStatusRow, beat.worker)
-            if row is None:
-                row = DaemonStatusRow(
-                    worker=beat.worker,
-                    pid=beat.pid,
-                    host=beat.host,
-                    state=beat.state,
-                    started_at=utc(beat.started_at, "started_at"),
-                )
-            row.pid = beat.pid
-            row.host = beat.host
-            row.state = beat.state
-            row.started_at = utc(beat.started_at, "started_at")
-            row.beat_at = utc_or_none(beat.beat_at, "beat_at")
-            row.last_tick_at = utc_or_none(beat.last_tick_at, "last_tick_at")
-            row.clock_at = utc_or_none(beat.clock_at, "clock_at")
-            row.fired_total = beat.fired_total
-            row.failed_total = beat.failed_total
-            row.last_error = beat.last_error
-            session.add(row)
-            session.commit()
-
-    def all(self) -> Sequence[Heartbeat]:
-        with Session(self.engine) as session:
-            rows = session.exec(select(DaemonStatusRow).order_by(col(DaemonStatusRow.worker)))
-            return [
-                Heartbeat(
-                    worker=r.worker,
-                    pid=r.pid,
-                    host=r.host,
-                    state=r.state,
-                    started_at=r.started_at,
-                    beat_at=r.beat_at,
-                    last_tick_at=r.last_tick_at,
-                    clock_at=r.clock_at,
-                    fired_total=r.fired_total,
-                    failed_total=r.failed_total,
-                    last_error=r.last_error,
-                )
-                for r in rows
-            ]
+__all__ = ["Heartbeat", "Heartbeats"]

@@ -12,7 +12,7 @@
     ├── AuditChainBroken                     the event log's hash chain does not verify
     ├── StorageError                         the database failed (storage/ translates driver errors)
     │   ├── DatabaseUnavailable              cannot connect, connection lost, locked: try later
-    │   ├── WriteConflict                    deadlock or serialization failure: retry the transaction
+    │   ├── WriteConflict (ConcurrencyConflict)  deadlock or serialization failure: retried as one
     │   └── SchemaMismatch                   the database's schema is not the one this code expects
     └── EngineError (engine.errors)          rule files and evaluation
 
@@ -86,8 +86,9 @@ class DatabaseUnavailable(StorageError):
     """The database cannot be reached, was lost mid-transaction, or is locked: try again later."""
 
 
-class WriteConflict(StorageError):
-    """The database broke a deadlock or a serialization conflict: the whole transaction may rerun."""
+class WriteConflict(StorageError, ConcurrencyConflict):
+    """The database broke a deadlock or a serialization conflict: the whole transaction may rerun
+    (whatever retries a lost race retries this one)."""
 
 
 class SchemaMismatch(StorageError):

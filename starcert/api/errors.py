@@ -25,7 +25,9 @@ from workflows.errors import (
     IllegalTransition,
     InvalidInput,
     NotFound,
+    SchemaMismatch,
     StarcertError,
+    StorageError,
 )
 
 log = logging.getLogger("starcert.api")
@@ -110,13 +112,25 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, ErrorBody(code="invalid_input", message=message, field=field))
 
 
-def _domain(_request: Request, exc: Exception) -> JSONResponse:
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    if _database_failed(exc):
+        return _unexpected(request, exc)
     status, body = describe(exc)
     return error_response(status, body)
 
 
+def _database_failed(exc: Exception) -> bool:
+    """The database failed (not a lost race, not a schema to upgrade): an internal error."""
+    return isinstance(exc, StorageError) and not isinstance(
+        exc, (ConcurrencyConflict, SchemaMismatch)
+    )
+
+
 def describe(exc: Exception) -> tuple[int, ErrorBody]:
-    """The status and public body for a starcert error (the console shows the same)."""
+    """The status and public body for a starcert error (the console shows the same); a failed
+    database is raised on, to be answered as any internal error."""
+    if _database_failed(exc):
+        raise exc
     if isinstance(exc, InvalidInput):
         return 422, ErrorBody(code="invalid_input", message=str(exc), field=exc.field)
     if isinstance(exc, FactError):  # the engine's fact score_sheet.* is the request's sheet.*

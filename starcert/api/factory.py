@@ -15,7 +15,6 @@ from starcert.api import errors, routes_cases, routes_public
 from starcert.api.body_limit import BodyLimit
 from starcert.api.ratelimit import TokenBuckets
 from starcert.api.settings import ApiSettings
-from storage.read_models import make_read_engine
 
 if TYPE_CHECKING:
     from starcert.app import App
@@ -34,16 +33,16 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     from starcert.web import console, public_pages
 
     settings = settings or ApiSettings()
-    read_engine = make_read_engine(application.config.database_url)
+    lookups = application.database.public_lookups()  # its own handle: autocommit reads
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
         yield
-        read_engine.dispose()
+        lookups.close()
 
     api = FastAPI(title="starcert", version="1", description=DESCRIPTION, lifespan=lifespan)
     api.state.starcert = application
-    api.state.read_engine = read_engine
+    api.state.public_lookups = lookups
     api.state.settings = settings
     api.state.verify_buckets = TokenBuckets(
         settings.verify_rate_per_second, settings.verify_burst, time.monotonic
@@ -55,6 +54,6 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(console.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    # Build the engine and load the rules once now, not lazily inside concurrent requests.
-    _ = application.db, application.lifecycle
+    # Open the database and load the rules once now, not lazily inside concurrent requests.
+    _ = application.database, application.lifecycle
     return api

@@ -11,17 +11,16 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy.engine import Engine
-
 from engine.book import RuleBook
 from starcert import views
 from starcert.accounts import Principal
 from starcert.api import schemas as s
-from storage import read_models
+from storage.database import case_holding
 from workflows import commands as c
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from workflows.lifecycle import Trigger
 from workflows.model import Audit, Case, Deadline, Event, StarLevel, State
+from workflows.read_ports import PublicLookups
 from workflows.services import Result
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ def case_detail(application: App, case_id: int) -> s.CaseDetail:
 
 
 def case_by_number(application: App, number: str) -> Case:
-    return read_models.case_holding(application.uow, application.db, checked_number(number))
+    return case_holding(application.database, checked_number(number))
 
 
 def history(application: App, case_id: int) -> list[s.EventOut]:
@@ -101,8 +100,7 @@ def search(
 ) -> s.CasePage:
     with application.uow() as uow:
         only = list(uow.deadlines.overdue_case_ids(application.clock.now())) if overdue else None
-        cases, total = read_models.search_cases(
-            uow,
+        cases, total = uow.reads.search_cases(
             text=text or None,
             state=state,
             star_level=star_level,
@@ -119,9 +117,9 @@ def deadlines(
     now = application.clock.now()
     with application.uow() as uow:
         if window == "overdue":
-            rows = read_models.open_deadlines_between(uow, None, now, limit)
+            rows = uow.reads.open_deadlines_between(None, now, limit)
         else:
-            rows = read_models.open_deadlines_between(uow, now, now + timedelta(days=days), limit)
+            rows = uow.reads.open_deadlines_between(now, now + timedelta(days=days), limit)
     return [
         s.DeadlineRow(
             deadline=deadline_out(r.deadline),
@@ -155,7 +153,7 @@ def rule_versions(application: App, today: date) -> list[s.RuleVersionOut]:
 
 def register(application: App) -> list[s.RegisterEntry]:
     with application.uow() as uow:
-        rows = read_models.register(uow)
+        rows = uow.reads.register()
     return [
         s.RegisterEntry.model_validate(
             views.register_row(e.case, e.organisation, e.first_issued_on)
@@ -177,12 +175,12 @@ def checked_number(number: str) -> str:
     return issued
 
 
-def verify(engine: Engine, number: str) -> s.PublicCertificate:
+def verify(lookups: PublicLookups, number: str) -> s.PublicCertificate:
     number = checked_number(number)
-    found = read_models.verify_row(engine, number)
+    found = lookups.verify(number)
     status = None if found is None else views.PUBLIC_STATUS.get(found.state)
     if found is None or status is None:
-        replaced = read_models.replaced_number(engine, number) if found is None else None
+        replaced = lookups.replaced_number(number) if found is None else None
         if replaced is not None and replaced.current is not None:
             when = f" on {replaced.replaced_on}" if replaced.replaced_on else ""
             raise CaseNotFound(
@@ -208,7 +206,7 @@ def announcements(
 ) -> list[s.Announcement]:
     zone = application.config.zone
     with application.uow() as uow:
-        found = read_models.recent_events(uow, list(ANNOUNCED), limit, since)
+        found = uow.reads.recent_events(list(ANNOUNCED), limit, since)
     return [
         s.Announcement(
             date=e.event.at.astimezone(zone).date(),

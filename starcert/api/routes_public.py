@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy.engine import Engine
 
 from starcert.api import operations as ops
 from starcert.api import schemas as s
 from starcert.api.auth import application_of
 from starcert.api.errors import ERROR_RESPONSES, ApiError
 from starcert.api.ratelimit import TokenBuckets, retry_after
+from workflows.read_ports import PublicLookups
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["public"])
 
@@ -48,12 +48,12 @@ async def verify(
     (measured in bench/bench_verify.py on SQLite and PostgreSQL).
     """
     limit_lookups(request)
-    return ops.verify(read_engine(request), number)
+    return ops.verify(public_lookups(request), number)
 
 
-def read_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.read_engine
-    return engine
+def public_lookups(request: Request) -> PublicLookups:
+    lookups: PublicLookups = request.app.state.public_lookups
+    return lookups
 
 
 @router.get("/public/announcements", response_model=list[s.Announcement])

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starcert.api import operations as ops
 from starcert.api.auth import application_of
 from starcert.api.errors import ApiError, describe
-from starcert.api.routes_public import limit_lookups, read_engine
+from starcert.api.routes_public import limit_lookups, public_lookups
 from starcert.web.render import page
 from workflows.errors import StarcertError
 
@@ -28,7 +28,7 @@ async def verify_page(
     number = number.strip()[:200]  # checked_number refuses anything this long, by name
     try:
         limit_lookups(request)
-        found = await run_in_threadpool(ops.verify, read_engine(request), number)
+        found = await run_in_threadpool(ops.verify, public_lookups(request), number)
     except ApiError as exc:
         return page(
             "verify.html",

@@ -8,8 +8,8 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.database import make_engine
-from storage.tables import metadata
+from storage.sql.engines import make_engine
+from storage.sql.tables import metadata
 
 config = context.config
 

@@ -21,7 +21,7 @@ from starcert.api.server import ApiThread, start_api_thread
 from starcert.api.settings import ApiSettings
 from starcert.app import App
 from starcert.config import Config, DatabaseConfig, PathsConfig
-from storage.migrate import upgrade
+from storage.sql.migrate import upgrade
 from tests.office_day import office_day
 from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character

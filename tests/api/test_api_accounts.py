@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage.accounts import AccountNotFound
-from storage.database import make_engine
-from storage.memory import MemoryStore
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
+from storage.memory.memory_store import MemoryStore
+from storage.sql.engines import make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
+from storage.stored_records import AccountNotFound
 from workflows.errors import InvalidInput
 from workflows.ports import Account, UnitOfWork
 

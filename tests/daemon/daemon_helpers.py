@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import Engine
 
-from storage.migrate import upgrade
-from storage.tables import ApplicationRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+from storage.sql.migrate import upgrade
+from storage.sql.tables import ApplicationRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
 from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,10 +14,10 @@ from daemon_helpers import Site, bulk_active_cases, credit_code, make_site, rese
 from sqlalchemy import text
 
 from starcert.clock import ShiftedClock
-from storage.database import make_engine
-from storage.memory import MemoryStore
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
+from storage.memory.memory_store import MemoryStore
+from storage.sql.engines import make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows.errors import CaseNotFound, InvalidInput
 from workflows.model import Application, Case, Organisation, PrerequisiteFacts, State
 from workflows.ports import Notification, UnitOfWork

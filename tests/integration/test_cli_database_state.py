@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from starcert.config import load_config
-from storage.schema import SCHEMA_REVISION
+from storage.sql.schema import SCHEMA_REVISION
 from tests.integration.conftest import Completed, Starcert, make_runner
 
 NEWER = f"{int(SCHEMA_REVISION) + 1:04d}"

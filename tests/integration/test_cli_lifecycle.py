@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from storage.migrate import upgrade
+from storage.sql.migrate import upgrade
 from tests.integration.conftest import FACTS, Completed, Starcert, make_runner, sheet
 from tests.office_day import office_day, office_today
 from workflows.credit_code import check_character

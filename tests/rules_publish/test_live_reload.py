@@ -10,7 +10,7 @@ from engine import Check
 from starcert.app import App
 from starcert.config import Config, DatabaseConfig, PathsConfig
 from starcert.rules_store import Publication, publish
-from storage.migrate import upgrade
+from storage.sql.migrate import upgrade
 from tests.integration.conftest import REPO
 from tests.score_sheets import FULL_MARKS
 from workflows.clock import FakeClock

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage.database import make_engine
-from storage.memory import MemoryStore
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
+from storage.memory.memory_store import MemoryStore
+from storage.sql.engines import make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows.errors import ConcurrencyConflict, InvalidInput
 from workflows.ports import PublishedRules, UnitOfWork
 

@@ -15,11 +15,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from storage_backends import Backend, sqlite_url
 
-from storage.database import make_engine
-from storage.kept_connection import keep_for
-from storage.memory import MemoryStore
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
+from storage.memory.memory_store import MemoryStore
+from storage.sql.engines import make_engine
+from storage.sql.kept_connection import keep_for
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from storage.database import default_sqlite_url
-from storage.memory import MemoryStore
+from storage.memory.memory_store import MemoryStore
+from storage.sql.engines import default_sqlite_url
 from workflows.ports import UnitOfWork
 
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from storage.database import make_engine
-from storage.sql import SqlUnitOfWork
+from storage.sql.engines import make_engine
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows.errors import ConcurrencyConflict
 from workflows.model import Deadline, DeadlineKind, State
 

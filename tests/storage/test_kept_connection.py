@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from storage_builders import new_case
 
-from storage import statements as st
-from storage.database import make_engine
-from storage.kept_connection import KeptConnection, keep_for
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
+from storage.sql import statements as st
+from storage.sql.engines import make_engine
+from storage.sql.kept_connection import KeptConnection, keep_for
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows.model import Organisation
 
 # A deferred foreign key fails at COMMIT, and SQLite then keeps the transaction open.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from alembic.script import ScriptDirectory
 
-from storage.migrate import alembic_config
-from storage.schema import SCHEMA_REVISION, is_newer
+from storage.sql.migrate import alembic_config
+from storage.sql.schema import SCHEMA_REVISION, is_newer
 
 
 def test_migrations_are_numbered_in_order_up_to_the_codes_revision() -> None:

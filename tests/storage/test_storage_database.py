@@ -20,11 +20,11 @@ from storage_backends import Backend, sqlite_url
 from storage_builders import T0, new_case
 
 from starcert.daemon import is_database_down
-from storage.database import make_engine, parse_url
-from storage.migrate import current, head, upgrade
-from storage.schema import SCHEMA_REVISION, require_current, stored_revision
-from storage.sql import SqlUnitOfWork
-from storage.tables import UtcDateTime, metadata, utc_from_sqlite, utc_to_sqlite
+from storage.sql.engines import make_engine, parse_url
+from storage.sql.migrate import current, head, upgrade
+from storage.sql.schema import SCHEMA_REVISION, require_current, stored_revision
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
+from storage.sql.tables import UtcDateTime, metadata, utc_from_sqlite, utc_to_sqlite
 from workflows.errors import InvalidInput
 from workflows.model import Event, State
 
@@ -233,7 +233,7 @@ def test_make_engine_connects_lazily_and_refuses_other_databases(tmp_path: Path)
 def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
     script = (
-        "import sys; from storage.migrate import upgrade, current; "
+        "import sys; from storage.sql.migrate import upgrade, current; "
         "upgrade(sys.argv[1]); print(current(sys.argv[1]))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -15,8 +15,8 @@ import pytest
 from storage_backends import Backend
 from storage_builders import T0, new_case, stored_case_id
 
-from storage import mapping
-from storage import statements as st
+from storage.sql import mapping
+from storage.sql import statements as st
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from workflows.model import Case, Deadline, DeadlineKind, Event, StarLevel, State, SuspensionCause
 

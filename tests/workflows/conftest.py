@@ -6,7 +6,7 @@ import pytest
 from lifecycle_doubles import SHANGHAI, START, PlainRules
 from lifecycle_steps import Office
 
-from storage.memory import MemoryStore
+from storage.memory.memory_store import MemoryStore
 from workflows.clock import FakeClock
 from workflows.services import Lifecycle
 

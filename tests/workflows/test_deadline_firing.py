@@ -9,7 +9,7 @@ import pytest
 from lifecycle_doubles import SHANGHAI, PlainRules, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
 
-from storage.memory import MemoryStore, MemoryUnitOfWork
+from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.deadlines import due_at

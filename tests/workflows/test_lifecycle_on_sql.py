@@ -13,9 +13,9 @@ from lifecycle_steps import OPERATOR, Office
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from storage.database import default_sqlite_url, make_engine
-from storage.migrate import upgrade
-from storage.sql import SqlUnitOfWork
+from storage.sql.engines import default_sqlite_url, make_engine
+from storage.sql.migrate import upgrade
+from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows import commands as c
 from workflows.audit_trail import event_hash, verify_log
 from workflows.clock import FakeClock

@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from lifecycle_doubles import SHANGHAI, PlainRules, credit_code, good_facts, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
 
-from storage.memory import MemoryStore
+from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
 from workflows.clock import FakeClock

@@ -17,7 +17,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from lifecycle_doubles import SHANGHAI, START, PlainRules, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
 
-from storage.memory import MemoryStore
+from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
 from workflows.clock import FakeClock

@@ -17,7 +17,14 @@ from storage.formats import (
     utc,
     utc_or_none,
 )
-from storage.tables import ApplicationRow, AuditRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+from storage.sql.tables import (
+    ApplicationRow,
+    AuditRow,
+    CaseRow,
+    DeadlineRow,
+    EventRow,
+    OrganisationRow,
+)
 from workflows.errors import BrokenRecord, InvalidInput
 from workflows.model import (
     Application,

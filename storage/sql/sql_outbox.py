@@ -1,4 +1,4 @@
-"""The notification outbox over the `notifications` table, for the SQL and in-memory backends.
+"""The notification outbox over the `notifications` table, on SQL (its memory twin: storage.memory.memory_outbox).
 
 A message is added in the transaction that causes it (a reminder firing), so it exists exactly
 when its cause committed. Deliverers lease pending messages the way daemons lease deadlines
@@ -8,36 +8,18 @@ when its cause committed. Deliverers lease pending messages the way daemons leas
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from storage import checks
-from storage.formats import plain_json, utc, utc_or_none
-from storage.tables import NotificationRow
+from storage.formats import utc
+from storage.sql.sql_transaction import SqlTransaction
+from storage.sql.tables import NotificationRow
+from storage.stored_records import checked_notification
 from workflows.errors import CaseNotFound
 from workflows.ports import Notification
-
-if TYPE_CHECKING:
-    from storage.memory import MemoryUnitOfWork
-    from storage.sql import SqlUnitOfWork
-
-
-def _checked(message: Notification) -> Notification:
-    checks.new_row(message.id, "notification")
-    checks.text(message.kind, "kind")
-    checks.text(message.channel, "channel")
-    return replace(
-        message,
-        payload=plain_json(message.payload, "payload"),
-        created_at=utc(message.created_at, "created_at"),
-        deliver_after=utc(message.deliver_after, "deliver_after"),
-        claimed_until=utc_or_none(message.claimed_until, "claimed_until"),
-        delivered_at=utc_or_none(message.delivered_at, "delivered_at"),
-    )
 
 
 def _message(row: NotificationRow) -> Notification:
@@ -62,11 +44,11 @@ _ORDER = (col(NotificationRow.deliver_after), col(NotificationRow.id))
 
 
 class SqlOutbox:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: SqlTransaction) -> None:
         self._uow = uow
 
     def add(self, notification: Notification) -> Notification:
-        message = _checked(notification)
+        message = checked_notification(notification)
         if message.case_id is not None and not self._uow.exists_case(message.case_id):
             raise CaseNotFound(f"case {message.case_id} not found")
         values = {
@@ -147,68 +129,3 @@ class SqlOutbox:
             .order_by(col(NotificationRow.id))
         )
         return [_message(r) for r in self._uow.rows(stmt)]
-
-
-class MemoryOutbox:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
-
-    def _rows(self) -> list[Notification]:
-        rows: dict[int, Notification] = self._uow.data.table("notifications")
-        return sorted(rows.values(), key=lambda m: (m.deliver_after, m.id or 0))
-
-    def _put(self, message: Notification) -> None:
-        self._uow.put("notifications", message.id, message)
-
-    def add(self, notification: Notification) -> Notification:
-        message = _checked(notification)
-        if message.case_id is not None and message.case_id not in self._uow.data.cases:
-            raise CaseNotFound(f"case {message.case_id} not found")
-        stored = replace(message, id=self._uow.store.next_id("notifications"))
-        self._put(stored)
-        return stored
-
-    def claim_pending(
-        self, now: datetime, worker: str, lease_until: datetime, limit: int, max_attempts: int
-    ) -> Sequence[Notification]:
-        now = utc(now, "now")
-        lease_until = utc(lease_until, "lease_until")
-        checks.text(worker, "worker")
-        checks.batch(limit)
-        claimed: list[Notification] = []
-        for m in self._rows():
-            if len(claimed) >= limit:
-                break
-            free = m.claimed_until is None or m.claimed_until <= now
-            live = m.attempts < max_attempts
-            if m.delivered_at is None and m.deliver_after <= now and free and live:
-                row = replace(m, claimed_by=worker, claimed_until=lease_until)
-                self._put(row)
-                claimed.append(row)
-        return claimed
-
-    def _pending_row(self, notification_id: int) -> Notification | None:
-        rows: dict[int, Notification] = self._uow.data.table("notifications")
-        row = rows.get(notification_id)
-        return row if row is not None and row.delivered_at is None else None
-
-    def mark_delivered(self, notification_id: int, at: datetime) -> None:
-        at = utc(at, "delivered_at")
-        row = self._pending_row(notification_id)
-        if row is not None:
-            self._put(replace(row, delivered_at=at, claimed_until=None))
-
-    def record_failure(self, notification_id: int, error: str, retry_at: datetime) -> None:
-        retry_at = utc(retry_at, "retry_at")
-        row = self._pending_row(notification_id)
-        if row is not None:
-            self._put(
-                replace(row, attempts=row.attempts + 1, last_error=error, claimed_until=retry_at)
-            )
-
-    def pending(self, limit: int) -> Sequence[Notification]:
-        checks.batch(limit)
-        return [m for m in self._rows() if m.delivered_at is None][:limit]
-
-    def for_case(self, case_id: int) -> Sequence[Notification]:
-        return sorted((m for m in self._rows() if m.case_id == case_id), key=lambda m: m.id or 0)

@@ -5,7 +5,7 @@ scripts would add a fifth of a second to every CLI command. A test holds the con
 newest migration, so the two cannot drift apart. Revisions are numbered 0001, 0002, ... in order
 (a test holds that too), so a stored revision above the constant is one of a newer release.
 
-    SchemaNotCurrent (StarcertError, RuntimeError)   empty or older: run `starcert db upgrade`
+    SchemaNotCurrent (SchemaMismatch, RuntimeError)  empty or older: run `starcert db upgrade`
     ├── DatabaseMissing                                no SQLite file there: only db upgrade makes one
     └── SchemaTooNew                                   a newer release migrated it: install that one
 """
@@ -15,15 +15,15 @@ from __future__ import annotations
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from storage.database import sqlite_file
-from workflows.errors import StarcertError
+from storage.sql.engines import sqlite_file
+from workflows.errors import SchemaMismatch
 
 SCHEMA_REVISION = "0005"
 """The Alembic revision of storage/migrations/versions this code reads and writes."""
 VERSION_TABLE = "alembic_version"
 
 
-class SchemaNotCurrent(StarcertError, RuntimeError):
+class SchemaNotCurrent(SchemaMismatch, RuntimeError):
     """The database's schema is not the one this starcert was built for."""
 
 

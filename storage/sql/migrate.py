@@ -15,10 +15,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from storage.database import make_engine, sqlite_file
-from storage.schema import SchemaTooNew
+from storage.sql.engines import make_engine, sqlite_file
+from storage.sql.schema import SchemaTooNew
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:

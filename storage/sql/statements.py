@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 
-from storage.tables import (
+from storage.sql.tables import (
     ApplicationRow,
     AuditRow,
     CaseRow,

@@ -1,0 +1,219 @@
+"""In-memory repositories of a case's own records: organisations, applications, audits, cases,
+events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date
+
+from storage import checks
+from storage.formats import (
+    decimal_from_text,
+    decimal_text,
+    plain_json,
+    sheet_from_json,
+    sheet_to_json,
+    utc,
+)
+from storage.memory.memory_tables import MemoryRepository, sorted_by
+from workflows.errors import (
+    ApplicationNotFound,
+    CaseNotFound,
+    ConcurrencyConflict,
+    InvalidInput,
+    OrganisationNotFound,
+)
+from workflows.model import (
+    Application,
+    Audit,
+    AuditKind,
+    Case,
+    ChainHead,
+    Event,
+    Organisation,
+    StarLevel,
+    State,
+    SuspensionCause,
+)
+
+
+class MemoryOrganisations(MemoryRepository):
+    def add(self, organisation: Organisation) -> Organisation:
+        checks.new_row(organisation.id, "organisation")
+        checks.text(organisation.name, "organisation.name")
+        checks.text(organisation.credit_code, "organisation.credit_code")
+        existing = self.by_credit_code(organisation.credit_code)
+        if existing is not None:
+            raise InvalidInput(
+                "credit_code",
+                f"{organisation.credit_code} is already registered (organisation {existing.id})",
+            )
+        stored = replace(organisation, id=self._uow.store.next_id("organisations"))
+        self._uow.put("organisations", stored.id, stored)
+        return stored
+
+    def get(self, organisation_id: int) -> Organisation:
+        found = self._uow.data.organisations.get(organisation_id)
+        if found is None:
+            raise OrganisationNotFound(f"organisation {organisation_id} not found")
+        return found
+
+    def by_credit_code(self, credit_code: str) -> Organisation | None:
+        return next(
+            (o for o in self._uow.data.organisations.values() if o.credit_code == credit_code),
+            None,
+        )
+
+
+class MemoryApplications(MemoryRepository):
+    def add(self, application: Application) -> Application:
+        checks.new_row(application.id, "application")
+        checks.text(application.scope, "application.scope")
+        if application.organisation_id not in self._uow.data.organisations:
+            raise OrganisationNotFound(f"organisation {application.organisation_id} not found")
+        stored = replace(application, id=self._uow.store.next_id("applications"))
+        self._uow.put("applications", stored.id, stored)
+        return stored
+
+    def get(self, application_id: int) -> Application:
+        found = self._uow.data.applications.get(application_id)
+        if found is None:
+            raise ApplicationNotFound(f"application {application_id} not found")
+        return found
+
+
+class MemoryAudits(MemoryRepository):
+    def add(self, audit: Audit) -> Audit:
+        checks.new_row(audit.id, "audit")
+        checks.member(audit.kind, AuditKind, "audit.kind")
+        checks.text(audit.auditor, "audit.auditor")
+        self._case(audit.case_id)
+        sheet = None if audit.sheet is None else sheet_from_json(sheet_to_json(audit.sheet))
+        stored = replace(audit, id=self._uow.store.next_id("audits"), sheet=sheet)
+        self._uow.put("audits", stored.id, stored)
+        return stored
+
+    def for_case(self, case_id: int) -> Sequence[Audit]:
+        """The case's audits in the order they were recorded."""
+        return sorted_by(
+            (a for a in self._uow.data.audits.values() if a.case_id == case_id),
+            key=lambda a: a.id,
+        )
+
+    def latest_date(self, case_id: int) -> date | None:
+        return max((a.audit_date for a in self.for_case(case_id)), default=None)
+
+
+def _normal_case(case: Case) -> Case:
+    checks.member(case.state, State, "case.state")
+    checks.text(case.holder, "case.holder")
+    checks.text(case.scope, "case.scope")
+    if case.star_level is not None:
+        checks.member(case.star_level, StarLevel, "case.star_level")
+    if case.suspension_cause is not None:
+        checks.member(case.suspension_cause, SuspensionCause, "case.suspension_cause")
+    score = decimal_from_text(decimal_text(case.final_score, "case.final_score"))
+    return replace(case, final_score=score)
+
+
+class MemoryCases(MemoryRepository):
+    def add(self, case: Case) -> Case:
+        checks.new_row(case.id, "case")
+        if case.organisation_id not in self._uow.data.organisations:
+            raise OrganisationNotFound(f"organisation {case.organisation_id} not found")
+        if case.application_id not in self._uow.data.applications:
+            raise ApplicationNotFound(f"application {case.application_id} not found")
+        stored = _normal_case(case)
+        stored.id = self._uow.store.next_id("cases")
+        self._unique_number(stored)
+        self._uow.put("cases", stored.id, stored)
+        return replace(stored)
+
+    def get(self, case_id: int) -> Case:
+        return replace(self._case(case_id))
+
+    def by_number(self, number: str) -> Case:
+        for case in self._uow.data.cases.values():
+            if case.number == number:
+                return replace(case)
+        raise CaseNotFound(f"no case holds certificate {number}")
+
+    def save(self, case: Case) -> None:
+        """Write `case` if its stored version is still `case.version`; bumps `case.version`."""
+        if case.id is None:
+            raise InvalidInput("case.id", "a case must be added before it is saved")
+        stored = self._case(case.id)
+        if stored.version != case.version:
+            raise ConcurrencyConflict(
+                f"case {case.id} was changed by another writer (expected version {case.version}, "
+                f"stored {stored.version}); retry"
+            )
+        updated = _normal_case(replace(case, version=case.version + 1))
+        self._unique_number(updated)
+        self._uow.put("cases", case.id, updated)
+        case.version += 1
+
+    def _unique_number(self, case: Case) -> None:
+        if case.number is None:
+            return
+        for other in self._uow.data.cases.values():
+            if other.number == case.number and other.id != case.id:
+                raise InvalidInput(
+                    "number", f"certificate {case.number} is already held by case {other.id}"
+                )
+
+    def list(
+        self,
+        *,
+        state: State | None = None,
+        star_level: StarLevel | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Case]:
+        """Cases in id order, optionally only one state and/or star level; `limit`/`offset` page."""
+        checks.page(limit, offset)
+        found = [
+            replace(c)
+            for c in sorted_by(self._uow.data.cases.values(), key=lambda c: c.id)
+            if (state is None or c.state == state)
+            and (star_level is None or c.star_level == star_level)
+        ]
+        end = None if limit is None else offset + limit
+        return found[offset:end]
+
+
+class MemoryEventLog(MemoryRepository):
+    def append(self, event: Event) -> Event:
+        """Add the next event of a case; a (case, seq) already taken is a ConcurrencyConflict."""
+        self._case(event.case_id)
+        checks.member(event.to_state, State, "event.to_state")
+        if event.from_state is not None:
+            checks.member(event.from_state, State, "event.from_state")
+        if event.seq < 1:
+            raise InvalidInput("event.seq", f"must be 1 or more (got {event.seq})")
+        key = (event.case_id, event.seq)
+        if key in self._uow.data.events:
+            raise ConcurrencyConflict(
+                f"case {event.case_id} already has event {event.seq}: another writer appended first"
+            )
+        stored = replace(
+            event, at=utc(event.at, "event.at"), data=plain_json(event.data, "event.data")
+        )
+        self._uow.put("events", key, stored)
+        return stored
+
+    def head(self, case_id: int) -> ChainHead | None:
+        events = self.for_case(case_id)
+        return ChainHead(events[-1].seq, events[-1].hash) if events else None
+
+    def for_case(self, case_id: int) -> Sequence[Event]:
+        """The case's events in sequence order."""
+        return sorted_by(
+            (e for (cid, _), e in self._uow.data.events.items() if cid == case_id),
+            key=lambda e: e.seq,
+        )
+
+    def all_case_ids(self) -> Iterator[int]:
+        """Ids of every case on record or named by an event, ascending."""
+        return iter(sorted({cid for cid, _ in self._uow.data.events} | set(self._uow.data.cases)))

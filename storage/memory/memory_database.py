@@ -1,0 +1,30 @@
+"""`MemoryDatabase`: the storage.database.Database handle on a memory store (tests and trials)."""
+
+from __future__ import annotations
+
+from storage.memory.memory_reads import MemoryDatabaseReads, MemoryHeartbeats, MemoryPublicLookups
+from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
+
+
+class MemoryDatabase:
+    backend = "memory"
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self.store = store if store is not None else MemoryStore()
+        self.reads = MemoryDatabaseReads(self.store)
+        self.heartbeats = MemoryHeartbeats()
+
+    def shown_url(self) -> str:
+        return "memory"
+
+    def require_current(self) -> None:
+        return None  # a memory store is always at this code's schema
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store)
+
+    def public_lookups(self) -> MemoryPublicLookups:
+        return MemoryPublicLookups(self.store)
+
+    def close(self) -> None:
+        return None

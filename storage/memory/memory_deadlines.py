@@ -1,0 +1,130 @@
+"""The in-memory deadline repository: due rows, leases, incidents, as the SQL one keeps them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from storage import checks
+from storage.formats import utc, utc_or_none
+from storage.memory.memory_tables import MemoryRepository, sorted_by
+from workflows.errors import NotFound
+from workflows.model import Deadline, DeadlineKind
+
+
+def _open(d: Deadline) -> bool:
+    return d.done_at is None
+
+
+def _due_order(d: Deadline) -> tuple[datetime, int]:
+    return (d.due_at, d.id or 0)
+
+
+class MemoryDeadlines(MemoryRepository):
+    def add(self, deadline: Deadline) -> Deadline:
+        checks.new_row(deadline.id, "deadline")
+        checks.member(deadline.kind, DeadlineKind, "deadline.kind")
+        self._case(deadline.case_id)
+        stored = replace(
+            deadline,
+            id=self._uow.store.next_id("deadlines"),
+            due_at=utc(deadline.due_at, "deadline.due_at"),
+            claimed_until=utc_or_none(deadline.claimed_until, "deadline.claimed_until"),
+            done_at=utc_or_none(deadline.done_at, "deadline.done_at"),
+        )
+        self._put(stored)
+        return stored
+
+    def _put(self, deadline: Deadline) -> None:
+        self._uow.put("deadlines", deadline.id, deadline)
+
+    def _rows(self) -> list[Deadline]:
+        return sorted_by(self._uow.data.deadlines.values(), key=_due_order)
+
+    def get(self, deadline_id: int) -> Deadline:
+        found = self._uow.data.deadlines.get(deadline_id)
+        if found is None:
+            raise NotFound(f"deadline {deadline_id} not found")
+        return found
+
+    def open_for_case(self, case_id: int) -> Sequence[Deadline]:
+        """The case's open deadlines in due order."""
+        return [d for d in self._rows() if d.case_id == case_id and _open(d)]
+
+    def done_for_case(self, case_id: int) -> Sequence[Deadline]:
+        """The case's deadlines already fired (or found obsolete), in due order."""
+        rows = [d for d in self._rows() if d.case_id == case_id and not _open(d)]
+        return sorted(rows, key=lambda d: (d.due_at, d.id or 0))
+
+    def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
+        """Delete the case's open deadlines (of `kinds`, or all); returns how many."""
+        gone = [d for d in self.open_for_case(case_id) if kinds is None or d.kind in kinds]
+        for d in gone:
+            self._uow.delete("deadlines", d.id)
+        return len(gone)
+
+    def mark_done(self, deadline_id: int, at: datetime) -> None:
+        row = self.get(deadline_id)
+        self._put(replace(row, done_at=utc(at, "done_at"), claimed_until=None))
+
+    def due(self, now: datetime, limit: int) -> Sequence[Deadline]:
+        """Open rows due at or before `now`, in due order, leased or not; claims nothing."""
+        now = utc(now, "now")
+        checks.batch(limit)
+        return [d for d in self._rows() if _open(d) and d.due_at <= now][:limit]
+
+    def claim_due(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int
+    ) -> Sequence[Deadline]:
+        """Lease up to `limit` open rows due by `now` whose lease is free or expired, due order."""
+        now = utc(now, "now")
+        lease_until = utc(lease_until, "lease_until")
+        checks.text(worker, "worker")
+        checks.batch(limit)
+        claimed: list[Deadline] = []
+        for d in self._rows():
+            if len(claimed) >= limit:
+                break
+            free = d.claimed_until is None or d.claimed_until <= now
+            if _open(d) and d.due_at <= now and free:
+                row = replace(d, claimed_by=worker, claimed_until=lease_until)
+                self._put(row)
+                claimed.append(row)
+        return claimed
+
+    def overdue_case_ids(self, now: datetime) -> Sequence[int]:
+        """Ids of cases with an open deadline due at or before `now` (not yet fired), ascending."""
+        now = utc(now, "now")
+        return sorted(
+            {d.case_id for d in self._uow.data.deadlines.values() if _open(d) and d.due_at <= now}
+        )
+
+    def release(self, deadline_id: int, worker: str) -> None:
+        """Clear `worker`'s lease; a row gone, done or leased by another is left alone."""
+        row = self._uow.data.deadlines.get(deadline_id)
+        if row is not None and _open(row) and row.claimed_by == worker:
+            self._put(replace(row, claimed_by=None, claimed_until=None))
+
+    def record_failure(self, deadline_id: int, error: str, retry_at: datetime) -> None:
+        """Count a failed firing and lease the row until `retry_at`; a row gone or already fired
+        (by another daemon whose lease outlived ours) is left alone."""
+        retry_at = utc(retry_at, "retry_at")
+        row = self._uow.data.deadlines.get(deadline_id)
+        if row is not None and _open(row):
+            self._put(
+                replace(row, attempts=row.attempts + 1, last_error=error, claimed_until=retry_at)
+            )
+
+    def next_due_at(self) -> datetime | None:
+        """When the next open row may be claimed: its due time, or its lease end if later."""
+        times = [
+            max(d.due_at, d.claimed_until) if d.claimed_until is not None else d.due_at
+            for d in self._uow.data.deadlines.values()
+            if _open(d)
+        ]
+        return min(times, default=None)
+
+    def incidents(self) -> Sequence[Deadline]:
+        """Open rows whose last firing failed, in due order."""
+        return [d for d in self._rows() if _open(d) and d.last_error is not None]

@@ -1,0 +1,216 @@
+"""The SQL deadline repository: due rows, leases (`FOR UPDATE SKIP LOCKED`), incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from storage import checks
+from storage.formats import from_stored, utc
+from storage.sql import mapping
+from storage.sql import statements as st
+from storage.sql.sql_cases import SqlRepository
+from storage.sql.tables import DeadlineRow
+from workflows.errors import BrokenRecord, NotFound
+from workflows.model import Deadline, DeadlineKind
+
+_OPEN = col(DeadlineRow.done_at).is_(None)
+_DUE_ORDER = (col(DeadlineRow.due_at), col(DeadlineRow.id))
+
+
+class SqlDeadlines(SqlRepository):
+    def add(self, deadline: Deadline) -> Deadline:
+        values = mapping.deadline_values(deadline)
+        self._need_case(deadline.case_id)
+        self._uow.memo.open_deadlines.clear()
+        new_id = self._uow.insert_row(st.INSERT_DEADLINE_P, values)
+        return mapping.stored_deadline(deadline, values, new_id)
+
+    def get(self, deadline_id: int) -> Deadline:
+        row = self._uow.first(select(DeadlineRow).where(DeadlineRow.id == deadline_id))
+        if row is None:
+            raise NotFound(f"deadline {deadline_id} not found")
+        return mapping.deadline(row)
+
+    def _list(self, stmt: SelectOfScalar[DeadlineRow]) -> list[Deadline]:
+        return [mapping.deadline(r) for r in self._uow.rows(stmt)]
+
+    def open_for_case(self, case_id: int) -> Sequence[Deadline]:
+        """The case's open deadlines in due order."""
+        known = self._uow.memo.open_deadlines
+        found = known.get(case_id)
+        if found is None:
+            rows = self._uow.fetch_all(st.OPEN_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+            found = known[case_id] = [mapping.deadline(r) for r in rows]
+        return list(found)
+
+    def done_for_case(self, case_id: int) -> Sequence[Deadline]:
+        """The case's deadlines already fired (or found obsolete), in due order."""
+        rows = self._uow.fetch_all(st.DONE_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+        return [mapping.deadline(r) for r in rows]
+
+    def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
+        """Delete the case's open deadlines (of `kinds`, or all) in one statement; how many."""
+        self._uow.memo.open_deadlines.clear()
+        if kinds is None:
+            return self._uow.write(st.CANCEL_OPEN_P, {"b_case_id": case_id})
+        if not kinds:
+            return 0
+        params: dict[str, Any] = {"b_case_id": case_id}
+        for i, kind in enumerate(sorted(str(k) for k in kinds)):
+            params[f"b_kind{i}"] = kind
+        return self._uow.write(st.cancel_open_of_kinds_p(len(kinds)), params)
+
+    def mark_done(self, deadline_id: int, at: datetime) -> None:
+        """Close the row (it never fires again) and drop its lease."""
+        at = utc(at, "done_at")
+        self._uow.memo.open_deadlines.clear()
+        if self._uow.write(st.MARK_DEADLINE_DONE_P, {"b_id": deadline_id, "done_at": at}) != 1:
+            raise NotFound(f"deadline {deadline_id} not found")
+
+    def _update(self, deadline_id: int, *conditions: Any, **values: Any) -> None:
+        stmt = (
+            update(DeadlineRow)
+            .where(col(DeadlineRow.id) == deadline_id, *conditions)
+            .values(**values)
+        )
+        self._uow.memo.open_deadlines.clear()
+        self._uow.core(stmt)
+
+    def _due(self, now: datetime) -> SelectOfScalar[DeadlineRow]:
+        return (
+            select(DeadlineRow).where(_OPEN, col(DeadlineRow.due_at) <= now).order_by(*_DUE_ORDER)
+        )
+
+    def due(self, now: datetime, limit: int) -> Sequence[Deadline]:
+        """Open rows due at or before `now`, in due order, leased or not; claims nothing."""
+        now = utc(now, "now")
+        checks.batch(limit)
+        return self._list(self._due(now).limit(limit))
+
+    def claim_due(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int
+    ) -> Sequence[Deadline]:
+        """Lease up to `limit` open rows due by `now` whose lease is free or expired, due order.
+
+        PostgreSQL: `FOR UPDATE SKIP LOCKED`, so daemons claiming at once get disjoint rows.
+        SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE), same effect.
+        The lease is only visible to others once the caller commits.
+        """
+        now = utc(now, "now")
+        lease_until = utc(lease_until, "lease_until")
+        self._uow.memo.open_deadlines.clear()
+        checks.text(worker, "worker")
+        checks.batch(limit)
+        if limit == 0:
+            return []
+        free = (col(DeadlineRow.claimed_until).is_(None)) | (col(DeadlineRow.claimed_until) <= now)
+        pick = select(DeadlineRow.id).where(_OPEN, col(DeadlineRow.due_at) <= now, free)
+        pick = pick.order_by(*_DUE_ORDER).limit(limit)
+        if self._uow.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = [i for i in self._uow.session.exec(pick).all() if i is not None]
+        if not ids:
+            return []
+        self._uow.session.execute(
+            update(DeadlineRow)
+            .where(col(DeadlineRow.id).in_(ids))
+            .values(claimed_by=worker, claimed_until=lease_until)
+        )
+        claimed = []
+        rows = self._uow.rows(
+            select(DeadlineRow).where(col(DeadlineRow.id).in_(ids)).order_by(*_DUE_ORDER)
+        )
+        for row in rows:
+            try:
+                claimed.append(mapping.deadline(row))
+            except BrokenRecord as exc:  # an incident, not a stop for every other deadline
+                assert row.id is not None
+                self.record_failure(row.id, f"BrokenRecord: {exc}", lease_until)
+        return claimed
+
+    def overdue_case_ids(self, now: datetime) -> Sequence[int]:
+        """Ids of cases with an open deadline due at or before `now` (not yet fired), ascending."""
+        now = utc(now, "now")
+        stmt = (
+            select(DeadlineRow.case_id)
+            .where(_OPEN, col(DeadlineRow.due_at) <= now)
+            .distinct()
+            .order_by(col(DeadlineRow.case_id))
+        )
+        return list(self._uow.session.exec(stmt).all())
+
+    def release(self, deadline_id: int, worker: str) -> None:
+        """Clear `worker`'s lease; a row gone, done or leased by another is left alone."""
+        self._update(
+            deadline_id,
+            _OPEN,
+            col(DeadlineRow.claimed_by) == worker,
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    def record_failure(self, deadline_id: int, error: str, retry_at: datetime) -> None:
+        """Count a failed firing and lease the row until `retry_at`; a row gone or already fired
+        (by another daemon whose lease outlived ours) is left alone."""
+        retry_at = utc(retry_at, "retry_at")
+        self._update(
+            deadline_id,
+            _OPEN,
+            attempts=col(DeadlineRow.attempts) + 1,
+            last_error=error,
+            claimed_until=retry_at,
+        )
+
+    def next_due_at(self) -> datetime | None:
+        """When the next open row may be claimed: its due time, or its lease end if later.
+
+        Two index-served queries: the earliest unleased open row, and the (few) leased ones.
+        """
+        unleased = self._uow.session.exec(
+            select(DeadlineRow.due_at)
+            .where(_OPEN, col(DeadlineRow.claimed_until).is_(None))
+            .order_by(col(DeadlineRow.due_at))
+            .limit(1)
+        ).first()
+        until = col(DeadlineRow.claimed_until)
+        due_at = col(DeadlineRow.due_at)
+        leased = self._uow.session.exec(
+            select(func.min(sql_case((until > due_at, until), else_=due_at))).where(
+                _OPEN, until.is_not(None)
+            )
+        ).first()
+        times = [t for t in (unleased, _instant(leased)) if t is not None]
+        return min(times, default=None)
+
+    def incidents(self) -> Sequence[Deadline]:
+        """Open rows whose last firing failed, in due order; a row this starcert cannot read
+        is listed with its kind as stored, so that it can be seen and fixed."""
+        rows = self._uow.rows(
+            select(DeadlineRow)
+            .where(_OPEN, col(DeadlineRow.last_error).is_not(None))
+            .order_by(*_DUE_ORDER)
+        )
+        found = []
+        for row in rows:
+            try:
+                found.append(mapping.deadline(row))
+            except BrokenRecord:
+                found.append(mapping.deadline(row, kind=cast(DeadlineKind, row.kind)))
+        return found
+
+
+def _instant(value: Any) -> datetime | None:
+    """A MIN(CASE ...) result: SQLite hands back text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return from_stored(value)

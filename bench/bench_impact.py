@@ -25,6 +25,7 @@ from sqlalchemy import insert, select
 
 from engine import RuleBook, load_ruleset
 from starcert.rules_impact import impact
+from storage.database import open_database
 from storage.formats import sheet_to_json
 from storage.sql.engines import make_engine
 from storage.sql.migrate import upgrade
@@ -213,11 +214,13 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s"
         )
         read_s = baseline(url)
-        engine = make_engine(url)
+        database = open_database(url)
         started = time.perf_counter()
-        report = impact(engine, book, new, now=datetime(2026, 6, 1, 2, tzinfo=UTC), zone=ZONE)
+        report = impact(
+            database.reads, book, new, now=datetime(2026, 6, 1, 2, tzinfo=UTC), zone=ZONE
+        )
         seconds = time.perf_counter() - started
-        engine.dispose()
+        database.close()
     print(
         f"impact: {report.certificates} certificates, {report.applications} open applications,"
         f" {report.with_deadlines} with deadlines in {seconds:.1f} s "

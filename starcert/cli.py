@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +35,7 @@ from starcert.inputs import parse_date, parse_facts, parse_sheet, read_document
 from storage.database import DatabaseMissing, address
 from workflows import commands as cmd
 from workflows.credit_code import LENGTH as CREDIT_CODE_LENGTH
-from workflows.errors import InvalidInput, OrganisationNotFound
+from workflows.errors import InvalidInput, OrganisationNotFound, StorageError
 from workflows.model import AuditKind, Case, Organisation, StarLevel, State, SuspensionCause
 from workflows.ports import UnitOfWork
 
@@ -129,7 +128,7 @@ def db_backup(
         check_writable(path, "PATH")
         try:
             size = backup_sqlite(source, path)
-        except (sqlite3.Error, OSError) as exc:  # a full disk, a damaged database
+        except (StorageError, OSError) as exc:  # a full disk, a damaged database
             raise fail(1, f"backup to {path} failed, nothing written: {exc}") from None
         typer.echo(f"backup of {source} written to {path} ({size} bytes)")
 

@@ -8,14 +8,16 @@ simulation's target). Every database error out of these is starcert's own (workf
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Protocol
 
+from storage.sql import sqlite_backup
 from storage.sql.engines import DatabaseAddress, address, default_sqlite_url, shown_url
 from storage.sql.schema import DatabaseMissing, SchemaNotCurrent, SchemaTooNew
 from storage.sql.sql_database import SqlDatabase, daemon_beats
 from storage.sql.sql_errors import translated
-from storage.sql.sqlite_backup import backup_sqlite
-from workflows.errors import CaseNotFound
+from workflows.errors import CaseNotFound, StorageError
 from workflows.model import Case
 from workflows.read_ports import DatabaseReads, HeartbeatLog, PublicLookups, ReadingUnitOfWork
 
@@ -54,6 +56,16 @@ class Database(Protocol):
 def open_database(url: str) -> Database:
     """The database at `url` (sqlite:/// or postgresql+psycopg://); nothing connects yet."""
     return SqlDatabase(url)
+
+
+def backup_sqlite(source: Path, target: Path) -> int:
+    """An online, consistent copy of SQLite database `source` at `target`; its size in bytes
+    (storage.sql.sqlite_backup). A damaged or unreadable database is a StorageError in SQLite's
+    own words; a full disk an OSError."""
+    try:
+        return sqlite_backup.backup_sqlite(source, target)
+    except sqlite3.Error as exc:
+        raise StorageError(str(exc)) from exc
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -8,10 +8,14 @@ from tests.api.conftest import FACTS, Api, credit_code, days_ago, sheet
 
 
 def _org_count(api: Api) -> int:
-    with api.app.db.connect() as conn:
-        from sqlalchemy import text
+    from sqlalchemy import create_engine, text
 
-        return int(conn.execute(text("SELECT count(*) FROM organisations")).scalar_one())
+    engine = create_engine(api.app.config.database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM organisations")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def test_an_oversized_body_is_413_and_writes_nothing(api: Api) -> None:

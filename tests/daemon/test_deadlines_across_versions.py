@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from starcert.app import App
 from starcert.cli_rules_publish import recompute
@@ -77,8 +77,10 @@ def test_an_obsolete_firing_leaves_the_case_the_deadlines_its_state_needs(
     report = _runner(app, clock).tick()
     assert [f.outcome for f in report.fired_list] == ["deadline_obsolete"]
     assert _open(app, 1) == owed
-    with app.db.connect() as conn:
+    engine = create_engine(app.config.database_url)
+    with engine.connect() as conn:
         assert conn.execute(text("SELECT state FROM cases WHERE id = 1")).scalar_one() == "active"
+    engine.dispose()
 
 
 def test_a_case_suspended_after_a_future_version_was_published_gets_its_limit(

@@ -25,7 +25,7 @@ from storage.sql.migrate import current, head, upgrade
 from storage.sql.schema import SCHEMA_REVISION, require_current, stored_revision
 from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from storage.sql.tables import UtcDateTime, metadata, utc_from_sqlite, utc_to_sqlite
-from workflows.errors import InvalidInput
+from workflows.errors import DatabaseUnavailable, InvalidInput
 from workflows.model import Event, State
 
 REPO = Path(__file__).resolve().parents[2]
@@ -283,7 +283,7 @@ def test_the_fused_sqlite_instant_conversions_match_sqlalchemys_own() -> None:
 
 
 @pytest.mark.postgres
-def test_a_connection_lost_mid_transaction_is_sqlalchemys_error_and_never_reused(
+def test_a_connection_lost_mid_transaction_is_database_unavailable_and_never_reused(
     pg_schema_url: str,
 ) -> None:
     upgrade(pg_schema_url)
@@ -294,12 +294,13 @@ def test_a_connection_lost_mid_transaction_is_sqlalchemys_error_and_never_reused
             case = new_case(uow)
             uow.commit()
         assert case.id is not None
-        with pytest.raises(OperationalError) as raised, SqlUnitOfWork(engine) as uow:
+        with pytest.raises(DatabaseUnavailable) as raised, SqlUnitOfWork(engine) as uow:
             pid = uow.core(text("SELECT pg_backend_pid()")).scalar()
             with admin.begin() as conn:  # the server drops the connection under the command
                 conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             uow.cases.get(case.id)
-        assert raised.value.connection_invalidated
+        lost = raised.value.__cause__
+        assert isinstance(lost, OperationalError) and lost.connection_invalidated
         assert is_database_down(raised.value)  # so the daemon backs off instead of an incident
         with SqlUnitOfWork(engine) as uow:  # the pool hands out a live connection
             assert uow.cases.get(case.id).id == case.id
@@ -308,7 +309,7 @@ def test_a_connection_lost_mid_transaction_is_sqlalchemys_error_and_never_reused
         admin.dispose()
 
 
-def test_driver_errors_of_prepared_statements_reach_callers_as_sqlalchemys(
+def test_driver_errors_of_prepared_statements_reach_callers_as_storage_errors(
     tmp_path: Path,
 ) -> None:
     url = sqlite_url(tmp_path)
@@ -317,9 +318,11 @@ def test_driver_errors_of_prepared_statements_reach_callers_as_sqlalchemys(
     try:
         with engine.begin() as conn:  # a damaged database: the deadlines table is gone
             conn.execute(text("DROP TABLE deadlines"))
-        missing = pytest.raises(OperationalError, match="no such table: deadlines")
+        missing = pytest.raises(DatabaseUnavailable, match="no such table: deadlines")
         with missing as raised, SqlUnitOfWork(engine) as uow:
             uow.deadlines.open_for_case(1)
-        assert isinstance(raised.value.orig, sqlite3.OperationalError)
+        cause = raised.value.__cause__
+        assert isinstance(cause, OperationalError)  # SQLAlchemy's type, as its own path raises
+        assert isinstance(cause.orig, sqlite3.OperationalError)
     finally:
         engine.dispose()

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection storage.migrate hands over, or on the
+"""Alembic environment: runs migrations on the connection storage.sql.migrate hands over, or on the
 URL in STARCERT_DATABASE_URL / sqlalchemy.url when run from the alembic command."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Alembic is configured here in full (the migration scripts sit beside this module), so
 `starcert db upgrade` needs no alembic.ini; storage/alembic.ini is only for the alembic command.
 Upgrading is the one way a SQLite database file comes to exist (every other command refuses a
-missing one, see storage.schema).
+missing one, see storage.sql.schema).
 """
 
 from __future__ import annotations

@@ -168,11 +168,11 @@ class SqlTransaction:
     def connection(self) -> Connection:
         """The unit of work's connection, inside a SQLAlchemy transaction (begun if none is).
 
-        A transaction already begun on the driver carries on as that one (storage.database).
+        A transaction already begun on the driver carries on as that one (storage.sql.engines).
         """
         conn = self._connected()
         if not conn.in_transaction():
-            conn.begin()  # on SQLite: BEGIN IMMEDIATE (storage.database)
+            conn.begin()  # on SQLite: BEGIN IMMEDIATE (storage.sql.engines)
         return conn
 
     def _driver(self) -> tuple[Connection, Any, type[Exception]]:

@@ -16,8 +16,8 @@ from storage.database import make_engine
 from storage.kept_connection import KeptConnection, keep_for
 from storage.schema import require_current
 from storage.sql import SqlUnitOfWork
+from workflows.case_service import CaseService
 from workflows.ports import Clock
-from workflows.services import Lifecycle
 
 
 @dataclass
@@ -56,9 +56,9 @@ class App:
         return self.rules.refresh() if "rules" in self.__dict__ else []
 
     @cached_property
-    def lifecycle(self) -> Lifecycle:
+    def lifecycle(self) -> CaseService:
         certs = self.config.certificates
-        return Lifecycle(
+        return CaseService(
             uow_factory=self.uow,
             rules=self.rules,
             clock=self.clock,

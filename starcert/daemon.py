@@ -27,10 +27,10 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from starcert.backoff import doubling
 from starcert.clock import SystemClock
 from storage.heartbeats import Heartbeat, Heartbeats
+from workflows.case_service import CaseService
 from workflows.commands import FireDeadline
 from workflows.model import Deadline
 from workflows.ports import Clock, UnitOfWork
-from workflows.services import Lifecycle
 
 log = logging.getLogger("starcert.daemon")
 
@@ -109,7 +109,7 @@ class DeadlineRunner:
     def __init__(
         self,
         *,
-        lifecycle: Lifecycle,
+        lifecycle: CaseService,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         worker: str,

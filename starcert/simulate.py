@@ -5,7 +5,7 @@ same `DeadlineRunner.tick` a live daemon runs. Optionally it plays the certifica
 (`operators=True`): when a surveillance window opens it records a surveillance audit inside the
 window (a few clients miss it and are suspended; some of those are restored), and when the
 re-certification reminder fires most clients re-certify before expiry. Every action goes through
-the real Lifecycle commands, so the register at the end is what the rules make of that history.
+the real case service commands, so the register at the end is what the rules make of that history.
 
 Every command commits on its own, exactly as under a live daemon: the simulation is the
 daemon's code with another clock, nothing less.

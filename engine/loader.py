@@ -38,7 +38,7 @@ from engine.ruleset import (
     Example,
     Indicator,
     Item,
-    Lifecycle,
+    LifecycleNumbers,
     Rule,
     RuleSet,
     ScoringModel,
@@ -706,7 +706,7 @@ class _Builder:
             facts=SCORE_FACTS, kind=RuleKind.FAIL, check=Check.SCORING, compile_condition=_no_not,
         )  # fmt: skip
 
-    def _lifecycle(self, node: Any, line: int | None) -> Lifecycle | None:
+    def _lifecycle(self, node: Any, line: int | None) -> LifecycleNumbers | None:
         item = self.mapping(node, "lifecycle", line)
         if item is None or not self.keys(item, "lifecycle", LIFECYCLE_KEYS):
             return None
@@ -718,7 +718,7 @@ class _Builder:
         }
         if any(v is None for v in values.values()):
             return None
-        terms = Lifecycle(**values)  # type: ignore[arg-type]
+        terms = LifecycleNumbers(**values)  # type: ignore[arg-type]
         checks = (
             (
                 "first_surveillance_months",

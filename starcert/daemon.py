@@ -240,10 +240,13 @@ class Daemon:
         self._scheduler = scheduler
         now = self.wall.now()
         stopping = self.stopping
+        # The first request takes it in one step no signal can split, so a signal arriving while
+        # that request is still being logged counts as a repeat, not as a second first stop.
+        first_stop = threading.Lock()
 
         def stop(signum: int, frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
-            if stopping.is_set():
+            if not first_stop.acquire(blocking=False):
                 self.log(logging.INFO, "stop_repeated", signal=name, worker=self.runner.worker)
                 return
             self.log(logging.INFO, "stopping", signal=name)

@@ -28,11 +28,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from starcert.app import App
-from starcert.daemon import DeadlineRunner, Fired
+from starcert.daemon import is_database_down, is_write_conflict
 from storage.tables import CaseRow, NotificationRow
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.credit_code import check_character
+from workflows.deadline_runner import DeadlineRunner, Fired
 from workflows.deadlines import local_day
 from workflows.errors import StarcertError
 from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
@@ -112,6 +113,8 @@ class Simulation:
             batch_size=batch_size,
             incident_backoff=timedelta(days=1),
             log_firings=False,
+            is_write_conflict=is_write_conflict,
+            is_database_down=is_database_down,
         )
         self._agenda: list[_Action] = []
         self._seq = 0

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_simulate.py [--population N] [--url URL]
 
-Each certificate goes through the real Lifecycle: register, apply, review, stage 1, stage 2,
+Each certificate goes through the real case service: register, apply, review, stage 1, stage 2,
 decision, then 3 years of deadlines fired by DeadlineRunner.tick with the simulated body's
 surveillances and re-certifications (about 14 commands per certificate), each committed on its
 own as under a live daemon. Baseline in the same run: the same population with the deadlines

@@ -40,6 +40,7 @@ from storage.sql.kept_connection import KeptConnection  # noqa: E402
 from storage.sql.migrate import upgrade  # noqa: E402
 from storage.sql.sql_unit_of_work import SqlUnitOfWork  # noqa: E402
 from workflows import commands as c  # noqa: E402
+from workflows.case_service import CaseService  # noqa: E402
 from workflows.clock import FakeClock  # noqa: E402
 from workflows.credit_code import check_character  # noqa: E402
 from workflows.model import (  # noqa: E402
@@ -49,7 +50,6 @@ from workflows.model import (  # noqa: E402
     State,
     SuspensionCause,
 )
-from workflows.services import Lifecycle  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MARKS = {
@@ -65,7 +65,7 @@ def code(serial: int) -> str:
     return body + check_character(body)
 
 
-def populate(lifecycle: Lifecycle, clock: FakeClock, n: int) -> list[int]:
+def populate(lifecycle: CaseService, clock: FakeClock, n: int) -> list[int]:
     facts = PrerequisiteFacts(True, True, True, None, True, True)
     sheet = ScoreSheet({k: IndicatorResult(points=__import__("decimal").Decimal(v))
                         for k, v in MARKS.items()})  # fmt: skip
@@ -98,7 +98,7 @@ def starcert_rounds(db: Path, cases: int) -> tuple[Round, list[int]]:
     clock = FakeClock(datetime(2026, 6, 1, 2, tzinfo=UTC))
     rules = EngineRules.from_directory(REPO / "rules")
     kept = KeptConnection(engine)  # as App does on SQLite
-    lifecycle = Lifecycle(lambda: SqlUnitOfWork(engine, kept), rules, clock, ZONE)
+    lifecycle = CaseService(lambda: SqlUnitOfWork(engine, kept), rules, clock, ZONE)
     ids = populate(lifecycle, clock, cases)
     clock.advance(timedelta(days=1))
 

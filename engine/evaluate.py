@@ -10,10 +10,10 @@ from typing import Any, Protocol
 from engine.decision import Decision, RuleResult, score_decimal
 from engine.errors import EngineError, NotInForce
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact, in_calendar
-from engine.months import add_months, expiry_date
 from engine.outcomes import RuleKind, Tally
-from engine.ruleset import Lifecycle, RuleSet
+from engine.ruleset import RuleSet
 from engine.vocabulary import Check
+from workflows.deadlines import certificate_plan
 
 
 class Backend(Protocol):
@@ -83,6 +83,21 @@ class _Index:
             for check in Check
         }
         self.lifecycle = MappingProxyType(ruleset.lifecycle.as_dict())
+        self._numbers = ruleset.lifecycle
+        self._deadlines: dict[date, Mapping[str, date]] = {}
+
+    def deadlines(self, decided: date) -> Mapping[str, date]:
+        """Deadlines of a certificate decided on `decided`, keyed by workflows' DeadlineKind: the
+        lifecycle's own plan for it (workflows.deadlines.certificate_plan). Kept, read-only:
+        decisions come as of a few days at a time."""
+        found = self._deadlines.get(decided)
+        if found is None:
+            if len(self._deadlines) >= _KEPT_PLANS:
+                self._deadlines.clear()
+            planned = certificate_plan(decided, self._numbers)
+            found = MappingProxyType({kind.value: due for kind, due in planned.items()})
+            self._deadlines[decided] = found
+        return found
 
     def sorted_results(self, keys: list[str]) -> tuple[RuleResult, ...]:
         if len(keys) > 1:
@@ -91,6 +106,7 @@ class _Index:
 
 
 _INDEXES: dict[str, _Index] = {}
+_KEPT_PLANS = 4096
 
 
 def _index(ruleset: RuleSet) -> _Index:
@@ -142,9 +158,7 @@ def _decide(
         outcome = "certified" if certified else "not_certified"
     else:
         outcome = "eligible"
-    deadlines = (
-        MappingProxyType(_deadlines(ruleset.lifecycle, as_of)) if certified else _NO_DEADLINES
-    )
+    deadlines = index.deadlines(as_of) if certified else _NO_DEADLINES
     return Decision(
         outcome=outcome,
         checks=tuple(c.value for c in Check if c in checked.checks),
@@ -171,25 +185,3 @@ def _decide(
         content_hash=ruleset.content_hash,
         source=ruleset.source,
     )
-
-
-def _deadlines(terms: Lifecycle, decided: date) -> dict[str, date]:
-    """Deadlines of a certificate decided on `decided` (keys match workflows' DeadlineKind).
-
-    The very dates workflows.deadlines plans for the new certificate (a test holds them equal):
-    valid through the day before the validity's anniversary, reminders counted from that day.
-    """
-    expiry = expiry_date(decided, terms.validity_months)
-    recert = add_months(expiry, -terms.recert_reminder_months)
-    found = {}
-    due = add_months(decided, terms.first_surveillance_months)
-    if due < recert:  # else the re-certification audit is the first one due
-        found["surveillance_window_opens"] = add_months(due, -terms.surveillance_window_months)
-        found["surveillance_due"] = due
-    found["recert_reminder"] = recert
-    found["expiry"] = expiry
-    if terms.restoration_after_expiry_months:
-        found["restoration_allowance_ends"] = add_months(
-            expiry, terms.restoration_after_expiry_months
-        )
-    return found

@@ -15,7 +15,6 @@ from typing import Any
 
 from engine.conditions import ceiling_key
 from engine.errors import FactError
-from engine.months import add_months
 from engine.ruleset import RuleSet
 from engine.scoring import Score, score_sheet
 from engine.source import did_you_mean
@@ -28,6 +27,7 @@ from engine.vocabulary import (
     Check,
     FactType,
 )
+from workflows.deadlines import add_months
 
 _KNOWN = frozenset((*APPLICATION_FACTS, SCORE_SHEET_FACT))
 CHECK_FLAG = {Check.APPLICATION: "check_application", Check.SCORING: "check_scoring"}

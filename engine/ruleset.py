@@ -77,7 +77,7 @@ class Band:
 
 
 @dataclass(frozen=True)
-class Lifecycle:
+class LifecycleNumbers:
     validity_months: int
     first_surveillance_months: int
     surveillance_interval_months: int
@@ -124,7 +124,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     scoring: ScoringModel
     bands: tuple[Band, ...]  # highest first
-    lifecycle: Lifecycle
+    lifecycle: LifecycleNumbers
     examples: tuple[Example, ...]
     outcomes: Mapping[str, Outcome] = field(repr=False, compare=False)
     shifted: tuple[Ref, ...] = ()  # date references with offsets, computed before each assert

@@ -11,9 +11,9 @@ from starcert.config import Config
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
 from storage.database import Database, open_database
+from workflows.case_service import CaseService
 from workflows.ports import Clock
 from workflows.read_ports import ReadingUnitOfWork
-from workflows.services import Lifecycle
 
 
 @dataclass
@@ -48,9 +48,9 @@ class App:
         return self.rules.refresh() if "rules" in self.__dict__ else []
 
     @cached_property
-    def lifecycle(self) -> Lifecycle:
+    def lifecycle(self) -> CaseService:
         certs = self.config.certificates
-        return Lifecycle(
+        return CaseService(
             uow_factory=self.uow,
             rules=self.rules,
             clock=self.clock,

@@ -229,7 +229,7 @@ def apply(
             by=by,
         )
         with open_app() as application:
-            show_result(application, application.lifecycle.handle(command), as_json)
+            show_result(application.lifecycle.handle(command), as_json)
 
     run(go)
 

@@ -19,6 +19,7 @@ from starcert import export, views
 from starcert.app import App
 from starcert.config import Config, load_config
 from storage.database import case_holding
+from workflows.change_set import Result
 from workflows.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -115,9 +116,10 @@ def emit(data: Any, as_json: bool, human: Callable[[], str]) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human())
 
 
-def show_result(application: App, result: Any, as_json: bool) -> None:
-    with application.uow() as uow:
-        case = uow.cases.get(result.case_id)
+def show_result(result: Result, as_json: bool) -> None:
+    """A command's answer, from the case it wrote."""
+    case = result.case
+    assert case is not None
     data = {**views.case_dict(case), "note": result.note or None}
     note = f"\n  {result.note}" if result.note else ""
     emit(data, as_json, lambda: views.case_line(case) + note)
@@ -135,7 +137,7 @@ def transition(
                     raise
                 where = exc.fact.removeprefix("score_sheet.")
                 raise InvalidInput(f"{sheet}: {where}", exc.message) from None
-            show_result(application, result, as_json)
+            show_result(result, as_json)
 
     run(go)
 

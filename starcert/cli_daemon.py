@@ -28,10 +28,11 @@ from starcert.cli_common import (
 )
 from starcert.clock import ShiftedClock, SystemClock
 from starcert.config import Config, DatabaseConfig
-from starcert.daemon import Daemon, DeadlineRunner, default_worker_name
+from starcert.daemon import Daemon, default_worker_name, is_database_down, is_write_conflict
 from starcert.daemon_status import health, read_status, status_text
 from starcert.export import check_writable
 from starcert.incidents import list_incidents, resolve, retry
+from workflows.deadline_runner import DeadlineRunner
 from workflows.errors import DatabaseUnavailable, InvalidInput, StarcertError
 from workflows.model import Deadline
 
@@ -68,6 +69,8 @@ def runner_for(application: App, worker: str | None) -> DeadlineRunner:
         lease=timedelta(seconds=daemon.lease_seconds),
         batch_size=daemon.batch_size,
         incident_backoff=timedelta(seconds=daemon.incident_backoff_seconds),
+        is_write_conflict=is_write_conflict,
+        is_database_down=is_database_down,
     )
 
 
@@ -90,7 +93,8 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
             notes = config.notifications
             deliverer = None
             if notes.webhook_url:
-                from starcert.notify import Deliverer, WebhookChannel
+                from starcert.notify import WebhookChannel
+                from workflows.outbox_delivery import Deliverer
 
                 deliverer = Deliverer(
                     uow_factory=application.uow,
@@ -100,7 +104,6 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     lease=timedelta(seconds=notes.timeout_seconds + 5),  # outlives one send
                     max_attempts=notes.max_attempts,
                     backoff=timedelta(seconds=notes.backoff_seconds),
-                    stopping=runner.stopping,  # SIGTERM ends delivery too, after the send in hand
                 )
             daemon = Daemon(
                 runner,

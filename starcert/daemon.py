@@ -1,48 +1,34 @@
-"""The daemon: claims due deadlines from the database and fires each as a lifecycle transition.
+"""The daemon process: ticks the deadline runner and the deliverer on APScheduler, beats, stops.
 
-The database is the truth and APScheduler only the alarm clock: a tick claims due rows with a lease
-(so several daemons share the work and a crashed one's rows return after the lease), fires them in
-due order, and schedules the next wake-up at the earliest open deadline. A firing that fails becomes
-an incident on its row (attempts, last error) and is retried with back-off; it never blocks others.
-A database that stops answering aborts the tick (nothing is half-written: each firing is one
-transaction) and the daemon retries with back-off until it answers again.
+The database is the truth and APScheduler only the alarm clock: each tick runs the deadline runner
+(workflows.deadline_runner), which claims due rows with a lease and fires them, then schedules the
+next wake-up at the earliest open deadline. A database that stops answering aborts the tick
+(nothing is half-written: each firing is one transaction) and the daemon retries with back-off
+until it answers again. What time it is comes from the injected clock; heartbeats, that back-off
+and the scheduler read it as wall time (`to_wall`), so a shifted or fake clock drives them all.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, Protocol
 
-from starcert.backoff import doubling
-from starcert.clock import SystemClock
-from storage.heartbeats import Heartbeat, Heartbeats
-from workflows.commands import FireDeadline
+from storage.heartbeats import Heartbeat
+from workflows.deadline_runner import DeadlineRunner
 from workflows.errors import DatabaseUnavailable, WriteConflict
-from workflows.model import Deadline
-from workflows.ports import Clock, UnitOfWork
-from workflows.services import Lifecycle
+from workflows.leased_work import Backoff, Outage, Pulse, Stopping
+from workflows.ports import Clock
+from workflows.worker_log import JsonLog
 
-log = logging.getLogger("starcert.daemon")
-
-MAX_BACKOFF = timedelta(hours=6)
-LATE_AFTER_S = 60.0
-"""A firing more than this long after its due time is logged as late (the daemon was down)."""
-MAX_DATABASE_BACKOFF_S = 30.0
-
-
-def jsonlog(level: int, event: str, **fields: Any) -> None:
-    """One JSON object per line: what happened, with a wall-clock timestamp."""
-    record = {"ts": SystemClock().now().isoformat(), "event": event, **fields}
-    log.log(level, json.dumps(record, ensure_ascii=False, default=str))
+DATABASE_BACKOFF = Backoff(timedelta(seconds=0.5), timedelta(seconds=30))
+"""Between ticks while the database does not answer: 0.5 s, 1 s, 2 s, ... at most 30 s."""
 
 
 def default_worker_name() -> str:
@@ -67,261 +53,66 @@ class ShiftableClock(Clock, Protocol):
     def to_wall(self, instant: datetime) -> datetime: ...
 
 
-@dataclass(frozen=True)
-class Fired:
-    deadline_id: int
-    case_id: int
-    kind: str
-    due_at: datetime
-    fired_at: datetime
-    lag_s: float
-    outcome: str  # the trigger applied, or deadline_obsolete
+class WallClock:
+    """The real time, read through a daemon's clock: `clock.to_wall(clock.now())`."""
 
-
-@dataclass
-class TickReport:
-    claimed: int = 0
-    fired: int = 0
-    failed: int = 0
-    conflicts: int = 0
-    deferred: int = 0  # claimed, but an earlier deadline of the same case was still open
-    fired_list: list[Fired] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "claimed": self.claimed,
-            "fired": self.fired,
-            "failed": self.failed,
-            "conflicts": self.conflicts,
-            "deferred": self.deferred,
-        }
-
-
-class DeadlineRunner:
-    """One daemon's view of the deadline table: claim, fire, record failures."""
-
-    def __init__(
-        self,
-        *,
-        lifecycle: Lifecycle,
-        uow_factory: Callable[[], UnitOfWork],
-        clock: Clock,
-        worker: str,
-        lease: timedelta,
-        batch_size: int,
-        incident_backoff: timedelta = timedelta(seconds=30),
-        log_firings: bool = True,
-        on_progress: Callable[[], None] | None = None,
-    ) -> None:
-        self.lifecycle = lifecycle
-        self.uow_factory = uow_factory
+    def __init__(self, clock: ShiftableClock) -> None:
         self.clock = clock
-        self.worker = worker
-        self.lease = lease
-        self.batch_size = batch_size
-        self.incident_backoff = incident_backoff
-        self.log_firings = log_firings
-        self.on_progress = on_progress  # called after each firing: a long tick shows it is alive
-        self.stopping = threading.Event()
-        self.fired_total = 0  # over the runner's life, ticks cut short included
-        self.failed_total = 0
-        self._in_hand: list[Deadline] = []
-        self._lost_race: set[int | None] = set()  # rows given back this tick after a lost race
 
-    def tick(self) -> TickReport:
-        """Fire everything due now, batch after batch, until nothing due is left or we stop.
-
-        Leases left from a tick the database cut short are given back first.
-        """
-        report = TickReport()
-        refresh = getattr(self.lifecycle.rules, "refresh", None)
-        if refresh is not None:
-            refresh()  # rule versions published since the last tick; firings keep their version
-        self._release_leftovers()
-        self._lost_race = set()
-        while not self.stopping.is_set():
-            claimed = self._claim()
-            again = [d for d in claimed if d.id in self._lost_race]
-            if again:
-                self._give_back(again)
-                claimed = [d for d in claimed if d.id not in self._lost_race]
-            if not claimed:
-                break
-            report.claimed += len(claimed)
-            self._in_hand = list(claimed)
-            while self._in_hand:
-                deadline = self._in_hand[0]
-                if self.stopping.is_set():
-                    self._release_leftovers()
-                    break
-                added = self._fire(deadline, report)
-                self._in_hand.pop(0)
-                self._hand_back_after(added)
-                if self.on_progress is not None:
-                    self.on_progress()
-        return report
-
-    def _hand_back_after(self, added: tuple[Deadline, ...]) -> None:
-        """A firing that added a deadline already due (a catch-up) must see it fire before the
-        rows in hand due after it, as a daemon that never stopped would: those are given back,
-        in one transaction, and the next claim takes them all again in due order."""
-        now = self.clock.now()
-        due = [d.due_at for d in added if d.due_at <= now]
-        if not due:
-            return
-        first = min(due)
-        later = [d for d in self._in_hand if d.due_at > first]
-        if not later:
-            return
-        self._in_hand = [d for d in self._in_hand if d.due_at <= first]
-        self._give_back(later)
-
-    def _give_back(self, rows: list[Deadline]) -> None:
-        """Release our leases on `rows` in one transaction."""
-        with self.uow_factory() as uow:
-            for deadline in rows:
-                assert deadline.id is not None
-                uow.deadlines.release(deadline.id, self.worker)
-            uow.commit()
-
-    def _release_leftovers(self) -> None:
-        while self._in_hand:
-            self._release(self._in_hand[0])
-            self._in_hand.pop(0)
-
-    def _claim(self) -> list[Deadline]:
-        now = self.clock.now()
-        with self.uow_factory() as uow:
-            rows = list(
-                uow.deadlines.claim_due(now, self.worker, now + self.lease, self.batch_size)
-            )
-            uow.commit()
-        return rows
-
-    def _fire(self, deadline: Deadline, report: TickReport) -> tuple[Deadline, ...]:
-        """Fire one claimed row; the deadlines its transition added (none if it did not fire)."""
-        assert deadline.id is not None
-        try:
-            result = self.lifecycle.handle(
-                FireDeadline(
-                    deadline_id=deadline.id, case_id=deadline.case_id, by=f"daemon:{self.worker}"
-                )
-            )
-        except Exception as exc:
-            # The lifecycle already re-ran the firing on the new state after each lost race; a
-            # conflict that outlasts its attempts is no race but a broken record: an incident.
-            if is_write_conflict(exc):
-                report.conflicts += 1
-                self._release(deadline)
-                self._lost_race.add(deadline.id)  # re-evaluated on the next tick, not this one
-                return ()
-            if is_database_down(exc):
-                raise
-            report.failed += 1
-            self.failed_total += 1
-            self._record_failure(deadline, exc)
-            return ()
-        if result.deferred:  # an earlier deadline of the case is open: it goes first
-            report.deferred += 1
-            self._release(deadline)
-            self._lost_race.add(deadline.id)  # claimed again on a later tick, after it
-            return ()
-        if not result.events:
-            return ()  # already fired (by another daemon whose lease ran out): nothing written
-        event = result.events[0]
-        fired_at = event.at
-        lag = (fired_at - deadline.due_at).total_seconds()
-        fired = Fired(
-            deadline.id, deadline.case_id, deadline.kind.value, deadline.due_at, fired_at, lag,
-            event.trigger,
-        )  # fmt: skip
-        report.fired += 1
-        self.fired_total += 1
-        report.fired_list.append(fired)
-        if self.log_firings:
-            jsonlog(
-                logging.INFO,
-                "deadline_fired",
-                case=deadline.case_id,
-                certificate=result.certificate,
-                deadline=deadline.id,
-                kind=deadline.kind.value,
-                due=deadline.due_at.isoformat(),
-                fired_at=fired_at.isoformat(),
-                lag_s=round(lag, 3),
-                late=lag > LATE_AFTER_S,
-                outcome=event.trigger,
-                state=str(result.state),
-                worker=self.worker,
-            )
-        return result.deadlines_added
-
-    def _release(self, deadline: Deadline) -> None:
-        assert deadline.id is not None
-        with self.uow_factory() as uow:
-            uow.deadlines.release(deadline.id, self.worker)
-            uow.commit()
-
-    def _record_failure(self, deadline: Deadline, exc: Exception) -> None:
-        assert deadline.id is not None
-        with self.uow_factory() as uow:
-            attempts = uow.deadlines.get(deadline.id).attempts + 1
-            backoff = doubling(self.incident_backoff, attempts, MAX_BACKOFF)
-            retry_at = self.clock.now() + backoff
-            error = f"{type(exc).__name__}: {exc}"
-            uow.deadlines.record_failure(deadline.id, error, retry_at)
-            uow.commit()
-        jsonlog(
-            logging.ERROR,
-            "deadline_incident",
-            case=deadline.case_id,
-            deadline=deadline.id,
-            kind=deadline.kind.value,
-            due=deadline.due_at.isoformat(),
-            attempts=attempts,
-            retry_at=retry_at.isoformat(),
-            error=error,
-            worker=self.worker,
-        )
-
-    def next_due(self) -> datetime | None:
-        with self.uow_factory() as uow:
-            return uow.deadlines.next_due_at()
+    def now(self) -> datetime:
+        return self.clock.to_wall(self.clock.now())
 
 
 class Deliveries(Protocol):
+    stopping: Stopping
+    log: JsonLog
+
     def deliver_due(self) -> Any: ...
 
 
+class HeartbeatStore(Protocol):
+    def put(self, beat: Heartbeat) -> None: ...
+
+
 class Daemon:
-    """The long-running process: ticks on APScheduler, heartbeats, back-off, graceful stop."""
+    """The long-running process: ticks on APScheduler, heartbeats, back-off, graceful stop.
+
+    It hands the runner and the deliverer its stop request, its log and its progress beat.
+    """
 
     def __init__(
         self,
         runner: DeadlineRunner,
         *,
         clock: ShiftableClock,
-        heartbeats: Heartbeats,
+        heartbeats: HeartbeatStore,
         tick_seconds: float,
         deliverer: Deliveries | None = None,
         deliver_seconds: float = 5.0,
     ) -> None:
         self.runner = runner
         self.clock = clock
+        self.wall = WallClock(clock)
+        self.log = JsonLog(self.wall)
         self.heartbeats = heartbeats
         self.tick_seconds = tick_seconds
         self.deliverer = deliverer
         self.deliver_seconds = deliver_seconds
-        self.started_at = SystemClock().now()
-        self.db_failures = 0
+        self.stopping = threading.Event()
+        self.outage = Outage(self.wall, DATABASE_BACKOFF)
         self.last_error: str | None = None
         self.last_tick_at: datetime | None = None
-        self._retry_not_before = self.started_at
         # A catch-up tick can fire for minutes; beating within it keeps `starcert health` (and a
         # service manager polling it) from taking a busy daemon for a hung one.
-        self.progress_every = timedelta(seconds=min(max(tick_seconds, 1.0), 10.0))
-        self._last_beat_at = self.started_at
-        runner.on_progress = self._progress
+        every = timedelta(seconds=min(max(tick_seconds, 1.0), 10.0))
+        self.pulse = Pulse(self.wall, every, self._put_beat)
+        self.started_at = self.pulse.started_at
+        runner.on_progress = self.pulse.progress
+        runner.stopping = self.stopping
+        runner.log = self.log
+        if deliverer is not None:
+            deliverer.stopping = self.stopping  # SIGTERM ends delivery too, after the send in hand
+            deliverer.log = self.log
         self._tick_lock = threading.Lock()
         self._scheduler: Any = None
 
@@ -332,47 +123,45 @@ class Daemon:
             self._tick()
 
     def _tick(self) -> None:
-        if self.db_failures and SystemClock().now() < self._retry_not_before:
+        if not self.outage.ready():
             return  # backing off: the interval tick waits for the retry
         try:
             report = self.runner.tick()
-            nxt = None if self.runner.stopping.is_set() else self.runner.next_due()
+            nxt = None if self.stopping.is_set() else self.runner.next_due()
         except Exception as exc:
             self._tick_failed(exc)
             return
-        if self.db_failures:
-            jsonlog(logging.INFO, "database_back", after_failures=self.db_failures)
-        self.db_failures = 0
+        failures = self.outage.recovered()
+        if failures:
+            self.log(logging.INFO, "database_back", after_failures=failures)
         self.last_error = None
-        self.last_tick_at = SystemClock().now()
+        self.last_tick_at = self.wall.now()
         if report.claimed:
-            jsonlog(logging.INFO, "tick", worker=self.runner.worker, **report.counts())
+            self.log(logging.INFO, "tick", worker=self.runner.worker, **report.counts())
         self._beat("running")
         if report.fired and self.deliverer is not None:
             self._wake("deliver")
-        if nxt is not None and not self.runner.stopping.is_set():
+        if nxt is not None and not self.stopping.is_set():
             self._at(self.clock.to_wall(nxt), "next-due")
 
     def _tick_failed(self, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
         self.last_error = error
         if not is_database_down(exc):
-            jsonlog(logging.ERROR, "tick_failed", worker=self.runner.worker, error=error)
+            self.log(logging.ERROR, "tick_failed", worker=self.runner.worker, error=error)
             self._beat("running")
             return
-        self.db_failures += 1
-        delay = min(0.5 * 2 ** (self.db_failures - 1), MAX_DATABASE_BACKOFF_S)
-        self._retry_not_before = SystemClock().now() + timedelta(seconds=delay)
-        jsonlog(
+        delay = self.outage.failed()
+        self.log(
             logging.WARNING,
             "database_unavailable",
             worker=self.runner.worker,
-            attempt=self.db_failures,
-            retry_in_s=delay,
+            attempt=self.outage.failures,
+            retry_in_s=delay.total_seconds(),
             error=error,
         )
-        if not self.runner.stopping.is_set():
-            self._at(self._retry_not_before, "db-retry")
+        if self.outage.retry_at is not None and not self.stopping.is_set():
+            self._at(self.outage.retry_at, "db-retry")
 
     def deliver(self) -> None:
         if self.deliverer is None:
@@ -382,14 +171,12 @@ class Daemon:
         except Exception as exc:
             level = logging.WARNING if is_database_down(exc) else logging.ERROR
             error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            jsonlog(level, "delivery_pass_failed", worker=self.runner.worker, error=error)
-
-    def _progress(self) -> None:
-        if SystemClock().now() - self._last_beat_at >= self.progress_every:
-            self._beat("firing")
+            self.log(level, "delivery_pass_failed", worker=self.runner.worker, error=error)
 
     def _beat(self, state: str) -> None:
-        self._last_beat_at = SystemClock().now()
+        self.pulse.beat(state)
+
+    def _put_beat(self, state: str, at: datetime) -> None:
         try:
             self.heartbeats.put(
                 Heartbeat(
@@ -398,7 +185,7 @@ class Daemon:
                     host=socket.gethostname(),
                     state=state,
                     started_at=self.started_at,
-                    beat_at=self._last_beat_at,
+                    beat_at=at,
                     last_tick_at=self.last_tick_at,
                     clock_at=self.clock.now(),
                     fired_total=self.runner.fired_total,
@@ -423,7 +210,7 @@ class Daemon:
         if self._scheduler is None:
             return
         try:
-            self._scheduler.modify_job(job_id, next_run_time=SystemClock().now())
+            self._scheduler.modify_job(job_id, next_run_time=self.wall.now())
         except Exception:  # the job is gone: we are stopping
             return
 
@@ -445,15 +232,18 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
-        now = SystemClock().now()
-        stopping = self.runner.stopping
+        now = self.wall.now()
+        stopping = self.stopping
+        # The first request takes it in one step no signal can split, so a signal arriving while
+        # that request is still being logged counts as a repeat, not as a second first stop.
+        first_stop = threading.Lock()
 
         def stop(signum: int, frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
-            if stopping.is_set():
-                jsonlog(logging.INFO, "stop_repeated", signal=name, worker=self.runner.worker)
+            if not first_stop.acquire(blocking=False):
+                self.log(logging.INFO, "stop_repeated", signal=name, worker=self.runner.worker)
                 return
-            jsonlog(logging.INFO, "stopping", signal=name)
+            self.log(logging.INFO, "stopping", signal=name)
             stopping.set()
 
         signal.signal(signal.SIGTERM, stop)
@@ -477,7 +267,7 @@ class Daemon:
             )
         self._beat("starting")  # healthy while its beat is fresh; then it must tick
         banner()
-        jsonlog(logging.INFO, "started", worker=self.runner.worker, clock=self.clock.now())
+        self.log(logging.INFO, "started", worker=self.runner.worker, clock=self.clock.now())
         scheduler.start()
         stopping.wait()  # a signal handler runs in this thread, between waits
         scheduler.shutdown(wait=True)  # the tick in hand finishes (it sees `stopping`)
@@ -486,4 +276,4 @@ class Daemon:
         # (Python resets its own handlers early in that, which would end it by the signal).
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        jsonlog(logging.INFO, "stopped", worker=self.runner.worker, fired=self.runner.fired_total)
+        self.log(logging.INFO, "stopped", worker=self.runner.worker, fired=self.runner.fired_total)

@@ -5,7 +5,7 @@ same `DeadlineRunner.tick` a live daemon runs. Optionally it plays the certifica
 (`operators=True`): when a surveillance window opens it records a surveillance audit inside the
 window (a few clients miss it and are suspended; some of those are restored), and when the
 re-certification reminder fires most clients re-certify before expiry. Every action goes through
-the real Lifecycle commands, so the register at the end is what the rules make of that history.
+the real case service commands, so the register at the end is what the rules make of that history.
 
 Every command commits on its own, exactly as under a live daemon: the simulation is the
 daemon's code with another clock, nothing less.
@@ -24,10 +24,11 @@ from decimal import Decimal
 from typing import Any
 
 from starcert.app import App
-from starcert.daemon import DeadlineRunner, Fired
+from starcert.daemon import is_database_down, is_write_conflict
 from workflows import commands as c
 from workflows.clock import FakeClock
 from workflows.credit_code import check_character
+from workflows.deadline_runner import DeadlineRunner, Fired
 from workflows.deadlines import local_day
 from workflows.errors import StarcertError
 from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
@@ -108,6 +109,8 @@ class Simulation:
             batch_size=batch_size,
             incident_backoff=timedelta(days=1),
             log_firings=False,
+            is_write_conflict=is_write_conflict,
+            is_database_down=is_database_down,
         )
         self._agenda: list[_Action] = []
         self._seq = 0

@@ -1,9 +1,13 @@
-"""Deadline arithmetic: which dated obligations a case has in its current state.
+"""The deadline plan: which dated obligations a case has, and the calendar arithmetic under it.
+
+The one home of these dates: the lifecycle plans a case's deadlines with `plan`, and the rules
+engine's explanation of a decision shows `certificate_plan`, the same dates for a certificate
+decided that day.
 
 All dates are calendar dates; months are calendar months with month-end clamping
-(dateutil.relativedelta: 31 Jan + 1 month = 28/29 Feb), never a count of days. Every date is
-anchored to the case's own domain dates (decision, expiry, suspension), never to the moment a
-deadline happened to fire, so a late firing does not push the next obligation back.
+(31 Jan + 1 month = 28/29 Feb), never a count of days. Every date is anchored to the case's own
+domain dates (decision, expiry, suspension), never to the moment a deadline happened to fire, so
+a late firing does not push the next obligation back.
 
 A deadline "due on day d" fires at the start of day d+1 in the certification body's time zone.
 """
@@ -13,12 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-
 from workflows.model import Case, Deadline, DeadlineKind, State
-from workflows.ports import LifecycleTerms
 
 REMINDER_KINDS = frozenset(
     {
@@ -29,19 +31,59 @@ REMINDER_KINDS = frozenset(
 )
 """Deadlines that only put a reminder in the trail; the others drive a transition."""
 
+
+class LifecycleMonths(Protocol):
+    """The lifecycle numbers a plan is made of, in calendar months. The lifecycle's
+    `LifecycleTerms` and the rule set's `LifecycleNumbers` both have them."""
+
+    @property
+    def validity_months(self) -> int: ...
+    @property
+    def first_surveillance_months(self) -> int: ...
+    @property
+    def surveillance_interval_months(self) -> int: ...
+    @property
+    def surveillance_window_months(self) -> int: ...
+    @property
+    def suspension_limit_months(self) -> int: ...
+    @property
+    def recert_reminder_months(self) -> int: ...
+    @property
+    def restoration_after_expiry_months(self) -> int: ...
+
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS[month - 1]
+
+
 @lru_cache(maxsize=65536)
-def add_months(day: date, months: int) -> date:
-    """Pure and asked the same few questions for every transition: worth remembering."""
-    result: date = day + relativedelta(months=months)
-    return result
+def add_months(day: date, months: int, days: int = 0) -> date:
+    """`day` plus calendar months (clamped to the month's end: 30 Nov + 3 months = 28/29 Feb),
+    then plus days.
+
+    The same result as `day + dateutil.relativedelta(months=months, days=days)` (a test checks
+    this), at a fraction of its cost: a decision and a transition add months several times.
+    Pure and asked the same few questions again and again: worth remembering.
+    """
+    if months:
+        year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+        month = month0 + 1
+        last = _month_length(year, month)
+        day = date(year, month, day.day if day.day <= last else last)
+    return day + timedelta(days=days) if days else day
 
 
 def expiry_date(decided_on: date, validity_months: int) -> date:
     """Last day of validity: the day before the validity's anniversary of the decision.
 
     Decided on 15 Mar 2024, valid 36 months: through 14 Mar 2027. An anniversary the calendar
-    lacks (29 Feb in a common year) falls on the day after that month's end: decided on 29 Feb
-    2024, valid through 28 Feb 2027.
+    lacks (29 Feb in a common year, 31 Apr) falls on the day after that month's end, so the
+    month's last day is still valid: decided on 29 Feb 2024, valid through 28 Feb 2027.
     """
     anniversary = add_months(decided_on, validity_months)
     if anniversary.day != decided_on.day:  # clamped to the month's end
@@ -49,7 +91,7 @@ def expiry_date(decided_on: date, validity_months: int) -> date:
     return anniversary - timedelta(days=1)
 
 
-def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> date:
+def scheduled_surveillance(decided_on: date, terms: LifecycleMonths, k: int) -> date:
     """The k-th (1-based) surveillance date the decision's anniversary rule sets.
 
     Computed from the decision date each time, so month-end clamping never drifts
@@ -61,7 +103,7 @@ def scheduled_surveillance(decided_on: date, terms: LifecycleTerms, k: int) -> d
     return add_months(decided_on, months)
 
 
-def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
+def next_surveillance_due(case: Case, terms: LifecycleMonths) -> date | None:
     """When the case's next surveillance is due, or None when the re-certification takes over.
 
     The first is due within one interval of the decision, then at most one interval apart;
@@ -77,27 +119,26 @@ def next_surveillance_due(case: Case, terms: LifecycleTerms) -> date | None:
     last = case.last_surveillance_on
     if case.surveillances and last is not None:
         due = min(due, add_months(last, terms.surveillance_interval_months))
-    return None if due >= recert_window_opens(case.expires_on, terms) else due
+    return _unless_recertifying(due, recert_window_opens(case.expires_on, terms))
 
 
-def recert_window_opens(expires_on: date, terms: LifecycleTerms) -> date:
+def _unless_recertifying(due: date, reminder: date) -> date | None:
+    """A surveillance due on or after the re-certification reminder's day is none."""
+    return None if due >= reminder else due
+
+
+def recert_window_opens(expires_on: date, terms: LifecycleMonths) -> date:
     """The re-certification reminder's day: from then on the re-certification audit is due."""
     return add_months(expires_on, -terms.recert_reminder_months)
 
 
-def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
+def plan(case: Case, terms: LifecycleMonths) -> dict[DeadlineKind, date]:
     """The deadlines a case in its current state should have open, by kind, as due days."""
-    days: dict[DeadlineKind, date] = {}
     if case.state is State.ACTIVE and case.expires_on is not None:
-        surveillance = next_surveillance_due(case, terms)
-        if surveillance is not None:
-            days[DeadlineKind.SURVEILLANCE_WINDOW_OPENS] = add_months(
-                surveillance, -terms.surveillance_window_months
-            )
-            days[DeadlineKind.SURVEILLANCE_DUE] = surveillance
-        days[DeadlineKind.RECERT_REMINDER] = recert_window_opens(case.expires_on, terms)
-        days[DeadlineKind.EXPIRY] = case.expires_on
-    elif case.state is State.SUSPENDED and case.expires_on is not None:
+        reminder = recert_window_opens(case.expires_on, terms)
+        return _while_valid(next_surveillance_due(case, terms), reminder, case.expires_on, terms)
+    days: dict[DeadlineKind, date] = {}
+    if case.state is State.SUSPENDED and case.expires_on is not None:
         if case.suspended_on is not None:
             days[DeadlineKind.SUSPENSION_LIMIT] = suspension_limit(case.suspended_on, terms)
         # A suspended client must still plan its re-certification before expiry.
@@ -113,8 +154,39 @@ def plan(case: Case, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
     return days
 
 
+def _while_valid(
+    surveillance: date | None, reminder: date, expires_on: date, terms: LifecycleMonths
+) -> dict[DeadlineKind, date]:
+    """The plan of an active certificate: its next surveillance (if one is still due before the
+    re-certification reminder), the reminder and the expiry."""
+    if surveillance is None:
+        return {DeadlineKind.RECERT_REMINDER: reminder, DeadlineKind.EXPIRY: expires_on}
+    return {
+        DeadlineKind.SURVEILLANCE_WINDOW_OPENS: add_months(
+            surveillance, -terms.surveillance_window_months
+        ),
+        DeadlineKind.SURVEILLANCE_DUE: surveillance,
+        DeadlineKind.RECERT_REMINDER: reminder,
+        DeadlineKind.EXPIRY: expires_on,
+    }
+
+
+def certificate_plan(decided_on: date, terms: LifecycleMonths) -> dict[DeadlineKind, date]:
+    """The deadlines a certificate decided on `decided_on` is given: what `plan` gives the new
+    active case (no surveillance yet), and the restoration allowance it plans once the
+    certificate has expired unsuspended. The rules engine's explanation of a certifying
+    decision shows these."""
+    expires_on = expiry_date(decided_on, terms.validity_months)
+    reminder = recert_window_opens(expires_on, terms)
+    first = _unless_recertifying(scheduled_surveillance(decided_on, terms, 1), reminder)
+    days = _while_valid(first, reminder, expires_on, terms)
+    if terms.restoration_after_expiry_months > 0:
+        days[DeadlineKind.RESTORATION_ALLOWANCE_ENDS] = restoration_ends(expires_on, terms)
+    return days
+
+
 def plan_across_versions(
-    case: Case, terms: LifecycleTerms, later: Sequence[tuple[date, LifecycleTerms]]
+    case: Case, terms: LifecycleMonths, later: Sequence[tuple[date, LifecycleMonths]]
 ) -> dict[DeadlineKind, date]:
     """`plan` under `terms`, then brought in line with each later version in effective order,
     the way publishing that version moves an open deadline (see recompute.deadline_moves): a
@@ -160,12 +232,12 @@ def already_reminded(
     )
 
 
-def suspension_limit(suspended_on: date, terms: LifecycleTerms) -> date:
+def suspension_limit(suspended_on: date, terms: LifecycleMonths) -> date:
     """Last day a suspension may still be lifted."""
     return add_months(suspended_on, terms.suspension_limit_months)
 
 
-def restoration_ends(expires_on: date, terms: LifecycleTerms) -> date:
+def restoration_ends(expires_on: date, terms: LifecycleMonths) -> date:
     """Last day an expired certificate may still be restored (meaningless when months = 0)."""
     return add_months(expires_on, terms.restoration_after_expiry_months)
 

@@ -203,3 +203,12 @@ class Event:
     data: Mapping[str, Any] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+
+
+SURVEILLANCE_CAUSES = frozenset(
+    {SuspensionCause.OVERDUE_SURVEILLANCE, SuspensionCause.FAILED_SURVEILLANCE}
+)
+"""Causes only a passing surveillance audit clears; the others are cleared by an operator."""
+OPERATOR_CAUSES = tuple(c for c in SuspensionCause if c not in SURVEILLANCE_CAUSES)
+"""Causes an operator suspends for; the surveillance causes come from the deadline the daemon
+fires and from recording the failing audit, with the evidence that clears them."""

@@ -17,11 +17,11 @@ from starcert.accounts import Principal
 from starcert.api import schemas as s
 from storage.database import case_holding
 from workflows import commands as c
-from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
-from workflows.lifecycle import Trigger
+from workflows.certificate_machine import Trigger
+from workflows.change_set import Result
+from workflows.errors import CaseNotFound, InvalidInput
 from workflows.model import Audit, Case, Deadline, Event, StarLevel, State
 from workflows.read_ports import PublicLookups
-from workflows.services import Result
 
 if TYPE_CHECKING:
     from starcert.app import App
@@ -229,23 +229,19 @@ def run(
     expected_version: int | None,
     command: Callable[[int], c.Command],
 ) -> s.CommandResult:
-    """Run one command on a case; refuse with a version conflict if it moved since the caller saw it."""
-    if expected_version is not None:
-        with application.uow() as uow:
-            stored = uow.cases.get(case_id).version
-        if stored != expected_version:
-            raise ConcurrencyConflict(
-                f"case {case_id} is at version {stored}, not {expected_version}"
-            )
-    return result_out(application, application.lifecycle.handle(command(case_id)))
+    """Run one command on a case; refuse with a version conflict if it moved since the caller
+    saw it (checked in the command's own transaction)."""
+    result = application.lifecycle.handle(command(case_id), expected_version=expected_version)
+    return result_out(result)
 
 
-def result_out(application: App, result: Result) -> s.CommandResult:
-    assert result.case_id is not None
-    with application.uow() as uow:
-        case = uow.cases.get(result.case_id)
+def result_out(result: Result) -> s.CommandResult:
+    """The command's answer, from the case it wrote (no second read)."""
+    assert result.case is not None
     return s.CommandResult(
-        case=case_out(case), events=[event_out(e) for e in result.events], note=result.note or None
+        case=case_out(result.case),
+        events=[event_out(e) for e in result.events],
+        note=result.note or None,
     )
 
 

@@ -73,7 +73,7 @@ def submit_application(body: s.ApplicationIn, request: Request, who: Operator) -
             by=who.name,
         )
     )
-    return ops.result_out(application, result)
+    return ops.result_out(result)
 
 
 # --- cases ---------------------------------------------------------------------------------------

@@ -25,8 +25,7 @@ from starcert.web import diagram
 from starcert.web.render import page
 from workflows import commands as c
 from workflows.errors import InvalidInput, StarcertError
-from workflows.lifecycle import OPERATOR_CAUSES
-from workflows.model import State, SuspensionCause
+from workflows.model import OPERATOR_CAUSES, State, SuspensionCause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 COOKIE = "starcert_session"

@@ -1,7 +1,7 @@
 """The lifecycle diagram as inline SVG, drawn from the transition table itself.
 
 Columns come from the shortest trigger path from `applied`; live states sit on the top row and
-terminal ones below, so a new state or trigger in workflows.lifecycle shows up here unchanged.
+terminal ones below, so a new state or trigger in workflows.certificate_machine shows up here unchanged.
 Edges carry their trigger names as tooltips; the current state and the edges leaving it are
 highlighted.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from workflows.lifecycle import LIFECYCLE, TransitionSpec, Trigger
+from workflows.certificate_machine import TRANSITIONS, TransitionSpec, Trigger
 from workflows.model import TERMINAL_STATES, State
 
 NODE_W, NODE_H, GAP_X, ROW_Y = 118, 34, 34, (30, 150)
@@ -27,7 +27,7 @@ class Edge:
     triggers: tuple[str, ...]
 
 
-def edges(specs: Sequence[TransitionSpec] = LIFECYCLE) -> list[Edge]:
+def edges(specs: Sequence[TransitionSpec] = TRANSITIONS) -> list[Edge]:
     """One edge per (source, destination) pair, naming every trigger that takes it."""
     found: dict[tuple[State, State], list[str]] = {}
     for spec in specs:
@@ -39,7 +39,7 @@ def edges(specs: Sequence[TransitionSpec] = LIFECYCLE) -> list[Edge]:
     return [Edge(a, b, tuple(t)) for (a, b), t in found.items()]
 
 
-def layout(specs: Sequence[TransitionSpec] = LIFECYCLE) -> dict[State, tuple[int, int]]:
+def layout(specs: Sequence[TransitionSpec] = TRANSITIONS) -> dict[State, tuple[int, int]]:
     """(column, row) per state: column = trigger distance from `applied`; terminal states row 1."""
     graph: dict[State, set[State]] = {s: set() for s in State}
     for edge in edges(specs):

@@ -300,7 +300,7 @@ def chunks(items: Iterable[int], size: int) -> list[list[int]]:
 def certify(
     site: Site, clock: Any, n: int, *, score_loss: float = 5, days_between: int = 0
 ) -> list[int]:
-    """`n` cases taken from application to certificate through the real Lifecycle and rules."""
+    """`n` cases taken from application to certificate through the real case service and rules."""
     from starcert.app import App
     from starcert.config import load_config
     from workflows import commands as c

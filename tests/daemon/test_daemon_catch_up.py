@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, text
 
 from starcert.app import App
 from starcert.config import load_config
-from starcert.daemon import DeadlineRunner
 from starcert.simulate import Simulation
 from workflows.clock import FakeClock
+from workflows.deadline_runner import DeadlineRunner
 
 T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 BACK = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # past every deadline of a first cycle

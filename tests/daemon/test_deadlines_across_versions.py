@@ -11,11 +11,11 @@ from sqlalchemy import create_engine, text
 
 from starcert.app import App
 from starcert.cli_rules_publish import recompute
-from starcert.daemon import DeadlineRunner
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows.clock import FakeClock
 from workflows.commands import Suspend
+from workflows.deadline_runner import DeadlineRunner
 from workflows.deadlines import due_at
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
 

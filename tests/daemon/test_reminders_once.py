@@ -9,11 +9,11 @@ from pathlib import Path
 
 from starcert.app import App
 from starcert.cli_rules_publish import recompute
-from starcert.daemon import DeadlineRunner
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows import commands as c
 from workflows.clock import FakeClock
+from workflows.deadline_runner import DeadlineRunner
 from workflows.deadlines import local_day
 from workflows.model import IndicatorResult, ScoreSheet, SuspensionCause
 

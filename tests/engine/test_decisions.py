@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from engine import FactError, NotInForce, RuleBook, evaluate
-from engine.months import add_months
 from tests.engine.conftest import application, sheet
 
 SCORED = date(2026, 6, 1)
@@ -44,16 +43,6 @@ def test_running_time_uses_calendar_months_with_month_end_clamping(
     assert too_soon.outcome == "ineligible"
     assert [f.rule for f in too_soon.failures] == ["running_time"]
     assert too_soon.earliest_application == earliest
-
-
-def test_month_arithmetic_matches_relativedelta() -> None:
-    from dateutil.relativedelta import relativedelta
-
-    start = date(1999, 1, 1)
-    for offset in range(0, 4000, 7):
-        day = date.fromordinal(start.toordinal() + offset)
-        for months in (-37, -12, -1, 1, 3, 6, 12, 36):
-            assert add_months(day, months, 2) == day + relativedelta(months=months, days=2)
 
 
 def test_all_failed_prerequisites_are_reported_together(book: RuleBook) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for lifecycle tests: a Lifecycle over the in-memory store, a fake clock, plain rules."""
+"""Fixtures for lifecycle tests: the case service over the in-memory store, a fake clock, plain rules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from lifecycle_doubles import SHANGHAI, START, PlainRules
 from lifecycle_steps import Office
 
 from storage.memory.memory_store import MemoryStore
+from workflows.case_service import CaseService
 from workflows.clock import FakeClock
-from workflows.services import Lifecycle
 
 
 @pytest.fixture
@@ -27,10 +27,10 @@ def rules() -> PlainRules:
 
 
 @pytest.fixture
-def lifecycle(store: MemoryStore, rules: PlainRules, clock: FakeClock) -> Lifecycle:
-    return Lifecycle(store.uow, rules, clock, SHANGHAI, number_prefix="ASC")
+def lifecycle(store: MemoryStore, rules: PlainRules, clock: FakeClock) -> CaseService:
+    return CaseService(store.uow, rules, clock, SHANGHAI, number_prefix="ASC")
 
 
 @pytest.fixture
-def office(lifecycle: Lifecycle, store: MemoryStore, clock: FakeClock) -> Office:
+def office(lifecycle: CaseService, store: MemoryStore, clock: FakeClock) -> Office:
     return Office(lifecycle, store.uow, clock)

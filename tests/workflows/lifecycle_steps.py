@@ -1,4 +1,4 @@
-"""Driving a Lifecycle the way an operator and the scheduler would, and reading the store back."""
+"""Driving the case service the way an operator and the scheduler would, and reading the store back."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from lifecycle_doubles import SHANGHAI, credit_code, good_facts, sheet_scoring
 
 from workflows import commands as c
+from workflows.case_service import CaseService
+from workflows.change_set import Result
 from workflows.clock import FakeClock
 from workflows.deadlines import local_day
 from workflows.model import Case, Deadline, Event
 from workflows.ports import UnitOfWork
-from workflows.services import Lifecycle, Result
 
 OPERATOR = "wang.fang"
 
@@ -30,7 +31,7 @@ class Snapshot:
 
 @dataclass
 class Office:
-    lifecycle: Lifecycle
+    lifecycle: CaseService
     new_uow: Callable[[], UnitOfWork]
     clock: FakeClock
     serial: int = 0

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from lifecycle_doubles import PlainRules
 
 from workflows.deadlines import (
     add_months,
+    certificate_plan,
     due_at,
     due_day,
     expiry_date,
@@ -19,6 +22,7 @@ from workflows.deadlines import (
     suspension_limit,
 )
 from workflows.model import Case, Deadline, DeadlineKind, State
+from workflows.ports import LifecycleTerms
 from workflows.recompute import deadline_moves
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -47,6 +51,15 @@ def active(decided: date, last: date | None = None, **fields: object) -> Case:
 )
 def test_month_arithmetic_clamps_to_month_end(start: date, months: int, expected: date) -> None:
     assert add_months(start, months) == expected
+
+
+def test_month_arithmetic_matches_relativedelta() -> None:
+    start = date(1999, 1, 1)
+    for offset in range(0, 4000, 7):
+        day = date.fromordinal(start.toordinal() + offset)
+        for months in (-37, -12, -1, 1, 3, 6, 12, 36):
+            assert add_months(day, months) == day + relativedelta(months=months)
+            assert add_months(day, months, 2) == day + relativedelta(months=months, days=2)
 
 
 def test_certificate_is_valid_through_the_day_before_the_third_anniversary() -> None:
@@ -156,6 +169,101 @@ def test_plan_for_an_expired_case_depends_on_the_allowance() -> None:
 @pytest.mark.parametrize("state", [State.APPLIED, State.WITHDRAWN, State.CANCELLED])
 def test_other_states_have_no_deadlines(state: State) -> None:
     assert plan(active(date(2024, 3, 15), state=state), TERMS) == {}
+
+
+SHIPPED = PlainRules(recert_reminder_months=6).terms(date(2024, 1, 1))  # rules/gbt27922-2011.yaml
+W, S, R, E, A = (
+    DeadlineKind.SURVEILLANCE_WINDOW_OPENS,
+    DeadlineKind.SURVEILLANCE_DUE,
+    DeadlineKind.RECERT_REMINDER,
+    DeadlineKind.EXPIRY,
+    DeadlineKind.RESTORATION_ALLOWANCE_ENDS,
+)
+
+
+@pytest.mark.parametrize(
+    ("decided", "window", "surveillance", "reminder", "expiry", "allowance"),
+    [
+        (date(2024, 3, 15), date(2024, 12, 15), date(2025, 3, 15),
+         date(2026, 9, 14), date(2027, 3, 14), date(2027, 9, 14)),
+        (date(2024, 2, 29), date(2024, 11, 28), date(2025, 2, 28),
+         date(2026, 8, 28), date(2027, 2, 28), date(2027, 8, 28)),
+        (date(2023, 8, 31), date(2024, 5, 31), date(2024, 8, 31),
+         date(2026, 2, 28), date(2026, 8, 30), date(2027, 2, 28)),
+        (date(2023, 11, 30), date(2024, 8, 30), date(2024, 11, 30),
+         date(2026, 5, 29), date(2026, 11, 29), date(2027, 5, 29)),
+        (date(2024, 5, 31), date(2025, 2, 28), date(2025, 5, 31),
+         date(2026, 11, 30), date(2027, 5, 30), date(2027, 11, 30)),
+        (date(2025, 12, 31), date(2026, 9, 30), date(2026, 12, 31),
+         date(2028, 6, 30), date(2028, 12, 30), date(2029, 6, 30)),
+    ],
+)  # fmt: skip
+def test_a_new_certificates_plan_counted_by_hand(
+    decided: date, window: date, surveillance: date, reminder: date, expiry: date, allowance: date
+) -> None:
+    assert certificate_plan(decided, SHIPPED) == {
+        W: window, S: surveillance, R: reminder, E: expiry, A: allowance
+    }  # fmt: skip
+
+
+def test_a_surveillance_due_once_the_recertification_window_opens_is_not_planned() -> None:
+    decided = date(2024, 3, 15)  # reminder on 2026-09-14
+    late = replace(SHIPPED, first_surveillance_months=30)  # would be due 2026-09-15
+    assert certificate_plan(decided, late) == {
+        R: date(2026, 9, 14), E: date(2027, 3, 14), A: date(2027, 9, 14)
+    }  # fmt: skip
+    just_in_time = replace(SHIPPED, first_surveillance_months=29, restoration_after_expiry_months=0)
+    assert certificate_plan(decided, just_in_time) == {
+        W: date(2026, 5, 15), S: date(2026, 8, 15), R: date(2026, 9, 14), E: date(2027, 3, 14)
+    }  # fmt: skip
+
+
+def _by_relativedelta(decided: date, terms: LifecycleTerms) -> dict[DeadlineKind, date]:
+    """The plan of a new certificate written out with dateutil, independently of the module."""
+    anniversary = decided + relativedelta(months=terms.validity_months)
+    expiry = anniversary if anniversary.day != decided.day else anniversary - timedelta(days=1)
+    reminder = expiry - relativedelta(months=terms.recert_reminder_months)
+    due = decided + relativedelta(months=terms.first_surveillance_months)
+    days = {}
+    if due < reminder:
+        days[W] = due - relativedelta(months=terms.surveillance_window_months)
+        days[S] = due
+    days[R] = reminder
+    days[E] = expiry
+    if terms.restoration_after_expiry_months:
+        days[A] = expiry + relativedelta(months=terms.restoration_after_expiry_months)
+    return days
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        SHIPPED,
+        TERMS,
+        replace(SHIPPED, validity_months=12, first_surveillance_months=7, recert_reminder_months=5),
+        replace(SHIPPED, validity_months=24, surveillance_window_months=1, recert_reminder_months=1,
+                restoration_after_expiry_months=0),
+    ],
+)  # fmt: skip
+def test_a_new_certificates_plan_matches_relativedelta_every_day_of_six_years(
+    terms: LifecycleTerms,
+) -> None:
+    day, last = date(2023, 1, 1), date(2028, 12, 31)  # two leap days, every month end
+    while day <= last:
+        expected = _by_relativedelta(day, terms)
+        assert certificate_plan(day, terms) == expected, day
+        day += timedelta(days=1)
+
+
+def test_a_new_certificates_plan_is_what_the_lifecycle_plans_for_its_case() -> None:
+    day, last = date(2023, 1, 1), date(2028, 12, 31)
+    while day <= last:
+        case = active(day)
+        case.expires_on = expiry_date(day, SHIPPED.validity_months)
+        # The restoration allowance is planned once the certificate has expired.
+        expired = plan(replace(case, state=State.EXPIRED), SHIPPED)
+        assert certificate_plan(day, SHIPPED) == {**plan(case, SHIPPED), **expired}, day
+        day += timedelta(days=1)
 
 
 def test_a_deadline_due_on_a_day_fires_at_the_start_of_the_next_local_day() -> None:

@@ -11,11 +11,12 @@ from lifecycle_steps import OPERATOR, Office
 
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
 from workflows import commands as c
+from workflows.case_service import CaseService
 from workflows.clock import FakeClock
 from workflows.deadlines import due_at
 from workflows.errors import ConcurrencyConflict, IllegalTransition
+from workflows.handlers.deadline_firing import DEADLINE_OBSOLETE
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
-from workflows.services import DEADLINE_OBSOLETE, Lifecycle
 
 
 def test_a_late_surveillance_deadline_suspends_from_its_domain_date(office: Office) -> None:
@@ -212,7 +213,7 @@ def test_operator_wins_the_race_and_the_deadline_is_re_evaluated(
             c.RecordSurveillance(case_id, date(2025, 2, 14), "a", sheet_scoring(95), OPERATOR)
         ),
     )
-    scheduler = Lifecycle(racing, rules, clock, SHANGHAI, number_prefix="ASC")
+    scheduler = CaseService(racing, rules, clock, SHANGHAI, number_prefix="ASC")
     assert due.id is not None
     result = scheduler.handle(c.FireDeadline(due.id, case_id))
     assert racing.opened == 2  # the first attempt conflicted and was run again
@@ -230,7 +231,7 @@ def test_deadline_wins_the_race_and_the_operator_gets_a_conflict_then_retries(
     deadline_id = due.id
     scheduler = office.lifecycle
     racing = RacingUnitOfWork(store, lambda: scheduler.handle(c.FireDeadline(deadline_id, case_id)))
-    operator = Lifecycle(racing, rules, clock, SHANGHAI, number_prefix="ASC")
+    operator = CaseService(racing, rules, clock, SHANGHAI, number_prefix="ASC")
     surveillance = c.RecordSurveillance(
         case_id, date(2025, 2, 15), "a", sheet_scoring(95), OPERATOR
     )
@@ -271,7 +272,7 @@ def test_a_failure_mid_transition_writes_nothing(
     case_id = office.certify()
     office.days(10)
     before = office.snapshot(case_id)
-    broken = Lifecycle(FailingAppendUnitOfWork(store), rules, clock, SHANGHAI)
+    broken = CaseService(FailingAppendUnitOfWork(store), rules, clock, SHANGHAI)
     with pytest.raises(OSError, match="disk full"):
         broken.handle(c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(99), OPERATOR))
     with pytest.raises(OSError, match="disk full"):
@@ -295,7 +296,7 @@ def test_a_rules_failure_inside_the_decision_writes_nothing(
         c.RecordStage2(case_id, office.days(3), "a", sheet_scoring(90), OPERATOR)
     )
     before = office.snapshot(case_id)
-    broken = Lifecycle(store.uow, TermsUnavailable(), clock, SHANGHAI)
+    broken = CaseService(store.uow, TermsUnavailable(), clock, SHANGHAI)
     with pytest.raises(ConnectionError):
         broken.handle(c.Decide(case_id, OPERATOR))
     assert office.snapshot(case_id) == before

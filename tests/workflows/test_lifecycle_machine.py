@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from lifecycle_doubles import PlainRules, good_facts, sheet_scoring
 
+from workflows.certificate_machine import DEFAULT_MACHINE, TRANSITIONS, Trigger
 from workflows.context import TransitionContext
 from workflows.deadlines import plan
 from workflows.errors import IllegalTransition
-from workflows.lifecycle import DEFAULT_LIFECYCLE, LIFECYCLE, Trigger
 from workflows.model import (
     TERMINAL_STATES,
     Application,
@@ -26,7 +26,7 @@ from workflows.model import (
 )
 from workflows.numbering import CertificateNumbers
 
-LC = DEFAULT_LIFECYCLE
+LC = DEFAULT_MACHINE
 DECIDED = date(2024, 3, 15)
 NUMBERS = CertificateNumbers("ASC", new_number_on_recertification=True)
 
@@ -71,7 +71,7 @@ def test_every_state_is_covered_and_terminal_states_only_remind() -> None:
 def test_there_are_no_automatic_shortcuts() -> None:
     machine = LC._machine
     assert not any(name.startswith("to_") for name in machine.events)
-    assert set(machine.events) == {str(spec.trigger) for spec in LIFECYCLE}
+    assert set(machine.events) == {str(spec.trigger) for spec in TRANSITIONS}
 
 
 def test_unknown_trigger_is_refused_with_a_reason() -> None:
@@ -83,7 +83,7 @@ def test_unknown_trigger_is_refused_with_a_reason() -> None:
 
 
 def test_accept_application_asks_the_rules() -> None:
-    done = LC.apply(case_in(State.APPLIED), Trigger.ACCEPT_APPLICATION, ctx())
+    done = LC.fire(case_in(State.APPLIED), Trigger.ACCEPT_APPLICATION, ctx())
     assert done.after.state is State.STAGE1
     assert done.stamp is not None and done.stamp.version == "test-2024.1"
 
@@ -101,14 +101,14 @@ def test_accept_application_is_refused_with_every_failure() -> None:
 
 
 def test_refuse_application_is_always_open_from_applied() -> None:
-    done = LC.apply(case_in(State.APPLIED), Trigger.REFUSE_APPLICATION, ctx(reason="no"))
+    done = LC.fire(case_in(State.APPLIED), Trigger.REFUSE_APPLICATION, ctx(reason="no"))
     assert done.after.state is State.APPLICATION_REFUSED
 
 
 def test_complete_stage1_needs_a_stage1_audit() -> None:
     case = case_in(State.STAGE1)
     assert LC.check(case, Trigger.COMPLETE_STAGE1, ctx()).why == "no stage 1 audit is recorded"
-    done = LC.apply(
+    done = LC.fire(
         case, Trigger.COMPLETE_STAGE1, ctx(audit=audit(AuditKind.STAGE1, date(2024, 2, 1), None))
     )
     assert done.after.state is State.STAGE2
@@ -117,7 +117,7 @@ def test_complete_stage1_needs_a_stage1_audit() -> None:
 
 def test_record_stage2_scores_the_sheet_and_lets_malformed_sheets_raise() -> None:
     case = case_in(State.STAGE2)
-    done = LC.apply(
+    done = LC.fire(
         case, Trigger.RECORD_STAGE2, ctx(audit=audit(AuditKind.STAGE2, date(2024, 3, 1), 91))
     )
     assert done.after.state is State.DECISION
@@ -126,13 +126,13 @@ def test_record_stage2_scores_the_sheet_and_lets_malformed_sheets_raise() -> Non
     malformed = replace(sheet, results={**sheet.results, "bogus": sheet.results["repair"]})
     bad = Audit(None, 42, AuditKind.STAGE2, date(2024, 3, 1), "a", malformed)
     with pytest.raises(ValueError, match=r"sheet\.bogus"):
-        LC.apply(case, Trigger.RECORD_STAGE2, ctx(audit=bad))
+        LC.fire(case, Trigger.RECORD_STAGE2, ctx(audit=bad))
     assert case.state is State.STAGE2
 
 
 def test_certify_issues_the_certificate() -> None:
     stage2 = audit(AuditKind.STAGE2, date(2024, 3, 1), 96)
-    done = LC.apply(case_in(State.DECISION), Trigger.CERTIFY, ctx(as_of=DECIDED, audits=[stage2]))
+    done = LC.fire(case_in(State.DECISION), Trigger.CERTIFY, ctx(as_of=DECIDED, audits=[stage2]))
     after = done.after
     assert after.state is State.ACTIVE
     assert after.number == "ASC-2024-000042"
@@ -158,14 +158,14 @@ def test_certify_and_refuse_certification_split_at_70(score: int) -> None:
 def test_five_special_deductions_refuse_certification_whatever_the_score() -> None:
     sheet = replace(sheet_scoring(100), special_deductions=("a", "b", "c", "d", "e"))
     stage2 = Audit(None, 42, AuditKind.STAGE2, date(2024, 3, 1), "x", sheet)
-    done = LC.apply(case_in(State.DECISION), Trigger.REFUSE_CERTIFICATION, ctx(audits=[stage2]))
+    done = LC.fire(case_in(State.DECISION), Trigger.REFUSE_CERTIFICATION, ctx(audits=[stage2]))
     assert done.after.state is State.NOT_CERTIFIED and done.data["score"]["final_score"] == "95"
 
 
 @pytest.mark.parametrize(("score", "star"), [(98, StarLevel.FIVE), (72, StarLevel.QUALIFIED)])
 def test_surveil_rebands_up_or_down(score: int, star: StarLevel) -> None:
     s = audit(AuditKind.SURVEILLANCE, date(2025, 3, 1), score)
-    done = LC.apply(case_in(State.ACTIVE), Trigger.SURVEIL, ctx(audit=s))
+    done = LC.fire(case_in(State.ACTIVE), Trigger.SURVEIL, ctx(audit=s))
     assert done.after.state is State.ACTIVE
     assert done.after.star_level is star and done.after.last_surveillance_on == date(2025, 3, 1)
     assert done.data["previous_star_level"] == "three_star"
@@ -174,7 +174,7 @@ def test_surveil_rebands_up_or_down(score: int, star: StarLevel) -> None:
 def test_fail_surveillance_suspends_from_the_audit_date() -> None:
     s = audit(AuditKind.SURVEILLANCE, date(2025, 3, 1), 60)
     assert not LC.check(case_in(State.ACTIVE), Trigger.SURVEIL, ctx(audit=s)).allowed
-    done = LC.apply(case_in(State.ACTIVE), Trigger.FAIL_SURVEILLANCE, ctx(audit=s))
+    done = LC.fire(case_in(State.ACTIVE), Trigger.FAIL_SURVEILLANCE, ctx(audit=s))
     assert done.after.state is State.SUSPENDED
     assert done.after.suspended_on == date(2025, 3, 1)
     assert done.after.suspension_cause is SuspensionCause.FAILED_SURVEILLANCE
@@ -187,7 +187,7 @@ def test_suspend_needs_a_cause_and_a_reason() -> None:
         LC.check(case, Trigger.SUSPEND, ctx(cause=SuspensionCause.MARK_MISUSE, reason=" ")).why
         == "a reason is required"
     )
-    done = LC.apply(
+    done = LC.fire(
         case,
         Trigger.SUSPEND,
         ctx(cause=SuspensionCause.MARK_MISUSE, reason="logo on uncertified goods"),
@@ -212,7 +212,7 @@ def test_restore_after_a_surveillance_cause_needs_the_latest_surveillance_to_pas
     )
     assert not check.allowed and "the latest surveillance audit, of 2025-04-01" in check.why
     passing = audit(AuditKind.SURVEILLANCE, date(2025, 4, 20), 93)
-    done = LC.apply(
+    done = LC.fire(
         case, Trigger.RESTORE, ctx(as_of=date(2025, 4, 21), audits=[early, failing, passing])
     )
     assert done.after.state is State.ACTIVE and done.after.suspended_on is None
@@ -229,7 +229,7 @@ def test_a_surveillance_done_in_time_but_entered_after_the_suspension_clears_it(
         suspension_cause=SuspensionCause.OVERDUE_SURVEILLANCE,
     )
     in_time = audit(AuditKind.SURVEILLANCE, date(2025, 3, 10), 92)
-    done = LC.apply(case, Trigger.RESTORE, ctx(as_of=date(2025, 3, 20), audits=[in_time]))
+    done = LC.fire(case, Trigger.RESTORE, ctx(as_of=date(2025, 3, 20), audits=[in_time]))
     assert done.after.state is State.ACTIVE and done.after.surveillances == 1
     assert done.after.last_surveillance_on == date(2025, 3, 10)
 
@@ -256,7 +256,7 @@ def test_a_passing_surveillance_while_suspended_for_another_cause_is_credited() 
         suspension_cause=SuspensionCause.CLIENT_REQUEST,
     )
     brought = audit(AuditKind.SURVEILLANCE, date(2025, 2, 20), 96)
-    done = LC.apply(case, Trigger.SURVEIL, ctx(as_of=date(2025, 2, 20), audit=brought))
+    done = LC.fire(case, Trigger.SURVEIL, ctx(as_of=date(2025, 2, 20), audit=brought))
     after = done.after
     assert after.state is State.SUSPENDED and after.suspended_on == date(2025, 1, 15)
     assert after.surveillances == 1 and after.last_surveillance_on == date(2025, 2, 20)
@@ -272,7 +272,7 @@ def test_a_failing_surveillance_while_suspended_becomes_the_suspensions_cause() 
     )
     failing = audit(AuditKind.SURVEILLANCE, date(2024, 12, 10), 50)
     assert not LC.check(case, Trigger.SURVEIL, ctx(audit=failing)).allowed
-    done = LC.apply(case, Trigger.FAIL_SURVEILLANCE, ctx(as_of=date(2024, 12, 10), audit=failing))
+    done = LC.fire(case, Trigger.FAIL_SURVEILLANCE, ctx(as_of=date(2024, 12, 10), audit=failing))
     after = done.after
     assert after.state is State.SUSPENDED and after.surveillances == 0
     assert after.suspension_cause is SuspensionCause.FAILED_SURVEILLANCE
@@ -314,14 +314,14 @@ def test_restore_for_other_causes_needs_a_reason_and_the_limit() -> None:
 def test_withdraw_from_active_or_suspended(state: State) -> None:
     assert LC.check(case_in(state), Trigger.WITHDRAW, ctx()).why == "a reason is required"
     assert (
-        LC.apply(case_in(state), Trigger.WITHDRAW, ctx(reason="fraud")).after.state
+        LC.fire(case_in(state), Trigger.WITHDRAW, ctx(reason="fraud")).after.state
         is State.WITHDRAWN
     )
 
 
 def test_recertify_starts_a_new_cycle_with_a_new_number() -> None:
     r = audit(AuditKind.RECERTIFICATION, date(2027, 1, 10), 91)
-    done = LC.apply(
+    done = LC.fire(
         case_in(State.ACTIVE, last_surveillance_on=date(2026, 3, 1)),
         Trigger.RECERTIFY,
         ctx(as_of=date(2027, 2, 1), audit=r),
@@ -331,7 +331,7 @@ def test_recertify_starts_a_new_cycle_with_a_new_number() -> None:
     assert (after.decided_on, after.expires_on) == (date(2027, 2, 1), date(2030, 1, 31))
     assert after.number == "ASC-2027-000042-R1" and after.star_level is StarLevel.FOUR
     assert after.last_surveillance_on is None
-    again = LC.apply(
+    again = LC.fire(
         after,
         Trigger.RECERTIFY,
         ctx(as_of=date(2029, 12, 1), audit=audit(AuditKind.RECERTIFICATION, date(2029, 11, 1))),
@@ -344,7 +344,7 @@ def test_recertify_keeps_the_number_when_the_body_says_so() -> None:
     context = ctx(as_of=date(2027, 2, 1), audit=r)
     context.numbering = CertificateNumbers("ASC", new_number_on_recertification=False)
     assert (
-        LC.apply(case_in(State.ACTIVE), Trigger.RECERTIFY, context).after.number
+        LC.fire(case_in(State.ACTIVE), Trigger.RECERTIFY, context).after.number
         == "ASC-2024-000042"
     )
 
@@ -368,7 +368,7 @@ def test_recertify_must_finish_before_expiry() -> None:
 def test_expire_only_after_the_last_valid_day(state: State) -> None:
     assert not LC.check(case_in(state), Trigger.EXPIRE, ctx(as_of=date(2027, 3, 14))).allowed
     assert (
-        LC.apply(case_in(state), Trigger.EXPIRE, ctx(as_of=date(2027, 3, 15))).after.state
+        LC.fire(case_in(state), Trigger.EXPIRE, ctx(as_of=date(2027, 3, 15))).after.state
         is State.EXPIRED
     )
 
@@ -399,7 +399,7 @@ def test_restore_after_expiry_within_the_allowance() -> None:
         "on 2026-12-14"
     )
     before_expiry = audit(AuditKind.RECERTIFICATION, date(2027, 3, 1))  # decided after expiry
-    audited_in_time = LC.apply(
+    audited_in_time = LC.fire(
         case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 1), audit=before_expiry)
     )
     assert audited_in_time.after.state is State.ACTIVE
@@ -408,7 +408,7 @@ def test_restore_after_expiry_within_the_allowance() -> None:
         case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 9, 15), audit=after_expiry)
     )
     assert too_late.why == "restoration allowance ended on 2027-09-14"
-    done = LC.apply(
+    done = LC.fire(
         case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 2), audit=after_expiry)
     )
     assert done.after.state is State.ACTIVE and done.after.expires_on == date(2030, 4, 1)
@@ -428,7 +428,7 @@ def test_restore_after_expiry_within_the_allowance() -> None:
 )
 def test_cancel_from_every_live_state(state: State) -> None:
     assert (
-        LC.apply(case_in(state), Trigger.CANCEL, ctx(reason="client")).after.state
+        LC.fire(case_in(state), Trigger.CANCEL, ctx(reason="client")).after.state
         is State.CANCELLED
     )
 
@@ -440,7 +440,7 @@ def test_cancel_is_refused_once_the_case_is_over(state: State) -> None:
 
 @pytest.mark.parametrize("state", list(State))
 def test_remind_leaves_every_state_as_it_is(state: State) -> None:
-    done = LC.apply(case_in(state), Trigger.REMIND, ctx())
+    done = LC.fire(case_in(state), Trigger.REMIND, ctx())
     assert done.after.state is state and done.before.state is state
 
 
@@ -450,7 +450,7 @@ def test_note_audit_records_while_suspended_without_moving() -> None:
         suspended_on=date(2025, 1, 1),
         suspension_cause=SuspensionCause.FAILED_SURVEILLANCE,
     )
-    done = LC.apply(
+    done = LC.fire(
         case, Trigger.NOTE_AUDIT, ctx(audit=audit(AuditKind.SURVEILLANCE, date(2025, 2, 1)))
     )
     assert done.after.state is State.SUSPENDED
@@ -474,7 +474,7 @@ def test_illegal_trigger_names_case_state_and_allowed_triggers(
 ) -> None:
     case = case_in(state)
     with pytest.raises(IllegalTransition) as raised:
-        LC.apply(
+        LC.fire(
             case, trigger, ctx(reason="r", audit=audit(AuditKind.SURVEILLANCE, date(2025, 1, 1)))
         )
     error = raised.value
@@ -491,7 +491,7 @@ def test_the_check_has_no_side_effects_and_agrees_with_apply() -> None:
     snapshot = replace(case)
     assert LC.check(case, Trigger.CERTIFY, context).allowed
     assert case == snapshot
-    assert LC.apply(case, Trigger.CERTIFY, context).after.state is State.ACTIVE
+    assert LC.fire(case, Trigger.CERTIFY, context).after.state is State.ACTIVE
     assert case == snapshot
 
 
@@ -505,5 +505,5 @@ def test_an_exception_inside_a_transition_leaves_the_case_untouched() -> None:
     snapshot = replace(case)
     context = ctx(audits=[audit(AuditKind.STAGE2, date(2024, 3, 1), 88)], rules=ExplodingTerms())
     with pytest.raises(RuntimeError, match="rules store unavailable"):
-        LC.apply(case, Trigger.CERTIFY, context)  # fails in the effect, after the guard passed
+        LC.fire(case, Trigger.CERTIFY, context)  # fails in the effect, after the guard passed
     assert case == snapshot

@@ -18,10 +18,10 @@ from storage.sql.migrate import upgrade
 from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows import commands as c
 from workflows.audit_trail import event_hash, verify_log
+from workflows.case_service import CaseService
 from workflows.clock import FakeClock
 from workflows.errors import IllegalTransition
 from workflows.model import State
-from workflows.services import Lifecycle
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def sql_office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Offic
     def new_uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine)
 
-    lifecycle = Lifecycle(new_uow, PlainRules(), clock, SHANGHAI, number_prefix="ASC")
+    lifecycle = CaseService(new_uow, PlainRules(), clock, SHANGHAI, number_prefix="ASC")
     try:
         yield Office(lifecycle, new_uow, clock)
     finally:

@@ -14,6 +14,7 @@ from lifecycle_steps import OPERATOR, Office
 from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
+from workflows.case_service import CaseService
 from workflows.clock import FakeClock
 from workflows.errors import (
     CaseNotFound,
@@ -22,7 +23,6 @@ from workflows.errors import (
     OrganisationNotFound,
 )
 from workflows.model import IndicatorResult, StarLevel, State, SuspensionCause
-from workflows.services import Lifecycle
 
 
 def triggers(office: Office, case_id: int) -> list[str]:
@@ -532,7 +532,7 @@ def test_recertification_before_expiry_renews_with_a_new_number(office: Office) 
 def test_recertification_keeps_the_number_when_configured(
     store: MemoryStore, rules: PlainRules, clock: FakeClock
 ) -> None:
-    lifecycle = Lifecycle(store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False)
+    lifecycle = CaseService(store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False)
     office = Office(lifecycle, store.uow, clock)
     case_id = office.certify()
     number = office.snapshot(case_id).case.number

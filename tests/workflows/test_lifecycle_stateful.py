@@ -20,6 +20,7 @@ from lifecycle_steps import OPERATOR, Office
 from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
+from workflows.case_service import CaseService
 from workflows.clock import FakeClock
 from workflows.deadlines import (
     due_at,
@@ -29,7 +30,6 @@ from workflows.deadlines import (
 )
 from workflows.errors import IllegalTransition, InvalidInput
 from workflows.model import TERMINAL_STATES, State, SuspensionCause
-from workflows.services import Lifecycle
 
 MAX_CASES = 4
 scores = st.integers(min_value=60, max_value=100)
@@ -43,7 +43,7 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         self.rules = PlainRules()
         self.store = MemoryStore()
         self.clock = FakeClock(START)
-        lifecycle = Lifecycle(self.store.uow, self.rules, self.clock, SHANGHAI)
+        lifecycle = CaseService(self.store.uow, self.rules, self.clock, SHANGHAI)
         self.office = Office(lifecycle, self.store.uow, self.clock)
         self.count = 0
         self.refusals = 0

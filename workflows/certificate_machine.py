@@ -1,0 +1,319 @@
+"""The certificate state machine: which trigger moves a case from which state to which, and when.
+
+One `transitions.Machine` holds the definition and is shared by every case: a case is never
+added to it; each trigger runs on a throw-away `Run` that wraps a *copy* of the case, so an
+exception anywhere in a transition (guard, effect, rules) leaves the caller's case untouched —
+`transitions` itself does not roll back. There are no automatic `to_<state>` shortcuts.
+
+Guards are pure functions `(case, context) -> why-not | None`, asked once per command: `check`
+runs the guard without any effect, and `apply` takes that very check as the machine's condition,
+so "may I, and if not why not" and the transition itself can never disagree.
+
+    applied ──accept_application──▶ stage1 ──complete_stage1──▶ stage2 ──record_stage2──▶ decision
+    applied ──refuse_application──▶ application_refused
+    decision ──certify──▶ active;  decision ──refuse_certification──▶ not_certified
+    active ──surveil / recertify──▶ active (re-band / new validity period)
+    active ──fail_surveillance / suspend──▶ suspended ──restore──▶ active
+    suspended ──surveil / fail_surveillance──▶ suspended (credited / now the cause)
+    active | suspended ──withdraw──▶ withdrawn
+    active | suspended ──expire──▶ expired ──restore_after_expiry──▶ active
+    applied … suspended ──cancel──▶ cancelled
+    remind: any state, no change (a trail entry); note_audit: active | suspended, no change
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, cast
+
+from transitions import EventData, Machine
+
+from workflows import effects as fx
+from workflows import guards as g
+from workflows.context import TransitionContext
+from workflows.effects import Effect, Run
+from workflows.errors import IllegalTransition
+from workflows.guards import Guard
+from workflows.model import TERMINAL_STATES, Case, State
+from workflows.ports import RuleStamp
+
+
+class Trigger(StrEnum):
+    ACCEPT_APPLICATION = "accept_application"
+    REFUSE_APPLICATION = "refuse_application"
+    COMPLETE_STAGE1 = "complete_stage1"
+    RECORD_STAGE2 = "record_stage2"
+    CERTIFY = "certify"
+    REFUSE_CERTIFICATION = "refuse_certification"
+    SURVEIL = "surveil"
+    FAIL_SURVEILLANCE = "fail_surveillance"
+    SUSPEND = "suspend"
+    RESTORE = "restore"
+    WITHDRAW = "withdraw"
+    RECERTIFY = "recertify"
+    EXPIRE = "expire"
+    RESTORE_AFTER_EXPIRY = "restore_after_expiry"
+    CANCEL = "cancel"
+    REMIND = "remind"
+    NOTE_AUDIT = "note_audit"
+
+
+@dataclass(frozen=True)
+class TriggerCheck:
+    trigger: str
+    allowed: bool
+    why: str  # why not, or what allows it
+
+
+@dataclass(frozen=True)
+class Transitioned:
+    """A transition that ran on a copy: the case before and after, and what the event records."""
+
+    trigger: Trigger
+    before: Case
+    after: Case
+    data: Mapping[str, Any]
+    stamp: RuleStamp | None
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    trigger: Trigger
+    sources: frozenset[State]
+    dest: State | None  # None: the case stays where it is
+    guard: Guard | None = None
+    effect: Effect | None = None
+    summary: str = ""
+    operator: bool = True  # False: only the daemon fires it; never offered to an operator
+
+
+_LIVE = frozenset(State) - TERMINAL_STATES - {State.EXPIRED}
+_CERTIFIED = frozenset({State.ACTIVE, State.SUSPENDED})
+
+
+def _one(state: State) -> frozenset[State]:
+    return frozenset({state})
+
+
+TRANSITIONS: tuple[TransitionSpec, ...] = (
+    TransitionSpec(
+        Trigger.ACCEPT_APPLICATION,
+        _one(State.APPLIED),
+        State.STAGE1,
+        g.eligible,
+        fx.record_review,
+        "prerequisites and running time hold",
+    ),
+    TransitionSpec(
+        Trigger.REFUSE_APPLICATION,
+        _one(State.APPLIED),
+        State.APPLICATION_REFUSED,
+        None,
+        fx.record_review,
+        "always open to an operator",
+    ),
+    TransitionSpec(
+        Trigger.COMPLETE_STAGE1,
+        _one(State.STAGE1),
+        State.STAGE2,
+        g.stage1_recorded,
+        fx.record_audit,
+        "a stage 1 audit is recorded",
+    ),
+    TransitionSpec(
+        Trigger.RECORD_STAGE2,
+        _one(State.STAGE2),
+        State.DECISION,
+        g.stage2_scores,
+        fx.record_scored_audit,
+        "a stage 2 audit whose sheet scores",
+    ),
+    TransitionSpec(
+        Trigger.CERTIFY,
+        _one(State.DECISION),
+        State.ACTIVE,
+        g.stage2_passed,
+        fx.certify,
+        "the latest stage 2 score passes",
+    ),
+    TransitionSpec(
+        Trigger.REFUSE_CERTIFICATION,
+        _one(State.DECISION),
+        State.NOT_CERTIFIED,
+        g.stage2_failed,
+        fx.refuse_certification,
+        "the latest stage 2 score fails",
+    ),
+    TransitionSpec(
+        Trigger.SURVEIL,
+        _CERTIFIED,
+        None,
+        g.surveillance(passed=True),
+        fx.surveil,
+        "a passing surveillance audit (re-bands the certificate; a suspended one stays so)",
+    ),
+    TransitionSpec(
+        Trigger.FAIL_SURVEILLANCE,
+        _CERTIFIED,
+        State.SUSPENDED,
+        g.surveillance(passed=False),
+        fx.fail_surveillance,
+        "a failing surveillance audit (suspends, or makes it the suspension's cause)",
+    ),
+    TransitionSpec(
+        Trigger.SUSPEND,
+        _one(State.ACTIVE),
+        State.SUSPENDED,
+        g.suspend_allowed,
+        fx.suspend,
+        "a cause and a reason",
+    ),
+    TransitionSpec(
+        Trigger.RESTORE,
+        _one(State.SUSPENDED),
+        State.ACTIVE,
+        g.restorable,
+        fx.restore,
+        "cause cleared within the suspension limit",
+    ),
+    TransitionSpec(
+        Trigger.WITHDRAW,
+        _CERTIFIED,
+        State.WITHDRAWN,
+        g.needs_reason,
+        None,
+        "a reason",
+    ),
+    TransitionSpec(
+        Trigger.RECERTIFY,
+        _one(State.ACTIVE),
+        None,
+        g.recertifiable,
+        fx.renew,
+        "a passing recertification audit and decision before expiry",
+    ),
+    TransitionSpec(
+        Trigger.EXPIRE,
+        _CERTIFIED,
+        State.EXPIRED,
+        g.past_expiry,
+        fx.expire,
+        "the validity period has ended",
+    ),
+    TransitionSpec(
+        Trigger.RESTORE_AFTER_EXPIRY,
+        _one(State.EXPIRED),
+        State.ACTIVE,
+        g.restorable_after_expiry,
+        fx.renew,
+        "a passing recertification audit from the window's opening, within the allowance",
+    ),
+    TransitionSpec(Trigger.CANCEL, _LIVE, State.CANCELLED, g.needs_reason, None, "a reason"),
+    TransitionSpec(
+        Trigger.REMIND, frozenset(State), None, None, None, "always (trail only)", operator=False
+    ),
+    TransitionSpec(
+        Trigger.NOTE_AUDIT,
+        frozenset({State.ACTIVE, State.SUSPENDED}),
+        None,
+        g.brings_audit,
+        fx.record_audit,
+        "an audit on the record, no change of state (special; surveillance while suspended "
+        "for a surveillance cause, credited on restore)",
+    ),
+)
+
+
+def case_label(case: Case) -> str:
+    label = f"case {case.id}"
+    return f"certificate {case.number} ({label})" if case.number else label
+
+
+@dataclass
+class CertificateMachine:
+    """An immutable lifecycle and the one shared machine that runs it."""
+
+    specs: tuple[TransitionSpec, ...] = TRANSITIONS
+    _by_trigger: dict[str, TransitionSpec] = field(init=False, repr=False)
+    _machine: Machine = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_trigger = {str(spec.trigger): spec for spec in self.specs}
+        machine = Machine(
+            model=None,
+            states=list(State),
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for spec in self.specs:
+            sources: list[Any] = sorted(spec.sources)
+            machine.add_transition(
+                str(spec.trigger),
+                sources,
+                spec.dest,
+                conditions=[_checked] if spec.guard else [],
+                before=[_callback(spec.effect)] if spec.effect else [],
+            )
+        self._machine = machine
+
+    def spec(self, trigger: str) -> TransitionSpec | None:
+        return self._by_trigger.get(str(trigger))
+
+    def triggers_from(self, state: State) -> list[str]:
+        """Triggers whose source includes `state`, guards not asked, in definition order."""
+        return [str(spec.trigger) for spec in self.specs if state in spec.sources]
+
+    def operator_triggers_from(self, state: State) -> list[str]:
+        """The triggers from `state` an operator may ask for (what "allowed" lists offer)."""
+        return [str(spec.trigger) for spec in self.specs if state in spec.sources and spec.operator]
+
+    def check(self, case: Case, trigger: str, context: TransitionContext) -> TriggerCheck:
+        """May `trigger` fire on `case` now? Runs no effect and changes nothing."""
+        spec = self.spec(trigger)
+        if spec is None:
+            return TriggerCheck(str(trigger), False, f"unknown trigger {trigger!r}")
+        if case.state not in spec.sources:
+            return TriggerCheck(spec.trigger, False, f"not a trigger from {case.state}")
+        why = spec.guard(case, context) if spec.guard else None
+        if why is not None:
+            return TriggerCheck(spec.trigger, False, why)
+        return TriggerCheck(spec.trigger, True, spec.summary or "allowed")
+
+    def refuse(self, case: Case, check: TriggerCheck) -> IllegalTransition:
+        """The refusal, naming the other triggers an operator may ask for from the case's state
+        (their own guards decide when asked; the one just refused is not among them)."""
+        others = [t for t in self.operator_triggers_from(case.state) if t != str(check.trigger)]
+        return IllegalTransition(
+            case_label(case), str(case.state), check.trigger, others, check.why
+        )
+
+    def apply(self, case: Case, check: TriggerCheck, context: TransitionContext) -> Transitioned:
+        """Run the trigger `check` allowed on a copy of `case` (its guard is not asked again)."""
+        if not check.allowed:
+            raise self.refuse(case, check)
+        run = Run(replace(case), context, allowed=True)
+        self._machine.events[str(check.trigger)].trigger(run)
+        return Transitioned(Trigger(check.trigger), case, run.case, dict(run.data), run.stamp)
+
+    def fire(self, case: Case, trigger: str, context: TransitionContext) -> Transitioned:
+        """Check `trigger`, then apply it; IllegalTransition when it may not fire."""
+        return self.apply(case, self.check(case, trigger, context), context)
+
+
+def _checked(event: EventData) -> bool:
+    """The machine's condition: the guard's answer `check` already gave for this run."""
+    return cast(Run, event.model).allowed
+
+
+def _callback(effect: Effect) -> Callable[[EventData], None]:
+    def callback(event: EventData) -> None:
+        effect(cast(Run, event.model))
+
+    return callback
+
+
+DEFAULT_MACHINE = CertificateMachine()

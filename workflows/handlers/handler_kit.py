@@ -1,0 +1,323 @@
+"""What every handler works with: the time, the setup, what it reads, and the change it builds.
+
+A handler is a plain function `(command, reads, setup, now) -> ChangeSet`. `CaseReads` is its
+only way to the store and it only reads; `transition` runs an allowed trigger on a copy of the
+case and turns the result into the change set (sealed event, deadline plan), so every handler
+leaves the case the same way.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflows.audit_trail import seal
+from workflows.certificate_machine import CertificateMachine, Transitioned, TriggerCheck
+from workflows.change_set import ChangeSet
+from workflows.context import TransitionContext
+from workflows.deadlines import REMINDER_KINDS, already_reminded, due_at, plan_across_versions
+from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
+from workflows.model import (
+    Application,
+    Audit,
+    AuditKind,
+    Case,
+    ChainHead,
+    Deadline,
+    DeadlineKind,
+    Event,
+    Organisation,
+    State,
+)
+from workflows.numbering import CertificateNumbers
+from workflows.ports import RulesPort, RuleStamp, UnitOfWork
+
+
+@dataclass(frozen=True)
+class Now:
+    """The one reading of the clock a command works with."""
+
+    instant: datetime
+    today: date
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a handler decides with besides the store: the rules, the machine, the body's settings."""
+
+    rules: RulesPort
+    machine: CertificateMachine
+    numbering: CertificateNumbers
+    zone: ZoneInfo
+
+
+class CaseReads:
+    """The store as one command sees it: reads only, each at most once.
+
+    With `expected_version`, the case is refused (ConcurrencyConflict) unless it is still the
+    version the operator saw, checked in the command's own transaction.
+    """
+
+    def __init__(self, uow: UnitOfWork, expected_version: int | None = None) -> None:
+        self.uow = uow
+        self._expected = expected_version
+        self._case: Case | None = None
+        self._open: list[Deadline] | None = None
+        self._done: Sequence[Deadline] | None = None
+
+    def case(self, case_id: int) -> Case:
+        if self._case is None or self._case.id != case_id:
+            try:
+                case = self.uow.cases.get(case_id)
+            except NotFound:
+                raise
+            except LookupError as exc:
+                raise CaseNotFound(f"case {case_id} not found") from exc
+            if self._expected is not None and case.version != self._expected:
+                raise ConcurrencyConflict(
+                    f"case {case_id} is at version {case.version}, not {self._expected}"
+                )
+            self._case = case
+        return self._case
+
+    def head(self, case_id: int) -> ChainHead | None:
+        return self.uow.events.head(case_id)
+
+    def open_deadlines(self, case_id: int) -> list[Deadline]:
+        """The case's open deadlines, in due order."""
+        if self._open is None:
+            self._open = list(self.uow.deadlines.open_for_case(case_id))
+        return self._open
+
+    def done_deadlines(self, case_id: int) -> Sequence[Deadline]:
+        if self._done is None:
+            self._done = self.uow.deadlines.done_for_case(case_id)
+        return self._done
+
+    def organisation(self, organisation_id: int) -> Organisation:
+        return self.uow.organisations.get(organisation_id)
+
+    def organisation_by_credit_code(self, code: str) -> Organisation | None:
+        return self.uow.organisations.by_credit_code(code)
+
+    def audits(self, case: Case) -> Sequence[Audit]:
+        return self.uow.audits.for_case(need_id("case_id", case.id))
+
+    def latest_audit_date(self, case: Case) -> date | None:
+        return self.uow.audits.latest_date(need_id("case_id", case.id))
+
+    def application(self, case: Case) -> Application:
+        return self.uow.applications.get(case.application_id)
+
+
+class _StoredFacts:
+    """A case's stored audits, application and organisation, for a context to load lazily."""
+
+    def __init__(self, reads: CaseReads, case: Case) -> None:
+        self._reads = reads
+        self._case = case
+
+    def audits(self) -> Sequence[Audit]:
+        return self._reads.audits(self._case)
+
+    def latest_audit_date(self) -> date | None:
+        return self._reads.latest_audit_date(self._case)
+
+    def application(self) -> Application:
+        return self._reads.application(self._case)
+
+    def organisation(self) -> Organisation:
+        return self._reads.organisation(self._case.organisation_id)
+
+
+def context(
+    reads: CaseReads, setup: Setup, case: Case, as_of: date, *, reason: str | None = None
+) -> TransitionContext:
+    """The command's context; audits, application and organisation load only if asked for."""
+    return TransitionContext(
+        as_of=as_of,
+        rules=setup.rules,
+        reason=reason,
+        numbering=setup.numbering,
+        facts=_StoredFacts(reads, case),
+    )
+
+
+def transition(
+    command: str,
+    reads: CaseReads,
+    setup: Setup,
+    now: Now,
+    case: Case,
+    check: TriggerCheck,
+    ctx: TransitionContext,
+    actor: str,
+    *,
+    stamp: RuleStamp | None = None,
+    fired: Deadline | None = None,
+    note: str = "",
+) -> ChangeSet:
+    """The change an allowed trigger makes: the case after it, its sealed event, its deadlines."""
+    done: Transitioned = setup.machine.apply(case, check, ctx)
+    event = sealed_event(
+        reads,
+        done.after,
+        str(check.trigger),
+        done.before.state,
+        actor,
+        now,
+        ctx.reason,
+        {**ctx.data, **done.data},
+        done.stamp or stamp or (ctx.asked[-1] if ctx.asked else None),
+    )
+    cancel, add = replan(reads, setup, done.after, ctx, fired)
+    return ChangeSet(
+        command,
+        case=done.after,
+        events=(event,),
+        audit=ctx.audit,
+        done=() if fired is None or fired.id is None else (fired.id,),
+        cancel=cancel,
+        add=add,
+        at=now.instant,
+        note=note,
+    )
+
+
+def sealed_event(
+    reads: CaseReads,
+    case: Case,
+    trigger: str,
+    from_state: State,
+    actor: str,
+    now: Now,
+    reason: str | None,
+    data: dict[str, Any],
+    stamp: RuleStamp | None,
+) -> Event:
+    """The case's next event, chained to its stored head."""
+    case_id = need_id("case_id", case.id)
+    event = Event(
+        case_id=case_id,
+        seq=0,
+        at=now.instant,
+        actor=actor,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=case.state,
+        reason=reason,
+        rule_version=None if stamp is None else stamp.version,
+        rule_hash=None if stamp is None else stamp.content_hash,
+        data=data,
+    )
+    return seal(event, reads.head(case_id))
+
+
+def replan(
+    reads: CaseReads,
+    setup: Setup,
+    case: Case,
+    ctx: TransitionContext,
+    fired: Deadline | None,
+) -> tuple[frozenset[DeadlineKind], tuple[Deadline, ...]]:
+    """The open deadline kinds the new state makes obsolete, and the deadlines it needs.
+
+    The deadline just fired is never re-added, nor a reminder that already fired for the same
+    obligation; one missed (its time already past) is added and fires late, once.
+    """
+    case_id = need_id("case_id", case.id)
+    wanted: dict[DeadlineKind, datetime] = {}
+    if case.decided_on is not None:
+        terms = ctx.terms_for(case)
+        for kind, day in plan_across_versions(case, terms, ctx.later_terms(case)).items():
+            at = due_at(day, setup.zone)
+            if fired is not None and fired.kind is kind and fired.due_at == at:
+                continue
+            wanted[kind] = at
+    have: dict[DeadlineKind, list[datetime]] = {}
+    for d in reads.open_deadlines(case_id):  # in due order
+        if fired is None or d.id != fired.id:
+            have.setdefault(d.kind, []).append(d.due_at)
+    obsolete: set[DeadlineKind] = set()
+    needed: list[Deadline] = []
+    for kind in DeadlineKind:
+        want = wanted.get(kind)
+        held = have.get(kind, [])
+        if held == ([] if want is None else [want]):
+            continue
+        if held:
+            obsolete.add(kind)
+        if want is not None:
+            needed.append(Deadline(None, case_id, kind, want))
+    if any(d.kind in REMINDER_KINDS for d in needed):
+        done = list(reads.done_deadlines(case_id))
+        if fired is not None:  # fired by this very command: done as of now
+            done.append(fired)
+        needed = [
+            d
+            for d in needed
+            if d.kind not in REMINDER_KINDS
+            or not already_reminded(case, d.kind, d.due_at, done, setup.zone)
+        ]
+    return frozenset(obsolete), tuple(needed)
+
+
+def new_audit(
+    case: Case,
+    ctx: TransitionContext,
+    kind: AuditKind,
+    audit_date: date,
+    auditor: str,
+    now: Now,
+    sheet: Any,
+) -> Audit:
+    """The command's audit, checked against the clock and the case's earlier dates."""
+    auditor = text("auditor", auditor, one_line=True)
+    not_future("audit_date", audit_date, now.today)
+    application = ctx.load_application()
+    if application is not None and audit_date < application.submitted_on:
+        raise InvalidInput(
+            "audit_date",
+            f"{audit_date} is before the application of {application.submitted_on}",
+        )
+    previous = ctx.latest_audit_date()
+    if previous is not None and audit_date < previous:
+        raise InvalidInput(
+            "audit_date", f"{audit_date} is before the case's previous audit of {previous}"
+        )
+    return Audit(None, need_id("case_id", case.id), kind, audit_date, auditor, sheet)
+
+
+def text(field: str, value: str, *, one_line: bool = False) -> str:
+    """Stripped, non-empty text with no control characters (a reason may span lines).
+
+    Names and scopes are shown publicly: there, line breaks and invisible format characters
+    (a right-to-left override turns "ABC" into "CBA" on the page) are refused too.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, "must not be empty")
+    if value.isprintable():  # the usual case, in C: no control or format character at all
+        return value.strip()
+    allowed = "" if one_line else "\n\t"
+    for ch in value:
+        kind = unicodedata.category(ch)
+        if kind == "Cs":  # bytes that are not UTF-8, e.g. typed in a GBK terminal, reach us so
+            raise InvalidInput(field, "is not UTF-8 text (is the terminal set to UTF-8?)")
+        if (kind == "Cc" and ch not in allowed) or (one_line and kind == "Cf"):
+            raise InvalidInput(field, f"contains the control character U+{ord(ch):04X}")
+    return value.strip()
+
+
+def not_future(field: str, day: date, today: date) -> None:
+    if day > today:
+        raise InvalidInput(field, f"{day} is in the future (today is {today})")
+
+
+def need_id(field: str, value: int | None) -> int:
+    if value is None:
+        raise ValueError(f"{field} was not assigned by storage")
+    return value

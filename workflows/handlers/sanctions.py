@@ -1,0 +1,56 @@
+"""An operator's sanctions and their end: suspension, restoration, withdrawal, cancellation."""
+
+from __future__ import annotations
+
+from workflows import commands as c
+from workflows.certificate_machine import Trigger
+from workflows.change_set import ChangeSet
+from workflows.errors import InvalidInput
+from workflows.handlers.handler_kit import CaseReads, Now, Setup, context, text, transition
+from workflows.model import OPERATOR_CAUSES, SURVEILLANCE_CAUSES, SuspensionCause
+
+
+def suspend(cmd: c.Suspend, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    case = reads.case(cmd.case_id)
+    ctx = context(reads, setup, case, now.today, reason=text("reason", cmd.reason))
+    try:
+        ctx.cause = SuspensionCause(cmd.cause)
+    except ValueError:
+        ctx.cause = None
+    if ctx.cause not in OPERATOR_CAUSES:
+        why = (
+            "comes from a surveillance deadline or a failing surveillance audit"
+            if ctx.cause in SURVEILLANCE_CAUSES
+            else "is not a suspension cause"
+        )
+        allowed = ", ".join(OPERATOR_CAUSES)
+        given = str(cmd.cause)  # the value, not the enum's repr
+        raise InvalidInput("cause", f"{given!r} {why}; an operator suspends for {allowed}")
+    check = setup.machine.check(case, Trigger.SUSPEND, ctx)
+    return transition("Suspend", reads, setup, now, case, check, ctx, cmd.by)
+
+
+def restore(cmd: c.Restore, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    return _with_reason("Restore", Trigger.RESTORE, cmd, reads, setup, now)
+
+
+def withdraw(cmd: c.Withdraw, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    return _with_reason("Withdraw", Trigger.WITHDRAW, cmd, reads, setup, now)
+
+
+def cancel(cmd: c.Cancel, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    return _with_reason("Cancel", Trigger.CANCEL, cmd, reads, setup, now)
+
+
+def _with_reason(
+    command: str,
+    trigger: Trigger,
+    cmd: c.Restore | c.Withdraw | c.Cancel,
+    reads: CaseReads,
+    setup: Setup,
+    now: Now,
+) -> ChangeSet:
+    case = reads.case(cmd.case_id)
+    ctx = context(reads, setup, case, now.today, reason=text("reason", cmd.reason))
+    check = setup.machine.check(case, trigger, ctx)
+    return transition(command, reads, setup, now, case, check, ctx, cmd.by)

@@ -1,7 +1,7 @@
 """What starcert reads beyond the repositories, as both storage backends serve it.
 
-`CaseReads` (search, feeds, the register) is read inside a unit of work, `ReadingUnitOfWork.reads`;
-`PublicLookups` is the public verification's hot path, on a handle of its own; `DatabaseReads`
+`RegisterReads` (case search, feeds, the register) is read inside a unit of work
+(`ReadingUnitOfWork.reads`); `PublicLookups` is the public verification's hot path, on a handle of its own; `DatabaseReads`
 answers the operator's views of the whole database (daemon status, simulation summary, what a
 new rule version would change), each call a read of committed rows. `HeartbeatLog` keeps what
 each daemon last said. SQL: storage.sql; memory: storage.memory.
@@ -114,7 +114,7 @@ class DeadlineWatch:
     outbox_given_up: int  # undelivered, max_attempts failures or more
 
 
-class CaseReads(Protocol):
+class RegisterReads(Protocol):
     def search_cases(
         self,
         *,
@@ -155,10 +155,10 @@ class CaseReads(Protocol):
 
 
 class ReadingUnitOfWork(UnitOfWork, Protocol):
-    """A unit of work that also answers the reads of `CaseReads` in its transaction."""
+    """A unit of work that also answers the reads of `RegisterReads` in its transaction."""
 
     @property
-    def reads(self) -> CaseReads: ...
+    def reads(self) -> RegisterReads: ...
 
 
 class PublicLookups(Protocol):

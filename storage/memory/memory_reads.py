@@ -1,6 +1,6 @@
 """The reads beyond the repositories on the memory backend, as storage.sql serves them.
 
-`MemoryCaseReads` reads a unit of work's snapshot; `MemoryDatabaseReads` and
+`MemoryRegisterReads` reads a unit of work's snapshot; `MemoryDatabaseReads` and
 `MemoryPublicLookups` read what is committed; `MemoryHeartbeats` keeps each daemon's last beat.
 Events are kept in the order they were committed, which is what "newest first" follows.
 """
@@ -35,8 +35,8 @@ def _by_id(tables: Tables) -> list[Case]:
     return [replace(c) for c in sorted(tables.cases.values(), key=lambda c: c.id or 0)]
 
 
-class MemoryCaseReads:
-    """`CaseReads` on one memory unit of work's snapshot."""
+class MemoryRegisterReads:
+    """`RegisterReads` on one memory unit of work's snapshot."""
 
     def __init__(self, tables: Tables) -> None:
         self._tables = tables

@@ -16,7 +16,7 @@ from storage.memory.memory_cases import (
 )
 from storage.memory.memory_deadlines import MemoryDeadlines
 from storage.memory.memory_outbox import MemoryOutbox
-from storage.memory.memory_reads import MemoryCaseReads
+from storage.memory.memory_reads import MemoryRegisterReads
 from storage.memory.memory_rule_versions import MemoryRuleVersions
 from storage.memory.memory_tables import MemoryTransaction, SharedTables
 from workflows.ports import (
@@ -30,7 +30,7 @@ from workflows.ports import (
     OrganisationRepository,
     RuleVersionRepository,
 )
-from workflows.read_ports import CaseReads
+from workflows.read_ports import RegisterReads
 
 
 class MemoryStore(SharedTables):
@@ -56,9 +56,9 @@ class MemoryUnitOfWork(MemoryTransaction):
         self.rule_versions: RuleVersionRepository = MemoryRuleVersions(self)
 
     @property
-    def reads(self) -> CaseReads:
+    def reads(self) -> RegisterReads:
         """Search, feeds and the register on this unit of work's snapshot."""
-        return MemoryCaseReads(self.data)
+        return MemoryRegisterReads(self.data)
 
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]

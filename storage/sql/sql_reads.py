@@ -1,4 +1,4 @@
-"""`CaseReads` on SQL: search, feeds and the register, read in the unit of work's transaction.
+"""`RegisterReads` on SQL: search, feeds and the register, read in the unit of work's transaction.
 
 Each is one statement (the feed two) and none writes.
 """
@@ -170,8 +170,8 @@ def register(uow: SqlTransaction) -> list[RegisterEntry]:
     ]
 
 
-class SqlCaseReads:
-    """`CaseReads` in one SQL unit of work's transaction."""
+class SqlRegisterReads:
+    """`RegisterReads` in one SQL unit of work's transaction."""
 
     def __init__(self, uow: SqlTransaction) -> None:
         self._uow = uow

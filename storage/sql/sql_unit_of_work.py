@@ -1,5 +1,5 @@
 """The SQL unit of work: one transaction (storage.sql.sql_transaction), its nine repositories
-and the reads of `CaseReads` in it."""
+and the reads of `RegisterReads` in it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from storage.sql.sql_cases import (
 )
 from storage.sql.sql_deadlines import SqlDeadlines
 from storage.sql.sql_outbox import SqlOutbox
-from storage.sql.sql_reads import SqlCaseReads
+from storage.sql.sql_reads import SqlRegisterReads
 from storage.sql.sql_rule_versions import SqlRuleVersions
 from storage.sql.sql_transaction import SqlTransaction
 from workflows.ports import (
@@ -29,7 +29,7 @@ from workflows.ports import (
     OrganisationRepository,
     RuleVersionRepository,
 )
-from workflows.read_ports import CaseReads
+from workflows.read_ports import RegisterReads
 
 
 class SqlUnitOfWork(SqlTransaction):
@@ -73,8 +73,8 @@ class SqlUnitOfWork(SqlTransaction):
         return SqlRuleVersions(self)
 
     @cached_property
-    def reads(self) -> CaseReads:
-        return SqlCaseReads(self)
+    def reads(self) -> RegisterReads:
+        return SqlRegisterReads(self)
 
 
 __all__ = ["SqlUnitOfWork"]

@@ -20,12 +20,14 @@ from daemon_helpers import (
 )
 
 from starcert.daemon_status import health
+from storage.database import open_database
 
 MAX_AGE = timedelta(seconds=1.5)  # shorter than the catch-up, longer than a beat (1 s)
 
 
 def test_health_stays_ok_through_a_catch_up_longer_than_its_max_age(sqlite_site: Site) -> None:
     engine = sqlite_site.engine()
+    database = open_database(sqlite_site.url)
     cases = bulk_active_cases(engine, 1000)
     total = bulk_deadlines(engine, cases, 8, datetime.now(UTC) - timedelta(days=400))
     daemon = sqlite_site.serve("busy")
@@ -34,7 +36,7 @@ def test_health_stays_ok_through_a_catch_up_longer_than_its_max_age(sqlite_site:
     verdicts: list[tuple[bool, str]] = []
     shown_firing = False
     while open_deadlines(engine) > total // 10:
-        verdicts.append(health(engine, datetime.now(UTC), MAX_AGE))
+        verdicts.append(health(database, datetime.now(UTC), MAX_AGE))
         if not shown_firing and time.monotonic() - first_check > 2 * MAX_AGE.total_seconds():
             text = sqlite_site.cli("status").stdout
             shown_firing = "daemon busy (firing" in text and "last beat" in text
@@ -50,6 +52,7 @@ def test_health_stays_ok_through_a_catch_up_longer_than_its_max_age(sqlite_site:
     wait_until("every deadline fired", lambda: open_deadlines(engine) == 0, timeout=120)
     assert daemon.term() == 0
     engine.dispose()
+    database.close()
 
 
 def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(tmp_path: Path) -> None:
@@ -57,6 +60,7 @@ def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(tmp_pat
     and `status` says it has not been heard from."""
     sqlite_site = make_site(tmp_path / "site", health_max_age=MAX_AGE.total_seconds())
     engine = sqlite_site.engine()
+    database = open_database(sqlite_site.url)
     cases = bulk_active_cases(engine, 1000)
     bulk_deadlines(engine, cases, 8, datetime.now(UTC) - timedelta(days=400))
     daemon = sqlite_site.serve("doomed")
@@ -68,9 +72,10 @@ def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(tmp_pat
     daemon.kill9()
     assert open_deadlines(engine) > 0, "killed mid-run"
     time.sleep(MAX_AGE.total_seconds() + 0.5)
-    ok, reason = health(engine, datetime.now(UTC), MAX_AGE)
+    ok, reason = health(database, datetime.now(UTC), MAX_AGE)
     assert not ok and "no tick within 1.5s" in reason
     shown = sqlite_site.cli("status").stdout
     assert "daemon doomed (firing" in shown and "NOT HEARD FROM for" in shown
     sqlite_site.stop_all()
     engine.dispose()
+    database.close()

@@ -1,9 +1,9 @@
 """What starcert reads beyond the repositories, as both storage backends serve it.
 
 `RegisterReads` (case search, feeds, the register) is read inside a unit of work
-(`ReadingUnitOfWork.reads`); `PublicLookups` is the public verification's hot path, on a handle of its own; `DatabaseReads`
-answers the operator's views of the whole database (daemon status, simulation summary, what a
-new rule version would change), each call a read of committed rows. `HeartbeatLog` keeps what
+(`ReadingUnitOfWork.reads`); `PublicLookups` is the public verification's hot path, on a handle
+of its own; `DatabaseReads` answers the operator's views of the whole database (daemon status,
+simulation summary, what a new rule version would change), each call a read of committed rows. `HeartbeatLog` keeps what
 each daemon last said. SQL: storage.sql; memory: storage.memory.
 """
 

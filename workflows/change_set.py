@@ -100,7 +100,7 @@ def write(uow: UnitOfWork, change: ChangeSet) -> Result:
             uow.deadlines.mark_done(deadline_id, at)
     if change.cancel:
         uow.deadlines.cancel_open(_id(case), change.cancel)
-    added = tuple(uow.deadlines.add(deadline) for deadline in change.add)
+    added = tuple(uow.deadlines.add_many(change.add)) if change.add else ()
     for notification in change.notifications:
         uow.notifications.add(notification)
     return replace(_result(change, written, events), deadlines_added=added)

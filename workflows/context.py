@@ -79,12 +79,17 @@ class TransitionContext:
         return self.facts.latest_audit_date()
 
     def load_application(self) -> Application | None:
-        """The case's application and organisation, loaded from `facts` on first use."""
+        """The case's application, loaded from `facts` on first use."""
         if self.facts is not None and not self._application_loaded:
             self.application = self.facts.application()
-            self.organisation = self.facts.organisation()
             self._application_loaded = True
         return self.application
+
+    def load_organisation(self) -> Organisation | None:
+        """The applicant, loaded from `facts` on first use (only a review needs it)."""
+        if self.facts is not None and self.organisation is None:
+            self.organisation = self.facts.organisation()
+        return self.organisation
 
     def all_audits(self) -> list[Audit]:
         audits = self.load_audits()
@@ -138,6 +143,7 @@ class TransitionContext:
         """The application review, under the rules in force on the submission date."""
         if self._review is None:
             self.load_application()
+            self.load_organisation()
             if self.application is None or self.organisation is None:
                 raise ValueError("an application review needs the application and organisation")
             self._review = self.rules.review_application(

@@ -36,6 +36,9 @@ class MemoryDeadlines(MemoryRepository):
         self._put(stored)
         return stored
 
+    def add_many(self, deadlines: Sequence[Deadline]) -> Sequence[Deadline]:
+        return [self.add(deadline) for deadline in deadlines]
+
     def _put(self, deadline: Deadline) -> None:
         self._uow.put("deadlines", deadline.id, deadline)
 

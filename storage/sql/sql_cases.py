@@ -57,6 +57,7 @@ class SqlOrganisations(SqlRepository):
         row = self._uow.fetch_one(st.ORGANISATION_BY_ID_P, {"b_id": organisation_id})
         if row is None:
             raise OrganisationNotFound(f"organisation {organisation_id} not found")
+        self._uow.seen(OrganisationRow, organisation_id)
         return mapping.organisation(row)
 
     def by_credit_code(self, credit_code: str) -> Organisation | None:
@@ -75,6 +76,7 @@ class SqlApplications(SqlRepository):
         row = self._uow.fetch_one(st.APPLICATION_BY_ID_P, {"b_id": application_id})
         if row is None:
             raise ApplicationNotFound(f"application {application_id} not found")
+        self._uow.seen(ApplicationRow, application_id)
         return mapping.application(row)
 
 

@@ -32,6 +32,26 @@ class SqlDeadlines(SqlRepository):
         new_id = self._uow.insert_row(st.INSERT_DEADLINE_P, values)
         return mapping.stored_deadline(deadline, values, new_id)
 
+    def add_many(self, deadlines: Sequence[Deadline]) -> Sequence[Deadline]:
+        """One multi-row INSERT ... RETURNING for all of them (a decision plans four or five).
+
+        Rows come back in no promised order: each is known by its case and kind, so a batch
+        holding one (case, kind) twice is added row by row."""
+        keys = {(d.case_id, str(d.kind)) for d in deadlines}
+        if len(deadlines) < 2 or len(keys) < len(deadlines):
+            return [self.add(d) for d in deadlines]
+        values = [mapping.deadline_values(d) for d in deadlines]
+        for case_id in {d.case_id for d in deadlines}:
+            self._need_case(case_id)
+        self._uow.memo.open_deadlines.clear()
+        params = {f"{k}_{i}": v for i, row in enumerate(values) for k, v in row.items()}
+        returned = self._uow.insert_rows(st.insert_deadlines_p(len(values)), params)
+        ids = {(int(case_id), str(kind)): int(new_id) for new_id, case_id, kind in returned}
+        return [
+            mapping.stored_deadline(d, row, ids[(d.case_id, row["kind"])])
+            for d, row in zip(deadlines, values, strict=True)
+        ]
+
     def get(self, deadline_id: int) -> Deadline:
         row = self._uow.first(select(DeadlineRow).where(DeadlineRow.id == deadline_id))
         if row is None:

@@ -240,6 +240,11 @@ class SqlTransaction:
         assert new_id is not None
         return int(new_id)
 
+    def insert_rows(self, prepared: st.Prepared, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a prepared multi-row INSERT ... RETURNING; the rows it returns, in no set order."""
+        _compiled, cursor = self._run(prepared, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
     def rows(self, stmt: SelectOfScalar[R]) -> list[R]:
         """Fresh rows (never stale copies from the session's identity map)."""
         return list(self.session.exec(stmt.execution_options(populate_existing=True)).all())
@@ -261,11 +266,24 @@ class SqlTransaction:
 
         Cheaper than `insert`: a SQLModel instance costs more to build than the INSERT itself.
         """
-        new_id = self.insert_row(st.insert_of(st.table(row_class)), values)
+        row_table = st.table(row_class)
+        new_id = self.insert_row(st.insert_of(row_table), values)
+        self.memo.rows.add((row_table.name, new_id))
         return SimpleNamespace(id=new_id, **values)
 
     def exists(self, table: type[SQLModel], row_id: int) -> bool:
-        return self.fetch_one(st.exists_by_id_p(st.table(table)), {"b_id": row_id}) is not None
+        """Rows are never deleted, so one seen in this transaction is not asked about again."""
+        row_table = st.table(table)
+        if (row_table.name, row_id) in self.memo.rows:
+            return True
+        if self.fetch_one(st.exists_by_id_p(row_table), {"b_id": row_id}) is None:
+            return False
+        self.memo.rows.add((row_table.name, row_id))
+        return True
+
+    def seen(self, table: type[SQLModel], row_id: int) -> None:
+        """Note a row read in this transaction as existing (a later `exists` asks nothing)."""
+        self.memo.rows.add((st.table(table).name, row_id))
 
     def exists_case(self, case_id: int) -> bool:
         """Cases are never deleted, so one seen in this transaction is not asked about again."""
@@ -288,13 +306,15 @@ class _TransactionMemo:
     append (the next append chains to it with no query; the unique constraint on (case, seq)
     still refuses a racing writer); `open_deadlines`: each case's open deadlines as read, until
     this transaction writes any deadline (a command's catch-up check and its reschedule read
-    them once).
+    them once); `rows`: (table, id) of other rows known to exist (an application's organisation,
+    a new case's application).
     """
 
-    __slots__ = ("cases", "heads", "open_deadlines", "stored")
+    __slots__ = ("cases", "heads", "open_deadlines", "rows", "stored")
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
+        self.rows: set[tuple[str, int]] = set()
         self.heads: dict[int, ChainHead | None] = {}
         self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
         self.open_deadlines: dict[int, list[Deadline]] = {}

@@ -226,6 +226,23 @@ def insert_of(row_table: Table) -> Prepared:
 
 INSERT_EVENT_P = insert_of(EVENTS)
 INSERT_DEADLINE_P = insert_of(DEADLINES)
+_INSERT_DEADLINES_P: dict[int, Prepared] = {}
+
+
+def insert_deadlines_p(count: int) -> Prepared:
+    """`INSERT INTO deadlines VALUES (...), (...) RETURNING id, case_id, kind` for `count` rows,
+    each row's parameters suffixed `_0`, `_1`, ... (RETURNING promises no row order)."""
+    found = _INSERT_DEADLINES_P.get(count)
+    if found is None:
+        columns = [c for c in DEADLINES.columns if c.name != "id"]
+        rows = [
+            {c.name: bindparam(f"{c.name}_{i}", type_=c.type) for c in columns}
+            for i in range(count)
+        ]
+        returned = (DEADLINES.c.id, DEADLINES.c.case_id, DEADLINES.c.kind)
+        stmt = insert(DEADLINES).values(rows).returning(*returned)
+        found = _INSERT_DEADLINES_P[count] = Prepared(stmt)
+    return found
 
 
 def exists_by_id_p(row_table: Table) -> Prepared:

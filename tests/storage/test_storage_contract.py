@@ -176,6 +176,31 @@ def test_instants_come_back_aware_utc(backend: Backend) -> None:
         assert (value.hour, value.tzinfo) == (2, UTC)
 
 
+def test_add_many_stores_each_deadline_with_its_own_id(backend: Backend) -> None:
+    """A decision's whole plan in one call: every row comes back as reading it would give."""
+    kinds = [DeadlineKind.SURVEILLANCE_WINDOW_OPENS, DeadlineKind.SURVEILLANCE_DUE,
+             DeadlineKind.RECERT_REMINDER, DeadlineKind.EXPIRY]  # fmt: skip
+    with backend.new_uow() as uow:
+        first, second = new_case(uow), new_case(uow)
+        assert first.id is not None and second.id is not None
+        plan = [
+            Deadline(None, case_id, kind, T0 + timedelta(days=30 * i + case_id))
+            for case_id in (first.id, second.id)
+            for i, kind in enumerate(kinds)
+        ]
+        added = uow.deadlines.add_many(plan)
+        uow.commit()
+    assert [(d.case_id, d.kind, d.due_at) for d in added] == [
+        (d.case_id, d.kind, d.due_at) for d in plan
+    ]
+    with backend.new_uow() as uow:
+        stored = [*uow.deadlines.open_for_case(first.id), *uow.deadlines.open_for_case(second.id)]
+        with pytest.raises(CaseNotFound):
+            uow.deadlines.add_many([replace(plan[0], case_id=999), replace(plan[1], case_id=999)])
+    assert sorted(stored, key=lambda d: d.id or 0) == sorted(added, key=lambda d: d.id or 0)
+    assert len({d.id for d in added}) == len(plan)
+
+
 def test_event_round_trip_and_order(backend: Backend) -> None:
     with backend.new_uow() as uow:
         case = new_case(uow)

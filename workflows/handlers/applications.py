@@ -31,13 +31,10 @@ _APPLICATION_FIELDS = {
 
 
 def register(cmd: c.RegisterOrganisation, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    """A code already registered is refused by the store as it writes (InvalidInput naming the
+    organisation holding it), in the same transaction: no read of its own here."""
     name = text("name", cmd.name, one_line=True)
     code = validate_credit_code(cmd.credit_code)
-    existing = reads.organisation_by_credit_code(code)
-    if existing is not None:
-        raise InvalidInput(
-            "credit_code", f"{code} is already registered (organisation {existing.id})"
-        )
     return ChangeSet("RegisterOrganisation", organisation=Organisation(None, name, code))
 
 

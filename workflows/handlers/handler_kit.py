@@ -101,9 +101,6 @@ class CaseReads:
     def organisation(self, organisation_id: int) -> Organisation:
         return self.uow.organisations.get(organisation_id)
 
-    def organisation_by_credit_code(self, code: str) -> Organisation | None:
-        return self.uow.organisations.by_credit_code(code)
-
     def audits(self, case: Case) -> Sequence[Audit]:
         return self.uow.audits.for_case(need_id("case_id", case.id))
 

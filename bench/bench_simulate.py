@@ -24,7 +24,7 @@ from starcert.app import App
 from starcert.config import DatabaseConfig, load_config
 from starcert.simulate import Simulation
 from storage.sql.migrate import upgrade
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 START = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 END = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)

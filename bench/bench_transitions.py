@@ -41,8 +41,8 @@ from storage.sql.migrate import upgrade  # noqa: E402
 from storage.sql.sql_unit_of_work import SqlUnitOfWork  # noqa: E402
 from workflows import commands as c  # noqa: E402
 from workflows.case_service import CaseService  # noqa: E402
-from workflows.clock import FakeClock  # noqa: E402
 from workflows.credit_code import check_character  # noqa: E402
+from workflows.fake_clock import FakeClock  # noqa: E402
 from workflows.model import (  # noqa: E402
     IndicatorResult,
     PrerequisiteFacts,
@@ -65,24 +65,24 @@ def code(serial: int) -> str:
     return body + check_character(body)
 
 
-def populate(lifecycle: CaseService, clock: FakeClock, n: int) -> list[int]:
+def populate(case_service: CaseService, clock: FakeClock, n: int) -> list[int]:
     facts = PrerequisiteFacts(True, True, True, None, True, True)
     sheet = ScoreSheet({k: IndicatorResult(points=__import__("decimal").Decimal(v))
                         for k, v in MARKS.items()})  # fmt: skip
     ids = []
     for i in range(n):
-        org = lifecycle.handle(c.RegisterOrganisation(f"Org {i}", code(i), "bench"))
+        org = case_service.handle(c.RegisterOrganisation(f"Org {i}", code(i), "bench"))
         assert org.organisation_id is not None
         today = clock.now().date()
-        case = lifecycle.handle(
+        case = case_service.handle(
             c.SubmitApplication(org.organisation_id, today, today - timedelta(days=400), "scope",
                                 facts, "bench")
         )  # fmt: skip
         assert case.case_id is not None
-        lifecycle.handle(c.ReviewApplication(case.case_id, "bench"))
-        lifecycle.handle(c.RecordStage1(case.case_id, today, "auditor", "bench"))
-        lifecycle.handle(c.RecordStage2(case.case_id, today, "auditor", sheet, "bench"))
-        lifecycle.handle(c.Decide(case.case_id, "bench"))
+        case_service.handle(c.ReviewApplication(case.case_id, "bench"))
+        case_service.handle(c.RecordStage1(case.case_id, today, "auditor", "bench"))
+        case_service.handle(c.RecordStage2(case.case_id, today, "auditor", sheet, "bench"))
+        case_service.handle(c.Decide(case.case_id, "bench"))
         ids.append(case.case_id)
     return ids
 
@@ -98,8 +98,8 @@ def starcert_rounds(db: Path, cases: int) -> tuple[Round, list[int]]:
     clock = FakeClock(datetime(2026, 6, 1, 2, tzinfo=UTC))
     rules = EngineRules.from_directory(REPO / "rules")
     kept = KeptConnection(engine)  # as App does on SQLite
-    lifecycle = CaseService(lambda: SqlUnitOfWork(engine, kept), rules, clock, ZONE)
-    ids = populate(lifecycle, clock, cases)
+    case_service = CaseService(lambda: SqlUnitOfWork(engine, kept), rules, clock, ZONE)
+    ids = populate(case_service, clock, cases)
     clock.advance(timedelta(days=1))
 
     def run(start: int, count: int) -> float:
@@ -110,7 +110,7 @@ def starcert_rounds(db: Path, cases: int) -> tuple[Round, list[int]]:
                 cmd: c.Command = c.Suspend(cid, SuspensionCause.CLIENT_REQUEST, "asked", "bench")
             else:
                 cmd = c.Restore(cid, "resumed", "bench")
-            result = lifecycle.handle(cmd)
+            result = case_service.handle(cmd)
             assert result.state in (State.SUSPENDED, State.ACTIVE)
         return time.perf_counter() - started
 

@@ -8,11 +8,11 @@ Only engine.durable_adapter imports durable_rules.
 
 from engine.book import RuleBook
 from engine.decision import Decision, RuleResult
-from engine.errors import EngineError, FactError, NotInForce, Problem, RuleFileError
 from engine.evaluate import Backend, evaluate
 from engine.examples import ExampleResult, run_examples
 from engine.loader import load_ruleset
 from engine.outcomes import DEFAULT_OUTCOMES, Outcome, RuleKind, Tally
+from engine.rule_errors import EngineError, FactError, NotInForce, Problem, RuleFileError
 from engine.ruleset import RuleSet
 from engine.vocabulary import Check
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.decision import Decision
-from engine.errors import NotInForce, Problem, RuleFileError
 from engine.evaluate import Backend, evaluate
 from engine.loader import load_ruleset
 from engine.outcomes import DEFAULT_OUTCOMES, Outcome
+from engine.rule_errors import NotInForce, Problem, RuleFileError
 from engine.ruleset import RuleSet
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")

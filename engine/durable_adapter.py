@@ -34,8 +34,8 @@ from typing import Any
 from durable.engine import durable_rules_engine as durable  # its C engine, as its Host uses it
 
 from engine.compiler import durable_rules
-from engine.errors import EngineError
 from engine.facts import CHECK_FLAG
+from engine.rule_errors import EngineError
 from engine.ruleset import RuleSet
 from engine.vocabulary import Check
 

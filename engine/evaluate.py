@@ -8,9 +8,9 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from engine.decision import Decision, RuleResult, score_decimal
-from engine.errors import EngineError, NotInForce
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact, in_calendar
 from engine.outcomes import RuleKind, Tally
+from engine.rule_errors import EngineError, NotInForce
 from engine.ruleset import RuleSet
 from engine.vocabulary import Check
 from workflows.deadlines import certificate_plan

@@ -9,8 +9,8 @@ from typing import Any
 
 from engine.conditions import decimal_of
 from engine.decision import Decision, RuleResult
-from engine.errors import EngineError
 from engine.evaluate import Backend, evaluate
+from engine.rule_errors import EngineError
 from engine.ruleset import Example, RuleSet
 
 

@@ -14,7 +14,7 @@ from math import ceil, floor
 from typing import Any
 
 from engine.conditions import ceiling_key
-from engine.errors import FactError
+from engine.rule_errors import FactError
 from engine.ruleset import RuleSet
 from engine.scoring import Score, score_sheet
 from engine.source import did_you_mean

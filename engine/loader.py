@@ -20,13 +20,13 @@ from ruamel.yaml.error import YAMLError
 
 from engine.band_section import read_bands
 from engine.conditions import Ref, refs
-from engine.errors import RuleFileError
 from engine.example_section import EXPECT_KEYS as EXPECT_KEYS
 from engine.example_section import read_examples
 from engine.lifecycle_section import read_lifecycle
 from engine.node_reader import MAX_MONTHS as MAX_MONTHS
 from engine.node_reader import MISSING, NodeReader, kind_of
 from engine.outcomes import DEFAULT_OUTCOMES, Outcome
+from engine.rule_errors import RuleFileError
 from engine.rule_sections import read_fail_rules, read_prerequisites, read_running_time
 from engine.ruleset import Rule, RuleSet
 from engine.scoring_section import read_scoring

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from engine.errors import FactError
+from engine.rule_errors import FactError
 from engine.ruleset import Indicator, Item, ScoringModel
 from engine.source import did_you_mean
 from engine.vocabulary import SCORE_SHEET_FACT

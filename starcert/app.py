@@ -1,4 +1,4 @@
-"""Composition root: opens the database, builds the rules and lifecycle from one Config."""
+"""Composition root: opens the database, builds the rules and the case service from one Config."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from engine import RuleSet
-from starcert.clock import SystemClock
 from starcert.config import Config
 from starcert.rules_adapter import EngineRules
 from starcert.rules_store import seed_shipped
+from starcert.wall_clock import SystemClock
 from storage.database import Database, open_database
 from workflows.case_service import CaseService
 from workflows.ports import Clock
@@ -48,7 +48,7 @@ class App:
         return self.rules.refresh() if "rules" in self.__dict__ else []
 
     @cached_property
-    def lifecycle(self) -> CaseService:
+    def case_service(self) -> CaseService:
         certs = self.config.certificates
         return CaseService(
             uow_factory=self.uow,

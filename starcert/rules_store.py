@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine import RuleBook, RuleFileError, RuleSet, load_ruleset
 from engine.book import read_sources
-from engine.errors import Problem
+from engine.rule_errors import Problem
 from workflows.errors import ConcurrencyConflict, InvalidInput
 from workflows.ports import PublishedRules, UnitOfWork
 

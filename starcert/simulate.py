@@ -26,11 +26,11 @@ from typing import Any
 from starcert.app import App
 from starcert.daemon import is_database_down, is_write_conflict
 from workflows import commands as c
-from workflows.clock import FakeClock
 from workflows.credit_code import check_character
 from workflows.deadline_runner import DeadlineRunner, Fired
 from workflows.deadlines import local_day
 from workflows.errors import StarcertError
+from workflows.fake_clock import FakeClock
 from workflows.model import IndicatorResult, PrerequisiteFacts, ScoreSheet
 from workflows.read_ports import DatabaseReads
 
@@ -101,7 +101,7 @@ class Simulation:
         self.recertify_share = recertify_share
         self.zone = app.config.zone
         self.runner = DeadlineRunner(
-            lifecycle=app.lifecycle,
+            case_service=app.case_service,
             uow_factory=app.uow,
             clock=clock,
             worker=SIMULATOR,
@@ -140,7 +140,7 @@ class Simulation:
 
     def populate(self, n: int, report: SimulationReport) -> None:
         """`n` organisations taken from application to certificate today, by the real commands."""
-        handle = self.app.lifecycle.handle
+        handle = self.app.case_service.handle
         today = self.today()
         for _ in range(n):
             org = handle(
@@ -192,7 +192,7 @@ class Simulation:
             self._plan(fired.case_id, what, self.today() + later)
 
     def _act(self, action: _Action, report: SimulationReport) -> None:
-        handle = self.app.lifecycle.handle
+        handle = self.app.case_service.handle
         today = self.today()
         cid = action.case_id
         score = self.random.uniform(74, 100)

@@ -28,7 +28,7 @@ LATE_AFTER_S = 60.0
 
 
 class FiringResult(Protocol):
-    """What the lifecycle answers to a FireDeadline."""
+    """What the case service answers to a FireDeadline."""
 
     @property
     def events(self) -> tuple[Event, ...]: ...
@@ -43,7 +43,7 @@ class FiringResult(Protocol):
 
 
 class FiresDeadlines(Protocol):
-    """The lifecycle service, as far as the runner uses it."""
+    """The case service, as far as the runner uses it."""
 
     @property
     def rules(self) -> object: ...
@@ -98,7 +98,7 @@ class DeadlineRunner:
     def __init__(
         self,
         *,
-        lifecycle: FiresDeadlines,
+        case_service: FiresDeadlines,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         worker: str,
@@ -112,7 +112,7 @@ class DeadlineRunner:
         is_write_conflict: Callable[[BaseException], bool] = is_write_conflict,
         is_database_down: Callable[[BaseException], bool] = is_database_down,
     ) -> None:
-        self.lifecycle = lifecycle
+        self.case_service = case_service
         self.uow_factory = uow_factory
         self.clock = clock
         self.worker = worker
@@ -142,7 +142,7 @@ class DeadlineRunner:
         Leases left from a tick the database cut short are given back first.
         """
         report = TickReport()
-        refresh = getattr(self.lifecycle.rules, "refresh", None)
+        refresh = getattr(self.case_service.rules, "refresh", None)
         if refresh is not None:
             refresh()  # rule versions published since the last tick; firings keep their version
         self._release_leftovers()
@@ -193,13 +193,13 @@ class DeadlineRunner:
         """Fire one claimed row; the deadlines its transition added (none if it did not fire)."""
         assert deadline.id is not None
         try:
-            result = self.lifecycle.handle(
+            result = self.case_service.handle(
                 FireDeadline(
                     deadline_id=deadline.id, case_id=deadline.case_id, by=f"daemon:{self.worker}"
                 )
             )
         except Exception as exc:
-            # The lifecycle already re-ran the firing on the new state after each lost race; a
+            # The case service already re-ran the firing on the new state after each lost race; a
             # conflict that outlasts its attempts is no race but a broken record: an incident.
             if self.is_write_conflict(exc):
                 report.conflicts += 1

@@ -14,7 +14,7 @@
     │   ├── DatabaseUnavailable              cannot connect, connection lost, locked: try later
     │   ├── WriteConflict (ConcurrencyConflict)  deadlock or serialization failure: retried as one
     │   └── SchemaMismatch                   the database's schema is not the one this code expects
-    └── EngineError (engine.errors)          rule files and evaluation
+    └── EngineError (engine.rule_errors)     rule files and evaluation
 
 Leaves also subclass the fitting built-in so callers can catch either.
 """

@@ -23,7 +23,7 @@ from starcert.accounts import (
     Role,
     hash_token,
 )
-from starcert.api.errors import ApiError
+from starcert.api.error_responses import ApiError
 
 if TYPE_CHECKING:
     from starcert.app import App

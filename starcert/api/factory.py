@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from starcert.api import errors, routes_cases, routes_public
+from starcert.api import error_responses, routes_cases, routes_public
 from starcert.api.body_limit import BodyLimit
 from starcert.api.ratelimit import TokenBuckets
 from starcert.api.settings import ApiSettings
@@ -47,7 +47,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.state.verify_buckets = TokenBuckets(
         settings.verify_rate_per_second, settings.verify_burst, time.monotonic
     )
-    errors.install(api)
+    error_responses.install(api)
     api.include_router(routes_public.router)
     api.include_router(routes_cases.router)
     api.include_router(public_pages.router)
@@ -55,5 +55,5 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Open the database and load the rules once now, not lazily inside concurrent requests.
-    _ = application.database, application.lifecycle
+    _ = application.database, application.case_service
     return api

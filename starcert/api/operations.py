@@ -1,7 +1,7 @@
 """What the API and the console do, once: read models, commands run as an account, public views.
 
 Routes and pages stay thin: they parse, call one function here, and render. Every write goes
-through `App.lifecycle.handle` with `by=<account name>`, so the event log names the account.
+through `App.case_service.handle` with `by=<account name>`, so the event log names the account.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def case_detail(application: App, case_id: int) -> s.CaseDetail:
         case = uow.cases.get(case_id)
         deadlines = list(uow.deadlines.open_for_case(case_id))
         audits = list(uow.audits.for_case(case_id))
-    checks = application.lifecycle.allowed_triggers(case_id)
+    checks = application.case_service.allowed_triggers(case_id)
     return s.CaseDetail(
         case=case_out(case),
         triggers=[s.TriggerOut(trigger=k.trigger, allowed=k.allowed, why=k.why) for k in checks],
@@ -231,7 +231,7 @@ def run(
 ) -> s.CommandResult:
     """Run one command on a case; refuse with a version conflict if it moved since the caller
     saw it (checked in the command's own transaction)."""
-    result = application.lifecycle.handle(command(case_id), expected_version=expected_version)
+    result = application.case_service.handle(command(case_id), expected_version=expected_version)
     return result_out(result)
 
 
@@ -276,4 +276,4 @@ def audit_command(principal: Principal, body: s.AuditIn) -> Callable[[int], c.Co
 
 
 def triggers_allowed(application: App, case_id: int) -> Sequence[str]:
-    return [k.trigger for k in application.lifecycle.allowed_triggers(case_id) if k.allowed]
+    return [k.trigger for k in application.case_service.allowed_triggers(case_id) if k.allowed]

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starcert.api import operations as ops
 from starcert.api import schemas as s
 from starcert.api.auth import Auditor, Operator, Reader, application_of
-from starcert.api.errors import ERROR_RESPONSES
+from starcert.api.error_responses import ERROR_RESPONSES
 from starcert.export import write_register_csv
 from workflows import commands as c
 from workflows.model import StarLevel, State
@@ -38,7 +38,7 @@ def me(who: Reader) -> s.Me:
 def add_organisation(body: s.OrganisationIn, request: Request, who: Operator) -> s.OrganisationOut:
     """Register an organisation (its unified social credit code is checked)."""
     application = application_of(request)
-    result = application.lifecycle.handle(
+    result = application.case_service.handle(
         c.RegisterOrganisation(name=body.name, credit_code=body.credit_code, by=who.name)
     )
     assert result.organisation_id is not None
@@ -63,7 +63,7 @@ def submit_application(body: s.ApplicationIn, request: Request, who: Operator) -
     from workflows.model import PrerequisiteFacts
 
     application = application_of(request)
-    result = application.lifecycle.handle(
+    result = application.case_service.handle(
         c.SubmitApplication(
             organisation_id=body.organisation_id,
             submitted_on=body.submitted_on,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starcert.api import operations as ops
 from starcert.api import schemas as s
 from starcert.api.auth import application_of
-from starcert.api.errors import ERROR_RESPONSES, ApiError
+from starcert.api.error_responses import ERROR_RESPONSES, ApiError
 from starcert.api.ratelimit import TokenBuckets, retry_after
 from workflows.read_ports import PublicLookups
 

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
 from starcert.api.auth import application_of, form_token, principal_for
-from starcert.api.errors import describe
+from starcert.api.error_responses import describe
 from starcert.web import diagram
 from starcert.web.render import page
 from workflows import commands as c

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
 from starcert.api.auth import application_of
-from starcert.api.errors import ApiError, describe
+from starcert.api.error_responses import ApiError, describe
 from starcert.api.routes_public import limit_lookups, public_lookups
 from starcert.web.render import page
 from workflows.errors import StarcertError

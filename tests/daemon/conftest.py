@@ -11,7 +11,7 @@ from daemon_helpers import Site, certify, make_site, reset_pg
 
 from starcert.app import App
 from starcert.config import load_config
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 CERTIFIED_AT = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 """When the `app` fixture decides its one case: surveillances due 2025-01-10 and 2026-01-10, expiry

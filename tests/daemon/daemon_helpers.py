@@ -314,16 +314,16 @@ def certify(
         cases = []
         for i in range(n):
             today = local_day(clock.now(), app.config.zone)
-            org = app.lifecycle.handle(
+            org = app.case_service.handle(
                 c.RegisterOrganisation(f"企业 {i}", credit_code(next(_SERIALS), tag=5000), "op")
             ).organisation_id
             assert org is not None
-            cid = app.lifecycle.handle(
+            cid = app.case_service.handle(
                 c.SubmitApplication(org, today, today - timedelta(days=400), "售后", facts, "op")
             ).case_id
             assert cid is not None
-            app.lifecycle.handle(c.ReviewApplication(cid, "op"))
-            app.lifecycle.handle(c.RecordStage1(cid, today, "auditor", "op"))
+            app.case_service.handle(c.ReviewApplication(cid, "op"))
+            app.case_service.handle(c.RecordStage1(cid, today, "auditor", "op"))
             share = 1 - score_loss * (i % 5) / 100
             sheet = ScoreSheet(
                 {
@@ -331,8 +331,8 @@ def certify(
                     for ind in model.indicators
                 }
             )
-            app.lifecycle.handle(c.RecordStage2(cid, today, "auditor", sheet, "op"))
-            app.lifecycle.handle(c.Decide(cid, "op"))
+            app.case_service.handle(c.RecordStage2(cid, today, "auditor", sheet, "op"))
+            app.case_service.handle(c.Decide(cid, "op"))
             cases.append(cid)
             clock.advance(timedelta(days=days_between))
         return cases

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 from starcert.app import App
 from starcert.config import load_config
 from starcert.simulate import Simulation
-from workflows.clock import FakeClock
 from workflows.deadline_runner import DeadlineRunner
+from workflows.fake_clock import FakeClock
 
 T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 BACK = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # past every deadline of a first cycle
@@ -51,7 +51,7 @@ def test_one_tick_after_years_down_fires_as_a_daemon_that_never_stopped(tmp_path
     app = App(load_config(site.config), clock=clock)
     try:
         runner = DeadlineRunner(
-            lifecycle=app.lifecycle, uow_factory=app.uow, clock=clock, worker="late",
+            case_service=app.case_service, uow_factory=app.uow, clock=clock, worker="late",
             lease=timedelta(minutes=5), batch_size=200, log_firings=False,
         )  # fmt: skip
         report = runner.tick()

@@ -10,7 +10,7 @@ from daemon_helpers import certify, make_site, wait_until
 from sqlalchemy import create_engine, text
 from test_daemon_downtime import T0, _copy, _history
 
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 BACK = T0 + timedelta(days=1300)  # past every expiry: suspensions, limits, reminders, expiries
 

@@ -18,8 +18,8 @@ from starcert.daemon import Daemon, is_database_down, is_write_conflict
 from storage.heartbeats import Heartbeat
 from storage.sql.engines import make_engine
 from storage.sql.sql_unit_of_work import SqlUnitOfWork
-from workflows.clock import FakeClock
 from workflows.deadline_runner import DeadlineRunner
+from workflows.fake_clock import FakeClock
 from workflows.model import State
 from workflows.ports import UnitOfWork
 
@@ -43,7 +43,7 @@ def _runner(
     app: App, clock: FakeClock, worker: str, new_uow: Callable[[], UnitOfWork] | None = None
 ) -> DeadlineRunner:
     return DeadlineRunner(
-        lifecycle=app.lifecycle, uow_factory=new_uow or app.uow, clock=clock, worker=worker,
+        case_service=app.case_service, uow_factory=new_uow or app.uow, clock=clock, worker=worker,
         lease=LEASE, batch_size=10, incident_backoff=timedelta(seconds=30),
         is_write_conflict=is_write_conflict, is_database_down=is_database_down,
     )  # fmt: skip

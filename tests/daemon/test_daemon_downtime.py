@@ -12,7 +12,7 @@ from typing import Any
 from daemon_helpers import certify, make_site, wait_until
 from sqlalchemy import create_engine, text
 
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 STOP = T0 + timedelta(days=400)  # 2025-02-13T02:00Z, far from a day boundary in Shanghai

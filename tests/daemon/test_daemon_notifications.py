@@ -16,7 +16,7 @@ from typing import Any
 from daemon_helpers import certify, make_site, wait_until
 from sqlalchemy import create_engine, text
 
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 T0 = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 WINDOW_OPEN = T0 + timedelta(days=300)  # past the window opening (9 months), before the due date

@@ -12,11 +12,11 @@ from daemon_helpers import certify, firings, make_site, wait_until
 from sqlalchemy import text
 
 from starcert.app import App
-from starcert.clock import ShiftedClock
 from starcert.config import load_config
+from starcert.wall_clock import ShiftedClock
 from workflows import commands as c
-from workflows.clock import FakeClock
 from workflows.errors import ConcurrencyConflict, IllegalTransition
+from workflows.fake_clock import FakeClock
 from workflows.model import SuspensionCause
 
 pytestmark = pytest.mark.postgres
@@ -37,7 +37,7 @@ def test_operator_and_daemon_suspending_the_same_cases_apply_exactly_once(
         wait_until("the daemon at work", lambda: bool(daemon.events("deadline_fired")), timeout=30)
         for case_id in reversed(cases):  # the daemon works up from the first: they meet midway
             try:
-                operator.lifecycle.handle(
+                operator.case_service.handle(
                     c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "client asked", "wang.fang")
                 )
                 outcomes[case_id] = "operator"

@@ -10,19 +10,19 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from starcert.app import App
-from starcert.cli_rules_publish import recompute
+from starcert.cli.rules_publish_commands import recompute
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
-from workflows.clock import FakeClock
 from workflows.commands import Suspend
 from workflows.deadline_runner import DeadlineRunner
 from workflows.deadlines import due_at
+from workflows.fake_clock import FakeClock
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
 
 
 def _runner(app: App, clock: FakeClock) -> DeadlineRunner:
     return DeadlineRunner(
-        lifecycle=app.lifecycle, uow_factory=app.uow, clock=clock, worker="w",
+        case_service=app.case_service, uow_factory=app.uow, clock=clock, worker="w",
         lease=timedelta(minutes=5), batch_size=50, log_firings=False,
     )  # fmt: skip
 
@@ -90,7 +90,7 @@ def test_a_case_suspended_after_a_future_version_was_published_gets_its_limit(
     get the same days, not the numbers of the version in force on the day it was suspended."""
     _publish_v2(app, clock, tmp_path, "suspension_limit_months", 6, 1, date(2024, 10, 15))
 
-    app.lifecycle.handle(Suspend(1, SuspensionCause.CLIENT_REQUEST, "asked", "alice"))
+    app.case_service.handle(Suspend(1, SuspensionCause.CLIENT_REQUEST, "asked", "alice"))
     # Version 1 gives 2025-03-01; version 2 (one month) would end it before its own effective
     # date, so it ends on that date, as the publication moves a suspension already open.
     assert _open(app, 1)["suspension_limit"] == date(2024, 10, 15)

@@ -13,7 +13,7 @@ import pytest
 from starcert.app import App
 from storage.memory.memory_store import MemoryStore
 from tests.storage.storage_builders import new_case
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 from workflows.leased_work import (
     Backoff,
     DeadlineTable,

@@ -13,7 +13,7 @@ import pytest
 from daemon_helpers import Site, bulk_active_cases, credit_code, make_site, reset_pg, wait_until
 from sqlalchemy import text
 
-from starcert.clock import ShiftedClock
+from starcert.wall_clock import ShiftedClock
 from storage.memory.memory_store import MemoryStore
 from storage.sql.engines import make_engine
 from storage.sql.migrate import upgrade

@@ -10,8 +10,8 @@ from daemon_helpers import Site
 
 from starcert.app import App
 from workflows import commands as c
-from workflows.clock import FakeClock
 from workflows.deadlines import local_day
+from workflows.fake_clock import FakeClock
 from workflows.model import IndicatorResult, ScoreSheet
 
 
@@ -23,10 +23,10 @@ def test_a_renewal_keeps_the_original_issue_date_in_the_register(
     for year in (2025, 2026):  # the surveillances, each before its due day (January 10)
         clock.set(datetime(year, 1, 5, 2, tzinfo=UTC))
         today = local_day(clock.now(), app.config.zone)
-        app.lifecycle.handle(c.RecordSurveillance(1, today, "auditor", full, "op"))
+        app.case_service.handle(c.RecordSurveillance(1, today, "auditor", full, "op"))
     clock.set(datetime(2026, 10, 1, 2, tzinfo=UTC))  # before expiry on 2027-01-09
     today = local_day(clock.now(), app.config.zone)
-    renewed = app.lifecycle.handle(c.RecordRecertification(1, today, "auditor", full, "op"))
+    renewed = app.case_service.handle(c.RecordRecertification(1, today, "auditor", full, "op"))
     assert renewed.certificate is not None and renewed.certificate.endswith("-R1")
     [row] = list(csv.DictReader(io.StringIO(sqlite_site.cli("export").stdout)))
     assert row["certificate_number"] == renewed.certificate

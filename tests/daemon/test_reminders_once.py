@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from starcert.app import App
-from starcert.cli_rules_publish import recompute
+from starcert.cli.rules_publish_commands import recompute
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows import commands as c
-from workflows.clock import FakeClock
 from workflows.deadline_runner import DeadlineRunner
 from workflows.deadlines import local_day
+from workflows.fake_clock import FakeClock
 from workflows.model import IndicatorResult, ScoreSheet, SuspensionCause
 
 OP = "operator:li"
@@ -27,7 +27,7 @@ def _at(y: int, m: int, d: int) -> datetime:
 def _tick(app: App, clock: FakeClock, when: datetime) -> list[str]:
     clock.set(when)
     runner = DeadlineRunner(
-        lifecycle=app.lifecycle, uow_factory=app.uow, clock=clock, worker="w",
+        case_service=app.case_service, uow_factory=app.uow, clock=clock, worker="w",
         lease=timedelta(minutes=5), batch_size=200, log_firings=False,
     )  # fmt: skip
     return [f"{f.kind} -> {f.outcome}" for f in runner.tick().fired_list]
@@ -38,7 +38,7 @@ def _surveil(app: App, clock: FakeClock, when: datetime) -> None:
     model = app.rules.book.in_force(local_day(when, app.config.zone)).scoring
     sheet = ScoreSheet({i.id: IndicatorResult(points=i.points * Decimal("0.95")) for i in model.indicators})  # fmt: skip
     today = local_day(when, app.config.zone)
-    app.lifecycle.handle(c.RecordSurveillance(1, today, "auditor", sheet, OP))
+    app.case_service.handle(c.RecordSurveillance(1, today, "auditor", sheet, OP))
 
 
 def _reminders(app: App, kind: str) -> list[str]:
@@ -63,10 +63,10 @@ def test_a_suspended_client_is_reminded_of_recertification_once(
     _surveil(app, clock, _at(2024, 11, 1))
     _surveil(app, clock, _at(2025, 11, 1))
     clock.set(_at(2026, 6, 1))
-    app.lifecycle.handle(c.Suspend(1, SuspensionCause.CLIENT_REQUEST, "asked", OP))
+    app.case_service.handle(c.Suspend(1, SuspensionCause.CLIENT_REQUEST, "asked", OP))
     assert "recert_reminder -> remind" in _tick(app, clock, _at(2026, 7, 15))
     clock.set(_at(2026, 8, 1))
-    app.lifecycle.handle(c.Restore(1, "resumed", OP))
+    app.case_service.handle(c.Restore(1, "resumed", OP))
     _monthly_ticks(app, clock, date(2026, 8, 1), 5)
     assert _reminders(app, "recert_reminder") == ["recert_reminder on 2026-07-09"]
 
@@ -100,6 +100,6 @@ def test_a_rule_version_that_moves_a_reminder_already_sent_does_not_send_it_agai
     )
     app.rules.refresh()
     recompute(app, done.ruleset, done.previous, "alice")  # v2 would remind on 2026-10-09
-    app.lifecycle.handle(c.RecordSpecialAudit(1, date(2026, 8, 1), "auditor", None, OP))
+    app.case_service.handle(c.RecordSpecialAudit(1, date(2026, 8, 1), "auditor", None, OP))
     _monthly_ticks(app, clock, date(2026, 8, 1), 5)
     assert _reminders(app, "recert_reminder") == ["recert_reminder on 2026-07-09"]

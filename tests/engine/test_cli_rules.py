@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from starcert.cli_rules import rules_app
+from starcert.cli.rules_commands import rules_app
 from tests.engine.conftest import DEFAULT_FILE, REPO, RULES
 
 runner = CliRunner()
@@ -95,7 +95,7 @@ def test_explain_names_a_bad_fact(tmp_path: Path) -> None:
 
 def test_module_entry_point() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "starcert.cli_rules", "check", "rules"],
+        [sys.executable, "-m", "starcert.cli.rules_commands", "check", "rules"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -116,7 +116,7 @@ FACTS = (
 def _rules_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`starcert rules ...` as its own process, as an author runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "starcert.cli_rules", *args],
+        [sys.executable, "-m", "starcert.cli.rules_commands", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -13,7 +13,7 @@ from starcert.rules_store import Publication, publish
 from storage.sql.migrate import upgrade
 from tests.integration.conftest import REPO
 from tests.score_sheets import FULL_MARKS
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 
 def test_refresh_loads_new_versions_and_held_rulesets_stay_as_they_were(

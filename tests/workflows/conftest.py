@@ -8,7 +8,7 @@ from lifecycle_steps import Office
 
 from storage.memory.memory_store import MemoryStore
 from workflows.case_service import CaseService
-from workflows.clock import FakeClock
+from workflows.fake_clock import FakeClock
 
 
 @pytest.fixture
@@ -27,10 +27,10 @@ def rules() -> PlainRules:
 
 
 @pytest.fixture
-def lifecycle(store: MemoryStore, rules: PlainRules, clock: FakeClock) -> CaseService:
+def case_service(store: MemoryStore, rules: PlainRules, clock: FakeClock) -> CaseService:
     return CaseService(store.uow, rules, clock, SHANGHAI, number_prefix="ASC")
 
 
 @pytest.fixture
-def office(lifecycle: CaseService, store: MemoryStore, clock: FakeClock) -> Office:
-    return Office(lifecycle, store.uow, clock)
+def office(case_service: CaseService, store: MemoryStore, clock: FakeClock) -> Office:
+    return Office(case_service, store.uow, clock)

@@ -11,8 +11,8 @@ from lifecycle_doubles import SHANGHAI, credit_code, good_facts, sheet_scoring
 from workflows import commands as c
 from workflows.case_service import CaseService
 from workflows.change_set import Result
-from workflows.clock import FakeClock
 from workflows.deadlines import local_day
+from workflows.fake_clock import FakeClock
 from workflows.model import Case, Deadline, Event
 from workflows.ports import UnitOfWork
 
@@ -31,7 +31,7 @@ class Snapshot:
 
 @dataclass
 class Office:
-    lifecycle: CaseService
+    case_service: CaseService
     new_uow: Callable[[], UnitOfWork]
     clock: FakeClock
     serial: int = 0
@@ -47,11 +47,11 @@ class Office:
     def apply(self, score: int = 85) -> int:
         """A new organisation applies today with a system running since a year ago."""
         self.serial += 1
-        org = self.lifecycle.handle(
+        org = self.case_service.handle(
             c.RegisterOrganisation(f"Org {self.serial} 售后", credit_code(self.serial), OPERATOR)
         ).organisation_id
         assert org is not None
-        result = self.lifecycle.handle(
+        result = self.case_service.handle(
             c.SubmitApplication(org, self.today, self.today - timedelta(days=365), "家电售后服务",
                                 good_facts(), OPERATOR)
         )  # fmt: skip
@@ -61,13 +61,13 @@ class Office:
     def certify(self, score: int = 85) -> int:
         """A case taken from application to an issued certificate, a few days per step."""
         case_id = self.apply()
-        self.lifecycle.handle(c.ReviewApplication(case_id, OPERATOR))
-        self.lifecycle.handle(c.RecordStage1(case_id, self.days(10), "zhao.lei", OPERATOR))
-        self.lifecycle.handle(
+        self.case_service.handle(c.ReviewApplication(case_id, OPERATOR))
+        self.case_service.handle(c.RecordStage1(case_id, self.days(10), "zhao.lei", OPERATOR))
+        self.case_service.handle(
             c.RecordStage2(case_id, self.days(20), "zhao.lei", sheet_scoring(score), OPERATOR)
         )
         self.days(5)
-        self.lifecycle.handle(c.Decide(case_id, OPERATOR))
+        self.case_service.handle(c.Decide(case_id, OPERATOR))
         return case_id
 
     def snapshot(self, case_id: int) -> Snapshot:
@@ -95,7 +95,7 @@ class Office:
                 return results
             deadline = due[0]
             assert deadline.id is not None
-            results.append(self.lifecycle.handle(c.FireDeadline(deadline.id, deadline.case_id)))
+            results.append(self.case_service.handle(c.FireDeadline(deadline.id, deadline.case_id)))
 
     def until(self, day: date) -> list[Result]:
         """Advance the clock day by day to `day`, firing deadlines as a running daemon would."""

@@ -16,9 +16,9 @@ from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.case_service import CaseService
 from workflows.certificate_machine import TRANSITIONS, CertificateMachine, TransitionSpec
-from workflows.clock import FakeClock
 from workflows.context import TransitionContext
 from workflows.errors import ConcurrencyConflict
+from workflows.fake_clock import FakeClock
 from workflows.handlers import sanctions
 from workflows.handlers.handler_kit import CaseReads, Now, Setup
 from workflows.model import Case, SuspensionCause
@@ -88,7 +88,7 @@ def test_a_handler_returns_its_change_and_writes_nothing(
 
 def test_the_result_carries_the_case_as_stored(office: Office) -> None:
     case_id = office.certify()
-    result = office.lifecycle.handle(
+    result = office.case_service.handle(
         c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "client asked", OPERATOR)
     )
     assert result.case == office.snapshot(case_id).case
@@ -98,13 +98,13 @@ def test_the_result_carries_the_case_as_stored(office: Office) -> None:
 def test_an_expected_version_is_checked_with_the_command(office: Office) -> None:
     case_id = office.certify()
     seen = office.snapshot(case_id)
-    office.lifecycle.handle(c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "asked", OPERATOR))
+    office.case_service.handle(c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "asked", OPERATOR))
     with pytest.raises(ConcurrencyConflict, match=f"is at version {seen.case.version + 1}"):
-        office.lifecycle.handle(
+        office.case_service.handle(
             c.Restore(case_id, "ready", OPERATOR), expected_version=seen.case.version
         )
     assert office.snapshot(case_id).case.state.value == "suspended"
-    done = office.lifecycle.handle(
+    done = office.case_service.handle(
         c.Restore(case_id, "ready", OPERATOR), expected_version=seen.case.version + 1
     )
     assert done.state is not None and done.state.value == "active"
@@ -116,7 +116,7 @@ def test_an_expected_version_holds_across_catch_up(office: Office, clock: FakeCl
     case_id = office.certify()
     seen = office.snapshot(case_id)
     clock.advance(timedelta(days=400))  # past the first surveillance
-    result = office.lifecycle.handle(
+    result = office.case_service.handle(
         c.Withdraw(case_id, "mark misused", OPERATOR), expected_version=seen.case.version
     )
     triggers = [e.trigger for e in office.snapshot(case_id).events]

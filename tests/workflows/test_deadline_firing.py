@@ -12,9 +12,9 @@ from lifecycle_steps import OPERATOR, Office
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
 from workflows import commands as c
 from workflows.case_service import CaseService
-from workflows.clock import FakeClock
 from workflows.deadlines import due_at
 from workflows.errors import ConcurrencyConflict, IllegalTransition
+from workflows.fake_clock import FakeClock
 from workflows.handlers.deadline_firing import DEADLINE_OBSOLETE
 from workflows.model import Deadline, DeadlineKind, State, SuspensionCause
 
@@ -51,7 +51,7 @@ def test_a_deadline_fires_once(office: Office) -> None:
     assert len(fired) == 2
     events = office.snapshot(case_id).events
     for deadline_id in fired:
-        result = office.lifecycle.handle(c.FireDeadline(deadline_id, case_id))
+        result = office.case_service.handle(c.FireDeadline(deadline_id, case_id))
         assert result.events == () and "not open" in result.note
     assert office.snapshot(case_id).events == events
 
@@ -59,10 +59,10 @@ def test_a_deadline_fires_once(office: Office) -> None:
 def test_the_surveillance_after_a_late_one_is_anchored_to_the_decision(office: Office) -> None:
     case_id = office.certify()
     office.until(date(2025, 3, 10))  # overdue on 2025-02-15, suspended
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "zhao.lei", sheet_scoring(88), OPERATOR)
     )
-    office.lifecycle.handle(c.Restore(case_id, "surveillance done", OPERATOR))
+    office.case_service.handle(c.Restore(case_id, "surveillance done", OPERATOR))
     case = office.snapshot(case_id).case
     assert case.state is State.ACTIVE and case.last_surveillance_on == date(2025, 3, 10)
     # the decision's anniversary, not 12 months after the late surveillance (2026-03-10)
@@ -87,7 +87,7 @@ def test_a_late_surveillance_entered_before_the_daemon_fired_finds_the_case_susp
     """The outcome is a daemon's that never stopped: the audit's date, not when it was typed in."""
     case_id = office.certify()  # surveillance due 2025-02-14
     office.clock.set(datetime(2025, 2, 20, 3, 0, tzinfo=UTC))  # the daemon was down
-    result = office.lifecycle.handle(
+    result = office.case_service.handle(
         c.RecordSurveillance(case_id, date(2025, 2, 20), "a", sheet_scoring(88), OPERATOR)
     )
     snap = office.snapshot(case_id)
@@ -99,7 +99,7 @@ def test_a_late_surveillance_entered_before_the_daemon_fired_finds_the_case_susp
     assert snap.events[-2].reason == "surveillance due on 2025-02-14 was not done"
     assert result.state is State.SUSPENDED and snap.case.surveillances == 0
     assert snap.case.suspension_cause is SuspensionCause.OVERDUE_SURVEILLANCE
-    restored = office.lifecycle.handle(c.Restore(case_id, "audited", OPERATOR))
+    restored = office.case_service.handle(c.Restore(case_id, "audited", OPERATOR))
     assert restored.state is State.ACTIVE
     assert office.snapshot(case_id).case.last_surveillance_on == date(2025, 2, 20)
     assert office.fire_due() == []  # nothing left for the daemon: each deadline fired once
@@ -111,7 +111,7 @@ def test_a_surveillance_on_its_due_day_is_credited_with_nothing_fired_first(
     case_id = office.certify()  # surveillance due 2025-02-14, the window opened 2024-11-14
     office.until(date(2025, 2, 1))
     office.clock.set(datetime(2025, 2, 14, 9, 0, tzinfo=UTC))  # 17:00 in Shanghai, still due
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, date(2025, 2, 14), "a", sheet_scoring(88), OPERATOR)
     )
     snap = office.snapshot(case_id)
@@ -124,18 +124,18 @@ def test_restore_after_the_limit_meets_the_withdrawal_a_daemon_would_have_fired(
 ) -> None:
     case_id = office.certify()
     office.until(date(2025, 3, 1))
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(88), OPERATOR)
     )
     office.clock.set(datetime(2025, 8, 16, 3, 0, tzinfo=UTC))  # no daemon ran
-    asked = office.lifecycle.may(case_id, "restore", reason="late")
+    asked = office.case_service.may(case_id, "restore", reason="late")
     assert not asked.allowed and asked.why == "suspension limit passed on 2025-08-15"
     with pytest.raises(
         IllegalTransition,
         match=r"is withdrawn: restore refused .*first fired: suspension_limit due 2025-08-15\S+ "
         r"\(withdraw\)",
     ):
-        office.lifecycle.handle(c.Restore(case_id, "late", OPERATOR))
+        office.case_service.handle(c.Restore(case_id, "late", OPERATOR))
     snap = office.snapshot(case_id)
     assert snap.case.state is State.WITHDRAWN
     assert [(e.trigger, e.actor) for e in snap.events[-1:]] == [("withdraw", f"catch-up:{OPERATOR}")]
@@ -188,7 +188,7 @@ class RacingUnitOfWork:
 
 def overdue_case(office: Office) -> tuple[int, Deadline]:
     case_id = office.certify()
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.days(1), "a", sheet_scoring(85), OPERATOR)
     )
     # next due 2025-02-14; jump past it without a daemon, its window's reminder fired already
@@ -197,7 +197,7 @@ def overdue_case(office: Office) -> tuple[int, Deadline]:
         d for d in office.snapshot(case_id).deadlines if d.kind == "surveillance_window_opens"
     ]
     assert window.id is not None
-    office.lifecycle.handle(c.FireDeadline(window.id, case_id))
+    office.case_service.handle(c.FireDeadline(window.id, case_id))
     (due,) = [d for d in office.snapshot(case_id).deadlines if d.kind == "surveillance_due"]
     return case_id, due
 
@@ -206,7 +206,7 @@ def test_operator_wins_the_race_and_the_deadline_is_re_evaluated(
     office: Office, store: MemoryStore, rules: PlainRules, clock: FakeClock
 ) -> None:
     case_id, due = overdue_case(office)
-    operator = office.lifecycle
+    operator = office.case_service
     racing = RacingUnitOfWork(
         store,
         lambda: operator.handle(
@@ -229,7 +229,7 @@ def test_deadline_wins_the_race_and_the_operator_gets_a_conflict_then_retries(
     case_id, due = overdue_case(office)
     assert due.id is not None
     deadline_id = due.id
-    scheduler = office.lifecycle
+    scheduler = office.case_service
     racing = RacingUnitOfWork(store, lambda: scheduler.handle(c.FireDeadline(deadline_id, case_id)))
     operator = CaseService(racing, rules, clock, SHANGHAI, number_prefix="ASC")
     surveillance = c.RecordSurveillance(
@@ -290,9 +290,9 @@ def test_a_rules_failure_inside_the_decision_writes_nothing(
     office: Office, store: MemoryStore, clock: FakeClock
 ) -> None:
     case_id = office.apply()
-    office.lifecycle.handle(c.ReviewApplication(case_id, OPERATOR))
-    office.lifecycle.handle(c.RecordStage1(case_id, office.days(3), "a", OPERATOR))
-    office.lifecycle.handle(
+    office.case_service.handle(c.ReviewApplication(case_id, OPERATOR))
+    office.case_service.handle(c.RecordStage1(case_id, office.days(3), "a", OPERATOR))
+    office.case_service.handle(
         c.RecordStage2(case_id, office.days(3), "a", sheet_scoring(90), OPERATOR)
     )
     before = office.snapshot(case_id)
@@ -311,10 +311,10 @@ def test_a_deadline_waits_while_an_earlier_one_of_its_case_is_open(office: Offic
     window, due = rows["surveillance_window_opens"], rows["surveillance_due"]
     assert window.id is not None and due.id is not None
     before = office.snapshot(case_id)
-    waited = office.lifecycle.handle(c.FireDeadline(due.id, case_id))
+    waited = office.case_service.handle(c.FireDeadline(due.id, case_id))
     assert waited.deferred and waited.events == () and f"deadline {window.id}" in waited.note
     assert office.snapshot(case_id) == before  # nothing written, the row still open
-    office.lifecycle.handle(c.FireDeadline(window.id, case_id))
-    fired = office.lifecycle.handle(c.FireDeadline(due.id, case_id))
+    office.case_service.handle(c.FireDeadline(window.id, case_id))
+    fired = office.case_service.handle(c.FireDeadline(due.id, case_id))
     assert not fired.deferred and fired.state is State.SUSPENDED
     assert [e.trigger for e in office.snapshot(case_id).events][-2:] == ["remind", "suspend"]

@@ -19,8 +19,8 @@ from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows import commands as c
 from workflows.audit_trail import event_hash, verify_log
 from workflows.case_service import CaseService
-from workflows.clock import FakeClock
 from workflows.errors import IllegalTransition
+from workflows.fake_clock import FakeClock
 from workflows.model import State
 
 
@@ -52,9 +52,9 @@ def sql_office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Offic
     def new_uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine)
 
-    lifecycle = CaseService(new_uow, PlainRules(), clock, SHANGHAI, number_prefix="ASC")
+    case_service = CaseService(new_uow, PlainRules(), clock, SHANGHAI, number_prefix="ASC")
     try:
-        yield Office(lifecycle, new_uow, clock)
+        yield Office(case_service, new_uow, clock)
     finally:
         engine.dispose()
 
@@ -64,10 +64,10 @@ def test_a_full_cycle_verifies_after_the_database_round_trip(sql_office: Office)
     case_id = office.certify(score=91)
     office.clock.set(datetime(2025, 3, 1, 3, 0, tzinfo=UTC))
     office.fire_due()  # late: reminder, then suspension for the overdue surveillance
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "zhao.lei", sheet_scoring(96), OPERATOR)
     )
-    office.lifecycle.handle(c.Restore(case_id, "surveillance done", OPERATOR))
+    office.case_service.handle(c.Restore(case_id, "surveillance done", OPERATOR))
     snap = office.snapshot(case_id)
     assert snap.case.state is State.ACTIVE
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2026, 2, 14)
@@ -79,5 +79,5 @@ def test_a_full_cycle_verifies_after_the_database_round_trip(sql_office: Office)
 
     before = office.snapshot(case_id)
     with pytest.raises(IllegalTransition, match="is active: restore refused"):
-        office.lifecycle.handle(c.Restore(case_id, "again", OPERATOR))
+        office.case_service.handle(c.Restore(case_id, "again", OPERATOR))
     assert office.snapshot(case_id) == before

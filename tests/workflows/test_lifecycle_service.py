@@ -15,13 +15,13 @@ from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
 from workflows.case_service import CaseService
-from workflows.clock import FakeClock
 from workflows.errors import (
     CaseNotFound,
     IllegalTransition,
     InvalidInput,
     OrganisationNotFound,
 )
+from workflows.fake_clock import FakeClock
 from workflows.model import IndicatorResult, StarLevel, State, SuspensionCause
 
 
@@ -32,7 +32,7 @@ def triggers(office: Office, case_id: int) -> list[str]:
 def surveil_on(office: Office, case_id: int, *days: date) -> None:
     for day in days:
         office.until(day)
-        office.lifecycle.handle(
+        office.case_service.handle(
             c.RecordSurveillance(case_id, day, "zhao.lei", sheet_scoring(85), OPERATOR)
         )
 
@@ -77,10 +77,10 @@ def test_deadlines_fire_at_the_start_of_the_next_day_in_the_bodys_zone(office: O
 
 
 def test_review_refuses_with_every_failure_as_the_reason(office: Office) -> None:
-    org = office.lifecycle.handle(c.RegisterOrganisation("Tiny", credit_code(99), OPERATOR))
+    org = office.case_service.handle(c.RegisterOrganisation("Tiny", credit_code(99), OPERATOR))
     assert org.organisation_id is not None
     facts = replace(good_facts(), has_dedicated_funds=False)
-    case_id = office.lifecycle.handle(
+    case_id = office.case_service.handle(
         c.SubmitApplication(
             org.organisation_id,
             office.today,
@@ -91,7 +91,7 @@ def test_review_refuses_with_every_failure_as_the_reason(office: Office) -> None
         )
     ).case_id
     assert case_id is not None
-    result = office.lifecycle.handle(c.ReviewApplication(case_id, OPERATOR))
+    result = office.case_service.handle(c.ReviewApplication(case_id, OPERATOR))
     assert result.state is State.APPLICATION_REFUSED
     event = result.events[0]
     assert event.trigger == "refuse_application"
@@ -117,7 +117,7 @@ def assert_refused_without_writes(
 ) -> None:
     before = office.snapshot(case_id)
     with pytest.raises(IllegalTransition) as raised:
-        office.lifecycle.handle(command)  # type: ignore[arg-type]
+        office.case_service.handle(command)  # type: ignore[arg-type]
     message = str(raised.value)
     assert f"case {case_id}" in message
     for word in words:
@@ -138,7 +138,7 @@ def test_restoring_an_active_certificate_is_refused(office: Office) -> None:
 
 def test_surveilling_a_withdrawn_certificate_is_refused(office: Office) -> None:
     case_id = office.certify()
-    office.lifecycle.handle(c.Withdraw(case_id, "fraudulent records", OPERATOR))
+    office.case_service.handle(c.Withdraw(case_id, "fraudulent records", OPERATOR))
     office.days(30)
     assert_refused_without_writes(
         office,
@@ -168,11 +168,11 @@ def test_decide_before_stage2_is_refused(office: Office) -> None:
 
 def test_unknown_case(office: Office) -> None:
     with pytest.raises(CaseNotFound, match="case 999"):
-        office.lifecycle.handle(c.Withdraw(999, "x", OPERATOR))
+        office.case_service.handle(c.Withdraw(999, "x", OPERATOR))
 
 
 def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> None:
-    handle = office.lifecycle.handle
+    handle = office.case_service.handle
     with pytest.raises(InvalidInput) as raised:
         handle(c.RegisterOrganisation("  ", credit_code(1), OPERATOR))
     assert raised.value.field == "name"
@@ -220,13 +220,13 @@ def test_registration_checks_name_credit_code_and_duplicates(office: Office) -> 
 def test_application_input_errors_name_the_field(
     office: Office, change: dict[str, object], field: str
 ) -> None:
-    org = office.lifecycle.handle(c.RegisterOrganisation("Acme", credit_code(1), OPERATOR))
+    org = office.case_service.handle(c.RegisterOrganisation("Acme", credit_code(1), OPERATOR))
     assert org.organisation_id is not None
     valid = c.SubmitApplication(
         org.organisation_id, date(2024, 1, 10), date(2023, 1, 1), "s", good_facts(), OPERATOR
     )
     with pytest.raises(InvalidInput) as raised:
-        office.lifecycle.handle(replace(valid, **change))  # type: ignore[arg-type]
+        office.case_service.handle(replace(valid, **change))  # type: ignore[arg-type]
     assert raised.value.field == field
     with office.new_uow() as uow:
         assert uow.cases.list() == []
@@ -234,30 +234,30 @@ def test_application_input_errors_name_the_field(
 
 def test_application_for_an_unknown_organisation(office: Office) -> None:
     with pytest.raises(OrganisationNotFound):
-        office.lifecycle.handle(
+        office.case_service.handle(
             c.SubmitApplication(7, date(2024, 1, 1), date(2023, 1, 1), "s", good_facts(), OPERATOR)
         )
 
 
 def test_audit_dates_in_the_future_or_before_the_previous_audit(office: Office) -> None:
     case_id = office.apply()
-    office.lifecycle.handle(c.ReviewApplication(case_id, OPERATOR))
+    office.case_service.handle(c.ReviewApplication(case_id, OPERATOR))
     before = office.snapshot(case_id)
     with pytest.raises(InvalidInput, match="in the future") as raised:
-        office.lifecycle.handle(
+        office.case_service.handle(
             c.RecordStage1(case_id, office.today + timedelta(days=1), "a", OPERATOR)
         )
     assert raised.value.field == "audit_date"
     with pytest.raises(InvalidInput, match="before the application") as raised:
-        office.lifecycle.handle(
+        office.case_service.handle(
             c.RecordStage1(case_id, office.today - timedelta(days=1), "a", OPERATOR)
         )
     assert office.snapshot(case_id) == before
     stage1_day = office.days(10)
-    office.lifecycle.handle(c.RecordStage1(case_id, stage1_day, "a", OPERATOR))
+    office.case_service.handle(c.RecordStage1(case_id, stage1_day, "a", OPERATOR))
     office.days(3)
     with pytest.raises(InvalidInput, match="before the case's previous audit") as raised:
-        office.lifecycle.handle(
+        office.case_service.handle(
             c.RecordStage2(
                 case_id, stage1_day - timedelta(days=1), "a", sheet_scoring(90), OPERATOR
             )
@@ -278,13 +278,13 @@ def test_a_malformed_score_sheet_is_refused_and_nothing_is_written(
     office: Office, result: IndicatorResult, field: str
 ) -> None:
     case_id = office.apply()
-    office.lifecycle.handle(c.ReviewApplication(case_id, OPERATOR))
-    office.lifecycle.handle(c.RecordStage1(case_id, office.days(10), "a", OPERATOR))
+    office.case_service.handle(c.ReviewApplication(case_id, OPERATOR))
+    office.case_service.handle(c.RecordStage1(case_id, office.days(10), "a", OPERATOR))
     sheet = sheet_scoring(90)
     sheet = replace(sheet, results={**sheet.results, "staffing": result})
     before = office.snapshot(case_id)
     with pytest.raises(InvalidInput) as raised:
-        office.lifecycle.handle(c.RecordStage2(case_id, office.days(5), "a", sheet, OPERATOR))
+        office.case_service.handle(c.RecordStage2(case_id, office.days(5), "a", sheet, OPERATOR))
     assert raised.value.field == field
     assert office.snapshot(case_id) == before
 
@@ -293,7 +293,7 @@ def test_an_unknown_suspension_cause_is_named(office: Office) -> None:
     case_id = office.certify()
     before = office.snapshot(case_id)
     with pytest.raises(InvalidInput, match="'holiday' is not a suspension cause") as raised:
-        office.lifecycle.handle(c.Suspend(case_id, "holiday", "x", OPERATOR))  # type: ignore[arg-type]
+        office.case_service.handle(c.Suspend(case_id, "holiday", "x", OPERATOR))  # type: ignore[arg-type]
     assert raised.value.field == "cause"
     assert "an operator suspends for serious_nonconformity, mark_misuse, client_request" in str(
         raised.value
@@ -307,7 +307,7 @@ def test_an_operator_cannot_suspend_for_a_surveillance_cause(office: Office, cau
     case_id = office.certify()
     before = office.snapshot(case_id)
     with pytest.raises(InvalidInput, match="comes from a surveillance deadline") as raised:
-        office.lifecycle.handle(c.Suspend(case_id, SuspensionCause(cause), "late", OPERATOR))
+        office.case_service.handle(c.Suspend(case_id, SuspensionCause(cause), "late", OPERATOR))
     assert raised.value.field == "cause"
     assert raised.value.message.startswith(f"'{cause}' comes from")  # the value, not the enum
     assert office.snapshot(case_id) == before
@@ -319,7 +319,7 @@ def test_an_operator_cannot_suspend_for_a_surveillance_cause(office: Office, cau
 def test_suspend_then_restore_with_a_reason(office: Office) -> None:
     case_id = office.certify()
     office.days(30)
-    result = office.lifecycle.handle(
+    result = office.case_service.handle(
         c.Suspend(case_id, SuspensionCause.MARK_MISUSE, "logo on uncertified goods", OPERATOR)
     )
     assert result.state is State.SUSPENDED
@@ -329,7 +329,7 @@ def test_suspend_then_restore_with_a_reason(office: Office) -> None:
         "expiry": date(2027, 2, 13),
     }
     office.days(40)
-    office.lifecycle.handle(c.Restore(case_id, "mark use corrected", OPERATOR))
+    office.case_service.handle(c.Restore(case_id, "mark use corrected", OPERATOR))
     snap = office.snapshot(case_id)
     assert snap.case.state is State.ACTIVE and snap.case.suspended_on is None
     assert "suspension_limit" not in office.open_deadlines(case_id)
@@ -343,7 +343,7 @@ def test_surveillance_rebands_and_reanchors_the_next_one(office: Office) -> None
     case_id = office.certify(score=85)
     office.until(date(2025, 1, 20))  # the window opened 2024-11-14: a reminder event
     assert triggers(office, case_id)[-1] == "remind"
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "zhao.lei", sheet_scoring(96), OPERATOR)
     )
     snap = office.snapshot(case_id)
@@ -355,7 +355,7 @@ def test_surveillance_rebands_and_reanchors_the_next_one(office: Office) -> None
 def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: Office) -> None:
     case_id = office.certify(score=85)
     office.until(date(2025, 1, 20))
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(60), OPERATOR)
     )
     snap = office.snapshot(case_id)
@@ -367,12 +367,12 @@ def test_failed_surveillance_suspends_and_a_passing_one_allows_restore(office: O
         "the latest surveillance audit, of 2025-01-20", "did not pass",
     )  # fmt: skip
     office.days(30)
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(82), OPERATOR)
     )
     assert triggers(office, case_id)[-1] == "note_audit"
     assert office.snapshot(case_id).case.state is State.SUSPENDED
-    office.lifecycle.handle(c.Restore(case_id, "corrective actions verified", OPERATOR))
+    office.case_service.handle(c.Restore(case_id, "corrective actions verified", OPERATOR))
     snap = office.snapshot(case_id)
     assert snap.case.state is State.ACTIVE and snap.case.star_level is StarLevel.THREE
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2026, 2, 14)
@@ -383,7 +383,7 @@ def test_a_refusal_by_its_guard_does_not_offer_the_same_trigger_again(office: Of
     office.until(office.today + timedelta(days=380))  # no surveillance: the daemon suspended it
     assert office.snapshot(case_id).case.suspension_cause is SuspensionCause.OVERDUE_SURVEILLANCE
     with pytest.raises(IllegalTransition, match="needs a passing surveillance audit") as raised:
-        office.lifecycle.handle(c.Restore(case_id, "back", OPERATOR))
+        office.case_service.handle(c.Restore(case_id, "back", OPERATOR))
     assert "restore" not in raised.value.allowed and "withdraw" in raised.value.allowed
 
 
@@ -391,7 +391,7 @@ def test_a_surveillance_entered_twice_counts_once(office: Office) -> None:
     case_id = office.certify(score=85)
     office.days(200)
     command = c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(90), OPERATOR)
-    office.lifecycle.handle(command)
+    office.case_service.handle(command)
     assert_refused_without_writes(office, case_id, command, "already credited", "special audit")
     assert office.snapshot(case_id).case.surveillances == 1
 
@@ -401,9 +401,9 @@ def test_a_surveillance_during_a_client_suspension_counts_for_the_year(office: O
     decided = office.snapshot(case_id).case.decided_on
     assert decided is not None
     office.until(decided + timedelta(days=300))
-    office.lifecycle.handle(c.Suspend(case_id, "client_request", "moving premises", OPERATOR))
+    office.case_service.handle(c.Suspend(case_id, "client_request", "moving premises", OPERATOR))
     office.days(20)
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(96), OPERATOR)
     )
     audited = office.today
@@ -411,7 +411,7 @@ def test_a_surveillance_during_a_client_suspension_counts_for_the_year(office: O
     assert snap.case.state is State.SUSPENDED and snap.case.star_level is StarLevel.FIVE
     assert [e.trigger for e in snap.events][-1] == "surveil"
     office.until(decided + timedelta(days=380))  # past the anniversary, still suspended
-    office.lifecycle.handle(c.Restore(case_id, "premises ready", OPERATOR))
+    office.case_service.handle(c.Restore(case_id, "premises ready", OPERATOR))
     fired = office.until(office.today + timedelta(days=5))
     snap = office.snapshot(case_id)
     assert snap.case.state is State.ACTIVE, [r.events[0].trigger for r in fired if r.events]
@@ -423,10 +423,10 @@ def test_a_surveillance_during_a_client_suspension_counts_for_the_year(office: O
 def test_a_failed_surveillance_during_a_client_suspension_blocks_restore(office: Office) -> None:
     case_id = office.certify(score=96)
     office.days(100)
-    office.lifecycle.handle(c.Suspend(case_id, "client_request", "stocktaking", OPERATOR))
+    office.case_service.handle(c.Suspend(case_id, "client_request", "stocktaking", OPERATOR))
     suspended_on = office.snapshot(case_id).case.suspended_on
     office.days(30)
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, office.today, "a", sheet_scoring(50), OPERATOR)
     )
     snap = office.snapshot(case_id)
@@ -447,10 +447,10 @@ def test_a_surveillance_done_in_time_but_entered_late_clears_the_overdue_suspens
     office.until(due + timedelta(days=3))  # the daemon suspends it the day after `due`
     cause = office.snapshot(case_id).case.suspension_cause
     assert cause is SuspensionCause.OVERDUE_SURVEILLANCE
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSurveillance(case_id, due - timedelta(days=4), "a", sheet_scoring(88), OPERATOR)
     )
-    office.lifecycle.handle(c.Restore(case_id, "audit report came in late", OPERATOR))
+    office.case_service.handle(c.Restore(case_id, "audit report came in late", OPERATOR))
     case = office.snapshot(case_id).case
     assert case.state is State.ACTIVE and case.surveillances == 1
     assert case.last_surveillance_on == due - timedelta(days=4)
@@ -460,9 +460,9 @@ def test_a_special_audit_goes_on_the_record_and_changes_no_state(office: Office)
     case_id = office.certify(score=91)
     before = office.snapshot(case_id).case
     complaint = office.days(20)
-    office.lifecycle.handle(c.RecordSpecialAudit(case_id, complaint, "zhao.lei", None, OPERATOR))
+    office.case_service.handle(c.RecordSpecialAudit(case_id, complaint, "zhao.lei", None, OPERATOR))
     scored = office.days(10)
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSpecialAudit(case_id, scored, "zhao.lei", sheet_scoring(62), OPERATOR)
     )
     snap = office.snapshot(case_id)
@@ -479,11 +479,11 @@ def test_a_special_audit_goes_on_the_record_and_changes_no_state(office: Office)
     assert low.rule_version == "test-2024.1"
     assert snap.audits == 4
     # What it found is the operator's call: suspend for the nonconformity, restore once cleared.
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.Suspend(case_id, SuspensionCause.SERIOUS_NONCONFORMITY, "special audit 62", OPERATOR)
     )
     follow_up = office.days(30)
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordSpecialAudit(case_id, follow_up, "zhao.lei", sheet_scoring(88), OPERATOR)
     )
     assert office.snapshot(case_id).case.state is State.SUSPENDED
@@ -492,7 +492,7 @@ def test_a_special_audit_goes_on_the_record_and_changes_no_state(office: Office)
 
 def test_a_special_audit_on_a_withdrawn_certificate_is_refused(office: Office) -> None:
     case_id = office.certify()
-    office.lifecycle.handle(c.Withdraw(case_id, "fraudulent records", OPERATOR))
+    office.case_service.handle(c.Withdraw(case_id, "fraudulent records", OPERATOR))
     assert_refused_without_writes(
         office,
         case_id,
@@ -504,14 +504,14 @@ def test_a_special_audit_on_a_withdrawn_certificate_is_refused(office: Office) -
 def test_cancel_by_the_client_and_withdrawal(office: Office) -> None:
     applied = office.apply()
     assert (
-        office.lifecycle.handle(c.Cancel(applied, "client withdrew", OPERATOR)).state
+        office.case_service.handle(c.Cancel(applied, "client withdrew", OPERATOR)).state
         is State.CANCELLED
     )
     certified = office.certify()
-    office.lifecycle.handle(c.Withdraw(certified, "false statements", OPERATOR))
+    office.case_service.handle(c.Withdraw(certified, "false statements", OPERATOR))
     assert office.snapshot(certified).deadlines == ()
     with pytest.raises(InvalidInput) as raised:
-        office.lifecycle.handle(c.Withdraw(certified, " ", OPERATOR))
+        office.case_service.handle(c.Withdraw(certified, " ", OPERATOR))
     assert raised.value.field == "reason"
 
 
@@ -519,7 +519,7 @@ def test_recertification_before_expiry_renews_with_a_new_number(office: Office) 
     case_id = office.certify()
     surveil_on(office, case_id, date(2025, 2, 1), date(2026, 2, 1))
     office.until(date(2026, 12, 31))
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordRecertification(case_id, office.today, "a", sheet_scoring(92), OPERATOR)
     )
     case = office.snapshot(case_id).case
@@ -532,13 +532,13 @@ def test_recertification_before_expiry_renews_with_a_new_number(office: Office) 
 def test_recertification_keeps_the_number_when_configured(
     store: MemoryStore, rules: PlainRules, clock: FakeClock
 ) -> None:
-    lifecycle = CaseService(store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False)
-    office = Office(lifecycle, store.uow, clock)
+    case_service = CaseService(store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False)
+    office = Office(case_service, store.uow, clock)
     case_id = office.certify()
     number = office.snapshot(case_id).case.number
     surveil_on(office, case_id, date(2025, 2, 1), date(2026, 2, 1))
     office.until(date(2027, 1, 10))
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordRecertification(case_id, office.today, "a", sheet_scoring(92), OPERATOR)
     )
     assert office.snapshot(case_id).case.number == number == f"ASC-2024-{case_id:06d}"
@@ -553,7 +553,7 @@ def test_expiry_then_restoration_within_the_allowance(office: Office) -> None:
     assert snap.events[-1].trigger == "expire" and snap.events[-1].data["deadline"]["late"] is False
     assert office.open_deadlines(case_id) == {"restoration_allowance_ends": date(2027, 8, 13)}
     office.days(20)
-    office.lifecycle.handle(
+    office.case_service.handle(
         c.RecordRecertification(case_id, office.today, "a", sheet_scoring(90), OPERATOR)
     )
     case = office.snapshot(case_id).case
@@ -567,7 +567,7 @@ def test_expiry_then_restoration_within_the_allowance(office: Office) -> None:
 def test_allowed_triggers_and_may_say_why_without_writing(office: Office) -> None:
     case_id = office.certify()
     before = office.snapshot(case_id)
-    checks = {check.trigger: check for check in office.lifecycle.allowed_triggers(case_id)}
+    checks = {check.trigger: check for check in office.case_service.allowed_triggers(case_id)}
     assert set(checks) == {
         "surveil",
         "fail_surveillance",
@@ -582,7 +582,7 @@ def test_allowed_triggers_and_may_say_why_without_writing(office: Office) -> Non
     assert not checks["note_audit"].allowed and checks["note_audit"].why == "needs an audit"
     assert not checks["surveil"].allowed and checks["surveil"].why == "needs a surveillance audit"
     assert not checks["expire"].allowed and "valid through 2027-02-13" in checks["expire"].why
-    may = office.lifecycle.may(case_id, "restore")
+    may = office.case_service.may(case_id, "restore")
     assert not may.allowed and may.why == "not a trigger from active"
-    assert office.lifecycle.may(case_id, "expire", as_of=date(2027, 2, 14)).allowed
+    assert office.case_service.may(case_id, "expire", as_of=date(2027, 2, 14)).allowed
     assert office.snapshot(case_id) == before

@@ -21,7 +21,6 @@ from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
 from workflows.case_service import CaseService
-from workflows.clock import FakeClock
 from workflows.deadlines import (
     due_at,
     next_surveillance_due,
@@ -29,6 +28,7 @@ from workflows.deadlines import (
     suspension_limit,
 )
 from workflows.errors import IllegalTransition, InvalidInput
+from workflows.fake_clock import FakeClock
 from workflows.model import TERMINAL_STATES, State, SuspensionCause
 
 MAX_CASES = 4
@@ -43,8 +43,8 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         self.rules = PlainRules()
         self.store = MemoryStore()
         self.clock = FakeClock(START)
-        lifecycle = CaseService(self.store.uow, self.rules, self.clock, SHANGHAI)
-        self.office = Office(lifecycle, self.store.uow, self.clock)
+        case_service = CaseService(self.store.uow, self.rules, self.clock, SHANGHAI)
+        self.office = Office(case_service, self.store.uow, self.clock)
         self.count = 0
         self.refusals = 0
 
@@ -52,7 +52,7 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         """An operator command: applied whole, or refused with nothing written; then the daemon."""
         before = self.office.snapshot(case_id)
         try:
-            self.office.lifecycle.handle(command)
+            self.office.case_service.handle(command)
         except (IllegalTransition, InvalidInput):
             self.refusals += 1
             assert self.office.snapshot(case_id) == before

@@ -1,4 +1,4 @@
-"""A clock tests and simulations move by hand. The wall clock lives in starcert.clock."""
+"""A clock tests and simulations move by hand. The wall clock lives in starcert.wall_clock."""
 
 from __future__ import annotations
 

@@ -31,18 +31,17 @@ from engine import (
 )
 from engine.book import rule_files
 from engine.source import TOO_DEEP, DuplicateJsonKey, load_json, yaml_problem
-from starcert.cli_common import fail, load
-from starcert.cli_rules_publish import (
-    diff_cmd,
-    disk_vs_database,
-    history_cmd,
-    impact_cmd,
-    publish_cmd,
+from starcert.cli.command_kit import (
+    fail,
+    load,
     refused,
-    show_cmd,
-    stored_for_check,
 )
-from starcert.rules_store import ruleset_of
+from starcert.cli.rules_preview_commands import diff_cmd, impact_cmd
+from starcert.cli.rules_publish_commands import history_cmd, publish_cmd, show_cmd
+from starcert.rules_store import ruleset_of, stored_versions
+from storage.database import open_database
+from workflows.errors import StorageError
+from workflows.ports import PublishedRules
 
 rules_app = typer.Typer(
     help="Rule files: check them, run their examples, explain a decision.",
@@ -284,6 +283,51 @@ def render(d: Decision) -> str:
     if d.deadlines:
         lines.append("deadlines: " + ", ".join(f"{k} {v}" for k, v in d.deadlines.items()))
     return "\n".join(lines)
+
+
+rules_app.command("diff")(diff_cmd)
+rules_app.command("impact")(impact_cmd)
+rules_app.command("publish")(publish_cmd)
+rules_app.command("history")(history_cmd)
+
+# --- check: disk against database ---------------------------------------------------------------
+
+
+def stored_for_check() -> tuple[list[PublishedRules] | None, str]:
+    """The published versions, or None and why not (no database is not an error for `check`)."""
+    try:
+        config = load()
+    except Exception as exc:
+        return None, f"(not compared with the database: {exc})"
+    url = config.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None, "(not compared with the database: it does not exist yet)"
+    try:
+        database = open_database(url)
+        try:
+            return stored_versions(database.unit_of_work), ""
+        finally:
+            database.close()
+    except StorageError as exc:
+        said = str(exc.__cause__ or exc)  # the database's own words, as it said them
+        return None, f"(not compared with the database: {said.splitlines()[0]})"
+
+
+def disk_vs_database(v: RuleSet, stored: list[PublishedRules]) -> str:
+    same = next((p for p in stored if p.content_hash == v.content_hash), None)
+    if same is not None:
+        return (
+            f"published as {same.ruleset} {same.version}, effective {same.effective_from} "
+            "(same content)"
+        )
+    twin = next((p for p in stored if p.ruleset == v.name and p.version == v.version), None)
+    if twin is not None:
+        return (
+            f"DIFFERS from published {twin.ruleset} {twin.version} (sha256 "
+            f"{twin.content_hash[:12]}): the database copy is in force; give the file a new "
+            "version and publish it to change anything"
+        )
+    return "not published"
 
 
 rules_app.command("diff")(diff_cmd)

@@ -7,14 +7,15 @@ Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
 import typer
 
-from engine.errors import FactError
+from engine.rule_errors import FactError, RuleFileError
 from starcert import export, views
 from starcert.app import App
 from starcert.config import Config, load_config
@@ -131,7 +132,7 @@ def transition(
     def go() -> None:
         with open_app() as application:
             try:
-                result = application.lifecycle.handle(command_for(case_id(application, ref)))
+                result = application.case_service.handle(command_for(case_id(application, ref)))
             except FactError as exc:  # the engine's score_sheet.* is the operator's sheet file
                 if sheet is None or not exc.fact.startswith("score_sheet."):
                     raise
@@ -160,3 +161,35 @@ def write_register_file(application: App, path: Path, option: str, *, bom: bool 
     """The register as a CSV file at `path`, replaced whole or left as it was (starcert.export)."""
     rows = register_rows(application)
     export.write_file(path, lambda stream: export.write_register_csv(rows, stream), option, bom=bom)
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(option, f"{text!r} is not an ISO date or instant") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(option, f"{text!r} has no time zone (add +08:00 or Z)")
+    return moment.astimezone(UTC)
+
+
+def refused(problems: Iterable[object]) -> typer.Exit:
+    """A refused rule file is bad input (exit 2): each problem on its own file:line line."""
+    typer.echo("\n".join(map(str, problems)), err=True)
+    return typer.Exit(2)
+
+
+def parse_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(option, f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+@contextmanager
+def rule_errors() -> Iterator[None]:
+    """A rule file refused inside the block exits as `refused` does."""
+    try:
+        yield
+    except RuleFileError as exc:
+        raise refused(exc.problems) from None

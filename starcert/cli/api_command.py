@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from starcert import views
-from starcert.cli_common import open_app, run
+from starcert.cli.command_kit import open_app, run
 
 
 def api_cmd(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from starcert.accounts import Role, issue
-from starcert.cli_common import Json, emit, open_app, run
+from starcert.cli.command_kit import Json, emit, open_app, run
 from starcert.views import plain
 
 users_app = typer.Typer(help="API accounts and their tokens.", no_args_is_help=True)
@@ -68,8 +68,10 @@ def revoke(
         emit(
             data,
             as_json,
-            lambda: f"account {account.name} revoked at {data['revoked_at']}"
-            + (f" by {account.revoked_by}" if account.revoked_by else ""),
+            lambda: (
+                f"account {account.name} revoked at {data['revoked_at']}"
+                + (f" by {account.revoked_by}" if account.revoked_by else "")
+            ),
         )
 
     run(go)

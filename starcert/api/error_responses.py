@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import EngineError, FactError, NotInForce
+from engine.rule_errors import EngineError, FactError, NotInForce
 from workflows.errors import (
     ConcurrencyConflict,
     IllegalTransition,

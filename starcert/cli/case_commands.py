@@ -1,0 +1,196 @@
+"""The case commands at the top of `starcert`: apply, review, decide, suspend, restore, withdraw,
+cancel, show, list, and the export of the certificate register."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from starcert import views
+from starcert.cli.command_kit import (
+    MAX_ID,
+    By,
+    CaseRef,
+    Json,
+    Reason,
+    case_id,
+    emit,
+    open_app,
+    run,
+    show_result,
+    transition,
+    write_register,
+    write_register_file,
+)
+from starcert.export import check_writable
+from starcert.inputs import parse_date, parse_facts, read_document
+from workflows import commands as cmd
+from workflows.model import Case, StarLevel, State, SuspensionCause
+
+
+def apply(
+    org: Annotated[int, typer.Option("--org", help="organisation id", min=1, max=MAX_ID)],
+    submitted: Annotated[str, typer.Option("--submitted", help="application date YYYY-MM-DD")],
+    since: Annotated[
+        str, typer.Option("--since", help="date the after-sales service system started")
+    ],
+    scope: Annotated[str, typer.Option("--scope", help="certification scope")],
+    facts: Annotated[Path, typer.Option("--facts", help="prerequisite facts (YAML or JSON)")],
+    by: By,
+    as_json: Json = False,
+) -> None:
+    """Submit an application; prints the new case."""
+
+    def go() -> None:
+        command = cmd.SubmitApplication(
+            organisation_id=org,
+            submitted_on=parse_date(submitted, "--submitted"),
+            service_system_since=parse_date(since, "--since"),
+            scope=scope,
+            facts=parse_facts(read_document(facts), str(facts)),
+            by=by,
+        )
+        with open_app() as application:
+            show_result(application.case_service.handle(command), as_json)
+
+    run(go)
+
+
+def review(ref: CaseRef, by: By, as_json: Json = False) -> None:
+    """Application review: accept (stage 1 next) or refuse, by the rules in force."""
+    transition(lambda cid: cmd.ReviewApplication(case_id=cid, by=by), ref, as_json)
+
+
+def decide(ref: CaseRef, by: By, as_json: Json = False) -> None:
+    """Certification decision from the stage 2 score: certify with a star level, or refuse."""
+    transition(lambda cid: cmd.Decide(case_id=cid, by=by), ref, as_json)
+
+
+# --- suspension, restoration, withdrawal, cancellation ------------------------------------------
+
+
+def suspend(
+    ref: CaseRef,
+    cause: Annotated[SuspensionCause, typer.Option("--cause")],
+    reason: Reason,
+    by: By,
+    as_json: Json = False,
+) -> None:
+    """Suspend an active certificate."""
+    transition(
+        lambda cid: cmd.Suspend(case_id=cid, cause=cause, reason=reason, by=by), ref, as_json
+    )
+
+
+def restore(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
+    """End a suspension once its cause is cleared."""
+    transition(lambda cid: cmd.Restore(case_id=cid, reason=reason, by=by), ref, as_json)
+
+
+def withdraw(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
+    """Withdraw a certificate."""
+    transition(lambda cid: cmd.Withdraw(case_id=cid, reason=reason, by=by), ref, as_json)
+
+
+def cancel(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
+    """Cancel at the client's request."""
+    transition(lambda cid: cmd.Cancel(case_id=cid, reason=reason, by=by), ref, as_json)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def show(ref: CaseRef, as_json: Json = False) -> None:
+    """A case with its certificate, open deadlines, allowed triggers and full history."""
+
+    def go() -> None:
+        with open_app() as application:
+            cid = case_id(application, ref)
+            with application.uow() as uow:
+                case = uow.cases.get(cid)
+                events = list(uow.events.for_case(cid))
+                deadlines = list(uow.deadlines.open_for_case(cid))
+                audits = list(uow.audits.for_case(cid))
+            checks = application.case_service.allowed_triggers(cid)
+        data = views.case_detail_dict(case, events, deadlines, audits, checks)
+        emit(data, as_json, lambda: views.case_detail_text(data))
+
+    run(go)
+
+
+def list_cases(
+    state: Annotated[State | None, typer.Option("--state")] = None,
+    star: Annotated[StarLevel | None, typer.Option("--star")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="only cases with a passed deadline")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID)] = 100,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_ID)] = 0,
+    as_json: Json = False,
+) -> None:
+    """List cases by state, star level or overdue deadlines."""
+
+    def go() -> None:
+        with open_app() as application, application.uow() as uow:
+            cases: list[Case] = list(
+                uow.cases.list(
+                    state=state,
+                    star_level=star,
+                    limit=None if overdue else limit,
+                    offset=0 if overdue else offset,
+                )
+            )
+            if overdue:
+                late = set(uow.deadlines.overdue_case_ids(application.clock.now()))
+                cases = [c for c in cases if c.id in late][offset : offset + limit]
+        rows = [views.case_dict(c) for c in cases]
+        emit(rows, as_json, lambda: "\n".join(views.case_line(c) for c in cases) or "no cases")
+
+    run(go)
+
+
+def export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default stdout)")
+    ] = None,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            help="start with a UTF-8 byte order mark, for Excel (default: for --out, not stdout)",
+        ),
+    ] = None,
+) -> None:
+    """Export the certificate register as CSV (IAF CertSearch field names).
+
+    Cells starting with = + - @ get a leading ' so that a spreadsheet shows them, never runs them.
+    """
+
+    def go() -> None:
+        if out is not None:
+            check_writable(out, "--out")  # before the database is opened: nothing to undo
+        with open_app() as application:
+            if out is not None:
+                write_register_file(application, out, "--out", bom=bom is not False)
+                return
+            if bom:
+                sys.stdout.write("\ufeff")
+            write_register(application, sys.stdout)
+
+    run(go)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply")(apply)
+    app.command("review")(review)
+    app.command("decide")(decide)
+    app.command("suspend")(suspend)
+    app.command("restore")(restore)
+    app.command("withdraw")(withdraw)
+    app.command("cancel")(cancel)
+    app.command("show")(show)
+    app.command("list")(list_cases)
+    app.command("export")(export)

@@ -1,0 +1,97 @@
+"""`starcert db upgrade|current|backup`: the database schema and its copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from starcert import views
+from starcert.cli.command_kit import (
+    fail,
+    load,
+    run,
+)
+from starcert.export import check_writable
+from storage.database import DatabaseMissing, address
+from workflows.errors import InvalidInput, StorageError
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending schema migration."""
+    from storage.database import current, upgrade
+
+    def go() -> None:
+        config = load()
+        config.paths.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(config.database_url)
+        typer.echo(
+            f"database {views.safe_url(config.database_url)} at {current(config.database_url)}"
+        )
+
+    run(go)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from storage.database import current
+
+    def go() -> None:
+        config = load()
+        path = address(config.database_url).sqlite_file
+        if path is not None and not path.exists():
+            raise DatabaseMissing(path)
+        typer.echo(current(config.database_url) or "empty (run: starcert db upgrade)")
+
+    run(go)
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="file to write the copy to")],
+    force: Annotated[bool, typer.Option("--force", help="replace the file if it exists")] = False,
+) -> None:
+    """Copy the SQLite database to PATH while the daemon runs (online and consistent).
+
+    PostgreSQL is backed up with pg_dump; this says how.
+    """
+    from storage.database import backup_sqlite
+
+    def go() -> None:
+        config = load()
+        url = address(config.database_url)
+        if url.libpq_url is not None:  # PostgreSQL, without the password (pg_dump asks)
+            raise InvalidInput(
+                "database_url",
+                "db backup copies SQLite databases; back PostgreSQL up with pg_dump, e.g. "
+                f"pg_dump --format=custom --file={path} "
+                f"'{url.libpq_url}'",
+            )
+        source = url.sqlite_file
+        if source is None:
+            raise InvalidInput("database_url", "an in-memory database has nothing to back up")
+        if not source.exists():
+            raise DatabaseMissing(source)
+        if _same_file(path, source):
+            raise InvalidInput("PATH", f"{path} is the database itself")
+        if path.exists() and not path.is_dir() and not force:
+            raise InvalidInput("PATH", f"{path} exists: give --force to replace it")
+        check_writable(path, "PATH")
+        try:
+            size = backup_sqlite(source, path)
+        except (StorageError, OSError) as exc:  # a full disk, a damaged database
+            raise fail(1, f"backup to {path} failed, nothing written: {exc}") from None
+        typer.echo(f"backup of {source} written to {path} ({size} bytes)")
+
+    run(go)
+
+
+def _same_file(path: Path, database: Path) -> bool:
+    target = path.expanduser().resolve()
+    live = database.resolve()
+    return target in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm"))

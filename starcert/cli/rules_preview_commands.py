@@ -1,0 +1,205 @@
+"""`starcert rules diff|impact`: what a new rule file changes, in words, and whom it changes.
+
+The author sees both before publishing (starcert.cli.rules_publish_commands); neither writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine import RuleSet
+from engine.diff import diff
+from starcert.app import App
+from starcert.cli.command_kit import (
+    Json,
+    fail,
+    open_app,
+    parse_day,
+    rule_errors,
+    run,
+)
+from starcert.rules_impact import Impact, impact, total_work
+from starcert.rules_store import check_file, publish_refusal, ruleset_of
+from workflows.deadlines import local_day
+
+Effective = Annotated[
+    str | None,
+    typer.Option("--effective", help="effective date YYYY-MM-DD (default: the file's own)"),
+]
+
+
+# --- diff ---------------------------------------------------------------------------------------
+
+
+def _version_or_file(ref: str, application: App | None) -> RuleSet:
+    path = Path(ref)
+    if path.exists():
+        return check_file(path)
+    if application is None:
+        raise fail(4, f"{ref}: no such file")
+    with application.uow() as uow:
+        rows = [r for r in uow.rule_versions.list() if r.version == ref]
+    if not rows:
+        raise fail(4, f"{ref}: neither a file nor a published version")
+    return ruleset_of(rows[0])
+
+
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="rule file, or a published version (e.g. 1)")],
+    new: Annotated[str, typer.Argument(help="rule file, or a published version")],
+    as_json: Json = False,
+) -> None:
+    """What changed from OLD to NEW, rule by rule, in words."""
+
+    def go() -> None:
+        with rule_errors():
+            needs_db = not (Path(old).exists() and Path(new).exists())
+            if needs_db:
+                with open_app() as application:
+                    a, b = _version_or_file(old, application), _version_or_file(new, application)
+            else:
+                a, b = _version_or_file(old, None), _version_or_file(new, None)
+        changes = diff(a, b)
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {"old": a.label, "new": b.label, "changes": [c.to_dict() for c in changes]},
+                    indent=2,
+                )
+            )
+            return
+        typer.echo(
+            f"{a.label} ({a.source}) -> {b.label} ({b.source}): "
+            f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
+        )
+        for change in changes:
+            typer.echo(f"  {change.what:<8} {change}")
+
+    run(go)
+
+
+# --- impact -------------------------------------------------------------------------------------
+
+
+def _with_effective(ruleset: RuleSet, effective: str | None) -> RuleSet:
+    if effective is None:
+        return ruleset
+    return ruleset.published_as(parse_day(effective, "--effective"), ruleset.source)
+
+
+def _impact_of(application: App, new: RuleSet, show_progress: bool) -> Impact:
+    now = application.clock.now()
+    zone = application.config.zone
+    book = application.rules.book
+    if not show_progress:
+        return impact(application.database.reads, book, new, now=now, zone=zone)
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task("re-evaluating", total=total_work(application.database.reads))
+        return impact(
+            application.database.reads,
+            book,
+            new,
+            now=now,
+            zone=zone,
+            progress=lambda n: bar.advance(task, n),
+        )
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def impact_cmd(
+    path: Annotated[Path, typer.Argument(help="the new rule file")],
+    effective: Effective = None,
+    as_json: Json = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="one CSV row per changed case")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="progress bar on stderr (default: when it is a terminal)",
+        ),
+    ] = None,
+) -> None:
+    """Who the new version would change: re-evaluates every certificate and open application
+    under it as of its effective date (without --effective: the file's own, or today if that is
+    past, the earliest publish accepts). Reads only; writes nothing. Says so when publish would
+    refuse the version as it stands."""
+
+    def go() -> None:
+        with rule_errors():
+            written = check_file(path)
+            with open_app() as application:
+                today = local_day(application.clock.now(), application.config.zone)
+                new = _with_effective(
+                    written, effective or max(written.effective_from, today).isoformat()
+                )
+                refusal = publish_refusal(application.uow, new, today)
+                show = sys.stderr.isatty() if progress is None else progress
+                report = _impact_of(application, new, show)
+        if refusal is not None:
+            typer.echo(f"warning: publish would refuse this version: {refusal}", err=True)
+        if as_json:
+            data = report.to_dict()
+            data["publish_refusal"] = refusal
+            typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        elif as_csv:
+            typer.echo(_csv(report), nl=False)
+        else:
+            typer.echo(_impact_text(report))
+
+    run(go)
+
+
+CSV_FIELDS = (
+    "case_id",
+    "number",
+    "holder",
+    "state",
+    "change",
+    "before",
+    "after",
+    "detail",
+    "decided_by_new",
+)
+
+
+def _csv(report: Impact) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for change in report.changes:
+        writer.writerow(change.to_dict())
+    return out.getvalue()
+
+
+def _impact_text(report: Impact) -> str:
+    lines = [
+        f"impact of {report.new} from {report.effective_from}: "
+        f"{report.certificates} certificates, {report.applications} open applications, "
+        f"{report.with_deadlines} certificates with deadlines re-evaluated"
+    ]
+    counts = report.counts
+    if not counts:
+        lines.append("  nobody changes")
+    for kind, n in counts.items():
+        lines.append(f"  {kind:<24} {n}")
+    for c in report.changes:
+        what_if = "" if c.decided_by_new else " [what-if: reviewed under the older version]"
+        lines.append(
+            f"{c.change:<24} case {c.case_id} {c.number or '-'} {c.holder}: "
+            f"{c.before} -> {c.after}; {c.detail}{what_if}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,216 @@
+"""`starcert rules publish|history|show`: storing a rule file as a version, and reading them back.
+
+Publishing stores the file in the database, which is then the truth, and moves the open
+deadlines its lifecycle numbers change.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine import RuleSet
+from engine.diff import diff
+from starcert.app import App
+from starcert.cli.command_kit import (
+    By,
+    Json,
+    fail,
+    open_app,
+    parse_day,
+    rule_errors,
+    run,
+)
+from starcert.rules_impact import WITH_DEADLINES, terms_of
+from starcert.rules_store import Publication, check_file, publish, stored_versions
+from workflows.commands import RecomputeDeadlines
+from workflows.deadlines import local_day
+from workflows.ports import PublishedRules
+from workflows.recompute import deadline_moves
+
+# --- publish ------------------------------------------------------------------------------------
+
+
+def publish_cmd(
+    path: Annotated[Path, typer.Argument(help="the rule file to publish")],
+    effective: Annotated[str, typer.Option("--effective", help="effective date YYYY-MM-DD")],
+    by: By,
+    backdate: Annotated[
+        str | None,
+        typer.Option("--backdate", help="reason for an effective date in the past (recorded)"),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Validate, run the examples and store the file as a new version in force from --effective;
+    then move the open deadlines its lifecycle numbers change (one event per moved case)."""
+
+    def go() -> None:
+        with rule_errors(), open_app() as application:
+            application.rules  # noqa: B018 - a new database first holds the shipped rules
+            now = application.clock.now()
+            done = publish(
+                application.uow,
+                Publication(
+                    path=path,
+                    effective_from=parse_day(effective, "--effective"),
+                    author=by,
+                    today=local_day(now, application.config.zone),
+                    now=now,
+                    backdate_reason=backdate,
+                ),
+            )
+            application.rules.refresh()
+            moved = recompute(application, done.ruleset, done.previous, by)
+        row = done.row
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {**_row_dict(row), "deadlines_moved_cases": moved}, indent=2, ensure_ascii=False
+                )
+            )
+            return
+        typer.echo(
+            f"published {row.ruleset} {row.version} (sha256 {row.content_hash[:12]}), "
+            f"in force from {row.effective_from}, by {row.published_by}"
+            + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else "")
+        )
+        if done.file_date_differs:
+            typer.echo(
+                f"  note: the file says effective_from {check_file(path).effective_from};"
+                f" the published date {row.effective_from} governs"
+            )
+        if done.previous is not None:
+            for change in diff(done.previous, done.ruleset):
+                typer.echo(f"  {change.what:<8} {change}")
+        typer.echo(f"  deadlines moved on {moved} certificate{'s' if moved != 1 else ''}")
+
+    run(go)
+
+
+def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str) -> int:
+    """Move open deadlines of certificates not yet past them to the new lifecycle numbers.
+
+    The moves are found read-only in bulk; only the cases that move get a command (one
+    transaction and one event each), so publishing over a large register stays quick.
+    """
+    if previous is not None and previous.lifecycle == new.lifecycle:
+        return 0
+    zone = application.config.zone
+    terms = terms_of(new)
+    reads = application.database.reads
+    cases = reads.cases(WITH_DEADLINES)
+    open_rows = reads.deadlines_by_case()
+    moved = 0
+    for case in cases:
+        assert case.id is not None
+        if deadline_moves(case, open_rows.get(case.id, ()), terms, new.effective_from, zone):
+            result = application.case_service.handle(
+                RecomputeDeadlines(case.id, new.effective_from, by=by)
+            )
+            moved += bool(result.events)
+    return moved
+
+
+# --- history and show ---------------------------------------------------------------------------
+
+
+def _row_dict(row: PublishedRules) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "ruleset": row.ruleset,
+        "version": row.version,
+        "content_hash": row.content_hash,
+        "source_name": row.source_name,
+        "effective_from": row.effective_from.isoformat(),
+        "published_at": row.published_at.isoformat(),
+        "published_by": row.published_by,
+        "backdate_reason": row.backdate_reason,
+    }
+
+
+def _in_force(rows: list[PublishedRules], today: date) -> PublishedRules | None:
+    started = [r for r in rows if r.effective_from <= today]
+    return max(started, key=lambda r: r.effective_from, default=None)
+
+
+def history_cmd(as_json: Json = False) -> None:
+    """Every published version: what was (and will be) in force when, who published it."""
+
+    def go() -> None:
+        with open_app() as application:
+            application.rules  # noqa: B018 - seeds the shipped rules on a new database
+            rows = stored_versions(application.uow)
+            today = local_day(application.clock.now(), application.config.zone)
+        current = _in_force(rows, today)
+        ordered = sorted(rows, key=lambda r: r.effective_from)
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    [
+                        {**_row_dict(r), "in_force": r is current, "until": _until(ordered, r)}
+                        for r in ordered
+                    ],
+                    indent=2,
+                )
+            )
+            return
+        for r in ordered:
+            mark = "*" if r is current else " "
+            until = _until(ordered, r)
+            span = f"{r.effective_from} .. {until or 'open'}"
+            back = f"  backdated: {r.backdate_reason}" if r.backdate_reason else ""
+            typer.echo(
+                f"{mark} {r.ruleset} {r.version:<6} {span:<26} sha256 "
+                f"{r.content_hash[:12]}  published {r.published_at:%Y-%m-%d %H:%M} by "
+                f"{r.published_by}{back}"
+            )
+        typer.echo("(* in force today)")
+
+    run(go)
+
+
+def _until(ordered: list[PublishedRules], row: PublishedRules) -> str | None:
+    later = [r for r in ordered if r.effective_from > row.effective_from]
+    return None if not later else str(min(r.effective_from for r in later))
+
+
+def show_cmd(
+    version: Annotated[str, typer.Argument(help="published version, e.g. 2")],
+    content: Annotated[
+        bool,
+        typer.Option("--content", help="only the file, byte for byte (to start a new version)"),
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """One published version: when it is in force, who published it, and its file as stored."""
+
+    def go() -> None:
+        with open_app() as application:
+            application.rules  # noqa: B018 - seeds the shipped rules on a new database
+            rows = [r for r in stored_versions(application.uow) if r.version == version]
+        if not rows:
+            raise fail(4, f"no published version {version!r} (see: starcert rules history)")
+        row = rows[0]
+        if content:
+            sys.stdout.write(row.content)
+            return
+        if as_json:
+            typer.echo(
+                json.dumps({**_row_dict(row), "content": row.content}, indent=2, ensure_ascii=False)
+            )
+            return
+        typer.echo(
+            f"{row.ruleset} {row.version}: in force from {row.effective_from}; "
+            f"published {row.published_at:%Y-%m-%d %H:%M} by {row.published_by} from "
+            f"{row.source_name}; sha256 {row.content_hash}"
+            + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else "")
+        )
+        typer.echo("---")
+        typer.echo(row.content, nl=False)
+
+    run(go)

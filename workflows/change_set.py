@@ -86,11 +86,12 @@ def write(uow: UnitOfWork, change: ChangeSet) -> Result:
     if case is None:
         raise ValueError(f"{change.command}: a change set without a case")
     if not change.events:
-        return _result(change, case, ())
+        return _result(change, case, (), ())
     if change.audit is not None:
         uow.audits.add(change.audit)
-    written = replace(case)
-    uow.cases.save(written)  # the version check; bumps `written.version`
+    # The version check. It bumps `case.version`: the change set's case is the handler's own
+    # copy (the machine ran on a copy), so the caller gets the case as stored without a copy.
+    uow.cases.save(case)
     events = tuple(uow.events.append(event) for event in change.events)
     if change.done:
         at = change.at
@@ -103,7 +104,7 @@ def write(uow: UnitOfWork, change: ChangeSet) -> Result:
     added = tuple(uow.deadlines.add_many(change.add)) if change.add else ()
     for notification in change.notifications:
         uow.notifications.add(notification)
-    return replace(_result(change, written, events), deadlines_added=added)
+    return _result(change, case, events, added)
 
 
 def _open(uow: UnitOfWork, command: str, opening: Opening) -> Result:
@@ -135,12 +136,15 @@ def _open(uow: UnitOfWork, command: str, opening: Opening) -> Result:
     return Result(command, case.id, case.organisation_id, case.state, (stored,), case=case)
 
 
-def _result(change: ChangeSet, case: Case, events: tuple[Event, ...]) -> Result:
+def _result(
+    change: ChangeSet, case: Case, events: tuple[Event, ...], added: tuple[Deadline, ...]
+) -> Result:
     return Result(
         change.command,
         case.id,
         state=case.state,
         events=events,
+        deadlines_added=added,
         note=change.note,
         certificate=case.number,
         deferred=change.deferred,

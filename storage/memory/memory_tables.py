@@ -81,8 +81,10 @@ class MemoryTransaction:
         self.store = store
         self._data: Tables | None = None
         self._seen: dict[Key, int] = {}
-        self._written: set[Key] = set()
-        self._deleted: set[Key] = set()
+        # Dicts used as ordered sets: commit applies the writes in the order they were made, so
+        # the committed tables keep each transaction's rows (a case's events) in that order.
+        self._written: dict[Key, None] = {}
+        self._deleted: dict[Key, None] = {}
 
     # --- transaction ---------------------------------------------------------------------------
 
@@ -110,7 +112,7 @@ class MemoryTransaction:
     def commit(self) -> None:
         data = self.data
         with self.store.lock:
-            changed = self._written | self._deleted
+            changed = [*self._written, *self._deleted]
             for key in sorted(changed, key=repr):
                 if self.store.stamps.get(key, 0) != self._seen.get(key, 0):
                     raise ConcurrencyConflict(
@@ -180,13 +182,13 @@ class MemoryTransaction:
 
     def put(self, table: str, pk: Any, value: Any) -> None:
         self.data.table(table)[pk] = value
-        self._written.add((table, pk))
-        self._deleted.discard((table, pk))
+        self._written[(table, pk)] = None
+        self._deleted.pop((table, pk), None)
 
     def delete(self, table: str, pk: Any) -> None:
         self.data.table(table).pop(pk, None)
-        self._written.discard((table, pk))
-        self._deleted.add((table, pk))
+        self._written.pop((table, pk), None)
+        self._deleted[(table, pk)] = None
 
     def next_id(self, table: str) -> int:
         return self.store.next_id(table)

@@ -91,14 +91,16 @@ def fire(cmd: c.FireDeadline, reads: CaseReads, setup: Setup, now: Now) -> Chang
         # A certified case's deadlines are planned again: an obligation the rules moved (a new
         # version's numbers) is never left without its deadline. A case with no decision has
         # no plan to hold its rows to; they are left as they are.
-        cancel, add = replan(reads, setup, case, ctx, deadline) if case.decided_on else ((), ())
+        cancel, add = (
+            replan(reads, setup, case, ctx, deadline) if case.decided_on else (frozenset(), ())
+        )
         return ChangeSet(
             "FireDeadline",
             case=case,
             events=(event,),
             done=(need_id("deadline_id", deadline.id),),
-            cancel=frozenset(cancel),
-            add=tuple(add),
+            cancel=cancel,
+            add=add,
             at=now.instant,
             note=f"obsolete: {why}",
         )
@@ -107,12 +109,8 @@ def fire(cmd: c.FireDeadline, reads: CaseReads, setup: Setup, now: Now) -> Chang
     )
     if check.trigger == Trigger.REMIND:
         notice = _reminder(change.case or case, deadline, due_on, change.events[0], now)
-        change = _with_notification(change, notice)
+        change = replace(change, notifications=(notice,))
     return change
-
-
-def _with_notification(change: ChangeSet, notice: Notification) -> ChangeSet:
-    return replace(change, notifications=(*change.notifications, notice))
 
 
 def _deadline_check(
@@ -120,15 +118,18 @@ def _deadline_check(
 ) -> tuple[TriggerCheck | None, str]:
     """What a deadline of `kind` due on `due_on` does to the case as it is now (its trigger,
     checked once), or None and why it no longer applies."""
-    found, why = _deadline_trigger(setup, case, kind, due_on, ctx)
-    if found is None or isinstance(found, TriggerCheck):
-        return found, why
-    return setup.machine.check(case, found, ctx), why
+    trigger, why = _deadline_trigger(case, kind, due_on, ctx)
+    if trigger is None:
+        return None, why
+    check = setup.machine.check(case, trigger, ctx)
+    if trigger is Trigger.EXPIRE:  # an expiry applies exactly when its guard allows it
+        return (check if check.allowed else None), check.why
+    return check, why
 
 
 def _deadline_trigger(
-    setup: Setup, case: Case, kind: DeadlineKind, due_on: date, ctx: TransitionContext
-) -> tuple[Trigger | TriggerCheck | None, str]:
+    case: Case, kind: DeadlineKind, due_on: date, ctx: TransitionContext
+) -> tuple[Trigger | None, str]:
     state = case.state
     if kind in REMINDER_KINDS:
         relevant = {
@@ -154,8 +155,7 @@ def _deadline_trigger(
         ctx.reason = f"surveillance due on {due} was not done"
         return Trigger.SUSPEND, ctx.reason
     if kind is DeadlineKind.EXPIRY:
-        check = setup.machine.check(case, Trigger.EXPIRE, ctx)
-        return (check if check.allowed else None), check.why
+        return Trigger.EXPIRE, ""  # its guard decides, in _deadline_check
     if kind is DeadlineKind.SUSPENSION_LIMIT:
         if state is State.SUSPENDED and case.suspended_on is not None:
             limit = suspension_limit(case.suspended_on, terms)

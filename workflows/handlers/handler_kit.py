@@ -101,34 +101,26 @@ class CaseReads:
     def organisation(self, organisation_id: int) -> Organisation:
         return self.uow.organisations.get(organisation_id)
 
-    def audits(self, case: Case) -> Sequence[Audit]:
-        return self.uow.audits.for_case(need_id("case_id", case.id))
-
-    def latest_audit_date(self, case: Case) -> date | None:
-        return self.uow.audits.latest_date(need_id("case_id", case.id))
-
-    def application(self, case: Case) -> Application:
-        return self.uow.applications.get(case.application_id)
-
 
 class _StoredFacts:
     """A case's stored audits, application and organisation, for a context to load lazily."""
 
-    def __init__(self, reads: CaseReads, case: Case) -> None:
-        self._reads = reads
+    def __init__(self, uow: UnitOfWork, case: Case) -> None:
+        self._uow = uow
         self._case = case
+        self._case_id = need_id("case_id", case.id)
 
     def audits(self) -> Sequence[Audit]:
-        return self._reads.audits(self._case)
+        return self._uow.audits.for_case(self._case_id)
 
     def latest_audit_date(self) -> date | None:
-        return self._reads.latest_audit_date(self._case)
+        return self._uow.audits.latest_date(self._case_id)
 
     def application(self) -> Application:
-        return self._reads.application(self._case)
+        return self._uow.applications.get(self._case.application_id)
 
     def organisation(self) -> Organisation:
-        return self._reads.organisation(self._case.organisation_id)
+        return self._uow.organisations.get(self._case.organisation_id)
 
 
 def context(
@@ -140,7 +132,7 @@ def context(
         rules=setup.rules,
         reason=reason,
         numbering=setup.numbering,
-        facts=_StoredFacts(reads, case),
+        facts=_StoredFacts(reads.uow, case),
     )
 
 
@@ -177,7 +169,7 @@ def transition(
         case=done.after,
         events=(event,),
         audit=ctx.audit,
-        done=() if fired is None or fired.id is None else (fired.id,),
+        done=() if fired is None else (need_id("deadline_id", fired.id),),
         cancel=cancel,
         add=add,
         at=now.instant,

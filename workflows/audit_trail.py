@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from workflows.errors import BrokenRecord
-from workflows.model import Case, Event
+from workflows.model import Case, Event, State
 from workflows.ports import EventLog
 
 
@@ -25,24 +25,49 @@ def canonical_json(event: Event) -> str:
     return _canonical(event, event.seq, event.prev_hash)
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""`json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` made once:
+`dumps` with options builds a new encoder on every call, which costs more than the encoding."""
+
+
 def _canonical(event: Event, seq: int, prev_hash: str) -> str:
-    if event.at.tzinfo is None:
-        raise ValueError(f"event {event.case_id}/{seq} has a naive timestamp")
+    return _canonical_fields(
+        event.case_id, seq, event.at, event.actor, event.trigger, event.from_state,
+        event.to_state, event.reason, event.rule_version, event.rule_hash, event.data, prev_hash,
+    )  # fmt: skip
+
+
+def _canonical_fields(
+    case_id: int,
+    seq: int,
+    at: datetime,
+    actor: str,
+    trigger: str,
+    from_state: State | None,
+    to_state: State,
+    reason: str | None,
+    rule_version: str | None,
+    rule_hash: str | None,
+    data: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    if at.tzinfo is None:
+        raise ValueError(f"event {case_id}/{seq} has a naive timestamp")
     body: Mapping[str, Any] = {
-        "case_id": event.case_id,
+        "case_id": case_id,
         "seq": seq,
-        "at": event.at.astimezone(UTC).isoformat(),
-        "actor": event.actor,
-        "trigger": event.trigger,
-        "from_state": None if event.from_state is None else str(event.from_state),
-        "to_state": str(event.to_state),
-        "reason": event.reason,
-        "rule_version": event.rule_version,
-        "rule_hash": event.rule_hash,
-        "data": event.data,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor": actor,
+        "trigger": trigger,
+        "from_state": None if from_state is None else str(from_state),
+        "to_state": str(to_state),
+        "reason": reason,
+        "rule_version": rule_version,
+        "rule_hash": rule_hash,
+        "data": data,
         "prev_hash": prev_hash,
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(body)
 
 
 def _digest(text: str) -> str:
@@ -64,10 +89,37 @@ class Link(Protocol):
 
 def seal(event: Event, previous: Link | None) -> Event:
     """The event numbered and chained after `previous` (None for a case's first event)."""
+    return sealed(
+        event.case_id, event.at, event.actor, event.trigger, event.from_state, event.to_state,
+        event.reason, event.rule_version, event.rule_hash, event.data, previous,
+    )  # fmt: skip
+
+
+def sealed(
+    case_id: int,
+    at: datetime,
+    actor: str,
+    trigger: str,
+    from_state: State | None,
+    to_state: State,
+    reason: str | None,
+    rule_version: str | None,
+    rule_hash: str | None,
+    data: Mapping[str, Any],
+    previous: Link | None,
+) -> Event:
+    """The event with these fields, numbered and chained after `previous`, built once."""
     seq = 1 if previous is None else previous.seq + 1
     prev_hash = "" if previous is None else previous.hash
-    digest = _digest(_canonical(event, seq, prev_hash))
-    return replace(event, seq=seq, prev_hash=prev_hash, hash=digest)
+    text = _canonical_fields(
+        case_id, seq, at, actor, trigger, from_state, to_state, reason, rule_version, rule_hash,
+        data, prev_hash,
+    )  # fmt: skip
+    digest = _digest(text)
+    return Event(
+        case_id, seq, at, actor, trigger, from_state, to_state, reason, rule_version, rule_hash,
+        data, prev_hash, digest,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

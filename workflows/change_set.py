@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from workflows.audit_trail import seal
+from workflows.audit_trail import sealed
 from workflows.model import (
     Application,
     Audit,
@@ -111,25 +111,22 @@ def _open(uow: UnitOfWork, command: str, opening: Opening) -> Result:
     application = uow.applications.add(opening.application)
     assert application.id is not None
     case = uow.cases.add(replace(opening.case, application_id=application.id))
-    event = seal(
-        Event(
-            case_id=_id(case),
-            seq=0,
-            at=opening.at,
-            actor=opening.actor,
-            trigger=SUBMIT_APPLICATION,
-            from_state=None,
-            to_state=case.state,
-            reason=None,
-            rule_version=None,
-            rule_hash=None,
-            data={
-                "application_id": application.id,
-                "submitted_on": application.submitted_on.isoformat(),
-                "service_system_since": application.service_system_since.isoformat(),
-                "scope": case.scope,
-            },
-        ),
+    event = sealed(
+        _id(case),
+        opening.at,
+        opening.actor,
+        SUBMIT_APPLICATION,
+        None,
+        case.state,
+        None,
+        None,
+        None,
+        {
+            "application_id": application.id,
+            "submitted_on": application.submitted_on.isoformat(),
+            "service_system_since": application.service_system_since.isoformat(),
+            "scope": case.scope,
+        },
         None,
     )
     stored = uow.events.append(event)

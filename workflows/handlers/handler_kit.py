@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from workflows.audit_trail import seal
+from workflows.audit_trail import sealed
 from workflows.certificate_machine import CertificateMachine, Transitioned, TriggerCheck
 from workflows.change_set import ChangeSet
 from workflows.context import TransitionContext
@@ -190,20 +190,19 @@ def sealed_event(
 ) -> Event:
     """The case's next event, chained to its stored head."""
     case_id = need_id("case_id", case.id)
-    event = Event(
-        case_id=case_id,
-        seq=0,
-        at=now.instant,
-        actor=actor,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=case.state,
-        reason=reason,
-        rule_version=None if stamp is None else stamp.version,
-        rule_hash=None if stamp is None else stamp.content_hash,
-        data=data,
+    return sealed(
+        case_id,
+        now.instant,
+        actor,
+        trigger,
+        from_state,
+        case.state,
+        reason,
+        None if stamp is None else stamp.version,
+        None if stamp is None else stamp.content_hash,
+        data,
+        reads.head(case_id),
     )
-    return seal(event, reads.head(case_id))
 
 
 def replan(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
@@ -136,3 +136,19 @@ def test_a_chain_missing_its_newest_events_fails_on_the_recorded_head() -> None:
     assert (report.broken.case_id, report.broken.seq, report.broken.field) == (4, 3, "head")
     assert "newest stored event 2" in str(report.broken)
     assert verify_log(ListLog(events)).ok
+
+
+def test_a_sealed_event_hashes_to_the_digest_stored_trails_were_sealed_with() -> None:
+    """The hash is a stored fact: any change to how it is computed breaks every existing trail."""
+    raw = Event(
+        case_id=7, seq=0, at=datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8))),
+        actor="审核员 Ann", trigger="suspend", from_state=State.ACTIVE, to_state=State.SUSPENDED,
+        reason="客户申请\n暂停", rule_version="2024.1", rule_hash="ab" * 32,
+        data={"cause": "client_request", "z": [1, 2.5, None, True], "a": {"b": "é", "a": 0}},
+    )  # fmt: skip
+    sealed = seal(raw, ChainHead(3, "cd" * 32))
+    assert sealed.seq == 4
+    assert sealed.hash == "9b9599b2aad017efe67f984e506a32478223d5df062e02a8ff12ceee46692825"
+    assert canonical_json(sealed).startswith(
+        '{"actor":"审核员 Ann","at":"2026-03-01T01:30:15.123456+00:00"'
+    )

@@ -60,10 +60,7 @@ class MemoryOrganisations(MemoryRepository):
         return found
 
     def by_credit_code(self, credit_code: str) -> Organisation | None:
-        return next(
-            (o for o in self._uow.data.organisations.values() if o.credit_code == credit_code),
-            None,
-        )
+        return self._uow.data.organisation_coded(credit_code)
 
 
 class MemoryApplications(MemoryRepository):
@@ -96,10 +93,7 @@ class MemoryAudits(MemoryRepository):
 
     def for_case(self, case_id: int) -> Sequence[Audit]:
         """The case's audits in the order they were recorded."""
-        return sorted_by(
-            (a for a in self._uow.data.audits.values() if a.case_id == case_id),
-            key=lambda a: a.id,
-        )
+        return sorted_by(self._uow.data.of_case("audits", case_id), key=lambda a: a.id)
 
     def latest_date(self, case_id: int) -> date | None:
         return max((a.audit_date for a in self.for_case(case_id)), default=None)
@@ -134,10 +128,10 @@ class MemoryCases(MemoryRepository):
         return replace(self._case(case_id))
 
     def by_number(self, number: str) -> Case:
-        for case in self._uow.data.cases.values():
-            if case.number == number:
-                return replace(case)
-        raise CaseNotFound(f"no case holds certificate {number}")
+        case = self._uow.data.case_numbered(number)
+        if case is None:
+            raise CaseNotFound(f"no case holds certificate {number}")
+        return replace(case)
 
     def save(self, case: Case) -> None:
         """Write `case` if its stored version is still `case.version`; bumps `case.version`."""
@@ -157,11 +151,11 @@ class MemoryCases(MemoryRepository):
     def _unique_number(self, case: Case) -> None:
         if case.number is None:
             return
-        for other in self._uow.data.cases.values():
-            if other.number == case.number and other.id != case.id:
-                raise InvalidInput(
-                    "number", f"certificate {case.number} is already held by case {other.id}"
-                )
+        other = self._uow.data.case_numbered(case.number)
+        if other is not None and other.id != case.id:
+            raise InvalidInput(
+                "number", f"certificate {case.number} is already held by case {other.id}"
+            )
 
     def list(
         self,
@@ -204,15 +198,15 @@ class MemoryEventLog(MemoryRepository):
         return stored
 
     def head(self, case_id: int) -> ChainHead | None:
-        events = self.for_case(case_id)
-        return ChainHead(events[-1].seq, events[-1].hash) if events else None
+        events = self._uow.data.of_case("events", case_id)
+        if not events:
+            return None
+        newest = max(events, key=lambda e: e.seq)
+        return ChainHead(newest.seq, newest.hash)
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""
-        return sorted_by(
-            (e for (cid, _), e in self._uow.data.events.items() if cid == case_id),
-            key=lambda e: e.seq,
-        )
+        return sorted_by(self._uow.data.of_case("events", case_id), key=lambda e: e.seq)
 
     def all_case_ids(self) -> Iterator[int]:
         """Ids of every case on record or named by an event, ascending."""

@@ -51,14 +51,16 @@ class MemoryDeadlines(MemoryRepository):
             raise NotFound(f"deadline {deadline_id} not found")
         return found
 
+    def _of_case(self, case_id: int) -> list[Deadline]:
+        return sorted_by(self._uow.data.of_case("deadlines", case_id), key=_due_order)
+
     def open_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's open deadlines in due order."""
-        return [d for d in self._rows() if d.case_id == case_id and _open(d)]
+        return [d for d in self._of_case(case_id) if _open(d)]
 
     def done_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's deadlines already fired (or found obsolete), in due order."""
-        rows = [d for d in self._rows() if d.case_id == case_id and not _open(d)]
-        return sorted(rows, key=lambda d: (d.due_at, d.id or 0))
+        return [d for d in self._of_case(case_id) if not _open(d)]
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all); returns how many."""

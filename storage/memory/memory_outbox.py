@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,7 +19,7 @@ class MemoryOutbox:
         self._uow = uow
 
     def _rows(self) -> list[Notification]:
-        rows: dict[int, Notification] = self._uow.data.table("notifications")
+        rows: Mapping[int, Notification] = self._uow.data.table("notifications")
         return sorted(rows.values(), key=lambda m: (m.deliver_after, m.id or 0))
 
     def _put(self, message: Notification) -> None:
@@ -53,7 +53,7 @@ class MemoryOutbox:
         return claimed
 
     def _pending_row(self, notification_id: int) -> Notification | None:
-        rows: dict[int, Notification] = self._uow.data.table("notifications")
+        rows: Mapping[int, Notification] = self._uow.data.table("notifications")
         row = rows.get(notification_id)
         return row if row is not None and row.delivered_at is None else None
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from storage import checks
 from storage.certificate_trail import ISSUING, after_each_event, first_issued, replaced
 from storage.formats import utc
-from storage.memory.memory_tables import SharedTables, Tables
+from storage.memory.memory_tables import SharedTables, Tables, View
 from workflows.model import Application, Case, Deadline, DeadlineKind, ScoreSheet, StarLevel, State
 from workflows.numbering import case_id_of
 from workflows.read_ports import (
@@ -31,14 +31,14 @@ from workflows.read_ports import (
 )
 
 
-def _by_id(tables: Tables) -> list[Case]:
+def _by_id(tables: Tables | View) -> list[Case]:
     return [replace(c) for c in sorted(tables.cases.values(), key=lambda c: c.id or 0)]
 
 
 class MemoryRegisterReads:
     """`RegisterReads` on one memory unit of work's snapshot."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables | View) -> None:
         self._tables = tables
 
     def search_cases(
@@ -78,7 +78,7 @@ class MemoryRegisterReads:
         tables = self._tables
         newest = [
             e
-            for e in reversed(tables.events.values())
+            for e in reversed(list(tables.events.values()))
             if e.trigger in triggers and (after is None or e.at >= after)
         ][:limit]
         involved = {e.case_id for e in newest}
@@ -153,7 +153,7 @@ def _committed(store: SharedTables) -> Tables:
         return store.tables.copy()
 
 
-def _replaced_number(tables: Tables, number: str) -> Replaced | None:
+def _replaced_number(tables: Tables | View, number: str) -> Replaced | None:
     case_id = case_id_of(number)
     if case_id is None:
         return None

@@ -12,21 +12,27 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from dataclasses import dataclass, field, fields, replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from workflows.model import Application, Audit, Case, Deadline, Event, Organisation
 from workflows.ports import Account, Notification, PublishedRules
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 Key = tuple[str, Any]  # (table, primary key)
+PER_CASE = ("audits", "deadlines", "events")
+"""Tables whose rows belong to one case, indexed by it: a command reads its own case's rows."""
 
 
 @dataclass
 class Tables:
+    """Committed rows, with the indexes a command's reads go through (kept by `commit` alone)."""
+
     organisations: dict[int, Organisation] = field(default_factory=dict)
     applications: dict[int, Application] = field(default_factory=dict)
     audits: dict[int, Audit] = field(default_factory=dict)
@@ -36,8 +42,14 @@ class Tables:
     accounts: dict[int, Account] = field(default_factory=dict)
     notifications: dict[int, Notification] = field(default_factory=dict)
     rule_versions: dict[int, PublishedRules] = field(default_factory=dict)
+    by_case: dict[str, dict[int, set[Any]]] = field(
+        default_factory=lambda: {name: {} for name in PER_CASE}
+    )
+    numbers: dict[str, int] = field(default_factory=dict)  # certificate number -> case id
+    codes: dict[str, int] = field(default_factory=dict)  # credit code -> organisation id
 
     def copy(self) -> Tables:
+        """A snapshot of the rows alone, its own to read at leisure (cases copied: mutable)."""
         return Tables(
             dict(self.organisations),
             dict(self.applications),
@@ -50,9 +62,156 @@ class Tables:
             dict(self.rule_versions),
         )
 
+    def next_generation(self, changed: Iterable[str]) -> Tables:
+        """These tables, the `changed` ones (and their indexes) copied so that writing to them
+        leaves this generation as it is for the transactions still reading it."""
+        names = set(changed)
+        rows = {f.name: getattr(self, f.name) for f in fields(self) if f.name in _ROW_TABLES}
+        for name in names:
+            rows[name] = dict(rows[name])
+        by_case = {
+            name: ({k: set(v) for k, v in index.items()} if name in names else index)
+            for name, index in self.by_case.items()
+        }
+        numbers = dict(self.numbers) if "cases" in names else self.numbers
+        codes = dict(self.codes) if "organisations" in names else self.codes
+        return Tables(**rows, by_case=by_case, numbers=numbers, codes=codes)
+
     def table(self, name: str) -> dict[Any, Any]:
         table: dict[Any, Any] = getattr(self, name)
         return table
+
+    def unindex(self, name: str, pk: Any, row: Any) -> None:
+        if name in PER_CASE:
+            keys = self.by_case[name].get(row.case_id)
+            if keys is not None:
+                keys.discard(pk)
+        elif name == "cases" and row.number is not None and self.numbers.get(row.number) == pk:
+            del self.numbers[row.number]
+        elif name == "organisations" and self.codes.get(row.credit_code) == pk:
+            del self.codes[row.credit_code]
+
+    def index(self, name: str, pk: Any, row: Any) -> None:
+        if name in PER_CASE:
+            self.by_case[name].setdefault(row.case_id, set()).add(pk)
+        elif name == "cases" and row.number is not None:
+            self.numbers[row.number] = pk
+        elif name == "organisations":
+            self.codes[row.credit_code] = pk
+
+
+_ROW_TABLES = (
+    "organisations", "applications", "audits", "cases", "deadlines", "events", "accounts",
+    "notifications", "rule_versions",
+)  # fmt: skip
+_GONE: Any = object()
+
+
+class Overlay(MutableMapping[K, V], Generic[K, V]):
+    """One table as a transaction sees it: the committed rows it began with, under its own
+    writes. The committed rows are never changed while a transaction reads them (see commit)."""
+
+    __slots__ = ("base", "gone", "new")
+
+    def __init__(self, base: dict[K, V]) -> None:
+        self.base = base
+        self.new: dict[K, V] = {}
+        self.gone: set[K] = set()
+
+    def __getitem__(self, key: K) -> V:
+        found = self.new.get(key, _GONE)
+        if found is not _GONE:
+            return found  # type: ignore[no-any-return]
+        if key in self.gone:
+            raise KeyError(key)
+        return self.base[key]
+
+    def get(self, key: K, default: None = None) -> V | None:  # type: ignore[override]
+        found = self.new.get(key, _GONE)
+        if found is not _GONE:
+            return found  # type: ignore[no-any-return]
+        if key in self.gone:
+            return None
+        return self.base.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.new or (key not in self.gone and key in self.base)
+
+    def __iter__(self) -> Iterator[K]:
+        gone, base = self.gone, self.base
+        for key in base:  # a row rewritten here keeps its place, as in a dict
+            if key not in gone:
+                yield key
+        for key in self.new:
+            if key not in base:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.new[key] = value
+        self.gone.discard(key)
+
+    def __delitem__(self, key: K) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.new.pop(key, None)
+        if key in self.base:
+            self.gone.add(key)
+
+
+class View:
+    """What one transaction reads: each committed table under the transaction's own writes."""
+
+    def __init__(self, base: Tables) -> None:
+        self.base = base
+        self.organisations: Overlay[int, Organisation] = Overlay(base.organisations)
+        self.applications: Overlay[int, Application] = Overlay(base.applications)
+        self.audits: Overlay[int, Audit] = Overlay(base.audits)
+        self.cases: Overlay[int, Case] = Overlay(base.cases)
+        self.deadlines: Overlay[int, Deadline] = Overlay(base.deadlines)
+        self.events: Overlay[tuple[int, int], Event] = Overlay(base.events)
+        self.accounts: Overlay[int, Account] = Overlay(base.accounts)
+        self.notifications: Overlay[int, Notification] = Overlay(base.notifications)
+        self.rule_versions: Overlay[int, PublishedRules] = Overlay(base.rule_versions)
+
+    def table(self, name: str) -> Overlay[Any, Any]:
+        table: Overlay[Any, Any] = getattr(self, name)
+        return table
+
+    def of_case(self, name: str, case_id: int) -> list[Any]:
+        """The rows of a per-case table that belong to `case_id` (in no particular order)."""
+        table = self.table(name)
+        new, gone, base = table.new, table.gone, table.base
+        rows = [
+            new[pk] if pk in new else base[pk]
+            for pk in self.base.by_case[name].get(case_id, ())
+            if pk not in gone
+        ]
+        if new:
+            rows += [row for pk, row in new.items() if row.case_id == case_id and pk not in base]
+        return rows
+
+    def case_numbered(self, number: str) -> Case | None:
+        """The case holding certificate `number`, as this transaction sees it."""
+        for case in self.cases.new.values():
+            if case.number == number:
+                return case
+        pk = self.base.numbers.get(number)
+        if pk is None or pk in self.cases.new or pk in self.cases.gone:
+            return None
+        return self.base.cases[pk]
+
+    def organisation_coded(self, credit_code: str) -> Organisation | None:
+        """The organisation registered under `credit_code`, as this transaction sees it."""
+        for organisation in self.organisations.new.values():
+            if organisation.credit_code == credit_code:
+                return organisation
+        pk = self.base.codes.get(credit_code)
+        if pk is None or pk in self.organisations.new or pk in self.organisations.gone:
+            return None
+        return self.base.organisations[pk]
 
 
 class SharedTables:
@@ -62,7 +221,8 @@ class SharedTables:
         self.lock = threading.Lock()
         self.tables = Tables()
         self.stamps: dict[Key, int] = {}
-        self._stamp = itertools.count(1)
+        self.stamped = 0  # the latest stamp given
+        self.readers = 0  # transactions open on `tables` (or an earlier generation)
         self._ids: dict[str, Iterator[int]] = {}
 
     def next_id(self, table: str) -> int:
@@ -71,16 +231,23 @@ class SharedTables:
             return next(self._ids.setdefault(table, itertools.count(1)))
 
     def next_stamp(self) -> int:
-        return next(self._stamp)
+        self.stamped += 1
+        return self.stamped
 
 
 class MemoryTransaction:
-    """One transaction over shared tables; see the module docstring for its isolation."""
+    """One transaction over shared tables; see the module docstring for its isolation.
+
+    It reads the committed tables it began with through its own `View` (nothing is copied to
+    begin). A commit writes the committed tables in place when no other transaction is open,
+    and otherwise writes a new generation of them, so that the others keep their snapshot.
+    """
 
     def __init__(self, store: SharedTables) -> None:
         self.store = store
-        self._data: Tables | None = None
-        self._seen: dict[Key, int] = {}
+        self._data: View | None = None
+        self._since = 0  # the latest stamp when the snapshot was taken
+        self._open = False
         # Dicts used as ordered sets: commit applies the writes in the order they were made, so
         # the committed tables keep each transaction's rows (a case's events) in that order.
         self._written: dict[Key, None] = {}
@@ -101,50 +268,67 @@ class MemoryTransaction:
         self._data = None
         self._written.clear()
         self._deleted.clear()
+        if self._open:
+            with self.store.lock:
+                self.store.readers -= 1
+            self._open = False
 
     def _begin(self) -> None:
         with self.store.lock:
-            self._data = self.store.tables.copy()
-            self._seen = dict(self.store.stamps)
+            self._data = View(self.store.tables)
+            self._since = self.store.stamped
+            if not self._open:
+                self.store.readers += 1
+                self._open = True
         self._written.clear()
         self._deleted.clear()
 
     def commit(self) -> None:
         data = self.data
-        with self.store.lock:
+        store = self.store
+        with store.lock:
             changed = [*self._written, *self._deleted]
             for key in sorted(changed, key=repr):
-                if self.store.stamps.get(key, 0) != self._seen.get(key, 0):
+                if store.stamps.get(key, 0) > self._since:
                     raise ConcurrencyConflict(
                         f"{key[0]} {key[1]} was changed by another writer since this unit of work "
                         "began; retry"
                     )
             self._check_unique(data)
+            committed = store.tables
+            if store.readers > 1:  # others read this generation: write a new one
+                committed = committed.next_generation({table for table, _ in changed})
             for key in changed:
                 table, pk = key
-                target = self.store.tables.table(table)
+                target = committed.table(table)
+                old = target.get(pk)
+                if old is not None:
+                    committed.unindex(table, pk, old)
                 if key in self._deleted:
                     target.pop(pk, None)
                 else:
                     value = data.table(table)[pk]
-                    target[pk] = replace(value) if isinstance(value, Case) else value
-                stamp = self.store.next_stamp()
-                self.store.stamps[key] = stamp
-                self._seen[key] = stamp
+                    value = replace(value) if isinstance(value, Case) else value
+                    target[pk] = value
+                    committed.index(table, pk, value)
+                store.stamps[key] = store.next_stamp()
+            store.tables = committed
+            self._data = View(committed)
+            self._since = store.stamped
         self._written.clear()
         self._deleted.clear()
 
-    def _check_unique(self, data: Tables) -> None:
+    def _check_unique(self, data: View) -> None:
         committed = self.store.tables
         for key in self._written:
             table, pk = key
             if table == "organisations":
                 code = data.organisations[pk].credit_code
-                for other in committed.organisations.values():
-                    if other.credit_code == code and other.id != pk:
-                        raise InvalidInput(
-                            "credit_code", f"{code} is already registered (organisation {other.id})"
-                        )
+                other = committed.codes.get(code)
+                if other is not None and other != pk:
+                    raise InvalidInput(
+                        "credit_code", f"{code} is already registered (organisation {other})"
+                    )
             elif table == "accounts":
                 name = data.accounts[pk].name
                 if any(a.name == name and a.id != pk for a in committed.accounts.values()):
@@ -154,7 +338,8 @@ class MemoryTransaction:
                 unseen = [
                     p
                     for p in committed.rule_versions.values()
-                    if p.ruleset == ruleset and ("rule_versions", p.id) not in self._seen
+                    if p.ruleset == ruleset
+                    and self.store.stamps.get(("rule_versions", p.id), 0) > self._since
                 ]
                 if unseen:
                     raise ConcurrencyConflict(
@@ -162,11 +347,11 @@ class MemoryTransaction:
                     )
             elif table == "cases":
                 number = data.cases[pk].number
-                for case in committed.cases.values():
-                    if number is not None and case.number == number and case.id != pk:
-                        raise InvalidInput(
-                            "number", f"certificate {number} is already held by case {case.id}"
-                        )
+                holder = None if number is None else committed.numbers.get(number)
+                if holder is not None and holder != pk:
+                    raise InvalidInput(
+                        "number", f"certificate {number} is already held by case {holder}"
+                    )
 
     def rollback(self) -> None:
         """Discard uncommitted writes and start again from the store's current data."""
@@ -175,7 +360,7 @@ class MemoryTransaction:
     # --- used by the repositories --------------------------------------------------------------
 
     @property
-    def data(self) -> Tables:
+    def data(self) -> View:
         if self._data is None:
             raise RuntimeError("use the unit of work inside `with uow:`")
         return self._data

@@ -278,7 +278,9 @@ def main() -> None:
     print(f"raw sqlite3 update + 2 inserts + commit     : {max(floors):7.0f} transitions/s (best)")
     print(f"starcert (persisted)                        : {max(ours):7.0f} transitions/s (best)")
     print(f"ratio starcert/replay : {ratio:6.3f}  median of rounds")
-    print(f"ratio starcert/floor  : {to_floor:6.3f}  median of rounds (target >= 0.5 and >= 2,500/s)")
+    print(
+        f"ratio starcert/floor  : {to_floor:6.3f}  median of rounds (target >= 0.5 and >= 2,500/s)"
+    )
 
 
 if __name__ == "__main__":

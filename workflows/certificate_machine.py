@@ -25,7 +25,7 @@ not" and the transition itself can never disagree.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -279,7 +279,7 @@ class CertificateMachine:
         spec = self._by_trigger.get(str(check.trigger))
         if spec is None or case.state not in spec.sources:
             raise self.refuse(case, TriggerCheck(str(check.trigger), False, "not allowed here"))
-        run = Run(replace(case), context, allowed=True)
+        run = Run(case.copy(), context, allowed=True)
         if spec.effect is not None:
             spec.effect(run)
         if spec.dest is not None:

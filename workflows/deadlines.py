@@ -242,8 +242,11 @@ def restoration_ends(expires_on: date, terms: LifecycleMonths) -> date:
     return add_months(expires_on, terms.restoration_after_expiry_months)
 
 
+@lru_cache(maxsize=65536)
 def due_at(day: date, zone: ZoneInfo) -> datetime:
-    """The instant (aware UTC) a deadline due on `day` fires: the start of the next local day."""
+    """The instant (aware UTC) a deadline due on `day` fires: the start of the next local day.
+
+    Pure, and asked for the same few days by every transition of a case: worth remembering."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 

@@ -99,7 +99,8 @@ class MemoryAudits(MemoryRepository):
         return max((a.audit_date for a in self.for_case(case_id)), default=None)
 
 
-def _normal_case(case: Case) -> Case:
+def _normal_case(case: Case, stored: Case | None = None) -> Case:
+    """`case` as the SQL backend stores it (a copy); a score the `stored` row holds is kept."""
     checks.member(case.state, State, "case.state")
     checks.text(case.holder, "case.holder")
     checks.text(case.scope, "case.scope")
@@ -107,8 +108,10 @@ def _normal_case(case: Case) -> Case:
         checks.member(case.star_level, StarLevel, "case.star_level")
     if case.suspension_cause is not None:
         checks.member(case.suspension_cause, SuspensionCause, "case.suspension_cause")
-    score = decimal_from_text(decimal_text(case.final_score, "case.final_score"))
-    return replace(case, final_score=score)
+    normal = case.copy()
+    if stored is None or case.final_score is not stored.final_score:
+        normal.final_score = decimal_from_text(decimal_text(case.final_score, "case.final_score"))
+    return normal
 
 
 class MemoryCases(MemoryRepository):
@@ -122,16 +125,16 @@ class MemoryCases(MemoryRepository):
         stored.id = self._uow.store.next_id("cases")
         self._unique_number(stored)
         self._uow.put("cases", stored.id, stored)
-        return replace(stored)
+        return stored.copy()
 
     def get(self, case_id: int) -> Case:
-        return replace(self._case(case_id))
+        return self._case(case_id).copy()
 
     def by_number(self, number: str) -> Case:
         case = self._uow.data.case_numbered(number)
         if case is None:
             raise CaseNotFound(f"no case holds certificate {number}")
-        return replace(case)
+        return case.copy()
 
     def save(self, case: Case) -> None:
         """Write `case` if its stored version is still `case.version`; bumps `case.version`."""
@@ -143,7 +146,8 @@ class MemoryCases(MemoryRepository):
                 f"case {case.id} was changed by another writer (expected version {case.version}, "
                 f"stored {stored.version}); retry"
             )
-        updated = _normal_case(replace(case, version=case.version + 1))
+        updated = _normal_case(case, stored)
+        updated.version += 1
         self._unique_number(updated)
         self._uow.put("cases", case.id, updated)
         case.version += 1
@@ -191,9 +195,11 @@ class MemoryEventLog(MemoryRepository):
             raise ConcurrencyConflict(
                 f"case {event.case_id} already has event {event.seq}: another writer appended first"
             )
-        stored = replace(
-            event, at=utc(event.at, "event.at"), data=plain_json(event.data, "event.data")
-        )
+        stored = Event(
+            event.case_id, event.seq, utc(event.at, "event.at"), event.actor, event.trigger,
+            event.from_state, event.to_state, event.reason, event.rule_version, event.rule_hash,
+            plain_json(event.data, "event.data"), event.prev_hash, event.hash,
+        )  # fmt: skip
         self._uow.put("events", key, stored)
         return stored
 

@@ -153,6 +153,15 @@ class Overlay(MutableMapping[K, V], Generic[K, V]):
         self.new[key] = value
         self.gone.discard(key)
 
+    def pop(self, key: K, default: Any = None) -> Any:
+        found = self.get(key)
+        if found is None:
+            return default
+        self.new.pop(key, None)
+        if key in self.base:
+            self.gone.add(key)
+        return found
+
     def __delitem__(self, key: K) -> None:
         if key not in self:
             raise KeyError(key)
@@ -288,12 +297,13 @@ class MemoryTransaction:
         store = self.store
         with store.lock:
             changed = [*self._written, *self._deleted]
-            for key in sorted(changed, key=repr):
-                if store.stamps.get(key, 0) > self._since:
-                    raise ConcurrencyConflict(
-                        f"{key[0]} {key[1]} was changed by another writer since this unit of work "
-                        "began; retry"
-                    )
+            stamps, since = store.stamps, self._since
+            if any(stamps.get(key, 0) > since for key in changed):
+                key = min((k for k in changed if stamps.get(k, 0) > since), key=repr)
+                raise ConcurrencyConflict(
+                    f"{key[0]} {key[1]} was changed by another writer since this unit of work "
+                    "began; retry"
+                )
             self._check_unique(data)
             committed = store.tables
             if store.readers > 1:  # others read this generation: write a new one
@@ -307,8 +317,7 @@ class MemoryTransaction:
                 if key in self._deleted:
                     target.pop(pk, None)
                 else:
-                    value = data.table(table)[pk]
-                    value = replace(value) if isinstance(value, Case) else value
+                    value = data.table(table)[pk]  # a case written here is no one else's
                     target[pk] = value
                     committed.index(table, pk, value)
                 store.stamps[key] = store.next_stamp()

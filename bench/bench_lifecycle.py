@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -131,7 +132,7 @@ def one_round(rules: EngineRules, certificates: int, profile: str | None) -> Sam
         run(c.RecordSurveillance(case_id, day, "auditor", SHEET, "bench"))
         run(c.RecordRecertification(case_id, day, "auditor", SHEET, "bench"))
     if profiler is not None:
-        stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+        stats = pstats.Stats(profiler).strip_dirs().sort_stats(os.environ.get("SORT", "cumulative"))
         stats.print_stats(45)
     return samples
 

@@ -26,13 +26,13 @@ class MemoryDeadlines(MemoryRepository):
         checks.new_row(deadline.id, "deadline")
         checks.member(deadline.kind, DeadlineKind, "deadline.kind")
         self._case(deadline.case_id)
-        stored = replace(
-            deadline,
-            id=self._uow.store.next_id("deadlines"),
-            due_at=utc(deadline.due_at, "deadline.due_at"),
-            claimed_until=utc_or_none(deadline.claimed_until, "deadline.claimed_until"),
-            done_at=utc_or_none(deadline.done_at, "deadline.done_at"),
-        )
+        stored = Deadline(
+            self._uow.store.next_id("deadlines"), deadline.case_id, deadline.kind,
+            utc(deadline.due_at, "deadline.due_at"), deadline.claimed_by,
+            utc_or_none(deadline.claimed_until, "deadline.claimed_until"),
+            utc_or_none(deadline.done_at, "deadline.done_at"), deadline.attempts,
+            deadline.last_error,
+        )  # fmt: skip
         self._put(stored)
         return stored
 

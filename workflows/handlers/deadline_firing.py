@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 from workflows import commands as c
@@ -104,13 +103,14 @@ def fire(cmd: c.FireDeadline, reads: CaseReads, setup: Setup, now: Now) -> Chang
             at=now.instant,
             note=f"obsolete: {why}",
         )
-    change = transition(
-        "FireDeadline", reads, setup, now, case, check, ctx, cmd.by, stamp=stamp, fired=deadline
-    )
-    if check.trigger == Trigger.REMIND:
-        notice = _reminder(change.case or case, deadline, due_on, change.events[0], now)
-        change = replace(change, notifications=(notice,))
-    return change
+
+    def reminder(after: Case, event: Event) -> Notification:
+        return _reminder(after, deadline, due_on, event, now)
+
+    return transition(
+        "FireDeadline", reads, setup, now, case, check, ctx, cmd.by, stamp=stamp, fired=deadline,
+        notify=reminder if check.trigger == Trigger.REMIND else None,
+    )  # fmt: skip
 
 
 def _deadline_check(

@@ -9,7 +9,7 @@ leaves the case the same way.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -34,7 +34,7 @@ from workflows.model import (
     State,
 )
 from workflows.numbering import CertificateNumbers
-from workflows.ports import RulesPort, RuleStamp, UnitOfWork
+from workflows.ports import Notification, RulesPort, RuleStamp, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,10 @@ def transition(
     stamp: RuleStamp | None = None,
     fired: Deadline | None = None,
     note: str = "",
+    notify: Callable[[Case, Event], Notification] | None = None,
 ) -> ChangeSet:
-    """The change an allowed trigger makes: the case after it, its sealed event, its deadlines."""
+    """The change an allowed trigger makes: the case after it, its sealed event, its deadlines,
+    and what `notify` makes of the case after it and its event, if given."""
     done: Transitioned = setup.machine.apply(case, check, ctx)
     event = sealed_event(
         reads,
@@ -172,6 +174,7 @@ def transition(
         done=() if fired is None else (need_id("deadline_id", fired.id),),
         cancel=cancel,
         add=add,
+        notifications=() if notify is None else (notify(done.after, event),),
         at=now.instant,
         note=note,
     )

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field, fields, replace
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, overload
 
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from workflows.model import Application, Audit, Case, Deadline, Event, Organisation
@@ -126,13 +126,17 @@ class Overlay(MutableMapping[K, V], Generic[K, V]):
             raise KeyError(key)
         return self.base[key]
 
-    def get(self, key: K, default: None = None) -> V | None:  # type: ignore[override]
+    @overload
+    def get(self, key: K, /) -> V | None: ...
+    @overload
+    def get(self, key: K, /, default: V | T) -> V | T: ...
+    def get(self, key: K, /, default: Any = None) -> Any:
         found = self.new.get(key, _GONE)
         if found is not _GONE:
-            return found  # type: ignore[no-any-return]
+            return found
         if key in self.gone:
-            return None
-        return self.base.get(key)
+            return default
+        return self.base.get(key, default)
 
     def __contains__(self, key: object) -> bool:
         return key in self.new or (key not in self.gone and key in self.base)

@@ -16,7 +16,8 @@ from datetime import datetime
 from storage import checks
 from storage.certificate_trail import ISSUING, after_each_event, first_issued, replaced
 from storage.formats import utc
-from storage.memory.memory_tables import SharedTables, Tables, View
+from storage.memory.memory_snapshot import Tables, View
+from storage.memory.memory_tables import SharedTables
 from workflows.model import Application, Case, Deadline, DeadlineKind, ScoreSheet, StarLevel, State
 from workflows.numbering import case_id_of
 from workflows.read_ports import (

@@ -39,7 +39,10 @@ class SharedTables:
     def next_id(self, table: str) -> int:
         """A fresh id, never reused, even when the unit of work that took it rolls back."""
         with self.lock:
-            return next(self._ids.setdefault(table, itertools.count(1)))
+            ids = self._ids.get(table)
+            if ids is None:
+                ids = self._ids[table] = itertools.count(1)
+            return next(ids)
 
     def next_stamp(self) -> int:
         self.stamped += 1

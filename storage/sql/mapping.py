@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -10,7 +11,6 @@ from storage.formats import (
     decimal_from_text,
     decimal_text,
     from_stored,
-    from_stored_or_none,
     plain_json,
     sheet_from_json,
     sheet_to_json,
@@ -212,7 +212,7 @@ def stored_deadline(d: Deadline, values: dict[str, Any], deadline_id: int) -> De
     return Deadline(
         deadline_id,
         d.case_id,
-        DeadlineKind(values["kind"]),
+        _KINDS.get(values["kind"]) or DeadlineKind(values["kind"]),
         values["due_at"],
         d.claimed_by,
         values["claimed_until"],
@@ -222,20 +222,29 @@ def stored_deadline(d: Deadline, values: dict[str, Any], deadline_id: int) -> De
     )
 
 
+_STATES: dict[Any, State] = dict(State._value2member_map_)
+_KINDS: dict[Any, DeadlineKind] = dict(DeadlineKind._value2member_map_)
+
+
+def _instant(value: Any) -> Any:
+    """A stored instant as aware UTC; one read as such already (SQLite's fused reader) as is."""
+    return value if value is None or value.tzinfo is UTC else from_stored(value)
+
+
 def deadline(row: DeadlineRow, kind: DeadlineKind | None = None) -> Deadline:
     """`kind` stands in for a stored kind this starcert cannot read (listing incidents)."""
+    if kind is None:
+        kind = _KINDS.get(row.kind) or stored(DeadlineKind, row.kind, "deadline", row.id, "kind")
     return Deadline(
-        id=row.id,
-        case_id=row.case_id,
-        kind=kind
-        if kind is not None
-        else stored(DeadlineKind, row.kind, "deadline", row.id, "kind"),
-        due_at=from_stored(row.due_at),
-        claimed_by=row.claimed_by,
-        claimed_until=from_stored_or_none(row.claimed_until),
-        done_at=from_stored_or_none(row.done_at),
-        attempts=row.attempts,
-        last_error=row.last_error,
+        row.id,
+        row.case_id,
+        kind,
+        _instant(row.due_at),
+        row.claimed_by,
+        _instant(row.claimed_until),
+        _instant(row.done_at),
+        row.attempts,
+        row.last_error,
     )
 
 
@@ -271,8 +280,8 @@ def stored_event(e: Event, values: dict[str, Any]) -> Event:
         values["at"],
         e.actor,
         e.trigger,
-        None if e.from_state is None else State(values["from_state"]),
-        State(values["to_state"]),
+        None if e.from_state is None else _STATES.get(e.from_state) or State(e.from_state),
+        _STATES.get(e.to_state) or State(e.to_state),
         e.reason,
         e.rule_version,
         e.rule_hash,

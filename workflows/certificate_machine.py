@@ -1,14 +1,13 @@
 """The certificate state machine: which trigger moves a case from which state to which, and when.
 
-The transitions below are the whole definition, shared by every case. Each trigger runs on a
-throw-away `Run` that wraps a *copy* of the case, so an exception anywhere in a transition
-(guard, effect, rules) leaves the caller's case untouched. There are no automatic `to_<state>`
-shortcuts. Applying a transition is the effect, then the move to its destination: done here
-directly (a general state-machine library cost more per command than the rest of the machine).
+One `transitions.Machine` holds the definition and is shared by every case: a case is never
+added to it; each trigger runs on a throw-away `Run` that wraps a *copy* of the case, so an
+exception anywhere in a transition (guard, effect, rules) leaves the caller's case untouched —
+`transitions` itself does not roll back. There are no automatic `to_<state>` shortcuts.
 
 Guards are pure functions `(case, context) -> why-not | None`, asked once per command: `check`
-runs the guard without any effect, and `apply` takes that very check, so "may I, and if not why
-not" and the transition itself can never disagree.
+runs the guard without any effect, and `apply` takes that very check as the machine's condition,
+so "may I, and if not why not" and the transition itself can never disagree.
 
     applied ──accept_application──▶ stage1 ──complete_stage1──▶ stage2 ──record_stage2──▶ decision
     applied ──refuse_application──▶ application_refused
@@ -24,10 +23,12 @@ not" and the transition itself can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
+
+from transitions import EventData, Machine
 
 from workflows import effects as fx
 from workflows import guards as g
@@ -232,13 +233,32 @@ def case_label(case: Case) -> str:
 
 @dataclass
 class CertificateMachine:
-    """An immutable lifecycle: its transitions, looked up by trigger."""
+    """An immutable lifecycle and the one shared machine that runs it."""
 
     specs: tuple[TransitionSpec, ...] = TRANSITIONS
     _by_trigger: dict[str, TransitionSpec] = field(init=False, repr=False)
+    _machine: Machine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_trigger = {str(spec.trigger): spec for spec in self.specs}
+        machine = Machine(
+            model=None,
+            states=list(State),
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for spec in self.specs:
+            sources: list[Any] = sorted(spec.sources)
+            machine.add_transition(
+                str(spec.trigger),
+                sources,
+                spec.dest,
+                conditions=[_checked] if spec.guard else [],
+                before=[_callback(spec.effect)] if spec.effect else [],
+            )
+        self._machine = machine
 
     def spec(self, trigger: str) -> TransitionSpec | None:
         return self._by_trigger.get(str(trigger))
@@ -272,23 +292,28 @@ class CertificateMachine:
         )
 
     def apply(self, case: Case, check: TriggerCheck, context: TransitionContext) -> Transitioned:
-        """Run the trigger `check` allowed on a copy of `case` (its guard is not asked again):
-        its effect, then the move to its destination (none: the case stays where it is)."""
+        """Run the trigger `check` allowed on a copy of `case` (its guard is not asked again)."""
         if not check.allowed:
             raise self.refuse(case, check)
-        spec = self._by_trigger.get(str(check.trigger))
-        if spec is None or case.state not in spec.sources:
-            raise self.refuse(case, TriggerCheck(str(check.trigger), False, "not allowed here"))
         run = Run(case.copy(), context, allowed=True)
-        if spec.effect is not None:
-            spec.effect(run)
-        if spec.dest is not None:
-            run.case.state = spec.dest
+        self._machine.events[str(check.trigger)].trigger(run)
         return Transitioned(Trigger(check.trigger), case, run.case, dict(run.data), run.stamp)
 
     def fire(self, case: Case, trigger: str, context: TransitionContext) -> Transitioned:
         """Check `trigger`, then apply it; IllegalTransition when it may not fire."""
         return self.apply(case, self.check(case, trigger, context), context)
+
+
+def _checked(event: EventData) -> bool:
+    """The machine's condition: the guard's answer `check` already gave for this run."""
+    return cast(Run, event.model).allowed
+
+
+def _callback(effect: Effect) -> Callable[[EventData], None]:
+    def callback(event: EventData) -> None:
+        effect(cast(Run, event.model))
+
+    return callback
 
 
 DEFAULT_MACHINE = CertificateMachine()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,22 @@ _SENTINEL_RULE = "__evaluated__"
 _SENTINEL_FIELD = "starcert_evaluation"
 _NOT_HANDLED, _OBSERVED = 1, 2  # result codes of assert_fact (durable/engine.py _handle_result)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# An action names the rules that fired, each with the fact it matched as "m":
+# {"band.four_star":{"m":{...}},...}. The fact is flat (its values numbers and booleans), so
+# every '":{"m":' closes a rule name: reading the names that way spares decoding the fact.
+_RULE_NAMES = re.compile(r'"([^"\\]+)":\{"m":')
+
+
+def _document(fact: dict[str, Any], sid: str) -> str:
+    """The fact as asserted: with the sentinel's field and the state's sid, encoded once."""
+    body = _dumps(fact)
+    tail = f'"{_SENTINEL_FIELD}":1,"sid":"{sid}"}}'
+    return f"{body[:-1]},{tail}" if len(body) > 2 else "{" + tail
+
+
+def _fired(action: str) -> list[str]:
+    """The rule names of one action, in its order."""
+    return _RULE_NAMES.findall(action) or list(json.loads(action))
 
 
 class DurableBackend:
@@ -101,9 +118,7 @@ class DurableBackend:
             asserted = False
             try:
                 try:
-                    code, state = durable.assert_fact(
-                        handle, _dumps({**fact, _SENTINEL_FIELD: 1, "sid": sid})
-                    )
+                    code, state = durable.assert_fact(handle, _document(fact, sid))
                 except MemoryError as exc:
                     raise EngineError(f"durable-rules ran out of states in {name}") from exc
                 asserted = True
@@ -115,7 +130,7 @@ class DurableBackend:
                 # still pending crashes the process.
                 started = durable.start_action_for_state(handle, state)
                 while started:
-                    for key in json.loads(started[1]):
+                    for key in _fired(started[1]):
                         seen = True
                         if key != _SENTINEL_RULE and failed is None:
                             try:

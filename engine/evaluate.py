@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
+from engine.canonical import Canon, canonical
 from engine.decision import Decision, RuleResult, score_decimal
+from engine.fact_plan import FactPlan
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact, in_calendar
+from engine.memo import DecisionMemo
 from engine.outcomes import RuleKind, Tally
 from engine.rule_errors import EngineError, NotInForce
 from engine.ruleset import RuleSet
@@ -30,16 +33,19 @@ class Versions(Protocol):
 
 def evaluate(
     rules: RuleSet | Versions,
-    facts: Mapping[str, Any],
+    facts: Mapping[str, Any] | Canon,
     as_of: date,
     *,
     checks: Collection[str] | None = None,
     backend: Backend | None = None,
+    memo: DecisionMemo | None = None,
 ) -> Decision:
     """Decide on `facts` by the version in force on `as_of`.
 
     `checks` names the parts wanted ("application", "scoring"); every fact of those parts is then
-    required. Without it, the parts whose facts are present are checked.
+    required. Without it, the parts whose facts are present are checked. `facts` may come
+    prepared (engine.canonical.prepared) when they are decided on more than once. With a `memo`,
+    facts already decided on by this version, as of this date, are answered from it.
     """
     if isinstance(rules, RuleSet):
         ruleset = rules
@@ -53,10 +59,31 @@ def evaluate(
         from engine.durable_adapter import default_backend
 
         backend = default_backend()
-    checked = check_facts(ruleset, facts, checks)
+    index = _index(ruleset)
+    plan = index.plan
+    given: Mapping[str, Any]
+    if isinstance(facts, Canon):
+        canon: Canon | None = facts
+        given = facts.raw
+    else:
+        given = facts
+        canon = canonical(facts)
+    checked = key = None
+    if canon is not None:
+        resolved = plan.resolve(canon, checks)
+        if memo is not None:
+            key = memo.key(ruleset, as_of, resolved, canon)
+            found = memo.get(key)
+            if found is not None:
+                return found
+        checked = plan.check(canon, resolved)
+    if checked is None:  # facts the fast path does not take: checked here, problems named
+        checked = check_facts(ruleset, given, checks)
+        fact = flat_fact(ruleset, checked)
+    else:
+        fact = plan.flat(checked)
     in_calendar("as_of", as_of)  # deadlines are counted from it
     tally = Tally()
-    index = _index(ruleset)
     outcomes = ruleset.outcomes
     rule_outcome = index.outcome
 
@@ -64,8 +91,11 @@ def evaluate(
         tally.fired.append(key)
         outcomes[rule_outcome[key]].action(tally, key)
 
-    backend.fire(ruleset, flat_fact(ruleset, checked), on_fire)
-    return _decide(ruleset, index, checked, tally, as_of)
+    backend.fire(ruleset, fact, on_fire)
+    decision = _decide(ruleset, index, checked, tally, as_of)
+    if key is not None and memo is not None:
+        memo.put(key, decision)
+    return decision
 
 
 class _Index:
@@ -85,6 +115,8 @@ class _Index:
         self.lifecycle = MappingProxyType(ruleset.lifecycle.as_dict())
         self._numbers = ruleset.lifecycle
         self._deadlines: dict[date, Mapping[str, date]] = {}
+        self.explained: dict[tuple[Any, ...], _Said] = {}
+        self.plan = FactPlan(ruleset)
 
     def deadlines(self, decided: date) -> Mapping[str, date]:
         """Deadlines of a certificate decided on `decided`, keyed by workflows' DeadlineKind: the
@@ -98,6 +130,9 @@ class _Index:
             found = MappingProxyType({kind.value: due for kind, due in planned.items()})
             self._deadlines[decided] = found
         return found
+
+    def explain(self, ruleset: RuleSet, checks: frozenset[Check], tally: Tally) -> _Said:
+        return _explain(self, ruleset, checks, tally)
 
     def sorted_results(self, keys: list[str]) -> tuple[RuleResult, ...]:
         if len(keys) > 1:
@@ -122,26 +157,85 @@ _NO_DEADLINES: Mapping[str, date] = MappingProxyType({})
 def _decide(
     ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally, as_of: date
 ) -> Decision:
-    fired = set(tally.fired)
-    passed_keys = [
-        k
-        for check in Check
-        if check in checked.checks
-        for k in index.checkable[check]
-        if k not in fired
-    ]
-    eligible: bool | None = None
+    key = (
+        checked.checks,
+        tuple(tally.fired),
+        tuple(tally.refusals),
+        tuple(tally.notes),
+        tuple(tally.fails),
+        tuple(tally.bands),
+    )
+    said = index.explained.get(key)
+    if said is None:
+        said = index.explain(ruleset, checked.checks, tally)
+        if len(index.explained) >= _KEPT_EXPLANATIONS:
+            index.explained.clear()
+        index.explained[key] = said
     earliest = None
-    if Check.APPLICATION in checked.checks:
-        eligible = not tally.refusals
+    if said.eligible is not None:
         since = checked.application["service_system_since"]
         assert isinstance(since, date)
         earliest = earliest_application(ruleset, since)
+    score = checked.score
+    return Decision(
+        outcome=said.outcome,
+        checks=said.checks,
+        eligible=said.eligible,
+        certified=said.certified,
+        failures=said.failures,
+        notes=said.notes,
+        passed=said.passed,
+        fired=said.fired,
+        earliest_application=earliest,
+        achieved_points=score_decimal(score.achieved) if score else None,
+        applicable_points=score_decimal(score.applicable) if score else None,
+        normalised_score=score_decimal(score.normalised) if score else None,
+        final_score=score_decimal(score.final) if score else None,
+        band=said.band,
+        fail_reasons=said.fail_reasons,
+        special_deductions=score.deductions if score else (),
+        special_bonus=score.bonus if score else None,
+        lifecycle=index.lifecycle,
+        deadlines=index.deadlines(as_of) if said.certified else _NO_DEADLINES,
+        as_of=as_of,
+        ruleset=ruleset.name,
+        version=ruleset.version,
+        content_hash=ruleset.content_hash,
+        source=ruleset.source,
+    )
+
+
+class _Said(NamedTuple):
+    """What the rules that fired say, whatever the facts' values: the explanation of a Decision.
+    The same rules firing say the same thing, so it is worked out once per version."""
+
+    outcome: str
+    checks: tuple[str, ...]
+    eligible: bool | None
+    certified: bool | None
+    band: str | None
+    failures: tuple[RuleResult, ...]
+    notes: tuple[RuleResult, ...]
+    passed: tuple[RuleResult, ...]
+    fired: tuple[str, ...]
+    fail_reasons: tuple[RuleResult, ...]
+
+
+_KEPT_EXPLANATIONS = 4096
+
+
+def _explain(index: _Index, ruleset: RuleSet, checks: frozenset[Check], tally: Tally) -> _Said:
+    fired = set(tally.fired)
+    passed_keys = [
+        k for check in Check if check in checks for k in index.checkable[check] if k not in fired
+    ]
+    eligible: bool | None = None
+    if Check.APPLICATION in checks:
+        eligible = not tally.refusals
     certified: bool | None = None
     band: str | None = None
     fail_reasons = index.sorted_results(tally.fails)
-    score = checked.score
-    if score is not None:
+    if Check.SCORING in checks:
         if len(tally.bands) != 1:
             raise EngineError(
                 f"{ruleset.label}: {len(tally.bands)} bands fired "
@@ -158,30 +252,15 @@ def _decide(
         outcome = "certified" if certified else "not_certified"
     else:
         outcome = "eligible"
-    deadlines = index.deadlines(as_of) if certified else _NO_DEADLINES
-    return Decision(
+    return _Said(
         outcome=outcome,
-        checks=tuple(c.value for c in Check if c in checked.checks),
+        checks=tuple(c.value for c in Check if c in checks),
         eligible=eligible,
         certified=certified,
+        band=band,
         failures=index.sorted_results(tally.refusals),
         notes=index.sorted_results(tally.notes),
         passed=tuple(index.results[k] for k in passed_keys),  # already in rule order
         fired=tuple(r.rule for r in index.sorted_results(tally.fired)),
-        earliest_application=earliest,
-        achieved_points=score_decimal(score.achieved) if score else None,
-        applicable_points=score_decimal(score.applicable) if score else None,
-        normalised_score=score_decimal(score.normalised) if score else None,
-        final_score=score_decimal(score.final) if score else None,
-        band=band,
         fail_reasons=fail_reasons,
-        special_deductions=score.deductions if score else (),
-        special_bonus=score.bonus if score else None,
-        lifecycle=index.lifecycle,
-        deadlines=deadlines,
-        as_of=as_of,
-        ruleset=ruleset.name,
-        version=ruleset.version,
-        content_hash=ruleset.content_hash,
-        source=ruleset.source,
     )

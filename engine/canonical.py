@@ -1,0 +1,213 @@
+"""Caller facts → one canonical, hashable form: the decision memo's key and the fast check's input.
+
+Order-independent (mappings become frozensets) and typed once: ISO date text becomes a date, points
+(text, int, float or Decimal) their exact value as an integer ratio, which the scorer adds and
+which hashes fast, so facts that mean the same (12.5, "12.50", Decimal("12.5")) hit the same
+memo entry. A shape the fast path does not know (a datetime, an int where a flag belongs, a key no
+rule file uses) gives None: the caller then takes the checked slow path, which names the problem.
+Only the shape is read here; values are checked against a rule version by engine.fact_plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from engine.vocabulary import APPLICATION_FACTS, SCORE_SHEET_FACT
+
+Points = tuple[int, int]  # points as an exact ratio (numerator, denominator)
+Sampled = tuple[int, int, None]  # (conforming, sampled, None): three long, never points
+ItemLeaf = Points | Sampled
+Leaf = ItemLeaf | frozenset[tuple[str, ItemLeaf]] | None  # frozenset: third-level items
+
+_SHEET_KEYS = frozenset(("results", "excluded", "special_deductions", "special_bonus"))
+_BAD: Any = object()
+
+
+class Sheet:
+    """A score sheet read once: results by indicator id, and its hashable key."""
+
+    __slots__ = ("bonus", "deductions", "excluded", "results")
+
+    def __init__(
+        self,
+        results: dict[str, Leaf],
+        excluded: frozenset[str],
+        deductions: tuple[str, ...],
+        bonus: str | None,
+    ) -> None:
+        self.results = results
+        self.excluded = excluded
+        self.deductions = deductions
+        self.bonus = bonus
+
+    def key(self) -> tuple[Any, ...]:
+        return (frozenset(self.results.items()), self.excluded, self.deductions, self.bonus)
+
+
+class Canon:
+    """Facts read once. Equal keys mean the same facts to every rule version."""
+
+    __slots__ = ("_key", "application", "raw", "sheet")
+
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        application: dict[str, bool | date | None],
+        sheet: Sheet | None,
+    ) -> None:
+        self.raw = raw  # as given: the checked path reads these when a value is refused
+        self.application = application
+        self.sheet = sheet
+        self._key: frozenset[tuple[str, Any]] | None = None
+
+    @property
+    def key(self) -> frozenset[tuple[str, Any]]:
+        """Hashable and order-independent; made when first asked for (by a memo)."""
+        if self._key is None:
+            items: list[tuple[str, Any]] = list(self.application.items())
+            if self.sheet is not None:
+                items.append((SCORE_SHEET_FACT, self.sheet.key()))
+            self._key = frozenset(items)
+        return self._key
+
+
+def prepared(facts: Mapping[str, Any]) -> Mapping[str, Any] | Canon:
+    """Facts to decide on more than once (under two versions, say): read once, here."""
+    return canonical(facts) or facts
+
+
+def canonical(facts: Any) -> Canon | None:
+    """The canonical form of `facts`, or None when only the checked path may judge them."""
+    if type(facts) is not dict and not isinstance(facts, Mapping):
+        return None
+    application: dict[str, bool | date | None] = {}
+    sheet = None
+    for name, value in facts.items():
+        if name == SCORE_SHEET_FACT:
+            sheet = _sheet(value)
+            if sheet is None:
+                return None
+        elif name in APPLICATION_FACTS:
+            kind = type(value)
+            if kind is bool or kind is date or value is None:
+                application[name] = value
+            elif kind is str:
+                try:
+                    application[name] = date.fromisoformat(value)
+                except ValueError:
+                    return None
+            else:
+                return None
+        else:
+            return None
+    return Canon(facts, application, sheet)
+
+
+def _sheet(raw: Any) -> Sheet | None:
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        return None
+    if not raw.keys() <= _SHEET_KEYS:
+        return None
+    results = raw.get("results")
+    if type(results) is not dict and not isinstance(results, Mapping):
+        return None
+    read: dict[str, Leaf] = {}
+    known = _TEXT_POINTS
+    for key, value in results.items():
+        if type(value) is dict and len(value) == 1:  # {"points": "12.5"}, the usual result
+            points = value.get("points")
+            if type(points) is str:
+                ratio = known.get(points)
+                if ratio is not None:
+                    read[key] = ratio
+                    continue
+        leaf = _leaf(value, True)
+        if leaf is _BAD:
+            return None
+        read[key] = leaf
+    excluded = raw.get("excluded")
+    if excluded is None:
+        excluded_ids: frozenset[str] = frozenset()
+    elif isinstance(excluded, list | tuple | set | frozenset):
+        try:
+            excluded_ids = frozenset(excluded)
+        except TypeError:
+            return None
+    else:
+        return None
+    deductions = raw.get("special_deductions")
+    if deductions is None:
+        reasons: tuple[str, ...] = ()
+    elif isinstance(deductions, list | tuple) and all(type(x) is str and x for x in deductions):
+        reasons = tuple(deductions)
+    else:
+        return None
+    bonus = raw.get("special_bonus")
+    if bonus is not None and (type(bonus) is not str or not bonus):
+        return None
+    return Sheet(read, excluded_ids, reasons, bonus)
+
+
+def _leaf(raw: Any, items_allowed: bool) -> Any:
+    """One result as the scorer reads it: points as a Decimal, (conforming, sampled), or the
+    items; _BAD for any other shape."""
+    kind = type(raw)
+    if kind is dict or (kind not in _NUMBERS and isinstance(raw, Mapping)):
+        size = len(raw)
+        if size == 1:
+            points = raw.get("points", _BAD)
+            if points is not _BAD:
+                return _number(points)
+            if items_allowed and "items" in raw:
+                return _items(raw["items"])
+        elif size == 2 and "conforming" in raw and "sampled" in raw:
+            conforming, sampled = raw["conforming"], raw["sampled"]
+            if type(conforming) is int and type(sampled) is int:
+                return (conforming, sampled, None)
+        return _BAD
+    if raw is None:
+        return None if items_allowed else _BAD  # None: only an excluded indicator's result
+    return _number(raw)
+
+
+def _items(raw: Any) -> Any:
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        return _BAD
+    read = []
+    for key, value in raw.items():
+        leaf = _leaf(value, False)
+        if leaf is _BAD:
+            return _BAD
+        read.append((key, leaf))
+    return frozenset(read)
+
+
+_NUMBERS = frozenset((str, int, float, Decimal))
+_TEXT_POINTS: dict[str, Points] = {}
+"""Points read from text, by the text: sheets repeat the same few thousand values."""
+_KEPT_TEXTS = 65536
+
+
+def _number(raw: Any) -> Any:
+    """Points as engine.scoring reads them (a finite number, text or float by its shortest
+    repr), as their exact integer ratio; _BAD for anything else."""
+    kind = type(raw)
+    try:
+        if kind is str:
+            ratio = Decimal(raw).as_integer_ratio()
+            if len(_TEXT_POINTS) >= _KEPT_TEXTS:
+                _TEXT_POINTS.clear()
+            _TEXT_POINTS[raw] = ratio
+            return ratio
+        if kind is int:
+            return (raw, 1)
+        if kind is Decimal:
+            return raw.as_integer_ratio()
+        if kind is float:
+            return Decimal(repr(raw)).as_integer_ratio()
+    except (InvalidOperation, ValueError, OverflowError):  # not a number, NaN, infinite
+        pass
+    return _BAD

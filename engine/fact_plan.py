@@ -1,0 +1,238 @@
+"""Canonical facts → checked facts and the flat fact, with what a rule version fixes worked out once.
+
+A plan is built per rule version (indicator points as ratios, the applicable total, which derived
+facts the rules read) and checks canonical facts (engine.canonical) without re-reading their shape.
+It answers only for facts that are valid; anything else gives None and the caller takes the slow
+path (engine.facts.check_facts), whose error names the fact. Both paths compute the same exact
+score: points are exact integer ratios throughout, added over their least common denominator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from engine.canonical import Canon
+from engine.conditions import ceiling_key
+from engine.facts import CHECK_FLAG, CheckedFacts, resolve_checks
+from engine.ruleset import RuleSet
+from engine.scoring import Score
+from engine.vocabulary import (
+    APPLICATION_FACTS,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    SCORE_SCALE,
+    SCORE_SHEET_FACT,
+    Check,
+    FactType,
+)
+from workflows.deadlines import add_months
+
+_KEPT = 256  # bounded per-plan caches (exclusion sets, resolved checks)
+_APPLICATION = tuple(
+    (s.name, s.type is FactType.DATE, s.nullable) for s in APPLICATION_FACTS.values()
+)
+_ITEMS: Any = frozenset  # the canonical type of an indicator scored item by item
+
+
+class FactPlan:
+    """What checking and flattening facts for one rule version needs, computed once."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        model = ruleset.scoring
+        self.ids = frozenset(model.by_id)
+        self.indicators = tuple(
+            (
+                ind.id,
+                ind.points.as_integer_ratio(),
+                num,
+                den,
+                {i.id: i.points.as_integer_ratio() for i in ind.items},
+            )
+            for ind, num, den in model.ratios
+        )
+        # Indicator points as whole multiples of one common fraction 1/scale: sums of them are
+        # integer additions.
+        self._scale = math.lcm(*(den for _, _, _, den, _ in self.indicators))
+        self._scaled_points = {
+            iid: num * (self._scale // den) for iid, _, num, den, _ in self.indicators
+        }
+        self._total_points = sum(self._scaled_points.values())
+        used = ruleset.facts_used
+        self.shifted = tuple((ref.key, ref.fact, ref.months, ref.days) for ref in ruleset.shifted)
+        self.normalised = "normalised_score" in used
+        self.deduction_count = "special_deduction_count" in used
+        self.bonus = "has_special_bonus" in used
+        self._checks: dict[Any, frozenset[Check]] = {}
+
+    # --- checking --------------------------------------------------------------------------
+
+    def check(self, canon: Canon, resolved: frozenset[Check]) -> CheckedFacts | None:
+        """The checked facts, or None when the slow path must judge (and name) a problem."""
+        application: dict[str, bool | date | None] = {}
+        if Check.APPLICATION in resolved:
+            given = canon.application
+            for name, is_date, nullable in _APPLICATION:
+                value = given.get(name, _MISSING)
+                if value is None:
+                    if not nullable:
+                        return None
+                elif is_date:
+                    if type(value) is not date or not EARLIEST_DATE <= value <= LATEST_DATE:
+                        return None
+                elif type(value) is not bool:
+                    return None
+                application[name] = value
+        score = None
+        if Check.SCORING in resolved:
+            if canon.sheet is None:
+                return None
+            score = self._score(canon)
+            if score is None:
+                return None
+        return CheckedFacts(resolved, application, score)
+
+    def resolve(self, canon: Canon, checks: Collection[str] | None) -> frozenset[Check]:
+        """engine.facts.resolve_checks, remembered per way of asking (it raises the same)."""
+        key: Any
+        if checks is None:
+            key = (bool(canon.application), canon.sheet is not None)
+        else:
+            key = tuple(checks)
+            try:
+                hash(key)
+            except TypeError:
+                return resolve_checks({}, checks)
+        found = self._checks.get(key)
+        if found is None:
+            if checks is None:
+                given = dict.fromkeys(canon.application)
+                if canon.sheet is not None:
+                    given[SCORE_SHEET_FACT] = None
+                found = resolve_checks(given, None)
+            else:
+                found = resolve_checks({}, checks)
+            if len(self._checks) >= _KEPT:
+                self._checks.clear()
+            self._checks[key] = found
+        return found
+
+    def _score(self, canon: Canon) -> Score | None:
+        sheet = canon.sheet
+        assert sheet is not None
+        results, excluded = sheet.results, sheet.excluded
+        if not results.keys() <= self.ids:
+            return None
+        if excluded and (
+            not excluded <= self.ids or any(results.get(x) is not None for x in excluded)
+        ):
+            return None
+        applicable = self._applicable_total(excluded)
+        if applicable is None:
+            return None
+        num, den = 0, 1  # the points achieved: an exact ratio
+        for iid, (max_num, max_den), p_num, p_den, items in self.indicators:
+            if excluded and iid in excluded:
+                continue
+            leaf: Any = results.get(iid)
+            kind = type(leaf)
+            if kind is tuple:
+                if len(leaf) == 2:
+                    n, d = leaf
+                    if n < 0 or n * max_den > max_num * d:
+                        return None
+                else:
+                    conforming, sampled, _ = leaf
+                    if conforming < 0 or sampled <= 0 or conforming > sampled:
+                        return None
+                    n, d = p_num * conforming, p_den * sampled
+            elif kind is _ITEMS and items:
+                ratio = _items(items, leaf)
+                if ratio is None:
+                    return None
+                n, d = ratio
+            else:
+                return None
+            if den % d == 0:
+                num += n * (den // d)
+            else:
+                common = math.lcm(den, d)
+                num, den = num * (common // den) + n * (common // d), common
+        a_num, a_den = num, den
+        t_num, t_den = applicable
+        normalised_num, normalised_den = a_num * t_den * 100, a_den * t_num
+        shift = (1 if sheet.bonus is not None else 0) - len(sheet.deductions)
+        return Score(
+            Fraction(a_num, a_den),
+            Fraction(t_num, t_den),
+            Fraction(normalised_num, normalised_den),
+            Fraction(normalised_num + shift * normalised_den, normalised_den),
+            sheet.deductions,
+            sheet.bonus,
+            tuple(sorted(excluded)),
+        )
+
+    def _applicable_total(self, excluded: frozenset[str]) -> tuple[int, int] | None:
+        """The points of the indicators not excluded, as an integer ratio (None: no points)."""
+        total = self._total_points
+        if excluded:
+            total -= sum(self._scaled_points[x] for x in excluded)
+        return (total, self._scale) if total else None
+
+    # --- the flat fact -------------------------------------------------------------------------
+
+    def flat(self, checked: CheckedFacts) -> dict[str, Any]:
+        """engine.facts.flat_fact, with integer arithmetic for the score's floor and ceiling."""
+        fact: dict[str, Any] = {CHECK_FLAG[c]: True for c in checked.checks}
+        app = checked.application
+        for name, value in app.items():
+            if value is None:
+                continue
+            fact[name] = value if type(value) is bool else value.toordinal()
+        for key, base_name, months, days in self.shifted:
+            base = app.get(base_name)
+            if isinstance(base, date):
+                fact[key] = add_months(base, months, days).toordinal()
+        score = checked.score
+        if score is not None:
+            _scaled(fact, "final_score", score.final)
+            if self.normalised:
+                _scaled(fact, "normalised_score", score.normalised)
+            if self.deduction_count:
+                fact["special_deduction_count"] = len(score.deductions)
+            if self.bonus:
+                fact["has_special_bonus"] = score.bonus is not None
+        return fact
+
+
+_MISSING: Any = object()
+_CEILINGS = {name: ceiling_key(name) for name in ("final_score", "normalised_score")}
+
+
+def _scaled(fact: dict[str, Any], name: str, exact: Fraction) -> None:
+    scaled = exact.numerator * SCORE_SCALE
+    fact[name] = scaled // exact.denominator  # floor
+    fact[_CEILINGS[name]] = -(-scaled // exact.denominator)  # ceiling
+
+
+def _items(items: dict[str, tuple[int, int]], leaf: Any) -> tuple[int, int] | None:
+    given = dict(leaf)
+    if given.keys() != items.keys():
+        return None
+    num, den = 0, 1
+    for iid, (max_num, max_den) in items.items():
+        value = given[iid]
+        if len(value) == 2:
+            n, d = value
+            if n < 0 or n * max_den > max_num * d:
+                return None
+        else:
+            conforming, sampled, _ = value
+            if conforming < 0 or sampled <= 0 or conforming > sampled:
+                return None
+            n, d = max_num * conforming, max_den * sampled
+        num, den = num * d + n * den, den * d
+    return num, den

@@ -1,9 +1,9 @@
 """Caller facts → one canonical, hashable form: the decision memo's key and the fast check's input.
 
 Order-independent (mappings become frozensets) and typed once: ISO date text becomes a date, points
-(text, int, float or Decimal) their exact value as an integer ratio, which the scorer adds and
-which hashes fast, so facts that mean the same (12.5, "12.50", Decimal("12.5")) hit the same
-memo entry. A shape the fast path does not know (a datetime, an int where a flag belongs, a key no
+(text, int, float or Decimal) their exact value as a whole number of millionths (or, with more
+decimals, an exact integer ratio), which the scorer adds and which hashes fast, so facts that mean
+the same (12.5, "12.50", Decimal("12.5")) hit the same memo entry. A shape the fast path does not know (a datetime, an int where a flag belongs, a key no
 rule file uses) gives None: the caller then takes the checked slow path, which names the problem.
 Only the shape is read here; values are checked against a rule version by engine.fact_plan.
 """
@@ -17,7 +17,8 @@ from typing import Any
 
 from engine.vocabulary import APPLICATION_FACTS, SCORE_SHEET_FACT
 
-Points = tuple[int, int]  # points as an exact ratio (numerator, denominator)
+MILLIONTHS = 10**6
+Points = int | tuple[int, int]  # millionths of a point, or an exact ratio (numerator, denominator)
 Sampled = tuple[int, int, None]  # (conforming, sampled, None): three long, never points
 ItemLeaf = Points | Sampled
 Leaf = ItemLeaf | frozenset[tuple[str, ItemLeaf]] | None  # frozenset: third-level items
@@ -120,9 +121,9 @@ def _sheet(raw: Any) -> Sheet | None:
         if type(value) is dict and len(value) == 1:  # {"points": "12.5"}, the usual result
             points = value.get("points")
             if type(points) is str:
-                ratio = known.get(points)
-                if ratio is not None:
-                    read[key] = ratio
+                found = known.get(points)
+                if found is not None:
+                    read[key] = found
                     continue
         leaf = _leaf(value, True)
         if leaf is _BAD:
@@ -193,21 +194,25 @@ _KEPT_TEXTS = 65536
 
 def _number(raw: Any) -> Any:
     """Points as engine.scoring reads them (a finite number, text or float by its shortest
-    repr), as their exact integer ratio; _BAD for anything else."""
+    repr), exactly: millionths when whole, else an integer ratio; _BAD for anything else."""
     kind = type(raw)
     try:
-        if kind is str:
-            ratio = Decimal(raw).as_integer_ratio()
-            if len(_TEXT_POINTS) >= _KEPT_TEXTS:
-                _TEXT_POINTS.clear()
-            _TEXT_POINTS[raw] = ratio
-            return ratio
         if kind is int:
-            return (raw, 1)
-        if kind is Decimal:
-            return raw.as_integer_ratio()
-        if kind is float:
-            return Decimal(repr(raw)).as_integer_ratio()
+            return raw * MILLIONTHS
+        if kind is str:
+            number = Decimal(raw)
+        elif kind is Decimal:
+            number = raw
+        elif kind is float:
+            number = Decimal(repr(raw))
+        else:
+            return _BAD
+        num, den = number.as_integer_ratio()
     except (InvalidOperation, ValueError, OverflowError):  # not a number, NaN, infinite
-        pass
-    return _BAD
+        return _BAD
+    points: Points = num * (MILLIONTHS // den) if MILLIONTHS % den == 0 else (num, den)
+    if kind is str:
+        if len(_TEXT_POINTS) >= _KEPT_TEXTS:
+            _TEXT_POINTS.clear()
+        _TEXT_POINTS[raw] = points
+    return points

@@ -65,7 +65,16 @@ class Decision:
         return {name: plain(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
-def score_decimal(value: Fraction) -> Decimal:
-    """An exact score as a Decimal rounded down to 6 places (never up across a band edge)."""
-    whole = value.numerator * 10**6 // value.denominator
+def score_decimal(value: Fraction | tuple[int, int]) -> Decimal:
+    """An exact score (a Fraction, or numerator and denominator > 0) as a Decimal rounded down
+    to 6 places (never up across a band edge)."""
+    numerator, denominator = (
+        (value.numerator, value.denominator) if isinstance(value, Fraction) else value
+    )
+    whole = numerator * 10**6 // denominator
+    if -_EXACTLY < whole < _EXACTLY:  # fits the default precision: shifting is exact
+        return Decimal(whole).scaleb(-6)
     return (Decimal(whole) / 10**6).quantize(SCORE_PLACES, rounding=ROUND_DOWN)
+
+
+_EXACTLY = 10**27

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -44,10 +43,7 @@ _SENTINEL_RULE = "__evaluated__"
 _SENTINEL_FIELD = "starcert_evaluation"
 _NOT_HANDLED, _OBSERVED = 1, 2  # result codes of assert_fact (durable/engine.py _handle_result)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# An action names the rules that fired, each with the fact it matched as "m":
-# {"band.four_star":{"m":{...}},...}. The fact is flat (its values numbers and booleans), so
-# every '":{"m":' closes a rule name: reading the names that way spares decoding the fact.
-_RULE_NAMES = re.compile(r'"([^"\\]+)":\{"m":')
+_MATCHED = '":{"m":{'
 
 
 def _document(fact: dict[str, Any], sid: str) -> str:
@@ -58,8 +54,21 @@ def _document(fact: dict[str, Any], sid: str) -> str:
 
 
 def _fired(action: str) -> list[str]:
-    """The rule names of one action, in its order."""
-    return _RULE_NAMES.findall(action) or list(json.loads(action))
+    """The rule names of one action, in its order, read without decoding the facts matched.
+
+    An action is {"rule":{"m":{fact}},"rule":{"m":{fact}}}; our fact is flat (numbers and
+    booleans), so the first "}" after a fact opens closes it. Anything else is decoded in full.
+    """
+    names = []
+    at = 0  # at the "{" or "," before a name
+    while True:
+        end = action.find(_MATCHED, at)
+        if end < 0 or action[at + 1] != '"':
+            return list(json.loads(action))
+        names.append(action[at + 2 : end])
+        at = action.find("}", end + len(_MATCHED)) + 2
+        if at < 2 or at >= len(action) or action[at] != ",":
+            return names
 
 
 class DurableBackend:

@@ -4,7 +4,7 @@ A plan is built per rule version (indicator points as ratios, the applicable tot
 facts the rules read) and checks canonical facts (engine.canonical) without re-reading their shape.
 It answers only for facts that are valid; anything else gives None and the caller takes the slow
 path (engine.facts.check_facts), whose error names the fact. Both paths compute the same exact
-score: points are exact integer ratios throughout, added over their least common denominator.
+score: points are whole millionths (or exact ratios, as sampled results are), added exactly.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
-from engine.canonical import Canon
+from engine.canonical import MILLIONTHS, Canon
 from engine.conditions import ceiling_key
 from engine.facts import CHECK_FLAG, CheckedFacts, resolve_checks
 from engine.ruleset import RuleSet
-from engine.scoring import Score
+from engine.scoring import Exact, Quotient, Score
 from engine.vocabulary import (
     APPLICATION_FACTS,
     EARLIEST_DATE,
@@ -35,7 +34,6 @@ _KEPT = 256  # bounded per-plan caches (exclusion sets, resolved checks)
 _APPLICATION = tuple(
     (s.name, s.type is FactType.DATE, s.nullable) for s in APPLICATION_FACTS.values()
 )
-_ITEMS: Any = frozenset  # the canonical type of an indicator scored item by item
 
 
 class FactPlan:
@@ -44,21 +42,19 @@ class FactPlan:
     def __init__(self, ruleset: RuleSet) -> None:
         model = ruleset.scoring
         self.ids = frozenset(model.by_id)
-        self.indicators = tuple(
-            (
-                ind.id,
-                ind.points.as_integer_ratio(),
-                num,
-                den,
-                {i.id: i.points.as_integer_ratio() for i in ind.items},
-            )
-            for ind, num, den in model.ratios
-        )
+        self.points = {ind.id: (num, den) for ind, num, den in model.ratios}
+        # Whole millionths at most an indicator's points: exact for a whole number of millionths.
+        self.maxima = {iid: num * MILLIONTHS // den for iid, (num, den) in self.points.items()}
+        self.items = {
+            ind.id: {i.id: i.points.as_integer_ratio() for i in ind.items}
+            for ind in model.indicators
+            if ind.items
+        }
         # Indicator points as whole multiples of one common fraction 1/scale: sums of them are
         # integer additions.
-        self._scale = math.lcm(*(den for _, _, _, den, _ in self.indicators))
+        self._scale = math.lcm(*(den for _, den in self.points.values()))
         self._scaled_points = {
-            iid: num * (self._scale // den) for iid, _, num, den, _ in self.indicators
+            iid: num * (self._scale // den) for iid, (num, den) in self.points.items()
         }
         self._total_points = sum(self._scaled_points.values())
         used = ruleset.facts_used
@@ -133,47 +129,62 @@ class FactPlan:
         applicable = self._applicable_total(excluded)
         if applicable is None:
             return None
-        num, den = 0, 1  # the points achieved: an exact ratio
-        for iid, (max_num, max_den), p_num, p_den, items in self.indicators:
-            if excluded and iid in excluded:
-                continue
-            leaf: Any = results.get(iid)
-            kind = type(leaf)
-            if kind is tuple:
-                if len(leaf) == 2:
-                    n, d = leaf
-                    if n < 0 or n * max_den > max_num * d:
-                        return None
-                else:
-                    conforming, sampled, _ = leaf
-                    if conforming < 0 or sampled <= 0 or conforming > sampled:
-                        return None
-                    n, d = p_num * conforming, p_den * sampled
-            elif kind is _ITEMS and items:
-                ratio = _items(items, leaf)
-                if ratio is None:
+        maxima = self.maxima
+        total = 0  # points given in millionths
+        num, den = 0, 1  # the other results, as an exact ratio
+        scored = 0
+        for iid, leaf in results.items():
+            if type(leaf) is int:
+                if not 0 <= leaf <= maxima[iid]:
                     return None
-                n, d = ratio
-            else:
+                total += leaf
+                scored += 1
+                continue
+            if leaf is None:  # an excluded indicator's (checked above)
+                continue
+            ratio = self._ratio(iid, leaf)
+            if ratio is None:
                 return None
+            n, d = ratio
             if den % d == 0:
                 num += n * (den // d)
             else:
                 common = math.lcm(den, d)
                 num, den = num * (common // den) + n * (common // d), common
-        a_num, a_den = num, den
+            scored += 1
+        if scored != len(self.ids) - len(excluded):  # an indicator neither scored nor excluded
+            return None
+        a_num, a_den = total * den + num * MILLIONTHS, MILLIONTHS * den
         t_num, t_den = applicable
         normalised_num, normalised_den = a_num * t_den * 100, a_den * t_num
         shift = (1 if sheet.bonus is not None else 0) - len(sheet.deductions)
         return Score(
-            Fraction(a_num, a_den),
-            Fraction(t_num, t_den),
-            Fraction(normalised_num, normalised_den),
-            Fraction(normalised_num + shift * normalised_den, normalised_den),
+            Quotient(a_num, a_den),
+            Quotient(t_num, t_den),
+            Quotient(normalised_num, normalised_den),
+            Quotient(normalised_num + shift * normalised_den, normalised_den),
             sheet.deductions,
             sheet.bonus,
             tuple(sorted(excluded)),
         )
+
+    def _ratio(self, iid: str, leaf: Any) -> tuple[int, int] | None:
+        """A result other than whole millionths, as an exact ratio; None if out of range."""
+        if type(leaf) is tuple:
+            return _leaf_ratio(self.points[iid], leaf)
+        items = self.items.get(iid)
+        if type(leaf) is not frozenset or not items:
+            return None
+        given = dict(leaf)
+        if given.keys() != items.keys():
+            return None
+        num, den = 0, 1
+        for item, maximum in items.items():
+            ratio = _leaf_ratio(maximum, given[item])
+            if ratio is None:
+                return None
+            num, den = num * ratio[1] + ratio[0] * den, den * ratio[1]
+        return num, den
 
     def _applicable_total(self, excluded: frozenset[str]) -> tuple[int, int] | None:
         """The points of the indicators not excluded, as an integer ratio (None: no points)."""
@@ -212,27 +223,24 @@ _MISSING: Any = object()
 _CEILINGS = {name: ceiling_key(name) for name in ("final_score", "normalised_score")}
 
 
-def _scaled(fact: dict[str, Any], name: str, exact: Fraction) -> None:
+def _scaled(fact: dict[str, Any], name: str, exact: Exact) -> None:
     scaled = exact.numerator * SCORE_SCALE
     fact[name] = scaled // exact.denominator  # floor
     fact[_CEILINGS[name]] = -(-scaled // exact.denominator)  # ceiling
 
 
-def _items(items: dict[str, tuple[int, int]], leaf: Any) -> tuple[int, int] | None:
-    given = dict(leaf)
-    if given.keys() != items.keys():
+def _leaf_ratio(maximum: tuple[int, int], leaf: Any) -> tuple[int, int] | None:
+    """Points (millionths or a ratio) or a sampled share of `maximum`, as a ratio in 0..maximum."""
+    max_num, max_den = maximum
+    if type(leaf) is int:
+        n, d = leaf, MILLIONTHS
+    elif len(leaf) == 2:
+        n, d = leaf
+    else:
+        conforming, sampled, _ = leaf
+        if conforming < 0 or sampled <= 0 or conforming > sampled:
+            return None
+        return max_num * conforming, max_den * sampled
+    if n < 0 or n * max_den > max_num * d:
         return None
-    num, den = 0, 1
-    for iid, (max_num, max_den) in items.items():
-        value = given[iid]
-        if len(value) == 2:
-            n, d = value
-            if n < 0 or n * max_den > max_num * d:
-                return None
-        else:
-            conforming, sampled, _ = value
-            if conforming < 0 or sampled <= 0 or conforming > sampled:
-                return None
-            n, d = max_num * conforming, max_den * sampled
-        num, den = num * d + n * den, den * d
-    return num, den
+    return n, d

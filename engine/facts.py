@@ -10,7 +10,6 @@ from collections.abc import Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
-from math import ceil, floor
 from typing import Any
 
 from engine.conditions import ceiling_key
@@ -146,9 +145,9 @@ def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
         if "normalised_score" in used:
             scores.append(("normalised_score", score.normalised))
         for name, exact in scores:
-            scaled = exact * SCORE_SCALE
-            fact[name] = floor(scaled)
-            fact[ceiling_key(name)] = ceil(scaled)
+            scaled = exact.numerator * SCORE_SCALE
+            fact[name] = scaled // exact.denominator  # floor
+            fact[ceiling_key(name)] = -(-scaled // exact.denominator)  # ceiling
         if "special_deduction_count" in used:
             fact["special_deduction_count"] = len(score.deductions)
         if "has_special_bonus" in used:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.rule_errors import FactError
 from engine.ruleset import Indicator, Item, ScoringModel
@@ -22,12 +22,23 @@ from engine.vocabulary import SCORE_SHEET_FACT
 _SHEET_KEYS = ("results", "excluded", "special_deductions", "special_bonus")
 
 
+class Quotient(NamedTuple):
+    """An exact value as numerator / denominator (> 0), left unreduced: a decision reads it once,
+    and reducing it (a Fraction) costs a gcd nobody needs."""
+
+    numerator: int
+    denominator: int
+
+
+Exact = Fraction | Quotient
+
+
 @dataclass(frozen=True)
 class Score:
-    achieved: Fraction  # points achieved over applicable indicators
-    applicable: Fraction  # points of the applicable (not excluded) indicators
-    normalised: Fraction  # achieved / applicable x 100
-    final: Fraction  # normalised - deductions + bonus
+    achieved: Exact  # points achieved over applicable indicators
+    applicable: Exact  # points of the applicable (not excluded) indicators
+    normalised: Exact  # achieved / applicable x 100
+    final: Exact  # normalised - deductions + bonus
     deductions: tuple[str, ...]
     bonus: str | None
     excluded: tuple[str, ...]

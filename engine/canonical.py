@@ -3,9 +3,10 @@
 Order-independent (mappings become frozensets) and typed once: ISO date text becomes a date, points
 (text, int, float or Decimal) their exact value as a whole number of millionths (or, with more
 decimals, an exact integer ratio), which the scorer adds and which hashes fast, so facts that mean
-the same (12.5, "12.50", Decimal("12.5")) hit the same memo entry. A shape the fast path does not know (a datetime, an int where a flag belongs, a key no
-rule file uses) gives None: the caller then takes the checked slow path, which names the problem.
-Only the shape is read here; values are checked against a rule version by engine.fact_plan.
+the same (12.5, "12.50", Decimal("12.5")) hit the same memo entry. A shape the fast path does not know (a datetime, an int where a flag belongs, a date outside the
+calendar, a key no rule file uses) gives None: the caller then takes the checked slow path, which
+names the problem. Application facts need no rule version to be checked, so they are checked
+here; score sheets are checked against a version by engine.fact_plan.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.vocabulary import APPLICATION_FACTS, SCORE_SHEET_FACT
+from engine.vocabulary import (
+    APPLICATION_FACTS,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    SCORE_SHEET_FACT,
+    FactType,
+)
 
 MILLIONTHS = 10**6
 Points = int | tuple[int, int]  # millionths of a point, or an exact ratio (numerator, denominator)
@@ -23,6 +30,11 @@ Sampled = tuple[int, int, None]  # (conforming, sampled, None): three long, neve
 ItemLeaf = Points | Sampled
 Leaf = ItemLeaf | frozenset[tuple[str, ItemLeaf]] | None  # frozenset: third-level items
 
+_FLAG, _DATE, _DATE_OR_NULL = "flag", "date", "date or null"
+_KINDS = {
+    spec.name: _FLAG if spec.type is FactType.BOOL else (_DATE_OR_NULL if spec.nullable else _DATE)
+    for spec in APPLICATION_FACTS.values()
+}
 _SHEET_KEYS = frozenset(("results", "excluded", "special_deductions", "special_bonus"))
 _BAD: Any = object()
 
@@ -51,7 +63,7 @@ class Sheet:
 class Canon:
     """Facts read once. Equal keys mean the same facts to every rule version."""
 
-    __slots__ = ("_key", "application", "raw", "sheet")
+    __slots__ = ("_key", "application", "application_fact", "raw", "sheet")
 
     def __init__(
         self,
@@ -63,6 +75,15 @@ class Canon:
         self.application = application
         self.sheet = sheet
         self._key: frozenset[tuple[str, Any]] | None = None
+        # Every application fact given, each of its type: as the rules engine sees them (dates
+        # as ordinals, nulls absent). None when the application check could not be made.
+        self.application_fact: dict[str, bool | int] | None = None
+        if len(application) == len(APPLICATION_FACTS):
+            self.application_fact = {
+                name: value if type(value) is bool else value.toordinal()
+                for name, value in application.items()
+                if value is not None
+            }
 
     @property
     def key(self) -> frozenset[tuple[str, Any]]:
@@ -91,19 +112,26 @@ def canonical(facts: Any) -> Canon | None:
             sheet = _sheet(value)
             if sheet is None:
                 return None
-        elif name in APPLICATION_FACTS:
-            kind = type(value)
-            if kind is bool or kind is date or value is None:
-                application[name] = value
-            elif kind is str:
+            continue
+        kind = _KINDS.get(name)
+        if kind is None:  # not a fact
+            return None
+        if kind is _FLAG:
+            if type(value) is not bool:
+                return None
+        elif value is not None:
+            if type(value) is str:
                 try:
-                    application[name] = date.fromisoformat(value)
+                    value = date.fromisoformat(value)
                 except ValueError:
                     return None
-            else:
+            elif type(value) is not date:
                 return None
-        else:
+            if not EARLIEST_DATE <= value <= LATEST_DATE:
+                return None
+        elif kind is not _DATE_OR_NULL:  # null where the fact is never null
             return None
+        application[name] = value
     return Canon(facts, application, sheet)
 
 

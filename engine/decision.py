@@ -69,7 +69,7 @@ def score_decimal(value: Fraction | tuple[int, int]) -> Decimal:
     """An exact score (a Fraction, or numerator and denominator > 0) as a Decimal rounded down
     to 6 places (never up across a band edge)."""
     numerator, denominator = (
-        (value.numerator, value.denominator) if isinstance(value, Fraction) else value
+        value if isinstance(value, tuple) else (value.numerator, value.denominator)
     )
     whole = numerator * 10**6 // denominator
     if -_EXACTLY < whole < _EXACTLY:  # fits the default precision: shifting is exact

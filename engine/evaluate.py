@@ -81,7 +81,7 @@ def evaluate(
         checked = check_facts(ruleset, given, checks)
         fact = flat_fact(ruleset, checked)
     else:
-        fact = plan.flat(checked)
+        fact = plan.flat(checked, canon)
     in_calendar("as_of", as_of)  # deadlines are counted from it
     tally = Tally()
     outcomes = ruleset.outcomes

@@ -10,8 +10,9 @@ score: points are whole millionths (or exact ratios, as sampled results are), ad
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from engine.canonical import MILLIONTHS, Canon
@@ -20,20 +21,13 @@ from engine.facts import CHECK_FLAG, CheckedFacts, resolve_checks
 from engine.ruleset import RuleSet
 from engine.scoring import Exact, Quotient, Score
 from engine.vocabulary import (
-    APPLICATION_FACTS,
-    EARLIEST_DATE,
-    LATEST_DATE,
     SCORE_SCALE,
     SCORE_SHEET_FACT,
     Check,
-    FactType,
 )
 from workflows.deadlines import add_months
 
 _KEPT = 256  # bounded per-plan caches (exclusion sets, resolved checks)
-_APPLICATION = tuple(
-    (s.name, s.type is FactType.DATE, s.nullable) for s in APPLICATION_FACTS.values()
-)
 
 
 class FactPlan:
@@ -68,20 +62,11 @@ class FactPlan:
 
     def check(self, canon: Canon, resolved: frozenset[Check]) -> CheckedFacts | None:
         """The checked facts, or None when the slow path must judge (and name) a problem."""
-        application: dict[str, bool | date | None] = {}
+        application: Mapping[str, bool | date | None] = _NONE
         if Check.APPLICATION in resolved:
-            given = canon.application
-            for name, is_date, nullable in _APPLICATION:
-                value = given.get(name, _MISSING)
-                if value is None:
-                    if not nullable:
-                        return None
-                elif is_date:
-                    if type(value) is not date or not EARLIEST_DATE <= value <= LATEST_DATE:
-                        return None
-                elif type(value) is not bool:
-                    return None
-                application[name] = value
+            if canon.application_fact is None:  # a fact missing (canon checked the others)
+                return None
+            application = canon.application
         score = None
         if Check.SCORING in resolved:
             if canon.sheet is None:
@@ -195,18 +180,21 @@ class FactPlan:
 
     # --- the flat fact -------------------------------------------------------------------------
 
-    def flat(self, checked: CheckedFacts) -> dict[str, Any]:
+    def flat(self, checked: CheckedFacts, canon: Canon | None = None) -> dict[str, Any]:
         """engine.facts.flat_fact, with integer arithmetic for the score's floor and ceiling."""
         fact: dict[str, Any] = {CHECK_FLAG[c]: True for c in checked.checks}
         app = checked.application
-        for name, value in app.items():
-            if value is None:
-                continue
-            fact[name] = value if type(value) is bool else value.toordinal()
-        for key, base_name, months, days in self.shifted:
-            base = app.get(base_name)
-            if isinstance(base, date):
-                fact[key] = add_months(base, months, days).toordinal()
+        if app:
+            if canon is not None and canon.application_fact is not None:
+                fact.update(canon.application_fact)
+            else:
+                for name, value in app.items():
+                    if value is not None:
+                        fact[name] = value if type(value) is bool else value.toordinal()
+            for key, base_name, months, days in self.shifted:
+                base = app.get(base_name)
+                if isinstance(base, date):
+                    fact[key] = add_months(base, months, days).toordinal()
         score = checked.score
         if score is not None:
             _scaled(fact, "final_score", score.final)
@@ -219,7 +207,7 @@ class FactPlan:
         return fact
 
 
-_MISSING: Any = object()
+_NONE: Mapping[str, Any] = MappingProxyType({})
 _CEILINGS = {name: ceiling_key(name) for name in ("final_score", "normalised_score")}
 
 

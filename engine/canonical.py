@@ -11,9 +11,10 @@ here; score sheets are checked against a version by engine.fact_plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from engine.vocabulary import (
@@ -57,7 +58,7 @@ class Sheet:
         self.bonus = bonus
 
     def key(self) -> tuple[Any, ...]:
-        return (frozenset(self.results.items()), self.excluded, self.deductions, self.bonus)
+        return (_unordered(self.results), self.excluded, self.deductions, self.bonus)
 
 
 class Canon:
@@ -74,7 +75,7 @@ class Canon:
         self.raw = raw  # as given: the checked path reads these when a value is refused
         self.application = application
         self.sheet = sheet
-        self._key: frozenset[tuple[str, Any]] | None = None
+        self._key: tuple[Any, ...] | None = None
         # Every application fact given, each of its type: as the rules engine sees them (dates
         # as ordinals, nulls absent). None when the application check could not be made.
         self.application_fact: dict[str, bool | int] | None = None
@@ -86,14 +87,37 @@ class Canon:
             }
 
     @property
-    def key(self) -> frozenset[tuple[str, Any]]:
+    def key(self) -> tuple[Any, ...]:
         """Hashable and order-independent; made when first asked for (by a memo)."""
         if self._key is None:
-            items: list[tuple[str, Any]] = list(self.application.items())
-            if self.sheet is not None:
-                items.append((SCORE_SHEET_FACT, self.sheet.key()))
-            self._key = frozenset(items)
+            sheet = None if self.sheet is None else self.sheet.key()
+            self._key = (_unordered(self.application), sheet)
         return self._key
+
+
+def _unordered(mapping: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A mapping as a hashable value whatever the order of its keys: its keys sorted, then its
+    values in that order. The sorting is done once per order of keys met (callers use a few)."""
+    order = tuple(mapping)
+    found = _ORDERS.get(order)
+    if found is None:
+        try:
+            names = tuple(sorted(order))
+        except TypeError:  # keys that do not sort (not all text): the slow way
+            return (frozenset(mapping.items()),)
+        if len(_ORDERS) >= _KEPT_ORDERS:
+            _ORDERS.clear()
+        found = _ORDERS[order] = (names, itemgetter(*names) if names else _nothing)
+    names, values = found
+    return (names, values(mapping))
+
+
+def _nothing(mapping: Mapping[str, Any]) -> tuple[()]:
+    return ()
+
+
+_ORDERS: dict[tuple[Any, ...], tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
+_KEPT_ORDERS = 1024
 
 
 def prepared(facts: Mapping[str, Any]) -> Mapping[str, Any] | Canon:
@@ -147,12 +171,17 @@ def _sheet(raw: Any) -> Sheet | None:
     known = _TEXT_POINTS
     for key, value in results.items():
         if type(value) is dict and len(value) == 1:  # {"points": "12.5"}, the usual result
-            points = value.get("points")
-            if type(points) is str:
+            points: Any = value.get("points")
+            kind = type(points)
+            if kind is str:
                 found = known.get(points)
                 if found is not None:
                     read[key] = found
                     continue
+            elif kind is Decimal and points.is_finite():
+                num, den = points.as_integer_ratio()
+                read[key] = num * (MILLIONTHS // den) if MILLIONTHS % den == 0 else (num, den)
+                continue
         leaf = _leaf(value, True)
         if leaf is _BAD:
             return None

@@ -115,6 +115,34 @@ def sheet_from_json(document: Mapping[str, Any]) -> ScoreSheet:
     )
 
 
+def sheet_plain(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored sheet as plain data, no domain objects: each result {points: exact text},
+    {conforming, sampled} or {items: {id: {points: text} or {conforming, sampled}}}, and the
+    excluded, deductions and bonus as stored. For bulk reads that only compute on sheets."""
+    version = document.get("format")
+    if version != SHEET_FORMAT:
+        raise InvalidInput("audits.sheet", f"unknown score sheet format {version!r}")
+    results: dict[str, Any] = {}
+    for code, r in document["results"].items():
+        if r["points"] is not None:
+            results[code] = {"points": r["points"]}
+        elif r.get("items") is not None:
+            results[code] = {
+                "items": {
+                    item: found if isinstance(found, Mapping) else {"points": found}
+                    for item, found in r["items"].items()
+                }
+            }
+        else:
+            results[code] = {"conforming": r["conforming"], "sampled": r["sampled"]}
+    return {
+        "results": results,
+        "excluded": list(document["excluded"]),
+        "special_deductions": list(document["special_deductions"]),
+        "special_bonus": document["special_bonus"],
+    }
+
+
 def _required_decimal(text: str, field: str) -> Decimal:
     value = decimal_from_text(text, field)
     if value is None:

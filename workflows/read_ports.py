@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from workflows.model import (
     Application,
@@ -206,6 +206,11 @@ class DatabaseReads(Protocol):
 
     def latest_sheets(self) -> dict[int, ScoreSheet]:
         """Each case's latest scored audit sheet (by audit date, then recording order)."""
+        ...
+
+    def latest_sheets_plain(self) -> dict[int, dict[str, Any]]:
+        """The same sheets as plain data, read in bulk without domain objects (points as exact
+        text; storage.formats.sheet_plain): for what-if runs over the whole register."""
         ...
 
     def applications(self, ids: Collection[int]) -> dict[int, Application]: ...

@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from storage import checks
 from storage.certificate_trail import ISSUING, after_each_event, first_issued, replaced
-from storage.formats import utc
+from storage.formats import sheet_plain, sheet_to_json, utc
 from storage.memory.memory_snapshot import Tables, View
 from storage.memory.memory_tables import SharedTables
 from workflows.model import Application, Case, Deadline, DeadlineKind, ScoreSheet, StarLevel, State
@@ -251,6 +252,9 @@ class MemoryDatabaseReads:
             if audit.sheet is not None:
                 latest[audit.case_id] = audit.sheet
         return latest
+
+    def latest_sheets_plain(self) -> dict[int, dict[str, Any]]:
+        return {i: sheet_plain(sheet_to_json(s)) for i, s in self.latest_sheets().items()}
 
     def applications(self, ids: Collection[int]) -> dict[int, Application]:
         stored = _committed(self._store).applications

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 
-from storage.formats import from_stored, from_stored_or_none, sheet_from_json
+from storage.formats import from_stored, from_stored_or_none, sheet_from_json, sheet_plain
 from storage.sql import mapping
 from storage.sql.sql_errors import translated
 from storage.sql.sql_public_lookups import replaced_number
@@ -125,6 +125,13 @@ class SqlDatabaseReads:
             return [mapping.case(cast(Any, r)) for r in conn.execute(stmt)]
 
     def latest_sheets(self) -> dict[int, ScoreSheet]:
+        return {case_id: sheet_from_json(sheet) for case_id, sheet in self._latest_sheets().items()}
+
+    def latest_sheets_plain(self) -> dict[int, dict[str, Any]]:
+        return {case_id: sheet_plain(sheet) for case_id, sheet in self._latest_sheets().items()}
+
+    def _latest_sheets(self) -> dict[int, Any]:
+        """Each case's latest scored sheet, as its stored document."""
         t = TABLES["audits"].c
         stmt = (
             select(t.case_id, t.sheet)
@@ -136,7 +143,7 @@ class SqlDatabaseReads:
             for case_id, sheet in conn.execute(stmt):
                 if sheet is not None:  # an unscored audit's sheet is stored as JSON null
                     raw[case_id] = sheet
-        return {case_id: sheet_from_json(sheet) for case_id, sheet in raw.items()}
+        return raw
 
     def applications(self, ids: Collection[int]) -> dict[int, Application]:
         if not ids:

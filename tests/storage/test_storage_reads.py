@@ -173,6 +173,25 @@ def test_database_reads_agree_across_backends(database: Database) -> None:
     assert sorted(reads.case_states()) == ["active", "applied"]
     assert [c.id for c in reads.cases([State.ACTIVE])] == [certified.id]
     assert reads.latest_sheets() == {certified.id: SHEET}
+    assert reads.latest_sheets_plain() == {
+        certified.id: {
+            "results": {
+                "organisation": {"points": "5.50"},
+                "repair": {"conforming": 17, "sampled": 20},
+                "complaint_handling": {"points": "12.125"},
+                "quality_guarantee": {
+                    "items": {
+                        "returns": {"points": "2"},
+                        "exchanges": {"points": "1.5"},
+                        "warranty": {"points": "3"},
+                    }
+                },
+            },
+            "excluded": ["delivery", "recycling"],
+            "special_deductions": ["late complaint reply", "missing record"],
+            "special_bonus": "national service award",
+        }
+    }
     applications = reads.applications({applying.application_id})
     assert list(applications) == [applying.application_id]
     open_rows = reads.deadlines_by_case()

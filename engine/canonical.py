@@ -199,7 +199,9 @@ def _sheet(raw: Any) -> Sheet | None:
     deductions = raw.get("special_deductions")
     if deductions is None:
         reasons: tuple[str, ...] = ()
-    elif isinstance(deductions, list | tuple) and all(type(x) is str and x for x in deductions):
+    elif isinstance(deductions, list | tuple) and (
+        not deductions or all(type(x) is str and x for x in deductions)
+    ):
         reasons = tuple(deductions)
     else:
         return None

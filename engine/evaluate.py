@@ -12,7 +12,7 @@ from engine.decision import Decision, RuleResult, score_decimal
 from engine.fact_plan import FactPlan
 from engine.facts import CheckedFacts, check_facts, earliest_application, flat_fact, in_calendar
 from engine.memo import DecisionMemo
-from engine.outcomes import RuleKind, Tally
+from engine.outcomes import DEFAULT_OUTCOMES, RuleKind, Tally
 from engine.rule_errors import EngineError, NotInForce
 from engine.ruleset import RuleSet
 from engine.vocabulary import Check
@@ -157,14 +157,18 @@ _NO_DEADLINES: Mapping[str, date] = MappingProxyType({})
 def _decide(
     ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally, as_of: date
 ) -> Decision:
-    key = (
-        checked.checks,
-        tuple(tally.fired),
-        tuple(tally.refusals),
-        tuple(tally.notes),
-        tuple(tally.fails),
-        tuple(tally.bands),
-    )
+    key: tuple[Any, ...]
+    if ruleset.outcomes is DEFAULT_OUTCOMES:  # their actions file each rule by its outcome
+        key = (checked.checks, *tally.fired)
+    else:
+        key = (
+            checked.checks,
+            tuple(tally.fired),
+            tuple(tally.refusals),
+            tuple(tally.notes),
+            tuple(tally.fails),
+            tuple(tally.bands),
+        )
     said = index.explained.get(key)
     if said is None:
         said = index.explain(ruleset, checked.checks, tally)

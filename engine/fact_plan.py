@@ -57,6 +57,7 @@ class FactPlan:
         self.deduction_count = "special_deduction_count" in used
         self.bonus = "has_special_bonus" in used
         self._checks: dict[Any, frozenset[Check]] = {}
+        self._flags: dict[frozenset[Check], dict[str, bool]] = {}  # a few: one per way of asking
 
     # --- checking --------------------------------------------------------------------------
 
@@ -182,7 +183,10 @@ class FactPlan:
 
     def flat(self, checked: CheckedFacts, canon: Canon | None = None) -> dict[str, Any]:
         """engine.facts.flat_fact, with integer arithmetic for the score's floor and ceiling."""
-        fact: dict[str, Any] = {CHECK_FLAG[c]: True for c in checked.checks}
+        flags = self._flags.get(checked.checks)
+        if flags is None:
+            flags = self._flags[checked.checks] = {CHECK_FLAG[c]: True for c in checked.checks}
+        fact: dict[str, Any] = flags.copy()
         app = checked.application
         if app:
             if canon is not None and canon.application_fact is not None:

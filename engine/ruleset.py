@@ -133,7 +133,11 @@ class RuleSet:
     @property
     def engine_name(self) -> str:
         """Unique per content: the rules engine never re-registers a name."""
-        return f"{self.name}__v{self.version}__{self.content_hash[:8]}"
+        found: str | None = self.__dict__.get("_engine_name")
+        if found is None:
+            found = f"{self.name}__v{self.version}__{self.content_hash[:8]}"
+            object.__setattr__(self, "_engine_name", found)
+        return found
 
     @property
     def label(self) -> str:

@@ -3,8 +3,9 @@
 A full decision = prerequisites + running time + scoring + band + explanation (the Decision).
 Both paths share fact checking, exact scoring and decision building; they differ only in who
 matches the compiled conditions. Printed apart: that shared work and each backend's matching, in
-microseconds per decision. The main figures are on distinct facts (the memo never hits); a last
-run draws the facts from a pool a tenth the size, so the memo answers most of them. Times are
+microseconds per decision. The main figures are on distinct facts, without a memo and with one
+(that never hits); a last run draws the facts from a pool a tenth the size, so the memo answers
+most of them. Times are
 the process's CPU time (the machine is shared).
 Run: .venv/bin/python bench/bench_decisions.py [N]
 """
@@ -137,12 +138,13 @@ def main() -> None:
     durable, python = DurableBackend(), PythonBackend()
     measure(book, cases[:500], durable)  # warm-up: registration, caches
     measure(book, cases[:500], python)
-    d_runs, p_runs, r_runs = [], [], []
+    d_runs, m_runs, p_runs, r_runs = [], [], [], []
     for _ in range(3):  # alternate, keep the best of each: the machine is shared
-        d_runs.append(measure(book, cases, durable))
-        p_runs.append(measure(book, cases, python))
+        d_runs.append(measure(book, cases, durable, memo=False))
+        m_runs.append(measure(book, cases, durable))
+        p_runs.append(measure(book, cases, python, memo=False))
         r_runs.append(measure(book, repeated, durable))
-    d, p, r = best(d_runs), best(p_runs), best(r_runs)
+    d, m, p, r = best(d_runs), best(m_runs), best(p_runs), best(r_runs)
     sample = cases[:2000]
     d_out = [evaluate(book, f, AS_OF, backend=durable) for f in sample]
     p_out = [evaluate(book, f, AS_OF, backend=python) for f in sample]
@@ -151,8 +153,12 @@ def main() -> None:
     print(f"{n} full decisions x 3 runs per path, one process, one thread")
     print(f"outcomes in the first {len(sample)}: {dict(sorted(outcomes.items()))}")
     print(
-        f"durable-rules path  : {d.rate:10,.0f} decisions/s  distinct facts, {d.hits} memo hits"
+        f"durable-rules path  : {d.rate:10,.0f} decisions/s  distinct facts, no memo"
         f" (runs: {', '.join(f'{x.rate:,.0f}' for x in d_runs)})"
+    )
+    print(
+        f"  the same, memo on : {m.rate:10,.0f} decisions/s  ({m.hits} memo hits; shared work "
+        f"{m.shared_us:.1f} us; runs: {', '.join(f'{x.rate:,.0f}' for x in m_runs)})"
     )
     print(
         f"plain-Python path   : {p.rate:10,.0f} decisions/s  (runs: "

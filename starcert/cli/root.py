@@ -52,4 +52,7 @@ def main() -> None:
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         sys.exit(2)
-    app()
+    try:
+        app()
+    finally:
+        STATE.clear()  # this run's --config ends with it, even where several run in one process

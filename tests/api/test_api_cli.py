@@ -1,4 +1,5 @@
-"""`starcert users` and `starcert api` as an operator runs them: real processes, real HTTP."""
+"""`starcert users` and `starcert api` as an operator runs them: the API a real process, real
+HTTP."""
 
 from __future__ import annotations
 
@@ -7,17 +8,25 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.api.conftest import REPO, free_port
+from tests.cli_in_process import Ran, run_starcert
+
+
+@dataclass(frozen=True)
+class Cli:
+    config: Path
+    env: dict[str, str]
+    """The environment of the API's process: this one's, less every STARCERT_* variable."""
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
+def cli(tmp_path: Path) -> Cli:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[paths]\ndata_dir = "{tmp_path / "data"}"\nrules_dir = "{REPO / "rules"}"\n',
@@ -25,29 +34,37 @@ def cli(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
     env["PYTHONPATH"] = str(REPO)
-    base = [sys.executable, "-m", "starcert.cli", "--config", str(config)]
-    subprocess.run([*base, "db", "upgrade"], env=env, check=True, capture_output=True)
-    yield base, env
+    made = Cli(config, env)
+    assert _run(made, "db", "upgrade").code == 0
+    return made
 
 
-def _run(cli: tuple[list[str], dict[str, str]], *args: str) -> subprocess.CompletedProcess[str]:
-    base, env = cli
-    return subprocess.run([*base, *args], env=env, capture_output=True, text=True, timeout=60)
+def _run(cli: Cli, *args: str) -> Ran:
+    """A `starcert` command other than the served API, run in this process."""
+    return run_starcert(["--config", str(cli.config), *args], cwd=cli.config.parent)
 
 
 def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
-    cli: tuple[list[str], dict[str, str]],
+    cli: Cli,
 ) -> None:
     added = _run(cli, "users", "add", "alice", "--role", "operator", "--json")
-    assert added.returncode == 0, added.stderr
-    token = json.loads(added.stdout)["token"]
+    assert added.code == 0, added.err
+    token = json.loads(added.out)["token"]
     assert token.startswith("sct_")
 
     port = free_port()
-    base, env = cli
     server = subprocess.Popen(
-        [*base, "api", "--port", str(port)],
-        env=env,
+        [
+            sys.executable,
+            "-m",
+            "starcert.cli",
+            "--config",
+            str(cli.config),
+            "api",
+            "--port",
+            str(port),
+        ],
+        env=cli.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -69,24 +86,24 @@ def test_users_get_tokens_that_work_on_the_served_api_until_revoked(
             "role": "operator",
         }
         revoked = _run(cli, "users", "revoke", "alice", "--by", "admin")
-        assert revoked.returncode == 0, revoked.stderr
+        assert revoked.code == 0, revoked.err
         assert httpx.get(f"{url}/api/me", headers=auth).status_code == 401
     finally:
         server.terminate()
         server.communicate(timeout=15)
 
-    listed = json.loads(_run(cli, "users", "list", "--json").stdout)
+    listed = json.loads(_run(cli, "users", "list", "--json").out)
     assert [
         (u["name"], u["role"], u["revoked_at"] is not None, u["revoked_by"]) for u in listed
     ] == [("alice", "operator", True, "admin")]
-    assert token not in _run(cli, "users", "list", "--json").stdout
+    assert token not in _run(cli, "users", "list", "--json").out
 
 
 def test_a_name_is_never_reused_and_a_role_must_exist(
-    cli: tuple[list[str], dict[str, str]],
+    cli: Cli,
 ) -> None:
-    assert _run(cli, "users", "add", "bob", "--role", "viewer").returncode == 0
+    assert _run(cli, "users", "add", "bob", "--role", "viewer").code == 0
     again = _run(cli, "users", "add", "bob", "--role", "operator")
-    assert again.returncode == 2 and "never reused" in again.stderr
-    assert _run(cli, "users", "add", "carol", "--role", "king").returncode == 2
-    assert _run(cli, "users", "revoke", "nobody").returncode == 4
+    assert again.code == 2 and "never reused" in again.err
+    assert _run(cli, "users", "add", "carol", "--role", "king").code == 2
+    assert _run(cli, "users", "revoke", "nobody").code == 4

@@ -1,4 +1,5 @@
-"""Real daemons for the tests: configs, `starcert` processes, bulk rows, and counting what fired."""
+"""Real daemons for the tests: configs, `starcert serve` processes, the other commands run in
+this process, bulk rows, and counting what fired."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from storage.sql.migrate import upgrade
 from storage.sql.tables import ApplicationRow, CaseRow, DeadlineRow, EventRow, OrganisationRow
+from tests.cli_in_process import run_starcert
 from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,17 +54,11 @@ class Site:
     env: dict[str, str] = field(default_factory=dict)
     procs: list[Daemon] = field(default_factory=list)
 
-    def cli(
-        self, *args: str, check: bool = True, timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "starcert.cli", "--config", str(self.config), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            cwd=self.root,
-            timeout=timeout,
-        )
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`starcert *args` on this site, run in this process (tests.cli_in_process)."""
+        argv = ["--config", str(self.config), *args]
+        ran = run_starcert(argv, cwd=self.root)
+        proc = subprocess.CompletedProcess(["starcert", *argv], ran.code, ran.out, ran.err)
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}"

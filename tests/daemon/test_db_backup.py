@@ -4,8 +4,6 @@ every row committed before it began, and passes `audit verify` on its own."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +16,8 @@ from daemon_helpers import (
     wait_until,
 )
 from sqlalchemy import create_engine, text
+
+from tests.cli_in_process import run_starcert
 
 
 def _rows(path: Path, sql: str) -> set[tuple[object, ...]]:
@@ -65,12 +65,9 @@ def test_a_backup_taken_while_the_daemon_fires_is_complete_and_verifies(
         site.config.read_text(encoding="utf-8").replace(site.url, f"sqlite:///{copy}"),
         encoding="utf-8",
     )
-    verified = subprocess.run(
-        [sys.executable, "-m", "starcert.cli", "--config", str(config), "audit", "verify"],
-        capture_output=True, text=True, env=site.env, cwd=site.root, timeout=120,
-    )  # fmt: skip
-    assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("ok: ")
+    verified = run_starcert(["--config", str(config), "audit", "verify"], cwd=site.root)
+    assert verified.code == 0, verified.err
+    assert verified.out.startswith("ok: ")
 
     again = site.cli("db", "backup", str(copy), check=False)
     assert again.returncode == 2

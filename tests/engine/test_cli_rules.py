@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from starcert.cli.rules_commands import rules_app
+from tests.cli_in_process import run_starcert
 from tests.engine.conftest import DEFAULT_FILE, REPO, RULES
 
 runner = CliRunner()
@@ -114,15 +115,9 @@ FACTS = (
 
 
 def _rules_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`starcert rules ...` as its own process, as an author runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "starcert.cli.rules_commands", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """`starcert rules ...` as an author runs it, from folder `cwd` (in this process)."""
+    ran = run_starcert(["rules", *args], cwd=cwd)
+    return subprocess.CompletedProcess(["starcert", "rules", *args], ran.code, ran.out, ran.err)
 
 
 def test_explain_names_a_date_the_calendar_lacks_in_the_facts_file(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Integration fixtures: the real `starcert` command against a real database, in subprocesses."""
+"""Integration fixtures: the `starcert` command against a real database, run in this process
+(tests.cli_in_process) or, where the process is the point, as a process of its own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.cli_in_process import run_starcert
 from tests.score_sheets import FULL_MARKS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,26 +33,36 @@ class Completed:
 
 @dataclass
 class Starcert:
-    """Runs `python -m starcert.cli` with a config of its own, as an operator would."""
+    """Runs `starcert` with a config of its own, as an operator would: in this process, or as
+    a process of its own (`process`, `popen`) where that is what a test is about."""
 
     config: Path
     workdir: Path
     env: dict[str, str]
+    """The environment of its processes: this one's, less every STARCERT_* variable."""
 
     def __call__(self, *args: str, check: bool = True) -> Completed:
+        ran = run_starcert(["--config", str(self.config), *args], cwd=self.workdir)
+        return self._checked(args, Completed(ran.code, ran.out, ran.err), check)
+
+    def process(self, *args: str, check: bool = True) -> Completed:
+        """The installed `starcert` console script, as a process of its own."""
+        script = Path(sys.executable).with_name("starcert")
+        assert script.exists(), f"no {script}: install starcert (pip install -e .)"
         proc = subprocess.run(
-            [sys.executable, "-m", "starcert.cli", "--config", str(self.config), *args],
+            [str(script), "--config", str(self.config), *args],
             capture_output=True,
             text=True,
             env=self.env,
             cwd=self.workdir,
             timeout=120,
         )
-        done = Completed(proc.returncode, proc.stdout, proc.stderr)
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"starcert {' '.join(args)} exited {proc.returncode}: {proc.stderr}"
-            )
+        return self._checked(args, Completed(proc.returncode, proc.stdout, proc.stderr), check)
+
+    @staticmethod
+    def _checked(args: tuple[str, ...], done: Completed, check: bool) -> Completed:
+        if check and done.code != 0:
+            raise AssertionError(f"starcert {' '.join(args)} exited {done.code}: {done.err}")
         return done
 
     def popen(self, *args: str) -> subprocess.Popen[str]:

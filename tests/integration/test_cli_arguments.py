@@ -3,7 +3,9 @@ nothing written, whatever the command."""
 
 from __future__ import annotations
 
-from tests.integration.conftest import FACTS, Starcert
+from collections.abc import Callable
+
+from tests.integration.conftest import FACTS, Completed, Starcert
 from workflows.credit_code import check_character
 
 CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
@@ -11,7 +13,7 @@ GBK_NAME = "亚克售后".encode("gbk").decode("utf-8", "surrogateescape")
 """What Python makes of a name typed in a GBK terminal: the bytes, as lone surrogates."""
 
 
-def _refusal(starcert: Starcert, *args: str) -> str:
+def _refusal(starcert: Callable[..., Completed], *args: str) -> str:
     done = starcert(*args, check=False)
     assert "Traceback" not in done.err, done.err
     assert (done.code, done.out, len(done.err.splitlines())) == (2, "", 1), done
@@ -22,7 +24,10 @@ def test_an_argument_that_is_not_utf8_is_refused_before_any_command_runs(
     starcert_sqlite: Starcert,
 ) -> None:
     starcert = starcert_sqlite
-    said = _refusal(starcert, "org", "add", "--name", GBK_NAME, "--credit-code", CODE, "--by", "li")
+    # The installed command, as a process: Python hands the GBK bytes on as lone surrogates.
+    said = _refusal(
+        starcert.process, "org", "add", "--name", GBK_NAME, "--credit-code", CODE, "--by", "li"
+    )
     assert said.startswith("error: --name: '")
     assert said.endswith("' is not UTF-8 text (is the terminal set to UTF-8?)")
     said = _refusal(starcert, "show", "ASC-" + GBK_NAME)

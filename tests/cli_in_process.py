@@ -12,6 +12,7 @@ signals, races between processes, `serve`) start real ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -19,12 +20,18 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
+import typer.main
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 from typer.testing import CliRunner
 
 from starcert.cli import main
+
+_built = functools.cache(typer.main.get_command)
+"""Typer builds the click command tree of the whole CLI on every run (most of a short command's
+time); a process builds it once, and so do the runs here."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ def run_starcert(
         _connections_closed(args),
         contextlib.chdir(cwd),
         _logging_kept(),
+        mock.patch.object(typer.main, "get_command", _built),
         runner.isolation(input=stdin, env={**unset, **given}) as (out, err, _),
     ):
         sys.argv = ["starcert", *args]

@@ -62,7 +62,7 @@ def test_the_same_sheet_with_each_key_once_reads_as_written(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        ("sheet.yaml", "results: " + "[" * 5000 + "]" * 5000),
+        ("sheet.yaml", "results: " + "[" * 700 + "]" * 700),  # past the reader's recursion
         ("sheet.json", '{"results": ' + "[" * 100_000 + "]" * 100_000 + "}"),
     ],
 )

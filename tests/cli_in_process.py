@@ -4,9 +4,9 @@ The console script's own `main` runs (so its argument checks before typer run to
 arguments, STARCERT_* environment, working folder and stdin given, stdout and stderr captured
 apart, and the exit code the process would have ended with: an unexpected exception is its
 traceback on stderr and exit 1, as Python prints it. A database connection the command opened
-and left open fails the test. Starting Python and importing starcert
-costs more than a second a command; tests where the process itself is the point (kill -9,
-signals, races between processes, `serve`) start real ones.
+and left open fails the test. Starting Python and importing starcert costs more than a second
+a command; tests where the process itself is the point (kill -9, signals, races between
+processes, `serve`, the installed console script) start real ones.
 """
 
 from __future__ import annotations

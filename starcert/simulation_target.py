@@ -1,17 +1,27 @@
-"""Which database a simulation may run on: not the installation's own, nor one a daemon runs on.
+"""Where a simulation runs: which database it may change, and where its commands run.
 
 A simulation moves every case in its database through years of simulated time and fills its
 outbox with reminders; on the live database it would change real certificates and queue real
 notifications for the daemon to send. A copy is what a rule author wants to see the future of.
+
+Its commands run on the database itself (a `Lane` on the App), or on a memory store whose rows
+are then written to the database in one transaction (`batch_lane`, storage.bulk_write).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from starcert.app import App
+from starcert.rules_adapter import EngineRules
+from storage.bulk_write import BatchDatabase, BulkTarget
 from storage.database import DatabaseAddress, address, daemon_beats
+from workflows.case_service import CaseService
 from workflows.errors import InvalidInput
+from workflows.ports import UnitOfWork
 
 RECENT_BEAT = timedelta(minutes=10)
 """A daemon that beat this recently is taken as running (its default health age is 2.5 min)."""
@@ -53,3 +63,55 @@ def _file(url: DatabaseAddress) -> Path | None:
     if url.name in (None, "", ":memory:"):
         return None
     return Path(url.name).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Where commands run: a case service and the units of work of the same store."""
+
+    case_service: CaseService
+    uow: Callable[[], UnitOfWork]
+
+
+class Batches:
+    """Cohorts lived on memory stores, then written to the App's database together.
+
+    The rules are the App's, as published when the first cohort of a write begins (a run on a
+    copy sees no publication; the deadline runner's look for new versions is left out).
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.target = BulkTarget(app.database)
+        self._pending: list[BatchDatabase] = []
+        self._rules: EngineRules | None = None
+
+    def lane(self) -> Lane:
+        """A lane on a fresh memory store, its ids continuing those of the batches before it."""
+        app = self.app
+        if self._rules is None or not self._pending:
+            app.rules.refresh()
+            self._rules = EngineRules(app.rules.book)
+        memory = self.target.batch(after=self._pending[-1] if self._pending else None)
+        self._pending.append(memory)
+        certs = app.config.certificates
+        service = CaseService(
+            uow_factory=memory.unit_of_work,
+            rules=self._rules,
+            clock=app.clock,
+            zone=app.config.zone,
+            number_prefix=certs.number_prefix,
+            new_number_on_recertification=certs.new_number_on_recertification,
+        )
+        return Lane(service, memory.unit_of_work)
+
+    def cases_held(self) -> int:
+        return sum(len(memory.store.tables.cases) for memory in self._pending)
+
+    def write(self) -> int:
+        """Write what the lanes made since the last write, in one transaction; how many rows."""
+        if not self._pending:
+            return 0
+        written = self.target.write(self._pending)
+        self._pending = []
+        return written

@@ -1,0 +1,282 @@
+"""A batch of cases lived on a memory store, then written to a SQL database in one go.
+
+A simulation runs the real commands on a memory store (no statement per command) and stores
+what they made here: organisations, applications, cases, audits, deadlines, events and outbox
+messages, in one transaction, as multi-row INSERTs (executemany), cases before the events whose
+trigger moves their chain heads. A failure rolls the whole batch back: the database is as it was.
+
+The rows keep the ids the database would have given them one command at a time: the memory
+store starts each table's ids where the database's own would go on (SQLite: past the largest
+id; PostgreSQL: the id sequence, which is set past the batch afterwards), and events, which the
+memory store keys by case and seq, take their ids in the order they were committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, text
+
+from storage.database import Database
+from storage.memory.memory_database import MemoryDatabase
+from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
+from storage.memory.memory_tables import Tables
+from storage.sql import mapping
+from storage.sql import statements as st
+from storage.sql.sql_database import SqlDatabase
+from storage.sql.sql_errors import translated
+from storage.sql.tables import (
+    ApplicationRow,
+    AuditRow,
+    CaseRow,
+    DeadlineRow,
+    EventRow,
+    NotificationRow,
+    OrganisationRow,
+)
+from storage.stored_records import checked_notification
+from workflows.errors import InvalidInput
+
+WRITTEN = ("organisations", "applications", "cases", "audits", "deadlines", "events")
+"""The tables a batch writes, parents first; the outbox (notifications) comes last."""
+KEPT_OUT = ("accounts", "rule_versions")
+"""Read from the database, never made by a batch: the rules are the database's own."""
+ROWS_PER_STATEMENT = 2000
+
+
+class BatchStore(MemoryStore):
+    """A memory store whose ids continue the database's, handed out the way it would.
+
+    With `reuse_top` (SQLite: a new row takes the largest id in its table plus one), a row
+    deleted while it holds the largest id gives that id to the next row, as on SQLite; without
+    (a PostgreSQL sequence), ids only go up.
+    """
+
+    def __init__(self, first_ids: dict[str, int], *, reuse_top: bool) -> None:
+        super().__init__()
+        self.tables = _SharedRows()
+        self.first_ids = dict(first_ids)  # events too: they take theirs when written
+        self.reuse_top = reuse_top
+        self._top = {table: first - 1 for table, first in first_ids.items()}
+
+    def next_id(self, table: str) -> int:
+        with self.lock:
+            found = self._top[table] + 1
+            self._top[table] = found
+            return found
+
+    def next_ids(self) -> dict[str, int]:
+        """Where the ids of a batch written after this one start."""
+        found = {table: top + 1 for table, top in self._top.items()}
+        found["events"] = self.first_ids["events"] + len(self.tables.events)
+        return found
+
+    def freed(self, table: str, row_id: int, live: Iterable[int]) -> None:
+        """Row `row_id` was deleted; `live` are the ids its table still holds."""
+        if self.reuse_top and row_id == self._top[table]:
+            self._top[table] = max(live, default=self.first_ids[table] - 1)
+
+    def settle(self) -> None:
+        """A transaction ended without commit: its ids and deletions never happened."""
+        if self.reuse_top:
+            with self.lock:
+                for table in self._top:
+                    if table != "events":
+                        rows = self.tables.table(table)
+                        self._top[table] = max(rows, default=self.first_ids[table] - 1)
+
+
+class _SharedRows(Tables):
+    """Tables whose snapshot shares the row objects: a batch's single writer never changes a
+    stored row in place (the repositories hand out copies and store new objects), so copying
+    every case at the start of every unit of work, the memory store's guard, buys nothing here.
+    """
+
+    def copy(self) -> Tables:
+        return Tables(*(dict(getattr(self, f.name)) for f in fields(self)))
+
+
+class BatchUnitOfWork(MemoryUnitOfWork):
+    """A memory unit of work that tells its BatchStore of deletions and of discarded writes."""
+
+    store: BatchStore
+
+    def __init__(self, store: BatchStore) -> None:
+        super().__init__(store)
+        self._touched = False
+
+    def put(self, table: str, pk: Any, value: Any) -> None:
+        super().put(table, pk, value)
+        self._touched = True
+
+    def delete(self, table: str, pk: Any) -> None:
+        super().delete(table, pk)
+        self._touched = True
+        self.store.freed(table, pk, self.data.table(table))
+
+    def commit(self) -> None:
+        super().commit()
+        self._touched = False
+
+    def rollback(self) -> None:
+        super().rollback()
+        self._discarded()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        super().__exit__(exc_type, exc, tb)
+        self._discarded()
+
+    def _discarded(self) -> None:
+        if self._touched:
+            self._touched = False
+            self.store.settle()
+
+
+class BatchDatabase(MemoryDatabase):
+    """The memory database of one batch: its units of work keep the ids as the database would."""
+
+    store: BatchStore
+
+    def __init__(self, store: BatchStore) -> None:
+        super().__init__(store)
+
+    def unit_of_work(self) -> BatchUnitOfWork:
+        return BatchUnitOfWork(self.store)
+
+
+class BulkTarget:
+    """The SQL database a batch is written to; `batch()` gives the memory side of the next one."""
+
+    def __init__(self, database: Database) -> None:
+        if not isinstance(database, SqlDatabase):
+            raise InvalidInput(
+                "database", f"bulk writes need SQLite or PostgreSQL, not {database.backend}"
+            )
+        self._database = database
+        self._engine = database.engine
+        self._postgres = self._engine.dialect.name == "postgresql"
+
+    def batch(self, after: BatchDatabase | None = None) -> BatchDatabase:
+        """An empty memory database whose ids continue the target's, or those of batch `after`
+        (not written yet: the two are then written together)."""
+        if after is not None:
+            ids = after.store.next_ids()
+        else:
+            with translated(), self._engine.connect() as conn:
+                ids = {name: self._next_id(conn, name) for name in (*WRITTEN, "notifications")}
+        return BatchDatabase(BatchStore(ids, reuse_top=not self._postgres))
+
+    def _next_id(self, conn: Connection, table: str) -> int:
+        if not self._postgres:
+            found = conn.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+            return int(found.scalar_one())
+        sequence = conn.execute(
+            text(f"SELECT pg_get_serial_sequence('{table}', 'id')")
+        ).scalar_one()
+        last, called = conn.execute(text(f"SELECT last_value, is_called FROM {sequence}")).one()
+        return int(last) + 1 if called else int(last)
+
+    def write(self, batches: Sequence[BatchDatabase]) -> int:
+        """Insert everything `batches` hold (each made after the one before), in one
+        transaction; how many rows."""
+        for batch in batches:
+            for name in KEPT_OUT:
+                if batch.store.tables.table(name):
+                    raise InvalidInput("batch", f"holds {name}, which a batch never writes")
+        written = 0
+        with translated(), self._engine.begin() as conn:
+            for name in (*WRITTEN, "notifications"):
+                rows = [
+                    row
+                    for batch in batches
+                    for row in _rows(batch.store.tables, name, batch.store.first_ids["events"])
+                ]
+                written += _insert(conn, st.table(_ROW_CLASSES[name]), rows)
+            if self._postgres:
+                for name in (*WRITTEN, "notifications"):
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) "
+                            f"FROM {name} HAVING max(id) IS NOT NULL"
+                        )
+                    )
+        return written
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        conn.execute(insert(table), rows[start : start + ROWS_PER_STATEMENT])
+    return len(rows)
+
+
+def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:
+    """The rows of table `name` as the database stores them, in id order."""
+    if name == "organisations":
+        return _with_ids(
+            (o.id, mapping.organisation_values(replace(o, id=None)))
+            for o in tables.organisations.values()
+        )
+    if name == "applications":
+        return _with_ids(
+            (a.id, mapping.application_values(replace(a, id=None)))
+            for a in tables.applications.values()
+        )
+    if name == "cases":
+        return _with_ids(
+            (c.id, {**mapping.case_values(c), "version": c.version}) for c in tables.cases.values()
+        )
+    if name == "audits":
+        return _with_ids(
+            (a.id, mapping.audit_values(replace(a, id=None))) for a in tables.audits.values()
+        )
+    if name == "deadlines":
+        return _with_ids(
+            (d.id, mapping.deadline_values(replace(d, id=None))) for d in tables.deadlines.values()
+        )
+    if name == "events":  # ids in the order the events were committed
+        return _with_ids(
+            (first_event + i, mapping.event_values(e)) for i, e in enumerate(tables.events.values())
+        )
+    return _with_ids((n.id, _notification_values(n)) for n in tables.notifications.values())
+
+
+def _with_ids(rows: Iterable[tuple[int | None, dict[str, Any]]]) -> list[dict[str, Any]]:
+    found = [{"id": row_id, **values} for row_id, values in rows]
+    found.sort(key=lambda row: row["id"])  # insertion in id order, as one command at a time
+    return found
+
+
+def _notification_values(n: Any) -> dict[str, Any]:
+    m = checked_notification(replace(n, id=None))
+    return {
+        "case_id": m.case_id,
+        "kind": m.kind,
+        "channel": m.channel,
+        "payload": dict(m.payload),
+        "created_at": m.created_at,
+        "deliver_after": m.deliver_after,
+        "attempts": n.attempts,
+        "last_error": n.last_error,
+        "claimed_by": n.claimed_by,
+        "claimed_until": n.claimed_until,
+        "delivered_at": n.delivered_at,
+    }
+
+
+_ROW_CLASSES: dict[str, Any] = {
+    "organisations": OrganisationRow,
+    "applications": ApplicationRow,
+    "cases": CaseRow,
+    "audits": AuditRow,
+    "deadlines": DeadlineRow,
+    "events": EventRow,
+    "notifications": NotificationRow,
+}

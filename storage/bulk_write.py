@@ -38,7 +38,7 @@ from storage.sql.tables import (
     OrganisationRow,
 )
 from storage.stored_records import checked_notification
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, StorageError
 
 WRITTEN = ("organisations", "applications", "cases", "audits", "deadlines", "events")
 """The tables a batch writes, parents first; the outbox (notifications) comes last."""
@@ -192,22 +192,27 @@ class BulkTarget:
                 if batch.store.tables.table(name):
                     raise InvalidInput("batch", f"holds {name}, which a batch never writes")
         written = 0
-        with translated(), self._engine.begin() as conn:
-            for name in (*WRITTEN, "notifications"):
-                rows = [
-                    row
-                    for batch in batches
-                    for row in _rows(batch.store.tables, name, batch.store.first_ids["events"])
-                ]
-                written += _insert(conn, st.table(_ROW_CLASSES[name]), rows)
-            if self._postgres:
+        try:
+            with translated(), self._engine.begin() as conn:
                 for name in (*WRITTEN, "notifications"):
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) "
-                            f"FROM {name} HAVING max(id) IS NOT NULL"
+                    rows = [
+                        row
+                        for batch in batches
+                        for row in _rows(batch.store.tables, name, batch.store.first_ids["events"])
+                    ]
+                    written += _insert(conn, st.table(_ROW_CLASSES[name]), rows)
+                if self._postgres:
+                    for name in (*WRITTEN, "notifications"):
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) "
+                                f"FROM {name} HAVING max(id) IS NOT NULL"
+                            )
                         )
-                    )
+        except StorageError as exc:
+            cases = sorted(c for batch in batches for c in batch.store.tables.cases)
+            held = f"cases {cases[0]}-{cases[-1]}" if cases else "rows without cases"
+            raise type(exc)(f"{exc}; writing {held}: nothing of them was written") from exc
         return written
 
 

@@ -27,7 +27,7 @@ from storage.memory.memory_tables import Tables
 from storage.sql import mapping
 from storage.sql import statements as st
 from storage.sql.sql_database import SqlDatabase
-from storage.sql.sql_errors import translated
+from storage.sql.sql_errors import sqlalchemy_error, translated
 from storage.sql.tables import (
     ApplicationRow,
     AuditRow,
@@ -217,9 +217,31 @@ class BulkTarget:
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        conn.execute(insert(table), rows[start : start + ROWS_PER_STATEMENT])
+    """executemany on the driver with the column types' own conversions (statements.Prepared):
+    the values are stored as one command at a time stores them, without SQLAlchemy's per-row
+    execution path."""
+    if not rows:
+        return 0
+    columns = tuple(rows[0])
+    prepared = _INSERTS.get((table.name, columns))
+    if prepared is None:
+        prepared = _INSERTS[(table.name, columns)] = st.Prepared(insert(table), columns)
+    compiled = prepared.compiled(conn.dialect)
+    driver: Any = conn.connection.driver_connection
+    error: type[Exception] = conn.dialect.loaded_dbapi.Error
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = [compiled.parameters(row) for row in rows[start : start + ROWS_PER_STATEMENT]]
+            cursor.executemany(compiled.sql, chunk)
+    except error as exc:
+        raise sqlalchemy_error(conn, driver, compiled.sql, exc) from exc
+    finally:
+        cursor.close()
     return len(rows)
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], st.Prepared] = {}
 
 
 def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:
@@ -236,7 +258,9 @@ def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:
         )
     if name == "cases":
         return _with_ids(
-            (c.id, {**mapping.case_values(c), "version": c.version}) for c in tables.cases.values()
+            # The chain head starts empty; the events' trigger moves it, as on every append.
+            (c.id, {**mapping.case_values(c), "version": c.version, "head_seq": 0, "head_hash": ""})
+            for c in tables.cases.values()
         )
     if name == "audits":
         return _with_ids(

@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=1000)
     parser.add_argument("--baseline", type=int, help="per-command certificates (min(N, 1000))")
     parser.add_argument("--url")
-    parser.add_argument("--cohort", type=int, default=20, help="certificates lived together")
+    parser.add_argument("--cohort", type=int, default=10, help="certificates lived together")
     parser.add_argument("--chunk", type=int, default=2000, help="certificates per transaction")
     parser.add_argument("--operators", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--only", choices=["bulk", "per-command"], help=argparse.SUPPRESS)

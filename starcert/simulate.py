@@ -99,7 +99,7 @@ class Simulation:
         restore_share: float = 0.5,
         recertify_share: float = 0.85,
         batch_size: int = 1000,
-        cohort: int = 20,
+        cohort: int = 10,
         chunk: int = 2000,
         bulk: bool = True,
     ) -> None:

@@ -37,7 +37,6 @@ from storage.sql.tables import (
     NotificationRow,
     OrganisationRow,
 )
-from storage.stored_records import checked_notification
 from workflows.errors import InvalidInput, StorageError
 
 WRITTEN = ("organisations", "applications", "cases", "audits", "deadlines", "events")
@@ -96,7 +95,10 @@ class _SharedRows(Tables):
     """
 
     def copy(self) -> Tables:
-        return Tables(*(dict(getattr(self, f.name)) for f in fields(self)))
+        return Tables(*(dict(getattr(self, name)) for name in _TABLE_NAMES))
+
+
+_TABLE_NAMES = tuple(f.name for f in fields(Tables))
 
 
 class BatchUnitOfWork(MemoryUnitOfWork):
@@ -266,38 +268,75 @@ def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:
         return _with_ids(
             (a.id, mapping.audit_values(replace(a, id=None))) for a in tables.audits.values()
         )
+    # The tables most rows go to: the memory store has checked and normalised their values
+    # (aware UTC instants, plain JSON) as the SQL repositories do; they are only copied here.
     if name == "deadlines":
-        return _with_ids(
-            (d.id, mapping.deadline_values(replace(d, id=None))) for d in tables.deadlines.values()
+        return sorted(
+            (
+                {
+                    "id": d.id,
+                    "case_id": d.case_id,
+                    "kind": str(d.kind),
+                    "due_at": d.due_at,
+                    "claimed_by": d.claimed_by,
+                    "claimed_until": d.claimed_until,
+                    "done_at": d.done_at,
+                    "attempts": d.attempts,
+                    "last_error": d.last_error,
+                }
+                for d in tables.deadlines.values()
+            ),
+            key=_by_id,
         )
     if name == "events":  # ids in the order the events were committed
-        return _with_ids(
-            (first_event + i, mapping.event_values(e)) for i, e in enumerate(tables.events.values())
-        )
-    return _with_ids((n.id, _notification_values(n)) for n in tables.notifications.values())
+        return [
+            {
+                "id": first_event + i,
+                "case_id": e.case_id,
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "trigger": e.trigger,
+                "from_state": None if e.from_state is None else str(e.from_state),
+                "to_state": str(e.to_state),
+                "reason": e.reason,
+                "rule_version": e.rule_version,
+                "rule_hash": e.rule_hash,
+                "data": e.data,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for i, e in enumerate(tables.events.values())
+        ]
+    return sorted(
+        (
+            {
+                "id": n.id,
+                "case_id": n.case_id,
+                "kind": n.kind,
+                "channel": n.channel,
+                "payload": n.payload,
+                "created_at": n.created_at,
+                "deliver_after": n.deliver_after,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "claimed_by": n.claimed_by,
+                "claimed_until": n.claimed_until,
+                "delivered_at": n.delivered_at,
+            }
+            for n in tables.notifications.values()
+        ),
+        key=_by_id,
+    )
 
 
 def _with_ids(rows: Iterable[tuple[int | None, dict[str, Any]]]) -> list[dict[str, Any]]:
-    found = [{"id": row_id, **values} for row_id, values in rows]
-    found.sort(key=lambda row: row["id"])  # insertion in id order, as one command at a time
-    return found
+    return sorted(({"id": row_id, **values} for row_id, values in rows), key=_by_id)
 
 
-def _notification_values(n: Any) -> dict[str, Any]:
-    m = checked_notification(replace(n, id=None))
-    return {
-        "case_id": m.case_id,
-        "kind": m.kind,
-        "channel": m.channel,
-        "payload": dict(m.payload),
-        "created_at": m.created_at,
-        "deliver_after": m.deliver_after,
-        "attempts": n.attempts,
-        "last_error": n.last_error,
-        "claimed_by": n.claimed_by,
-        "claimed_until": n.claimed_until,
-        "delivered_at": n.delivered_at,
-    }
+def _by_id(row: dict[str, Any]) -> Any:
+    """Rows go in in id order, as one command at a time inserts them."""
+    return row["id"]
 
 
 _ROW_CLASSES: dict[str, Any] = {

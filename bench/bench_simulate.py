@@ -10,7 +10,8 @@ simulate`'s own path (bulk: cohorts lived on a memory store, written a chunk at 
 certificates. Baseline in the same run: every command committed on its own on the database, as
 under a live daemon, on M certificates (default min(N, 1000)); compared per certificate. Each
 path runs in a process of its own (its peak RSS is its own). Default SQLite in a temp dir;
-`--url` runs on PostgreSQL (its public schema is DROPPED and recreated: use a scratch database).
+`--url` runs on PostgreSQL (its public schema is DROPPED and recreated: use a scratch database),
+and the bulk run again on SQLite for PostgreSQL's ratio to it.
 """
 
 from __future__ import annotations
@@ -89,12 +90,16 @@ def _child(args: argparse.Namespace) -> None:
         print(json.dumps(run_once(url, args.population, options)))
 
 
-def _measure(args: argparse.Namespace, only: str, population: int) -> dict[str, Any]:
+def _measure(
+    args: argparse.Namespace, only: str, population: int, url: str | None
+) -> dict[str, Any]:
     command = [sys.executable, __file__, "--only", only, "--population", str(population)]
     command += ["--cohort", str(args.cohort), "--chunk", str(args.chunk)]
     command += [] if args.operators else ["--no-operators"]
-    command += ["--url", args.url] if args.url else []
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    command += ["--url", url] if url else []
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{only} run failed:\n{done.stderr}")
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 
@@ -113,13 +118,17 @@ def main() -> None:
         _child(args)
         return
     baseline_n = args.baseline or min(args.population, 1000)
-    per_command = _measure(args, "per-command", baseline_n)
-    bulk = _measure(args, "bulk", args.population)
+    per_command = _measure(args, "per-command", baseline_n, args.url)
+    bulk = _measure(args, "bulk", args.population, args.url)
     backend = "postgresql" if args.url else "sqlite"
     who = "with operators" if args.operators else "deadlines only"
-    for name, r in (("per command", per_command), ("bulk", bulk)):
+    runs = [(f"{backend}, per command", per_command), (f"{backend}, bulk", bulk)]
+    if args.url:  # the same population in bulk on SQLite, for PostgreSQL's ratio to it
+        sqlite_bulk = _measure(args, "bulk", args.population, None)
+        runs.append(("sqlite, bulk", sqlite_bulk))
+    for name, r in runs:
         print(
-            f"{backend}, {who}, {name}: {r['population']} certificates in {r['seconds']:.1f} s "
+            f"{name}, {who}: {r['population']} certificates in {r['seconds']:.1f} s "
             f"(cpu {r['cpu_seconds']:.1f} s), {r['commands']} commands ({r['fired']} deadlines "
             f"fired), {r['ms_per_certificate']:.2f} ms/certificate, "
             f"{r['ms_per_command']:.3f} ms/command, peak RSS {r['peak_rss_mb']:.0f} MB; "
@@ -130,6 +139,8 @@ def main() -> None:
         per_command["cpu_seconds"] / per_command["population"]
     )
     print(f"bulk / per command, per certificate: x{ratio:.2f} (cpu x{cpu_ratio:.2f})")
+    if args.url:
+        print(f"postgresql bulk / sqlite bulk: x{bulk['seconds'] / sqlite_bulk['seconds']:.2f}")
     if baseline_n == args.population and bulk["register"] != per_command["register"]:
         print("WARNING: the two paths ended with different registers")
 

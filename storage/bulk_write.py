@@ -203,14 +203,18 @@ class BulkTarget:
                         for row in _rows(batch.store.tables, name, batch.store.first_ids["events"])
                     ]
                     written += _insert(conn, st.table(_ROW_CLASSES[name]), rows)
-                if self._postgres:
+                if self._postgres and batches:
+                    # Each sequence past the last id the batches took, as the commands would
+                    # have left it (a rolled-back insert uses its id up there too).
+                    first, after = batches[0].store.first_ids, batches[-1].store.next_ids()
                     for name in (*WRITTEN, "notifications"):
-                        conn.execute(
-                            text(
-                                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) "
-                                f"FROM {name} HAVING max(id) IS NOT NULL"
+                        if after[name] > first[name]:
+                            conn.execute(
+                                text(
+                                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :last)"
+                                ),
+                                {"last": after[name] - 1},
                             )
-                        )
         except StorageError as exc:
             cases = sorted(c for batch in batches for c in batch.store.tables.cases)
             held = f"cases {cases[0]}-{cases[-1]}" if cases else "rows without cases"

@@ -14,7 +14,7 @@ memory store keys by case and seq, take their ids in the order they were committ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Table, insert, text
 
 from storage.database import Database
 from storage.memory.memory_database import MemoryDatabase
+from storage.memory.memory_snapshot import Tables
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
-from storage.memory.memory_tables import Tables
 from storage.sql import mapping
 from storage.sql import statements as st
 from storage.sql.sql_database import SqlDatabase
@@ -56,7 +56,6 @@ class BatchStore(MemoryStore):
 
     def __init__(self, first_ids: dict[str, int], *, reuse_top: bool) -> None:
         super().__init__()
-        self.tables = _SharedRows()
         self.first_ids = dict(first_ids)  # events too: they take theirs when written
         self.reuse_top = reuse_top
         self._top = {table: first - 1 for table, first in first_ids.items()}
@@ -86,19 +85,6 @@ class BatchStore(MemoryStore):
                     if table != "events":
                         rows = self.tables.table(table)
                         self._top[table] = max(rows, default=self.first_ids[table] - 1)
-
-
-class _SharedRows(Tables):
-    """Tables whose snapshot shares the row objects: a batch's single writer never changes a
-    stored row in place (the repositories hand out copies and store new objects), so copying
-    every case at the start of every unit of work, the memory store's guard, buys nothing here.
-    """
-
-    def copy(self) -> Tables:
-        return Tables(*(dict(getattr(self, name)) for name in _TABLE_NAMES))
-
-
-_TABLE_NAMES = tuple(f.name for f in fields(Tables))
 
 
 class BatchUnitOfWork(MemoryUnitOfWork):

@@ -6,7 +6,8 @@ the sealed event, the deadline changes, the outbox — and the service commits. 
 before the commit leaves the store as it was. When another writer changed the case first, an
 operator's command fails with ConcurrencyConflict (they look again and retry); a deadline is
 re-run against the new state, so a deadline racing an operator is re-evaluated, never applied
-blindly.
+blindly. The deadline runner fires a batch in one unit of work of its own (`fire_in`), each
+firing in a savepoint, so a batch costs one commit and a failed firing is undone alone.
 """
 
 from __future__ import annotations
@@ -131,6 +132,23 @@ class CaseService:
             done, fired = self._fire_first(due, command.by)
             fired_first.append(done)
             catch_up = fired and len(fired_first) < MAX_CATCH_UP
+
+    def fire_in(self, uow: UnitOfWork, command: c.FireDeadline) -> Result:
+        """Fire a deadline in the caller's unit of work, in a savepoint: a failure undoes this
+        firing alone, and the caller commits. A lost race is re-run on the new state, as
+        `handle` does, each attempt in a savepoint of its own."""
+        text("by", command.by, one_line=True)
+        attempt = 0
+        while True:
+            now = self._now()
+            try:
+                with uow.savepoint():
+                    reads = CaseReads(uow)
+                    return write(uow, deadline_firing.fire(command, reads, self._setup, now))
+            except ConcurrencyConflict:
+                attempt += 1
+                if attempt >= self._max_attempts:
+                    raise
 
     def _due_first(self, reads: CaseReads, command: Any, now: Now) -> Deadline | None:
         """The case's earliest open deadline if it is due and fires before an operator command.

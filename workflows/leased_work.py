@@ -138,7 +138,8 @@ class Failure:
 class LeasedWork(Generic[Row]):
     """One worker's hold on a leased table: claim, record failures with back-off.
 
-    Each call is one transaction of its own, committed before it returns.
+    Each call is one transaction of its own, committed before it returns; the `_in` forms
+    write in the caller's unit of work instead, committed with whatever else it holds.
     """
 
     def __init__(
@@ -169,11 +170,15 @@ class LeasedWork(Generic[Row]):
     def fail(self, row: Row, error: str) -> Failure:
         """Count a failure and lease the row until its back-off ends."""
         with self.uow_factory() as uow:
-            table = self.table(uow)
-            attempts = table.failures(row) + 1
-            retry_at = self.clock.now() + self.backoff.after(attempts)
-            table.record_failure(row, error, retry_at)
+            failure = self.fail_in(uow, row, error)
             uow.commit()
+        return failure
+
+    def fail_in(self, uow: UnitOfWork, row: Row, error: str) -> Failure:
+        table = self.table(uow)
+        attempts = table.failures(row) + 1
+        retry_at = self.clock.now() + self.backoff.after(attempts)
+        table.record_failure(row, error, retry_at)
         return Failure(attempts, retry_at)
 
 
@@ -200,10 +205,13 @@ class ReleasableWork(LeasedWork[Row]):
         if not rows:
             return
         with self.uow_factory() as uow:
-            table = self.releasable(uow)
-            for row in rows:
-                table.release(row, self.worker)
+            self.release_in(uow, rows)
             uow.commit()
+
+    def release_in(self, uow: UnitOfWork, rows: Sequence[Row]) -> None:
+        table = self.releasable(uow)
+        for row in rows:
+            table.release(row, self.worker)
 
 
 # --- a whole pass ------------------------------------------------------------------------------

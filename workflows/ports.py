@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -312,3 +313,8 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def savepoint(self) -> AbstractContextManager[None]:
+        """`with uow.savepoint(): ...`: the block's writes (and what the unit of work learnt in
+        it) are undone alone if it raises, kept for the commit if it does not. Several deadline
+        firings share one commit this way, each undone by itself when it fails."""
+        ...

@@ -5,7 +5,8 @@ A unit of work reads a snapshot taken when it is entered and keeps its writes to
 publishes them at once, and fails with ConcurrencyConflict (publishing nothing) when another unit
 of work committed a change to any row this one changed since the snapshot: first committer wins.
 Leaving the `with` block without commit discards the writes (storage.memory.memory_snapshot
-holds the tables and a transaction's view of them). Values are normalised exactly as the
+holds the tables and a transaction's view of them); a `savepoint()` block that raises discards
+its own (an undo log of the rows it changed). Values are normalised exactly as the
 SQL backend stores them (aware UTC instants, exact decimals, plain-JSON event data).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -23,6 +25,7 @@ from workflows.model import Case
 
 T = TypeVar("T")
 Key = tuple[str, Any]  # (table, primary key)
+_ABSENT = object()
 
 
 class SharedTables:
@@ -66,6 +69,8 @@ class MemoryTransaction:
         # the committed tables keep each transaction's rows (a case's events) in that order.
         self._written: dict[Key, None] = {}
         self._deleted: dict[Key, None] = {}
+        # One undo log per open savepoint, innermost last: each changed row as it was before.
+        self._undo: list[dict[Key, tuple[Any, bool, bool]]] = []
 
     # --- transaction ---------------------------------------------------------------------------
 
@@ -82,6 +87,7 @@ class MemoryTransaction:
         self._data = None
         self._written.clear()
         self._deleted.clear()
+        self._undo = []
         if self._open:
             with self.store.lock:
                 self.store.readers -= 1
@@ -96,6 +102,42 @@ class MemoryTransaction:
                 self._open = True
         self._written.clear()
         self._deleted.clear()
+        self._undo = []
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """The block's writes undone alone if it raises (workflows.ports.UnitOfWork)."""
+        undo: dict[Key, tuple[Any, bool, bool]] = {}
+        self._undo.append(undo)
+        try:
+            yield
+        except BaseException:
+            if self._undo and self._undo[-1] is undo:  # else the transaction already ended
+                self._undo.pop()
+                for (table, pk), (value, written, deleted) in undo.items():
+                    rows = self.data.table(table)
+                    if value is _ABSENT:
+                        rows.pop(pk, None)
+                    else:
+                        rows[pk] = value
+                    self._written.pop((table, pk), None)
+                    self._deleted.pop((table, pk), None)
+                    if written:
+                        self._written[(table, pk)] = None
+                    if deleted:
+                        self._deleted[(table, pk)] = None
+            raise
+        if self._undo and self._undo[-1] is undo:
+            self._undo.pop()
+            if self._undo:  # kept, but still undone with the savepoint around it
+                for key, before in undo.items():
+                    self._undo[-1].setdefault(key, before)
+
+    def _remember(self, key: Key) -> None:
+        undo = self._undo[-1] if self._undo else None
+        if undo is not None and key not in undo:
+            before = self.data.table(key[0]).get(key[1], _ABSENT)
+            undo[key] = (before, key in self._written, key in self._deleted)
 
     def commit(self) -> None:
         data = self.data
@@ -131,6 +173,7 @@ class MemoryTransaction:
             self._since = store.stamped
         self._written.clear()
         self._deleted.clear()
+        self._undo = []
 
     def _check_unique(self, data: View) -> None:
         committed = self.store.tables
@@ -180,11 +223,13 @@ class MemoryTransaction:
         return self._data
 
     def put(self, table: str, pk: Any, value: Any) -> None:
+        self._remember((table, pk))
         self.data.table(table)[pk] = value
         self._written[(table, pk)] = None
         self._deleted.pop((table, pk), None)
 
     def delete(self, table: str, pk: Any) -> None:
+        self._remember((table, pk))
         self.data.table(table).pop(pk, None)
         self._written.pop((table, pk), None)
         self._deleted[(table, pk)] = None

@@ -6,10 +6,13 @@ database as it was, since nothing is written outside a transaction. On SQLite th
 `BEGIN IMMEDIATE` (see storage.sql.engines), so writers take turns; on PostgreSQL writers of
 different rows run side by side and the version check and `SKIP LOCKED` keep them apart.
 A database's error leaves the unit of work as starcert's own (storage.sql.sql_errors).
+`savepoint()` undoes one block alone: the deadline runner commits a batch of firings at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self, TypeVar
 
@@ -20,7 +23,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.sql import statements as st
 from storage.sql.kept_connection import KeptConnection
-from storage.sql.sql_errors import raise_integrity, sqlalchemy_error, storage_error
+from storage.sql.sql_errors import raise_integrity, sqlalchemy_error, storage_error, translated
 from storage.sql.tables import CaseRow
 from workflows.model import ChainHead, Deadline
 
@@ -45,6 +48,8 @@ class SqlTransaction:
         self._memo = _TransactionMemo()
         self._on_driver = False  # a transaction begun on the driver, unknown to SQLAlchemy
         self._in_transaction: tuple[Connection, Any, type[Exception]] | None = None
+        self._savepoints: list[str] = []  # open ones, innermost last
+        self._savepoint_serial = 0
 
     def __enter__(self) -> Self:
         self._open = True
@@ -85,6 +90,7 @@ class SqlTransaction:
                 finally:
                     self._on_driver = False
                     self._in_transaction = None
+                    self._savepoints = []
                     self._memo = _TransactionMemo()
                     if self._kept is not None:
                         self._kept.give_back(conn)
@@ -112,6 +118,47 @@ class SqlTransaction:
             self._finish_on_driver(conn, commit=commit)
         self._on_driver = False
         self._in_transaction = None
+        self._savepoints = []
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """`SAVEPOINT`: the block's writes are undone alone if it raises (workflows.ports).
+
+        Sent on the driver inside the transaction (SQLite's `BEGIN IMMEDIATE` first, so no
+        savepoint ever opens a deferred transaction; psycopg sends BEGIN itself). On an error,
+        `ROLLBACK TO` it, the only way on in PostgreSQL after a failed statement, and the memo is
+        forgotten: it may hold what the undone writes did, and each fact it drops is read again
+        when next needed. The error leaves as starcert's own, as from the unit of work.
+        """
+        self._savepoint_serial += 1
+        name = f"sp_{self._savepoint_serial}"
+        with translated(in_unit_of_work=True):
+            self._on_the_driver(f"SAVEPOINT {name}")
+        self._savepoints.append(name)
+        try:
+            yield
+        except BaseException:
+            if name in self._savepoints:  # else the whole transaction already ended
+                del self._savepoints[self._savepoints.index(name) :]
+                self._memo = _TransactionMemo()
+                if self._session is not None:
+                    self._session.expunge_all()  # rows it holds may be undone ones
+                with translated(in_unit_of_work=True):
+                    self._on_the_driver(f"ROLLBACK TO SAVEPOINT {name}")
+                    self._on_the_driver(f"RELEASE SAVEPOINT {name}")
+            with translated(in_unit_of_work=True):
+                raise
+        if name in self._savepoints:
+            del self._savepoints[self._savepoints.index(name) :]
+            with translated(in_unit_of_work=True):
+                self._on_the_driver(f"RELEASE SAVEPOINT {name}")
+
+    def _on_the_driver(self, sql: str) -> None:
+        conn, driver, error = self._driver()
+        try:
+            driver.execute(sql)
+        except error as exc:
+            raise sqlalchemy_error(conn, driver, sql, exc) from exc
 
     def _leave_no_transaction(self, conn: Connection) -> None:
         """Roll back whatever is still open, so the connection goes back with no transaction.
@@ -215,7 +262,8 @@ class SqlTransaction:
         except error as exc:
             wrapped = sqlalchemy_error(conn, driver, compiled.sql, exc)
             if isinstance(wrapped, IntegrityError):
-                self.rollback()  # on PostgreSQL a failed statement poisons the transaction
+                if not self._savepoints:  # else rolled back to the savepoint, as it is left
+                    self.rollback()  # on PostgreSQL a failed statement poisons the transaction
                 raise_integrity(wrapped)
             raise wrapped from exc
 

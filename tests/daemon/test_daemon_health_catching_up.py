@@ -23,12 +23,13 @@ from starcert.daemon_status import health
 from storage.database import open_database
 
 MAX_AGE = timedelta(seconds=1.5)  # shorter than the catch-up, longer than a beat (1 s)
+CASES = 4000  # 8 deadlines each: a catch-up of several seconds even with a batch per commit
 
 
 def test_health_stays_ok_through_a_catch_up_longer_than_its_max_age(sqlite_site: Site) -> None:
     engine = sqlite_site.engine()
     database = open_database(sqlite_site.url)
-    cases = bulk_active_cases(engine, 1000)
+    cases = bulk_active_cases(engine, CASES)
     total = bulk_deadlines(engine, cases, 8, datetime.now(UTC) - timedelta(days=400))
     daemon = sqlite_site.serve("busy")
     wait_until("the catch-up under way", lambda: open_deadlines(engine) < total, timeout=60)
@@ -61,7 +62,7 @@ def test_a_daemon_that_stopped_ticking_is_unhealthy_even_if_it_once_beat(tmp_pat
     sqlite_site = make_site(tmp_path / "site", health_max_age=MAX_AGE.total_seconds())
     engine = sqlite_site.engine()
     database = open_database(sqlite_site.url)
-    cases = bulk_active_cases(engine, 1000)
+    cases = bulk_active_cases(engine, CASES)
     bulk_deadlines(engine, cases, 8, datetime.now(UTC) - timedelta(days=400))
     daemon = sqlite_site.serve("doomed")
     wait_until(

@@ -3,7 +3,7 @@
 The database is the truth and APScheduler only the alarm clock: each tick runs the deadline runner
 (workflows.deadline_runner), which claims due rows with a lease and fires them, then schedules the
 next wake-up at the earliest open deadline. A database that stops answering aborts the tick
-(nothing is half-written: each firing is one transaction) and the daemon retries with back-off
+(nothing is half-written: the batch in hand rolls back whole) and the daemon retries with back-off
 until it answers again. What time it is comes from the injected clock; heartbeats, that back-off
 and the scheduler read it as wall time (`to_wall`), so a shifted or fake clock drives them all.
 """

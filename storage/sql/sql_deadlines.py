@@ -144,9 +144,10 @@ class SqlDeadlines(SqlRepository):
             .values(claimed_by=worker, claimed_until=lease_until)
         )
         claimed = []
-        rows = self._uow.rows(
-            select(DeadlineRow).where(col(DeadlineRow.id).in_(ids)).order_by(*_DUE_ORDER)
-        )
+        table = st.DEADLINES  # plain rows: building an ORM object per row costs more than the read
+        rows = self._uow.core(
+            table.select().where(table.c.id.in_(ids)).order_by(table.c.due_at, table.c.id)
+        ).all()
         for row in rows:
             try:
                 claimed.append(mapping.deadline(row))

@@ -1,19 +1,27 @@
-"""Composition root: opens the database, builds the rules and the case service from one Config."""
+"""Composition root: opens the database, builds the rules and the case service from one Config.
+
+Each part is built on first use, and the rules engine is imported only then: a command that
+reads (show, list, export) opens the database and loads no rule version.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from engine import RuleSet
 from starcert.config import Config
-from starcert.rules_adapter import EngineRules
-from starcert.rules_store import seed_shipped
+from starcert.unloaded_rules import RulesNotLoaded, UnloadedRules
 from starcert.wall_clock import SystemClock
 from storage.database import Database, open_database
 from workflows.case_service import CaseService
-from workflows.ports import Clock
+from workflows.certificate_machine import TriggerCheck
+from workflows.ports import Clock, RulesPort
 from workflows.read_ports import ReadingUnitOfWork
+
+if TYPE_CHECKING:
+    from engine import RuleSet
+    from starcert.rules_adapter import EngineRules
 
 
 @dataclass
@@ -36,11 +44,22 @@ class App:
     def uow(self) -> ReadingUnitOfWork:
         return self.database.unit_of_work()
 
+    def publish_shipped_rules(self) -> None:
+        """A database with no published version gets the shipped rule files (backdated, reason
+        "shipped default"); one that has any is left as it is (one cheap query)."""
+        with self.uow() as uow:
+            if uow.rule_versions.latest_id():
+                return
+        from starcert.rules_store import seed_shipped
+
+        seed_shipped(self.uow, self.config.paths.rules_dir, self.clock.now())
+
     @cached_property
     def rules(self) -> EngineRules:
-        """The published rule versions; a database with none is first seeded with the shipped
-        rule files (backdated, reason "shipped default")."""
-        seed_shipped(self.uow, self.config.paths.rules_dir, self.clock.now())
+        """The published rule versions, parsed and compiled (the shipped ones seeded first)."""
+        from starcert.rules_adapter import EngineRules
+
+        self.publish_shipped_rules()
         return EngineRules.from_database(self.uow)
 
     def refresh_rules(self) -> list[RuleSet]:
@@ -49,10 +68,23 @@ class App:
 
     @cached_property
     def case_service(self) -> CaseService:
+        return self._case_service(self.rules)
+
+    def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
+        """Every operator trigger from the case's state, allowed or not and why; the rules are
+        loaded only when one of its guards asks them (starcert.unloaded_rules)."""
+        if "rules" not in self.__dict__:
+            try:
+                return self._case_service(UnloadedRules()).allowed_triggers(case_id)
+            except RulesNotLoaded:
+                pass  # rolled back, nothing written: ask again with the rules loaded
+        return self.case_service.allowed_triggers(case_id)
+
+    def _case_service(self, rules: RulesPort) -> CaseService:
         certs = self.config.certificates
         return CaseService(
             uow_factory=self.uow,
-            rules=self.rules,
+            rules=rules,
             clock=self.clock,
             zone=self.config.zone,
             number_prefix=certs.number_prefix,

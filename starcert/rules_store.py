@@ -3,10 +3,15 @@
 The database copy is the truth: a rule file edited on disk changes nothing until it is published
 again. A database without any published version is seeded once with the shipped rule files
 (config `paths.rules_dir`), recorded as backdated with the reason "shipped default".
+
+A stored version is parsed and validated once per process: the result is kept under the sha256
+of its content, so loading, refreshing, publishing and previewing never parse the same text twice
+(changed text has another hash).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,10 +35,21 @@ def published_source(row: PublishedRules) -> str:
     return f"{row.source_name} (published {row.ruleset} {row.version})"
 
 
+_PARSED: dict[str, RuleSet] = {}  # sha256 of a version's text -> the version as written
+_PARSED_LOCK = threading.Lock()
+
+
 def ruleset_of(row: PublishedRules) -> RuleSet:
     """A stored version as a RuleSet: its examples passed when it was published."""
-    loaded = load_ruleset(row.content.encode("utf-8"), published_source(row), run_examples=False)
-    return loaded.published_as(row.effective_from, published_source(row))
+    data = row.content.encode("utf-8")
+    key = hashlib.sha256(data).hexdigest()  # of the text itself, not the row's word for it
+    with _PARSED_LOCK:
+        written = _PARSED.get(key)
+    if written is None:
+        written = load_ruleset(data, published_source(row), run_examples=False)
+        with _PARSED_LOCK:
+            _PARSED[key] = written
+    return written.published_as(row.effective_from, published_source(row))
 
 
 def stored_versions(uow_factory: UowFactory, after_id: int = 0) -> list[PublishedRules]:

@@ -9,7 +9,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from storage.database import shown_url
 from workflows.model import Audit, Case, Deadline, Event, Organisation, State
 
 REGISTER_FIELDS = [
@@ -155,4 +154,7 @@ def register_row(
 
 
 def safe_url(url: str) -> str:
+    """The database URL without its password (storage, imported here, knows how to read one)."""
+    from storage.database import shown_url
+
     return shown_url(url)

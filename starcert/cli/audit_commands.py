@@ -17,7 +17,6 @@ from starcert.cli.command_kit import (
     run,
     transition,
 )
-from starcert.inputs import parse_date, parse_sheet, read_document
 from workflows import commands as cmd
 from workflows.errors import InvalidInput
 from workflows.model import AuditKind
@@ -47,6 +46,8 @@ def audit_record(
     """
 
     def command_for(cid: int) -> Any:
+        from starcert.inputs import parse_date, parse_sheet, read_document
+
         audit_date = parse_date(on, "--date")
         if kind is AuditKind.STAGE1:
             if sheet is not None:

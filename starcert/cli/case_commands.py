@@ -26,7 +26,6 @@ from starcert.cli.command_kit import (
     write_register_file,
 )
 from starcert.export import check_writable
-from starcert.inputs import parse_date, parse_facts, read_document
 from workflows import commands as cmd
 from workflows.model import Case, StarLevel, State, SuspensionCause
 
@@ -45,6 +44,8 @@ def apply(
     """Submit an application; prints the new case."""
 
     def go() -> None:
+        from starcert.inputs import parse_date, parse_facts, read_document
+
         command = cmd.SubmitApplication(
             organisation_id=org,
             submitted_on=parse_date(submitted, "--submitted"),
@@ -114,7 +115,7 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
                 events = list(uow.events.for_case(cid))
                 deadlines = list(uow.deadlines.open_for_case(cid))
                 audits = list(uow.audits.for_case(cid))
-            checks = application.case_service.allowed_triggers(cid)
+            checks = application.allowed_triggers(cid)
         data = views.case_detail_dict(case, events, deadlines, audits, checks)
         emit(data, as_json, lambda: views.case_detail_text(data))
 

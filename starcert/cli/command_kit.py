@@ -2,6 +2,10 @@
 
 Exit codes: 0 done; 2 bad input; 3 transition refused; 4 not found; 5 conflict (retry);
 1 any other starcert error. Errors go to stderr as one line naming what is wrong.
+
+Importing a command module costs little (`starcert --help` imports them all): the App, and
+through it the database and the rules engine, are imported by the helpers here that need them,
+when a command calls them.
 """
 
 from __future__ import annotations
@@ -11,16 +15,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from engine.rule_errors import FactError, RuleFileError
 from starcert import export, views
-from starcert.app import App
-from starcert.config import Config, load_config
-from storage.database import case_holding
-from workflows.change_set import Result
 from workflows.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -30,6 +29,11 @@ from workflows.errors import (
     NotFound,
     StarcertError,
 )
+
+if TYPE_CHECKING:
+    from starcert.app import App
+    from starcert.config import Config
+    from workflows.change_set import Result
 
 ConfigOpt = Annotated[
     Path | None,
@@ -49,11 +53,15 @@ T = TypeVar("T")
 
 def load() -> Config:
     """The config named by --config (set by the main callback), else the default lookup."""
+    from starcert.config import load_config
+
     return load_config(STATE.get("config_path"))
 
 
 @contextmanager
 def open_app() -> Iterator[App]:
+    from starcert.app import App
+
     application = App(load())
     try:
         yield application
@@ -107,6 +115,8 @@ def case_id(application: App, ref: str) -> int:
         if int(ref) > MAX_ID:
             raise CaseNotFound(f"case {ref} not found")
         return int(ref)
+    from storage.database import case_holding
+
     number = ref.strip().upper()  # numbers are issued in upper case
     found = case_holding(application.database, number)
     assert found.id is not None
@@ -130,6 +140,8 @@ def transition(
     command_for: Callable[[int], Any], ref: str, as_json: bool, *, sheet: Path | None = None
 ) -> None:
     def go() -> None:
+        from engine.rule_errors import FactError
+
         with open_app() as application:
             try:
                 result = application.case_service.handle(command_for(case_id(application, ref)))
@@ -189,6 +201,8 @@ def parse_day(text: str, option: str) -> date:
 @contextmanager
 def rule_errors() -> Iterator[None]:
     """A rule file refused inside the block exits as `refused` does."""
+    from engine.rule_errors import RuleFileError
+
     try:
         yield
     except RuleFileError as exc:

@@ -6,12 +6,11 @@ import logging
 import os
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from starcert import views
-from starcert.app import App
 from starcert.cli.command_kit import (
     Json,
     emit,
@@ -20,12 +19,13 @@ from starcert.cli.command_kit import (
     parse_instant,
     run,
 )
-from starcert.config import Config
-from starcert.daemon import Daemon, default_worker_name, is_database_down, is_write_conflict
-from starcert.daemon_status import health, read_status, status_text
 from starcert.wall_clock import ShiftedClock, SystemClock
-from workflows.deadline_runner import DeadlineRunner
 from workflows.errors import DatabaseUnavailable, StarcertError
+
+if TYPE_CHECKING:
+    from starcert.app import App
+    from starcert.config import Config
+    from workflows.deadline_runner import DeadlineRunner
 
 Worker = Annotated[str | None, typer.Option("--worker", help="name in leases and logs")]
 ClockStart = Annotated[
@@ -39,6 +39,9 @@ ClockStart = Annotated[
 
 
 def runner_for(application: App, worker: str | None) -> DeadlineRunner:
+    from starcert.daemon import default_worker_name, is_database_down, is_write_conflict
+    from workflows.deadline_runner import DeadlineRunner
+
     daemon = application.config.daemon
     return DeadlineRunner(
         case_service=application.case_service,
@@ -60,6 +63,9 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # it narrates every callback
 
     def go() -> None:
+        from starcert.app import App
+        from starcert.daemon import Daemon
+
         config = load()
         clock = (
             ShiftedClock(parse_instant(clock_start, "--clock-start"))
@@ -146,6 +152,8 @@ def status_cmd(as_json: Json = False) -> None:
     """What the daemons are doing: heartbeats, overdue, leases, incidents, next deadlines."""
 
     def go() -> None:
+        from starcert.daemon_status import read_status, status_text
+
         with open_app() as application:
             status = read_status(
                 application.database,
@@ -174,6 +182,9 @@ def health_cmd(
     ] = None,
 ) -> None:
     """Exit 0 when the database answers and a daemon ticked recently; else 1, with the reason."""
+    from starcert.app import App
+    from starcert.daemon_status import health
+
     config = run(load)
     default_age = _health_age(config)
     application = App(config)

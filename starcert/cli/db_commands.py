@@ -14,7 +14,6 @@ from starcert.cli.command_kit import (
     run,
 )
 from starcert.export import check_writable
-from storage.database import DatabaseMissing, address
 from workflows.errors import InvalidInput, StorageError
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -39,7 +38,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the database."""
-    from storage.database import current
+    from storage.database import DatabaseMissing, address, current
 
     def go() -> None:
         config = load()
@@ -60,7 +59,7 @@ def db_backup(
 
     PostgreSQL is backed up with pg_dump; this says how.
     """
-    from storage.database import backup_sqlite
+    from storage.database import DatabaseMissing, address, backup_sqlite
 
     def go() -> None:
         config = load()

@@ -3,45 +3,21 @@
 Exit codes, as for every starcert command: 0 fine; 2 bad input (a rule file refused or an
 example failing, each problem as file:line on stderr; a facts file or option that is wrong, in
 one line); 4 not found (no version in force on the date); 1 any other error.
+
+check, test and explain are declared here and done in starcert.cli.rules_checking, imported when
+one runs: `starcert --help` does not load the rules engine.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import date
-from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from engine import (
-    Check,
-    Decision,
-    EngineError,
-    RuleBook,
-    RuleFileError,
-    RuleSet,
-    evaluate,
-    load_ruleset,
-    run_examples,
-)
-from engine.book import rule_files
-from engine.source import TOO_DEEP, DuplicateJsonKey, load_json, yaml_problem
-from starcert.cli.command_kit import (
-    fail,
-    load,
-    refused,
-)
 from starcert.cli.rules_preview_commands import diff_cmd, impact_cmd
 from starcert.cli.rules_publish_commands import history_cmd, publish_cmd, show_cmd
-from starcert.rules_store import ruleset_of, stored_versions
-from storage.database import open_database
-from workflows.errors import StorageError
-from workflows.ports import PublishedRules
 
 rules_app = typer.Typer(
     help="Rule files: check them, run their examples, explain a decision.",
@@ -59,35 +35,6 @@ PathArg = Annotated[
 ]
 
 
-def _rules_dir(path: Path | None) -> Path:
-    """The path given, else the rule directory the config names (not the working directory)."""
-    if path is not None:
-        return path
-    try:
-        return load().paths.rules_dir
-    except Exception as exc:
-        raise fail(1, f"no rule path given and the config cannot be read: {exc}") from None
-
-
-def _books(path: Path) -> list[Path]:
-    """Folders at or under `path` that hold rule files, each one rule book."""
-    if not path.exists():
-        raise fail(2, f"{path}: no such file or directory")
-    if path.is_file():
-        return [path]
-    folders = [path, *sorted(p for p in path.rglob("*") if p.is_dir())]
-    found = [f for f in folders if rule_files(f)]
-    if not found:
-        raise fail(2, f"{path}: holds no rule files (*.yaml)")
-    return found
-
-
-def _load(path: Path) -> list[RuleSet]:
-    if path.is_file():
-        return [load_ruleset(path.read_bytes(), str(path))]
-    return list(RuleBook.from_directory(path).versions)
-
-
 @rules_app.command("check")
 def check(path: PathArg = None) -> None:
     """Validate rule files (and run their examples): every problem with file:line.
@@ -96,63 +43,17 @@ def check(path: PathArg = None) -> None:
     under its version (edited after publishing: nothing changes until it is published again),
     or does not hold it yet.
     """
-    problems: list[str] = []
-    stored, note = stored_for_check()
-    for book in _books(_rules_dir(path)):
-        try:
-            versions = _load(book)
-        except RuleFileError as exc:
-            problems.extend(str(p) for p in exc.problems)
-            continue
-        for v in versions:
-            typer.echo(
-                f"ok  {v.source}: {v.name} {v.version} from {v.effective_from}, "
-                f"{len(v.rules)} rules, {len(v.scoring.indicators)} indicators, "
-                f"{len(v.examples)} examples, sha256 {v.content_hash[:12]}"
-            )
-            if stored is not None:
-                typer.echo(f"    database: {disk_vs_database(v, stored)}")
-    if note:
-        typer.echo(note, err=True)
-    if problems:
-        raise refused(problems)
+    from starcert.cli.rules_checking import check_files
+
+    check_files(path)
 
 
 @rules_app.command("test")
 def test(path: PathArg = None) -> None:
     """Run every example case of the rule files and report each one."""
-    files = [
-        f
-        for book in _books(_rules_dir(path))
-        for f in ([book] if book.is_file() else rule_files(book))
-    ]
-    failed = 0
-    problems: list[str] = []
-    passed = 0
-    ran: list[Path] = []
-    for file in files:
-        try:
-            ruleset = load_ruleset(file.read_bytes(), str(file), run_examples=False)
-        except RuleFileError as exc:
-            problems.extend(str(p) for p in exc.problems)
-            continue
-        ran.append(file)
-        for result in run_examples(ruleset):
-            where = f"{file}:{result.example.line}"
-            if result.passed:
-                passed += 1
-                typer.echo(f"PASS {where} {result.example.name}")
-            else:
-                failed += 1
-                typer.echo(f"FAIL {where} {result.example.name}: {result.detail}", err=True)
-    refused_files = len(files) - len(ran)
-    # A refused file's examples never ran: "0 passed, 0 failed" alone would read as nothing wrong.
-    not_run = f", {refused_files} file(s) refused (examples not run)" if refused_files else ""
-    typer.echo(f"{passed} passed, {failed} failed{not_run}")
-    if problems:
-        raise refused(problems)
-    if failed:  # the file would be refused by check and publish: bad input too
-        raise typer.Exit(2)
+    from starcert.cli.rules_checking import test_files
+
+    test_files(path)
 
 
 @rules_app.command("explain")
@@ -176,158 +77,9 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Print the decision the rules in force give for a facts file, and why."""
-    data = _read_facts(facts)
-    day = _as_of(as_of, data)
-    try:
-        target: Any = _explaining_rules(rules)
-        decision = evaluate(target, data, day, checks=checks)
-    except RuleFileError as exc:
-        raise refused(exc.problems) from None
-    except EngineError as exc:  # NotInForce is a LookupError, FactError a ValueError
-        code = 4 if isinstance(exc, LookupError) else 2 if isinstance(exc, ValueError) else 1
-        raise fail(code, f"{facts}: {exc}") from None
-    if as_json:
-        typer.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        typer.echo(render(decision))
+    from starcert.cli.rules_checking import explain_facts
 
-
-def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
-    """A draft given with --rules, else the published versions (the files if none is)."""
-    if rules is not None:
-        if not rules.exists():
-            raise fail(2, f"--rules: {rules}: no such file or directory")
-        if rules.is_file():
-            return load_ruleset(rules.read_bytes(), str(rules))
-        return RuleBook.from_directory(rules)
-    stored, _why = stored_for_check()
-    if stored:
-        book = RuleBook()
-        book.replace_rulesets(ruleset_of(row) for row in stored)
-        return book
-    directory = _rules_dir(None)
-    typer.echo(
-        f"(no rules published in the database: explained by the files in {directory})", err=True
-    )
-    return RuleBook.from_directory(directory)
-
-
-def _read_facts(path: Path) -> Any:
-    """The facts file as data; anything unreadable is one line naming file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(2, f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise fail(2, f"{path}: not UTF-8 text: {exc.reason}") from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = load_json(text)
-        except json.JSONDecodeError as exc:
-            raise fail(2, f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        except DuplicateJsonKey as exc:
-            where = path if exc.line is None else f"{path}:{exc.line}"
-            raise fail(2, f"{where}: {exc}: each fact may be given once") from None
-        except RecursionError:
-            raise fail(2, f"{path}: {TOO_DEEP}") from None
-    else:
-        try:
-            data = YAML(typ="safe", pure=True).load(text)
-        except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: an impossible date
-            line, message = yaml_problem(exc, text)
-            raise fail(2, f"{path}{'' if line is None else f':{line}'}: {message}") from None
-    if not isinstance(data, dict):
-        raise fail(2, f"{path}: expected a mapping of fact name to value")
-    return data
-
-
-def _as_of(raw: str | None, data: dict[str, Any]) -> date:
-    value: Any = raw if raw is not None else data.get("application_date")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise fail(2, f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
-    raise fail(2, "give --as-of (the facts have no application_date to default to)")
-
-
-def _show(score: Decimal | None) -> str:
-    """Rounded down for display: 94.999 shows as 94.99, never as 95.00."""
-    return "-" if score is None else str(score.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
-
-
-def render(d: Decision) -> str:
-    lines = [
-        f"{d.outcome.upper()}  ({d.ruleset} {d.version}, sha256 {d.content_hash[:12]}, "
-        f"{d.source}, as of {d.as_of})"
-    ]
-    if Check.APPLICATION.value in d.checks:
-        lines.append(
-            f"application: {'eligible' if d.eligible else 'ineligible'}; "
-            f"earliest application {d.earliest_application}"
-        )
-        lines += [f"  FAILED {f.rule}: {f.message}" for f in d.failures]
-    if Check.SCORING.value in d.checks:
-        lines.append(
-            f"score: {_show(d.achieved_points)} of {_show(d.applicable_points)} "
-            f"applicable points -> normalised {_show(d.normalised_score)}, "
-            f"{len(d.special_deductions)} special deductions, "
-            f"bonus {'yes' if d.special_bonus else 'no'} -> final {_show(d.final_score)}"
-        )
-        lines.append(f"band: {d.band or 'not certified'}")
-        lines += [f"  FAILED {f.rule}: {f.message}" for f in d.fail_reasons]
-    lines += [f"  NOTE {n.rule}: {n.message}" for n in d.notes]
-    lines += [f"  passed {p.rule}: {p.message}" for p in d.passed]
-    if d.deadlines:
-        lines.append("deadlines: " + ", ".join(f"{k} {v}" for k, v in d.deadlines.items()))
-    return "\n".join(lines)
-
-
-rules_app.command("diff")(diff_cmd)
-rules_app.command("impact")(impact_cmd)
-rules_app.command("publish")(publish_cmd)
-rules_app.command("history")(history_cmd)
-
-# --- check: disk against database ---------------------------------------------------------------
-
-
-def stored_for_check() -> tuple[list[PublishedRules] | None, str]:
-    """The published versions, or None and why not (no database is not an error for `check`)."""
-    try:
-        config = load()
-    except Exception as exc:
-        return None, f"(not compared with the database: {exc})"
-    url = config.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return None, "(not compared with the database: it does not exist yet)"
-    try:
-        database = open_database(url)
-        try:
-            return stored_versions(database.unit_of_work), ""
-        finally:
-            database.close()
-    except StorageError as exc:
-        said = str(exc.__cause__ or exc)  # the database's own words, as it said them
-        return None, f"(not compared with the database: {said.splitlines()[0]})"
-
-
-def disk_vs_database(v: RuleSet, stored: list[PublishedRules]) -> str:
-    same = next((p for p in stored if p.content_hash == v.content_hash), None)
-    if same is not None:
-        return (
-            f"published as {same.ruleset} {same.version}, effective {same.effective_from} "
-            "(same content)"
-        )
-    twin = next((p for p in stored if p.ruleset == v.name and p.version == v.version), None)
-    if twin is not None:
-        return (
-            f"DIFFERS from published {twin.ruleset} {twin.version} (sha256 "
-            f"{twin.content_hash[:12]}): the database copy is in force; give the file a new "
-            "version and publish it to change anything"
-        )
-    return "not published"
+    explain_facts(facts, as_of, rules, checks, as_json)
 
 
 rules_app.command("diff")(diff_cmd)
@@ -338,3 +90,4 @@ rules_app.command("show")(show_cmd)
 
 if __name__ == "__main__":
     rules_app(sys.argv[1:])
+

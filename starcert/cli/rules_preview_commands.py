@@ -10,13 +10,10 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from engine import RuleSet
-from engine.diff import diff
-from starcert.app import App
 from starcert.cli.command_kit import (
     Json,
     fail,
@@ -25,9 +22,12 @@ from starcert.cli.command_kit import (
     rule_errors,
     run,
 )
-from starcert.rules_impact import Impact, impact, total_work
-from starcert.rules_store import check_file, publish_refusal, ruleset_of
 from workflows.deadlines import local_day
+
+if TYPE_CHECKING:
+    from engine import RuleSet
+    from starcert.app import App
+    from starcert.rules_impact import Impact
 
 Effective = Annotated[
     str | None,
@@ -39,6 +39,8 @@ Effective = Annotated[
 
 
 def _version_or_file(ref: str, application: App | None) -> RuleSet:
+    from starcert.rules_store import check_file, ruleset_of
+
     path = Path(ref)
     if path.exists():
         return check_file(path)
@@ -59,6 +61,8 @@ def diff_cmd(
     """What changed from OLD to NEW, rule by rule, in words."""
 
     def go() -> None:
+        from engine.diff import diff
+
         with rule_errors():
             needs_db = not (Path(old).exists() and Path(new).exists())
             if needs_db:
@@ -95,6 +99,8 @@ def _with_effective(ruleset: RuleSet, effective: str | None) -> RuleSet:
 
 
 def _impact_of(application: App, new: RuleSet, show_progress: bool) -> Impact:
+    from starcert.rules_impact import impact, total_work
+
     now = application.clock.now()
     zone = application.config.zone
     book = application.rules.book
@@ -139,6 +145,8 @@ def impact_cmd(
     refuse the version as it stands."""
 
     def go() -> None:
+        from starcert.rules_store import check_file, publish_refusal
+
         with rule_errors():
             written = check_file(path)
             with open_app() as application:

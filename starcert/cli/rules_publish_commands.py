@@ -1,7 +1,8 @@
 """`starcert rules publish|history|show`: storing a rule file as a version, and reading them back.
 
 Publishing stores the file in the database, which is then the truth, and moves the open
-deadlines its lifecycle numbers change.
+deadlines its lifecycle numbers change. History and show read the stored rows only: they
+neither parse nor compile a version.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from engine import RuleSet
-from engine.diff import diff
-from starcert.app import App
 from starcert.cli.command_kit import (
     By,
     Json,
@@ -26,12 +24,12 @@ from starcert.cli.command_kit import (
     rule_errors,
     run,
 )
-from starcert.rules_impact import WITH_DEADLINES, terms_of
-from starcert.rules_store import Publication, check_file, publish, stored_versions
-from workflows.commands import RecomputeDeadlines
 from workflows.deadlines import local_day
 from workflows.ports import PublishedRules
-from workflows.recompute import deadline_moves
+
+if TYPE_CHECKING:
+    from engine import RuleSet
+    from starcert.app import App
 
 # --- publish ------------------------------------------------------------------------------------
 
@@ -50,8 +48,11 @@ def publish_cmd(
     then move the open deadlines its lifecycle numbers change (one event per moved case)."""
 
     def go() -> None:
+        from engine.diff import diff
+        from starcert.rules_store import Publication, check_file, publish
+
         with rule_errors(), open_app() as application:
-            application.rules  # noqa: B018 - a new database first holds the shipped rules
+            application.publish_shipped_rules()  # a new database first holds the shipped ones
             now = application.clock.now()
             done = publish(
                 application.uow,
@@ -64,7 +65,7 @@ def publish_cmd(
                     backdate_reason=backdate,
                 ),
             )
-            application.rules.refresh()
+            application.refresh_rules()  # when they are loaded already
             moved = recompute(application, done.ruleset, done.previous, by)
         row = done.row
         if as_json:
@@ -98,6 +99,10 @@ def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str)
     The moves are found read-only in bulk; only the cases that move get a command (one
     transaction and one event each), so publishing over a large register stays quick.
     """
+    from starcert.rules_impact import WITH_DEADLINES, terms_of
+    from workflows.commands import RecomputeDeadlines
+    from workflows.recompute import deadline_moves
+
     if previous is not None and previous.lifecycle == new.lifecycle:
         return 0
     zone = application.config.zone
@@ -133,6 +138,13 @@ def _row_dict(row: PublishedRules) -> dict[str, Any]:
     }
 
 
+def _published(application: App) -> list[PublishedRules]:
+    """Every stored version, as stored; a new database first gets the shipped rule files."""
+    application.publish_shipped_rules()
+    with application.uow() as uow:
+        return list(uow.rule_versions.list())
+
+
 def _in_force(rows: list[PublishedRules], today: date) -> PublishedRules | None:
     started = [r for r in rows if r.effective_from <= today]
     return max(started, key=lambda r: r.effective_from, default=None)
@@ -143,8 +155,7 @@ def history_cmd(as_json: Json = False) -> None:
 
     def go() -> None:
         with open_app() as application:
-            application.rules  # noqa: B018 - seeds the shipped rules on a new database
-            rows = stored_versions(application.uow)
+            rows = _published(application)
             today = local_day(application.clock.now(), application.config.zone)
         current = _in_force(rows, today)
         ordered = sorted(rows, key=lambda r: r.effective_from)
@@ -191,8 +202,7 @@ def show_cmd(
 
     def go() -> None:
         with open_app() as application:
-            application.rules  # noqa: B018 - seeds the shipped rules on a new database
-            rows = [r for r in stored_versions(application.uow) if r.version == version]
+            rows = [r for r in _published(application) if r.version == version]
         if not rows:
             raise fail(4, f"no published version {version!r} (see: starcert rules history)")
         row = rows[0]

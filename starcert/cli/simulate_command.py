@@ -5,12 +5,10 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.vocabulary import EARLIEST_DATE, LATEST_DATE
-from starcert.app import App
 from starcert.cli.command_kit import (
     Json,
     emit,
@@ -19,10 +17,12 @@ from starcert.cli.command_kit import (
     run,
     write_register_file,
 )
-from starcert.config import Config, DatabaseConfig
 from starcert.export import check_writable
 from starcert.wall_clock import SystemClock
 from workflows.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from starcert.config import Config
 
 MAX_POPULATION = 1_000_000
 """Ten times the largest population measured (bench/README.md); a typo of more digits would run
@@ -34,6 +34,8 @@ def _start_instant(text: str, option: str, config: Config) -> datetime:
 
     Both within the years the rules can date (1900-2999): past them the calendar overflows.
     """
+    from engine.vocabulary import EARLIEST_DATE, LATEST_DATE
+
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -79,6 +81,8 @@ def simulate_cmd(
     as_json: Json = False,
 ) -> None:
     """Drive the daemon's code on a simulated clock, from --from to --to, and show the register."""
+    from starcert.app import App
+    from starcert.config import DatabaseConfig
     from starcert.simulate import Simulation, summary_text
     from starcert.simulation_target import refuse_live_database
     from storage.database import upgrade

@@ -24,6 +24,7 @@ import heapq
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -44,6 +45,12 @@ from workflows.read_ports import DatabaseReads
 
 SIMULATOR = "simulation"
 GOOD_FACTS = PrerequisiteFacts(True, True, True, None, True, True)
+EXISTING = "cases already there, by day"
+NEW = "new certificates"
+
+Progress = Callable[[str, int, int], None]
+"""Told (step, done, total) as a run goes: days lived by the cases already in the database, then
+new certificates lived through the whole period, cohort by cohort."""
 
 
 @dataclass
@@ -247,11 +254,13 @@ class Simulation:
 
     # --- the clock -----------------------------------------------------------------------------
 
-    def run(self, end: datetime, *, population: int = 0) -> SimulationReport:
+    def run(
+        self, end: datetime, *, population: int = 0, progress: Progress | None = None
+    ) -> SimulationReport:
         started = time.perf_counter()
         start = self.clock.now()
         report = SimulationReport(start=start, end=end)
-        self._live(end, report)  # the cases already in the database
+        self._live(end, report, progress)  # the cases already in the database
         target = self.lane
         batches = Batches(self.app) if self.bulk and population else None
         for size in _cohorts(population, self.cohort):
@@ -264,6 +273,8 @@ class Simulation:
             for case_id in set(self._chances) - before:
                 del self._chances[case_id]  # its cases never act again
             self._agenda.clear()  # what is left lies past the end
+            if progress is not None:
+                progress(NEW, report.created, population)
             if batches is not None and batches.cases_held() >= self.chunk:
                 batches.write()
         if batches is not None:
@@ -276,8 +287,12 @@ class Simulation:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _live(self, end: datetime, report: SimulationReport) -> None:
+    def _live(
+        self, end: datetime, report: SimulationReport, progress: Progress | None = None
+    ) -> None:
         """From the clock's instant to `end`: deadlines as they fall due, the body's actions."""
+        start = self.clock.now()
+        days = max((end - start).days, 1)
         while True:
             next_due = self.runner.next_due()
             next_action = self._agenda[0].at if self._agenda else None
@@ -289,6 +304,8 @@ class Simulation:
                 break
             self.clock.set(step)
             report.wakeups += 1
+            if progress is not None:
+                progress(EXISTING, (step - start).days, days)
             while self._agenda and self._agenda[0].at <= step:
                 self._act(heapq.heappop(self._agenda), report)
             tick = self.runner.tick()
@@ -299,6 +316,8 @@ class Simulation:
             if tick.failed and not tick.fired and not self._agenda:
                 # Only failing rows are due: their back-off moves next_due forward; go on.
                 continue
+        if progress is not None:
+            progress(EXISTING, days, days)
 
 
 def _cohorts(population: int, size: int) -> list[int]:

@@ -25,6 +25,7 @@ from starcert.cli.command_kit import (
     write_register,
     write_register_file,
 )
+from starcert.cli.progress_bar import wanted
 from starcert.export import check_writable
 from workflows import commands as cmd
 from workflows.model import Case, StarLevel, State, SuspensionCause
@@ -173,13 +174,16 @@ def export(
     def go() -> None:
         if out is not None:
             check_writable(out, "--out")  # before the database is opened: nothing to undo
+        show = wanted(as_json=False)
         with open_app() as application:
             if out is not None:
-                write_register_file(application, out, "--out", bom=bom is not False)
+                write_register_file(
+                    application, out, "--out", bom=bom is not False, show_progress=show
+                )
                 return
             if bom:
                 sys.stdout.write("\ufeff")
-            write_register(application, sys.stdout)
+            write_register(application, sys.stdout, show_progress=show)
 
     run(go)
 

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from starcert import export, views
+from starcert.cli.progress_bar import progress_bar
 from workflows.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -155,23 +156,27 @@ def transition(
     run(go)
 
 
-def register_rows(application: App) -> list[dict[str, str]]:
-    """The certificate register (IAF CertSearch field names), holders' codes included."""
-    with application.uow() as uow:
+def register_rows(application: App, *, show_progress: bool = False) -> list[dict[str, str]]:
+    """The certificate register (IAF CertSearch field names), holders' codes included; with
+    show_progress, a bar on the terminal while it is read (a large register takes seconds)."""
+    with progress_bar(show_progress) as bar, application.uow() as uow:
+        bar.update("reading the register", 0, None)
         return [
             views.register_row(e.case, e.organisation, e.first_issued_on)
             for e in uow.reads.register()
         ]
 
 
-def write_register(application: App, stream: IO[str]) -> None:
+def write_register(application: App, stream: IO[str], *, show_progress: bool = False) -> None:
     """The certificate register as CSV; cells a spreadsheet would run as formulas neutralised."""
-    export.write_register_csv(register_rows(application), stream)
+    export.write_register_csv(register_rows(application, show_progress=show_progress), stream)
 
 
-def write_register_file(application: App, path: Path, option: str, *, bom: bool = True) -> None:
+def write_register_file(
+    application: App, path: Path, option: str, *, bom: bool = True, show_progress: bool = False
+) -> None:
     """The register as a CSV file at `path`, replaced whole or left as it was (starcert.export)."""
-    rows = register_rows(application)
+    rows = register_rows(application, show_progress=show_progress)
     export.write_file(path, lambda stream: export.write_register_csv(rows, stream), option, bom=bom)
 
 

@@ -90,4 +90,3 @@ rules_app.command("show")(show_cmd)
 
 if __name__ == "__main__":
     rules_app(sys.argv[1:])
-

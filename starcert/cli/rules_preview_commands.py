@@ -8,9 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +21,7 @@ from starcert.cli.command_kit import (
     rule_errors,
     run,
 )
+from starcert.cli.progress_bar import progress_bar, wanted
 from workflows.deadlines import local_day
 
 if TYPE_CHECKING:
@@ -104,26 +104,19 @@ def _impact_of(application: App, new: RuleSet, show_progress: bool) -> Impact:
     now = application.clock.now()
     zone = application.config.zone
     book = application.rules.book
+    reads = application.database.reads
     if not show_progress:
-        return impact(application.database.reads, book, new, now=now, zone=zone)
-    from rich.progress import Progress
-
-    with Progress(transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task("re-evaluating", total=total_work(application.database.reads))
+        return impact(reads, book, new, now=now, zone=zone)
+    total = total_work(reads)
+    with progress_bar(True) as bar:
         return impact(
-            application.database.reads,
+            reads,
             book,
             new,
             now=now,
             zone=zone,
-            progress=lambda n: bar.advance(task, n),
+            progress=lambda n: bar.advance("re-evaluating", n, total),
         )
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 def impact_cmd(
@@ -135,7 +128,7 @@ def impact_cmd(
         bool | None,
         typer.Option(
             "--progress/--no-progress",
-            help="progress bar on stderr (default: when it is a terminal)",
+            help="progress bar on stderr (default: on a terminal, without --json)",
         ),
     ] = None,
 ) -> None:
@@ -155,7 +148,7 @@ def impact_cmd(
                     written, effective or max(written.effective_from, today).isoformat()
                 )
                 refusal = publish_refusal(application.uow, new, today)
-                show = sys.stderr.isatty() if progress is None else progress
+                show = wanted(as_json, progress)
                 report = _impact_of(application, new, show)
         if refusal is not None:
             typer.echo(f"warning: publish would refuse this version: {refusal}", err=True)

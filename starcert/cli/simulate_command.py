@@ -17,6 +17,7 @@ from starcert.cli.command_kit import (
     run,
     write_register_file,
 )
+from starcert.cli.progress_bar import progress_bar, wanted
 from starcert.export import check_writable
 from starcert.wall_clock import SystemClock
 from workflows.errors import InvalidInput
@@ -79,6 +80,13 @@ def simulate_cmd(
         Path | None, typer.Option("--csv", help="write the resulting register as CSV here")
     ] = None,
     as_json: Json = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="progress bar on stderr (default: on a terminal, without --json)",
+        ),
+    ] = None,
 ) -> None:
     """Drive the daemon's code on a simulated clock, from --from to --to, and show the register."""
     from starcert.app import App
@@ -106,9 +114,11 @@ def simulate_cmd(
             application = App(sim_config, clock=clock)
             try:
                 simulation = Simulation(application, clock, seed=seed, operators=operators)
-                report = simulation.run(finish, population=population)
+                show = wanted(as_json, progress)
+                with progress_bar(show) as bar:
+                    report = simulation.run(finish, population=population, progress=bar.update)
                 if out_csv is not None:
-                    write_register_file(application, out_csv, "--csv")
+                    write_register_file(application, out_csv, "--csv", show_progress=show)
             finally:
                 application.close()
         emit(report.as_dict(), as_json, lambda: summary_text(report))

@@ -9,8 +9,9 @@ The database is a temporary SQLite one built with the CLI itself: case 1 a certi
 `starcert simulate --population 1`), case 2 an application under review; rule versions published.
 Showing case 2 asks the rules whether the application may be accepted, so it loads them.
 
-Run: .venv/bin/python bench/bench_cli_startup.py [--runs 7] [--source DIR]
-(--source: another copy of starcert to time, e.g. an export of main, with the same interpreter.)
+Run: .venv/bin/python bench/bench_cli_startup.py [--runs 7] [--against DIR]
+(--against: another copy of starcert, e.g. `git archive main | tar -x -C DIR`, timed in the same
+run and in turn with this one, on a database of its own built the same way.)
 """
 
 from __future__ import annotations
@@ -45,17 +46,24 @@ def environment(source: Path) -> dict[str, str]:
 
 
 class Cli:
-    """`python -m starcert.cli --config CONFIG ...` from one source tree."""
+    """`python -m starcert.cli --config CONFIG ...` from one source tree, run in the config's
+    folder (`-m` puts the working directory first on the path: it must hold no starcert)."""
 
     def __init__(self, python: str, source: Path, config: Path) -> None:
         self.python, self.config, self.env = python, config, environment(source)
+        self.cwd = config.parent
 
     def argv(self, *args: str) -> list[str]:
         return [self.python, "-m", "starcert.cli", "--config", str(self.config), *args]
 
     def __call__(self, *args: str) -> str:
         done = subprocess.run(
-            self.argv(*args), env=self.env, capture_output=True, text=True, check=False
+            self.argv(*args),
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             raise SystemExit(f"starcert {' '.join(args)} failed: {done.stderr.strip()}")
@@ -106,47 +114,60 @@ def write_config(path: Path, work: Path, rules: Path, url: str = "") -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+Row = tuple[list[str], dict[str, str], Path]  # argv, environment, working directory
+
+
+def timed(row: Row) -> float:
+    argv, env, cwd = row
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
     return elapsed
 
 
+def commands(cli: Cli, label: str) -> dict[str, Row]:
+    return {
+        f"{label}--help": (cli.argv("--help"), cli.env, cli.cwd),
+        f"{label}show 1 (certificate)": (cli.argv("show", "1"), cli.env, cli.cwd),
+        f"{label}show 2 (application)": (cli.argv("show", "2"), cli.env, cli.cwd),
+        f"{label}rules history": (cli.argv("rules", "history"), cli.env, cli.cwd),
+        f"{label}rules check": (cli.argv("rules", "check"), cli.env, cli.cwd),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="processes per command (best of)")
-    parser.add_argument("--source", type=Path, default=ROOT, help="starcert source tree to time")
+    parser.add_argument("--against", type=Path, help="another starcert source tree to time too")
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
-    source = args.source.resolve()
+    sources = [ROOT, *([args.against.resolve()] if args.against else [])]
     with tempfile.TemporaryDirectory(prefix="starcert-cli-bench-") as tmp:
-        work = Path(tmp)
-        config = work / "config.toml"
-        write_config(config, work, source / "rules")
-        cli = Cli(args.python, source, config)
-        build_database(cli, work, source / "rules")
-        env = cli.env
-        rows = {
-            "python -c pass": [args.python, "-c", "pass"],
-            "python -c 'import typer'": [args.python, "-c", "import typer"],
-            "starcert --help": cli.argv("--help"),
-            "starcert show 1 (certificate)": cli.argv("show", "1"),
-            "starcert show 2 (application)": cli.argv("show", "2"),
-            "starcert rules history": cli.argv("rules", "history"),
-            "starcert rules check": cli.argv("rules", "check"),
+        env, here = environment(ROOT), Path(tmp)
+        rows: dict[str, Row] = {
+            "python -c pass": ([args.python, "-c", "pass"], env, here),
+            "python -c 'import typer'": ([args.python, "-c", "import typer"], env, here),
         }
+        for n, source in enumerate(sources):
+            work = Path(tmp) / str(n)
+            work.mkdir()
+            config = work / "config.toml"
+            write_config(config, work, source / "rules")
+            cli = Cli(args.python, source, config)
+            build_database(cli, work, source / "rules")
+            rows |= commands(cli, "starcert " if n == 0 else "against  ")
         times: dict[str, list[float]] = {name: [] for name in rows}
-        for argv in rows.values():
-            timed(argv, env)  # bytecode cache written, files in the page cache
+        for row in rows.values():
+            timed(row)  # bytecode cache written, files in the page cache
         for _ in range(args.runs):
-            for name, argv in rows.items():  # in turn, so load on the machine hits all alike
-                times[name].append(timed(argv, env))
+            for name, row in rows.items():  # in turn: load on the machine hits all alike
+                times[name].append(timed(row))
     bare = min(times["python -c pass"])
     typer_only = min(times["python -c 'import typer'"])
-    print(f"source {source}, {args.runs} runs each, best and median seconds")
+    print(f"starcert: {ROOT}" + (f"; against: {sources[1]}" if len(sources) > 1 else ""))
+    print(f"{args.runs} runs each, best and median seconds")
     print(f"{'command':<32} {'best':>7} {'median':>7} {'x python':>9} {'x typer':>8}")
     for name, values in times.items():
         best = min(values)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -117,14 +118,19 @@ def write_config(path: Path, work: Path, rules: Path, url: str = "") -> None:
 Row = tuple[list[str], dict[str, str], Path]  # argv, environment, working directory
 
 
-def timed(row: Row) -> float:
+def timed(row: Row) -> tuple[float, float]:
+    """Wall-clock seconds, and the CPU seconds the process used (user + system): on a loaded
+    machine the second is the steadier measure of the work done."""
     argv, env, cwd = row
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def commands(cli: Cli, label: str) -> dict[str, Row]:
@@ -158,22 +164,28 @@ def main() -> None:
             cli = Cli(args.python, source, config)
             build_database(cli, work, source / "rules")
             rows |= commands(cli, "starcert " if n == 0 else "against  ")
-        times: dict[str, list[float]] = {name: [] for name in rows}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
         for row in rows.values():
             timed(row)  # bytecode cache written, files in the page cache
         for _ in range(args.runs):
             for name, row in rows.items():  # in turn: load on the machine hits all alike
                 times[name].append(timed(row))
-    bare = min(times["python -c pass"])
-    typer_only = min(times["python -c 'import typer'"])
+    wall = {name: [w for w, _ in values] for name, values in times.items()}
+    cpu = {name: [c for _, c in values] for name, values in times.items()}
+    bare, typer_only = min(wall["python -c pass"]), min(wall["python -c 'import typer'"])
+    bare_cpu = min(cpu["python -c pass"])
     print(f"starcert: {ROOT}" + (f"; against: {sources[1]}" if len(sources) > 1 else ""))
-    print(f"{args.runs} runs each, best and median seconds")
-    print(f"{'command':<32} {'best':>7} {'median':>7} {'x python':>9} {'x typer':>8}")
-    for name, values in times.items():
-        best = min(values)
+    print(f"{args.runs} runs each; seconds: wall best and median, CPU (user+system) best")
+    print(
+        f"{'command':<32} {'best':>7} {'median':>7} {'x python':>9} {'x typer':>8} "
+        f"{'cpu':>7} {'cpu x py':>9}"
+    )
+    for name in times:
+        best, best_cpu = min(wall[name]), min(cpu[name])
         print(
-            f"{name:<32} {best:7.3f} {statistics.median(values):7.3f} "
-            f"{best / bare:9.1f} {best / typer_only:8.2f}"
+            f"{name:<32} {best:7.3f} {statistics.median(wall[name]):7.3f} "
+            f"{best / bare:9.1f} {best / typer_only:8.2f} {best_cpu:7.3f} "
+            f"{best_cpu / bare_cpu:9.1f}"
         )
 
 

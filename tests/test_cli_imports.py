@@ -43,7 +43,8 @@ print(json.dumps({"code": code, "loaded": sorted({m.split(".")[0] for m in sys.m
 """
 
 
-def loaded_by(*args: str, cwd: Path = ROOT) -> tuple[int, set[str], str]:
+def loaded_by(*args: str) -> tuple[int, set[str], str]:
+    """The exit code, the top-level packages imported, and stdout of `starcert ARGS`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
@@ -51,7 +52,7 @@ def loaded_by(*args: str, cwd: Path = ROOT) -> tuple[int, set[str], str]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=cwd,
+        cwd=ROOT,
         timeout=120,
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])

@@ -1,7 +1,10 @@
 """The one door to durable-rules. Everything it does badly is handled here:
 
 - a ruleset holds at most 1024 live states (the 1025th raises MemoryError and breaks it for good):
-  every evaluation gets its own sid and its state is deleted in a `finally`;
+  each registered ruleset keeps one state, and every evaluation asserts its fact there and retracts
+  it once the actions are drained (a third cheaper than a state per evaluation, created and
+  deleted). Every rule matches one fact, so a retraction fires nothing. Should anything go wrong
+  the state is deleted in a `finally` and the next evaluation starts a new one;
 - rulesets are never re-registered: a name carries version and content hash, and a name already
   registered is reused, so two versions (or two files) of one rule set live side by side;
 - the engine is not safe to call from several threads: one lock serialises register and evaluate;
@@ -11,13 +14,14 @@
   sentinel rule. The sentinel tests a field only our fact carries (a rule matching the state
   document durable-rules re-asserts would fire for ever);
 - an event (`post`) is consumed by the first rule it matches: we assert one *fact*, so every rule
-  sees it;
+  sees it (posting would be cheaper still, but a third of the decisions would miss rules);
 - an exception in an action is stored quietly in the state by durable's Python host: we run the
   actions ourselves (below): an exception is kept, the remaining actions are drained (deleting a
-  state with actions pending crashes too), the state is deleted, and it surfaces as EngineError.
+  state with actions pending crashes too), the fact is retracted, and it surfaces as EngineError.
 
 We drive durable's C engine (`durable_rules_engine`) with the calls its Python `Host` makes
-(create_ruleset, assert_fact, start_action_for_state, complete_and_start_action, delete_state) and
+(create_ruleset, assert_fact, start_action_for_state, complete_and_start_action, retract_fact,
+delete_state) and
 skip the rest of that host: its timer threads, which could run our actions outside the evaluation
 that caused them, and its per-action state round-trips (JSON in and out plus update_state), which
 cost two thirds of a decision's time while our actions never change the state.
@@ -42,13 +46,22 @@ from engine.vocabulary import Check
 _SENTINEL_RULE = "__evaluated__"
 _SENTINEL_FIELD = "starcert_evaluation"
 _NOT_HANDLED, _OBSERVED = 1, 2  # result codes of assert_fact (durable/engine.py _handle_result)
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_dumps = _json.encode
+_make_chunks = json.encoder.c_make_encoder  # what _json.encode builds anew on every call
+_chunks = (
+    None
+    if _make_chunks is None
+    else _make_chunks(
+        None, _json.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+)
 _MATCHED = '":{"m":{'
 
 
 def _document(fact: dict[str, Any], sid: str) -> str:
     """The fact as asserted: with the sentinel's field and the state's sid, encoded once."""
-    body = _dumps(fact)
+    body = "".join(_chunks(fact, 0)) if _chunks is not None else _dumps(fact)
     tail = f'"{_SENTINEL_FIELD}":1,"sid":"{sid}"}}'
     return f"{body[:-1]},{tail}" if len(body) > 2 else "{" + tail
 
@@ -80,6 +93,7 @@ class DurableBackend:
         self._lock = threading.Lock()
         self._handles: dict[str, int] = {}
         self._sids = itertools.count(1)
+        self._kept: dict[int, str] = {}  # handle → the sid of the state its evaluations use
 
     def register(self, ruleset: RuleSet) -> None:
         with self._lock:
@@ -116,18 +130,21 @@ class DurableBackend:
     def fire(self, ruleset: RuleSet, fact: dict[str, Any], on_fire: Callable[[str], None]) -> None:
         """Assert `fact` once; each rule it satisfies calls on_fire(rule key) before this returns.
 
-        An exception from on_fire propagates (as EngineError) once the state is cleaned up.
+        An exception from on_fire propagates (as EngineError) once the fact is retracted.
         """
-        sid = str(next(self._sids))
         name = ruleset.engine_name
         seen = False
         failed: tuple[str, Exception] | None = None
         with self._lock:
             handle = self._register(ruleset)
-            asserted = False
+            sid = self._kept.get(handle)
+            if sid is None:
+                sid = self._kept[handle] = str(next(self._sids))
+            document = _document(fact, sid)
+            asserted = clean = False
             try:
                 try:
-                    code, state = durable.assert_fact(handle, _document(fact, sid))
+                    code, state = durable.assert_fact(handle, document)
                 except MemoryError as exc:
                     raise EngineError(f"durable-rules ran out of states in {name}") from exc
                 asserted = True
@@ -148,14 +165,18 @@ class DurableBackend:
                                 failed = (key, exc)
                     following = durable.complete_and_start_action(handle, state)
                     started = (None, following) if following else None
+                # A fact no rule matched is never retracted (its state is deleted, as before).
+                clean = seen and durable.retract_fact(handle, document)[0] == 0
             finally:
-                try:
-                    durable.delete_state(handle, sid)
-                except Exception as exc:
-                    if asserted:
-                        raise EngineError(
-                            f"durable-rules could not delete state {sid} of {name}: {exc}"
-                        ) from exc
+                if not clean:  # the state is dropped, and the next evaluation makes a new one
+                    del self._kept[handle]
+                    try:
+                        durable.delete_state(handle, sid)
+                    except Exception as exc:
+                        if asserted:
+                            raise EngineError(
+                                f"durable-rules could not delete state {sid} of {name}: {exc}"
+                            ) from exc
         if failed is not None:
             key, cause = failed
             raise EngineError(

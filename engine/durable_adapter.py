@@ -21,10 +21,10 @@
 
 We drive durable's C engine (`durable_rules_engine`) with the calls its Python `Host` makes
 (create_ruleset, assert_fact, start_action_for_state, complete_and_start_action, retract_fact,
-delete_state) and
-skip the rest of that host: its timer threads, which could run our actions outside the evaluation
-that caused them, and its per-action state round-trips (JSON in and out plus update_state), which
-cost two thirds of a decision's time while our actions never change the state.
+delete_state) and skip the rest of that host: its timer threads, which could run our actions
+outside the evaluation that caused them, and its per-action state round-trips (JSON in and out
+plus update_state), which cost two thirds of a decision's time while our actions never change the
+state.
 """
 
 from __future__ import annotations

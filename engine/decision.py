@@ -48,6 +48,14 @@ class Decision:
     content_hash: str
     source: str
 
+    @classmethod
+    def made(cls, fields: dict[str, Any]) -> Decision:
+        """The engine's own constructor: every field, in field order, set at once (the frozen
+        __init__ sets them one object.__setattr__ at a time). The dict becomes the Decision's."""
+        decision = object.__new__(cls)
+        object.__setattr__(decision, "__dict__", fields)
+        return decision
+
     def to_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
             if isinstance(value, RuleResult):

@@ -48,7 +48,7 @@ _SENTINEL_FIELD = "starcert_evaluation"
 _NOT_HANDLED, _OBSERVED = 1, 2  # result codes of assert_fact (durable/engine.py _handle_result)
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _dumps = _json.encode
-_make_chunks = json.encoder.c_make_encoder  # what _json.encode builds anew on every call
+_make_chunks = getattr(json.encoder, "c_make_encoder", None)  # _json.encode makes one a call
 _chunks = (
     None
     if _make_chunks is None

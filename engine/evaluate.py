@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
+from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from engine.canonical import Canon, canonical
 from engine.decision import Decision, RuleResult, score_decimal
@@ -15,6 +16,7 @@ from engine.memo import DecisionMemo
 from engine.outcomes import DEFAULT_OUTCOMES, RuleKind, Tally
 from engine.rule_errors import EngineError, NotInForce
 from engine.ruleset import RuleSet
+from engine.scoring import Exact
 from engine.vocabulary import Check
 from workflows.deadlines import certificate_plan
 
@@ -83,16 +85,24 @@ def evaluate(
     else:
         fact = plan.flat(checked, canon)
     in_calendar("as_of", as_of)  # deadlines are counted from it
-    tally = Tally()
-    outcomes = ruleset.outcomes
-    rule_outcome = index.outcome
+    tally: Tally | None = None
+    if ruleset.outcomes is DEFAULT_OUTCOMES:
+        # Their actions only file each rule under its outcome: which rules fired is all a decision
+        # needs, and the tally is made from them when their explanation is first worked out.
+        fired: list[str] = []
+        backend.fire(ruleset, fact, fired.append)
+    else:
+        tally = Tally()
+        fired = tally.fired
+        outcomes = ruleset.outcomes
+        rule_outcome = index.outcome
 
-    def on_fire(key: str) -> None:
-        tally.fired.append(key)
-        outcomes[rule_outcome[key]].action(tally, key)
+        def on_fire(key: str) -> None:
+            fired.append(key)
+            outcomes[rule_outcome[key]].action(tally, key)
 
-    backend.fire(ruleset, fact, on_fire)
-    decision = _decide(ruleset, index, checked, tally, as_of)
+        backend.fire(ruleset, fact, on_fire)
+    decision = _decide(ruleset, index, checked, fired, tally, as_of)
     if key is not None and memo is not None:
         memo.put(key, decision)
     return decision
@@ -116,6 +126,8 @@ class _Index:
         self._numbers = ruleset.lifecycle
         self._deadlines: dict[date, Mapping[str, date]] = {}
         self.explained: dict[tuple[Any, ...], _Said] = {}
+        self._earliest: dict[date, date] = {}
+        self._applicable: dict[Exact, Decimal] = {}
         self.plan = FactPlan(ruleset)
 
     def deadlines(self, decided: date) -> Mapping[str, date]:
@@ -129,6 +141,24 @@ class _Index:
             planned = certificate_plan(decided, self._numbers)
             found = MappingProxyType({kind.value: due for kind, due in planned.items()})
             self._deadlines[decided] = found
+        return found
+
+    def earliest(self, ruleset: RuleSet, since: date) -> date:
+        """engine.facts.earliest_application, kept: applicants' start dates repeat."""
+        found = self._earliest.get(since)
+        if found is None:
+            if len(self._earliest) >= _KEPT_PLANS:
+                self._earliest.clear()
+            found = self._earliest[since] = earliest_application(ruleset, since)
+        return found
+
+    def applicable(self, points: Exact) -> Decimal:
+        """The applicable points as the Decision's Decimal, kept: one per set of exclusions."""
+        found = self._applicable.get(points)
+        if found is None:
+            if len(self._applicable) >= _KEPT_PLANS:
+                self._applicable.clear()
+            found = self._applicable[points] = score_decimal(points)
         return found
 
     def explain(self, ruleset: RuleSet, checks: frozenset[Check], tally: Tally) -> _Said:
@@ -155,15 +185,20 @@ _NO_DEADLINES: Mapping[str, date] = MappingProxyType({})
 
 
 def _decide(
-    ruleset: RuleSet, index: _Index, checked: CheckedFacts, tally: Tally, as_of: date
+    ruleset: RuleSet,
+    index: _Index,
+    checked: CheckedFacts,
+    fired: list[str],
+    tally: Tally | None,
+    as_of: date,
 ) -> Decision:
     key: tuple[Any, ...]
-    if ruleset.outcomes is DEFAULT_OUTCOMES:  # their actions file each rule by its outcome
-        key = (checked.checks, *tally.fired)
+    if tally is None:  # the default outcomes: the rules fired say it all
+        key = (checked.checks, *fired)
     else:
         key = (
             checked.checks,
-            tuple(tally.fired),
+            tuple(fired),
             tuple(tally.refusals),
             tuple(tally.notes),
             tuple(tally.fails),
@@ -171,58 +206,58 @@ def _decide(
         )
     said = index.explained.get(key)
     if said is None:
+        if tally is None:
+            tally = _replayed(ruleset, index, fired)
         said = index.explain(ruleset, checked.checks, tally)
         if len(index.explained) >= _KEPT_EXPLANATIONS:
             index.explained.clear()
         index.explained[key] = said
-    earliest = None
+    fields = said.fields.copy()  # every field of the Decision, in order: what the rules said
     if said.eligible is not None:
         since = checked.application["service_system_since"]
         assert isinstance(since, date)
-        earliest = earliest_application(ruleset, since)
+        fields["earliest_application"] = index.earliest(ruleset, since)
     score = checked.score
-    return Decision(
-        outcome=said.outcome,
-        checks=said.checks,
-        eligible=said.eligible,
-        certified=said.certified,
-        failures=said.failures,
-        notes=said.notes,
-        passed=said.passed,
-        fired=said.fired,
-        earliest_application=earliest,
-        achieved_points=score_decimal(score.achieved) if score else None,
-        applicable_points=score_decimal(score.applicable) if score else None,
-        normalised_score=score_decimal(score.normalised) if score else None,
-        final_score=score_decimal(score.final) if score else None,
-        band=said.band,
-        fail_reasons=said.fail_reasons,
-        special_deductions=score.deductions if score else (),
-        special_bonus=score.bonus if score else None,
-        lifecycle=index.lifecycle,
-        deadlines=index.deadlines(as_of) if said.certified else _NO_DEADLINES,
-        as_of=as_of,
-        ruleset=ruleset.name,
-        version=ruleset.version,
-        content_hash=ruleset.content_hash,
-        source=ruleset.source,
-    )
+    if score is not None:
+        fields["achieved_points"] = score_decimal(score.achieved)
+        fields["applicable_points"] = index.applicable(score.applicable)
+        normalised = score_decimal(score.normalised)
+        fields["normalised_score"] = normalised
+        final = score.final  # the normalised score itself unless deductions or a bonus moved it
+        fields["final_score"] = normalised if final == score.normalised else score_decimal(final)
+        fields["special_deductions"] = score.deductions
+        fields["special_bonus"] = score.bonus
+    if said.certified:
+        fields["deadlines"] = index.deadlines(as_of)
+    fields["as_of"] = as_of
+    fields["ruleset"] = ruleset.name
+    fields["version"] = ruleset.version
+    fields["content_hash"] = ruleset.content_hash
+    fields["source"] = ruleset.source
+    return Decision.made(fields)
 
 
-class _Said(NamedTuple):
-    """What the rules that fired say, whatever the facts' values: the explanation of a Decision.
-    The same rules firing say the same thing, so it is worked out once per version."""
+def _replayed(ruleset: RuleSet, index: _Index, fired: list[str]) -> Tally:
+    """The tally the outcomes' actions make of the rules fired, in firing order."""
+    tally = Tally()
+    outcomes = ruleset.outcomes
+    for key in fired:
+        tally.fired.append(key)
+        outcomes[index.outcome[key]].action(tally, key)
+    return tally
 
-    outcome: str
-    checks: tuple[str, ...]
-    eligible: bool | None
-    certified: bool | None
-    band: str | None
-    failures: tuple[RuleResult, ...]
-    notes: tuple[RuleResult, ...]
-    passed: tuple[RuleResult, ...]
-    fired: tuple[str, ...]
-    fail_reasons: tuple[RuleResult, ...]
+
+class _Said:
+    """What the rules that fired say, whatever the facts' values: the explanation of a Decision,
+    and the Decision's fields with it (the rest filled in per decision). The same rules firing
+    say the same thing, so it is worked out once per version."""
+
+    __slots__ = ("certified", "eligible", "fields")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.eligible: bool | None = fields["eligible"]
+        self.certified: bool | None = fields["certified"]
+        self.fields = fields
 
 
 _KEPT_EXPLANATIONS = 4096
@@ -256,15 +291,20 @@ def _explain(index: _Index, ruleset: RuleSet, checks: frozenset[Check], tally: T
         outcome = "certified" if certified else "not_certified"
     else:
         outcome = "eligible"
-    return _Said(
+    fields: dict[str, Any] = dict.fromkeys(Decision.__dataclass_fields__)
+    fields.update(
         outcome=outcome,
         checks=tuple(c.value for c in Check if c in checks),
         eligible=eligible,
         certified=certified,
-        band=band,
         failures=index.sorted_results(tally.refusals),
         notes=index.sorted_results(tally.notes),
         passed=tuple(index.results[k] for k in passed_keys),  # already in rule order
         fired=tuple(r.rule for r in index.sorted_results(tally.fired)),
+        band=band,
         fail_reasons=fail_reasons,
+        special_deductions=(),
+        lifecycle=index.lifecycle,
+        deadlines=_NO_DEADLINES,
     )
+    return _Said(fields)

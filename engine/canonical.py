@@ -36,14 +36,16 @@ _KINDS = {
     spec.name: _FLAG if spec.type is FactType.BOOL else (_DATE_OR_NULL if spec.nullable else _DATE)
     for spec in APPLICATION_FACTS.values()
 }
-_SHEET_KEYS = frozenset(("results", "excluded", "special_deductions", "special_bonus"))
+SHEET_KEYS = frozenset(("results", "excluded", "special_deductions", "special_bonus"))
 _BAD: Any = object()
 
 
 class Sheet:
-    """A score sheet read once: results by indicator id, and its hashable key."""
+    """A score sheet read once: results by indicator id, and its hashable key. The results given
+    as whole millionths are also kept apart (`points`), from the others (sampled, ratios, items,
+    None): a version checks and adds the first kind without a loop of its own."""
 
-    __slots__ = ("bonus", "deductions", "excluded", "results")
+    __slots__ = ("bonus", "deductions", "excluded", "others", "points", "results")
 
     def __init__(
         self,
@@ -51,11 +53,15 @@ class Sheet:
         excluded: frozenset[str],
         deductions: tuple[str, ...],
         bonus: str | None,
+        points: dict[str, int],
+        others: dict[str, Leaf],
     ) -> None:
         self.results = results
         self.excluded = excluded
         self.deductions = deductions
         self.bonus = bonus
+        self.points = points
+        self.others = others
 
     def key(self) -> tuple[Any, ...]:
         return (_unordered(self.results), self.excluded, self.deductions, self.bonus)
@@ -71,6 +77,7 @@ class Canon:
         raw: Mapping[str, Any],
         application: dict[str, bool | date | None],
         sheet: Sheet | None,
+        fact: dict[str, bool | int],
     ) -> None:
         self.raw = raw  # as given: the checked path reads these when a value is refused
         self.application = application
@@ -80,11 +87,7 @@ class Canon:
         # as ordinals, nulls absent). None when the application check could not be made.
         self.application_fact: dict[str, bool | int] | None = None
         if len(application) == len(APPLICATION_FACTS):
-            self.application_fact = {
-                name: value if type(value) is bool else value.toordinal()
-                for name, value in application.items()
-                if value is not None
-            }
+            self.application_fact = fact
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -127,15 +130,36 @@ def prepared(facts: Mapping[str, Any]) -> Mapping[str, Any] | Canon:
 
 def canonical(facts: Any) -> Canon | None:
     """The canonical form of `facts`, or None when only the checked path may judge them."""
+    read = application_read(facts)
+    if read is None:
+        return None
+    application, fact, raw = read
+    sheet = None
+    if raw is not ABSENT:
+        sheet = _sheet(raw)
+        if sheet is None:
+            return None
+    return Canon(facts, application, sheet, fact)
+
+
+ABSENT: Any = object()
+"""application_read's score sheet when none was given."""
+
+
+def application_read(
+    facts: Any,
+) -> tuple[dict[str, bool | date | None], dict[str, bool | int], Any] | None:
+    """Facts' application part checked: its values typed, the same as the rules engine sees them
+    (Canon.application_fact), and the score sheet as given (ABSENT if none); None when a fact
+    is unknown or of a shape only the checked path judges."""
     if type(facts) is not dict and not isinstance(facts, Mapping):
         return None
     application: dict[str, bool | date | None] = {}
-    sheet = None
+    fact: dict[str, bool | int] = {}
+    sheet = ABSENT
     for name, value in facts.items():
         if name == SCORE_SHEET_FACT:
-            sheet = _sheet(value)
-            if sheet is None:
-                return None
+            sheet = value
             continue
         kind = _KINDS.get(name)
         if kind is None:  # not a fact
@@ -143,6 +167,7 @@ def canonical(facts: Any) -> Canon | None:
         if kind is _FLAG:
             if type(value) is not bool:
                 return None
+            fact[name] = value
         elif value is not None:
             if type(value) is str:
                 try:
@@ -153,39 +178,58 @@ def canonical(facts: Any) -> Canon | None:
                 return None
             if not EARLIEST_DATE <= value <= LATEST_DATE:
                 return None
+            fact[name] = value.toordinal()
         elif kind is not _DATE_OR_NULL:  # null where the fact is never null
             return None
         application[name] = value
-    return Canon(facts, application, sheet)
+    return application, fact, sheet
 
 
 def _sheet(raw: Any) -> Sheet | None:
     if type(raw) is not dict and not isinstance(raw, Mapping):
         return None
-    if not raw.keys() <= _SHEET_KEYS:
+    if not raw.keys() <= SHEET_KEYS:
         return None
     results = raw.get("results")
     if type(results) is not dict and not isinstance(results, Mapping):
         return None
     read: dict[str, Leaf] = {}
-    known = _TEXT_POINTS
+    whole: dict[str, int] = {}
+    others: dict[str, Leaf] = {}
+    known = TEXT_POINTS
+    leaf: Any
     for key, value in results.items():
-        if type(value) is dict and len(value) == 1:  # {"points": "12.5"}, the usual result
-            points: Any = value.get("points")
-            kind = type(points)
-            if kind is str:
-                found = known.get(points)
-                if found is not None:
-                    read[key] = found
+        if type(value) is dict:
+            size = len(value)
+            if size == 1:  # {"points": "12.5"}, the usual result
+                points: Any = value.get("points")
+                kind = type(points)
+                if kind is str:
+                    leaf = known.get(points)
+                    if type(leaf) is int:
+                        read[key] = whole[key] = leaf
+                        continue
+                elif kind is Decimal and points.is_finite():
+                    num, den = points.as_integer_ratio()
+                    if MILLIONTHS % den == 0:
+                        read[key] = whole[key] = num * (MILLIONTHS // den)
+                    else:
+                        read[key] = others[key] = (num, den)
                     continue
-            elif kind is Decimal and points.is_finite():
-                num, den = points.as_integer_ratio()
-                read[key] = num * (MILLIONTHS // den) if MILLIONTHS % den == 0 else (num, den)
-                continue
+            elif size == 2:  # {"conforming": 9, "sampled": 10}
+                conforming = value.get("conforming")
+                sampled = value.get("sampled")
+                if type(conforming) is int and type(sampled) is int:
+                    read[key] = others[key] = (conforming, sampled, None)
+                    continue
         leaf = _leaf(value, True)
         if leaf is _BAD:
             return None
         read[key] = leaf
+        if type(leaf) is int:
+            whole[key] = leaf
+        else:
+            others[key] = leaf
     excluded = raw.get("excluded")
     if excluded is None:
         excluded_ids: frozenset[str] = frozenset()
@@ -208,7 +252,7 @@ def _sheet(raw: Any) -> Sheet | None:
     bonus = raw.get("special_bonus")
     if bonus is not None and (type(bonus) is not str or not bonus):
         return None
-    return Sheet(read, excluded_ids, reasons, bonus)
+    return Sheet(read, excluded_ids, reasons, bonus, whole, others)
 
 
 def _leaf(raw: Any, items_allowed: bool) -> Any:
@@ -246,7 +290,7 @@ def _items(raw: Any) -> Any:
 
 
 _NUMBERS = frozenset((str, int, float, Decimal))
-_TEXT_POINTS: dict[str, Points] = {}
+TEXT_POINTS: dict[str, Points] = {}
 """Points read from text, by the text: sheets repeat the same few thousand values."""
 _KEPT_TEXTS = 65536
 
@@ -271,7 +315,7 @@ def _number(raw: Any) -> Any:
         return _BAD
     points: Points = num * (MILLIONTHS // den) if MILLIONTHS % den == 0 else (num, den)
     if kind is str:
-        if len(_TEXT_POINTS) >= _KEPT_TEXTS:
-            _TEXT_POINTS.clear()
-        _TEXT_POINTS[raw] = points
+        if len(TEXT_POINTS) >= _KEPT_TEXTS:
+            TEXT_POINTS.clear()
+        TEXT_POINTS[raw] = points
     return points

@@ -64,26 +64,32 @@ def evaluate(
     index = _index(ruleset)
     plan = index.plan
     given: Mapping[str, Any]
+    checked = key = None
+    quick = None
     if isinstance(facts, Canon):
         canon: Canon | None = facts
         given = facts.raw
     else:
         given = facts
-        canon = canonical(facts)
-    checked = key = None
-    if canon is not None:
-        resolved = plan.resolve(canon, checks)
-        if memo is not None:
-            key = memo.key(ruleset, as_of, resolved, canon)
-            found = memo.get(key)
-            if found is not None:
-                return found
-        checked = plan.check(canon, resolved)
-    if checked is None:  # facts the fast path does not take: checked here, problems named
-        checked = check_facts(ruleset, given, checks)
-        fact = flat_fact(ruleset, checked)
+        if memo is None:  # facts in the usual shapes are read, checked and flattened at once
+            quick = plan.quick(facts, checks)
+        canon = None if quick is not None else canonical(facts)
+    if quick is not None:
+        checked, fact = quick
     else:
-        fact = plan.flat(checked, canon)
+        if canon is not None:
+            resolved = plan.resolve(canon, checks)
+            if memo is not None:
+                key = memo.key(ruleset, as_of, resolved, canon)
+                found = memo.get(key)
+                if found is not None:
+                    return found
+            checked = plan.check(canon, resolved)
+        if checked is None:  # facts the fast path does not take: checked here, problems named
+            checked = check_facts(ruleset, given, checks)
+            fact = flat_fact(ruleset, checked)
+        else:
+            fact = plan.flat(checked, canon.application_fact if canon is not None else None)
     in_calendar("as_of", as_of)  # deadlines are counted from it
     tally: Tally | None = None
     if ruleset.outcomes is DEFAULT_OUTCOMES:

@@ -10,17 +10,27 @@ score: points are whole millionths (or exact ratios, as sampled results are), ad
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
+from functools import partial
+from operator import le
 from types import MappingProxyType
 from typing import Any
 
-from engine.canonical import MILLIONTHS, Canon
+from engine.canonical import (
+    ABSENT,
+    MILLIONTHS,
+    SHEET_KEYS,
+    TEXT_POINTS,
+    Canon,
+    application_read,
+)
 from engine.conditions import ceiling_key
 from engine.facts import CHECK_FLAG, CheckedFacts, resolve_checks
 from engine.ruleset import RuleSet
 from engine.scoring import Exact, Quotient, Score
 from engine.vocabulary import (
+    APPLICATION_FACTS,
     SCORE_SCALE,
     SCORE_SHEET_FACT,
     Check,
@@ -58,6 +68,7 @@ class FactPlan:
         self.bonus = "has_special_bonus" in used
         self._checks: dict[Any, frozenset[Check]] = {}
         self._flags: dict[frozenset[Check], dict[str, bool]] = {}  # a few: one per way of asking
+        self._exclusions: dict[frozenset[str], tuple[Quotient | None, tuple[str, ...], int]] = {}
 
     # --- checking --------------------------------------------------------------------------
 
@@ -79,9 +90,14 @@ class FactPlan:
 
     def resolve(self, canon: Canon, checks: Collection[str] | None) -> frozenset[Check]:
         """engine.facts.resolve_checks, remembered per way of asking (it raises the same)."""
+        return self._resolve(bool(canon.application), canon.sheet is not None, checks)
+
+    def _resolve(
+        self, application: bool, sheet: bool, checks: Collection[str] | None
+    ) -> frozenset[Check]:
         key: Any
         if checks is None:
-            key = (bool(canon.application), canon.sheet is not None)
+            key = (application, sheet)
         else:
             key = tuple(checks)
             try:
@@ -91,8 +107,8 @@ class FactPlan:
         found = self._checks.get(key)
         if found is None:
             if checks is None:
-                given = dict.fromkeys(canon.application)
-                if canon.sheet is not None:
+                given = dict.fromkeys(APPLICATION_FACTS if application else ())
+                if sheet:
                     given[SCORE_SHEET_FACT] = None
                 found = resolve_checks(given, None)
             else:
@@ -102,57 +118,198 @@ class FactPlan:
             self._checks[key] = found
         return found
 
+    def quick(
+        self, facts: Any, checks: Collection[str] | None
+    ) -> tuple[CheckedFacts, dict[str, Any]] | None:
+        """Checked facts and the flat fact in one reading of `facts`, sheets scored as they are
+        read: for facts in the usual shapes (points as text already met, sampled results). None
+        for anything else; engine.canonical then reads them, and names what is wrong."""
+        read = application_read(facts)
+        if read is None:
+            return None
+        application, fact, raw = read
+        resolved = self._resolve(bool(application), raw is not ABSENT, checks)
+        given: Mapping[str, bool | date | None] = _NONE
+        if Check.APPLICATION in resolved:
+            if len(application) != len(APPLICATION_FACTS):
+                return None
+            given = application
+        score = None
+        if Check.SCORING in resolved:
+            score = self._score_raw(raw)
+            if score is None:
+                return None
+        checked = CheckedFacts(resolved, given, score)
+        return checked, self.flat(checked, fact)
+
     def _score(self, canon: Canon) -> Score | None:
         sheet = canon.sheet
         assert sheet is not None
         results, excluded = sheet.results, sheet.excluded
         if not results.keys() <= self.ids:
             return None
-        if excluded and (
-            not excluded <= self.ids or any(results.get(x) is not None for x in excluded)
-        ):
+        if excluded and any(results.get(x) is not None for x in excluded):
             return None
-        applicable = self._applicable_total(excluded)
+        found = self._exclusions.get(excluded)
+        if found is None:
+            if not excluded <= self.ids:
+                return None
+            found = self._exclusion(excluded)
+        applicable, excluded_ids, expected = found
         if applicable is None:
             return None
-        maxima = self.maxima
-        total = 0  # points given in millionths
-        num, den = 0, 1  # the other results, as an exact ratio
-        scored = 0
-        for iid, leaf in results.items():
-            if type(leaf) is int:
-                if not 0 <= leaf <= maxima[iid]:
-                    return None
-                total += leaf
-                scored += 1
-                continue
-            if leaf is None:  # an excluded indicator's (checked above)
-                continue
-            ratio = self._ratio(iid, leaf)
-            if ratio is None:
+        whole = sheet.points  # results in whole millionths: checked and added in C
+        if whole:
+            values = whole.values()
+            if min(values) < 0 or not all(map(le, values, map(self.maxima.__getitem__, whole))):
                 return None
-            n, d = ratio
+            total = sum(values)
+        else:
+            total = 0
+        scored = len(whole)
+        num, den = 0, 1  # the other results, as an exact ratio
+        for iid, leaf in sheet.others.items():
+            if leaf is None:  # an excluded indicator's (checked above), or one left unscored
+                continue
+            if type(leaf) is tuple and len(leaf) == 3:  # sampled: a share of the points
+                conforming, sampled, _ = leaf
+                if conforming < 0 or sampled <= 0 or conforming > sampled:
+                    return None
+                max_num, max_den = self.points[iid]
+                n, d = max_num * conforming, max_den * sampled
+            else:
+                ratio = self._ratio(iid, leaf)
+                if ratio is None:
+                    return None
+                n, d = ratio
             if den % d == 0:
                 num += n * (den // d)
             else:
                 common = math.lcm(den, d)
                 num, den = num * (common // den) + n * (common // d), common
             scored += 1
-        if scored != len(self.ids) - len(excluded):  # an indicator neither scored nor excluded
+        if scored != expected:  # an indicator neither scored nor excluded, or both
             return None
+        return self._made(total, num, den, applicable, sheet.deductions, sheet.bonus, excluded_ids)
+
+    def _score_raw(self, raw: Any) -> Score | None:
+        """_score straight from a sheet as given, in one pass; None for any shape but a dict of
+        {"points": text met before} and {"conforming": n, "sampled": m} results."""
+        if type(raw) is not dict or not raw.keys() <= SHEET_KEYS:
+            return None
+        results = raw.get("results")
+        if type(results) is not dict:
+            return None
+        given = raw.get("excluded")
+        excluded = _NO_IDS
+        if given:
+            if type(given) not in _ID_LISTS:
+                return None
+            try:
+                excluded = frozenset(given)
+            except TypeError:
+                return None
+        elif given is not None and type(given) not in _ID_LISTS:
+            return None
+        reasons = raw.get("special_deductions")
+        deductions: tuple[str, ...] = ()
+        if reasons is not None:
+            if type(reasons) is not list and type(reasons) is not tuple:
+                return None
+            if reasons:
+                deductions = tuple(reasons)
+                for reason in deductions:
+                    if type(reason) is not str or not reason:
+                        return None
+        bonus = raw.get("special_bonus")
+        if bonus is not None and (type(bonus) is not str or not bonus):
+            return None
+        found = self._exclusions.get(excluded)
+        if found is None:
+            if not excluded <= self.ids:
+                return None
+            found = self._exclusion(excluded)
+        applicable, excluded_ids, expected = found
+        if applicable is None or len(results) != expected:
+            return None
+        if excluded and not excluded.isdisjoint(results):
+            return None
+        known, maxima, points = TEXT_POINTS, self.maxima, self.points
+        total = 0  # points given in millionths
+        num, den = 0, 1  # sampled results, as an exact ratio
+        for iid, value in results.items():
+            if type(value) is not dict:
+                return None
+            size = len(value)
+            if size == 1:
+                leaf = known.get(value.get("points"))  # type: ignore[arg-type]
+                if type(leaf) is not int:
+                    return None
+                most = maxima.get(iid)
+                if most is None or not 0 <= leaf <= most:
+                    return None
+                total += leaf
+            elif size == 2:
+                conforming = value.get("conforming")
+                sampled = value.get("sampled")
+                share = points.get(iid)
+                if type(conforming) is not int or type(sampled) is not int or share is None:
+                    return None
+                if conforming < 0 or sampled <= 0 or conforming > sampled:
+                    return None
+                n, d = share[0] * conforming, share[1] * sampled
+                if den % d == 0:
+                    num += n * (den // d)
+                else:
+                    common = math.lcm(den, d)
+                    num, den = num * (common // den) + n * (common // d), common
+            else:
+                return None
+        return self._made(total, num, den, applicable, deductions, bonus, excluded_ids)
+
+    def _made(
+        self,
+        total: int,
+        num: int,
+        den: int,
+        applicable: Quotient,
+        deductions: tuple[str, ...],
+        bonus: str | None,
+        excluded: tuple[str, ...],
+    ) -> Score:
+        """The Score of `total` millionths and num/den points more, over `applicable` points."""
         a_num, a_den = total * den + num * MILLIONTHS, MILLIONTHS * den
         t_num, t_den = applicable
         normalised_num, normalised_den = a_num * t_den * 100, a_den * t_num
-        shift = (1 if sheet.bonus is not None else 0) - len(sheet.deductions)
-        return Score(
-            Quotient(a_num, a_den),
-            Quotient(t_num, t_den),
-            Quotient(normalised_num, normalised_den),
-            Quotient(normalised_num + shift * normalised_den, normalised_den),
-            sheet.deductions,
-            sheet.bonus,
-            tuple(sorted(excluded)),
+        normalised = _quotient((normalised_num, normalised_den))
+        shift = (1 if bonus is not None else 0) - len(deductions)
+        return Score.made(
+            _quotient((a_num, a_den)),
+            applicable,
+            normalised,
+            _quotient((normalised_num + shift * normalised_den, normalised_den))
+            if shift
+            else normalised,
+            deductions,
+            bonus,
+            excluded,
         )
+
+    def _exclusion(self, excluded: frozenset[str]) -> tuple[Quotient | None, tuple[str, ...], int]:
+        """What a set of exclusions fixes: the applicable points (None: nothing to score), the
+        ids in order, and how many indicators are left to score. Kept: sheets share a few."""
+        total = self._total_points
+        if excluded:
+            total -= sum(self._scaled_points[x] for x in excluded)
+        found = (
+            Quotient(total, self._scale) if total else None,
+            tuple(sorted(excluded)),
+            len(self.ids) - len(excluded),
+        )
+        if len(self._exclusions) >= _KEPT:
+            self._exclusions.clear()
+        self._exclusions[excluded] = found
+        return found
 
     def _ratio(self, iid: str, leaf: Any) -> tuple[int, int] | None:
         """A result other than whole millionths, as an exact ratio; None if out of range."""
@@ -172,16 +329,11 @@ class FactPlan:
             num, den = num * ratio[1] + ratio[0] * den, den * ratio[1]
         return num, den
 
-    def _applicable_total(self, excluded: frozenset[str]) -> tuple[int, int] | None:
-        """The points of the indicators not excluded, as an integer ratio (None: no points)."""
-        total = self._total_points
-        if excluded:
-            total -= sum(self._scaled_points[x] for x in excluded)
-        return (total, self._scale) if total else None
-
     # --- the flat fact -------------------------------------------------------------------------
 
-    def flat(self, checked: CheckedFacts, canon: Canon | None = None) -> dict[str, Any]:
+    def flat(
+        self, checked: CheckedFacts, application_fact: dict[str, bool | int] | None = None
+    ) -> dict[str, Any]:
         """engine.facts.flat_fact, with integer arithmetic for the score's floor and ceiling."""
         flags = self._flags.get(checked.checks)
         if flags is None:
@@ -189,8 +341,8 @@ class FactPlan:
         fact: dict[str, Any] = flags.copy()
         app = checked.application
         if app:
-            if canon is not None and canon.application_fact is not None:
-                fact.update(canon.application_fact)
+            if application_fact is not None:
+                fact.update(application_fact)
             else:
                 for name, value in app.items():
                     if value is not None:
@@ -212,6 +364,10 @@ class FactPlan:
 
 
 _NONE: Mapping[str, Any] = MappingProxyType({})
+_NO_IDS: frozenset[str] = frozenset()
+_ID_LISTS = (list, tuple, set, frozenset)  # what exclusions come as (subclasses: the slow way)
+_quotient: Callable[[tuple[int, int]], Quotient] = partial(tuple.__new__, Quotient)
+"""Quotient((numerator, denominator)) without the named tuple's Python-level __new__."""
 _CEILINGS = {name: ceiling_key(name) for name in ("final_score", "normalised_score")}
 
 

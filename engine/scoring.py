@@ -43,6 +43,35 @@ class Score:
     bonus: str | None
     excluded: tuple[str, ...]
 
+    @classmethod
+    def made(
+        cls,
+        achieved: Exact,
+        applicable: Exact,
+        normalised: Exact,
+        final: Exact,
+        deductions: tuple[str, ...],
+        bonus: str | None,
+        excluded: tuple[str, ...],
+    ) -> Score:
+        """The engine's own constructor, for values it computed: the fields set at once (the
+        frozen __init__ sets them one object.__setattr__ at a time)."""
+        score = object.__new__(cls)
+        object.__setattr__(
+            score,
+            "__dict__",
+            {
+                "achieved": achieved,
+                "applicable": applicable,
+                "normalised": normalised,
+                "final": final,
+                "deductions": deductions,
+                "bonus": bonus,
+                "excluded": excluded,
+            },
+        )
+        return score
+
 
 def score_sheet(model: ScoringModel, sheet: Any) -> Score:
     """Validate a score sheet against the model and compute its exact score; FactError names the

@@ -1,9 +1,10 @@
 """Canonical facts → checked facts and the flat fact, with what a rule version fixes worked out once.
 
 A plan is built per rule version (indicator points as ratios, the applicable total, which derived
-facts the rules read) and checks canonical facts (engine.canonical) without re-reading their shape.
+facts the rules read) and checks canonical facts (engine.canonical) without re-reading their shape;
+facts in the usual shapes it reads in one pass instead (`quick`), scoring the sheet as it goes.
 It answers only for facts that are valid; anything else gives None and the caller takes the slow
-path (engine.facts.check_facts), whose error names the fact. Both paths compute the same exact
+path (engine.facts.check_facts), whose error names the fact. All paths compute the same exact
 score: points are whole millionths (or exact ratios, as sampled results are), added exactly.
 """
 
@@ -242,7 +243,10 @@ class FactPlan:
                 return None
             size = len(value)
             if size == 1:
-                leaf = known.get(value.get("points"))  # type: ignore[arg-type]
+                text = value.get("points")
+                if type(text) is not str:
+                    return None
+                leaf = known.get(text)
                 if type(leaf) is not int:
                     return None
                 most = maxima.get(iid)

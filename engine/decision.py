@@ -81,8 +81,9 @@ def score_decimal(value: Fraction | tuple[int, int]) -> Decimal:
     )
     whole = numerator * 10**6 // denominator
     if -_EXACTLY < whole < _EXACTLY:  # fits the default precision: shifting is exact
-        return Decimal(whole).scaleb(-6)
+        return Decimal(whole) * _MILLIONTH  # exponent -6, as scaleb(-6) gives, and faster
     return (Decimal(whole) / 10**6).quantize(SCORE_PLACES, rounding=ROUND_DOWN)
 
 
 _EXACTLY = 10**27
+_MILLIONTH = Decimal("1E-6")

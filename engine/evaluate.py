@@ -236,9 +236,7 @@ def _decide(
     if said.certified:
         fields["deadlines"] = index.deadlines(as_of)
     fields["as_of"] = as_of
-    fields["ruleset"] = ruleset.name
-    fields["version"] = ruleset.version
-    fields["content_hash"] = ruleset.content_hash
+    fields["content_hash"] = ruleset.content_hash  # the index is by name, version, hash prefix
     fields["source"] = ruleset.source
     return Decision.made(fields)
 
@@ -312,5 +310,7 @@ def _explain(index: _Index, ruleset: RuleSet, checks: frozenset[Check], tally: T
         special_deductions=(),
         lifecycle=index.lifecycle,
         deadlines=_NO_DEADLINES,
+        ruleset=ruleset.name,
+        version=ruleset.version,
     )
     return _Said(fields)

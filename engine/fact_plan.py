@@ -233,7 +233,7 @@ class FactPlan:
         applicable, excluded_ids, expected = found
         if applicable is None or len(results) != expected:
             return None
-        if excluded and not excluded.isdisjoint(results):
+        if not results.keys() <= self.ids or (excluded and not excluded.isdisjoint(results)):
             return None
         known, maxima, points = TEXT_POINTS, self.maxima, self.points
         total = 0  # points given in millionths
@@ -244,23 +244,18 @@ class FactPlan:
             size = len(value)
             if size == 1:
                 text = value.get("points")
-                if type(text) is not str:
-                    return None
-                leaf = known.get(text)
-                if type(leaf) is not int:
-                    return None
-                most = maxima.get(iid)
-                if most is None or not 0 <= leaf <= most:
+                leaf = known.get(text) if type(text) is str else None
+                if type(leaf) is not int or not 0 <= leaf <= maxima[iid]:
                     return None
                 total += leaf
             elif size == 2:
                 conforming = value.get("conforming")
                 sampled = value.get("sampled")
-                share = points.get(iid)
-                if type(conforming) is not int or type(sampled) is not int or share is None:
+                if type(conforming) is not int or type(sampled) is not int:
                     return None
                 if conforming < 0 or sampled <= 0 or conforming > sampled:
                     return None
+                share = points[iid]
                 n, d = share[0] * conforming, share[1] * sampled
                 if den % d == 0:
                     num += n * (den // d)

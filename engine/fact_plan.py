@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from operator import le
 from types import MappingProxyType
@@ -195,7 +196,7 @@ class FactPlan:
 
     def _score_raw(self, raw: Any) -> Score | None:
         """_score straight from a sheet as given, in one pass; None for any shape but a dict of
-        {"points": text met before} and {"conforming": n, "sampled": m} results."""
+        {"points": text met before, or a Decimal} and {"conforming": n, "sampled": m} results."""
         if type(raw) is not dict or not raw.keys() <= SHEET_KEYS:
             return None
         results = raw.get("results")
@@ -243,8 +244,14 @@ class FactPlan:
                 return None
             size = len(value)
             if size == 1:
-                text = value.get("points")
-                leaf = known.get(text) if type(text) is str else None
+                stated = value.get("points")
+                if type(stated) is str:
+                    leaf = known.get(stated)
+                elif type(stated) is Decimal and stated.is_finite():  # a sheet the lifecycle keeps
+                    top, bottom = stated.as_integer_ratio()
+                    leaf = top * (MILLIONTHS // bottom) if MILLIONTHS % bottom == 0 else None
+                else:
+                    leaf = None
                 if type(leaf) is not int or not 0 <= leaf <= maxima[iid]:
                     return None
                 total += leaf

@@ -8,7 +8,7 @@ with a `format` number; event data is plain JSON. Bad values raise InvalidInput 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -155,14 +155,54 @@ _SCALARS = (str, int, bool, type(None))
 
 def plain_json(data: Mapping[str, Any], field: str) -> dict[str, Any]:
     """`data` as it will read back from storage (tuples become lists), or InvalidInput."""
-    if all(type(k) is str and type(v) in _SCALARS for k, v in data.items()):
-        return dict(sorted(data.items()))  # flat text, int, bool, null: reads back as it is
+    copied = _plain_copy(data)
+    if copied is not None:
+        return copied
     try:
         text = json.dumps(dict(data), sort_keys=True, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(field, f"must be plain JSON: {exc}") from None
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def _plain_copy(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the JSON round trip gives for text keys over text, int, bool, null, and dicts and
+    lists of those (keys sorted, tuples as lists), built without encoding; None for anything
+    else (floats, other types), which takes the round trip. A firing's data nests a dict."""
+    if not all(type(k) is str for k in data):
+        return None
+    found: dict[str, Any] = {}
+    for k, v in sorted(data.items()):
+        kind = type(v)
+        if kind not in _SCALARS:
+            if kind is dict:
+                v = _plain_copy(v)
+            elif kind is list or kind is tuple:
+                v = _plain_list(v)
+            else:
+                return None
+            if v is None:
+                return None
+        found[k] = v
+    return found
+
+
+def _plain_list(items: Sequence[Any]) -> list[Any] | None:
+    found: list[Any] = []
+    for v in items:
+        kind = type(v)
+        if kind not in _SCALARS:
+            if kind is dict:
+                v = _plain_copy(v)
+            elif kind is list or kind is tuple:
+                v = _plain_list(v)
+            else:
+                return None
+            if v is None:
+                return None
+        found.append(v)
+    return found
 
 
 def _item_json(found: Decimal | Sampled, field: str) -> Any:

@@ -121,7 +121,9 @@ class SqlDeadlines(SqlRepository):
 
         PostgreSQL: `FOR UPDATE SKIP LOCKED`, so daemons claiming at once get disjoint rows.
         SQLite: the transaction holds the single write lock (BEGIN IMMEDIATE), same effect.
-        The lease is only visible to others once the caller commits.
+        The lease is only visible to others once the caller commits. One `UPDATE ... WHERE id
+        IN (pick) RETURNING` leases and reads the rows (the pick, the lease and a read of the
+        leased rows were three statements through SQLAlchemy); they are put in due order here.
         """
         now = utc(now, "now")
         lease_until = utc(lease_until, "lease_until")
@@ -130,24 +132,11 @@ class SqlDeadlines(SqlRepository):
         checks.batch(limit)
         if limit == 0:
             return []
-        free = (col(DeadlineRow.claimed_until).is_(None)) | (col(DeadlineRow.claimed_until) <= now)
-        pick = select(DeadlineRow.id).where(_OPEN, col(DeadlineRow.due_at) <= now, free)
-        pick = pick.order_by(*_DUE_ORDER).limit(limit)
-        if self._uow.dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        ids = [i for i in self._uow.session.exec(pick).all() if i is not None]
-        if not ids:
-            return []
-        self._uow.session.execute(
-            update(DeadlineRow)
-            .where(col(DeadlineRow.id).in_(ids))
-            .values(claimed_by=worker, claimed_until=lease_until)
-        )
+        params = {"b_now": now, "b_limit": limit, "claimed_by": worker}
+        params["claimed_until"] = lease_until
+        rows = self._uow.fetch_all(st.CLAIM_DUE_P, params)
+        rows.sort(key=_due_order)
         claimed = []
-        table = st.DEADLINES  # plain rows: building an ORM object per row costs more than the read
-        rows = self._uow.core(
-            table.select().where(table.c.id.in_(ids)).order_by(table.c.due_at, table.c.id)
-        ).all()
         for row in rows:
             try:
                 claimed.append(mapping.deadline(row))
@@ -225,6 +214,10 @@ class SqlDeadlines(SqlRepository):
             except BrokenRecord:
                 found.append(mapping.deadline(row, kind=cast(DeadlineKind, row.kind)))
         return found
+
+
+def _due_order(row: Any) -> tuple[datetime, int]:
+    return row.due_at, row.id
 
 
 def _instant(value: Any) -> datetime | None:

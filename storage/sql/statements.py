@@ -111,46 +111,52 @@ class Prepared:
 
 
 class _Compiled:
-    __slots__ = ("binds", "names", "positional", "record", "results", "returns_id", "sql")
+    __slots__ = ("converted", "keys", "names", "params", "positional", "record", "results",
+                 "returns_id", "sql")  # fmt: skip
 
     def __init__(self, prepared: Prepared, dialect: Any) -> None:
         keys = list(prepared.insert_columns) if prepared.insert_columns is not None else None
         compiled = prepared.stmt.compile(dialect=dialect, column_keys=keys)
         self.sql: str = compiled.string
         self.positional: bool = compiled.positional
-        # (parameter name in the SQL, key the caller passes, default value, bind processor,
-        # whether the processor may be skipped for None because it maps None to None)
-        self.binds: list[tuple[str, str, Any, Any, bool]] = []
         by_name = {name: bp for bp, name in compiled.bind_names.items()}
         order = compiled.positiontup if self.positional else list(by_name)
-        for name in order:
-            bp = by_name[name]
-            process = _bind_processor(bp.type, dialect)
-            self.binds.append((name, bp.key, bp.value, process, _keeps_none(process)))
-        self.returns_id = bool(getattr(compiled, "effective_returning", None))
-        columns = list(prepared.stmt.selected_columns) if isinstance(prepared.stmt, Select) else []
-        self.names = tuple(c.name for c in columns)
-        processors = [_result_processor(c.type, dialect) for c in columns]
-        # (column position, processor, maps None to None) for the columns that need converting
-        self.results = tuple(
+        self.params: tuple[str, ...] = tuple(order)  # each parameter's name in the SQL
+        # (key the caller passes, default value) per parameter, and (position, bind processor,
+        # whether None may skip it because it maps None to None) for those that convert
+        self.keys = tuple((by_name[name].key, by_name[name].value) for name in order)
+        processors = [_bind_processor(by_name[name].type, dialect) for name in order]
+        self.converted = tuple(
             (i, p, _keeps_none(p)) for i, p in enumerate(processors) if p is not None
         )
+        self.returns_id = bool(getattr(compiled, "effective_returning", None))
+        columns = (
+            list(prepared.stmt.selected_columns)
+            if isinstance(prepared.stmt, Select)
+            else list(getattr(compiled, "effective_returning", None) or ())
+        )
+        self.names = tuple(c.name for c in columns)
+        results = [_result_processor(c.type, dialect) for c in columns]
+        # (column position, processor, maps None to None) for the columns that need converting
+        self.results = tuple((i, p, _keeps_none(p)) for i, p in enumerate(results) if p is not None)
         self.record: Any = namedtuple("Record", self.names) if self.names else None
 
     def parameters(self, params: dict[str, Any]) -> Any:
-        values: list[Any] = []
-        for _name, key, default, process, keeps_none in self.binds:
-            value = params.get(key, default)
-            if process is not None and (value is not None or not keeps_none):
-                value = process(value)
-            values.append(value)
+        get = params.get
+        values = [get(key, default) for key, default in self.keys]
+        for i, process, keeps_none in self.converted:
+            value = values[i]
+            if value is not None or not keeps_none:
+                values[i] = process(value)
         if self.positional:
             return values
-        return {name: value for (name, *_), value in zip(self.binds, values, strict=True)}
+        return dict(zip(self.params, values, strict=True))
 
     def records(self, rows: list[Any]) -> list[Any]:
         make = self.record._make
         processors = self.results
+        if not processors:
+            return [make(row) for row in rows]
         found = []
         for row in rows:
             values = list(row)
@@ -208,6 +214,22 @@ MARK_DEADLINE_DONE_P = Prepared(
     .where(DEADLINES.c.id == bindparam("b_id"))
     .values(done_at=bindparam("done_at"), claimed_until=None)
 )
+_FREE = DEADLINES.c.claimed_until.is_(None) | (DEADLINES.c.claimed_until <= bindparam("b_now"))
+CLAIM_DUE_P = Prepared(
+    update(DEADLINES)
+    .where(
+        DEADLINES.c.id.in_(
+            select(DEADLINES.c.id)
+            .where(_OPEN, DEADLINES.c.due_at <= bindparam("b_now"), _FREE)
+            .order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+            .limit(bindparam("b_limit"))
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
+        )
+    )
+    .values(claimed_by=bindparam("claimed_by"), claimed_until=bindparam("claimed_until"))
+    .returning(*DEADLINES.columns)
+)
+"""Lease up to `b_limit` free due rows in one statement; the rows come back leased, unordered."""
 ORGANISATION_BY_CREDIT_CODE_P = Prepared(
     select(ORGANISATIONS).where(ORGANISATIONS.c.credit_code == bindparam("b_code")).limit(1)
 )

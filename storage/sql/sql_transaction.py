@@ -11,8 +11,6 @@ A database's error leaves the unit of work as starcert's own (storage.sql.sql_er
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self, TypeVar
 
@@ -23,9 +21,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.sql import statements as st
 from storage.sql.kept_connection import KeptConnection
-from storage.sql.sql_errors import raise_integrity, sqlalchemy_error, storage_error, translated
+from storage.sql.sql_errors import raise_integrity, sqlalchemy_error, storage_error
 from storage.sql.tables import CaseRow
-from workflows.model import ChainHead, Deadline
+from storage.sql.transaction_memo import TransactionMemo
 
 R = TypeVar("R", bound=SQLModel)
 
@@ -45,10 +43,10 @@ class SqlTransaction:
         self._open = False
         self._session: Session | None = None
         self._connection: Connection | None = None
-        self._memo = _TransactionMemo()
+        self._memo = TransactionMemo()
         self._on_driver = False  # a transaction begun on the driver, unknown to SQLAlchemy
         self._in_transaction: tuple[Connection, Any, type[Exception]] | None = None
-        self._savepoints: list[str] = []  # open ones, innermost last
+        self._savepoints: list[int] = []  # serials of the open ones, innermost last
         self._savepoint_serial = 0
 
     def __enter__(self) -> Self:
@@ -91,7 +89,7 @@ class SqlTransaction:
                     self._on_driver = False
                     self._in_transaction = None
                     self._savepoints = []
-                    self._memo = _TransactionMemo()
+                    self._memo = TransactionMemo()
                     if self._kept is not None:
                         self._kept.give_back(conn)
                     else:
@@ -106,7 +104,7 @@ class SqlTransaction:
     def _end(self, *, commit: bool) -> None:
         if not self._open:
             raise RuntimeError("use the unit of work inside `with uow:`")
-        self._memo = _TransactionMemo()
+        self._memo = TransactionMemo()
         if self._session is not None:  # flushes, and ends the transaction if it joined it
             self._session.commit() if commit else self._session.rollback()
         conn = self._connection
@@ -120,8 +118,7 @@ class SqlTransaction:
         self._in_transaction = None
         self._savepoints = []
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> _Savepoint:
         """`SAVEPOINT`: the block's writes are undone alone if it raises (workflows.ports).
 
         Sent on the driver inside the transaction (SQLite's `BEGIN IMMEDIATE` first, so no
@@ -130,28 +127,39 @@ class SqlTransaction:
         forgotten: it may hold what the undone writes did, and each fact it drops is read again
         when next needed. The error leaves as starcert's own, as from the unit of work.
         """
+        return _Savepoint(self)
+
+    def _open_savepoint(self) -> int:
+        """Named by its depth, `sp_1` for the outermost: the same few SQL texts every time, which
+        the driver keeps prepared (a new name per savepoint was a new statement to compile)."""
         self._savepoint_serial += 1
-        name = f"sp_{self._savepoint_serial}"
-        with translated(in_unit_of_work=True):
-            self._on_the_driver(f"SAVEPOINT {name}")
-        self._savepoints.append(name)
+        self._translated_on_driver(f"SAVEPOINT sp_{len(self._savepoints) + 1}")
+        self._savepoints.append(self._savepoint_serial)
+        return self._savepoint_serial
+
+    def _close_savepoint(self, serial: int, *, undo: bool) -> None:
+        """RELEASE it, after rolling back to it when `undo`; nothing if the transaction ended."""
+        savepoints = self._savepoints
+        if serial not in savepoints:
+            return
+        depth = savepoints.index(serial)
+        del savepoints[depth:]
+        name = f"sp_{depth + 1}"
+        if undo:
+            self._memo = TransactionMemo()
+            if self._session is not None:
+                self._session.expunge_all()  # rows it holds may be undone ones
+            self._translated_on_driver(f"ROLLBACK TO SAVEPOINT {name}")
+        self._translated_on_driver(f"RELEASE SAVEPOINT {name}")
+
+    def _translated_on_driver(self, sql: str) -> None:
         try:
-            yield
-        except BaseException:
-            if name in self._savepoints:  # else the whole transaction already ended
-                del self._savepoints[self._savepoints.index(name) :]
-                self._memo = _TransactionMemo()
-                if self._session is not None:
-                    self._session.expunge_all()  # rows it holds may be undone ones
-                with translated(in_unit_of_work=True):
-                    self._on_the_driver(f"ROLLBACK TO SAVEPOINT {name}")
-                    self._on_the_driver(f"RELEASE SAVEPOINT {name}")
-            with translated(in_unit_of_work=True):
+            self._on_the_driver(sql)
+        except Exception as exc:
+            found = storage_error(exc, in_unit_of_work=True)
+            if found is None:
                 raise
-        if name in self._savepoints:
-            del self._savepoints[self._savepoints.index(name) :]
-            with translated(in_unit_of_work=True):
-                self._on_the_driver(f"RELEASE SAVEPOINT {name}")
+            raise found from exc
 
     def _on_the_driver(self, sql: str) -> None:
         conn, driver, error = self._driver()
@@ -246,7 +254,7 @@ class SqlTransaction:
         return found
 
     @property
-    def memo(self) -> _TransactionMemo:
+    def memo(self) -> TransactionMemo:
         """What this transaction has already read or written (empty again after commit/rollback)."""
         return self._memo
 
@@ -344,25 +352,27 @@ class SqlTransaction:
         return False
 
 
-class _TransactionMemo:
-    """Facts one transaction learnt that spare it repeated statements; dropped when it ends.
+class _Savepoint:
+    """`with transaction.savepoint():` as a plain object: a firing runs in one, so the generator
+    and the three error-translating blocks of a `contextmanager` showed in its cost."""
 
-    `cases`: ids of cases known to exist; `stored`: each case's version and column values as this
-    transaction read or wrote them (a save then sets only the columns that changed, and keeping
-    the certificate number needs no uniqueness query: the unique constraint already guarantees
-    no other case holds it); `heads`: each case's chain head as read with the case or moved by an
-    append (the next append chains to it with no query; the unique constraint on (case, seq)
-    still refuses a racing writer); `open_deadlines`: each case's open deadlines as read, until
-    this transaction writes any deadline (a command's catch-up check and its reschedule read
-    them once); `rows`: (table, id) of other rows known to exist (an application's organisation,
-    a new case's application).
-    """
+    __slots__ = ("_serial", "_transaction")
 
-    __slots__ = ("cases", "heads", "open_deadlines", "rows", "stored")
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._transaction = transaction
+        self._serial = 0
 
-    def __init__(self) -> None:
-        self.cases: set[int] = set()
-        self.rows: set[tuple[str, int]] = set()
-        self.heads: dict[int, ChainHead | None] = {}
-        self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
-        self.open_deadlines: dict[int, list[Deadline]] = {}
+    def __enter__(self) -> None:
+        self._serial = self._transaction._open_savepoint()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._transaction._close_savepoint(self._serial, undo=exc is not None)
+        if isinstance(exc, Exception):
+            found = storage_error(exc, in_unit_of_work=True)
+            if found is not None:
+                raise found from exc

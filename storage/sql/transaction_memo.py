@@ -1,0 +1,31 @@
+"""What one SQL transaction learnt that spares it repeated statements (storage.sql.sql_transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.model import ChainHead, Deadline
+
+
+class TransactionMemo:
+    """Facts one transaction learnt that spare it repeated statements; dropped when it ends.
+
+    `cases`: ids of cases known to exist; `stored`: each case's version and column values as this
+    transaction read or wrote them (a save then sets only the columns that changed, and keeping
+    the certificate number needs no uniqueness query: the unique constraint already guarantees
+    no other case holds it); `heads`: each case's chain head as read with the case or moved by an
+    append (the next append chains to it with no query; the unique constraint on (case, seq)
+    still refuses a racing writer); `open_deadlines`: each case's open deadlines as read, until
+    this transaction writes any deadline (a command's catch-up check and its reschedule read
+    them once); `rows`: (table, id) of other rows known to exist (an application's organisation,
+    a new case's application).
+    """
+
+    __slots__ = ("cases", "heads", "open_deadlines", "rows", "stored")
+
+    def __init__(self) -> None:
+        self.cases: set[int] = set()
+        self.rows: set[tuple[str, int]] = set()
+        self.heads: dict[int, ChainHead | None] = {}
+        self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
+        self.open_deadlines: dict[int, list[Deadline]] = {}

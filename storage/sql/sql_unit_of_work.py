@@ -3,7 +3,8 @@ and the reads of `RegisterReads` in it."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
 
 from storage.sql.sql_accounts import SqlAccounts
 from storage.sql.sql_cases import (
@@ -31,48 +32,70 @@ from workflows.ports import (
 )
 from workflows.read_ports import RegisterReads
 
+T = TypeVar("T")
+
+
+class _made_on_first_use(Generic[T]):
+    """What `functools.cached_property` does, without the lock it takes on Python 3.11 (a
+    command opens a unit of work and asks for four repositories: the lock showed in its cost).
+    A unit of work belongs to one thread."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._name = make.__name__
+
+    @overload
+    def __get__(self, uow: None, owner: type[Any]) -> _made_on_first_use[T]: ...
+    @overload
+    def __get__(self, uow: object, owner: type[Any]) -> T: ...
+    def __get__(self, uow: object | None, owner: type[Any]) -> T | _made_on_first_use[T]:
+        if uow is None:
+            return self
+        made = uow.__dict__[self._name] = self._make(uow)  # found there from now on
+        return made
+
 
 class SqlUnitOfWork(SqlTransaction):
     """`with SqlUnitOfWork(engine) as uow: ...; uow.commit()`: the storage contract on SQL."""
 
     # Repositories are made on first use: a transition touches four of the nine.
-    @cached_property
+    @_made_on_first_use
     def organisations(self) -> OrganisationRepository:
         return SqlOrganisations(self)
 
-    @cached_property
+    @_made_on_first_use
     def applications(self) -> ApplicationRepository:
         return SqlApplications(self)
 
-    @cached_property
+    @_made_on_first_use
     def audits(self) -> AuditRepository:
         return SqlAudits(self)
 
-    @cached_property
+    @_made_on_first_use
     def cases(self) -> CaseRepository:
         return SqlCases(self)
 
-    @cached_property
+    @_made_on_first_use
     def deadlines(self) -> DeadlineRepository:
         return SqlDeadlines(self)
 
-    @cached_property
+    @_made_on_first_use
     def events(self) -> EventLog:
         return SqlEventLog(self)
 
-    @cached_property
+    @_made_on_first_use
     def accounts(self) -> AccountRepository:
         return SqlAccounts(self)
 
-    @cached_property
+    @_made_on_first_use
     def notifications(self) -> NotificationOutbox:
         return SqlOutbox(self)
 
-    @cached_property
+    @_made_on_first_use
     def rule_versions(self) -> RuleVersionRepository:
         return SqlRuleVersions(self)
 
-    @cached_property
+    @_made_on_first_use
     def reads(self) -> RegisterReads:
         return SqlRegisterReads(self)
 

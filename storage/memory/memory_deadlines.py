@@ -1,4 +1,8 @@
-"""The in-memory deadline repository: due rows, leases, incidents, as the SQL one keeps them."""
+"""The in-memory deadline repository: due rows, leases, incidents, as the SQL one keeps them.
+
+Due rows are read from the store's due index (storage.memory.memory_snapshot), in due order, up
+to the first row not due yet: a claim costs what it takes, not the size of the table.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 
 from storage import checks
 from storage.formats import utc, utc_or_none
+from storage.memory.memory_snapshot import due_order
 from storage.memory.memory_tables import MemoryRepository, sorted_by
 from workflows.errors import NotFound
 from workflows.model import Deadline, DeadlineKind
@@ -15,10 +20,6 @@ from workflows.model import Deadline, DeadlineKind
 
 def _open(d: Deadline) -> bool:
     return d.done_at is None
-
-
-def _due_order(d: Deadline) -> tuple[datetime, int]:
-    return (d.due_at, d.id or 0)
 
 
 class MemoryDeadlines(MemoryRepository):
@@ -42,9 +43,6 @@ class MemoryDeadlines(MemoryRepository):
     def _put(self, deadline: Deadline) -> None:
         self._uow.put("deadlines", deadline.id, deadline)
 
-    def _rows(self) -> list[Deadline]:
-        return sorted_by(self._uow.data.deadlines.values(), key=_due_order)
-
     def get(self, deadline_id: int) -> Deadline:
         found = self._uow.data.deadlines.get(deadline_id)
         if found is None:
@@ -52,7 +50,7 @@ class MemoryDeadlines(MemoryRepository):
         return found
 
     def _of_case(self, case_id: int) -> list[Deadline]:
-        return sorted_by(self._uow.data.of_case("deadlines", case_id), key=_due_order)
+        return sorted_by(self._uow.data.of_case("deadlines", case_id), key=due_order)
 
     def open_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's open deadlines in due order."""
@@ -77,7 +75,12 @@ class MemoryDeadlines(MemoryRepository):
         """Open rows due at or before `now`, in due order, leased or not; claims nothing."""
         now = utc(now, "now")
         checks.batch(limit)
-        return [d for d in self._rows() if _open(d) and d.due_at <= now][:limit]
+        found: list[Deadline] = []
+        for d in self._uow.data.open_deadlines():
+            if d.due_at > now or len(found) >= limit:
+                break
+            found.append(d)
+        return found
 
     def claim_due(
         self, now: datetime, worker: str, lease_until: datetime, limit: int
@@ -87,23 +90,26 @@ class MemoryDeadlines(MemoryRepository):
         lease_until = utc(lease_until, "lease_until")
         checks.text(worker, "worker")
         checks.batch(limit)
-        claimed: list[Deadline] = []
-        for d in self._rows():
-            if len(claimed) >= limit:
+        free: list[Deadline] = []
+        for d in self._uow.data.open_deadlines():
+            if d.due_at > now or len(free) >= limit:
                 break
-            free = d.claimed_until is None or d.claimed_until <= now
-            if _open(d) and d.due_at <= now and free:
-                row = replace(d, claimed_by=worker, claimed_until=lease_until)
-                self._put(row)
-                claimed.append(row)
+            if d.claimed_until is None or d.claimed_until <= now:
+                free.append(d)
+        claimed = [replace(d, claimed_by=worker, claimed_until=lease_until) for d in free]
+        for row in claimed:
+            self._put(row)
         return claimed
 
     def overdue_case_ids(self, now: datetime) -> Sequence[int]:
         """Ids of cases with an open deadline due at or before `now` (not yet fired), ascending."""
         now = utc(now, "now")
-        return sorted(
-            {d.case_id for d in self._uow.data.deadlines.values() if _open(d) and d.due_at <= now}
-        )
+        found: set[int] = set()
+        for d in self._uow.data.open_deadlines():
+            if d.due_at > now:
+                break
+            found.add(d.case_id)
+        return sorted(found)
 
     def release(self, deadline_id: int, worker: str) -> None:
         """Clear `worker`'s lease; a row gone, done or leased by another is left alone."""
@@ -123,13 +129,15 @@ class MemoryDeadlines(MemoryRepository):
 
     def next_due_at(self) -> datetime | None:
         """When the next open row may be claimed: its due time, or its lease end if later."""
-        times = [
-            max(d.due_at, d.claimed_until) if d.claimed_until is not None else d.due_at
-            for d in self._uow.data.deadlines.values()
-            if _open(d)
-        ]
-        return min(times, default=None)
+        best: datetime | None = None
+        for d in self._uow.data.open_deadlines():
+            if best is not None and d.due_at >= best:
+                break  # every row after this one is ready no sooner than its due time
+            ready = d.due_at if d.claimed_until is None else max(d.due_at, d.claimed_until)
+            if best is None or ready < best:
+                best = ready
+        return best
 
     def incidents(self) -> Sequence[Deadline]:
         """Open rows whose last firing failed, in due order."""
-        return [d for d in self._rows() if _open(d) and d.last_error is not None]
+        return [d for d in self._uow.data.open_deadlines() if d.last_error is not None]

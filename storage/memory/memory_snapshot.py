@@ -1,16 +1,19 @@
 """The memory store's rows as committed, and one transaction's view of them.
 
 `Tables` holds the committed rows and the indexes a command's reads go through (a case's audits,
-deadlines and events; certificate numbers; credit codes). A transaction reads them through its
-`View`: each table an `Overlay` of its own writes over the committed rows, so nothing is copied
-when it begins. How commits keep the committed rows still for the transactions reading them is
+deadlines and events; certificate numbers; credit codes; the open deadlines in due order, so a
+claim reads the rows due and no others). A transaction reads them through its `View`: each table
+an `Overlay` of its own writes over the committed rows, so nothing is copied when it begins. How commits keep the committed rows still for the transactions reading them is
 told in storage.memory.memory_tables.
 """
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
 
 from workflows.model import Application, Audit, Case, Deadline, Event, Organisation
@@ -41,6 +44,8 @@ class Tables:
     )
     numbers: dict[str, int] = field(default_factory=dict)  # certificate number -> case id
     codes: dict[str, int] = field(default_factory=dict)  # credit code -> organisation id
+    open_due: list[tuple[datetime, int]] = field(default_factory=list)
+    """(due_at, id) of every open deadline, sorted: the order claims and due reads take."""
 
     def copy(self) -> Tables:
         """A snapshot of the rows alone, its own to read at leisure (cases copied: mutable)."""
@@ -69,11 +74,32 @@ class Tables:
         }
         numbers = dict(self.numbers) if "cases" in names else self.numbers
         codes = dict(self.codes) if "organisations" in names else self.codes
-        return Tables(**rows, by_case=by_case, numbers=numbers, codes=codes)
+        due = list(self.open_due) if "deadlines" in names else self.open_due
+        return Tables(**rows, by_case=by_case, numbers=numbers, codes=codes, open_due=due)
 
     def table(self, name: str) -> dict[Any, Any]:
         table: dict[Any, Any] = getattr(self, name)
         return table
+
+    def reindex(self, name: str, pk: Any, old: Any, new: Any) -> None:
+        """Row `pk` of table `name` goes from `old` to `new` (None: absent) in the indexes."""
+        if name == "deadlines":
+            before = None if old is None or old.done_at is not None else (old.due_at, pk)
+            after = None if new is None or new.done_at is not None else (new.due_at, pk)
+            if before != after:  # a lease taken or given back leaves the due order as it is
+                due = self.open_due
+                if before is not None:
+                    at = bisect_left(due, before)
+                    if at < len(due) and due[at] == before:
+                        del due[at]
+                if after is not None:
+                    insort(due, after)
+        if name in PER_CASE and old is not None and new is not None and old.case_id == new.case_id:
+            return  # still the same case's row: its per-case index holds it already
+        if old is not None:
+            self.unindex(name, pk, old)
+        if new is not None:
+            self.index(name, pk, new)
 
     def unindex(self, name: str, pk: Any, row: Any) -> None:
         if name in PER_CASE:
@@ -92,6 +118,10 @@ class Tables:
             self.numbers[row.number] = pk
         elif name == "organisations":
             self.codes[row.credit_code] = pk
+
+
+def due_order(d: Deadline) -> tuple[datetime, int]:
+    return (d.due_at, d.id or 0)
 
 
 _ROW_TABLES = (
@@ -199,6 +229,17 @@ class View:
         if new:
             rows += [row for pk, row in new.items() if row.case_id == case_id and pk not in base]
         return rows
+
+    def open_deadlines(self) -> Iterator[Deadline]:
+        """The open deadlines in due order ((due_at, id)), as this transaction sees them: the
+        committed ones from the due index, merged with those this transaction wrote."""
+        table = self.deadlines
+        new, gone, base = table.new, table.gone, table.base
+        committed = (base[pk] for _, pk in self.base.open_due if pk not in new and pk not in gone)
+        if not new:
+            return committed
+        mine = sorted((d for d in new.values() if d.done_at is None), key=due_order)
+        return heapq.merge(committed, mine, key=due_order)
 
     def case_numbered(self, number: str) -> Case | None:
         """The case holding certificate `number`, as this transaction sees it."""

@@ -159,14 +159,13 @@ class MemoryTransaction:
                 table, pk = key
                 target = committed.table(table)
                 old = target.get(pk)
-                if old is not None:
-                    committed.unindex(table, pk, old)
                 if key in self._deleted:
                     target.pop(pk, None)
+                    value = None
                 else:
                     value = data.table(table)[pk]  # a case written here is no one else's
                     target[pk] = value
-                    committed.index(table, pk, value)
+                committed.reindex(table, pk, old, value)
                 store.stamps[key] = store.next_stamp()
             store.tables = committed
             self._data = View(committed)

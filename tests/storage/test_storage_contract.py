@@ -10,6 +10,7 @@ import pytest
 from storage_backends import Backend
 from storage_builders import FACTS, SHEET, T0, credit_code, new_case, stored_case_id
 
+from storage.memory.memory_store import MemoryStore
 from workflows.errors import (
     ApplicationNotFound,
     CaseNotFound,
@@ -454,6 +455,54 @@ def test_claim_due_takes_due_rows_in_due_order_up_to_limit(backend: Backend) -> 
         uow.commit()
     assert [d.due_at for d in rest] == [T0 + timedelta(hours=3)]  # the 10 h one is not due
     assert again == []
+
+
+def test_due_rows_merge_the_stored_ones_with_the_unit_of_works_own(backend: Backend) -> None:
+    case_id, rows = _deadlines(backend, [1, 3, 5])
+    first, second, third = (r.id for r in rows)
+    assert first is not None and second is not None and third is not None
+    now = T0 + timedelta(hours=6)
+    hour = timedelta(hours=1)
+    with backend.new_uow() as uow:
+        two = uow.deadlines.add(Deadline(None, case_id, DeadlineKind.EXPIRY, T0 + 2 * hour))
+        uow.deadlines.mark_done(second, now)
+        with pytest.raises(RuntimeError), uow.savepoint():
+            uow.deadlines.add(Deadline(None, case_id, DeadlineKind.EXPIRY, T0))
+            uow.deadlines.mark_done(first, now)
+            raise RuntimeError("undone")
+        assert [d.id for d in uow.deadlines.due(now, 10)] == [first, two.id, third]
+        assert [d.id for d in uow.deadlines.due(T0 + 2 * hour, 10)] == [first, two.id]
+        assert uow.deadlines.overdue_case_ids(T0 + hour) == [case_id]
+        assert uow.deadlines.next_due_at() == T0 + hour
+        claimed = uow.deadlines.claim_due(now, "w1", now + hour, 2)
+        assert [d.id for d in claimed] == [first, two.id]
+        assert uow.deadlines.next_due_at() == T0 + 5 * hour  # the others are leased past it
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert [d.id for d in uow.deadlines.due(now, 10)] == [first, two.id, third]
+        assert [d.id for d in uow.deadlines.claim_due(now, "w2", now + hour, 10)] == [third]
+        assert uow.deadlines.next_due_at() == now + hour
+
+
+def test_a_reader_keeps_its_due_rows_while_another_commits() -> None:
+    """The memory store's due index is the committed generation's: a reader open before a
+    commit keeps the due rows it began with, and the next unit of work sees the new ones."""
+    store = MemoryStore()
+    case_id, rows = _deadlines(Backend("memory", store.uow, store=store), [1, 3])
+    first, second = (r.id for r in rows)
+    assert first is not None
+    now = T0 + timedelta(hours=6)
+    with store.uow() as reader:
+        with store.uow() as writer:
+            writer.deadlines.mark_done(first, now)
+            two = writer.deadlines.add(
+                Deadline(None, case_id, DeadlineKind.EXPIRY, T0 + timedelta(hours=2))
+            )
+            writer.commit()
+        assert [d.id for d in reader.deadlines.due(now, 10)] == [first, second]
+        assert reader.deadlines.next_due_at() == T0 + timedelta(hours=1)
+    with store.uow() as uow:
+        assert [d.id for d in uow.deadlines.due(now, 10)] == [two.id, second]
 
 
 def test_expired_lease_can_be_claimed_again(backend: Backend) -> None:

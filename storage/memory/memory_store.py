@@ -6,6 +6,9 @@ how a unit of work isolates its writes is told in storage.memory.memory_tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from storage.memory.memory_accounts import MemoryAccounts
 from storage.memory.memory_cases import (
     MemoryApplications,
@@ -18,6 +21,7 @@ from storage.memory.memory_deadlines import MemoryDeadlines
 from storage.memory.memory_outbox import MemoryOutbox
 from storage.memory.memory_reads import MemoryRegisterReads
 from storage.memory.memory_rule_versions import MemoryRuleVersions
+from storage.memory.memory_snapshot import Made
 from storage.memory.memory_tables import MemoryTransaction, SharedTables
 from workflows.ports import (
     AccountRepository,
@@ -32,6 +36,8 @@ from workflows.ports import (
 )
 from workflows.read_ports import RegisterReads
 
+T = TypeVar("T")
+
 
 class MemoryStore(SharedTables):
     """The shared committed data, with a change stamp per row for first-committer-wins checks."""
@@ -40,20 +46,26 @@ class MemoryStore(SharedTables):
         return MemoryUnitOfWork(self)
 
 
+def _repository(make: Callable[[MemoryTransaction], T]) -> Made[T]:
+    return Made(lambda uow, _name: make(uow))
+
+
 class MemoryUnitOfWork(MemoryTransaction):
-    """One transaction over a MemoryStore: the nine repositories and the reads of the contract."""
+    """One transaction over a MemoryStore: the nine repositories and the reads of the contract
+    (each repository made when first used)."""
+
+    organisations: Made[OrganisationRepository] = _repository(MemoryOrganisations)
+    applications: Made[ApplicationRepository] = _repository(MemoryApplications)
+    audits: Made[AuditRepository] = _repository(MemoryAudits)
+    cases: Made[CaseRepository] = _repository(MemoryCases)
+    deadlines: Made[DeadlineRepository] = _repository(MemoryDeadlines)
+    events: Made[EventLog] = _repository(MemoryEventLog)
+    accounts: Made[AccountRepository] = _repository(MemoryAccounts)
+    notifications: Made[NotificationOutbox] = _repository(MemoryOutbox)
+    rule_versions: Made[RuleVersionRepository] = _repository(MemoryRuleVersions)
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         super().__init__(store if store is not None else MemoryStore())
-        self.organisations: OrganisationRepository = MemoryOrganisations(self)
-        self.applications: ApplicationRepository = MemoryApplications(self)
-        self.audits: AuditRepository = MemoryAudits(self)
-        self.cases: CaseRepository = MemoryCases(self)
-        self.deadlines: DeadlineRepository = MemoryDeadlines(self)
-        self.events: EventLog = MemoryEventLog(self)
-        self.accounts: AccountRepository = MemoryAccounts(self)
-        self.notifications: NotificationOutbox = MemoryOutbox(self)
-        self.rule_versions: RuleVersionRepository = MemoryRuleVersions(self)
 
     @property
     def reads(self) -> RegisterReads:

@@ -47,10 +47,6 @@ class SharedTables:
                 ids = self._ids[table] = itertools.count(1)
             return next(ids)
 
-    def next_stamp(self) -> int:
-        self.stamped += 1
-        return self.stamped
-
 
 class MemoryTransaction:
     """One transaction over shared tables; see the module docstring for its isolation.
@@ -145,7 +141,8 @@ class MemoryTransaction:
         with store.lock:
             changed = [*self._written, *self._deleted]
             stamps, since = store.stamps, self._since
-            if any(stamps.get(key, 0) > since for key in changed):
+            # Nothing committed since the snapshot (store.stamped unmoved): no row can clash.
+            if store.stamped != since and any(stamps.get(key, 0) > since for key in changed):
                 key = min((k for k in changed if stamps.get(k, 0) > since), key=repr)
                 raise ConcurrencyConflict(
                     f"{key[0]} {key[1]} was changed by another writer since this unit of work "
@@ -166,7 +163,8 @@ class MemoryTransaction:
                     value = data.table(table)[pk]  # a case written here is no one else's
                     target[pk] = value
                 committed.reindex(table, pk, old, value)
-                store.stamps[key] = store.next_stamp()
+                store.stamped += 1
+                stamps[key] = store.stamped
             store.tables = committed
             self._data = View(committed)
             self._since = store.stamped
@@ -222,10 +220,13 @@ class MemoryTransaction:
         return self._data
 
     def put(self, table: str, pk: Any, value: Any) -> None:
-        self._remember((table, pk))
+        key = (table, pk)
+        if self._undo:
+            self._remember(key)
         self.data.table(table)[pk] = value
-        self._written[(table, pk)] = None
-        self._deleted.pop((table, pk), None)
+        self._written[key] = None
+        if self._deleted:
+            self._deleted.pop(key, None)
 
     def delete(self, table: str, pk: Any) -> None:
         self._remember((table, pk))

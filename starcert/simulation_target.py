@@ -10,18 +10,21 @@ are then written to the database in one transaction (`batch_lane`, storage.bulk_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from starcert.app import App
-from starcert.rules_adapter import EngineRules
+from starcert.rules_adapter import EngineRules, application_facts
 from storage.bulk_write import BatchDatabase, BulkTarget
 from storage.database import DatabaseAddress, address, daemon_beats
 from workflows.case_service import CaseService
 from workflows.errors import InvalidInput
-from workflows.ports import UnitOfWork
+from workflows.model import Application, IndicatorResult, Organisation, ScoreSheet
+from workflows.ports import ApplicationVerdict, LifecycleTerms, ScoreVerdict, UnitOfWork
 
 RECENT_BEAT = timedelta(minutes=10)
 """A daemon that beat this recently is taken as running (its default health age is 2.5 min)."""
@@ -84,14 +87,14 @@ class Batches:
         self.app = app
         self.target = BulkTarget(app.database)
         self._pending: list[BatchDatabase] = []
-        self._rules: EngineRules | None = None
+        self._rules: RememberedRules | None = None
 
     def lane(self) -> Lane:
         """A lane on a fresh memory store, its ids continuing those of the batches before it."""
         app = self.app
         if self._rules is None or not self._pending:
             app.rules.refresh()
-            self._rules = EngineRules(app.rules.book)
+            self._rules = RememberedRules(EngineRules(app.rules.book))
         memory = self.target.batch(after=self._pending[-1] if self._pending else None)
         self._pending.append(memory)
         certs = app.config.certificates
@@ -115,3 +118,82 @@ class Batches:
         written = self.target.write(self._pending)
         self._pending = []
         return written
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+KEPT_ANSWERS = 100_000
+"""Answers a RememberedRules keeps of each kind before it starts again (a few MB)."""
+
+
+class RememberedRules:
+    """The rules of a batch with their answers kept: a simulated population puts the same facts
+    to them again and again (its applications alike, a few hundred distinct score sheets).
+
+    Each answer is the one the rules gave the first time. A score verdict carries no date: it is
+    kept by the version in force and the sheet, so the same sheet scored on another day of that
+    version gets it; an application review is kept by its day and its facts. The rules answer
+    from the facts they are given (starcert.rules_adapter), the organisation being none of them.
+    """
+
+    def __init__(self, rules: EngineRules) -> None:
+        self.rules = rules
+        self._scores: dict[Hashable, ScoreVerdict] = {}
+        self._reviews: dict[Hashable, ApplicationVerdict] = {}
+        self._terms: dict[date, LifecycleTerms] = {}
+
+    def review_application(
+        self, application: Application, organisation: Organisation, as_of: date
+    ) -> ApplicationVerdict:
+        key = (as_of, *application_facts(application).items())
+        found = self._reviews.get(key)
+        if found is None:
+            found = self.rules.review_application(application, organisation, as_of)
+            _keep(self._reviews, key, found)
+        return found
+
+    def score(self, sheet: ScoreSheet, as_of: date) -> ScoreVerdict:
+        ruleset = self.rules.book.in_force(as_of)
+        key = (ruleset.name, ruleset.version, ruleset.content_hash, _sheet_key(sheet))
+        found = self._scores.get(key)
+        if found is None:
+            found = self.rules.score(sheet, as_of)
+            _keep(self._scores, key, found)
+        return found
+
+    def terms(self, as_of: date) -> LifecycleTerms:
+        found = self._terms.get(as_of)
+        if found is None:
+            found = self.rules.terms(as_of)
+            _keep(self._terms, as_of, found)
+        return found
+
+    def effective_dates(self) -> Sequence[date]:
+        return self.rules.effective_dates()
+
+
+def _keep(kept: dict[K, V], key: K, value: V) -> None:
+    if len(kept) >= KEPT_ANSWERS:
+        kept.clear()
+    kept[key] = value
+
+
+def _sheet_key(sheet: ScoreSheet) -> Hashable:
+    """Everything the rules read of a sheet, exactly: decimals by their text (7.0 is not 7)."""
+    return (
+        tuple((code, _result_key(result)) for code, result in sheet.results.items()),
+        tuple(sorted(sheet.excluded)),
+        sheet.special_deductions,
+        sheet.special_bonus,
+    )
+
+
+def _result_key(result: IndicatorResult) -> Hashable:
+    items = None
+    if result.items is not None:
+        items = tuple(
+            (item, str(found) if isinstance(found, Decimal) else found)
+            for item, found in result.items.items()
+        )
+    points = None if result.points is None else str(result.points)
+    return (points, result.conforming, result.sampled, items)

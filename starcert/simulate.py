@@ -20,6 +20,7 @@ the failing one, each whole, and nothing of that one.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import random
 import time
@@ -263,22 +264,37 @@ class Simulation:
         self._live(end, report, progress)  # the cases already in the database
         target = self.lane
         batches = Batches(self.app) if self.bulk and population else None
-        for size in _cohorts(population, self.cohort):
-            self.clock.set(start)
-            self.lane = target if batches is None else batches.lane()
-            self.runner = self._runner(self.lane)
-            before = set(self._chances)
-            self.populate(size, report)
-            self._live(end, report)
-            for case_id in set(self._chances) - before:
-                del self._chances[case_id]  # its cases never act again
-            self._agenda.clear()  # what is left lies past the end
-            if progress is not None:
-                progress(NEW, report.created, population)
-            if batches is not None and batches.cases_held() >= self.chunk:
+        collecting = gc.isenabled()
+        # The cohorts make millions of short-lived objects beside the batches held for writing:
+        # the collector's passes over all of them cost more than the few cycles they free, so
+        # it runs once a chunk of certificates instead.
+        gc.disable()
+        try:
+            lived = 0
+            for size in _cohorts(population, self.cohort):
+                self.clock.set(start)
+                self.lane = target if batches is None else batches.lane()
+                self.runner = self._runner(self.lane)
+                before = set(self._chances)
+                self.populate(size, report)
+                self._live(end, report)
+                for case_id in set(self._chances) - before:
+                    del self._chances[case_id]  # its cases never act again
+                self._agenda.clear()  # what is left lies past the end
+                if progress is not None:
+                    progress(NEW, report.created, population)
+                if batches is not None and batches.cases_held() >= self.chunk:
+                    batches.write()
+                lived += size
+                if lived >= self.chunk:
+                    lived = 0
+                    if collecting:
+                        gc.collect()
+            if batches is not None:
                 batches.write()
-        if batches is not None:
-            batches.write()
+        finally:
+            if collecting:
+                gc.enable()
         self.lane, self.runner = target, self._runner(target)
         if self.clock.now() < end:
             self.clock.set(end)

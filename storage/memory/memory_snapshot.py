@@ -25,6 +25,8 @@ V = TypeVar("V")
 T_co = TypeVar("T_co", covariant=True)
 PER_CASE = ("audits", "deadlines", "events")
 """Tables whose rows belong to one case, indexed by it: a command reads its own case's rows."""
+INDEXED = frozenset({*PER_CASE, "cases", "organisations"})
+"""Tables with an index beside their rows (`Tables.reindex`)."""
 
 
 @dataclass

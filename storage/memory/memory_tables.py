@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from storage.memory.memory_snapshot import Tables, View
+from storage.memory.memory_snapshot import INDEXED, Tables, View
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
 from workflows.model import Case
 
@@ -152,19 +152,23 @@ class MemoryTransaction:
             committed = store.tables
             if store.readers > 1:  # others read this generation: write a new one
                 committed = committed.next_generation({table for table, _ in changed})
+            deleted = self._deleted
+            stamped = store.stamped
             for key in changed:
                 table, pk = key
                 target = committed.table(table)
                 old = target.get(pk)
-                if key in self._deleted:
+                if key in deleted:
                     target.pop(pk, None)
                     value = None
                 else:
-                    value = data.table(table)[pk]  # a case written here is no one else's
+                    value = data.table(table).new[pk]  # a case written here is no one else's
                     target[pk] = value
-                committed.reindex(table, pk, old, value)
-                store.stamped += 1
-                stamps[key] = store.stamped
+                if table in INDEXED:
+                    committed.reindex(table, pk, old, value)
+                stamped += 1
+                stamps[key] = stamped
+            store.stamped = stamped
             store.tables = committed
             self._data = View(committed)
             self._since = store.stamped

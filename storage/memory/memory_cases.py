@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from storage import checks
@@ -32,7 +33,9 @@ from workflows.model import (
     Case,
     ChainHead,
     Event,
+    IndicatorResult,
     Organisation,
+    ScoreSheet,
     StarLevel,
     State,
     SuspensionCause,
@@ -87,7 +90,7 @@ class MemoryAudits(MemoryRepository):
         checks.member(audit.kind, AuditKind, "audit.kind")
         checks.text(audit.auditor, "audit.auditor")
         self._case(audit.case_id)
-        sheet = None if audit.sheet is None else sheet_from_json(sheet_to_json(audit.sheet))
+        sheet = None if audit.sheet is None else _normal_sheet(audit.sheet)
         stored = replace(audit, id=self._uow.store.next_id("audits"), sheet=sheet)
         self._uow.put("audits", stored.id, stored)
         return stored
@@ -98,6 +101,28 @@ class MemoryAudits(MemoryRepository):
 
     def latest_date(self, case_id: int) -> date | None:
         return max((a.audit_date for a in self.for_case(case_id)), default=None)
+
+
+def _normal_sheet(sheet: ScoreSheet) -> ScoreSheet:
+    """`sheet` as the SQL backend reads it back (storage.formats' JSON document): indicator
+    codes in order, the same values. A sheet of plain points and samples keeps its results (they
+    are immutable: a Decimal read back from its text is the same number, digits and all); any
+    other goes through the document itself."""
+    results = sheet.results
+    codes = sorted(results)
+    for code in codes:
+        result = results[code]
+        points = result.points
+        plain_points = points is None or (type(points) is Decimal and points.is_finite())
+        plain = type(result) is IndicatorResult and result.items is None and plain_points
+        if type(code) is not str or not code or not plain:
+            return sheet_from_json(sheet_to_json(sheet))
+    return ScoreSheet(
+        results={code: results[code] for code in codes},
+        excluded=frozenset(sorted(sheet.excluded)),
+        special_deductions=tuple(sheet.special_deductions),
+        special_bonus=sheet.special_bonus,
+    )
 
 
 def _normal_case(case: Case, stored: Case | None = None) -> Case:

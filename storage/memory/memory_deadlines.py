@@ -22,6 +22,12 @@ def _open(d: Deadline) -> bool:
     return d.done_at is None
 
 
+def _leased(d: Deadline, worker: str, until: datetime) -> Deadline:
+    """`d` leased to `worker` (the fields as dataclasses.replace would, in one call)."""
+    return Deadline(d.id, d.case_id, d.kind, d.due_at, worker, until, d.done_at, d.attempts,
+                    d.last_error)  # fmt: skip
+
+
 class MemoryDeadlines(MemoryRepository):
     def add(self, deadline: Deadline) -> Deadline:
         checks.new_row(deadline.id, "deadline")
@@ -69,7 +75,12 @@ class MemoryDeadlines(MemoryRepository):
 
     def mark_done(self, deadline_id: int, at: datetime) -> None:
         row = self.get(deadline_id)
-        self._put(replace(row, done_at=utc(at, "done_at"), claimed_until=None))
+        done = utc(at, "done_at")
+        d = row
+        fired = Deadline(
+            d.id, d.case_id, d.kind, d.due_at, d.claimed_by, None, done, d.attempts, d.last_error
+        )
+        self._put(fired)
 
     def due(self, now: datetime, limit: int) -> Sequence[Deadline]:
         """Open rows due at or before `now`, in due order, leased or not; claims nothing."""
@@ -96,7 +107,7 @@ class MemoryDeadlines(MemoryRepository):
                 break
             if d.claimed_until is None or d.claimed_until <= now:
                 free.append(d)
-        claimed = [replace(d, claimed_by=worker, claimed_until=lease_until) for d in free]
+        claimed = [_leased(d, worker, lease_until) for d in free]
         for row in claimed:
             self._put(row)
         return claimed

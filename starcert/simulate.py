@@ -46,6 +46,7 @@ from workflows.read_ports import DatabaseReads
 
 SIMULATOR = "simulation"
 GOOD_FACTS = PrerequisiteFacts(True, True, True, None, True, True)
+TENTH = Decimal("0.1")
 EXISTING = "cases already there, by day"
 NEW = "new certificates"
 
@@ -133,6 +134,7 @@ class Simulation:
         self._seq = 0
         self._serial = 0
         self._tag = self.random.randrange(10_000)
+        self._results: dict[tuple[str, Decimal], IndicatorResult] = {}
 
     def _runner(self, lane: Lane) -> DeadlineRunner:
         return DeadlineRunner(
@@ -164,12 +166,15 @@ class Simulation:
         """A full score sheet whose points come to about `score` under the rules in force."""
         model = self.app.rules.book.in_force(self.today()).scoring
         share = Decimal(str(score)) / 100
-        return ScoreSheet(
-            {
-                i.id: IndicatorResult(points=(i.points * share).quantize(Decimal("0.1")))
-                for i in model.indicators
-            }
-        )
+        results = self._results  # a few hundred values in all: each result made once
+        sheet: dict[str, IndicatorResult] = {}
+        for i in model.indicators:
+            points = (i.points * share).quantize(TENTH)
+            found = results.get((i.id, points))
+            if found is None:
+                found = results[(i.id, points)] = IndicatorResult(points=points)
+            sheet[i.id] = found
+        return ScoreSheet(sheet)
 
     def _credit_code(self) -> str:
         self._serial += 1

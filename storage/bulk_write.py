@@ -240,19 +240,16 @@ _INSERTS: dict[tuple[str, tuple[str, ...]], st.Prepared] = {}
 def _parameters(compiled: Any, rows: list[dict[str, Any]]) -> list[Any]:
     """What `compiled.parameters` makes of each row, a column at a time: one pass per column
     through its bind conversion instead of one call per row."""
-    columns = []
-    for _name, key, default, process, keeps_none in compiled.binds:
-        values = [row.get(key, default) for row in rows]
-        if process is not None:
-            if keeps_none:
-                values = [None if v is None else process(v) for v in values]
-            else:
-                values = [process(v) for v in values]
-        columns.append(values)
+    columns = [[row.get(key, default) for row in rows] for key, default in compiled.keys]
+    for i, process, keeps_none in compiled.converted:
+        values = columns[i]
+        if keeps_none:
+            columns[i] = [None if v is None else process(v) for v in values]
+        else:
+            columns[i] = [process(v) for v in values]
     if compiled.positional:
         return list(zip(*columns, strict=True))
-    names = [name for name, *_ in compiled.binds]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return [dict(zip(compiled.params, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:

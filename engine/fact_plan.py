@@ -27,13 +27,11 @@ from engine.canonical import (
     Canon,
     application_read,
 )
-from engine.conditions import ceiling_key
-from engine.facts import CHECK_FLAG, CheckedFacts, resolve_checks
+from engine.facts import CHECK_FLAG, CheckedFacts, put_score, resolve_checks
 from engine.ruleset import RuleSet
-from engine.scoring import Exact, Quotient, Score
+from engine.scoring import Quotient, Score
 from engine.vocabulary import (
     APPLICATION_FACTS,
-    SCORE_SCALE,
     SCORE_SHEET_FACT,
     Check,
 )
@@ -101,7 +99,7 @@ class FactPlan:
         if checks is None:
             key = (application, sheet)
         else:
-            key = tuple(checks)
+            key = (tuple(checks),)  # never equal to a (bool, bool) key above
             try:
                 hash(key)
             except TypeError:
@@ -173,17 +171,10 @@ class FactPlan:
         for iid, leaf in sheet.others.items():
             if leaf is None:  # an excluded indicator's (checked above), or one left unscored
                 continue
-            if type(leaf) is tuple and len(leaf) == 3:  # sampled: a share of the points
-                conforming, sampled, _ = leaf
-                if conforming < 0 or sampled <= 0 or conforming > sampled:
-                    return None
-                max_num, max_den = self.points[iid]
-                n, d = max_num * conforming, max_den * sampled
-            else:
-                ratio = self._ratio(iid, leaf)
-                if ratio is None:
-                    return None
-                n, d = ratio
+            ratio = self._ratio(iid, leaf)  # points as a ratio, a sampled share, items
+            if ratio is None:
+                return None
+            n, d = ratio
             if den % d == 0:
                 num += n * (den // d)
             else:
@@ -340,7 +331,7 @@ class FactPlan:
     def flat(
         self, checked: CheckedFacts, application_fact: dict[str, bool | int] | None = None
     ) -> dict[str, Any]:
-        """engine.facts.flat_fact, with integer arithmetic for the score's floor and ceiling."""
+        """engine.facts.flat_fact, with what each version needs worked out once (flags, shifts)."""
         flags = self._flags.get(checked.checks)
         if flags is None:
             flags = self._flags[checked.checks] = {CHECK_FLAG[c]: True for c in checked.checks}
@@ -359,9 +350,9 @@ class FactPlan:
                     fact[key] = add_months(base, months, days).toordinal()
         score = checked.score
         if score is not None:
-            _scaled(fact, "final_score", score.final)
+            put_score(fact, "final_score", score.final)
             if self.normalised:
-                _scaled(fact, "normalised_score", score.normalised)
+                put_score(fact, "normalised_score", score.normalised)
             if self.deduction_count:
                 fact["special_deduction_count"] = len(score.deductions)
             if self.bonus:
@@ -374,15 +365,6 @@ _NO_IDS: frozenset[str] = frozenset()
 _ID_LISTS = (list, tuple, set, frozenset)  # what exclusions come as (subclasses: the slow way)
 _quotient: Callable[[tuple[int, int]], Quotient] = partial(tuple.__new__, Quotient)
 """Quotient((numerator, denominator)) without the named tuple's Python-level __new__."""
-_CEILINGS = {name: ceiling_key(name) for name in ("final_score", "normalised_score")}
-
-
-def _scaled(fact: dict[str, Any], name: str, exact: Exact) -> None:
-    scaled = exact.numerator * SCORE_SCALE
-    fact[name] = scaled // exact.denominator  # floor
-    fact[_CEILINGS[name]] = -(-scaled // exact.denominator)  # ceiling
-
-
 def _leaf_ratio(maximum: tuple[int, int], leaf: Any) -> tuple[int, int] | None:
     """Points (millionths or a ratio) or a sampled share of `maximum`, as a ratio in 0..maximum."""
     max_num, max_den = maximum

@@ -15,7 +15,7 @@ from typing import Any
 from engine.conditions import ceiling_key
 from engine.rule_errors import FactError
 from engine.ruleset import RuleSet
-from engine.scoring import Score, score_sheet
+from engine.scoring import Exact, Score, score_sheet
 from engine.source import did_you_mean
 from engine.vocabulary import (
     APPLICATION_FACTS,
@@ -145,11 +145,19 @@ def flat_fact(ruleset: RuleSet, checked: CheckedFacts) -> dict[str, Any]:
         if "normalised_score" in used:
             scores.append(("normalised_score", score.normalised))
         for name, exact in scores:
-            scaled = exact.numerator * SCORE_SCALE
-            fact[name] = scaled // exact.denominator  # floor
-            fact[ceiling_key(name)] = -(-scaled // exact.denominator)  # ceiling
+            put_score(fact, name, exact)
         if "special_deduction_count" in used:
             fact["special_deduction_count"] = len(score.deductions)
         if "has_special_bonus" in used:
             fact["has_special_bonus"] = score.bonus is not None
     return fact
+
+
+_CEILINGS = {name: ceiling_key(name) for name in ("final_score", "normalised_score")}
+
+
+def put_score(fact: dict[str, Any], name: str, exact: Exact) -> None:
+    """A score in the flat fact: integer millionths rounded down, and its twin rounded up."""
+    scaled = exact.numerator * SCORE_SCALE
+    fact[name] = scaled // exact.denominator  # floor
+    fact[_CEILINGS[name]] = -(-scaled // exact.denominator)  # ceiling

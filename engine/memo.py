@@ -73,10 +73,6 @@ class DecisionMemo:
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 class _Same:
     """An outcome registry held by identity (a mapping is not hashable; the key keeps it alive,

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, text
 
 from storage.database import Database
-from storage.formats import sheet_to_json
 from storage.memory.memory_database import MemoryDatabase
 from storage.memory.memory_snapshot import Tables
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
@@ -270,20 +269,9 @@ def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:
             (c.id, {**mapping.case_values(c), "version": c.version, "head_seq": 0, "head_hash": ""})
             for c in tables.cases.values()
         )
-    if name == "audits":  # checked when the memory store took them
-        return sorted(
-            (
-                {
-                    "id": a.id,
-                    "case_id": a.case_id,
-                    "kind": str(a.kind),
-                    "audit_date": a.audit_date,
-                    "auditor": a.auditor,
-                    "sheet": None if a.sheet is None else sheet_to_json(a.sheet),
-                }
-                for a in tables.audits.values()
-            ),
-            key=_by_id,
+    if name == "audits":
+        return _with_ids(
+            (a.id, mapping.audit_values(replace(a, id=None))) for a in tables.audits.values()
         )
     # The tables most rows go to: the memory store has checked and normalised their values
     # (aware UTC instants, plain JSON) as the SQL repositories do; they are only copied here.

@@ -8,7 +8,7 @@ with a `format` number; event data is plain JSON. Bad values raise InvalidInput 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -174,35 +174,28 @@ def _plain_copy(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     found: dict[str, Any] = {}
     for k, v in sorted(data.items()):
-        kind = type(v)
-        if kind not in _SCALARS:
-            if kind is dict:
-                v = _plain_copy(v)
-            elif kind is list or kind is tuple:
-                v = _plain_list(v)
-            else:
-                return None
-            if v is None:
-                return None
+        v = _plain_value(v)
+        if v is _NOT_PLAIN:
+            return None
         found[k] = v
     return found
 
 
-def _plain_list(items: Sequence[Any]) -> list[Any] | None:
-    found: list[Any] = []
-    for v in items:
-        kind = type(v)
-        if kind not in _SCALARS:
-            if kind is dict:
-                v = _plain_copy(v)
-            elif kind is list or kind is tuple:
-                v = _plain_list(v)
-            else:
-                return None
-            if v is None:
-                return None
-        found.append(v)
-    return found
+_NOT_PLAIN = object()
+
+
+def _plain_value(value: Any) -> Any:
+    """`value` as the round trip reads it back, or _NOT_PLAIN when only the round trip knows."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        copied = _plain_copy(value)
+        return _NOT_PLAIN if copied is None else copied
+    if kind is list or kind is tuple:
+        items = [_plain_value(v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    return _NOT_PLAIN
 
 
 def _item_json(found: Decimal | Sampled, field: str) -> Any:

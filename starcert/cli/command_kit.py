@@ -43,6 +43,13 @@ ConfigOpt = Annotated[
 By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)")]
 Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="progress bar on stderr (default: on a terminal, without --json)",
+    ),
+]
 CaseRef = Annotated[str, typer.Argument(help="case id or certificate number")]
 MAX_ID = 2**62
 """No row id is larger (the API's bound too); SQLite's integers end at 2**63, and a larger

@@ -15,6 +15,7 @@ import typer
 
 from starcert.cli.command_kit import (
     Json,
+    ProgressOpt,
     fail,
     open_app,
     parse_day,
@@ -124,13 +125,7 @@ def impact_cmd(
     effective: Effective = None,
     as_json: Json = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="one CSV row per changed case")] = False,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="progress bar on stderr (default: on a terminal, without --json)",
-        ),
-    ] = None,
+    progress: ProgressOpt = None,
 ) -> None:
     """Who the new version would change: re-evaluates every certificate and open application
     under it as of its effective date (without --effective: the file's own, or today if that is

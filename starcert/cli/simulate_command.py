@@ -11,6 +11,7 @@ import typer
 
 from starcert.cli.command_kit import (
     Json,
+    ProgressOpt,
     emit,
     load,
     parse_instant,
@@ -80,13 +81,7 @@ def simulate_cmd(
         Path | None, typer.Option("--csv", help="write the resulting register as CSV here")
     ] = None,
     as_json: Json = False,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="progress bar on stderr (default: on a terminal, without --json)",
-        ),
-    ] = None,
+    progress: ProgressOpt = None,
 ) -> None:
     """Drive the daemon's code on a simulated clock, from --from to --to, and show the register."""
     from starcert.app import App

@@ -13,6 +13,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import pytest
+
 from engine import FactError, RuleBook, evaluate
 from engine.canonical import canonical, prepared
 from engine.fact_plan import FactPlan
@@ -20,6 +22,7 @@ from engine.facts import CheckedFacts, check_facts, flat_fact
 from engine.python_backend import PythonBackend
 from engine.ruleset import RuleSet
 from engine.scoring import Exact
+from tests.engine.conftest import application
 
 DAY = date(2027, 6, 1)
 CASES = 3000
@@ -192,3 +195,13 @@ def test_decisions_read_each_way_are_identical(book: RuleBook) -> None:
         assert evaluate(book, prepared(facts), DAY, checks=checks, backend=backend) == direct
         decided += 1
     assert decided > CASES // 30  # most random sheets have one odd result somewhere
+
+
+@pytest.mark.parametrize("checks", [[True, False], (True, True), [1, 0]])
+def test_checks_that_are_not_names_are_refused_after_facts_were_decided(
+    book: RuleBook, checks: list[Any]
+) -> None:
+    """A remembered way of asking for no particular checks never answers for odd ones."""
+    evaluate(book, application(), DAY)
+    with pytest.raises(FactError, match="unknown check"):
+        evaluate(book, application(), DAY, checks=checks)

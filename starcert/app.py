@@ -6,6 +6,7 @@ reads (show, list, export) opens the database and loads no rule version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ from starcert.wall_clock import SystemClock
 from storage.database import Database, open_database
 from workflows.case_service import CaseService
 from workflows.certificate_machine import TriggerCheck
-from workflows.ports import Clock, RulesPort
+from workflows.ports import Clock, RulesPort, UnitOfWork
 from workflows.read_ports import ReadingUnitOfWork
 
 if TYPE_CHECKING:
@@ -68,22 +69,25 @@ class App:
 
     @cached_property
     def case_service(self) -> CaseService:
-        return self._case_service(self.rules)
+        return self.case_service_on(self.rules)
 
     def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
         """Every operator trigger from the case's state, allowed or not and why; the rules are
         loaded only when one of its guards asks them (starcert.unloaded_rules)."""
         if "rules" not in self.__dict__:
             try:
-                return self._case_service(UnloadedRules()).allowed_triggers(case_id)
+                return self.case_service_on(UnloadedRules()).allowed_triggers(case_id)
             except RulesNotLoaded:
                 pass  # rolled back, nothing written: ask again with the rules loaded
         return self.case_service.allowed_triggers(case_id)
 
-    def _case_service(self, rules: RulesPort) -> CaseService:
+    def case_service_on(
+        self, rules: RulesPort, uow_factory: Callable[[], UnitOfWork] | None = None
+    ) -> CaseService:
+        """The case service with these rules, on this database or on `uow_factory`'s."""
         certs = self.config.certificates
         return CaseService(
-            uow_factory=self.uow,
+            uow_factory=uow_factory if uow_factory is not None else self.uow,
             rules=rules,
             clock=self.clock,
             zone=self.config.zone,

@@ -60,11 +60,9 @@ def stored_versions(uow_factory: UowFactory, after_id: int = 0) -> list[Publishe
 def seed_shipped(uow_factory: UowFactory, directory: Path, now: datetime) -> list[PublishedRules]:
     """Publish the shipped rule files when the database holds no version at all (else nothing).
 
-    Two processes seeding at once: one stores the book, the other finds it there.
+    Two processes seeding at once: one stores the book, the other finds it there. (The caller,
+    App.publish_shipped_rules, looks first, without reading any file.)
     """
-    with uow_factory() as uow:
-        if uow.rule_versions.latest_id():
-            return []
     book = RuleBook()
     book.replace(read_sources(directory))
     try:

@@ -267,6 +267,7 @@ class Simulation:
         start = self.clock.now()
         report = SimulationReport(start=start, end=end)
         self._live(end, report, progress)  # the cases already in the database
+        self._forget_lived()
         target = self.lane
         batches = Batches(self.app) if self.bulk and population else None
         collecting = gc.isenabled()
@@ -280,19 +281,16 @@ class Simulation:
                 self.clock.set(start)
                 self.lane = target if batches is None else batches.lane()
                 self.runner = self._runner(self.lane)
-                before = set(self._chances)
                 self.populate(size, report)
                 self._live(end, report)
-                for case_id in set(self._chances) - before:
-                    del self._chances[case_id]  # its cases never act again
-                self._agenda.clear()  # what is left lies past the end
+                self._forget_lived()
                 if progress is not None:
                     progress(NEW, report.created, population)
-                if batches is not None and batches.cases_held() >= self.chunk:
-                    batches.write()
-                lived += size
+                lived += size  # certificates, one case each
                 if lived >= self.chunk:
                     lived = 0
+                    if batches is not None:
+                        batches.write()
                     if collecting:
                         gc.collect()
             if batches is not None:
@@ -307,6 +305,11 @@ class Simulation:
         report.notifications = self.app.database.reads.notifications_written()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _forget_lived(self) -> None:
+        """What is left of the cases lived to the end lies past it: they never act again."""
+        self._chances.clear()
+        self._agenda.clear()
 
     def _live(
         self, end: datetime, report: SimulationReport, progress: Progress | None = None

@@ -97,19 +97,8 @@ class Batches:
             self._rules = RememberedRules(EngineRules(app.rules.book))
         memory = self.target.batch(after=self._pending[-1] if self._pending else None)
         self._pending.append(memory)
-        certs = app.config.certificates
-        service = CaseService(
-            uow_factory=memory.unit_of_work,
-            rules=self._rules,
-            clock=app.clock,
-            zone=app.config.zone,
-            number_prefix=certs.number_prefix,
-            new_number_on_recertification=certs.new_number_on_recertification,
-        )
+        service = app.case_service_on(self._rules, memory.unit_of_work)
         return Lane(service, memory.unit_of_work)
-
-    def cases_held(self) -> int:
-        return sum(len(memory.store.tables.cases) for memory in self._pending)
 
     def write(self) -> int:
         """Write what the lanes made since the last write, in one transaction; how many rows."""

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, insert, text
 
 from storage.database import Database
 from storage.memory.memory_database import MemoryDatabase
-from storage.memory.memory_snapshot import Tables
+from storage.memory.memory_snapshot import Tables, View
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
 from storage.sql import mapping
 from storage.sql import statements as st
@@ -39,8 +39,10 @@ from storage.sql.tables import (
 )
 from workflows.errors import InvalidInput, StorageError
 
-WRITTEN = ("organisations", "applications", "cases", "audits", "deadlines", "events")
-"""The tables a batch writes, parents first; the outbox (notifications) comes last."""
+WRITTEN = (
+    "organisations", "applications", "cases", "audits", "deadlines", "events", "notifications"
+)  # fmt: skip
+"""The tables a batch writes, parents first; the outbox comes last."""
 KEPT_OUT = ("accounts", "rule_versions")
 """Read from the database, never made by a batch: the rules are the database's own."""
 ROWS_PER_STATEMENT = 2000
@@ -77,14 +79,16 @@ class BatchStore(MemoryStore):
         if self.reuse_top and row_id == self._top[table]:
             self._top[table] = max(live, default=self.first_ids[table] - 1)
 
-    def settle(self) -> None:
-        """A transaction ended without commit: its ids and deletions never happened."""
+    def settle(self, kept: Tables | View | None = None) -> None:
+        """Writes were undone: a transaction ended without commit (its ids and deletions never
+        happened), or a savepoint of it was rolled back (`kept`: what the transaction still
+        holds), after which SQLite hands out the undone ids again."""
         if self.reuse_top:
+            rows_of = (kept if kept is not None else self.tables).table
             with self.lock:
                 for table in self._top:
                     if table != "events":
-                        rows = self.tables.table(table)
-                        self._top[table] = max(rows, default=self.first_ids[table] - 1)
+                        self._top[table] = max(rows_of(table), default=self.first_ids[table] - 1)
 
 
 class BatchUnitOfWork(MemoryUnitOfWork):
@@ -122,6 +126,9 @@ class BatchUnitOfWork(MemoryUnitOfWork):
         super().__exit__(exc_type, exc, tb)
         self._discarded()
 
+    def _undone(self) -> None:
+        self.store.settle(self.data)
+
     def _discarded(self) -> None:
         if self._touched:
             self._touched = False
@@ -132,9 +139,6 @@ class BatchDatabase(MemoryDatabase):
     """The memory database of one batch: its units of work keep the ids as the database would."""
 
     store: BatchStore
-
-    def __init__(self, store: BatchStore) -> None:
-        super().__init__(store)
 
     def unit_of_work(self) -> BatchUnitOfWork:
         return BatchUnitOfWork(self.store)
@@ -159,7 +163,7 @@ class BulkTarget:
             ids = after.store.next_ids()
         else:
             with translated(), self._engine.connect() as conn:
-                ids = {name: self._next_id(conn, name) for name in (*WRITTEN, "notifications")}
+                ids = {name: self._next_id(conn, name) for name in WRITTEN}
         return BatchDatabase(BatchStore(ids, reuse_top=not self._postgres))
 
     def _next_id(self, conn: Connection, table: str) -> int:
@@ -182,7 +186,7 @@ class BulkTarget:
         written = 0
         try:
             with translated(), self._engine.begin() as conn:
-                for name in (*WRITTEN, "notifications"):
+                for name in WRITTEN:
                     rows = [
                         row
                         for batch in batches
@@ -193,7 +197,7 @@ class BulkTarget:
                     # Each sequence past the last id the batches took, as the commands would
                     # have left it (a rolled-back insert uses its id up there too).
                     first, after = batches[0].store.first_ids, batches[-1].store.next_ids()
-                    for name in (*WRITTEN, "notifications"):
+                    for name in WRITTEN:
                         if after[name] > first[name]:
                             conn.execute(
                                 text(

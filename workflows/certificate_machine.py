@@ -295,6 +295,9 @@ class CertificateMachine:
         """Run the trigger `check` allowed on a copy of `case` (its guard is not asked again)."""
         if not check.allowed:
             raise self.refuse(case, check)
+        spec = self._by_trigger.get(str(check.trigger))
+        if spec is None or case.state not in spec.sources:  # a check made for another case
+            raise self.refuse(case, TriggerCheck(str(check.trigger), False, "not allowed here"))
         run = Run(case.copy(), context, allowed=True)
         self._machine.events[str(check.trigger)].trigger(run)
         return Transitioned(Trigger(check.trigger), case, run.case, dict(run.data), run.stamp)

@@ -3,11 +3,10 @@ events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from storage import checks
 from storage.formats import (
@@ -224,7 +223,7 @@ class MemoryEventLog(MemoryRepository):
         stored = Event(
             event.case_id, event.seq, utc(event.at, "event.at"), event.actor, event.trigger,
             event.from_state, event.to_state, event.reason, event.rule_version, event.rule_hash,
-            _plain_data(event.data), event.prev_hash, event.hash,
+            plain_json(event.data, "event.data"), event.prev_hash, event.hash,
         )  # fmt: skip
         self._uow.put("events", key, stored)
         return stored
@@ -244,33 +243,3 @@ class MemoryEventLog(MemoryRepository):
         """Ids of every case on record or named by an event, ascending."""
         return iter(sorted({cid for cid, _ in self._uow.data.events} | set(self._uow.data.cases)))
 
-
-class _NotPlain(Exception):
-    pass
-
-
-def _plain_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    """`data` as storage.formats.plain_json gives it (keys sorted at every level, tuples as
-    lists), copied here without writing JSON text when it holds only plain values; anything
-    else takes plain_json's own way (its refusals included)."""
-    try:
-        return _plain_mapping(data)
-    except _NotPlain:
-        return plain_json(data, "event.data")
-
-
-def _plain_mapping(data: Mapping[str, Any]) -> dict[str, Any]:
-    if not all(type(k) is str for k in data):
-        raise _NotPlain
-    return {k: _plain_value(data[k]) for k in sorted(data)}
-
-
-def _plain_value(value: Any) -> Any:
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is dict:
-        return _plain_mapping(value)
-    if kind is list or kind is tuple:
-        return [_plain_value(v) for v in value]
-    raise _NotPlain  # floats, enums, decimals, dates...: as JSON would write and read them

@@ -122,12 +122,16 @@ class MemoryTransaction:
                         self._written[(table, pk)] = None
                     if deleted:
                         self._deleted[(table, pk)] = None
+                self._undone()
             raise
         if self._undo and self._undo[-1] is undo:
             self._undo.pop()
             if self._undo:  # kept, but still undone with the savepoint around it
                 for key, before in undo.items():
                     self._undo[-1].setdefault(key, before)
+
+    def _undone(self) -> None:
+        """A savepoint's writes were just undone (stores that hand out ids take theirs back)."""
 
     def _remember(self, key: Key) -> None:
         undo = self._undo[-1] if self._undo else None

@@ -67,10 +67,15 @@ def translated(*, in_unit_of_work: bool = False) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        found = storage_error(exc, in_unit_of_work=in_unit_of_work)
-        if found is None:
-            raise
-        raise found from exc
+        reraise_translated(exc, in_unit_of_work=in_unit_of_work)
+
+
+def reraise_translated(exc: Exception, *, in_unit_of_work: bool = False) -> NoReturn:
+    """`exc` as starcert's own error when it is a database's (cause kept), else as it is."""
+    found = storage_error(exc, in_unit_of_work=in_unit_of_work)
+    if found is None:
+        raise exc
+    raise found from exc
 
 
 def sqlalchemy_error(conn: Connection, driver: Any, sql: str, exc: Any) -> Exception:

@@ -21,7 +21,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.sql import statements as st
 from storage.sql.kept_connection import KeptConnection
-from storage.sql.sql_errors import raise_integrity, sqlalchemy_error, storage_error
+from storage.sql.sql_errors import (
+    raise_integrity,
+    reraise_translated,
+    sqlalchemy_error,
+    storage_error,
+)
 from storage.sql.tables import CaseRow
 from storage.sql.transaction_memo import TransactionMemo
 
@@ -156,10 +161,7 @@ class SqlTransaction:
         try:
             self._on_the_driver(sql)
         except Exception as exc:
-            found = storage_error(exc, in_unit_of_work=True)
-            if found is None:
-                raise
-            raise found from exc
+            reraise_translated(exc, in_unit_of_work=True)
 
     def _on_the_driver(self, sql: str) -> None:
         conn, driver, error = self._driver()

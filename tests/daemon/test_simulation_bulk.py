@@ -18,9 +18,11 @@ from sqlalchemy import create_engine, text
 from starcert.app import App
 from starcert.config import DatabaseConfig, load_config
 from starcert.simulate import Simulation
+from storage.bulk_write import BatchStore, BatchUnitOfWork
 from storage.sql.migrate import upgrade
 from workflows.errors import StorageError
 from workflows.fake_clock import FakeClock
+from workflows.model import Organisation
 
 START = datetime(2024, 1, 10, 2, 0, tzinfo=UTC)
 END = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
@@ -155,3 +157,18 @@ def test_a_failing_chunk_leaves_the_chunks_before_it_and_nothing_of_itself(
     assert counts["organisations"] == 21  # the one planted, and the first two chunks whole
     assert counts["cases"] == 20 and heads == 0
     assert counts["events"] > 20 * 6
+
+
+@pytest.mark.parametrize("reuse_top", [True, False], ids=["sqlite", "postgresql"])
+def test_an_undone_savepoint_gives_its_ids_back_as_the_database_would(reuse_top: bool) -> None:
+    """SQLite hands an id rolled back to a savepoint out again; a PostgreSQL sequence does not."""
+    store = BatchStore({"organisations": 10, "events": 1}, reuse_top=reuse_top)
+    with BatchUnitOfWork(store) as uow:
+        kept = uow.organisations.add(Organisation(None, "Kept", "91350100M000100Y43"))
+        with pytest.raises(RuntimeError), uow.savepoint():
+            uow.organisations.add(Organisation(None, "Undone", "91350100M000200Y43"))
+            raise RuntimeError("the firing failed")
+        after = uow.organisations.add(Organisation(None, "After", "91350100M000300Y43"))
+        uow.commit()
+    assert kept.id == 10
+    assert after.id == (11 if reuse_top else 12)

@@ -139,11 +139,18 @@ class MemoryDeadlines(MemoryRepository):
             )
 
     def next_due_at(self) -> datetime | None:
-        """When the next open row may be claimed: its due time, or its lease end if later."""
+        """When the next open row may be claimed: its due time, or its lease end if later.
+
+        Only the first open row of each case counts: a later one waits for it (see the SQL
+        repository)."""
         best: datetime | None = None
+        seen: set[int] = set()
         for d in self._uow.data.open_deadlines():
             if best is not None and d.due_at >= best:
                 break  # every row after this one is ready no sooner than its due time
+            if d.case_id in seen:
+                continue  # waits behind an earlier row of its case
+            seen.add(d.case_id)
             ready = d.due_at if d.claimed_until is None else max(d.due_at, d.claimed_until)
             if best is None or ready < best:
                 best = ready

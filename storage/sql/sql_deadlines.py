@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -181,11 +182,31 @@ class SqlDeadlines(SqlRepository):
     def next_due_at(self) -> datetime | None:
         """When the next open row may be claimed: its due time, or its lease end if later.
 
-        Two index-served queries: the earliest unleased open row, and the (few) leased ones.
+        A case's rows fire in due order, so only the first open row of each case counts: a later
+        one waiting behind a leased row (another daemon's, a dead one's, an incident's back-off)
+        is ready no sooner than that lease ends, and waking at its own past due time would only
+        defer it again. Two index-served queries: the earliest unleased first row of its case,
+        and the (few) leased rows.
         """
+        earlier = aliased(DeadlineRow)
+        waits = (
+            select(earlier.id)
+            .where(
+                col(earlier.case_id) == col(DeadlineRow.case_id),
+                col(earlier.done_at).is_(None),
+                or_(
+                    col(earlier.due_at) < col(DeadlineRow.due_at),
+                    and_(
+                        col(earlier.due_at) == col(DeadlineRow.due_at),
+                        col(earlier.id) < col(DeadlineRow.id),
+                    ),
+                ),
+            )
+            .exists()
+        )
         unleased = self._uow.session.exec(
             select(DeadlineRow.due_at)
-            .where(_OPEN, col(DeadlineRow.claimed_until).is_(None))
+            .where(_OPEN, col(DeadlineRow.claimed_until).is_(None), ~waits)
             .order_by(col(DeadlineRow.due_at))
             .limit(1)
         ).first()

@@ -168,3 +168,51 @@ def test_a_dead_daemons_deadline_is_fired_by_another_once_its_lease_runs_out(
     assert [f.deadline_id for f in report.fired_list] == [held.id]
     with app.uow() as uow:
         assert uow.deadlines.get(held.id or 0).done_at == clock.now()
+
+
+def _wake_ups_until(runner: DeadlineRunner, clock: FakeClock, end: datetime) -> int:
+    """Drive `runner` as the daemon's scheduler does: tick, then sleep until the next due time
+    it names (one in the past runs at once). Counts the ticks before `end`, at most 50."""
+    wake_ups = 0
+    while clock.now() < end and wake_ups < 50:
+        runner.tick()
+        wake_ups += 1
+        nxt = runner.next_due()
+        assert nxt is not None
+        clock.set(max(nxt, clock.now()))
+    return wake_ups
+
+
+def test_a_deadline_behind_a_dead_daemons_lease_wakes_the_daemon_at_the_lease_end(
+    app: App, clock: FakeWallClock
+) -> None:
+    """The later deadline of a case is deferred while the earlier one is leased: the daemon
+    sleeps until the lease ends instead of waking again and again at the later one's due time."""
+    with app.uow() as uow:
+        first, second = uow.deadlines.open_for_case(1)[:2]
+    clock.set(second.due_at + timedelta(seconds=1))  # both overdue, as after an outage
+    dead = _runner(app, clock, "dead")
+    [held] = dead.work.claim(1)
+    assert held.id == first.id
+    other = _runner(app, clock, "other")
+    lease_end = clock.now() + LEASE
+    assert _wake_ups_until(other, clock, lease_end) == 1
+    assert clock.now() == lease_end
+    report = other.tick()
+    assert [f.deadline_id for f in report.fired_list] == [first.id, second.id]
+
+
+def test_a_deadline_behind_an_incidents_back_off_wakes_the_daemon_at_the_retry(
+    app: App, clock: FakeWallClock
+) -> None:
+    with app.uow() as uow:
+        first, second = uow.deadlines.open_for_case(1)[:2]
+    clock.set(second.due_at + timedelta(seconds=1))
+    runner = _runner(app, clock, "d1")
+    [held] = runner.work.claim(1)
+    failure = runner.work.fail(held, "RuntimeError: rules missing")  # as a failed firing does
+    assert held.id == first.id
+    assert _wake_ups_until(runner, clock, failure.retry_at) == 1
+    assert clock.now() == failure.retry_at
+    report = runner.tick()
+    assert [f.deadline_id for f in report.fired_list] == [first.id, second.id]

@@ -476,7 +476,8 @@ def test_due_rows_merge_the_stored_ones_with_the_unit_of_works_own(backend: Back
         assert uow.deadlines.next_due_at() == T0 + hour
         claimed = uow.deadlines.claim_due(now, "w1", now + hour, 2)
         assert [d.id for d in claimed] == [first, two.id]
-        assert uow.deadlines.next_due_at() == T0 + 5 * hour  # the others are leased past it
+        # The third row, due at T0 + 5 h, is of the same case: it waits for the lease to end.
+        assert uow.deadlines.next_due_at() == now + hour
         uow.commit()
     with backend.new_uow() as uow:
         assert [d.id for d in uow.deadlines.due(now, 10)] == [first, two.id, third]
@@ -503,6 +504,28 @@ def test_a_reader_keeps_its_due_rows_while_another_commits() -> None:
         assert reader.deadlines.next_due_at() == T0 + timedelta(hours=1)
     with store.uow() as uow:
         assert [d.id for d in uow.deadlines.due(now, 10)] == [two.id, second]
+
+
+def test_a_row_waiting_behind_a_leased_row_of_its_case_is_ready_when_the_lease_ends(
+    backend: Backend,
+) -> None:
+    """The daemon wakes at `next_due_at`: a later row of a case whose earlier row is leased
+    (another daemon, a dead one, an incident's back-off) would only be deferred before then."""
+    case_id, [head, later] = _deadlines(backend, [1, 2])
+    _, [other] = _deadlines(backend, [9])
+    now = T0 + timedelta(hours=3)
+    lease_end = now + timedelta(minutes=5)
+    with backend.new_uow() as uow:
+        assert [d.id for d in uow.deadlines.claim_due(now, "dead", lease_end, 1)] == [head.id]
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.deadlines.next_due_at() == lease_end
+        assert head.id is not None and later.id is not None
+        uow.deadlines.mark_done(head.id, now)
+        assert uow.deadlines.next_due_at() == later.due_at  # first of its case now
+        uow.deadlines.mark_done(later.id, now)
+        assert uow.deadlines.next_due_at() == other.due_at
+    assert case_id != other.case_id
 
 
 def test_expired_lease_can_be_claimed_again(backend: Backend) -> None:
@@ -588,7 +611,8 @@ def test_overdue_cases_release_failures_incidents_and_next_due(backend: Backend)
             "RuntimeError: rules missing",
         )
         assert uow.deadlines.claim_due(now + timedelta(hours=1), "w2", retry, 10) == []
-        assert uow.deadlines.next_due_at() == T0 + timedelta(hours=5)
+        # The later row of the case waits behind the incident's back-off, not at its due time.
+        assert uow.deadlines.next_due_at() == retry
         uow.deadlines.mark_done(late_id, now)
         assert uow.deadlines.next_due_at() == retry
         uow.deadlines.mark_done(soon_id, now)

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from starcert import export, views
+from starcert.cli import collector
 from starcert.cli.progress_bar import progress_bar
 from workflows.errors import (
     CaseNotFound,
@@ -71,6 +72,7 @@ def open_app() -> Iterator[App]:
     from starcert.app import App
 
     application = App(load())
+    collector.resume()
     try:
         yield application
     finally:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from starcert import views
+from starcert.cli import collector
 from starcert.cli.command_kit import (
     Json,
     emit,
@@ -73,6 +74,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
             else SystemClock()
         )
         application = App(config, clock=clock)
+        collector.resume()  # the daemon runs for months
         try:
             runner = runner_for(application, worker)
             notes = config.notifications

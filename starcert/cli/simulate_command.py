@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from starcert.cli import collector
 from starcert.cli.command_kit import (
     Json,
     ProgressOpt,
@@ -107,6 +108,7 @@ def simulate_cmd(
             sim_config = config.model_copy(update={"database": DatabaseConfig(url=url)})
             clock = FakeClock(begin)
             application = App(sim_config, clock=clock)
+            collector.resume()  # the simulation decides when to collect
             try:
                 simulation = Simulation(application, clock, seed=seed, operators=operators)
                 show = wanted(as_json, progress)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, update
 from sqlalchemy import case as sql_case
+from sqlalchemy import func, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -185,39 +186,14 @@ class SqlDeadlines(SqlRepository):
         A case's rows fire in due order, so only the first open row of each case counts: a later
         one waiting behind a leased row (another daemon's, a dead one's, an incident's back-off)
         is ready no sooner than that lease ends, and waking at its own past due time would only
-        defer it again. Two index-served queries: the earliest unleased first row of its case,
-        and the (few) leased rows.
+        defer it again. Two index-served queries: the earliest unleased first row of its case
+        (ix_deadlines_open_due, each candidate checked in ix_deadlines_open_case), and the (few)
+        leased rows.
         """
-        earlier = aliased(DeadlineRow)
-        waits = (
-            select(earlier.id)
-            .where(
-                col(earlier.case_id) == col(DeadlineRow.case_id),
-                col(earlier.done_at).is_(None),
-                or_(
-                    col(earlier.due_at) < col(DeadlineRow.due_at),
-                    and_(
-                        col(earlier.due_at) == col(DeadlineRow.due_at),
-                        col(earlier.id) < col(DeadlineRow.id),
-                    ),
-                ),
-            )
-            .exists()
-        )
-        unleased = self._uow.session.exec(
-            select(DeadlineRow.due_at)
-            .where(_OPEN, col(DeadlineRow.claimed_until).is_(None), ~waits)
-            .order_by(col(DeadlineRow.due_at))
-            .limit(1)
-        ).first()
-        until = col(DeadlineRow.claimed_until)
-        due_at = col(DeadlineRow.due_at)
-        leased = self._uow.session.exec(
-            select(func.min(sql_case((until > due_at, until), else_=due_at))).where(
-                _OPEN, until.is_not(None)
-            )
-        ).first()
-        times = [t for t in (unleased, _instant(leased)) if t is not None]
+        unleased_first, leased = _next_due_queries()
+        unleased = self._uow.session.exec(unleased_first).first()
+        ready = self._uow.session.exec(leased).first()
+        times = [t for t in (unleased, _instant(ready)) if t is not None]
         return min(times, default=None)
 
     def incidents(self) -> Sequence[Deadline]:
@@ -249,3 +225,31 @@ def _instant(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return from_stored(value)
+
+
+@functools.cache
+def _next_due_queries() -> tuple[SelectOfScalar[datetime], SelectOfScalar[Any]]:
+    """next_due_at's two statements, built once (building them costs more than running them)."""
+    earlier = aliased(DeadlineRow, name="earlier")
+    waits = (
+        select(earlier.id)
+        .where(
+            col(earlier.case_id) == col(DeadlineRow.case_id),
+            col(earlier.done_at).is_(None),
+            tuple_(col(earlier.due_at), col(earlier.id))
+            < tuple_(col(DeadlineRow.due_at), col(DeadlineRow.id)),
+        )
+        .exists()
+    )
+    unleased_first = (
+        select(DeadlineRow.due_at)
+        .where(_OPEN, col(DeadlineRow.claimed_until).is_(None), ~waits)
+        .order_by(col(DeadlineRow.due_at))
+        .limit(1)
+    )
+    until = col(DeadlineRow.claimed_until)
+    due_at = col(DeadlineRow.due_at)
+    leased = select(func.min(sql_case((until > due_at, until), else_=due_at))).where(
+        _OPEN, until.is_not(None)
+    )
+    return unleased_first, leased

@@ -156,6 +156,16 @@ class DeadlineRow(SQLModel, table=True):
             postgresql_where=LEASED_OPEN_DEADLINE,
         ),
         sa.Index("ix_deadlines_case", "case_id"),
+        # A case's open rows in due order: its open deadlines, and whether an earlier open row
+        # holds a later one back (next_due_at), each a range of this index.
+        sa.Index(
+            "ix_deadlines_open_case",
+            "case_id",
+            "due_at",
+            "id",
+            sqlite_where=OPEN_DEADLINE,
+            postgresql_where=OPEN_DEADLINE,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ruamel.yaml.error import YAMLError
 
+from engine.alias_budget import TooManyAliases
 from engine.band_section import read_bands
 from engine.conditions import Ref, refs
 from engine.example_section import EXPECT_KEYS as EXPECT_KEYS
@@ -82,6 +83,9 @@ def load_ruleset(
         raise RuleFileError([_problem(reporter, None, f"not UTF-8 text: {exc.reason}")]) from exc
     try:
         doc = rule_yaml().load(text)
+    except TooManyAliases as exc:
+        reporter.report(exc.line, exc.message, exc.hint)
+        raise RuleFileError(reporter.problems) from exc
     except (YAMLError, RecursionError) as exc:  # RecursionError: nested too deep
         reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc

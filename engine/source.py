@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
+from engine.alias_budget import BudgetedComposer, TooManyAliases
 from engine.rule_errors import Problem
 
 _DATE_LIKE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")
@@ -32,6 +33,8 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int | None, str]:
     """
     if isinstance(exc, RecursionError):  # the parsers recurse once per level of nesting
         return None, TOO_DEEP
+    if isinstance(exc, TooManyAliases):
+        return exc.line, f"{exc.message} ({exc.hint})"
     if not isinstance(exc, YAMLError):  # ValueError: a date the calendar lacks, read as a date
         found = impossible_date(text)
         where, what = found if found is not None else (None, "a value")
@@ -80,9 +83,18 @@ _TolerantDates.add_constructor(
 
 
 def rule_yaml() -> YAML:
-    """A round-trip reader (line numbers kept) that reads an impossible date as a NotADate."""
+    """A round-trip reader (line numbers kept) that reads an impossible date as a NotADate and
+    refuses aliases past their budget (engine.alias_budget)."""
     yaml = YAML(typ="rt", pure=True)
     yaml.Constructor = _TolerantDates
+    yaml.Composer = BudgetedComposer
+    return yaml
+
+
+def data_yaml() -> YAML:
+    """A plain-data reader (facts and score sheets) that refuses aliases past their budget."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = BudgetedComposer
     return yaml
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from engine import (
@@ -25,7 +24,7 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
-from engine.source import TOO_DEEP, DuplicateJsonKey, load_json, yaml_problem
+from engine.source import TOO_DEEP, DuplicateJsonKey, data_yaml, load_json, yaml_problem
 from starcert.cli.command_kit import (
     fail,
     load,
@@ -186,7 +185,7 @@ def _read_facts(path: Path) -> Any:
             raise fail(2, f"{path}: {TOO_DEEP}") from None
     else:
         try:
-            data = YAML(typ="safe", pure=True).load(text)
+            data = data_yaml().load(text)
         except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: an impossible date
             line, message = yaml_problem(exc, text)
             raise fail(2, f"{path}{'' if line is None else f':{line}'}: {message}") from None

@@ -1,8 +1,9 @@
 """A rule book: every version of one rule set, ordered, answering which one is in force on a date.
 
 Loading is all-or-nothing: a bad file raises RuleFileError (file:line) and the book keeps exactly
-what it had. Sources are bytes plus a name, so a directory today and a database tomorrow feed it
-the same way.
+what it had. Sources are bytes plus a name, so a directory and the database feed it the same way.
+The book holds each version by its index (engine.indexed_version): a version given unparsed is
+parsed when a date it is in force on is asked for, not before.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from engine.decision import Decision
 from engine.evaluate import Backend, evaluate
+from engine.file_cap import FileCap, read_rule_file
+from engine.indexed_version import IndexedVersion
 from engine.loader import load_ruleset
 from engine.outcomes import DEFAULT_OUTCOMES, Outcome
 from engine.rule_errors import NotInForce, Problem, RuleFileError
@@ -35,14 +38,18 @@ class RuleBook:
         self._outcomes = outcomes
         self._lock = threading.Lock()
         # One tuple swapped whole, so a reader never pairs versions with another book's dates.
-        self._snapshot: tuple[tuple[RuleSet, ...], tuple[date, ...]] = ((), ())
+        self._snapshot: tuple[tuple[IndexedVersion, ...], tuple[date, ...]] = ((), ())
 
     @classmethod
     def from_directory(
-        cls, directory: Path | str, outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES
+        cls,
+        directory: Path | str,
+        outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES,
+        *,
+        cap: FileCap | None = None,
     ) -> RuleBook:
         book = cls(outcomes)
-        book.reload(directory)
+        book.reload(directory, cap=cap)
         return book
 
     # --- reading -------------------------------------------------------------------------------
@@ -54,14 +61,25 @@ class RuleBook:
 
     @property
     def versions(self) -> tuple[RuleSet, ...]:
-        """Oldest first (by version, which is also effective-date order)."""
+        """Oldest first (by version, which is also effective-date order), each parsed: a version
+        not parsed yet is parsed here. `index` and `effective_dates` parse nothing."""
+        return tuple(v.ruleset() for v in self._versions)
+
+    @property
+    def index(self) -> tuple[IndexedVersion, ...]:
+        """Oldest first, as `versions`, without parsing any."""
         return self._snapshot[0]
 
     @property
-    def _versions(self) -> tuple[RuleSet, ...]:
+    def effective_dates(self) -> tuple[date, ...]:
+        return self._snapshot[1]
+
+    @property
+    def _versions(self) -> tuple[IndexedVersion, ...]:
         return self._snapshot[0]
 
     def in_force(self, as_of: date) -> RuleSet:
+        """The version in force on `as_of`, parsed now if it was not yet."""
         versions, starts = self._snapshot
         index = bisect_right(starts, as_of)
         if index == 0:
@@ -70,7 +88,7 @@ class RuleBook:
                 f"no version of rule set {self.name or '(empty book)'} is in force on "
                 f"{as_of}{first}"
             )
-        return versions[index - 1]
+        return versions[index - 1].ruleset()
 
     def evaluate(
         self,
@@ -90,14 +108,14 @@ class RuleBook:
         self.add([ruleset])
         return ruleset
 
-    def add(self, rulesets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:
-        """Add loaded versions (e.g. newly published ones) in one swap, or none of them.
+    def add(self, rulesets: Iterable[RuleSet | IndexedVersion]) -> tuple[IndexedVersion, ...]:
+        """Add versions (e.g. newly published ones) in one swap, or none of them.
 
         Evaluations already under way keep the tuple of versions they started with.
         """
         with self._lock:
             current = {v.version: v for v in self._versions}
-            for ruleset in rulesets:
+            for ruleset in _indexed(rulesets):
                 existing = current.get(ruleset.version)
                 if existing is not None and existing.content_hash != ruleset.content_hash:
                     raise RuleFileError(
@@ -115,21 +133,25 @@ class RuleBook:
             self._install(current.values())
         return self._versions
 
-    def replace_rulesets(self, rulesets: Iterable[RuleSet]) -> tuple[RuleSet, ...]:
-        """Replace the whole book by already loaded versions (all or nothing)."""
+    def replace_rulesets(
+        self, rulesets: Iterable[RuleSet | IndexedVersion]
+    ) -> tuple[IndexedVersion, ...]:
+        """Replace the whole book by these versions, parsed or not yet (all or nothing)."""
         with self._lock:
-            self._install(rulesets)
+            self._install(_indexed(rulesets))
         return self._versions
 
     def load_file(self, path: Path | str) -> RuleSet:
         path = Path(path)
-        return self.load(_read(path), str(path))
+        return self.load(read_rule_file(path, None), str(path))
 
-    def reload(self, directory: Path | str) -> tuple[RuleSet, ...]:
+    def reload(
+        self, directory: Path | str, *, cap: FileCap | None = None
+    ) -> tuple[IndexedVersion, ...]:
         """Replace the book by the directory's files, only if every one of them is good."""
-        return self.replace(read_sources(Path(directory)))
+        return self.replace(read_sources(Path(directory), cap))
 
-    def replace(self, sources: Iterable[tuple[bytes, str]]) -> tuple[RuleSet, ...]:
+    def replace(self, sources: Iterable[tuple[bytes, str]]) -> tuple[IndexedVersion, ...]:
         problems: list[Problem] = []
         loaded: list[RuleSet] = []
         for data, source in sources:
@@ -140,10 +162,10 @@ class RuleBook:
         if problems:
             raise RuleFileError(problems)
         with self._lock:
-            self._install(loaded)
+            self._install(_indexed(loaded))
         return self._versions
 
-    def _install(self, candidates: Iterable[RuleSet]) -> None:
+    def _install(self, candidates: Iterable[IndexedVersion]) -> None:
         """Order and cross-check versions, then swap them in whole (the caller holds the lock)."""
         ordered = sorted(candidates, key=lambda v: v.version_key)
         problems: list[Problem] = []
@@ -159,7 +181,7 @@ class RuleBook:
                         "one rule set per directory: move it to its own folder",
                     )
                 )
-        seen: dict[tuple[int, ...], RuleSet] = {}
+        seen: dict[tuple[int, ...], IndexedVersion] = {}
         for v in ordered:
             if v.version_key in seen:
                 problems.append(
@@ -185,17 +207,24 @@ class RuleBook:
         self._snapshot = (tuple(ordered), tuple(v.effective_from for v in ordered))
 
 
-def read_sources(directory: Path) -> list[tuple[bytes, str]]:
+def _indexed(versions: Iterable[RuleSet | IndexedVersion]) -> list[IndexedVersion]:
+    return [v if isinstance(v, IndexedVersion) else IndexedVersion.of(v) for v in versions]
+
+
+def read_sources(directory: Path, cap: FileCap | None = None) -> list[tuple[bytes, str]]:
+    """(bytes, name) of the directory's rule files; every file over `cap` is refused."""
     if not directory.is_dir():
         raise RuleFileError([Problem(str(directory), None, "not a directory of rule files")])
     files = rule_files(directory)
     if not files:
         raise RuleFileError([Problem(str(directory), None, "holds no rule files (*.yaml)")])
-    return [(_read(p), str(p)) for p in files]
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise RuleFileError([Problem(str(path), None, f"cannot read: {exc.strerror}")]) from exc
+    sources: list[tuple[bytes, str]] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            sources.append((read_rule_file(path, cap), str(path)))
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RuleFileError(problems)
+    return sources

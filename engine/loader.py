@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +25,7 @@ from engine.band_section import read_bands
 from engine.conditions import Ref, refs
 from engine.example_section import EXPECT_KEYS as EXPECT_KEYS
 from engine.example_section import read_examples
+from engine.file_cap import FileCap, check_size
 from engine.lifecycle_section import read_lifecycle
 from engine.node_reader import MAX_MONTHS as MAX_MONTHS
 from engine.node_reader import MISSING, NodeReader, kind_of
@@ -61,8 +64,19 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 
 
+_PARSES: Counter[str] = Counter()  # sha256 of a text -> how often this process parsed it
+_PARSES_LOCK = threading.Lock()
+
+
 def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+def parse_count(content_hash: str) -> int:
+    """How many times this process has parsed the text with this sha256 (refused or not): what
+    loading a book of many versions costs is the versions it parses."""
+    with _PARSES_LOCK:
+        return _PARSES[content_hash]
 
 
 def load_ruleset(
@@ -71,11 +85,18 @@ def load_ruleset(
     *,
     outcomes: Mapping[str, Outcome] = DEFAULT_OUTCOMES,
     run_examples: bool = True,
+    cap: FileCap | None = None,
 ) -> RuleSet:
     """Parse, validate and (by default) run the example cases of one rule set version.
 
-    Raises RuleFileError listing every problem found, each with file:line.
+    Raises RuleFileError listing every problem found, each with file:line; with `cap`, a text
+    over its size is refused unread.
     """
+    if cap is not None:
+        check_size(data, source, cap)
+    content_hash = hashlib.sha256(data).hexdigest()
+    with _PARSES_LOCK:
+        _PARSES[content_hash] += 1
     reporter = Reporter(source)
     try:
         text = data.decode("utf-8")
@@ -89,7 +110,7 @@ def load_ruleset(
     except (YAMLError, RecursionError) as exc:  # RecursionError: nested too deep
         reporter.report(*yaml_problem(exc, text))
         raise RuleFileError(reporter.problems) from exc
-    ruleset = _build(NodeReader(reporter, outcomes), doc, data)
+    ruleset = _build(NodeReader(reporter, outcomes), doc, content_hash)
     if reporter.problems or ruleset is None:
         raise RuleFileError(reporter.problems)
     if run_examples:
@@ -110,7 +131,7 @@ def _problem(reporter: Reporter, line: int | None, message: str) -> Any:
     return reporter.problems[-1]
 
 
-def _build(reader: NodeReader, doc: Any, data: bytes) -> RuleSet | None:
+def _build(reader: NodeReader, doc: Any, content_hash: str) -> RuleSet | None:
     top = reader.mapping(doc, "a rule file", 1)
     if top is None:
         return None
@@ -169,7 +190,7 @@ def _build(reader: NodeReader, doc: Any, data: bytes) -> RuleSet | None:
         effective_from=effective,
         title=str(title),
         source=reader.r.file,
-        content_hash=hashlib.sha256(data).hexdigest(),
+        content_hash=content_hash,
         min_running_months=months,
         rules=tuple(rules),
         scoring=scoring,

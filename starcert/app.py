@@ -51,13 +51,15 @@ class App:
         with self.uow() as uow:
             if uow.rule_versions.latest_id():
                 return
-        from starcert.rules_store import seed_shipped
+        from starcert.rules_store import file_cap, seed_shipped
 
-        seed_shipped(self.uow, self.config.paths.rules_dir, self.clock.now())
+        rules_dir, now = self.config.paths.rules_dir, self.clock.now()
+        seed_shipped(self.uow, rules_dir, now, file_cap(self.config))
 
     @cached_property
     def rules(self) -> EngineRules:
-        """The published rule versions, parsed and compiled (the shipped ones seeded first)."""
+        """The published rule versions (the shipped ones seeded first), each parsed and compiled
+        when a decision first needs it."""
         from starcert.rules_adapter import EngineRules
 
         self.publish_shipped_rules()

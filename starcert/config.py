@@ -72,6 +72,10 @@ class ApiConfig(_Section):
     port: int = Field(default=8427, ge=0, le=65535)
 
 
+class RulesConfig(_Section):
+    max_file_bytes: int = Field(default=1_000_000, gt=0)  # a larger rule file is refused
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     paths: PathsConfig = PathsConfig()
@@ -79,6 +83,7 @@ class Config(_Section):
     daemon: DaemonConfig = DaemonConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     api: ApiConfig = ApiConfig()
+    rules: RulesConfig = RulesConfig()
     source: Path | None = None
 
     @property

@@ -68,7 +68,7 @@ class EngineRules:
         )
 
     def effective_dates(self) -> tuple[date, ...]:
-        return tuple(v.effective_from for v in self.book.versions)
+        return self.book.effective_dates  # from the index: no version is parsed
 
     def terms(self, as_of: date) -> LifecycleTerms:
         ruleset: RuleSet = self.book.in_force(as_of)

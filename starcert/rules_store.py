@@ -4,9 +4,11 @@ The database copy is the truth: a rule file edited on disk changes nothing until
 again. A database without any published version is seeded once with the shipped rule files
 (config `paths.rules_dir`), recorded as backdated with the reason "shipped default".
 
-A stored version is parsed and validated once per process: the result is kept under the sha256
-of its content, so loading, refreshing, publishing and previewing never parse the same text twice
-(changed text has another hash).
+A stored version is parsed only when a decision or a command needs it (the book holds every
+version by its index: engine.indexed_version), and then once per process: the result is kept
+under the sha256 of its content, so loading, refreshing, publishing and previewing never parse
+the same text twice (changed text has another hash). A rule file over the configured size
+(`[rules] max_file_bytes`) is refused before it is read, so it is never published.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from engine import RuleBook, RuleFileError, RuleSet, load_ruleset
 from engine.book import read_sources
+from engine.file_cap import FileCap, read_rule_file
+from engine.indexed_version import IndexedVersion
 from engine.rule_errors import Problem
+from starcert.config import Config, RulesConfig
 from workflows.errors import ConcurrencyConflict, InvalidInput
 from workflows.ports import PublishedRules, UnitOfWork
 
@@ -28,6 +33,15 @@ SHIPPED_REASON = "shipped default"
 SHIPPED_BY = "starcert (shipped rule files)"
 
 UowFactory = Callable[[], UnitOfWork]
+SIZE_SETTING = "[rules] max_file_bytes in the config"
+DEFAULT_CAP = FileCap(RulesConfig().max_file_bytes, SIZE_SETTING)
+"""The config's default, for callers given no config."""
+
+
+def file_cap(config: Config) -> FileCap:
+    """The configured size limit of a rule file, its hint naming the config file to change."""
+    where = f"[rules] max_file_bytes in {config.source}" if config.source else SIZE_SETTING
+    return FileCap(config.rules.max_file_bytes, where)
 
 
 def published_source(row: PublishedRules) -> str:
@@ -52,26 +66,42 @@ def ruleset_of(row: PublishedRules) -> RuleSet:
     return written.published_as(row.effective_from, published_source(row))
 
 
+def indexed(row: PublishedRules) -> IndexedVersion:
+    """A stored version by its index, parsed (ruleset_of) when first needed."""
+    return IndexedVersion(
+        name=row.ruleset,
+        version=row.version,
+        effective_from=row.effective_from,
+        content_hash=row.content_hash,
+        source=published_source(row),
+        parse=lambda: ruleset_of(row),
+    )
+
+
 def stored_versions(uow_factory: UowFactory, after_id: int = 0) -> list[PublishedRules]:
     with uow_factory() as uow:
         return list(uow.rule_versions.list(after_id=after_id))
 
 
-def seed_shipped(uow_factory: UowFactory, directory: Path, now: datetime) -> list[PublishedRules]:
+def seed_shipped(
+    uow_factory: UowFactory, directory: Path, now: datetime, cap: FileCap = DEFAULT_CAP
+) -> list[PublishedRules]:
     """Publish the shipped rule files when the database holds no version at all (else nothing).
 
     Two processes seeding at once: one stores the book, the other finds it there. (The caller,
     App.publish_shipped_rules, looks first, without reading any file.)
     """
+    sources = read_sources(directory, cap)
     book = RuleBook()
-    book.replace(read_sources(directory))
+    book.replace(sources)
+    read = {source: data for data, source in sources}
     try:
         with uow_factory() as uow:
             if uow.rule_versions.latest_id():
                 return []
             stored = []
             for ruleset in book.versions:
-                data = Path(ruleset.source).read_bytes()
+                data = read[ruleset.source]
                 stored.append(
                     uow.rule_versions.add(
                         PublishedRules(
@@ -108,8 +138,8 @@ class PublishedBook:
     def seen_id(self) -> int:
         return self._seen
 
-    def load(self) -> tuple[RuleSet, ...]:
-        """Replace the book by every stored version (all or nothing)."""
+    def load(self) -> tuple[IndexedVersion, ...]:
+        """Replace the book by every stored version (all or nothing), parsing none of them."""
         with self._lock:
             rows = stored_versions(self.uow_factory)
             if not rows:
@@ -124,12 +154,13 @@ class PublishedBook:
                     ]
                 )
             _one_ruleset(rows)
-            self.book.replace_rulesets([ruleset_of(r) for r in rows])
+            self.book.replace_rulesets([indexed(r) for r in rows])
             self._seen = max(r.id or 0 for r in rows)
-            return self.book.versions
+            return self.book.index
 
     def refresh(self) -> list[RuleSet]:
-        """Load versions published since the last look; returns the new ones (often none).
+        """Load versions published since the last look; returns the new ones (often none), each
+        parsed, so a version that would fail is found when it is picked up.
 
         The book swaps its tuple of versions whole: an evaluation already under way finishes on
         the version it started with.
@@ -175,6 +206,7 @@ class Publication:
     today: date  # the body's calendar date now: effective dates before it are backdating
     now: datetime
     backdate_reason: str | None = None
+    cap: FileCap = field(default=DEFAULT_CAP)
 
 
 @dataclass(frozen=True)
@@ -182,16 +214,17 @@ class Published:
     row: PublishedRules
     ruleset: RuleSet
     previous: RuleSet | None  # the version stored before it, if any
-    file_date_differs: bool  # the file's own effective_from is not the published date
+    file_effective_from: date  # the file's own effective_from; the published date governs
+
+    @property
+    def file_date_differs(self) -> bool:
+        return self.file_effective_from != self.row.effective_from
 
 
-def check_file(path: Path) -> RuleSet:
-    """Validate a file and run its examples (RuleFileError with file:line when it fails)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RuleFileError([Problem(str(path), None, f"cannot read: {exc.strerror}")]) from exc
-    return load_ruleset(data, str(path))
+def check_file(path: Path, cap: FileCap = DEFAULT_CAP) -> RuleSet:
+    """Validate a file and run its examples (RuleFileError with file:line when it fails, or
+    naming the file when it is over `cap` or cannot be read)."""
+    return load_ruleset(read_rule_file(path, cap), str(path))
 
 
 def publish(uow_factory: UowFactory, request: Publication) -> Published:
@@ -210,9 +243,10 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
         )
     if request.effective_from >= request.today and reason is not None:
         raise InvalidInput("--backdate", f"{request.effective_from} is not in the past")
-    as_written = check_file(request.path)
+    data = read_rule_file(request.path, request.cap)
+    as_written = load_ruleset(data, str(request.path))
     ruleset = as_written.published_as(request.effective_from, str(request.path))
-    content = request.path.read_bytes().decode("utf-8")
+    content = data.decode("utf-8")  # it loaded, so it is UTF-8
     with uow_factory() as uow:
         stored = list(uow.rule_versions.list())
         names = {r.ruleset for r in stored}
@@ -231,7 +265,7 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
         previous_rows = [r for r in stored if r.ruleset == ruleset.name]
         # The new version must fit the stored book (order, dates) exactly as loading will need.
         book = RuleBook()
-        book.replace_rulesets([*(ruleset_of(r) for r in previous_rows)])
+        book.replace_rulesets([indexed(r) for r in previous_rows])
         row = uow.rule_versions.add(
             PublishedRules(
                 id=None,
@@ -247,9 +281,10 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
             )
         )
         book.add([ruleset])
+        at = [v.version for v in book.index].index(ruleset.version)
+        previous = book.index[at - 1].ruleset() if at else None  # the one version parsed here
         uow.commit()
-    previous = book.versions[-2] if len(book.versions) > 1 else None
-    return Published(row, ruleset, previous, as_written.effective_from != request.effective_from)
+    return Published(row, ruleset, previous, as_written.effective_from)
 
 
 def publish_refusal(uow_factory: UowFactory, ruleset: RuleSet, today: date) -> str | None:
@@ -267,7 +302,7 @@ def publish_refusal(uow_factory: UowFactory, ruleset: RuleSet, today: date) -> s
         return f"version {ruleset.version} is already published"
     book = RuleBook()
     try:
-        book.replace_rulesets([*(ruleset_of(r) for r in mine), ruleset])
+        book.replace_rulesets([*(indexed(r) for r in mine), ruleset])
     except RuleFileError as exc:
         return "; ".join(p.message for p in exc.problems)
     return None

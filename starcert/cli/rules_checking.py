@@ -24,13 +24,14 @@ from engine import (
     run_examples,
 )
 from engine.book import rule_files
+from engine.file_cap import FileCap, read_rule_file
 from engine.source import TOO_DEEP, DuplicateJsonKey, data_yaml, load_json, yaml_problem
 from starcert.cli.command_kit import (
     fail,
     load,
     refused,
 )
-from starcert.rules_store import ruleset_of, stored_versions
+from starcert.rules_store import file_cap, indexed, stored_versions
 from storage.database import open_database
 from workflows.errors import StorageError
 from workflows.ports import PublishedRules
@@ -59,19 +60,30 @@ def _books(path: Path) -> list[Path]:
     return found
 
 
-def _load(path: Path) -> list[RuleSet]:
+def _cap() -> FileCap:
+    """The size limit of a rule file, from the config."""
+    try:
+        return file_cap(load())
+    except Exception as exc:
+        raise fail(
+            1, f"the config (which sets the rule file size limit) cannot be read: {exc}"
+        ) from None
+
+
+def _load(path: Path, cap: FileCap) -> list[RuleSet]:
     if path.is_file():
-        return [load_ruleset(path.read_bytes(), str(path))]
-    return list(RuleBook.from_directory(path).versions)
+        return [load_ruleset(read_rule_file(path, cap), str(path))]
+    return list(RuleBook.from_directory(path, cap=cap).versions)
 
 
 def check_files(path: Path | None) -> None:
     """What `starcert rules check` does (declared, with its help, in rules_commands)."""
     problems: list[str] = []
+    cap = _cap()
     stored, note = stored_for_check()
     for book in _books(_rules_dir(path)):
         try:
-            versions = _load(book)
+            versions = _load(book, cap)
         except RuleFileError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
@@ -91,6 +103,7 @@ def check_files(path: Path | None) -> None:
 
 def test_files(path: Path | None) -> None:
     """What `starcert rules test` does."""
+    cap = _cap()
     files = [
         f
         for book in _books(_rules_dir(path))
@@ -102,7 +115,7 @@ def test_files(path: Path | None) -> None:
     ran: list[Path] = []
     for file in files:
         try:
-            ruleset = load_ruleset(file.read_bytes(), str(file), run_examples=False)
+            ruleset = load_ruleset(read_rule_file(file, cap), str(file), run_examples=False)
         except RuleFileError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue
@@ -151,12 +164,12 @@ def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
         if not rules.exists():
             raise fail(2, f"--rules: {rules}: no such file or directory")
         if rules.is_file():
-            return load_ruleset(rules.read_bytes(), str(rules))
-        return RuleBook.from_directory(rules)
+            return load_ruleset(read_rule_file(rules, _cap()), str(rules))
+        return RuleBook.from_directory(rules, cap=_cap())
     stored, _why = stored_for_check()
-    if stored:
+    if stored:  # each version parsed when the facts' date needs it
         book = RuleBook()
-        book.replace_rulesets(ruleset_of(row) for row in stored)
+        book.replace_rulesets(indexed(row) for row in stored)
         return book
     directory = _rules_dir(None)
     typer.echo(

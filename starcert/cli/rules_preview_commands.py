@@ -17,6 +17,7 @@ from starcert.cli.command_kit import (
     Json,
     ProgressOpt,
     fail,
+    load,
     open_app,
     parse_day,
     rule_errors,
@@ -27,6 +28,7 @@ from workflows.deadlines import local_day
 
 if TYPE_CHECKING:
     from engine import RuleSet
+    from engine.file_cap import FileCap
     from starcert.app import App
     from starcert.rules_impact import Impact
 
@@ -39,12 +41,12 @@ Effective = Annotated[
 # --- diff ---------------------------------------------------------------------------------------
 
 
-def _version_or_file(ref: str, application: App | None) -> RuleSet:
+def _version_or_file(ref: str, application: App | None, cap: FileCap) -> RuleSet:
     from starcert.rules_store import check_file, ruleset_of
 
     path = Path(ref)
     if path.exists():
-        return check_file(path)
+        return check_file(path, cap)
     if application is None:
         raise fail(4, f"{ref}: no such file")
     with application.uow() as uow:
@@ -63,14 +65,18 @@ def diff_cmd(
 
     def go() -> None:
         from engine.diff import diff
+        from starcert.rules_store import file_cap
 
         with rule_errors():
             needs_db = not (Path(old).exists() and Path(new).exists())
             if needs_db:
                 with open_app() as application:
-                    a, b = _version_or_file(old, application), _version_or_file(new, application)
+                    cap = file_cap(application.config)
+                    a = _version_or_file(old, application, cap)
+                    b = _version_or_file(new, application, cap)
             else:
-                a, b = _version_or_file(old, None), _version_or_file(new, None)
+                cap = file_cap(load())
+                a, b = _version_or_file(old, None, cap), _version_or_file(new, None, cap)
         changes = diff(a, b)
         if as_json:
             typer.echo(
@@ -133,18 +139,17 @@ def impact_cmd(
     refuse the version as it stands."""
 
     def go() -> None:
-        from starcert.rules_store import check_file, publish_refusal
+        from starcert.rules_store import check_file, file_cap, publish_refusal
 
-        with rule_errors():
-            written = check_file(path)
-            with open_app() as application:
-                today = local_day(application.clock.now(), application.config.zone)
-                new = _with_effective(
-                    written, effective or max(written.effective_from, today).isoformat()
-                )
-                refusal = publish_refusal(application.uow, new, today)
-                show = wanted(as_json, progress)
-                report = _impact_of(application, new, show)
+        with rule_errors(), open_app() as application:
+            written = check_file(path, file_cap(application.config))
+            today = local_day(application.clock.now(), application.config.zone)
+            new = _with_effective(
+                written, effective or max(written.effective_from, today).isoformat()
+            )
+            refusal = publish_refusal(application.uow, new, today)
+            show = wanted(as_json, progress)
+            report = _impact_of(application, new, show)
         if refusal is not None:
             typer.echo(f"warning: publish would refuse this version: {refusal}", err=True)
         if as_json:

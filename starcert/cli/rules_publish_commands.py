@@ -49,7 +49,7 @@ def publish_cmd(
 
     def go() -> None:
         from engine.diff import diff
-        from starcert.rules_store import Publication, check_file, publish
+        from starcert.rules_store import Publication, file_cap, publish
 
         with rule_errors(), open_app() as application:
             application.publish_shipped_rules()  # a new database first holds the shipped ones
@@ -63,6 +63,7 @@ def publish_cmd(
                     today=local_day(now, application.config.zone),
                     now=now,
                     backdate_reason=backdate,
+                    cap=file_cap(application.config),
                 ),
             )
             application.refresh_rules()  # when they are loaded already
@@ -82,7 +83,7 @@ def publish_cmd(
         )
         if done.file_date_differs:
             typer.echo(
-                f"  note: the file says effective_from {check_file(path).effective_from};"
+                f"  note: the file says effective_from {done.file_effective_from};"
                 f" the published date {row.effective_from} governs"
             )
         if done.previous is not None:

@@ -67,10 +67,6 @@ class IndexedVersion:
         entry._ruleset = ruleset
         return entry
 
-    @property
-    def parsed(self) -> bool:
-        return self._ruleset is not None
-
     def ruleset(self) -> RuleSet:
         """The version's body, parsed on first use (once, whoever asks at the same time)."""
         found = self._ruleset

@@ -15,6 +15,7 @@ from engine.book import RuleBook
 from starcert import views
 from starcert.accounts import Principal
 from starcert.api import schemas as s
+from starcert.export import register_rows
 from storage.database import case_holding
 from workflows import commands as c
 from workflows.certificate_machine import Trigger
@@ -152,14 +153,7 @@ def rule_versions(application: App, today: date) -> list[s.RuleVersionOut]:
 
 
 def register(application: App) -> list[s.RegisterEntry]:
-    with application.uow() as uow:
-        rows = uow.reads.register()
-    return [
-        s.RegisterEntry.model_validate(
-            views.register_row(e.case, e.organisation, e.first_issued_on)
-        )
-        for e in rows
-    ]
+    return [s.RegisterEntry.model_validate(r) for r in register_rows(application.uow)]
 
 
 # --- public --------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -12,7 +11,7 @@ from starcert.api import operations as ops
 from starcert.api import schemas as s
 from starcert.api.auth import Auditor, Operator, Reader, application_of
 from starcert.api.error_responses import ERROR_RESPONSES
-from starcert.export import write_register_csv
+from starcert.export import register_csv, register_rows
 from workflows import commands as c
 from workflows.model import StarLevel, State
 
@@ -239,14 +238,13 @@ def list_deadlines(
 def export_register(
     request: Request, who: Reader, format: Literal["json", "csv"] = "json"
 ) -> list[s.RegisterEntry] | Response:
-    """The certificate register in IAF CertSearch field names, as JSON or CSV."""
-    rows = ops.register(application_of(request))
+    """The certificate register in IAF CertSearch field names, as JSON or CSV (the file
+    `starcert export --out` writes: UTF-8 with a byte order mark, for Excel)."""
+    application = application_of(request)
     if format == "json":
-        return rows
-    out = io.StringIO()
-    write_register_csv((r.model_dump() for r in rows), out)  # formula-like cells neutralised
+        return ops.register(application)
     return Response(
-        out.getvalue(),
+        register_csv(register_rows(application.uow)),  # formula-like cells neutralised
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="register.csv"'},
     )

@@ -181,9 +181,7 @@ def export(
                     application, out, "--out", bom=bom is not False, show_progress=show
                 )
                 return
-            if bom:
-                sys.stdout.write("\ufeff")
-            write_register(application, sys.stdout, show_progress=show)
+            write_register(application, sys.stdout, bom=bool(bom), show_progress=show)
 
     run(go)
 

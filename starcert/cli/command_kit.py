@@ -166,19 +166,19 @@ def transition(
 
 
 def register_rows(application: App, *, show_progress: bool = False) -> list[dict[str, str]]:
-    """The certificate register (IAF CertSearch field names), holders' codes included; with
-    show_progress, a bar on the terminal while it is read (a large register takes seconds)."""
-    with progress_bar(show_progress) as bar, application.uow() as uow:
+    """The certificate register (export.register_rows); with show_progress, a bar on the
+    terminal while it is read (a large register takes seconds)."""
+    with progress_bar(show_progress) as bar:
         bar.update("reading the register", 0, None)
-        return [
-            views.register_row(e.case, e.organisation, e.first_issued_on)
-            for e in uow.reads.register()
-        ]
+        return export.register_rows(application.uow)
 
 
-def write_register(application: App, stream: IO[str], *, show_progress: bool = False) -> None:
+def write_register(
+    application: App, stream: IO[str], *, bom: bool = False, show_progress: bool = False
+) -> None:
     """The certificate register as CSV; cells a spreadsheet would run as formulas neutralised."""
-    export.write_register_csv(register_rows(application, show_progress=show_progress), stream)
+    rows = register_rows(application, show_progress=show_progress)
+    export.write_register_csv(rows, stream, bom=bom)
 
 
 def write_register_file(
@@ -186,7 +186,7 @@ def write_register_file(
 ) -> None:
     """The register as a CSV file at `path`, replaced whole or left as it was (starcert.export)."""
     rows = register_rows(application, show_progress=show_progress)
-    export.write_file(path, lambda stream: export.write_register_csv(rows, stream), option, bom=bom)
+    export.write_file(path, lambda stream: export.write_register_csv(rows, stream, bom=bom), option)
 
 
 def parse_instant(text: str, option: str) -> datetime:

@@ -7,6 +7,7 @@ it. Tests share one server per module and keep apart by registering their own or
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from starcert.api.settings import ApiSettings
 from starcert.app import App
 from starcert.config import Config, DatabaseConfig, PathsConfig
 from storage.sql.migrate import upgrade
+from tests.integration.conftest import Starcert
 from tests.office_day import office_day
 from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character
@@ -78,9 +80,9 @@ class Api:
     def as_(self, role: str | None) -> httpx.Client:
         return self.clients[role]
 
-    def certified(self, loss: float = 2) -> dict[str, Any]:
+    def certified(self, loss: float = 2, holder: str = "Acme Appliances") -> dict[str, Any]:
         """A case driven through the API, as operator and auditor, to an active certificate."""
-        case = self.decision_pending(loss)
+        case = self.decision_pending(loss, holder=holder)
         decided = self.as_("operator").post(f"/api/cases/{case['id']}/decide")
         assert decided.status_code == 200, decided.text
         result: dict[str, Any] = decided.json()["case"]
@@ -88,12 +90,13 @@ class Api:
         return result
 
     def decision_pending(
-        self, loss: float = 2, scores: dict[str, Any] | None = None
+        self,
+        loss: float = 2,
+        scores: dict[str, Any] | None = None,
+        holder: str = "Acme Appliances",
     ) -> dict[str, Any]:
         op, auditor = self.as_("operator"), self.as_("auditor")
-        org = op.post(
-            "/api/organisations", json={"name": "Acme Appliances", "credit_code": credit_code()}
-        )
+        org = op.post("/api/organisations", json={"name": holder, "credit_code": credit_code()})
         assert org.status_code == 201, org.text
         applied = op.post(
             "/api/applications",
@@ -159,3 +162,14 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         make_app(tmp_path_factory.mktemp("api")),
         ApiSettings(verify_rate_per_second=1000, verify_burst=1000),
     )
+
+
+def cli_on(api: Api, workdir: Path) -> Starcert:
+    """The `starcert` command (run in this process) on the served API's own database."""
+    config = workdir / "config.toml"
+    config.write_text(
+        f'[paths]\ndata_dir = "{api.app.config.paths.data_dir}"\nrules_dir = "{REPO / "rules"}"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STARCERT_")}
+    return Starcert(config=config, workdir=workdir, env=env)

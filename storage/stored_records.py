@@ -28,6 +28,8 @@ def checked_account(account: Account) -> Account:
     checks.new_row(account.id, "account")
     checks.text(account.name, "name")
     checks.text(account.created_by, "created_by")
+    if account.created_by_os_user is not None:
+        checks.text(account.created_by_os_user, "created_by_os_user")
     if account.role not in ROLES:
         raise InvalidInput("role", f"{account.role!r} is not one of {', '.join(ROLES)}")
     if len(account.token_hash) != 64:
@@ -76,6 +78,8 @@ def checked_published(published: PublishedRules) -> PublishedRules:
         raise InvalidInput("content_hash", "is not the sha256 of the content")
     if published.backdate_reason is not None:
         checks.text(published.backdate_reason, "backdate_reason")
+    if published.published_by_os_user is not None:
+        checks.text(published.published_by_os_user, "published_by_os_user")
     return replace(published, published_at=utc(published.published_at, "published_at"))
 
 

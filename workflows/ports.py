@@ -231,6 +231,8 @@ class Account:
     created_by: str
     revoked_at: datetime | None = None
     revoked_by: str | None = None
+    created_by_os_user: str | None = None  # the host account that ran the CLI; None over the API
+    revoked_by_os_user: str | None = None
 
 
 class AccountRepository(Protocol):
@@ -240,7 +242,7 @@ class AccountRepository(Protocol):
         """The live (not revoked) account holding this token hash, if any."""
         ...
 
-    def revoke(self, name: str, at: datetime, by: str) -> Account: ...
+    def revoke(self, name: str, at: datetime, by: str, os_user: str | None = None) -> Account: ...
     def list(self) -> Sequence[Account]: ...
 
 
@@ -258,6 +260,7 @@ class PublishedRules:
     published_at: datetime
     published_by: str
     backdate_reason: str | None = None
+    published_by_os_user: str | None = None  # the host account that ran the CLI; None over the API
 
 
 class RuleVersionRepository(Protocol):

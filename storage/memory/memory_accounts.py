@@ -39,15 +39,17 @@ class MemoryAccounts:
             (a for a in self._all() if a.token_hash == token_hash and a.revoked_at is None), None
         )
 
-    def revoke(self, name: str, at: datetime, by: str) -> Account:
+    def revoke(self, name: str, at: datetime, by: str, os_user: str | None = None) -> Account:
         at = utc(at, "revoked_at")
         checks.text(by, "revoked_by")
+        if os_user is not None:
+            checks.text(os_user, "revoked_by_os_user")
         found = self.by_name(name)
         if found is None:
             raise AccountNotFound(f"no account named {name!r}")
         if found.revoked_at is not None:
             return found
-        revoked = replace(found, revoked_at=at, revoked_by=by)
+        revoked = replace(found, revoked_at=at, revoked_by=by, revoked_by_os_user=os_user)
         self._uow.put("accounts", revoked.id, revoked)
         return revoked
 

@@ -25,6 +25,8 @@ def _account(row: AccountRow) -> Account:
         created_by=row.created_by,
         revoked_at=row.revoked_at,
         revoked_by=row.revoked_by,
+        created_by_os_user=row.created_by_os_user,
+        revoked_by_os_user=row.revoked_by_os_user,
     )
 
 
@@ -44,6 +46,8 @@ class SqlAccounts:
             created_by=account.created_by,
             revoked_at=account.revoked_at,
             revoked_by=account.revoked_by,
+            created_by_os_user=account.created_by_os_user,
+            revoked_by_os_user=account.revoked_by_os_user,
         )
         return _account(self._uow.insert(row))
 
@@ -59,16 +63,19 @@ class SqlAccounts:
         )
         return None if row is None else _account(row)
 
-    def revoke(self, name: str, at: datetime, by: str) -> Account:
+    def revoke(self, name: str, at: datetime, by: str, os_user: str | None = None) -> Account:
         """Revoke at once, recording who did; an account already revoked keeps its record."""
         at = utc(at, "revoked_at")
         checks.text(by, "revoked_by")
+        if os_user is not None:
+            checks.text(os_user, "revoked_by_os_user")
         row = self._uow.first(select(AccountRow).where(AccountRow.name == name))
         if row is None:
             raise AccountNotFound(f"no account named {name!r}")
         if row.revoked_at is None:
             row.revoked_at = at
             row.revoked_by = by
+            row.revoked_by_os_user = os_user
             self._uow.session.add(row)
             self._uow.session.flush()
         return _account(row)

@@ -37,6 +37,7 @@ def _published(row: RuleVersionRow) -> PublishedRules:
         published_at=row.published_at,
         published_by=row.published_by,
         backdate_reason=row.backdate_reason,
+        published_by_os_user=row.published_by_os_user,
     )
 
 
@@ -63,6 +64,7 @@ class SqlRuleVersions:
             published_at=published.published_at,
             published_by=published.published_by,
             backdate_reason=published.backdate_reason,
+            published_by_os_user=published.published_by_os_user,
         )
         return _published(self._uow.insert(row))
 

@@ -220,6 +220,7 @@ class RuleVersionRow(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     published_by: str
     backdate_reason: str | None = None  # set when published with an effective date in the past
+    published_by_os_user: str | None = None  # the host account behind a CLI publication
 
 
 class NotificationRow(SQLModel, table=True):
@@ -267,6 +268,8 @@ class AccountRow(SQLModel, table=True):
     created_by: str
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     revoked_by: str | None = None
+    created_by_os_user: str | None = None  # the host account behind a CLI `users add`
+    revoked_by_os_user: str | None = None
 
 
 class DaemonStatusRow(SQLModel, table=True):

@@ -48,10 +48,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue(application: App, name: str, role: str, by: str, at: datetime) -> tuple[Account, str]:
-    """Create an account; returns it and its token (the only time the token exists in clear)."""
+def issue(
+    application: App, name: str, role: str, by: str, at: datetime, os_user: str | None = None
+) -> tuple[Account, str]:
+    """Create an account; returns it and its token (the only time the token exists in clear).
+    `os_user` is the host account behind a CLI `users add` (None over the API)."""
     token = new_token()
     with application.uow() as uow:
-        account = uow.accounts.add(Account(None, name, role, hash_token(token), at, by))
+        account = uow.accounts.add(
+            Account(None, name, role, hash_token(token), at, by, created_by_os_user=os_user)
+        )
         uow.commit()
     return account, token

@@ -199,14 +199,48 @@ def _one_ruleset(rows: Sequence[PublishedRules]) -> str:
 
 
 @dataclass(frozen=True)
+class InputNames:
+    """What the caller calls a publication's inputs, so a refusal names what the author gave."""
+
+    effective: str
+    author: str
+    backdate: str | None  # None: this caller cannot backdate
+
+
+CLI_INPUTS = InputNames("--effective", "--by", "--backdate")
+
+
+@dataclass(frozen=True)
 class Publication:
-    path: Path
+    name: str  # the file's name, as problems name it and the version records its source
+    data: bytes  # the file's bytes: checked and stored as the same read
     effective_from: date
     author: str
     today: date  # the body's calendar date now: effective dates before it are backdating
     now: datetime
     backdate_reason: str | None = None
-    cap: FileCap = field(default=DEFAULT_CAP)
+    os_user: str | None = None  # the host account behind a CLI publication
+    inputs: InputNames = CLI_INPUTS
+    cap: FileCap = field(default=DEFAULT_CAP)  # `data` over it is refused before it is parsed
+
+    @classmethod
+    def from_file(
+        cls,
+        path: Path,
+        effective_from: date,
+        author: str,
+        today: date,
+        now: datetime,
+        backdate_reason: str | None = None,
+        os_user: str | None = None,
+        cap: FileCap = DEFAULT_CAP,
+    ) -> Publication:
+        """The file at `path`, read once (RuleFileError naming it when it cannot be read, or
+        when it is over `cap`: then it is never read whole)."""
+        return cls(
+            str(path), read_rule_file(path, cap), effective_from, author, today, now,
+            backdate_reason, os_user, cap=cap,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -227,26 +261,35 @@ def check_file(path: Path, cap: FileCap = DEFAULT_CAP) -> RuleSet:
     return load_ruleset(read_rule_file(path, cap), str(path))
 
 
+def _checked_dates(request: Publication) -> str | None:
+    """The backdate reason, once the effective date and it agree (InvalidInput otherwise)."""
+    names = request.inputs
+    reason = request.backdate_reason.strip() if request.backdate_reason is not None else None
+    if reason is not None and not reason:
+        raise InvalidInput(names.backdate or names.effective, "must give a reason")
+    if request.effective_from < request.today and reason is None:
+        backdating = f", or give {names.backdate} REASON (recorded)" if names.backdate else ""
+        raise InvalidInput(
+            names.effective,
+            f"{request.effective_from} is in the past (today is {request.today}); a version takes "
+            f"effect today or later{backdating}",
+        )
+    if request.effective_from >= request.today and reason is not None:
+        raise InvalidInput(
+            names.backdate or names.effective, f"{request.effective_from} is not in the past"
+        )
+    return reason
+
+
 def publish(uow_factory: UowFactory, request: Publication) -> Published:
     """Validate, run the examples and store the file as a new version, all or nothing."""
     author = request.author.strip()
     if not author:
-        raise InvalidInput("--by", "must name the author")
-    reason = request.backdate_reason.strip() if request.backdate_reason is not None else None
-    if reason is not None and not reason:
-        raise InvalidInput("--backdate", "must give a reason")
-    if request.effective_from < request.today and reason is None:
-        raise InvalidInput(
-            "--effective",
-            f"{request.effective_from} is in the past (today is {request.today}); a version takes "
-            "effect today or later, or give --backdate REASON (recorded)",
-        )
-    if request.effective_from >= request.today and reason is not None:
-        raise InvalidInput("--backdate", f"{request.effective_from} is not in the past")
-    data = read_rule_file(request.path, request.cap)
-    as_written = load_ruleset(data, str(request.path))
-    ruleset = as_written.published_as(request.effective_from, str(request.path))
-    content = data.decode("utf-8")  # it loaded, so it is UTF-8
+        raise InvalidInput(request.inputs.author, "must name the author")
+    reason = _checked_dates(request)
+    as_written = load_ruleset(request.data, request.name, cap=request.cap)
+    ruleset = as_written.published_as(request.effective_from, request.name)
+    content = request.data.decode("utf-8")  # load_ruleset refused anything but UTF-8
     with uow_factory() as uow:
         stored = list(uow.rule_versions.list())
         names = {r.ruleset for r in stored}
@@ -254,7 +297,7 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
             raise RuleFileError(
                 [
                     Problem(
-                        str(request.path),
+                        request.name,
                         _key_line(content, "ruleset"),
                         f"rule set {ruleset.name!r} is not the one this database serves "
                         f"({', '.join(sorted(names))})",
@@ -273,11 +316,12 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
                 version=ruleset.version,
                 content_hash=ruleset.content_hash,
                 content=content,
-                source_name=str(request.path),
+                source_name=request.name,
                 effective_from=request.effective_from,
                 published_at=request.now,
                 published_by=author,
                 backdate_reason=reason,
+                published_by_os_user=request.os_user,
             )
         )
         book.add([ruleset])

@@ -10,6 +10,7 @@ when a command calls them.
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -77,6 +78,18 @@ def open_app() -> Iterator[App]:
         yield application
     finally:
         application.close()
+
+
+def os_user() -> str | None:
+    """The host account running the command, recorded beside the `--by` it declares.
+
+    `getpass.getuser` takes LOGNAME, USER, LNAME or USERNAME first (as `login` and `sudo` set
+    them), then the password database; None when neither names anyone.
+    """
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 def fail(code: int, message: str) -> typer.Exit:

@@ -31,6 +31,7 @@ from starcert.cli.command_kit import (
     load,
     refused,
 )
+from starcert.rules_authoring import against_published, summary
 from starcert.rules_store import file_cap, indexed, stored_versions
 from storage.database import open_database
 from workflows.errors import StorageError
@@ -88,13 +89,9 @@ def check_files(path: Path | None) -> None:
             problems.extend(str(p) for p in exc.problems)
             continue
         for v in versions:
-            typer.echo(
-                f"ok  {v.source}: {v.name} {v.version} from {v.effective_from}, "
-                f"{len(v.rules)} rules, {len(v.scoring.indicators)} indicators, "
-                f"{len(v.examples)} examples, sha256 {v.content_hash[:12]}"
-            )
+            typer.echo(f"ok  {v.source}: {summary(v)}")
             if stored is not None:
-                typer.echo(f"    database: {disk_vs_database(v, stored)}")
+                typer.echo(f"    database: {against_published(v, stored)}")
     if note:
         typer.echo(note, err=True)
     if problems:
@@ -272,20 +269,3 @@ def stored_for_check() -> tuple[list[PublishedRules] | None, str]:
     except StorageError as exc:
         said = str(exc.__cause__ or exc)  # the database's own words, as it said them
         return None, f"(not compared with the database: {said.splitlines()[0]})"
-
-
-def disk_vs_database(v: RuleSet, stored: list[PublishedRules]) -> str:
-    same = next((p for p in stored if p.content_hash == v.content_hash), None)
-    if same is not None:
-        return (
-            f"published as {same.ruleset} {same.version}, effective {same.effective_from} "
-            "(same content)"
-        )
-    twin = next((p for p in stored if p.ruleset == v.name and p.version == v.version), None)
-    if twin is not None:
-        return (
-            f"DIFFERS from published {twin.ruleset} {twin.version} (sha256 "
-            f"{twin.content_hash[:12]}): the database copy is in force; give the file a new "
-            "version and publish it to change anything"
-        )
-    return "not published"

@@ -24,12 +24,12 @@ from starcert.cli.command_kit import (
     run,
 )
 from starcert.cli.progress_bar import progress_bar, wanted
-from workflows.deadlines import local_day
 
 if TYPE_CHECKING:
     from engine import RuleSet
     from engine.file_cap import FileCap
     from starcert.app import App
+    from starcert.rules_authoring import Preview
     from starcert.rules_impact import Impact
 
 Effective = Annotated[
@@ -42,18 +42,18 @@ Effective = Annotated[
 
 
 def _version_or_file(ref: str, application: App | None, cap: FileCap) -> RuleSet:
-    from starcert.rules_store import check_file, ruleset_of
+    from starcert.rules_authoring import published_version
+    from starcert.rules_store import check_file
 
     path = Path(ref)
     if path.exists():
         return check_file(path, cap)
     if application is None:
         raise fail(4, f"{ref}: no such file")
-    with application.uow() as uow:
-        rows = [r for r in uow.rule_versions.list() if r.version == ref]
-    if not rows:
+    found = published_version(application, ref)
+    if found is None:
         raise fail(4, f"{ref}: neither a file nor a published version")
-    return ruleset_of(rows[0])
+    return found
 
 
 def diff_cmd(
@@ -99,31 +99,18 @@ def diff_cmd(
 # --- impact -------------------------------------------------------------------------------------
 
 
-def _with_effective(ruleset: RuleSet, effective: str | None) -> RuleSet:
-    if effective is None:
-        return ruleset
-    return ruleset.published_as(parse_day(effective, "--effective"), ruleset.source)
+def _preview(
+    application: App, written: RuleSet, effective: str | None, as_json: bool, progress: bool | None
+) -> Preview:
+    from starcert.rules_authoring import preview
+    from starcert.rules_impact import total_work
 
-
-def _impact_of(application: App, new: RuleSet, show_progress: bool) -> Impact:
-    from starcert.rules_impact import impact, total_work
-
-    now = application.clock.now()
-    zone = application.config.zone
-    book = application.rules.book
-    reads = application.database.reads
-    if not show_progress:
-        return impact(reads, book, new, now=now, zone=zone)
-    total = total_work(reads)
+    day = None if effective is None else parse_day(effective, "--effective")
+    if not wanted(as_json, progress):
+        return preview(application, written, day)
+    total = total_work(application.database.reads)
     with progress_bar(True) as bar:
-        return impact(
-            reads,
-            book,
-            new,
-            now=now,
-            zone=zone,
-            progress=lambda n: bar.advance("re-evaluating", n, total),
-        )
+        return preview(application, written, day, lambda n: bar.advance("re-evaluating", n, total))
 
 
 def impact_cmd(
@@ -139,27 +126,19 @@ def impact_cmd(
     refuse the version as it stands."""
 
     def go() -> None:
-        from starcert.rules_store import check_file, file_cap, publish_refusal
+        from starcert.rules_store import check_file, file_cap
 
         with rule_errors(), open_app() as application:
             written = check_file(path, file_cap(application.config))
-            today = local_day(application.clock.now(), application.config.zone)
-            new = _with_effective(
-                written, effective or max(written.effective_from, today).isoformat()
-            )
-            refusal = publish_refusal(application.uow, new, today)
-            show = wanted(as_json, progress)
-            report = _impact_of(application, new, show)
-        if refusal is not None:
-            typer.echo(f"warning: publish would refuse this version: {refusal}", err=True)
+            previewed = _preview(application, written, effective, as_json, progress)
+        if previewed.refusal is not None:
+            typer.echo(f"warning: publish would refuse this version: {previewed.refusal}", err=True)
         if as_json:
-            data = report.to_dict()
-            data["publish_refusal"] = refusal
-            typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(previewed.to_dict(), indent=2, ensure_ascii=False))
         elif as_csv:
-            typer.echo(_csv(report), nl=False)
+            typer.echo(_csv(previewed.impact), nl=False)
         else:
-            typer.echo(_impact_text(report))
+            typer.echo(_impact_text(previewed.impact))
 
     run(go)
 

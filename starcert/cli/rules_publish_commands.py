@@ -20,6 +20,7 @@ from starcert.cli.command_kit import (
     Json,
     fail,
     open_app,
+    os_user,
     parse_day,
     rule_errors,
     run,
@@ -28,7 +29,6 @@ from workflows.deadlines import local_day
 from workflows.ports import PublishedRules
 
 if TYPE_CHECKING:
-    from engine import RuleSet
     from starcert.app import App
 
 # --- publish ------------------------------------------------------------------------------------
@@ -49,25 +49,21 @@ def publish_cmd(
 
     def go() -> None:
         from engine.diff import diff
-        from starcert.rules_store import Publication, file_cap, publish
+        from engine.file_cap import read_rule_file
+        from starcert.rules_authoring import publish_file
+        from starcert.rules_store import file_cap
 
         with rule_errors(), open_app() as application:
-            application.publish_shipped_rules()  # a new database first holds the shipped ones
-            now = application.clock.now()
-            done = publish(
-                application.uow,
-                Publication(
-                    path=path,
-                    effective_from=parse_day(effective, "--effective"),
-                    author=by,
-                    today=local_day(now, application.config.zone),
-                    now=now,
-                    backdate_reason=backdate,
-                    cap=file_cap(application.config),
-                ),
+            publishing = publish_file(
+                application,
+                str(path),
+                read_rule_file(path, file_cap(application.config)),  # refused unread when over
+                parse_day(effective, "--effective"),
+                by,
+                os_user=os_user(),
+                backdate_reason=backdate,
             )
-            application.refresh_rules()  # when they are loaded already
-            moved = recompute(application, done.ruleset, done.previous, by)
+        done, moved = publishing.published, publishing.moved
         row = done.row
         if as_json:
             typer.echo(
@@ -78,7 +74,7 @@ def publish_cmd(
             return
         typer.echo(
             f"published {row.ruleset} {row.version} (sha256 {row.content_hash[:12]}), "
-            f"in force from {row.effective_from}, by {row.published_by}"
+            f"in force from {row.effective_from}, by {_who(row)}"
             + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else "")
         )
         if done.file_date_differs:
@@ -94,32 +90,10 @@ def publish_cmd(
     run(go)
 
 
-def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str) -> int:
-    """Move open deadlines of certificates not yet past them to the new lifecycle numbers.
-
-    The moves are found read-only in bulk; only the cases that move get a command (one
-    transaction and one event each), so publishing over a large register stays quick.
-    """
-    from starcert.rules_impact import WITH_DEADLINES, terms_of
-    from workflows.commands import RecomputeDeadlines
-    from workflows.recompute import deadline_moves
-
-    if previous is not None and previous.lifecycle == new.lifecycle:
-        return 0
-    zone = application.config.zone
-    terms = terms_of(new)
-    reads = application.database.reads
-    cases = reads.cases(WITH_DEADLINES)
-    open_rows = reads.deadlines_by_case()
-    moved = 0
-    for case in cases:
-        assert case.id is not None
-        if deadline_moves(case, open_rows.get(case.id, ()), terms, new.effective_from, zone):
-            result = application.case_service.handle(
-                RecomputeDeadlines(case.id, new.effective_from, by=by)
-            )
-            moved += bool(result.events)
-    return moved
+def _who(row: PublishedRules) -> str:
+    """The author as declared, and the host account that ran the command when one did."""
+    host = f" (os user {row.published_by_os_user})" if row.published_by_os_user else ""
+    return row.published_by + host
 
 
 # --- history and show ---------------------------------------------------------------------------
@@ -135,6 +109,7 @@ def _row_dict(row: PublishedRules) -> dict[str, Any]:
         "effective_from": row.effective_from.isoformat(),
         "published_at": row.published_at.isoformat(),
         "published_by": row.published_by,
+        "published_by_os_user": row.published_by_os_user,
         "backdate_reason": row.backdate_reason,
     }
 
@@ -179,7 +154,7 @@ def history_cmd(as_json: Json = False) -> None:
             typer.echo(
                 f"{mark} {r.ruleset} {r.version:<6} {span:<26} sha256 "
                 f"{r.content_hash[:12]}  published {r.published_at:%Y-%m-%d %H:%M} by "
-                f"{r.published_by}{back}"
+                f"{_who(r)}{back}"
             )
         typer.echo("(* in force today)")
 
@@ -217,7 +192,7 @@ def show_cmd(
             return
         typer.echo(
             f"{row.ruleset} {row.version}: in force from {row.effective_from}; "
-            f"published {row.published_at:%Y-%m-%d %H:%M} by {row.published_by} from "
+            f"published {row.published_at:%Y-%m-%d %H:%M} by {_who(row)} from "
             f"{row.source_name}; sha256 {row.content_hash}"
             + (f"; backdated: {row.backdate_reason}" if row.backdate_reason else "")
         )

@@ -1,24 +1,22 @@
-"""`starcert users add|revoke|list`: API accounts, from the host only (no API endpoint makes them)."""
+"""`starcert users add|revoke|list`: API accounts from the host, recorded with the operating-system
+user beside the declared `--by` (the API's /api/accounts records the token's account instead)."""
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
 
 from starcert.accounts import Role, issue
-from starcert.cli.command_kit import Json, emit, open_app, run
+from starcert.cli.command_kit import Json, emit, open_app, os_user, run
 from starcert.views import plain
 
 users_app = typer.Typer(help="API accounts and their tokens.", no_args_is_help=True)
 
 
 def _default_by() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    host = os_user()
+    return f"cli:{host}" if host else "cli"
 
 
 @users_app.command("add")
@@ -33,7 +31,12 @@ def add(
     def go() -> None:
         with open_app() as application:
             account, token = issue(
-                application, name, role.value, by or _default_by(), application.clock.now()
+                application,
+                name,
+                role.value,
+                by or _default_by(),
+                application.clock.now(),
+                os_user(),
             )
         data = {"name": account.name, "role": account.role, "token": token}
         emit(
@@ -58,19 +61,26 @@ def revoke(
 
     def go() -> None:
         with open_app() as application, application.uow() as uow:
-            account = uow.accounts.revoke(name, application.clock.now(), by or _default_by())
+            account = uow.accounts.revoke(
+                name, application.clock.now(), by or _default_by(), os_user()
+            )
             uow.commit()
         data = {
             "name": account.name,
             "revoked_at": plain(account.revoked_at),
             "revoked_by": account.revoked_by,
+            "revoked_by_os_user": account.revoked_by_os_user,
         }
         emit(
             data,
             as_json,
             lambda: (
                 f"account {account.name} revoked at {data['revoked_at']}"
-                + (f" by {account.revoked_by}" if account.revoked_by else "")
+                + (
+                    f" by {_who(account.revoked_by, account.revoked_by_os_user)}"
+                    if account.revoked_by
+                    else ""
+                )
             ),
         )
 
@@ -90,24 +100,32 @@ def list_accounts(as_json: Json = False) -> None:
                 "role": a.role,
                 "created_at": plain(a.created_at),
                 "created_by": a.created_by,
+                "created_by_os_user": a.created_by_os_user,
                 "revoked_at": plain(a.revoked_at),
                 "revoked_by": a.revoked_by,
+                "revoked_by_os_user": a.revoked_by_os_user,
             }
             for a in accounts
         ]
 
         def human() -> str:
             lines = [
-                f"{r['name']:<20} {r['role']:<12} created {r['created_at']} by {r['created_by']}"
-                + (f"  REVOKED {r['revoked_at']}" if r["revoked_at"] else "")
-                + (f" by {r['revoked_by']}" if r["revoked_by"] else "")
-                for r in rows
+                f"{a.name:<20} {a.role:<12} created {plain(a.created_at)} by "
+                + _who(a.created_by, a.created_by_os_user)
+                + (f"  REVOKED {plain(a.revoked_at)}" if a.revoked_at else "")
+                + (f" by {_who(a.revoked_by, a.revoked_by_os_user)}" if a.revoked_by else "")
+                for a in accounts
             ]
             return "\n".join(lines) or "no accounts"
 
         emit(rows, as_json, human)
 
     run(go)
+
+
+def _who(by: str, host: str | None) -> str:
+    """Who did it as declared, and the host account that ran the command when one did."""
+    return by + (f" (os user {host})" if host else "")
 
 
 def register(app: typer.Typer) -> None:

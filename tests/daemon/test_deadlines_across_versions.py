@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from starcert.app import App
-from starcert.cli.rules_publish_commands import recompute
+from starcert.rules_authoring import recompute
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows.commands import Suspend
@@ -44,7 +44,9 @@ def _publish_v2(
     text = SHIPPED.read_text(encoding="utf-8").replace('version: "1"', 'version: "2"', 1)
     path = tmp / "v2.yaml"
     path.write_text(text.replace(f"{number}: {was}", f"{number}: {now}"), encoding="utf-8")
-    done = publish(app.uow, Publication(path, effective, "alice", date(2024, 9, 1), clock.now()))
+    done = publish(
+        app.uow, Publication.from_file(path, effective, "alice", date(2024, 9, 1), clock.now())
+    )
     app.rules.refresh()
     recompute(app, done.ruleset, done.previous, "alice")
 

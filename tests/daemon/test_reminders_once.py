@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from starcert.app import App
-from starcert.cli.rules_publish_commands import recompute
+from starcert.rules_authoring import recompute
 from starcert.rules_store import Publication, publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows import commands as c
@@ -96,7 +96,8 @@ def test_a_rule_version_that_moves_a_reminder_already_sent_does_not_send_it_agai
     path = tmp_path / "v2.yaml"
     path.write_text(later.replace("recert_reminder_months: 6", "recert_reminder_months: 3"))
     done = publish(
-        app.uow, Publication(path, date(2026, 8, 1), "alice", date(2026, 8, 1), clock.now())
+        app.uow,
+        Publication.from_file(path, date(2026, 8, 1), "alice", date(2026, 8, 1), clock.now()),
     )
     app.rules.refresh()
     recompute(app, done.ruleset, done.previous, "alice")  # v2 would remind on 2026-10-09

@@ -34,7 +34,9 @@ def test_refresh_loads_new_versions_and_held_rulesets_stay_as_they_were(
         assert [v.version for v in held] == ["1"]
         assert daemon.refresh_rules() == []  # nothing new: one cheap query
 
-        publish(author.uow, Publication(v2, date(2026, 7, 1), "alice", date(2026, 5, 1), now))
+        publish(
+            author.uow, Publication.from_file(v2, date(2026, 7, 1), "alice", date(2026, 5, 1), now)
+        )
         added = daemon.refresh_rules()
         assert [v.version for v in added] == ["2"]
         assert [v.version for v in book.versions] == ["1", "2"]

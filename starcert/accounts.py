@@ -26,6 +26,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # records audits with their score sheets
     RULE_AUTHOR = "rule_author"  # publishes rule versions
     VIEWER = "viewer"  # reads
+    ADMIN = "admin"  # adds, lists and revokes accounts (nobody else's work)
 
 
 assert tuple(Role) == ROLES

@@ -8,7 +8,8 @@ A stored version is parsed only when a decision or a command needs it (the book 
 version by its index: engine.indexed_version), and then once per process: the result is kept
 under the sha256 of its content, so loading, refreshing, publishing and previewing never parse
 the same text twice (changed text has another hash). A rule file over the configured size
-(`[rules] max_file_bytes`) is refused before it is read, so it is never published.
+(`[rules] max_file_bytes`) is refused before it is read (one sent to the API, before it is
+parsed), so it is never published.
 """
 
 from __future__ import annotations

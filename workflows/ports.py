@@ -214,9 +214,9 @@ class NotificationOutbox(Protocol):
     def for_case(self, case_id: int) -> Sequence[Notification]: ...
 
 
-ROLES = ("operator", "auditor", "rule_author", "viewer")
+ROLES = ("operator", "auditor", "rule_author", "viewer", "admin")
 """API account roles: operator (cases and lifecycle), auditor (records audits), rule_author
-(publishes rules), viewer (reads). Every role reads."""
+(publishes rules), viewer (reads), admin (manages accounts). Every role reads."""
 
 
 @dataclass(frozen=True)

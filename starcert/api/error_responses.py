@@ -41,6 +41,7 @@ class ErrorBody(BaseModel):
     field: str | None = None
     state: str | None = None
     allowed: list[str] | None = None
+    problems: list[str] | None = None  # a refused rule file: each problem as `name:line: ...`
 
 
 class ApiError(Exception):

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from starcert.api import error_responses, routes_cases, routes_public
+from starcert.api import (
+    error_responses,
+    routes_accounts,
+    routes_cases,
+    routes_public,
+    routes_rules,
+)
 from starcert.api.body_limit import BodyLimit
 from starcert.api.ratelimit import TokenBuckets
 from starcert.api.settings import ApiSettings
@@ -26,7 +32,7 @@ certificate lifecycle and the public register.
 
 Every `/api` route needs `Authorization: Bearer <token>` (tokens from
 `starcert users add NAME --role ROLE`); `/verify` and `/public` need none;
-roles: operator, auditor, rule_author, viewer. Errors are JSON `{code, message, field}`."""
+roles: operator, auditor, rule_author, viewer, admin. Errors are JSON `{code, message, field}`."""
 
 
 def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI:
@@ -50,6 +56,8 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     error_responses.install(api)
     api.include_router(routes_public.router)
     api.include_router(routes_cases.router)
+    api.include_router(routes_rules.router)
+    api.include_router(routes_accounts.router)
     api.include_router(public_pages.router)
     api.include_router(console.router)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -262,7 +262,7 @@ class AccountRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
-    role: str  # operator, auditor, rule_author, viewer
+    role: str  # operator, auditor, rule_author, viewer, admin
     token_hash: str
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     created_by: str

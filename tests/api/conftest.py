@@ -21,7 +21,7 @@ from starcert.accounts import issue
 from starcert.api.server import ApiThread, start_api_thread
 from starcert.api.settings import ApiSettings
 from starcert.app import App
-from starcert.config import Config, DatabaseConfig, PathsConfig
+from starcert.config import Config, DatabaseConfig, PathsConfig, RulesConfig
 from storage.sql.migrate import upgrade
 from tests.integration.conftest import Starcert
 from tests.office_day import office_day
@@ -29,7 +29,7 @@ from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character
 
 REPO = Path(__file__).resolve().parents[2]
-ROLES = ("operator", "auditor", "rule_author", "viewer")
+ROLES = ("operator", "auditor", "rule_author", "viewer", "admin")
 FACTS = {
     "has_service_documents": True,
     "has_dedicated_manager": True,
@@ -125,10 +125,11 @@ class Api:
         return case
 
 
-def make_app(tmp: Path, url: str | None = None) -> App:
+def make_app(tmp: Path, url: str | None = None, rules: RulesConfig | None = None) -> App:
     config = Config(
         database=DatabaseConfig(url=url or ""),
         paths=PathsConfig(data_dir=tmp, rules_dir=REPO / "rules"),
+        rules=rules or RulesConfig(),
     )
     upgrade(config.database_url)
     return App(config)

@@ -77,7 +77,7 @@ def test_names_are_never_reused_and_bad_accounts_are_refused(new_uow: Factory) -
     assert taken.value.field == "name"
     with new_uow() as uow:
         with pytest.raises(InvalidInput) as role:
-            uow.accounts.add(_account("carol", role="admin", digest="d" * 64))
+            uow.accounts.add(_account("carol", role="root", digest="d" * 64))
         assert role.value.field == "role"
         with pytest.raises(InvalidInput):
             uow.accounts.add(_account(" ", digest="e" * 64))

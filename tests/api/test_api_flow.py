@@ -136,7 +136,7 @@ def test_the_register_exports_in_certsearch_field_names_as_csv_and_json(api: Api
     assert mine["scheme_name"] == "GB/T 27922-2011"
     csv_text = viewer.get("/api/register", params={"format": "csv"}).text
     header = csv_text.splitlines()[0]
-    assert header.startswith("certificate_number,certification_status,certification_type")
+    assert header.startswith("\ufeffcertificate_number,certification_status,certification_type")
     assert case["number"] in csv_text
 
 

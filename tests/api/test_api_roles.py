@@ -10,6 +10,8 @@ from tests.api.conftest import ROLES, Api
 
 OPERATOR = frozenset({"operator"})
 AUDITOR = frozenset({"auditor"})
+RULE_AUTHOR = frozenset({"rule_author"})
+ADMIN = frozenset({"admin"})
 READERS = frozenset(ROLES)
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -32,6 +34,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/withdraw"): OPERATOR,
     ("POST", "/api/cases/{case_id}/cancel"): OPERATOR,
     ("POST", "/api/cases/{case_id}/expire"): OPERATOR,
+    ("POST", "/api/rules/check"): RULE_AUTHOR,
+    ("POST", "/api/rules/diff"): RULE_AUTHOR,
+    ("POST", "/api/rules/impact"): RULE_AUTHOR,
+    ("POST", "/api/rules/versions"): RULE_AUTHOR,
+    ("GET", "/api/accounts"): ADMIN,
+    ("POST", "/api/accounts"): ADMIN,
+    ("POST", "/api/accounts/{name}/revoke"): ADMIN,
 }
 PUBLIC = {("GET", "/health"), ("GET", "/verify/{number}"), ("GET", "/public/announcements")}
 
@@ -50,6 +59,7 @@ def _url(path: str) -> str:
         path.replace("{case_id}", "1")
         .replace("{organisation_id}", "1")
         .replace("{number}", "ASC-2026-000001")
+        .replace("{name}", "nobody")
     )
 
 
@@ -72,7 +82,7 @@ def test_each_route_admits_exactly_its_roles(api: Api, route: tuple[str, str]) -
 
 def test_a_refused_role_writes_nothing(api: Api) -> None:
     case = api.certified()
-    for role in ("viewer", "auditor", "rule_author"):
+    for role in ("viewer", "auditor", "rule_author", "admin"):
         refused = api.as_(role).post(
             f"/api/cases/{case['id']}/suspend", json={"cause": "client_request", "reason": "x"}
         )

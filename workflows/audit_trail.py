@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from workflows.case_replay import first_difference
 from workflows.errors import BrokenRecord
 from workflows.model import Case, Event, State
 from workflows.ports import EventLog
@@ -128,7 +129,8 @@ class BrokenLink:
 
     case_id: int
     seq: int
-    field: str  # seq, prev_hash, hash, head (newest events gone); state, number, events, case row
+    field: str  # seq, prev_hash, hash, head (newest events gone), events, case row, or the
+    # case row's field that differs from what its trail gives (case_replay.COMPARED)
     expected: str
     found: str
 
@@ -187,24 +189,19 @@ def head_mismatch(case_id: int, events: Sequence[Event], head: Link | None) -> B
 
 
 def row_mismatch(case: Case, events: Sequence[Event]) -> BrokenLink | None:
-    """The case's stored row against its trail: the state its newest event moved it to, and the
-    number its newest issuing event gave it. An edited row (a withdrawn certificate shown as
-    active, a number changed) shows here even though every event still verifies."""
+    """The case's stored row against its trail, field by field (workflows.case_replay): the
+    first field the events do not give, with the value on the row and the value the trail gives.
+    An edited row (a withdrawn certificate shown as active, a star level raised, an expiry
+    moved) shows here even though every event still verifies."""
     if not events:
         return BrokenLink(case.id or 0, 0, "events", "at least the case's first event", "none")
-    newest = events[-1]
-    if case.state is not newest.to_state:
-        return BrokenLink(
-            newest.case_id, newest.seq, "state", f"{newest.to_state} (event {newest.seq})",
-            f"{case.state} on the case row",
-        )  # fmt: skip
-    issued = next((e for e in reversed(events) if "number" in e.data), None)
-    if issued is not None and case.number != issued.data["number"]:
-        return BrokenLink(
-            issued.case_id, issued.seq, "number", f"{issued.data['number']} (event {issued.seq})",
-            f"{case.number} on the case row",
-        )  # fmt: skip
-    return None
+    differs = first_difference(case, events)
+    if differs is None:
+        return None
+    return BrokenLink(
+        differs.case_id, differs.seq, differs.field, f"{differs.trail} (event {differs.seq})",
+        f"{differs.stored} on the case row",
+    )  # fmt: skip
 
 
 def verify_log(

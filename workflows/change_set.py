@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from workflows.audit_trail import sealed
+from workflows.case_replay import SUBMIT_APPLICATION, opening_data
 from workflows.model import (
     Application,
     Audit,
@@ -24,9 +25,6 @@ from workflows.model import (
     State,
 )
 from workflows.ports import Notification, UnitOfWork
-
-SUBMIT_APPLICATION = "submit_application"
-"""The trigger name of a case's first event: the application it was opened for."""
 
 
 @dataclass(frozen=True)
@@ -121,12 +119,7 @@ def _open(uow: UnitOfWork, command: str, opening: Opening) -> Result:
         None,
         None,
         None,
-        {
-            "application_id": application.id,
-            "submitted_on": application.submitted_on.isoformat(),
-            "service_system_since": application.service_system_since.isoformat(),
-            "scope": case.scope,
-        },
+        opening_data(application, case),
         None,
     )
     stored = uow.events.append(event)

@@ -164,6 +164,7 @@ def suspend(run: Run) -> None:
     run.case.suspended_on = run.context.as_of
     run.case.suspension_cause = run.context.cause
     run.data["cause"] = str(run.context.cause)
+    run.data["suspended_on"] = run.context.as_of.isoformat()
 
 
 def restore(run: Run) -> None:

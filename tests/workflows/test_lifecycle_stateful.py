@@ -203,7 +203,8 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
     @invariant()
     def trails_are_whole_verifying_chains(self) -> None:
         with self.store.uow() as uow:
-            assert verify_log(uow.events).ok
+            report = verify_log(uow.events, case_row=uow.cases.get)
+            assert report.ok, str(report.broken)  # every field of every row is its trail's
             for case in uow.cases.list():
                 assert case.id is not None
                 events = uow.events.for_case(case.id)

@@ -76,6 +76,11 @@ class RulesConfig(_Section):
     max_file_bytes: int = Field(default=1_000_000, gt=0)  # a larger rule file is refused
 
 
+class AuditConfig(_Section):
+    key_file: Path = Path("keys/checkpoint.key")  # Ed25519 private key; never in the database
+    checkpoint_seconds: float = Field(default=3600, gt=0)  # the daemon signs a checkpoint this often
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     paths: PathsConfig = PathsConfig()
@@ -84,6 +89,7 @@ class Config(_Section):
     notifications: NotificationsConfig = NotificationsConfig()
     api: ApiConfig = ApiConfig()
     rules: RulesConfig = RulesConfig()
+    audit: AuditConfig = AuditConfig()
     source: Path | None = None
 
     @property
@@ -128,7 +134,8 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         data_dir=_anchor(config.paths.data_dir, base),
         rules_dir=_anchor(config.paths.rules_dir, base),
     )
-    return config.model_copy(update={"paths": paths})
+    audit = config.audit.model_copy(update={"key_file": _anchor(config.audit.key_file, base)})
+    return config.model_copy(update={"paths": paths, "audit": audit})
 
 
 def _anchor(p: Path, base: Path) -> Path:

@@ -17,6 +17,7 @@ from storage.sql.engines import DatabaseAddress, address, default_sqlite_url, sh
 from storage.sql.schema import DatabaseMissing, SchemaNotCurrent, SchemaTooNew
 from storage.sql.sql_database import SqlDatabase, daemon_beats
 from storage.sql.sql_errors import translated
+from workflows.checkpoints import CheckpointStore
 from workflows.errors import CaseNotFound, StorageError
 from workflows.model import Case
 from workflows.read_ports import DatabaseReads, HeartbeatLog, PublicLookups, ReadingUnitOfWork
@@ -35,6 +36,11 @@ class Database(Protocol):
 
     @property
     def heartbeats(self) -> HeartbeatLog: ...
+
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """Signed checkpoints over the chain heads, and the public keys that signed them."""
+        ...
 
     def shown_url(self) -> str:
         """Where it is, its password hidden."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.memory.memory_checkpoints import MemoryCheckpoints
 from storage.memory.memory_reads import MemoryDatabaseReads, MemoryHeartbeats, MemoryPublicLookups
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
 
@@ -13,6 +14,7 @@ class MemoryDatabase:
         self.store = store if store is not None else MemoryStore()
         self.reads = MemoryDatabaseReads(self.store)
         self.heartbeats = MemoryHeartbeats()
+        self.checkpoints = MemoryCheckpoints(self.store)
 
     def shown_url(self) -> str:
         return "memory"

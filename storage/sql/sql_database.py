@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from storage.sql.engines import make_engine
 from storage.sql.kept_connection import keep_for
 from storage.sql.schema import require_current
+from storage.sql.sql_checkpoints import SqlCheckpoints
 from storage.sql.sql_database_reads import SqlDatabaseReads
 from storage.sql.sql_errors import translated
 from storage.sql.sql_heartbeats import SqlHeartbeats
@@ -29,6 +30,7 @@ class SqlDatabase:
         self._kept = keep_for(self.engine)
         self.reads = SqlDatabaseReads(self.engine)
         self.heartbeats = SqlHeartbeats(self.engine)
+        self.checkpoints = SqlCheckpoints(self.engine)
 
     def shown_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

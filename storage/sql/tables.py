@@ -290,4 +290,28 @@ class DaemonStatusRow(SQLModel, table=True):
     last_error: str | None = None
 
 
+class CheckpointKeyRow(SQLModel, table=True):
+    """A checkpoint signing key's public half, kept as long as any checkpoint it signed."""
+
+    __tablename__ = "checkpoint_keys"
+
+    key_id: str = Field(primary_key=True)  # first 16 hex of SHA-256 of the raw public key
+    public_key: str  # raw Ed25519 public key, hex
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
+class CheckpointRow(SQLModel, table=True):
+    """A signed checkpoint: the Merkle root over every chain head, and the heads themselves."""
+
+    __tablename__ = "checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(foreign_key="checkpoint_keys.key_id")
+    tree_size: int
+    root: str
+    signed_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    signature: str
+    heads: list[Any] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)  # [[id, seq, hash]]
+
+
 metadata = SQLModel.metadata

@@ -114,6 +114,8 @@ def test_upgrade_from_nothing_matches_the_models(
         "notifications",
         "accounts",
         "daemon_status",
+        "checkpoint_keys",
+        "checkpoints",
     }
 
 

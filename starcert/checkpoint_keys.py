@@ -106,14 +106,18 @@ def signature_holds(checkpoint: Checkpoint, key: PublicKey) -> bool:
     return True
 
 
-def sign_if_changed(store: CheckpointStore, path: Path, now: datetime) -> Checkpoint | None:
-    """What the daemon and a publication do: sign when a key is configured (the file exists)
-    and the heads moved since the latest checkpoint (or the key rotated); else nothing."""
+def sign_if_keyed(
+    store: CheckpointStore, path: Path, now: datetime, *, unless_unchanged: bool = True
+) -> Checkpoint | None:
+    """What the daemon (periodically) and a rule publication (always) do: sign when a key is
+    configured (its file exists); the daemon skips when no head moved since the latest
+    checkpoint by the same key. No key: nothing, and no error (checkpoints are opt-in)."""
     if not path.exists():
         return None
     private = load(path)
-    latest = store.latest()
-    key_id = public_of(private, now).key_id
-    if latest is not None and latest.key_id == key_id and list(latest.heads) == store.heads():
-        return None
+    if unless_unchanged:
+        latest = store.latest()
+        key_id = public_of(private, now).key_id
+        if latest is not None and latest.key_id == key_id and list(latest.heads) == store.heads():
+            return None
     return sign(store, private, now)

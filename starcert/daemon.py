@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from storage.heartbeats import Heartbeat
+from workflows.checkpoints import Checkpoint
 from workflows.deadline_runner import DeadlineRunner
 from workflows.errors import DatabaseUnavailable, WriteConflict
 from workflows.leased_work import Backoff, Outage, Pulse, Stopping
@@ -89,6 +90,8 @@ class Daemon:
         tick_seconds: float,
         deliverer: Deliveries | None = None,
         deliver_seconds: float = 5.0,
+        checkpointer: Callable[[], Checkpoint | None] | None = None,
+        checkpoint_seconds: float = 3600.0,
     ) -> None:
         self.runner = runner
         self.clock = clock
@@ -98,6 +101,8 @@ class Daemon:
         self.tick_seconds = tick_seconds
         self.deliverer = deliverer
         self.deliver_seconds = deliver_seconds
+        self.checkpointer = checkpointer  # signs over the chain heads when they moved
+        self.checkpoint_seconds = checkpoint_seconds
         self.stopping = threading.Event()
         self.outage = Outage(self.wall, DATABASE_BACKOFF)
         self.last_error: str | None = None
@@ -172,6 +177,24 @@ class Daemon:
             level = logging.WARNING if is_database_down(exc) else logging.ERROR
             error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
             self.log(level, "delivery_pass_failed", worker=self.runner.worker, error=error)
+
+    def checkpoint(self) -> None:
+        """Sign a checkpoint over every chain head if they moved (see starcert.checkpoint_keys);
+        a failure is logged and the next interval tries again."""
+        if self.checkpointer is None:
+            return
+        try:
+            made = self.checkpointer()
+        except Exception as exc:
+            level = logging.WARNING if is_database_down(exc) else logging.ERROR
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            self.log(level, "checkpoint_failed", worker=self.runner.worker, error=error)
+            return
+        if made is not None:
+            self.log(
+                logging.INFO, "checkpoint_signed", worker=self.runner.worker, id=made.id,
+                tree_size=made.tree_size, root=made.root, key_id=made.key_id,
+            )  # fmt: skip
 
     def _beat(self, state: str) -> None:
         self.pulse.beat(state)
@@ -262,6 +285,15 @@ class Daemon:
                 "interval",
                 seconds=self.deliver_seconds,
                 id="deliver",
+                next_run_time=now,
+                executor="default",
+            )
+        if self.checkpointer is not None:
+            scheduler.add_job(
+                self.checkpoint,
+                "interval",
+                seconds=self.checkpoint_seconds,
+                id="checkpoint",
                 next_run_time=now,
                 executor="default",
             )

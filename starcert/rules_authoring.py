@@ -118,6 +118,7 @@ def preview(
 class Publishing:
     published: Published
     moved: int  # certificates whose open deadlines moved to the new lifecycle numbers
+    checkpoint: int | None  # the checkpoint signed over every chain head, when a key is kept
 
 
 def publish_file(
@@ -153,7 +154,20 @@ def publish_file(
     )
     application.refresh_rules()  # when they are loaded already
     moved = recompute(application, done.ruleset, done.previous, done.row.published_by)
-    return Publishing(done, moved)
+    return Publishing(done, moved, _checkpoint(application))
+
+
+def _checkpoint(application: App) -> int | None:
+    """A publication is a checkpoint: signed when a key is configured ([audit] key_file)."""
+    from starcert.checkpoint_keys import sign_if_keyed
+
+    made = sign_if_keyed(
+        application.database.checkpoints,
+        application.config.audit.key_file,
+        application.clock.now(),
+        unless_unchanged=False,
+    )
+    return None if made is None else made.id
 
 
 def recompute(application: App, new: RuleSet, previous: RuleSet | None, by: str) -> int:

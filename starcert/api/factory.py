@@ -15,6 +15,7 @@ from starcert.api import (
     error_responses,
     routes_accounts,
     routes_cases,
+    routes_checkpoints,
     routes_public,
     routes_rules,
 )
@@ -55,6 +56,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     )
     error_responses.install(api)
     api.include_router(routes_public.router)
+    api.include_router(routes_checkpoints.router)
     api.include_router(routes_cases.router)
     api.include_router(routes_rules.router)
     api.include_router(routes_accounts.router)

@@ -92,6 +92,8 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     max_attempts=notes.max_attempts,
                     backoff=timedelta(seconds=notes.backoff_seconds),
                 )
+            from starcert.checkpoint_keys import sign_if_keyed
+
             daemon = Daemon(
                 runner,
                 clock=clock,
@@ -99,6 +101,10 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                 tick_seconds=config.daemon.tick_seconds,
                 deliverer=deliverer,
                 deliver_seconds=notes.poll_seconds,
+                checkpointer=lambda: sign_if_keyed(
+                    application.database.checkpoints, config.audit.key_file, clock.now()
+                ),
+                checkpoint_seconds=config.audit.checkpoint_seconds,
             )
 
             api = None
@@ -115,11 +121,18 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     else "not served (set [api] serve_with_daemon, or run: starcert api)"
                 )
                 webhook = notes.webhook_url or "(none: reminders stay in the outbox)"
+                key = config.audit.key_file
+                signs = (
+                    f"every {config.audit.checkpoint_seconds:g}s with {key}"
+                    if key.exists()
+                    else f"off (no key at {key}: starcert audit keygen)"
+                )
                 typer.echo(
                     f"starcert daemon {runner.worker} (pid {os.getpid()})\n"
                     f"  database: {views.safe_url(config.database_url)}\n"
                     f"  rules:    {config.paths.rules_dir}\n{shifted}"
                     f"  webhook:  {webhook}\n"
+                    f"  checkpoints: {signs}\n"
                     f"  api:      {http}\n"
                     f"  ticks every {config.daemon.tick_seconds:g}s and at the next due deadline\n"
                     f"  stop with Ctrl-C or: kill -TERM {os.getpid()}",

@@ -63,12 +63,14 @@ def publish_cmd(
                 os_user=os_user(),
                 backdate_reason=backdate,
             )
-        done, moved = publishing.published, publishing.moved
+        done, moved, signed = publishing.published, publishing.moved, publishing.checkpoint
         row = done.row
         if as_json:
             typer.echo(
                 json.dumps(
-                    {**_row_dict(row), "deadlines_moved_cases": moved}, indent=2, ensure_ascii=False
+                    {**_row_dict(row), "deadlines_moved_cases": moved, "checkpoint": signed},
+                    indent=2,
+                    ensure_ascii=False,
                 )
             )
             return
@@ -86,6 +88,8 @@ def publish_cmd(
             for change in diff(done.previous, done.ruleset):
                 typer.echo(f"  {change.what:<8} {change}")
         typer.echo(f"  deadlines moved on {moved} certificate{'s' if moved != 1 else ''}")
+        if signed is not None:
+            typer.echo(f"  checkpoint {signed} signed over every chain head")
 
     run(go)
 

@@ -141,7 +141,15 @@ def check(
     keys: dict[str, PublicKey],
     events_of: Callable[[int], Sequence[Event]],
 ) -> KeptCheck:
-    """Each checkpoint: root, signature, then that today's trail extends it."""
+    """Each checkpoint: root, signature, then that today's trail extends it (each case's events
+    read once, however many checkpoints name it)."""
+    read: dict[int, Sequence[Event]] = {}
+
+    def events(case_id: int) -> Sequence[Event]:
+        if case_id not in read:
+            read[case_id] = events_of(case_id)
+        return read[case_id]
+
     for place, cp in enumerate(checkpoints):
         when = cp.signed_at.isoformat()
         try:
@@ -159,7 +167,7 @@ def check(
             why = "no such key in the file" if key is None else "the signature does not verify"
             want = f"a signature by key {cp.key_id} (checkpoint of {when})"
             return KeptCheck(place, BrokenLink(0, 0, "signature", want, why), place)
-        rewritten = first_rewritten(cp, events_of)
+        rewritten = first_rewritten(cp, events)
         if rewritten is not None:
             return KeptCheck(place, rewritten, place)
     return KeptCheck(len(checkpoints), None)

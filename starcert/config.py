@@ -78,7 +78,7 @@ class RulesConfig(_Section):
 
 class AuditConfig(_Section):
     key_file: Path = Path("keys/checkpoint.key")  # Ed25519 private key; never in the database
-    checkpoint_seconds: float = Field(default=3600, gt=0)  # the daemon signs a checkpoint this often
+    checkpoint_seconds: float = Field(default=86400, gt=0)  # the daemon signs one this often
 
 
 class Config(_Section):

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starcert import checkpoint_files
 from starcert.api.auth import application_of
 from starcert.api.error_responses import ERROR_RESPONSES, ApiError
+from starcert.api.routes_public import limit_lookups
 from workflows.checkpoints import FORMAT
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["public"])
@@ -48,7 +49,9 @@ class CheckpointKeys(BaseModel):
 
 @router.get("/checkpoints/latest", response_model=CheckpointFile)
 def latest_checkpoint(request: Request) -> CheckpointFile:
-    """The newest signed checkpoint with its heads and its key, as a file to keep."""
+    """The newest signed checkpoint with its heads and its key, as a file to keep (rate
+    limited as lookups are: it lists every case's head)."""
+    limit_lookups(request)
     store = application_of(request).database.checkpoints
     latest = store.latest()
     if latest is None:

@@ -42,7 +42,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/accounts"): ADMIN,
     ("POST", "/api/accounts/{name}/revoke"): ADMIN,
 }
-PUBLIC = {("GET", "/health"), ("GET", "/verify/{number}"), ("GET", "/public/announcements")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/verify/{number}"),
+    ("GET", "/public/announcements"),
+    ("GET", "/checkpoints/latest"),
+    ("GET", "/checkpoints/keys"),
+}
 
 
 def _routes(api: Api) -> set[tuple[str, str]]:

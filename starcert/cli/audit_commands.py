@@ -116,8 +116,14 @@ def audit_verify(
                     f"ok: {report.cases_checked} chains, {report.events_checked} events verify"
                     + extends
                 )
-            where = "" if held is None or held.ok else f" (kept checkpoint {held.checkpoint})"
-            return f"BROKEN{where}: {broken}"
+            if held is None or held.ok:
+                return f"BROKEN: {broken}"
+            said = (
+                f"{broken.field}: expected {broken.expected}, found {broken.found}"
+                if broken.case_id == 0  # the file itself: its root, signature or heads
+                else str(broken)
+            )
+            return f"BROKEN (kept checkpoint {held.checkpoint}): {said}"
 
         emit(data, as_json, human)
         if broken is not None:

@@ -233,6 +233,8 @@ def test_a_tampered_checkpoint_is_refused(starcert_sqlite: Starcert) -> None:
         return ("0" if hex_text[0] != "0" else "1") + hex_text[1:]
 
     assert refused(lambda c: c.update(signature=flip(c["signature"])))["field"] == "signature"
+    said = starcert("audit", "verify", "--checkpoints", "tampered.json", check=False)
+    assert said.code == 1 and "BROKEN (kept checkpoint 0): signature: expected" in said.out
     assert refused(lambda c: c.update(root=flip(c["root"])))["field"] == "root"
     assert (
         refused(lambda c: c["heads"][0].__setitem__(2, flip(c["heads"][0][2])))["field"] == "root"

@@ -1,7 +1,7 @@
 """Signed checkpoints over every case's chain head, and the public keys that signed them.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03
 
 A checkpoint keeps the heads it was made over (case id, seq, hash) beside their Merkle root and
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -70,6 +71,29 @@ class ApiConfig(_Section):
     serve_with_daemon: bool = False  # `starcert serve` also answers HTTP (config.toml says yes)
     host: str = "127.0.0.1"
     port: int = Field(default=8427, ge=0, le=65535)
+    # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed; none
+    # by default, so a client cannot name its own address (and escape the /verify limit).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Each entry an address or a network, written as the standard library writes it."""
+        written = []
+        for item in value:
+            try:
+                net = ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+            written.append(str(net.network_address) if "/" not in item else str(net))
+        return tuple(written)
+
+
+class ConsoleConfig(_Section):
+    session_idle_minutes: float = Field(default=30, gt=0)  # unused this long: log in again
+    session_max_hours: float = Field(default=12, gt=0)  # however busy: log in again after this
 
 
 class RulesConfig(_Section):
@@ -90,6 +114,7 @@ class Config(_Section):
     api: ApiConfig = ApiConfig()
     rules: RulesConfig = RulesConfig()
     audit: AuditConfig = AuditConfig()
+    console: ConsoleConfig = ConsoleConfig()
     source: Path | None = None
 
     @property

@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Protocol
 
+from storage.console_sessions import ConsoleSessions, LiveSession
+from storage.rate_limits import RateLimits
 from storage.sql import sqlite_backup
 from storage.sql.engines import DatabaseAddress, address, default_sqlite_url, shown_url
 from storage.sql.schema import DatabaseMissing, SchemaNotCurrent, SchemaTooNew
@@ -40,6 +42,14 @@ class Database(Protocol):
     @property
     def checkpoints(self) -> CheckpointStore:
         """Signed checkpoints over the chain heads, and the public keys that signed them."""
+        ...
+
+    @property
+    def console_sessions(self) -> ConsoleSessions: ...
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """Token buckets shared by every process on this database."""
         ...
 
     def shown_url(self) -> str:
@@ -104,9 +114,12 @@ def case_holding(database: Database, number: str) -> Case:
 
 
 __all__ = [
+    "ConsoleSessions",
     "Database",
     "DatabaseAddress",
     "DatabaseMissing",
+    "LiveSession",
+    "RateLimits",
     "SchemaNotCurrent",
     "SchemaTooNew",
     "address",

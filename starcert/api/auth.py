@@ -3,7 +3,8 @@
 Tokens are 256 random bits (`secrets.token_urlsafe(32)`), shown once and stored only as their
 sha256: a token that high in entropy cannot be guessed from its hash, so a slow password KDF would
 add latency to every request and no safety. The API reads `Authorization: Bearer <token>` only;
-the console reads its own HttpOnly cookie (see starcert.web) and checks a form token on writes.
+the console keeps server-side sessions (starcert.web.console_sessions) and checks a form token
+on writes.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ def principal_for(application: App, token: str | None) -> Principal | None:
     return Principal(account.name, Role(account.role))
 
 
-def form_token(token: str) -> str:
-    """The console's anti-CSRF form field: derived from the session token, so stateless."""
-    return hmac.new(token.encode(), b"starcert-console-form", hashlib.sha256).hexdigest()
+def form_token(session_id: str) -> str:
+    """The console's anti-CSRF form field: derived from the session id, so stateless."""
+    return hmac.new(session_id.encode(), b"starcert-console-form", hashlib.sha256).hexdigest()
 
 
 def application_of(request: Request) -> App:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,8 +9,10 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from starcert.api import (
+    docs_pages,
     error_responses,
     routes_accounts,
     routes_cases,
@@ -20,7 +21,8 @@ from starcert.api import (
     routes_rules,
 )
 from starcert.api.body_limit import BodyLimit
-from starcert.api.ratelimit import TokenBuckets
+from starcert.api.ratelimit import ClientLimit
+from starcert.api.security_headers import SecurityHeaders
 from starcert.api.settings import ApiSettings
 
 if TYPE_CHECKING:
@@ -47,12 +49,22 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
         yield
         lookups.close()
 
-    api = FastAPI(title="starcert", version="1", description=DESCRIPTION, lifespan=lifespan)
+    api = FastAPI(
+        title="starcert",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # docs_pages serves them, each with its content policy
+        redoc_url=None,
+    )
     api.state.starcert = application
     api.state.public_lookups = lookups
     api.state.settings = settings
-    api.state.verify_buckets = TokenBuckets(
-        settings.verify_rate_per_second, settings.verify_burst, time.monotonic
+    api.state.verify_limit = ClientLimit(
+        application.database.rate_limits,
+        settings.verify_rate_per_second,
+        settings.verify_burst,
+        application.clock,
     )
     error_responses.install(api)
     api.include_router(routes_public.router)
@@ -62,8 +74,14 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_accounts.router)
     api.include_router(public_pages.router)
     api.include_router(console.router)
+    docs_pages.install(api)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    api.add_middleware(SecurityHeaders)
+    if application.config.api.trusted_proxies:  # outermost: the rest see the client it names
+        api.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=list(application.config.api.trusted_proxies)
+        )
     # Open the database and load the rules once now, not lazily inside concurrent requests.
     _ = application.database, application.case_service
     return api

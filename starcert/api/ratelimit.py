@@ -1,62 +1,44 @@
-"""Per-client token buckets: a client may burst, then gets `rate` requests a second.
+"""The /verify limit: per-client token buckets kept by the database, so every server process on
+it shares one limit (storage.rate_limits); a client may burst, then gets `rate` lookups a second.
 
-In-process and lock-protected; the table of buckets is bounded (full buckets are forgotten
-first, since a forgotten client starts full anyway). Time is passed in, so tests need no sleep.
+The time is the App's clock, so tests move it. Buckets that have refilled are deleted now and then
+(a deleted client starts full anyway), so the table holds only clients seen lately.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from storage.rate_limits import RateLimits
+from workflows.ports import Clock
+
+SWEEP_EVERY = timedelta(minutes=5)
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
-class TokenBuckets:
+class ClientLimit:
     def __init__(
-        self,
-        rate: float,
-        burst: int,
-        clock: Callable[[], float],
-        max_clients: int = 10_000,
+        self, store: RateLimits, rate: float, burst: int, clock: Clock, scope: str = "verify"
     ) -> None:
+        self.store = store
         self.rate = rate
         self.burst = burst
         self._clock = clock
-        self._max_clients = max_clients
-        self._buckets: dict[str, _Bucket] = {}
+        self._scope = scope
+        self._swept: datetime | None = None
         self._lock = threading.Lock()
 
     def take(self, client: str) -> float:
         """0 when `client` may go ahead now (a token is spent), else seconds until it may."""
-        now = self._clock()
+        at = self._clock.now()
         with self._lock:
-            bucket = self._buckets.get(client)
-            if bucket is None:
-                if len(self._buckets) >= self._max_clients:
-                    self._forget(now)
-                bucket = self._buckets[client] = _Bucket(float(self.burst), now)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
-            bucket.at = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return 0.0
-            return (1 - bucket.tokens) / self.rate
-
-    def _forget(self, now: float) -> None:
-        for key, bucket in list(self._buckets.items()):
-            if bucket.tokens + (now - bucket.at) * self.rate >= self.burst:
-                del self._buckets[key]
-        if len(self._buckets) >= self._max_clients:  # everyone is busy: drop the oldest half
-            oldest = sorted(self._buckets.items(), key=lambda kv: kv[1].at)
-            for key, _ in oldest[: len(oldest) // 2]:
-                del self._buckets[key]
+            sweep = self._swept is None or not timedelta(0) <= at - self._swept < SWEEP_EVERY
+            if sweep:
+                self._swept = at
+        if sweep:
+            self.store.forget_full(self.rate, self.burst, at)
+        return self.store.take(f"{self._scope}:{client}", self.rate, self.burst, at)
 
 
 def retry_after(seconds: float) -> str:

@@ -9,6 +9,7 @@ public keys, roots, signatures and chain heads (case id, seq, hash) only.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from starcert import checkpoint_files
@@ -48,10 +49,14 @@ class CheckpointKeys(BaseModel):
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointFile)
-def latest_checkpoint(request: Request) -> CheckpointFile:
+async def latest_checkpoint(request: Request) -> CheckpointFile:
     """The newest signed checkpoint with its heads and its key, as a file to keep (rate
     limited as lookups are: it lists every case's head)."""
-    limit_lookups(request)
+    await limit_lookups(request)
+    return await run_in_threadpool(_latest, request)
+
+
+def _latest(request: Request) -> CheckpointFile:
     store = application_of(request).database.checkpoints
     latest = store.latest()
     if latest is None:

@@ -5,25 +5,28 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
 from starcert.api import schemas as s
 from starcert.api.auth import application_of
 from starcert.api.error_responses import ERROR_RESPONSES, ApiError
-from starcert.api.ratelimit import TokenBuckets, retry_after
+from starcert.api.ratelimit import ClientLimit, retry_after
 from workflows.read_ports import PublicLookups
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["public"])
 
 
 def client_address(request: Request) -> str:
+    """The peer's address, or the one a trusted proxy forwarded (starcert.api.forwarded)."""
     return request.client.host if request.client else "unknown"
 
 
-def limit_lookups(request: Request) -> None:
-    """429 with Retry-After once a client has spent its lookups."""
-    buckets: TokenBuckets = request.app.state.verify_buckets
-    wait = buckets.take(client_address(request))
+async def limit_lookups(request: Request) -> None:
+    """429 with Retry-After once a client has spent its lookups (counted in the database, off
+    the event loop: a write may wait for the database's lock)."""
+    limit: ClientLimit = request.app.state.verify_limit
+    wait = await run_in_threadpool(limit.take, client_address(request))
     if wait > 0:
         raise ApiError(
             429,
@@ -44,10 +47,10 @@ async def verify(
 ) -> s.PublicCertificate:
     """Check a certificate by its number: public fields only (IAF CertSearch status words).
 
-    Runs on the event loop: one indexed autocommit read is shorter than a thread hand-off
-    (measured in bench/bench_verify.py on SQLite and PostgreSQL).
+    The lookup runs on the event loop: one indexed autocommit read is shorter than a thread
+    hand-off (measured in bench/bench_verify.py on SQLite and PostgreSQL).
     """
-    limit_lookups(request)
+    await limit_lookups(request)
     return ops.verify(public_lookups(request), number)
 
 

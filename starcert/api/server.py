@@ -53,6 +53,7 @@ def server_for(
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # create_app believes only [api] trusted_proxies, not loopback
         timeout_graceful_shutdown=5,
     )
     return uvicorn.Server(config)

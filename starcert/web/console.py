@@ -1,9 +1,11 @@
 """The operator console: search, certificate page with timeline and diagram, deadlines, triggers.
 
-Login pastes an API token; it is kept in an HttpOnly, SameSite=Strict cookie and never shown
-again. Every POST also carries a form token derived from the session token, so another site can
-neither read nor forge a console write. Roles are those of the API: only operators get buttons,
-and the server checks again on POST.
+Login pastes an API token once; the cookie (HttpOnly, SameSite=Strict, Secure over https) then
+carries only a session id, the session kept by the server (starcert.web.console_sessions). Every
+POST must come from our own origin (starcert.web.same_origin), and every POST but log-in also
+carries a form token derived from the session id, so another site can neither log a visitor in
+nor forge a console write. Roles are those of the API: only operators get buttons, and the
+server checks again on POST.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from starlette.concurrency import run_in_threadpool
 
 from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
-from starcert.api.auth import application_of, form_token, principal_for
+from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
-from starcert.web import diagram
+from starcert.web import console_sessions, diagram
 from starcert.web.render import page
+from starcert.web.same_origin import from_own_page
 from workflows import commands as c
 from workflows.errors import InvalidInput, StarcertError
 from workflows.model import OPERATOR_CAUSES, State, SuspensionCause
@@ -48,13 +51,25 @@ NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
 
 
 def _session(request: Request) -> tuple[Principal, str] | None:
-    token = request.cookies.get(COOKIE)
-    principal = principal_for(application_of(request), token)
-    return None if principal is None or token is None else (principal, token)
+    """Who holds the request's live session, and its id; None sends them to log in."""
+    found = console_sessions.current(application_of(request), request.cookies.get(COOKIE))
+    return None if found is None else (found.who, found.session_id)
 
 
 def _to_login() -> RedirectResponse:
-    return RedirectResponse("/console/login", status_code=303)
+    """To the log-in page, forgetting a cookie whose session has ended."""
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def _cross_site() -> Response:
+    return page(
+        "message.html",
+        403,
+        title="Refused",
+        message="This form was not posted from this console's own pages.",
+    )
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -72,14 +87,17 @@ def login_page() -> HTMLResponse:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    if not from_own_page(request):
+        return _cross_site()
     token = (await _form(request)).get("token", "").strip()
-    principal = await run_in_threadpool(principal_for, application_of(request), token)
-    if principal is None:
+    session = await run_in_threadpool(console_sessions.log_in, application_of(request), token)
+    if session is None:
         return page("login.html", 401, error="That token is unknown or revoked.")
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(
         COOKIE,
-        token,
+        session.session_id,
+        max_age=session.max_age_seconds,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -90,13 +108,15 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    if not from_own_page(request):
+        return _cross_site()
     found = await run_in_threadpool(_session, request)
     form = await _form(request)
-    if found is not None and not _form_ok(found[1], form):
-        return page("message.html", 403, title="Refused", message="Form token mismatch.")
-    response = _to_login()
-    response.delete_cookie(COOKIE, path="/")
-    return response
+    if found is not None:
+        if not _form_ok(found[1], form):
+            return page("message.html", 403, title="Refused", message="Form token mismatch.")
+        await run_in_threadpool(console_sessions.log_out, application_of(request), found[1])
+    return _to_login()
 
 
 def _form_ok(token: str, form: dict[str, str]) -> bool:
@@ -224,6 +244,8 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
 async def act(
     request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str
 ) -> Response:
+    if not from_own_page(request):
+        return _cross_site()
     session = await run_in_threadpool(_session, request)
     if session is None:
         return _to_login()

@@ -27,7 +27,7 @@ async def verify_page(
         return page("verify.html", number="", found=None, error=None)
     number = number.strip()[:200]  # checked_number refuses anything this long, by name
     try:
-        limit_lookups(request)
+        await limit_lookups(request)
         found = await run_in_threadpool(ops.verify, public_lookups(request), number)
     except ApiError as exc:
         return page(

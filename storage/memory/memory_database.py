@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from storage.memory.memory_checkpoints import MemoryCheckpoints
+from storage.memory.memory_console_sessions import MemoryConsoleSessions
+from storage.memory.memory_rate_limits import MemoryRateLimits
 from storage.memory.memory_reads import MemoryDatabaseReads, MemoryHeartbeats, MemoryPublicLookups
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
 
@@ -15,6 +17,8 @@ class MemoryDatabase:
         self.reads = MemoryDatabaseReads(self.store)
         self.heartbeats = MemoryHeartbeats()
         self.checkpoints = MemoryCheckpoints(self.store)
+        self.console_sessions = MemoryConsoleSessions(self.store)
+        self.rate_limits = MemoryRateLimits()
 
     def shown_url(self) -> str:
         return "memory"

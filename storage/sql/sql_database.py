@@ -1,7 +1,7 @@
 """`SqlDatabase`: the handle starcert holds on a SQLite or PostgreSQL database.
 
 It owns the engine (and, on SQLite, the connection kept between units of work), makes units of
-work, and serves the whole-database reads and the heartbeats; a database's errors come out of
+work, and serves the whole-database reads, the heartbeats, console sessions and rate limits; a database's errors come out of
 it as starcert's own (storage.sql.sql_errors).
 """
 
@@ -13,10 +13,12 @@ from storage.sql.engines import make_engine
 from storage.sql.kept_connection import keep_for
 from storage.sql.schema import require_current
 from storage.sql.sql_checkpoints import SqlCheckpoints
+from storage.sql.sql_console_sessions import SqlConsoleSessions
 from storage.sql.sql_database_reads import SqlDatabaseReads
 from storage.sql.sql_errors import translated
 from storage.sql.sql_heartbeats import SqlHeartbeats
 from storage.sql.sql_public_lookups import SqlPublicLookups
+from storage.sql.sql_rate_limits import SqlRateLimits
 from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows.read_ports import Heartbeat
 
@@ -31,6 +33,8 @@ class SqlDatabase:
         self.reads = SqlDatabaseReads(self.engine)
         self.heartbeats = SqlHeartbeats(self.engine)
         self.checkpoints = SqlCheckpoints(self.engine)
+        self.console_sessions = SqlConsoleSessions(self.engine)
+        self.rate_limits = SqlRateLimits(self.engine)
 
     def shown_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

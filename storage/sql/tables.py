@@ -312,6 +312,30 @@ class CheckpointRow(SQLModel, table=True):
     signed_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     signature: str
     heads: list[Any] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)  # [[id, seq, hash]]
+class ConsoleSessionRow(SQLModel, table=True):
+    """A console log-in: the sha256 of the cookie's random id, whose it is, and when it ends."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (sa.Index("ix_console_sessions_account", "account_id"),)
+
+    id_hash: str = Field(primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id")
+    token_hash: str  # the token logged in with: revoking it (or the account) ends the session
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    idle_until: datetime = Field(sa_type=UtcDateTime, nullable=False)  # moved on each use
+    expires_at: datetime = Field(sa_type=UtcDateTime, nullable=False)  # absolute end
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+
+
+class RateLimitBucketRow(SQLModel, table=True):
+    """A client's token bucket (e.g. `verify:203.0.113.9`), shared by every server process."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    key: str = Field(primary_key=True)
+    tokens: float  # left after the last take
+    at: float  # when they were counted, in seconds since the epoch (the App's clock)
+    granted: bool  # whether the last take got a token (read back from the one upsert)
 
 
 metadata = SQLModel.metadata

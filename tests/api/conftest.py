@@ -21,12 +21,20 @@ from starcert.accounts import issue
 from starcert.api.server import ApiThread, start_api_thread
 from starcert.api.settings import ApiSettings
 from starcert.app import App
-from starcert.config import Config, DatabaseConfig, PathsConfig, RulesConfig
+from starcert.config import (
+    ApiConfig,
+    Config,
+    ConsoleConfig,
+    DatabaseConfig,
+    PathsConfig,
+    RulesConfig,
+)
 from storage.sql.migrate import upgrade
 from tests.integration.conftest import Starcert
 from tests.office_day import office_day
 from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character
+from workflows.ports import Clock
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("operator", "auditor", "rule_author", "viewer", "admin")
@@ -125,14 +133,24 @@ class Api:
         return case
 
 
-def make_app(tmp: Path, url: str | None = None, rules: RulesConfig | None = None) -> App:
+def make_app(
+    tmp: Path,
+    url: str | None = None,
+    *,
+    api: ApiConfig | None = None,
+    console: ConsoleConfig | None = None,
+    rules: RulesConfig | None = None,
+    clock: Clock | None = None,
+) -> App:
     config = Config(
         database=DatabaseConfig(url=url or ""),
         paths=PathsConfig(data_dir=tmp, rules_dir=REPO / "rules"),
+        api=api or ApiConfig(),
+        console=console or ConsoleConfig(),
         rules=rules or RulesConfig(),
     )
     upgrade(config.database_url)
-    return App(config)
+    return App(config) if clock is None else App(config, clock)
 
 
 def serve(application: App, settings: ApiSettings | None = None) -> Iterator[Api]:

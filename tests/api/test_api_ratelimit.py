@@ -1,34 +1,148 @@
-"""The token bucket on a hand-moved clock: burst, then the sustained rate, per client."""
+"""The /verify limit: token buckets on a moved clock, kept by the database so that every server on
+it shares them, and keyed on the address a client cannot forge (a trusted proxy's word only)."""
 
 from __future__ import annotations
 
-from starcert.api.ratelimit import TokenBuckets, retry_after
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from starcert.api.ratelimit import retry_after
+from starcert.api.server import ApiThread, start_api_thread
+from starcert.api.settings import ApiSettings
+from starcert.app import App
+from starcert.config import ApiConfig
+from storage.database import Database, open_database, upgrade
+from storage.memory.memory_database import MemoryDatabase
+from tests.api.conftest import free_port, make_app
+from workflows.fake_clock import FakeClock
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+UNKNOWN = "/verify/ASC-2026-999999"  # 404 while allowed, 429 once the client is limited
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
+def _pg_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue("pg_server_url")
+    from sqlalchemy import create_engine, text
 
-    def __call__(self) -> float:
-        return self.now
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
 
 
-def test_a_client_bursts_then_gets_the_rate_and_others_are_unaffected() -> None:
-    clock = Clock()
-    buckets = TokenBuckets(rate=2, burst=3, clock=clock)
-    assert [buckets.take("a") for _ in range(3)] == [0, 0, 0]
-    wait = buckets.take("a")
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "memory":
+        yield MemoryDatabase()
+        return
+    url = f"sqlite:///{tmp_path / 'limits.db'}" if request.param == "sqlite" else _pg_url(request)
+    upgrade(url)
+    opened = open_database(url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_a_client_bursts_then_gets_the_rate_and_others_are_unaffected(database: Database) -> None:
+    limits = database.rate_limits
+    take = lambda key, at: limits.take(key, 2, 3, at)  # noqa: E731
+    assert [take("a", T0) for _ in range(3)] == [0, 0, 0]
+    wait = take("a", T0)
     assert wait == 0.5 and retry_after(wait) == "1"
-    assert buckets.take("b") == 0
-    clock.now = 0.5
-    assert buckets.take("a") == 0
-    assert buckets.take("a") > 0
+    assert take("b", T0) == 0
+    half = T0 + timedelta(seconds=0.5)
+    assert take("a", half) == 0
+    assert take("a", half) > 0
+    earlier = T0 - timedelta(hours=1)  # a clock set back gives no tokens
+    assert take("a", earlier) > 0
 
 
-def test_the_table_of_clients_stays_bounded() -> None:
-    clock = Clock()
-    buckets = TokenBuckets(rate=1, burst=1, clock=clock, max_clients=10)
-    for i in range(100):
-        buckets.take(f"client-{i}")
-        clock.now += 0.01
-    assert len(buckets._buckets) <= 10
+def test_only_refilled_buckets_are_forgotten(database: Database) -> None:
+    limits = database.rate_limits
+    assert limits.take("idle", 1, 2, T0) == 0
+    assert limits.take("busy", 1, 2, T0 + timedelta(seconds=9)) == 0
+    assert limits.take("busy", 1, 2, T0 + timedelta(seconds=9)) == 0
+    assert limits.forget_full(1, 2, T0 + timedelta(seconds=10)) == 1  # idle refilled, busy not
+    assert limits.take("busy", 1, 2, T0 + timedelta(seconds=10)) == 0  # one token back
+    assert limits.take("busy", 1, 2, T0 + timedelta(seconds=10)) > 0
+
+
+# --- over HTTP ------------------------------------------------------------------------------------
+
+LIMITED = ApiSettings(verify_rate_per_second=0.01, verify_burst=3)
+
+
+def _serve(application: App) -> ApiThread:
+    return start_api_thread(application, "127.0.0.1", free_port(), LIMITED)
+
+
+def _base(running: ApiThread) -> str:
+    return f"http://127.0.0.1:{running.server.config.port}"
+
+
+def _codes(base: str, n: int, forwarded_for: str | None = None) -> list[int]:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        return [client.get(UNKNOWN).status_code for _ in range(n)]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    application = make_app(tmp_path, clock=FakeClock(T0))
+    running = _serve(application)
+    try:
+        yield _base(running)
+    finally:
+        running.stop()
+        application.close()
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_limit(server: str) -> None:
+    assert _codes(server, 3, "198.51.100.1") == [404, 404, 404]
+    assert _codes(server, 2, "198.51.100.2") == [429, 429]  # still 127.0.0.1 asking
+    assert _codes(server, 1) == [429]
+
+
+def test_a_configured_proxys_forwarded_for_names_the_client(tmp_path: Path) -> None:
+    proxies = ApiConfig(trusted_proxies=("127.0.0.0/8",))
+    application = make_app(tmp_path, api=proxies, clock=FakeClock(T0))
+    running = _serve(application)
+    base = _base(running)
+    try:
+        assert _codes(base, 4, "198.51.100.1") == [404, 404, 404, 429]
+        assert _codes(base, 1, "198.51.100.2") == [404]  # another client behind the proxy
+        # A client's own claim in front of the proxy's is not believed: the proxy's is used.
+        assert _codes(base, 1, "198.51.100.2, 198.51.100.1") == [429]
+    finally:
+        running.stop()
+        application.close()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_two_servers_on_one_database_share_the_limit(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    url = None if backend == "sqlite" else _pg_url(request)
+    clock = FakeClock(T0)
+    first, second = make_app(tmp_path, url, clock=clock), make_app(tmp_path, url, clock=clock)
+    servers = [_serve(first), _serve(second)]
+    try:
+        assert _codes(_base(servers[0]), 2) == [404, 404]
+        assert _codes(_base(servers[1]), 2) == [404, 429]  # one lookup left, over there
+        assert _codes(_base(servers[0]), 1) == [429]
+        clock.advance(timedelta(seconds=100))  # 0.01/s: one lookup earned
+        assert _codes(_base(servers[1]), 2) == [404, 429]
+    finally:
+        for running in servers:
+            running.stop()
+        first.close()
+        second.close()

@@ -116,6 +116,8 @@ def test_upgrade_from_nothing_matches_the_models(
         "daemon_status",
         "checkpoint_keys",
         "checkpoints",
+        "console_sessions",
+        "rate_limit_buckets",
     }
 
 

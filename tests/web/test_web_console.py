@@ -116,3 +116,25 @@ def test_an_operator_decides_a_case_and_the_diagram_follows(browser: Any, site: 
     assert page.locator("#state-active.current").count() == 1
     assert page.locator("#timeline li.event").first.get_attribute("data-trigger") == "certify"
     page.close()
+
+
+def test_the_content_policy_blocks_nothing_our_pages_use(browser: Any, site: Api) -> None:
+    case = site.certified()
+    page = _log_in(browser, site, "operator")
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    for path in (f"/console/cases/{case['id']}", "/console", "/verify", "/announcements"):
+        answer = page.goto(f"{site.base}{path}")
+        assert (
+            answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]
+        )
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(246, 247, 249)", path  # the stylesheet applies
+    page.goto(f"{site.base}/console/cases/{case['id']}")
+    assert page.locator("#state-active.current rect").bounding_box() is not None
+    page.evaluate(
+        "document.body.appendChild(Object.assign(document.createElement('script'), {textContent: 'window.ran = 1'}))"
+    )
+    assert page.evaluate("window.ran") is None  # an injected inline script does not run
+    assert refused, "the blocked inline script is reported"
+    page.close()

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from starcert.config import ApiConfig, ConsoleConfig
-from tests.api.conftest import Api, make_app, serve
+from tests.api.conftest import REPO, Api, make_app, serve
+from tests.cli_in_process import run_starcert
 from workflows.fake_clock import FakeClock
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -142,11 +143,16 @@ def test_a_logged_out_session_is_refused(site: Api) -> None:
 
 
 def test_revoking_the_account_ends_its_sessions(tmp_path: Path) -> None:
-    clock = FakeClock(T0)
-    for running in serve(make_app(tmp_path, clock=clock)):
+    for running in serve(make_app(tmp_path, clock=FakeClock(T0))):
         session = _log_in(running, "auditor")
         assert _logged_in(running, session)
-        with running.app.uow() as uow:
-            uow.accounts.revoke("auditor-1", clock.now(), "tests")
-            uow.commit()
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[paths]\ndata_dir = "{tmp_path}"\nrules_dir = "{REPO / "rules"}"\n', encoding="utf-8"
+        )
+        revoked = run_starcert(
+            ["--config", str(config), "users", "revoke", "auditor-1"], cwd=tmp_path
+        )
+        assert revoked.code == 0, revoked.err
         assert not _logged_in(running, session)
+        assert _logged_in(running, _log_in(running, "viewer"))  # others' sessions go on

@@ -90,6 +90,20 @@ class ApiConfig(_Section):
             written.append(str(net.network_address) if "/" not in item else str(net))
         return tuple(written)
 
+    # Empty: the /verify buckets live in the database. redis://host:6379/0: in Redis instead, so
+    # servers on several databases share them, and lookups write nothing to the database.
+    redis_url: str = ""
+    redis_key_prefix: str = "starcert:"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"redis_url must start with redis://, rediss:// or unix://, got {value!r}"
+            )
+        return value
+
 
 class ConsoleConfig(_Section):
     session_idle_minutes: float = Field(default=30, gt=0)  # unused this long: log in again

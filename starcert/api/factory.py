@@ -21,7 +21,7 @@ from starcert.api import (
     routes_rules,
 )
 from starcert.api.body_limit import BodyLimit
-from starcert.api.ratelimit import ClientLimit
+from starcert.api.ratelimit import verify_limit
 from starcert.api.security_headers import SecurityHeaders
 from starcert.api.settings import ApiSettings
 
@@ -43,11 +43,13 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
 
     settings = settings or ApiSettings()
     lookups = application.database.public_lookups()  # its own handle: autocommit reads
+    limit = verify_limit(application, settings)
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
         yield
         lookups.close()
+        limit.close()
 
     api = FastAPI(
         title="starcert",
@@ -60,12 +62,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.state.starcert = application
     api.state.public_lookups = lookups
     api.state.settings = settings
-    api.state.verify_limit = ClientLimit(
-        application.database.rate_limits,
-        settings.verify_rate_per_second,
-        settings.verify_burst,
-        application.clock,
-    )
+    api.state.verify_limit = limit
     error_responses.install(api)
     api.include_router(routes_public.router)
     api.include_router(routes_checkpoints.router)

@@ -1,9 +1,13 @@
-"""The /verify limit: token buckets on a moved clock, kept by the database so that every server on
-it shares them, and keyed on the address a client cannot forge (a trusted proxy's word only)."""
+"""The /verify limit: token buckets on a moved clock, kept by the database (or Redis) so that every
+server on it shares them, and keyed on the address a client cannot forge (a proxy's word only
+when that proxy is trusted)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,11 +21,32 @@ from starcert.app import App
 from starcert.config import ApiConfig
 from storage.database import Database, open_database, upgrade
 from storage.memory.memory_database import MemoryDatabase
+from storage.rate_limits import RateLimits
+from storage.redis_rate_limits import RedisRateLimits
 from tests.api.conftest import free_port, make_app
 from workflows.fake_clock import FakeClock
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 UNKNOWN = "/verify/ASC-2026-999999"  # 404 while allowed, 429 once the client is limited
+REDIS_URL = os.environ.get("STARCERT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_url() -> str:
+    """The test Redis, reachable; without one the Redis tests skip (fail under CI), saying why."""
+    from redis import Redis, RedisError
+
+    try:
+        with Redis.from_url(REDIS_URL, socket_connect_timeout=2) as probe:
+            probe.ping()
+    except RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI=true but Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"Redis tests skipped: no Redis at {REDIS_URL} ({exc})")
+    return REDIS_URL
+
+
+def _prefix() -> str:
+    return f"starcert-test-{uuid.uuid4().hex[:12]}:"
 
 
 def _pg_url(request: pytest.FixtureRequest) -> str:
@@ -36,12 +61,15 @@ def _pg_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "memory":
+BACKENDS = ["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def _database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if kind == "memory":
         yield MemoryDatabase()
         return
-    url = f"sqlite:///{tmp_path / 'limits.db'}" if request.param == "sqlite" else _pg_url(request)
+    url = f"sqlite:///{tmp_path / 'limits.db'}" if kind == "sqlite" else _pg_url(request)
     upgrade(url)
     opened = open_database(url)
     try:
@@ -50,8 +78,26 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         opened.close()
 
 
-def test_a_client_bursts_then_gets_the_rate_and_others_are_unaffected(database: Database) -> None:
-    limits = database.rate_limits
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with _database(request.param, request, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture(params=[*BACKENDS, "redis"])
+def limits(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RateLimits]:
+    if request.param != "redis":
+        with _database(request.param, request, tmp_path) as opened:
+            yield opened.rate_limits
+        return
+    redis = RedisRateLimits(_redis_url(), _prefix())
+    try:
+        yield redis
+    finally:
+        redis.close()
+
+
+def test_a_client_bursts_then_gets_the_rate_and_others_are_unaffected(limits: RateLimits) -> None:
     take = lambda key, at: limits.take(key, 2, 3, at)  # noqa: E731
     assert [take("a", T0) for _ in range(3)] == [0, 0, 0]
     wait = take("a", T0)
@@ -146,3 +192,25 @@ def test_two_servers_on_one_database_share_the_limit(
             running.stop()
         first.close()
         second.close()
+
+
+def test_two_servers_on_two_databases_share_the_limit_through_redis(tmp_path: Path) -> None:
+    shared = ApiConfig(redis_url=_redis_url(), redis_key_prefix=_prefix())
+    clock = FakeClock(T0)
+    folders = [tmp_path / "one", tmp_path / "two"]
+    for folder in folders:
+        folder.mkdir()
+    apps = [make_app(folder, api=shared, clock=clock) for folder in folders]
+    servers = [_serve(application) for application in apps]
+    try:
+        assert _codes(_base(servers[0]), 2) == [404, 404]
+        assert _codes(_base(servers[1]), 2) == [404, 429]
+        clock.advance(timedelta(seconds=100))
+        assert _codes(_base(servers[0]), 2) == [404, 429]
+        far = T0 + timedelta(days=1)  # every bucket full by then: forgetting counts them all
+        assert [a.database.rate_limits.forget_full(0.01, 3, far) for a in apps] == [0, 0]
+    finally:
+        for running in servers:
+            running.stop()
+        for application in apps:
+            application.close()

@@ -3,7 +3,7 @@
 Tokens are 256 random bits (`secrets.token_urlsafe(32)`), shown once and stored only as their
 sha256: a token that high in entropy cannot be guessed from its hash, so a slow password KDF would
 add latency to every request and no safety. The API reads `Authorization: Bearer <token>` only;
-the console keeps server-side sessions (starcert.web.console_sessions) and checks a form token
+the console keeps server-side sessions (starcert.web.console_login) and checks a form token
 on writes.
 """
 

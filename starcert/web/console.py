@@ -1,7 +1,7 @@
 """The operator console: search, certificate page with timeline and diagram, deadlines, triggers.
 
 Login pastes an API token once; the cookie (HttpOnly, SameSite=Strict, Secure over https) then
-carries only a session id, the session kept by the server (starcert.web.console_sessions). Every
+carries only a session id, the session kept by the server (starcert.web.console_login). Every
 POST must come from our own origin (starcert.web.same_origin), and every POST but log-in also
 carries a form token derived from the session id, so another site can neither log a visitor in
 nor forge a console write. Roles are those of the API: only operators get buttons, and the
@@ -23,7 +23,7 @@ from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
-from starcert.web import console_sessions, diagram
+from starcert.web import console_login, diagram
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
 from workflows import commands as c
@@ -52,7 +52,7 @@ NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
 
 def _session(request: Request) -> tuple[Principal, str] | None:
     """Who holds the request's live session, and its id; None sends them to log in."""
-    found = console_sessions.current(application_of(request), request.cookies.get(COOKIE))
+    found = console_login.current(application_of(request), request.cookies.get(COOKIE))
     return None if found is None else (found.who, found.session_id)
 
 
@@ -90,7 +90,7 @@ async def login(request: Request) -> Response:
     if not from_own_page(request):
         return _cross_site()
     token = (await _form(request)).get("token", "").strip()
-    session = await run_in_threadpool(console_sessions.log_in, application_of(request), token)
+    session = await run_in_threadpool(console_login.log_in, application_of(request), token)
     if session is None:
         return page("login.html", 401, error="That token is unknown or revoked.")
     response = RedirectResponse("/console", status_code=303)
@@ -115,7 +115,7 @@ async def logout(request: Request) -> Response:
     if found is not None:
         if not _form_ok(found[1], form):
             return page("message.html", 403, title="Refused", message="Form token mismatch.")
-        await run_in_threadpool(console_sessions.log_out, application_of(request), found[1])
+        await run_in_threadpool(console_login.log_out, application_of(request), found[1])
     return _to_login()
 
 

@@ -74,6 +74,10 @@ class ApiConfig(_Section):
     # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed; none
     # by default, so a client cannot name its own address (and escape the /verify limit).
     trusted_proxies: tuple[str, ...] = ()
+    # Empty: the /verify buckets live in the database. redis://host:6379/0: in Redis instead, so
+    # servers on several databases share them, and lookups write nothing to the database.
+    redis_url: str = ""
+    redis_key_prefix: str = "starcert:"
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -89,11 +93,6 @@ class ApiConfig(_Section):
                 ) from None
             written.append(str(net.network_address) if "/" not in item else str(net))
         return tuple(written)
-
-    # Empty: the /verify buckets live in the database. redis://host:6379/0: in Redis instead, so
-    # servers on several databases share them, and lookups write nothing to the database.
-    redis_url: str = ""
-    redis_key_prefix: str = "starcert:"
 
     @field_validator("redis_url")
     @classmethod

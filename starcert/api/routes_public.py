@@ -18,7 +18,7 @@ router = APIRouter(responses=ERROR_RESPONSES, tags=["public"])
 
 
 def client_address(request: Request) -> str:
-    """The peer's address, or the one a trusted proxy forwarded (starcert.api.forwarded)."""
+    """The peer's address, or the client a proxy in [api] trusted_proxies forwarded for."""
     return request.client.host if request.client else "unknown"
 
 

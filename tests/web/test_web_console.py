@@ -94,11 +94,21 @@ def test_the_public_page_verifies_a_certificate(browser: Any, site: Api) -> None
 def test_a_console_write_without_the_form_token_is_refused(site: Api) -> None:
     case = site.certified()
     with httpx.Client(base_url=site.base) as client:
-        client.cookies.set("starcert_session", site.tokens["operator"])
-        forged = client.post(
-            f"/console/cases/{case['id']}/actions/withdraw", data={"reason": "cross-site"}
+        own = {"Origin": site.base}
+        logged_in = client.post(
+            "/console/login", data={"token": site.tokens["operator"]}, headers=own
         )
-        assert forged.status_code == 403
+        assert logged_in.status_code == 303 and client.cookies.get("starcert_session")
+        forged = client.post(
+            f"/console/cases/{case['id']}/actions/withdraw", data={"reason": "x"}, headers=own
+        )
+        assert forged.status_code == 403 and "form token" in forged.text
+        cross_site = client.post(
+            f"/console/cases/{case['id']}/actions/withdraw",
+            data={"reason": "x", "csrf": "whatever"},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert cross_site.status_code == 403 and "own pages" in cross_site.text
     assert site.as_("viewer").get(f"/api/cases/{case['id']}").json()["case"]["state"] == "active"
 
 

@@ -98,7 +98,9 @@ def limits(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RateLimit
 
 
 def test_a_client_bursts_then_gets_the_rate_and_others_are_unaffected(limits: RateLimits) -> None:
-    take = lambda key, at: limits.take(key, 2, 3, at)  # noqa: E731
+    def take(key: str, at: datetime) -> float:
+        return limits.take(key, 2, 3, at)
+
     assert [take("a", T0) for _ in range(3)] == [0, 0, 0]
     wait = take("a", T0)
     assert wait == 0.5 and retry_after(wait) == "1"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from workflows.deadlines import due_day
 from workflows.model import Audit, Case, Deadline, Event, Organisation, State
 
 REGISTER_FIELDS = [
@@ -86,7 +88,11 @@ def case_detail_dict(
     }
 
 
-def case_detail_text(data: Mapping[str, Any]) -> str:
+def case_detail_text(
+    data: Mapping[str, Any], zone: ZoneInfo, say: Callable[[str], str] = str
+) -> str:
+    """`show` in words: deadlines by their due day in the body's `zone` (as the console shows
+    them), audits with their scores, and each allowed trigger as `say` names it to the reader."""
     case = data["case"]
     lines = [f"case {case['id']}: {case['holder']}  [{case['state']}]", f"  scope: {case['scope']}"]
     if case.get("number"):
@@ -98,11 +104,16 @@ def case_detail_text(data: Mapping[str, Any]) -> str:
         lines.append(f"  suspended on {case['suspended_on']}: {case['suspension_cause']}")
     if case.get("rule_version"):
         lines.append(f"  decided under rule set version {case['rule_version']}")
-    allowed = ", ".join(c["trigger"] for c in data["allowed_triggers"]) or "none"
-    lines.append(f"  allowed now: {allowed}")
+    allowed = dict.fromkeys(say(c["trigger"]) for c in data["allowed_triggers"])
+    lines.append(f"  allowed now: {', '.join(allowed) or 'none'}")
     if data["open_deadlines"]:
         lines.append("  open deadlines:")
-        lines += [f"    {d['due_at']}  {d['kind']}" for d in data["open_deadlines"]]
+        for d in data["open_deadlines"]:
+            day = due_day(datetime.fromisoformat(d["due_at"]), zone)
+            lines.append(f"    due {day}  {d['kind']}")
+    if data["audits"]:
+        lines.append("  audits:")
+        lines += _audit_lines(data["audits"], data["history"])
     lines.append("  history:")
     for e in data["history"]:
         move = f"{e['from_state'] or '-'} → {e['to_state']}"
@@ -119,6 +130,31 @@ def case_detail_text(data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _audit_lines(
+    audits: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """One line an audit: its date, kind and auditor, and the score and band its event recorded
+    (an event names its audit by kind, date and auditor; each is matched once, in order)."""
+    scored = [
+        (e["data"]["audit"], e["data"].get("score"))
+        for e in history
+        if isinstance((e.get("data") or {}).get("audit"), Mapping)
+    ]
+    lines = []
+    for a in audits:
+        key = {"kind": a["kind"], "date": a["audit_date"], "auditor": a["auditor"]}
+        found = next((i for i, (named, _) in enumerate(scored) if named == key), None)
+        score = scored.pop(found)[1] if found is not None else None
+        result = ""
+        if isinstance(score, Mapping):
+            band = score.get("star_level") or "not passed"
+            result = f"  score {score.get('final_score')}  {band}"
+        elif a.get("sheet") is None:
+            result = "  no score sheet"
+        lines.append(f"    {a['audit_date']}  {a['kind']:<15} {a['auditor']}{result}")
+    return lines
+
+
 def _score_text(data: Mapping[str, Any]) -> str:
     """What a scored event found, as --json has it in `data.score`: the operator deciding on a
     stage 2, or reading a surveillance's re-banding, needs it without the JSON."""
@@ -129,7 +165,9 @@ def _score_text(data: Mapping[str, Any]) -> str:
     was = data.get("previous_star_level")
     change = f" (was {was})" if was and was != score.get("star_level") else ""
     reasons = "; ".join(score.get("reasons") or [])
-    return f"  score {score.get('final_score')} {band}{change}" + (f": {reasons}" if reasons else "")
+    return f"  score {score.get('final_score')} {band}{change}" + (
+        f": {reasons}" if reasons else ""
+    )
 
 
 def register_row(

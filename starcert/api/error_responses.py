@@ -2,7 +2,8 @@
 
 Codes are stable (clients branch on them); messages are for people. Domain errors map as:
 InvalidInput and engine fact errors → 422 invalid_input (field named); IllegalTransition → 409
-illegal_transition (state and allowed triggers); ConcurrencyConflict → 409 version_conflict;
+illegal_transition (state, allowed triggers and the endpoint of each, TRIGGER_ENDPOINTS);
+ConcurrencyConflict → 409 version_conflict;
 NotFound → 404 not_found. Anything unexpected is a 500 internal_error without details.
 """
 
@@ -42,6 +43,8 @@ class ErrorBody(BaseModel):
     state: str | None = None
     allowed: list[str] | None = None
     problems: list[str] | None = None  # a refused rule file: each problem as `name:line: ...`
+    endpoints: dict[str, str | None] | None = None
+    """For each allowed trigger, the request that fires it; null: only the daemon fires it."""
 
 
 class ApiError(Exception):
@@ -116,7 +119,7 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
 def _domain(request: Request, exc: Exception) -> JSONResponse:
     if _database_failed(exc):
         return _unexpected(request, exc)
-    status, body = describe(exc)
+    status, body = describe(exc, request.path_params.get("case_id"))
     return error_response(status, body)
 
 
@@ -127,9 +130,38 @@ def _database_failed(exc: Exception) -> bool:
     )
 
 
-def describe(exc: Exception) -> tuple[int, ErrorBody]:
+TRIGGER_ENDPOINTS: dict[str, str] = {
+    "accept_application": "POST /api/cases/{case_id}/review",
+    "refuse_application": "POST /api/cases/{case_id}/review",
+    "complete_stage1": "POST /api/cases/{case_id}/audits (kind stage1)",
+    "record_stage2": "POST /api/cases/{case_id}/audits (kind stage2)",
+    "certify": "POST /api/cases/{case_id}/decide",
+    "refuse_certification": "POST /api/cases/{case_id}/decide",
+    "surveil": "POST /api/cases/{case_id}/audits (kind surveillance)",
+    "fail_surveillance": "POST /api/cases/{case_id}/audits (kind surveillance)",
+    "suspend": "POST /api/cases/{case_id}/suspend",
+    "restore": "POST /api/cases/{case_id}/restore",
+    "withdraw": "POST /api/cases/{case_id}/withdraw",
+    "recertify": "POST /api/cases/{case_id}/audits (kind recertification)",
+    "restore_after_expiry": "POST /api/cases/{case_id}/audits (kind recertification)",
+    "cancel": "POST /api/cases/{case_id}/cancel",
+    "expire": "POST /api/cases/{case_id}/expire",
+    "note_audit": "POST /api/cases/{case_id}/audits (kind special)",
+}
+"""Trigger → the request that fires it; a trigger not here only the daemon fires."""
+
+
+def _endpoint(trigger: str, case_id: object) -> str | None:
+    endpoint = TRIGGER_ENDPOINTS.get(trigger)
+    if endpoint is None:
+        return None
+    return endpoint.format(case_id="{case_id}" if case_id is None else case_id)
+
+
+def describe(exc: Exception, case_id: object = None) -> tuple[int, ErrorBody]:
     """The status and public body for a starcert error (the console shows the same); a failed
-    database is raised on, to be answered as any internal error."""
+    database is raised on, to be answered as any internal error. `case_id`: the case the request
+    named, filled into the endpoints a refused transition offers."""
     if _database_failed(exc):
         raise exc
     if isinstance(exc, InvalidInput):
@@ -143,6 +175,7 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
             message=str(exc),
             state=exc.state,
             allowed=list(exc.allowed),
+            endpoints={t: _endpoint(t, case_id) for t in exc.allowed},
         )
     if isinstance(exc, ConcurrencyConflict):
         return 409, ErrorBody(

@@ -18,6 +18,7 @@ from starcert.cli.command_kit import (
     Reason,
     case_id,
     emit,
+    one_of,
     open_app,
     run,
     show_result,
@@ -26,9 +27,13 @@ from starcert.cli.command_kit import (
     write_register_file,
 )
 from starcert.cli.progress_bar import wanted
+from starcert.cli.trigger_commands import command_for
 from starcert.export import check_writable
 from workflows import commands as cmd
-from workflows.model import Case, StarLevel, State, SuspensionCause
+from workflows.model import StarLevel, State, SuspensionCause
+
+LIST_LIMIT = 100
+"""The cases `list` shows unless told otherwise (--limit N, --all)."""
 
 
 def apply(
@@ -76,7 +81,10 @@ def decide(ref: CaseRef, by: By, as_json: Json = False) -> None:
 
 def suspend(
     ref: CaseRef,
-    cause: Annotated[SuspensionCause, typer.Option("--cause")],
+    cause: Annotated[
+        SuspensionCause,
+        typer.Option("--cause", metavar="CAUSE", help=one_of(SuspensionCause)),
+    ],
     reason: Reason,
     by: By,
     as_json: Json = False,
@@ -117,39 +125,61 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
                 deadlines = list(uow.deadlines.open_for_case(cid))
                 audits = list(uow.audits.for_case(cid))
             checks = application.allowed_triggers(cid)
+            zone = application.config.zone
         data = views.case_detail_dict(case, events, deadlines, audits, checks)
-        emit(data, as_json, lambda: views.case_detail_text(data))
+
+        def say(trigger: str) -> str:
+            return command_for(trigger, cid)
+
+        emit(data, as_json, lambda: views.case_detail_text(data, zone, say))
 
     run(go)
 
 
 def list_cases(
-    state: Annotated[State | None, typer.Option("--state")] = None,
-    star: Annotated[StarLevel | None, typer.Option("--star")] = None,
+    state: Annotated[
+        State | None, typer.Option("--state", metavar="STATE", help=one_of(State))
+    ] = None,
+    star: Annotated[
+        StarLevel | None, typer.Option("--star", metavar="STAR", help=one_of(StarLevel))
+    ] = None,
     overdue: Annotated[
         bool, typer.Option("--overdue", help="only cases with a passed deadline")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID)] = 100,
-    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_ID)] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", min=1, max=MAX_ID, help="at most N cases")
+    ] = LIST_LIMIT,
+    offset: Annotated[
+        int, typer.Option("--offset", metavar="N", min=0, max=MAX_ID, help="skip the first N")
+    ] = 0,
+    every: Annotated[bool, typer.Option("--all", help="every case, however many")] = False,
     as_json: Json = False,
 ) -> None:
-    """List cases by state, star level or overdue deadlines."""
+    """List cases by state, star level or overdue deadlines, in id order.
+
+    When more cases match than it shows, it says how many on stderr (stdout keeps the list).
+    """
 
     def go() -> None:
         with open_app() as application, application.uow() as uow:
-            cases: list[Case] = list(
-                uow.cases.list(
-                    state=state,
-                    star_level=star,
-                    limit=None if overdue else limit,
-                    offset=0 if overdue else offset,
-                )
-            )
             if overdue:
                 late = set(uow.deadlines.overdue_case_ids(application.clock.now()))
-                cases = [c for c in cases if c.id in late][offset : offset + limit]
+                matching = [c for c in uow.cases.list(state=state, star_level=star) if c.id in late]
+                total = len(matching)
+                cases = matching[offset:] if every else matching[offset : offset + limit]
+            else:
+                found, total = uow.reads.search_cases(
+                    state=state, star_level=star, limit=MAX_ID if every else limit, offset=offset
+                )
+                cases = list(found)
         rows = [views.case_dict(c) for c in cases]
         emit(rows, as_json, lambda: "\n".join(views.case_line(c) for c in cases) or "no cases")
+        if len(cases) < total - offset:
+            after = f" after the first {offset}" if offset else ""
+            typer.echo(
+                f"{len(cases)} of {total} cases shown{after} (--limit N or --all for more)",
+                err=True,
+            )
 
     run(go)
 
@@ -177,13 +207,22 @@ def export(
         show = wanted(as_json=False)
         with open_app() as application:
             if out is not None:
-                write_register_file(
-                    application, out, "--out", bom=bom is not False, show_progress=show
+                with_bom = bom is not False
+                rows = write_register_file(
+                    application, out, "--out", bom=with_bom, show_progress=show
                 )
+                typer.echo(f"wrote {out}: {_register_said(rows, with_bom)}")
                 return
-            write_register(application, sys.stdout, bom=bool(bom), show_progress=show)
+            rows = write_register(application, sys.stdout, bom=bool(bom), show_progress=show)
+        typer.echo(f"wrote stdout: {_register_said(rows, bool(bom))}", err=True)
 
     run(go)
+
+
+def _register_said(rows: int, bom: bool) -> str:
+    """What `export` wrote, in words: rows, format, encoding."""
+    mark = "UTF-8 with byte order mark" if bom else "UTF-8"
+    return f"{rows} certificate{'s' if rows != 1 else ''}, CSV (IAF CertSearch fields), {mark}"
 
 
 def register(app: typer.Typer) -> None:

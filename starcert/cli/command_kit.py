@@ -15,13 +15,14 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from starcert import export, views
-from starcert.cli import collector
+from starcert.cli import collector, trigger_commands
 from starcert.cli.progress_bar import progress_bar
 from workflows.errors import (
     CaseNotFound,
@@ -40,10 +41,12 @@ if TYPE_CHECKING:
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="config file (default: $STARCERT_CONFIG or config.toml)"),
+    typer.Option(
+        "--config", metavar="FILE", help="config file (default: $STARCERT_CONFIG or config.toml)"
+    ),
 ]
-By = Annotated[str, typer.Option("--by", help="operator who does this (recorded)")]
-Reason = Annotated[str, typer.Option("--reason", help="why (recorded)")]
+By = Annotated[str, typer.Option("--by", metavar="NAME", help="operator who does this (recorded)")]
+Reason = Annotated[str, typer.Option("--reason", metavar="TEXT", help="why (recorded)")]
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 ProgressOpt = Annotated[
     bool | None,
@@ -52,7 +55,7 @@ ProgressOpt = Annotated[
         help="progress bar on stderr (default: on a terminal, without --json)",
     ),
 ]
-CaseRef = Annotated[str, typer.Argument(help="case id or certificate number")]
+CaseRef = Annotated[str, typer.Argument(metavar="CASE", help="case id or certificate number")]
 MAX_ID = 2**62
 """No row id is larger (the API's bound too); SQLite's integers end at 2**63, and a larger
 number given to its driver fails with an OverflowError instead of finding nothing."""
@@ -159,15 +162,26 @@ def show_result(result: Result, as_json: bool) -> None:
     emit(data, as_json, lambda: views.case_line(case) + note)
 
 
+def one_of(choices: type[Enum]) -> str:
+    """An option's choices for its help, as words a terminal wraps between, never inside."""
+    return "one of: " + ", ".join(str(c.value) for c in choices)
+
+
 def transition(
     command_for: Callable[[int], Any], ref: str, as_json: bool, *, sheet: Path | None = None
 ) -> None:
+    """Run the command `command_for` builds on case `ref`; a refusal names the commands the
+    operator can run instead (starcert.cli.trigger_commands)."""
+
     def go() -> None:
         from engine.rule_errors import FactError
 
         with open_app() as application:
+            cid = case_id(application, ref)
             try:
-                result = application.case_service.handle(command_for(case_id(application, ref)))
+                result = application.case_service.handle(command_for(cid))
+            except IllegalTransition as exc:
+                raise fail(3, trigger_commands.refusal(exc, cid)) from None
             except FactError as exc:  # the engine's score_sheet.* is the operator's sheet file
                 if sheet is None or not exc.fact.startswith("score_sheet."):
                     raise
@@ -188,18 +202,22 @@ def register_rows(application: App, *, show_progress: bool = False) -> list[dict
 
 def write_register(
     application: App, stream: IO[str], *, bom: bool = False, show_progress: bool = False
-) -> None:
-    """The certificate register as CSV; cells a spreadsheet would run as formulas neutralised."""
+) -> int:
+    """The certificate register as CSV; cells a spreadsheet would run as formulas neutralised.
+    How many rows it wrote."""
     rows = register_rows(application, show_progress=show_progress)
     export.write_register_csv(rows, stream, bom=bom)
+    return len(rows)
 
 
 def write_register_file(
     application: App, path: Path, option: str, *, bom: bool = True, show_progress: bool = False
-) -> None:
-    """The register as a CSV file at `path`, replaced whole or left as it was (starcert.export)."""
+) -> int:
+    """The register as a CSV file at `path`, replaced whole or left as it was (starcert.export).
+    How many rows it wrote."""
     rows = register_rows(application, show_progress=show_progress)
     export.write_file(path, lambda stream: export.write_register_csv(rows, stream, bom=bom), option)
+    return len(rows)
 
 
 def parse_instant(text: str, option: str) -> datetime:

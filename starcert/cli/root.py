@@ -12,6 +12,7 @@ import functools
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 
@@ -47,7 +48,30 @@ ORDER = ("db", "org", "audit", "rules", "serve", "simulate", "incidents", "users
 """The order of `starcert --help`: each group, or the first command of each module."""
 
 
-def _main(config: ConfigOpt = None) -> None:
+def _version(wanted: bool) -> None:
+    """`starcert --version`: the installed package, and the database schema it reads and writes."""
+    if not wanted:
+        return
+    from importlib.metadata import version
+
+    from storage.sql.schema import SCHEMA_REVISION
+
+    typer.echo(f"starcert {version('starcert')} (database schema {SCHEMA_REVISION})")
+    raise typer.Exit()
+
+
+def _main(
+    config: ConfigOpt = None,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="the starcert version and the database schema revision it expects",
+        ),
+    ] = False,
+) -> None:
     STATE["config_path"] = config
 
 
@@ -67,6 +91,7 @@ def app_for(name: str | None) -> typer.Typer:
         help="starcert: GB/T 27922 after-sales service certification.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: no <bool> on flags, choice lists never cut mid-word
     )
     built.callback()(_main)
     if name is None:

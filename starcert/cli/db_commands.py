@@ -1,4 +1,4 @@
-"""`starcert db upgrade|current|backup`: the database schema and its copies."""
+"""`starcert db upgrade|current|backup|restore`: the database schema and its copies."""
 
 from __future__ import annotations
 
@@ -94,3 +94,52 @@ def _same_file(path: Path, database: Path) -> bool:
     target = path.expanduser().resolve()
     live = database.resolve()
     return target in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm"))
+
+
+@db_app.command("restore")
+def db_restore(
+    backup: Annotated[Path, typer.Argument(metavar="BACKUP", help="a copy made by db backup")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="replace a database too damaged to show its daemons' heartbeats "
+            "(a daemon heard from recently still refuses)",
+        ),
+    ] = False,
+) -> None:
+    """Replace the SQLite database with BACKUP, once it opens, is starcert's and verifies.
+
+    Refused while a daemon runs on the database. The replaced file is kept beside it, as
+    starcert.db.before-restore-<UTC time>. PostgreSQL is restored with pg_restore; this says how.
+    """
+    from starcert.cli.daemon_commands import _health_age
+    from starcert.db_restore import refuse_running_daemons, restore_sqlite
+    from starcert.wall_clock import SystemClock
+    from storage.database import address
+
+    def go() -> None:
+        config = load()
+        url = address(config.database_url)
+        if url.libpq_url is not None:
+            raise InvalidInput(
+                "database_url",
+                "db restore replaces SQLite databases; restore PostgreSQL with pg_restore, e.g. "
+                f"pg_restore --clean --if-exists --no-owner --dbname='{url.libpq_url}' {backup}, "
+                "then run starcert audit verify (docs/operations.md, Backups)",
+            )
+        live = url.sqlite_file
+        if live is None:
+            raise InvalidInput("database_url", "an in-memory database has nothing to restore")
+        if not backup.is_file():
+            raise InvalidInput("BACKUP", f"{backup}: no such file")
+        if _same_file(backup, live):
+            raise InvalidInput("BACKUP", f"{backup} is the database itself")
+        now = SystemClock().now()
+        if live.exists():
+            refuse_running_daemons(config.database_url, now, _health_age(config), force=force)
+        live.parent.mkdir(parents=True, exist_ok=True)
+        for line in restore_sqlite(backup, live, now):
+            typer.echo(line)
+
+    run(go)

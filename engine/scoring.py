@@ -95,15 +95,18 @@ def score_sheet(model: ScoringModel, sheet: Any) -> Score:
     achieved = _Sum()
     applicable = _Sum()
     results_path = f"{where}.results"
+    missing: list[str] = []
     for indicator, num, den in model.ratios:
         if excluded and indicator.id in excluded:
             continue
         applicable.add(num, den)
-        if results.get(indicator.id) is None:
-            raise FactError(
-                f"{where}.results.{indicator.id}", "missing: score it or list it under excluded"
-            )
-        achieved.add(*_indicator_points(indicator, results[indicator.id], results_path))
+        found = results.get(indicator.id)
+        if found is None:
+            missing.append(indicator.id)
+        elif not missing:
+            achieved.add(*_indicator_points(indicator, found, results_path))
+    if missing:
+        raise MissingIndicators(results_path, missing)
     if not applicable.num:
         raise FactError(f"{where}.excluded", "every indicator is excluded: nothing to score")
     deductions = _deductions(sheet.get("special_deductions"))
@@ -114,6 +117,19 @@ def score_sheet(model: ScoringModel, sheet: Any) -> Score:
     return Score(
         achieved_f, applicable_f, normalised, final, deductions, bonus, tuple(sorted(excluded))
     )
+
+
+class MissingIndicators(FactError):
+    """Indicators neither scored nor excluded: all of them in one error, for the auditor to fill
+    in at once (`fields` are their paths)."""
+
+    def __init__(self, results_path: str, missing: list[str]) -> None:
+        self.fields = tuple(f"{results_path}.{name}" for name in missing)
+        count = f"{len(missing)} indicator{'s' if len(missing) > 1 else ''}"
+        super().__init__(
+            results_path,
+            f"{count} missing: {', '.join(missing)} (score each, or list it under excluded)",
+        )
 
 
 class _Sum:

@@ -1,21 +1,26 @@
 """Operator input files, score sheets and prerequisite facts, parsed into domain values.
 
-Every error names the file and the field path, e.g. `sheet.yaml: results.repair.points: not a number`.
+One layout each, whoever reads them: a facts file serves `apply` and `rules explain`, a score
+sheet `audit record`, `rules explain` and the API (whose body carries the same mapping). Every
+error names the file, the line and the field path, e.g.
+`sheet.yaml:4: results.repair.points: not a number`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from engine.source import DuplicateJsonKey, load_json, yaml_problem
+from engine.source import DuplicateJsonKey, data_yaml, load_json, yaml_problem
 from workflows.errors import InvalidInput
 from workflows.model import IndicatorResult, PrerequisiteFacts, Sampled, ScoreSheet
 
@@ -39,7 +44,7 @@ def read_document(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return load_json(text)
-        return YAML(typ="safe", pure=True).load(text)
+        return data_yaml().load(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path}:{exc.lineno}", f"malformed JSON: {exc.msg}") from exc
     except DuplicateJsonKey as exc:
@@ -48,6 +53,56 @@ def read_document(path: Path) -> Any:
     except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: a date the calendar lacks
         line, message = yaml_problem(exc, text)
         raise InvalidInput(str(path) if line is None else f"{path}:{line}", message) from exc
+
+
+def read_facts(path: Path, *, besides: Collection[str] = ()) -> PrerequisiteFacts:
+    """The prerequisite facts of a facts file, less the fields `besides` (a caller's own);
+    errors name file:line and the fact."""
+    with _lines_named(path):
+        data = read_document(path)
+        if besides and isinstance(data, Mapping):
+            data = {k: v for k, v in data.items() if k not in besides}
+        return parse_facts(data, str(path))
+
+
+def read_sheet(path: Path) -> ScoreSheet:
+    """A score sheet file; errors name file:line and the field."""
+    with _lines_named(path):
+        return parse_sheet(read_document(path), str(path))
+
+
+def sheet_problem(path: Path, field: str, message: str) -> InvalidInput:
+    """What the rules found wrong in the sheet file at `path` (`field`: its path in the sheet,
+    e.g. results.repair.points), named by file:line."""
+    return InvalidInput(f"{_where(path, field)}: {field}", message)
+
+
+@contextmanager
+def _lines_named(path: Path) -> Iterator[None]:
+    """An InvalidInput about a field of the file at `path` gets the line of that field."""
+    prefix = f"{path}: "
+    try:
+        yield
+    except InvalidInput as exc:
+        if not exc.field.startswith(prefix):
+            raise
+        field = exc.field.removeprefix(prefix)
+        raise InvalidInput(f"{_where(path, field)}: {field}", exc.message) from None
+
+
+def _where(path: Path, field: str) -> str:
+    """`path:line` of the deepest key of the dotted `field` the file holds, else `path`."""
+    try:
+        node: Any = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
+    except Exception:  # the file was read once already; a second read that fails names no line
+        return str(path)
+    line = None
+    for key in field.split("."):
+        if not isinstance(node, CommentedMap) or key not in node:
+            break
+        line = node.lc.key(key)[0] + 1
+        node = node[key]
+    return str(path) if line is None else f"{path}:{line}"
 
 
 def parse_date(value: Any, field: str) -> date:
@@ -68,9 +123,10 @@ def parse_facts(data: Any, source: str) -> PrerequisiteFacts:
     if unknown:
         raise InvalidInput(f"{source}: {unknown[0]}", "unknown fact")
     values: dict[str, Any] = {}
+    missing = [name for name in _BOOL_FACTS if name not in data]
+    if missing:
+        raise InvalidInput(f"{source}: {', '.join(missing)}", "missing (true or false)")
     for name in _BOOL_FACTS:
-        if name not in data:
-            raise InvalidInput(f"{source}: {name}", "missing (true or false)")
         if not isinstance(data[name], bool):
             raise InvalidInput(f"{source}: {name}", f"expected true or false, got {data[name]!r}")
         values[name] = data[name]

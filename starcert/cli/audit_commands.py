@@ -48,14 +48,14 @@ def audit_record(
     """
 
     def command_for(cid: int) -> Any:
-        from starcert.inputs import parse_date, parse_sheet, read_document
+        from starcert.inputs import parse_date, read_sheet
 
         audit_date = parse_date(on, "--date")
         if kind is AuditKind.STAGE1:
             if sheet is not None:
                 raise InvalidInput("--sheet", "a stage 1 document review has no score sheet")
             return cmd.RecordStage1(case_id=cid, audit_date=audit_date, auditor=auditor, by=by)
-        parsed = None if sheet is None else parse_sheet(read_document(sheet), str(sheet))
+        parsed = None if sheet is None else read_sheet(sheet)
         if kind is AuditKind.SPECIAL:
             return cmd.RecordSpecialAudit(cid, audit_date, auditor, parsed, by)
         if parsed is None:

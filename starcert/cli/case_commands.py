@@ -50,14 +50,14 @@ def apply(
     """Submit an application; prints the new case."""
 
     def go() -> None:
-        from starcert.inputs import parse_date, parse_facts, read_document
+        from starcert.inputs import parse_date, read_facts
 
         command = cmd.SubmitApplication(
             organisation_id=org,
             submitted_on=parse_date(submitted, "--submitted"),
             service_system_since=parse_date(since, "--since"),
             scope=scope,
-            facts=parse_facts(read_document(facts), str(facts)),
+            facts=read_facts(facts),
             by=by,
         )
         with open_app() as application:

@@ -175,6 +175,7 @@ def transition(
 
     def go() -> None:
         from engine.rule_errors import FactError
+        from starcert.inputs import sheet_problem
 
         with open_app() as application:
             cid = case_id(application, ref)
@@ -186,7 +187,7 @@ def transition(
                 if sheet is None or not exc.fact.startswith("score_sheet."):
                     raise
                 where = exc.fact.removeprefix("score_sheet.")
-                raise InvalidInput(f"{sheet}: {where}", exc.message) from None
+                raise sheet_problem(sheet, where, exc.message) from None
             show_result(result, as_json)
 
     run(go)

@@ -4,18 +4,19 @@ them): it brings the rules engine, so it is imported only when one of them runs.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
 import typer
-from ruamel.yaml.error import YAMLError
 
 from engine import (
     Check,
     Decision,
     EngineError,
+    FactError,
     RuleBook,
     RuleFileError,
     RuleSet,
@@ -25,16 +26,19 @@ from engine import (
 )
 from engine.book import rule_files
 from engine.file_cap import FileCap, read_rule_file
-from engine.source import TOO_DEEP, DuplicateJsonKey, data_yaml, load_json, yaml_problem
+from engine.vocabulary import SCORE_SHEET_FACT
 from starcert.cli.command_kit import (
     fail,
     load,
+    parse_day,
     refused,
 )
+from starcert.inputs import read_document, read_facts, read_sheet, sheet_problem
+from starcert.rules_adapter import sheet_facts
 from starcert.rules_authoring import against_published, summary
 from starcert.rules_store import file_cap, indexed, stored_versions
 from storage.database import open_database
-from workflows.errors import StorageError
+from workflows.errors import InvalidInput, StorageError
 from workflows.ports import PublishedRules
 
 
@@ -136,23 +140,77 @@ def test_files(path: Path | None) -> None:
 
 
 def explain_facts(
-    facts: Path, as_of: str | None, rules: Path | None, checks: list[str] | None, as_json: bool
+    facts: Path | None,
+    sheet: Path | None,
+    dates: tuple[str | None, str | None],
+    as_of: str | None,
+    rules: Path | None,
+    checks: list[str] | None,
+    as_json: bool,
 ) -> None:
-    """What `starcert rules explain` does."""
-    data = _read_facts(facts)
+    """What `starcert rules explain` does: the facts file of `apply` (dates as its --submitted
+    and --since) and the score sheet of `audit record`, read as those commands read them."""
+    try:
+        data = _explained(facts, sheet, *dates)
+    except InvalidInput as exc:
+        raise fail(2, str(exc)) from None
     day = _as_of(as_of, data)
     try:
         target: Any = _explaining_rules(rules)
         decision = evaluate(target, data, day, checks=checks)
     except RuleFileError as exc:
         raise refused(exc.problems) from None
-    except EngineError as exc:  # NotInForce is a LookupError, FactError a ValueError
+    except FactError as exc:
+        if sheet is not None and exc.fact.startswith(f"{SCORE_SHEET_FACT}."):
+            found = sheet_problem(sheet, exc.fact.removeprefix(f"{SCORE_SHEET_FACT}."), exc.message)
+            raise fail(2, str(found)) from None
+        raise fail(2, f"{facts or sheet}: {exc}") from None
+    except EngineError as exc:  # NotInForce is a LookupError
         code = 4 if isinstance(exc, LookupError) else 2 if isinstance(exc, ValueError) else 1
-        raise fail(code, f"{facts}: {exc}") from None
+        raise fail(code, f"{facts or sheet}: {exc}") from None
     if as_json:
         typer.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
     else:
         typer.echo(render(decision))
+
+
+_DATES = ("application_date", "service_system_since")
+
+
+def _explained(
+    facts: Path | None, sheet: Path | None, submitted: str | None, since: str | None
+) -> dict[str, Any]:
+    """The engine's facts from the files and options. A facts file may also be a rule file
+    example's `facts` (dates and `score_sheet` in it): those parts go to the engine as given."""
+    if facts is None and sheet is None:
+        raise InvalidInput("--facts", "give a facts file, a score sheet (--sheet) or both")
+    data: dict[str, Any] = {}
+    raw: Any = {}
+    if facts is not None:
+        raw = read_document(facts)
+        if not isinstance(raw, dict):
+            raise InvalidInput(str(facts), "expected a mapping of fact name to value")
+        data = {k: raw[k] for k in (*_DATES, SCORE_SHEET_FACT) if k in raw}
+        if set(raw) - set(data):
+            data.update(asdict(read_facts(facts, besides=data)))
+    for option, name, value in (("--submitted", _DATES[0], submitted), ("--since", _DATES[1], since)):
+        if value is None:
+            continue
+        if name in data:
+            raise InvalidInput(option, f"{facts} gives {name} already")
+        data[name] = parse_day(value, option)
+    if facts is not None and not set(_DATES) & set(raw) and set(data) - {SCORE_SHEET_FACT}:
+        absent = [o for o, n in (("--submitted", _DATES[0]), ("--since", _DATES[1])) if n not in data]
+        if absent:
+            raise InvalidInput(
+                " and ".join(absent), "the application date and the date the service system "
+                "started, as apply takes them"
+            )
+    if sheet is not None:
+        if SCORE_SHEET_FACT in data:
+            raise InvalidInput("--sheet", f"{facts} holds a score_sheet already")
+        data[SCORE_SHEET_FACT] = sheet_facts(read_sheet(sheet))
+    return data
 
 
 def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
@@ -175,35 +233,6 @@ def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
     return RuleBook.from_directory(directory)
 
 
-def _read_facts(path: Path) -> Any:
-    """The facts file as data; anything unreadable is one line naming file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(2, f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise fail(2, f"{path}: not UTF-8 text: {exc.reason}") from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = load_json(text)
-        except json.JSONDecodeError as exc:
-            raise fail(2, f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        except DuplicateJsonKey as exc:
-            where = path if exc.line is None else f"{path}:{exc.line}"
-            raise fail(2, f"{where}: {exc}: each fact may be given once") from None
-        except RecursionError:
-            raise fail(2, f"{path}: {TOO_DEEP}") from None
-    else:
-        try:
-            data = data_yaml().load(text)
-        except (YAMLError, ValueError, RecursionError) as exc:  # ValueError: an impossible date
-            line, message = yaml_problem(exc, text)
-            raise fail(2, f"{path}{'' if line is None else f':{line}'}: {message}") from None
-    if not isinstance(data, dict):
-        raise fail(2, f"{path}: expected a mapping of fact name to value")
-    return data
-
-
 def _as_of(raw: str | None, data: dict[str, Any]) -> date:
     value: Any = raw if raw is not None else data.get("application_date")
     if isinstance(value, date):
@@ -213,7 +242,7 @@ def _as_of(raw: str | None, data: dict[str, Any]) -> date:
             return date.fromisoformat(value)
         except ValueError:
             raise fail(2, f"--as-of: expected a date YYYY-MM-DD, got {value!r}") from None
-    raise fail(2, "give --as-of (the facts have no application_date to default to)")
+    raise fail(2, "--as-of: give the date to decide on (there is no application date to take)")
 
 
 def _show(score: Decimal | None) -> str:

@@ -58,9 +58,23 @@ def test(path: PathArg = None) -> None:
 
 @rules_app.command("explain")
 def explain(
-    facts: Annotated[Path, typer.Option("--facts", help="facts file (YAML or JSON)")],
+    facts: Annotated[
+        Path | None,
+        typer.Option("--facts", help="prerequisite facts, the file apply takes (YAML or JSON)"),
+    ] = None,
+    sheet: Annotated[
+        Path | None,
+        typer.Option("--sheet", help="score sheet, the file audit record takes (YAML or JSON)"),
+    ] = None,
+    submitted: Annotated[
+        str | None, typer.Option("--submitted", help="application date YYYY-MM-DD, as for apply")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="service system running since YYYY-MM-DD, as for apply"),
+    ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="date YYYY-MM-DD (default: application_date)")
+        str | None, typer.Option("--as-of", help="date YYYY-MM-DD (default: the application's)")
     ] = None,
     rules: Annotated[
         Path | None,
@@ -76,10 +90,11 @@ def explain(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Print the decision the rules in force give for a facts file, and why."""
+    """Print the decision the rules in force give for an application's facts and/or a score
+    sheet, and why."""
     from starcert.cli.rules_checking import explain_facts
 
-    explain_facts(facts, as_of, rules, checks, as_json)
+    explain_facts(facts, sheet, (submitted, since), as_of, rules, checks, as_json)
 
 
 rules_app.command("diff")(diff_cmd)

@@ -160,7 +160,7 @@ def test_explain_refuses_a_fact_given_twice_in_json_with_its_line(tmp_path: Path
     )
     done = _rules_cli(tmp_path, "explain", "--facts", str(facts), "--rules", str(RULES))
     assert done.stderr.strip() == (
-        f"error: {facts}:3: duplicate key 'has_trained_staff': each fact may be given once"
+        f"error: {facts}:3: duplicate key 'has_trained_staff': each field may be given once"
     )
     assert (done.returncode, done.stdout) == (2, "")
 

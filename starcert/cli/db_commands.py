@@ -55,7 +55,8 @@ def db_backup(
     path: Annotated[Path, typer.Argument(help="file to write the copy to")],
     force: Annotated[bool, typer.Option("--force", help="replace the file if it exists")] = False,
 ) -> None:
-    """Copy the SQLite database to PATH while the daemon runs (online and consistent).
+    """Copy the SQLite database to PATH while the daemon runs (online and consistent); PATH's
+    folder is made if it is not there.
 
     PostgreSQL is backed up with pg_dump; this says how.
     """
@@ -80,6 +81,7 @@ def db_backup(
             raise InvalidInput("PATH", f"{path} is the database itself")
         if path.exists() and not path.is_dir() and not force:
             raise InvalidInput("PATH", f"{path} exists: give --force to replace it")
+        _make_folder(path.parent)
         check_writable(path, "PATH")
         try:
             size = backup_sqlite(source, path)
@@ -88,6 +90,15 @@ def db_backup(
         typer.echo(f"backup of {source} written to {path} ({size} bytes)")
 
     run(go)
+
+
+def _make_folder(folder: Path) -> None:
+    """The backup's folder, made if it is not there yet (`db backup backups/x.db` on a fresh
+    install)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput("PATH", f"cannot make the folder {folder}: {exc.strerror}") from None
 
 
 def _same_file(path: Path, database: Path) -> bool:

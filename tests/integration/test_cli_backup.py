@@ -20,14 +20,15 @@ def test_db_backup_refusals(tmp_path: Path) -> None:
     assert not missing.exists()
 
     starcert("db", "upgrade")
+    (tmp_path / "a-file").write_text("not a folder")
     for target, code, said in (
         (missing, 2, f"PATH: {missing} is the database itself"),
-        (tmp_path / "no" / "b.db", 2, f"PATH: cannot write {tmp_path}/no/b.db: there is no folder"),
+        (tmp_path / "a-file" / "b.db", 2, f"PATH: cannot make the folder {tmp_path}/a-file"),
     ):
         refused = starcert("db", "backup", str(target), check=False)
         assert refused.code == code and refused.err.startswith(f"error: {said}"), refused
         assert len(refused.err.splitlines()) == 1
-    assert not (tmp_path / "no").exists()
+    assert (tmp_path / "a-file").read_text() == "not a folder"
 
     pg = make_runner(
         tmp_path / "pg", "postgresql+psycopg://starcert:secret@db.example:5432/cb", migrate=False
@@ -40,3 +41,13 @@ def test_db_backup_refusals(tmp_path: Path) -> None:
         "'postgresql://starcert@db.example:5432/cb'\n"
     )
     assert "secret" not in refused.err
+
+
+def test_db_backup_makes_the_folder_it_writes_to(tmp_path: Path) -> None:
+    """`starcert db backup backups/starcert.db` on a fresh install: no `backups` folder yet."""
+    (tmp_path / "site").mkdir()
+    starcert = make_runner(tmp_path / "site", None)
+    done = starcert("db", "backup", "backups/nightly/starcert.db")
+    copy = tmp_path / "site" / "backups" / "nightly" / "starcert.db"
+    assert done.out.endswith(f"written to backups/nightly/starcert.db ({copy.stat().st_size} bytes)\n")
+    assert copy.read_bytes().startswith(b"SQLite format 3")

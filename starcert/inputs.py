@@ -150,7 +150,11 @@ def parse_sheet(data: Any, source: str, *, separator: str = ": ") -> ScoreSheet:
         raise InvalidInput(
             f"{source}{separator}results", "expected a mapping of indicator → result"
         )
-    parsed = {str(k): _indicator(v, f"{source}{separator}results.{k}") for k, v in results.items()}
+    parsed = {  # a blank (an unfilled template line) is left to the rules: unscored, named
+        str(k): _indicator(v, f"{source}{separator}results.{k}")
+        for k, v in results.items()
+        if v is not None
+    }
     excluded = data.get("excluded") or []
     if not isinstance(excluded, list) or not all(isinstance(x, str) for x in excluded):
         raise InvalidInput(f"{source}{separator}excluded", "expected a list of indicator ids")

@@ -156,7 +156,7 @@ def explain_facts(
         raise fail(2, str(exc)) from None
     day = _as_of(as_of, data)
     try:
-        target: Any = _explaining_rules(rules)
+        target: Any = explaining_rules(rules)
         decision = evaluate(target, data, day, checks=checks)
     except RuleFileError as exc:
         raise refused(exc.problems) from None
@@ -213,7 +213,7 @@ def _explained(
     return data
 
 
-def _explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
+def explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
     """A draft given with --rules, else the published versions (the files if none is)."""
     if rules is not None:
         if not rules.exists():

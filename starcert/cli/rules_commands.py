@@ -18,6 +18,7 @@ import typer
 
 from starcert.cli.rules_preview_commands import diff_cmd, impact_cmd
 from starcert.cli.rules_publish_commands import history_cmd, publish_cmd, show_cmd
+from starcert.cli.rules_sheet_template import sheet_template_cmd
 
 rules_app = typer.Typer(
     help="Rule files: check them, run their examples, explain a decision.",
@@ -102,6 +103,7 @@ rules_app.command("impact")(impact_cmd)
 rules_app.command("publish")(publish_cmd)
 rules_app.command("history")(history_cmd)
 rules_app.command("show")(show_cmd)
+rules_app.command("sheet-template")(sheet_template_cmd)
 
 if __name__ == "__main__":
     rules_app(sys.argv[1:])

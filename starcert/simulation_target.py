@@ -22,9 +22,10 @@ from starcert.rules_adapter import EngineRules, application_facts
 from storage.bulk_write import BatchDatabase, BulkTarget
 from storage.database import DatabaseAddress, address, daemon_beats
 from workflows.case_service import CaseService
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, StorageError
 from workflows.model import Application, IndicatorResult, Organisation, ScoreSheet
 from workflows.ports import ApplicationVerdict, LifecycleTerms, ScoreVerdict, UnitOfWork
+from workflows.read_ports import Heartbeat
 
 RECENT_BEAT = timedelta(minutes=10)
 """A daemon that beat this recently is taken as running (its default health age is 2.5 min)."""
@@ -33,21 +34,49 @@ COPY_HINT = "run it on a copy (starcert db backup COPY, then --database sqlite:/
 
 
 def refuse_live_database(url: str, installation_url: str, wall_now: datetime) -> None:
-    """Raise InvalidInput on --database when `url` is the installation's or a daemon's."""
+    """Raise InvalidInput on --database when `url` is the installation's or a daemon's.
+
+    A daemon runs on `url` when its beat there is recent and not `stopped`, unless the
+    installation's own database holds the same daemon's beat, as fresh or fresher: then `url`
+    is a copy of ours (a backup taken while the daemon ran) and the daemon beats on the original.
+    """
     if _same_database(address(url), address(installation_url)):
         raise InvalidInput(
             "--database",
             "is this installation's own database (config.toml [database]): a simulation "
             f"changes every case in it and queues its reminders; {COPY_HINT}",
         )
+    ours = _beats_on(installation_url)
     for beat in daemon_beats(url):
         seen = beat.beat_at or beat.last_tick_at
-        if beat.state != "stopped" and seen is not None and wall_now - seen <= RECENT_BEAT:
-            raise InvalidInput(
+        if beat.state == "stopped" or seen is None or wall_now - seen > RECENT_BEAT:
+            continue
+        there = ours.get(_daemon(beat))
+        if there is not None and there >= seen:
+            continue  # a copy of our own database: the daemon beats on the original
+        raise InvalidInput(
                 "--database",
                 f"daemon {beat.worker} (pid {beat.pid} on {beat.host}) runs on it, last beat "
                 f"{(wall_now - seen).total_seconds():.0f} s ago; {COPY_HINT}",
             )
+
+
+def _beats_on(installation_url: str) -> dict[Hashable, datetime]:
+    """When each daemon last beat on the installation's own database (none when it is not
+    there or does not answer: then every fresh beat of the other database counts)."""
+    where = address(installation_url).sqlite_file
+    if where is not None and not where.exists():
+        return {}
+    try:
+        beats = daemon_beats(installation_url)
+    except StorageError:
+        return {}
+    return {_daemon(b): b.beat_at or b.last_tick_at or b.started_at for b in beats}
+
+
+def _daemon(beat: Heartbeat) -> Hashable:
+    """One run of one daemon: its name, machine, process and start."""
+    return (beat.worker, beat.host, beat.pid, beat.started_at)
 
 
 def _same_database(a: DatabaseAddress, b: DatabaseAddress) -> bool:

@@ -40,13 +40,16 @@ class Plain:
 
 
 def plain(text: str) -> Plain | None:
-    if "\n" in text or SHELL_ONLY & set(text):
+    """The line as words, when it is a plain `starcert` line (comments dropped): else None."""
+    if "\n" in text:
         return None
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     try:
         words = list(lexer)
     except ValueError:
+        return None
+    if any(SHELL_ONLY & set(w) for w in words):
         return None
     env: dict[str, str] = {}
     while words and "=" in words[0] and words[0].split("=")[0].isidentifier():

@@ -55,10 +55,10 @@ def refuse_live_database(url: str, installation_url: str, wall_now: datetime) ->
         if there is not None and there >= seen:
             continue  # a copy of our own database: the daemon beats on the original
         raise InvalidInput(
-                "--database",
-                f"daemon {beat.worker} (pid {beat.pid} on {beat.host}) runs on it, last beat "
-                f"{(wall_now - seen).total_seconds():.0f} s ago; {COPY_HINT}",
-            )
+            "--database",
+            f"daemon {beat.worker} (pid {beat.pid} on {beat.host}) runs on it, last beat "
+            f"{(wall_now - seen).total_seconds():.0f} s ago; {COPY_HINT}",
+        )
 
 
 def _beats_on(installation_url: str) -> dict[Hashable, datetime]:

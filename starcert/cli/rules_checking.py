@@ -193,18 +193,23 @@ def _explained(
         data = {k: raw[k] for k in (*_DATES, SCORE_SHEET_FACT) if k in raw}
         if set(raw) - set(data):
             data.update(asdict(read_facts(facts, besides=data)))
-    for option, name, value in (("--submitted", _DATES[0], submitted), ("--since", _DATES[1], since)):
+    for option, name, value in (
+        ("--submitted", _DATES[0], submitted),
+        ("--since", _DATES[1], since),
+    ):
         if value is None:
             continue
         if name in data:
             raise InvalidInput(option, f"{facts} gives {name} already")
         data[name] = parse_day(value, option)
     if facts is not None and not set(_DATES) & set(raw) and set(data) - {SCORE_SHEET_FACT}:
-        absent = [o for o, n in (("--submitted", _DATES[0]), ("--since", _DATES[1])) if n not in data]
+        absent = [
+            o for o, n in (("--submitted", _DATES[0]), ("--since", _DATES[1])) if n not in data
+        ]
         if absent:
             raise InvalidInput(
-                " and ".join(absent), "the application date and the date the service system "
-                "started, as apply takes them"
+                " and ".join(absent),
+                "the application date and the date the service system started, as apply takes them",
             )
     if sheet is not None:
         if SCORE_SHEET_FACT in data:

@@ -33,23 +33,27 @@ def sheet_template_cmd(
     ] = None,
 ) -> None:
     """Print a blank score sheet (YAML): every indicator with its points, to fill in."""
+    from engine import RuleBook
     from starcert.cli.rules_checking import explaining_rules
     from starcert.wall_clock import SystemClock
     from workflows.deadlines import local_day
 
-    book = explaining_rules(rules)
+    found = explaining_rules(rules)
     if version is not None:
-        chosen = [v for v in book.versions if v.version == version]
+        versions = found.versions if isinstance(found, RuleBook) else (found,)
+        chosen = [v for v in versions if v.version == version]
         if not chosen:
-            known = ", ".join(v.version for v in book.versions)
+            known = ", ".join(v.version for v in versions)
             raise fail(4, f"--version: no version {version} (known: {known})")
         ruleset = chosen[0]
-    else:
+    elif isinstance(found, RuleBook):
         today = local_day(SystemClock().now(), load().zone)
         try:
-            ruleset = book.in_force(today)
+            ruleset = found.in_force(today)
         except LookupError as exc:
             raise fail(4, str(exc)) from None
+    else:  # a draft file given with --rules: its own sheet, whatever its date
+        ruleset = found
     typer.echo(template(ruleset), nl=False)
 
 
@@ -68,9 +72,7 @@ def template(ruleset: RuleSet) -> str:
     ]
     for dimension in scoring.dimensions:
         lines.append(f"  # {dimension.name} ({dimension.id}): {_n(dimension.points)} points")
-        lines += [
-            _line(i) for i in scoring.indicators if i.dimension == dimension.id
-        ]
+        lines += [_line(i) for i in scoring.indicators if i.dimension == dimension.id]
     lines += [
         "excluded: []                  # ids of the indicators that do not apply",
         "special_deductions: []        # one reason each, 1 point each, after normalisation",

@@ -9,5 +9,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.docs.test_doc_recipes import skipped_recipes
 
     terminalreporter.section("doc recipes not run")
-    for block in skipped_recipes():
-        terminalreporter.line(f"{block.where()}: {block.not_run}")
+    for block, why in skipped_recipes():
+        terminalreporter.line(f"{block.where()}: {why}")

@@ -151,7 +151,13 @@ def test_third_level_items_add_up(book: RuleBook) -> None:
 @pytest.mark.parametrize(
     ("points", "extra", "fact", "message"),
     [
-        ({"repair": None}, {}, "score_sheet.results.repair", "missing"),
+        ({"repair": None}, {}, "score_sheet.results", "1 indicator missing: repair"),
+        (
+            {"repair": None, "staffing": None},
+            {},
+            "score_sheet.results",
+            "2 indicators missing: staffing, repair (score each, or list it under excluded)",
+        ),
         ({"repair": 8}, {}, "score_sheet.results.repair.points", "outside 0..7"),
         ({"repair": -1}, {}, "score_sheet.results.repair.points", "outside 0..7"),
         ({"repair": "seven"}, {}, "score_sheet.results.repair.points", "expected a number"),

@@ -49,5 +49,7 @@ def test_db_backup_makes_the_folder_it_writes_to(tmp_path: Path) -> None:
     starcert = make_runner(tmp_path / "site", None)
     done = starcert("db", "backup", "backups/nightly/starcert.db")
     copy = tmp_path / "site" / "backups" / "nightly" / "starcert.db"
-    assert done.out.endswith(f"written to backups/nightly/starcert.db ({copy.stat().st_size} bytes)\n")
+    assert done.out.endswith(
+        f"written to backups/nightly/starcert.db ({copy.stat().st_size} bytes)\n"
+    )
     assert copy.read_bytes().startswith(b"SQLite format 3")

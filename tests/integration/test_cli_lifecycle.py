@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from storage.sql.migrate import upgrade
 from tests.integration.conftest import FACTS, Completed, Starcert, make_runner, sheet
 from tests.office_day import office_day, office_today
+from tests.score_sheets import FULL_MARKS
 from workflows.credit_code import check_character
 
 CODE = "91350100M000100Y4" + check_character("91350100M000100Y4")
@@ -381,13 +382,18 @@ def test_a_sheet_the_rules_refuse_is_named_by_its_file_like_a_malformed_one(
     before = starcert("show", cid, "--json").json()
     over = starcert.write("over.json", sheet(0, organisation=7))  # at most 6
     unscored = starcert.write("unscored.json", {"results": {"organisation": 6}})
+    unscored_ids = ", ".join(name for name in FULL_MARKS if name != "organisation")
     for path, said in (
         (over, "results.organisation.points: 7 is outside 0..6 (the points of organisation)"),
-        (unscored, "results.staffing: missing: score it or list it under excluded"),
+        (
+            unscored,
+            f"results: 14 indicators missing: {unscored_ids} "
+            "(score each, or list it under excluded)",
+        ),
     ):
         refused = starcert(
             "audit", "record", cid, "--kind", "surveillance", "--date", _days_ago(0),
             "--auditor", "bob", "--sheet", str(path), "--by", "alice", check=False,
         )  # fmt: skip
-        assert (refused.code, refused.err) == (2, f"error: {path}: {said}\n")
+        assert (refused.code, refused.err) == (2, f"error: {path}:1: {said}\n")
     assert starcert("show", cid, "--json").json() == before

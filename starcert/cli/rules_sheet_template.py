@@ -34,18 +34,20 @@ def sheet_template_cmd(
 ) -> None:
     """Print a blank score sheet (YAML): every indicator with its points, to fill in."""
     from engine import RuleBook
+    from engine.indexed_version import IndexedVersion
     from starcert.cli.rules_checking import explaining_rules
     from starcert.wall_clock import SystemClock
     from workflows.deadlines import local_day
 
     found = explaining_rules(rules)
-    if version is not None:
-        versions = found.versions if isinstance(found, RuleBook) else (found,)
+    if version is not None:  # the book's index names its versions without parsing them
+        versions = found.index if isinstance(found, RuleBook) else (found,)
         chosen = [v for v in versions if v.version == version]
         if not chosen:
             known = ", ".join(v.version for v in versions)
             raise fail(4, f"--version: no version {version} (known: {known})")
-        ruleset = chosen[0]
+        picked = chosen[0]
+        ruleset = picked.ruleset() if isinstance(picked, IndexedVersion) else picked
     elif isinstance(found, RuleBook):
         today = local_day(SystemClock().now(), load().zone)
         try:

@@ -50,3 +50,20 @@ def pg_server_url() -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin_engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The doc recipes not run, and why, after a run that ran them (tests/docs)."""
+    ran = [
+        r
+        for reports in terminalreporter.stats.values()
+        for r in reports
+        if "tests/docs/test_doc_recipes.py" in str(getattr(r, "nodeid", ""))
+    ]
+    if not ran:
+        return
+    from tests.docs.test_doc_recipes import skipped_recipes
+
+    terminalreporter.section("doc recipes not run")
+    for block, why in skipped_recipes():
+        terminalreporter.line(f"{block.where()}: {why}")

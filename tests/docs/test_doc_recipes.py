@@ -64,7 +64,7 @@ def test_every_block_says_what_it_is(doc: Path) -> None:
 
 
 def skipped_recipes() -> list[tuple[Block, str]]:
-    """The recipes not run, and why, for the run's summary (tests/docs/conftest.py)."""
+    """The recipes not run, and why, for the run's summary (tests/conftest.py)."""
     no_server = not os.environ.get("STARCERT_TEST_PG_URL")
     found = []
     for doc in DOCS:

@@ -209,7 +209,8 @@ def _explained(
         if absent:
             raise InvalidInput(
                 " and ".join(absent),
-                "the application date and the date the service system started, as apply takes them",
+                "missing: a facts file needs the application date (--submitted) and the day the "
+                "service system started running (--since), as apply takes them",
             )
     if sheet is not None:
         if SCORE_SHEET_FACT in data:

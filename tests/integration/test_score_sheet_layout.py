@@ -96,7 +96,7 @@ def test_explain_takes_the_facts_file_of_apply(starcert_sqlite: Starcert) -> Non
     assert "as of 2026-03-01" in explained.out
     undated = starcert("rules", "explain", "--facts", str(facts), check=False)
     assert undated.code == 2
-    assert undated.err.startswith("error: --submitted and --since: the application date")
+    assert undated.err.startswith("error: --submitted and --since: missing: a facts file needs")
 
 
 def test_the_sheet_template_of_a_version_never_published_is_not_found(

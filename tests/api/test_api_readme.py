@@ -31,8 +31,8 @@ def test_the_readme_publishes_a_rule_file_over_the_api(api: Api, tmp_path: Path)
     block = readme_block("$TOKEN: a rule author's token")  # the block, comments and all
     assert "2027-01-01" in block
     script = block.replace("2027-01-01", office_day(30))  # the example's date, kept ahead
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "new.yaml").write_text(stricter(), encoding="utf-8")
+    (tmp_path / "drafts").mkdir()  # a draft lives outside rules/ until it is published
+    (tmp_path / "drafts" / "new.yaml").write_text(stricter(), encoding="utf-8")
     env = {**os.environ, "TOKEN": api.tokens["rule_author"], "STARCERT_API": api.base}
     ran = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],

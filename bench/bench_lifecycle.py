@@ -74,6 +74,7 @@ class TimedRules:
             finally:
                 self.spent += time.perf_counter() - started
 
+        setattr(self, name, timed)  # made once: the next call finds it without __getattr__
         return timed
 
 

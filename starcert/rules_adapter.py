@@ -25,6 +25,9 @@ class EngineRules:
     def __init__(self, book: RuleBook, published: PublishedBook | None = None) -> None:
         self.book = book
         self.published = published
+        # Every transition asks for its lifecycle numbers: made once per version (a rule set
+        # is immutable).
+        self._terms: dict[int, tuple[RuleSet, LifecycleTerms]] = {}
 
     @classmethod
     def from_directory(cls, directory: Path | str) -> EngineRules:
@@ -72,17 +75,28 @@ class EngineRules:
 
     def terms(self, as_of: date) -> LifecycleTerms:
         ruleset: RuleSet = self.book.in_force(as_of)
-        lc = ruleset.lifecycle
-        return LifecycleTerms(
-            validity_months=lc.validity_months,
-            first_surveillance_months=lc.first_surveillance_months,
-            surveillance_interval_months=lc.surveillance_interval_months,
-            surveillance_window_months=lc.surveillance_window_months,
-            suspension_limit_months=lc.suspension_limit_months,
-            recert_reminder_months=lc.recert_reminder_months,
-            restoration_after_expiry_months=lc.restoration_after_expiry_months,
-            rules=RuleStamp(ruleset.version, ruleset.content_hash),
-        )
+        kept = self._terms.get(id(ruleset))
+        if kept is not None and kept[0] is ruleset:
+            return kept[1]
+        terms = _terms(ruleset)
+        if len(self._terms) > 256:  # versions replaced again and again: start over
+            self._terms.clear()
+        self._terms[id(ruleset)] = (ruleset, terms)
+        return terms
+
+
+def _terms(ruleset: RuleSet) -> LifecycleTerms:
+    lc = ruleset.lifecycle
+    return LifecycleTerms(
+        validity_months=lc.validity_months,
+        first_surveillance_months=lc.first_surveillance_months,
+        surveillance_interval_months=lc.surveillance_interval_months,
+        surveillance_window_months=lc.surveillance_window_months,
+        suspension_limit_months=lc.suspension_limit_months,
+        recert_reminder_months=lc.recert_reminder_months,
+        restoration_after_expiry_months=lc.restoration_after_expiry_months,
+        rules=RuleStamp(ruleset.version, ruleset.content_hash),
+    )
 
 
 def application_facts(application: Application) -> dict[str, Any]:

@@ -22,6 +22,8 @@ SHEET_FORMAT = 1
 
 def utc(value: datetime, field: str) -> datetime:
     """`value` as an aware UTC instant; a naive datetime is refused (its zone is unknown)."""
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return value  # already one (the usual case): nothing to check or convert
     if not isinstance(value, datetime):
         raise InvalidInput(field, f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:

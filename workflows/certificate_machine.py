@@ -241,20 +241,21 @@ class CertificateMachine:
 
     def __post_init__(self) -> None:
         self._by_trigger = {str(spec.trigger): spec for spec in self.specs}
+        # The machine knows the states by their plain names: `transitions` reads an Enum state's
+        # name through the enum at every step of a trigger, which costs more than the step.
         machine = Machine(
             model=None,
-            states=list(State),
+            states=[state.value for state in State],
             initial=None,
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
         for spec in self.specs:
-            sources: list[Any] = sorted(spec.sources)
             machine.add_transition(
                 str(spec.trigger),
-                sources,
-                spec.dest,
+                sorted(state.value for state in spec.sources),
+                None if spec.dest is None else spec.dest.value,
                 conditions=[_checked] if spec.guard else [],
                 before=[_callback(spec.effect)] if spec.effect else [],
             )
@@ -295,12 +296,12 @@ class CertificateMachine:
         """Run the trigger `check` allowed on a copy of `case` (its guard is not asked again)."""
         if not check.allowed:
             raise self.refuse(case, check)
-        spec = self._by_trigger.get(str(check.trigger))
+        spec = self._by_trigger.get(check.trigger)  # a Trigger hashes as its name
         if spec is None or case.state not in spec.sources:  # a check made for another case
             raise self.refuse(case, TriggerCheck(str(check.trigger), False, "not allowed here"))
         run = Run(case.copy(), context, allowed=True)
-        self._machine.events[str(check.trigger)].trigger(run)
-        return Transitioned(Trigger(check.trigger), case, run.case, dict(run.data), run.stamp)
+        self._machine.events[spec.trigger].trigger(run)
+        return Transitioned(spec.trigger, case, run.case, run.data, run.stamp)
 
     def fire(self, case: Case, trigger: str, context: TransitionContext) -> Transitioned:
         """Check `trigger`, then apply it; IllegalTransition when it may not fire."""

@@ -27,13 +27,18 @@ class Run:
         self.stamp: RuleStamp | None = None
 
     @property
-    def state(self) -> State:
-        return self.case.state
+    def state(self) -> str:
+        return _NAMES[self.case.state]
 
     @state.setter
-    def state(self, value: State) -> None:
-        self.case.state = State(value)
+    def state(self, value: str) -> None:
+        self.case.state = _STATES[value]
 
+
+_STATES = {state.value: state for state in State}
+_NAMES = {state: state.value for state in State}
+"""A state by its plain name and back (the machine knows plain names), without the Enum's own
+lookups."""
 
 Effect = Callable[[Run], None]
 

@@ -229,11 +229,8 @@ class MemoryEventLog(MemoryRepository):
         return stored
 
     def head(self, case_id: int) -> ChainHead | None:
-        events = self._uow.data.of_case("events", case_id)
-        if not events:
-            return None
-        newest = max(events, key=lambda e: e.seq)
-        return ChainHead(newest.seq, newest.hash)
+        newest = self._uow.data.head(case_id)
+        return None if newest is None else ChainHead(newest.seq, newest.hash)
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""

@@ -68,9 +68,13 @@ class MemoryDeadlines(MemoryRepository):
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all); returns how many."""
-        gone = [d for d in self.open_for_case(case_id) if kinds is None or d.kind in kinds]
-        for d in gone:
-            self._uow.delete("deadlines", d.id)
+        gone = [
+            d.id
+            for d in self._uow.data.of_case("deadlines", case_id)
+            if d.done_at is None and (kinds is None or d.kind in kinds)
+        ]
+        for deadline_id in sorted(gone):  # in the order the rows were made
+            self._uow.delete("deadlines", deadline_id)
         return len(gone)
 
     def mark_done(self, deadline_id: int, at: datetime) -> None:

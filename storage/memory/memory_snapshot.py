@@ -260,6 +260,19 @@ class View:
             rows += [row for pk, row in new.items() if row.case_id == case_id and pk not in base]
         return rows
 
+    def head(self, case_id: int) -> Event | None:
+        """The case's newest event, as this transaction sees it (events are keyed (case, seq))."""
+        table = self.events
+        new, gone = table.new, table.gone
+        keys: Iterable[tuple[int, int]] = self.base.by_case["events"].get(case_id, ())
+        if gone:
+            keys = [k for k in keys if k not in gone]
+        newest = max(keys, default=None)
+        for key in new:
+            if key[0] == case_id and (newest is None or key > newest):
+                newest = key
+        return None if newest is None else table[newest]
+
     def open_deadlines(self) -> Iterator[Deadline]:
         """The open deadlines in due order ((due_at, id)), as this transaction sees them: the
         committed ones from the due index, merged with those this transaction wrote."""

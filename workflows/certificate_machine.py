@@ -7,7 +7,10 @@ exception anywhere in a transition (guard, effect, rules) leaves the caller's ca
 
 Guards are pure functions `(case, context) -> why-not | None`, asked once per command: `check`
 runs the guard without any effect, and `apply` takes that very check as the machine's condition,
-so "may I, and if not why not" and the transition itself can never disagree.
+so "may I, and if not why not" and the transition itself can never disagree. `apply` runs the
+machine's transition for the case's state and the trigger, found once per (state, trigger): what
+an event's dispatch would look up again on every trigger (our own `check` has made sure of the
+source) is done when the machine is built.
 
     applied ──accept_application──▶ stage1 ──complete_stage1──▶ stage2 ──record_stage2──▶ decision
     applied ──refuse_application──▶ application_refused
@@ -29,6 +32,9 @@ from enum import StrEnum
 from typing import Any, cast
 
 from transitions import EventData, Machine
+from transitions.core import Event as MachineEvent
+from transitions.core import State as MachineState
+from transitions.core import Transition
 
 from workflows import effects as fx
 from workflows import guards as g
@@ -226,6 +232,10 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
 )
 
 
+_Step = tuple[Trigger, MachineEvent, Transition, MachineState]
+"""What `apply` runs for one (state, trigger): the machine's event, its transition, the source."""
+
+
 def case_label(case: Case) -> str:
     label = f"case {case.id}"
     return f"certificate {case.number} ({label})" if case.number else label
@@ -238,6 +248,7 @@ class CertificateMachine:
     specs: tuple[TransitionSpec, ...] = TRANSITIONS
     _by_trigger: dict[str, TransitionSpec] = field(init=False, repr=False)
     _machine: Machine = field(init=False, repr=False)
+    _steps: dict[tuple[State, str], _Step] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_trigger = {str(spec.trigger): spec for spec in self.specs}
@@ -252,14 +263,22 @@ class CertificateMachine:
             ignore_invalid_triggers=False,
         )
         for spec in self.specs:
+            sources: list[Any] = sorted(state.value for state in spec.sources)
             machine.add_transition(
                 str(spec.trigger),
-                sorted(state.value for state in spec.sources),
+                sources,
                 None if spec.dest is None else spec.dest.value,
                 conditions=[_checked] if spec.guard else [],
                 before=[_callback(spec.effect)] if spec.effect else [],
             )
         self._machine = machine
+        self._steps = {}
+        for spec in self.specs:
+            event = machine.events[str(spec.trigger)]
+            for state in spec.sources:
+                (transition,) = event.transitions[state.value]
+                source = machine.get_state(state.value)
+                self._steps[(state, str(spec.trigger))] = (spec.trigger, event, transition, source)
 
     def spec(self, trigger: str) -> TransitionSpec | None:
         return self._by_trigger.get(str(trigger))
@@ -296,12 +315,16 @@ class CertificateMachine:
         """Run the trigger `check` allowed on a copy of `case` (its guard is not asked again)."""
         if not check.allowed:
             raise self.refuse(case, check)
-        spec = self._by_trigger.get(check.trigger)  # a Trigger hashes as its name
-        if spec is None or case.state not in spec.sources:  # a check made for another case
+        step = self._steps.get((case.state, check.trigger))  # a Trigger hashes as its name
+        if step is None:  # a check made for another case
             raise self.refuse(case, TriggerCheck(str(check.trigger), False, "not allowed here"))
+        trigger, event, transition, source = step
         run = Run(case.copy(), context, allowed=True)
-        self._machine.events[spec.trigger].trigger(run)
-        return Transitioned(spec.trigger, case, run.case, run.data, run.stamp)
+        moved = EventData(source, event, self._machine, run, (), {})
+        moved.transition = transition
+        if not transition.execute(moved):
+            raise self.refuse(case, TriggerCheck(str(check.trigger), False, "refused"))
+        return Transitioned(trigger, case, run.case, run.data, run.stamp)
 
     def fire(self, case: Case, trigger: str, context: TransitionContext) -> Transitioned:
         """Check `trigger`, then apply it; IllegalTransition when it may not fire."""

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from workflows.model import Case, Deadline, DeadlineKind, State
 
+KINDS = tuple(DeadlineKind)
+"""The kinds in their order, as a tuple: walking the Enum itself costs more than the walk."""
 REMINDER_KINDS = frozenset(
     {
         DeadlineKind.SURVEILLANCE_WINDOW_OPENS,
@@ -196,7 +198,7 @@ def plan_across_versions(
     days = plan(case, terms)
     for effective_from, newer_terms in later:
         newer = plan(case, newer_terms)
-        for kind in DeadlineKind:
+        for kind in KINDS:
             before = days.get(kind)
             if before is not None and before < effective_from:
                 continue  # falls due under the version before

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from storage import checks
 from storage.formats import (
@@ -39,6 +40,9 @@ from workflows.model import (
     State,
     SuspensionCause,
 )
+
+_ID = attrgetter("id")
+_SEQ = attrgetter("seq")
 
 
 class MemoryOrganisations(MemoryRepository):
@@ -90,13 +94,16 @@ class MemoryAudits(MemoryRepository):
         checks.text(audit.auditor, "audit.auditor")
         self._case(audit.case_id)
         sheet = None if audit.sheet is None else _normal_sheet(audit.sheet)
-        stored = replace(audit, id=self._uow.store.next_id("audits"), sheet=sheet)
+        stored = Audit(
+            self._uow.store.next_id("audits"), audit.case_id, audit.kind, audit.audit_date,
+            audit.auditor, sheet,
+        )  # fmt: skip
         self._uow.put("audits", stored.id, stored)
         return stored
 
     def for_case(self, case_id: int) -> Sequence[Audit]:
         """The case's audits in the order they were recorded."""
-        return sorted_by(self._uow.data.of_case("audits", case_id), key=lambda a: a.id)
+        return sorted(self._uow.data.of_case("audits", case_id), key=_ID)
 
     def latest_date(self, case_id: int) -> date | None:
         return max((a.audit_date for a in self.for_case(case_id)), default=None)
@@ -234,7 +241,7 @@ class MemoryEventLog(MemoryRepository):
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""
-        return sorted_by(self._uow.data.of_case("events", case_id), key=lambda e: e.seq)
+        return sorted(self._uow.data.of_case("events", case_id), key=_SEQ)
 
     def all_case_ids(self) -> Iterator[int]:
         """Ids of every case on record or named by an event, ascending."""

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 
 from storage import checks
 from storage.formats import utc, utc_or_none
-from storage.memory.memory_snapshot import due_order
-from storage.memory.memory_tables import MemoryRepository, sorted_by
+from storage.memory.memory_tables import MemoryRepository
 from workflows.errors import NotFound
 from workflows.model import Deadline, DeadlineKind
+
+_DUE_ORDER = attrgetter("due_at", "id")
+"""`due_order` for stored rows (their ids are set), read in C."""
 
 
 def _open(d: Deadline) -> bool:
@@ -55,16 +58,15 @@ class MemoryDeadlines(MemoryRepository):
             raise NotFound(f"deadline {deadline_id} not found")
         return found
 
-    def _of_case(self, case_id: int) -> list[Deadline]:
-        return sorted_by(self._uow.data.of_case("deadlines", case_id), key=due_order)
-
     def open_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's open deadlines in due order."""
-        return [d for d in self._of_case(case_id) if _open(d)]
+        rows = self._uow.data.of_case("deadlines", case_id)
+        return sorted([d for d in rows if d.done_at is None], key=_DUE_ORDER)
 
     def done_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's deadlines already fired (or found obsolete), in due order."""
-        return [d for d in self._of_case(case_id) if not _open(d)]
+        rows = self._uow.data.of_case("deadlines", case_id)
+        return sorted([d for d in rows if d.done_at is not None], key=_DUE_ORDER)
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all); returns how many."""

@@ -116,7 +116,12 @@ class Tables:
 
     def index(self, name: str, pk: Any, row: Any) -> None:
         if name in PER_CASE:
-            self.by_case[name].setdefault(row.case_id, set()).add(pk)
+            index = self.by_case[name]
+            keys = index.get(row.case_id)
+            if keys is None:
+                index[row.case_id] = {pk}
+            else:
+                keys.add(pk)
         elif name == "cases" and row.number is not None:
             self.numbers[row.number] = pk
         elif name == "organisations":
@@ -185,10 +190,13 @@ class Overlay(MutableMapping[K, V], Generic[K, V]):
         self.gone.discard(key)
 
     def pop(self, key: K, default: Any = None) -> Any:
-        found = self.get(key)
-        if found is None:
-            return default
-        self.new.pop(key, None)
+        found = self.new.pop(key, _GONE)
+        if found is _GONE:
+            if key in self.gone:
+                return default
+            found = self.base.get(key, _GONE)
+            if found is _GONE:
+                return default
         if key in self.base:
             self.gone.add(key)
         return found

@@ -26,6 +26,8 @@ from workflows.model import Case
 T = TypeVar("T")
 Key = tuple[str, Any]  # (table, primary key)
 _ABSENT = object()
+_UNIQUE = frozenset({"organisations", "accounts", "rule_versions", "cases"})
+"""Tables with a value unique across rows, checked at commit (`_check_unique`)."""
 
 
 class SharedTables:
@@ -158,15 +160,19 @@ class MemoryTransaction:
                 committed = committed.next_generation({table for table, _ in changed})
             deleted = self._deleted
             stamped = store.stamped
+            places: dict[str, tuple[dict[Any, Any], dict[Any, Any]]] = {}  # committed, written
             for key in changed:
                 table, pk = key
-                target = committed.table(table)
+                place = places.get(table)
+                if place is None:
+                    place = places[table] = (committed.table(table), data.table(table).new)
+                target = place[0]
                 old = target.get(pk)
                 if key in deleted:
                     target.pop(pk, None)
                     value = None
                 else:
-                    value = data.table(table).new[pk]  # a case written here is no one else's
+                    value = place[1][pk]  # a case written here is no one else's
                     target[pk] = value
                 if table in INDEXED:
                     committed.reindex(table, pk, old, value)
@@ -184,6 +190,8 @@ class MemoryTransaction:
         committed = self.store.tables
         for key in self._written:
             table, pk = key
+            if table not in _UNIQUE:
+                continue
             if table == "organisations":
                 code = data.organisations[pk].credit_code
                 other = committed.codes.get(code)
@@ -231,16 +239,21 @@ class MemoryTransaction:
         key = (table, pk)
         if self._undo:
             self._remember(key)
-        self.data.table(table)[pk] = value
+        rows = self.data.table(table)
+        rows.new[pk] = value  # Overlay.__setitem__, inline: every write of a command comes here
+        if rows.gone:
+            rows.gone.discard(pk)
         self._written[key] = None
         if self._deleted:
             self._deleted.pop(key, None)
 
     def delete(self, table: str, pk: Any) -> None:
-        self._remember((table, pk))
+        key = (table, pk)
+        if self._undo:
+            self._remember(key)
         self.data.table(table).pop(pk, None)
-        self._written.pop((table, pk), None)
-        self._deleted[(table, pk)] = None
+        self._written.pop(key, None)
+        self._deleted[key] = None
 
     def next_id(self, table: str) -> int:
         return self.store.next_id(table)

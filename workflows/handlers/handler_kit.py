@@ -19,7 +19,13 @@ from workflows.audit_trail import sealed
 from workflows.certificate_machine import CertificateMachine, Transitioned, TriggerCheck
 from workflows.change_set import ChangeSet
 from workflows.context import TransitionContext
-from workflows.deadlines import REMINDER_KINDS, already_reminded, due_at, plan_across_versions
+from workflows.deadlines import (
+    KINDS,
+    REMINDER_KINDS,
+    already_reminded,
+    due_at,
+    plan_across_versions,
+)
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
 from workflows.model import (
     Application,
@@ -224,24 +230,33 @@ def replan(
     wanted: dict[DeadlineKind, datetime] = {}
     if case.decided_on is not None:
         terms = ctx.terms_for(case)
+        zone = setup.zone
         for kind, day in plan_across_versions(case, terms, ctx.later_terms(case)).items():
-            at = due_at(day, setup.zone)
+            at = due_at(day, zone)
             if fired is not None and fired.kind is kind and fired.due_at == at:
                 continue
             wanted[kind] = at
     have: dict[DeadlineKind, list[datetime]] = {}
+    fired_id = None if fired is None else fired.id
     for d in reads.open_deadlines(case_id):  # in due order
-        if fired is None or d.id != fired.id:
-            have.setdefault(d.kind, []).append(d.due_at)
+        if d.id != fired_id or fired_id is None:
+            held = have.get(d.kind)
+            if held is None:
+                have[d.kind] = [d.due_at]
+            else:
+                held.append(d.due_at)
     obsolete: set[DeadlineKind] = set()
     needed: list[Deadline] = []
-    for kind in DeadlineKind:
+    for kind in KINDS:
         want = wanted.get(kind)
-        held = have.get(kind, [])
-        if held == ([] if want is None else [want]):
+        held = have.get(kind)
+        if held is None:
+            if want is not None:
+                needed.append(Deadline(None, case_id, kind, want))
             continue
-        if held:
-            obsolete.add(kind)
+        if want is not None and len(held) == 1 and held[0] == want:
+            continue
+        obsolete.add(kind)
         if want is not None:
             needed.append(Deadline(None, case_id, kind, want))
     if any(d.kind in REMINDER_KINDS for d in needed):

@@ -33,21 +33,28 @@ def _leased(d: Deadline, worker: str, until: datetime) -> Deadline:
 
 class MemoryDeadlines(MemoryRepository):
     def add(self, deadline: Deadline) -> Deadline:
-        checks.new_row(deadline.id, "deadline")
-        checks.member(deadline.kind, DeadlineKind, "deadline.kind")
-        self._case(deadline.case_id)
-        stored = Deadline(
-            self._uow.store.next_id("deadlines"), deadline.case_id, deadline.kind,
-            utc(deadline.due_at, "deadline.due_at"), deadline.claimed_by,
-            utc_or_none(deadline.claimed_until, "deadline.claimed_until"),
-            utc_or_none(deadline.done_at, "deadline.done_at"), deadline.attempts,
-            deadline.last_error,
-        )  # fmt: skip
-        self._put(stored)
-        return stored
+        return self.add_many((deadline,))[0]
 
     def add_many(self, deadlines: Sequence[Deadline]) -> Sequence[Deadline]:
-        return [self.add(deadline) for deadline in deadlines]
+        uow = self._uow
+        cases = uow.data.cases
+        added = []
+        for deadline in deadlines:
+            checks.new_row(deadline.id, "deadline")
+            if deadline.kind.__class__ is not DeadlineKind:
+                checks.member(deadline.kind, DeadlineKind, "deadline.kind")
+            if deadline.case_id not in cases:
+                self._case(deadline.case_id)  # raises CaseNotFound
+            stored = Deadline(
+                uow.store.next_id("deadlines"), deadline.case_id, deadline.kind,
+                utc(deadline.due_at, "deadline.due_at"), deadline.claimed_by,
+                utc_or_none(deadline.claimed_until, "deadline.claimed_until"),
+                utc_or_none(deadline.done_at, "deadline.done_at"), deadline.attempts,
+                deadline.last_error,
+            )  # fmt: skip
+            uow.put("deadlines", stored.id, stored)
+            added.append(stored)
+        return added
 
     def _put(self, deadline: Deadline) -> None:
         self._uow.put("deadlines", deadline.id, deadline)

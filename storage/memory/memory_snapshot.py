@@ -97,8 +97,23 @@ class Tables:
                         del due[at]
                 if after is not None:
                     insort(due, after)
-        if name in PER_CASE and old is not None and new is not None and old.case_id == new.case_id:
-            return  # still the same case's row: its per-case index holds it already
+        if name in PER_CASE:
+            if old is not None and new is not None and old.case_id == new.case_id:
+                return  # still the same case's row: its per-case index holds it already
+            index = self.by_case[name]  # `unindex` and `index`, inline: every row comes here
+            if old is not None:
+                keys = index.get(old.case_id)
+                if keys is not None:
+                    keys.discard(pk)
+            if new is not None:
+                keys = index.get(new.case_id)
+                if keys is None:
+                    index[new.case_id] = {pk}
+                else:
+                    keys.add(pk)
+            return
+        if name == "cases" and old is not None and new is not None and old.number == new.number:
+            return  # the number index holds it already
         if old is not None:
             self.unindex(name, pk, old)
         if new is not None:
@@ -232,7 +247,7 @@ class Made(Generic[T_co]):
 
 
 def _overlay(view: View, name: str) -> Overlay[Any, Any]:
-    return Overlay(view.base.table(name))
+    return Overlay(getattr(view.base, name))
 
 
 class View:
@@ -257,7 +272,9 @@ class View:
 
     def of_case(self, name: str, case_id: int) -> list[Any]:
         """The rows of a per-case table that belong to `case_id` (in no particular order)."""
-        table = self.table(name)
+        table = self.__dict__.get(name)  # made on first use (`table`)
+        if table is None:
+            table = self.table(name)
         new, gone, base = table.new, table.gone, table.base
         rows = [
             new[pk] if pk in new else base[pk]

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from storage.memory.memory_snapshot import INDEXED, Tables, View
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput
@@ -60,7 +60,9 @@ class MemoryTransaction:
 
     def __init__(self, store: SharedTables) -> None:
         self.store = store
-        self._data: View | None = None
+        # What the transaction reads: a plain attribute (the repositories read it at every
+        # step), the closed view outside `with`, whose every use raises.
+        self.data: View = _CLOSED
         self._since = 0  # the latest stamp when the snapshot was taken
         self._open = False
         # Dicts used as ordered sets: commit applies the writes in the order they were made, so
@@ -82,7 +84,7 @@ class MemoryTransaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._data = None
+        self.data = _CLOSED
         self._written.clear()
         self._deleted.clear()
         self._undo = []
@@ -93,7 +95,7 @@ class MemoryTransaction:
 
     def _begin(self) -> None:
         with self.store.lock:
-            self._data = View(self.store.tables)
+            self.data = View(self.store.tables)
             self._since = self.store.stamped
             if not self._open:
                 self.store.readers += 1
@@ -143,6 +145,8 @@ class MemoryTransaction:
 
     def commit(self) -> None:
         data = self.data
+        if data is _CLOSED:
+            raise RuntimeError("use the unit of work inside `with uow:`")
         store = self.store
         with store.lock:
             changed = [*self._written, *self._deleted]
@@ -180,7 +184,7 @@ class MemoryTransaction:
                 stamps[key] = stamped
             store.stamped = stamped
             store.tables = committed
-            self._data = View(committed)
+            self.data = View(committed)
             self._since = store.stamped
         self._written.clear()
         self._deleted.clear()
@@ -229,17 +233,14 @@ class MemoryTransaction:
 
     # --- used by the repositories --------------------------------------------------------------
 
-    @property
-    def data(self) -> View:
-        if self._data is None:
-            raise RuntimeError("use the unit of work inside `with uow:`")
-        return self._data
-
     def put(self, table: str, pk: Any, value: Any) -> None:
         key = (table, pk)
         if self._undo:
             self._remember(key)
-        rows = self.data.table(table)
+        data = self.data
+        rows = data.__dict__.get(table)  # the table's overlay once made (View.table, inline)
+        if rows is None:
+            rows = data.table(table)
         rows.new[pk] = value  # Overlay.__setitem__, inline: every write of a command comes here
         if rows.gone:
             rows.gone.discard(pk)
@@ -257,6 +258,16 @@ class MemoryTransaction:
 
     def next_id(self, table: str) -> int:
         return self.store.next_id(table)
+
+
+class _Closed:
+    """The view of a transaction not entered: any use says how to use one."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("use the unit of work inside `with uow:`")
+
+
+_CLOSED = cast(View, _Closed())
 
 
 def sorted_by(items: Iterable[T], key: Callable[[T], Any]) -> list[T]:

@@ -254,7 +254,7 @@ class CertificateMachine:
         self._by_trigger = {str(spec.trigger): spec for spec in self.specs}
         # The machine knows the states by their plain names: `transitions` reads an Enum state's
         # name through the enum at every step of a trigger, which costs more than the step.
-        machine = Machine(
+        machine = _Machine(
             model=None,
             states=[state.value for state in State],
             initial=None,
@@ -272,6 +272,8 @@ class CertificateMachine:
                 before=[_callback(spec.effect)] if spec.effect else [],
             )
         self._machine = machine
+        if not machine.lean():
+            raise ValueError("the lifecycle's machine has callbacks besides its effects")
         self._steps = {}
         for spec in self.specs:
             event = machine.events[str(spec.trigger)]
@@ -329,6 +331,47 @@ class CertificateMachine:
     def fire(self, case: Case, trigger: str, context: TransitionContext) -> Transitioned:
         """Check `trigger`, then apply it; IllegalTransition when it may not fire."""
         return self.apply(case, self.check(case, trigger, context), context)
+
+
+class _Transition(Transition):
+    """A `transitions` transition run without the steps this machine leaves empty.
+
+    The lifecycle's machine has no prepare or after callbacks and no state or machine-wide
+    ones (`_Machine.lean` makes sure): its transition is the condition, the effect and the
+    state change. `Transition.execute` walks five empty callback lists and logs each step,
+    which cost more than the transition itself.
+    """
+
+    def execute(self, event_data: EventData) -> bool:
+        for condition in self.conditions:
+            if not condition.check(event_data):
+                return False
+        for effect in self.before:
+            cast(Callable[[EventData], None], effect)(event_data)  # as Machine.callback would
+        if self.dest:
+            event_data.machine.set_state(self.dest, event_data.model)
+        return True
+
+
+class _Machine(Machine):
+    transition_cls = _Transition
+
+    def lean(self) -> bool:
+        """Nothing but conditions and `before` effects on any transition: what `_Transition`
+        runs is then all there is to run."""
+        machine_wide = (
+            self.before_state_change, self.after_state_change, self.prepare_event,
+            self.finalize_event, self.on_exception, self.on_final,
+        )  # fmt: skip
+        states = self.states.values()
+        steps = (
+            t for event in self.events.values() for ts in event.transitions.values() for t in ts
+        )
+        return (
+            not any(machine_wide)
+            and not any(s.on_enter or s.on_exit or s.final for s in states)
+            and all(not t.prepare and not t.after and all(map(callable, t.before)) for t in steps)
+        )
 
 
 def _checked(event: EventData) -> bool:

@@ -115,7 +115,10 @@ def application_facts(application: Application) -> dict[str, Any]:
 
 def sheet_facts(sheet: ScoreSheet) -> dict[str, Any]:
     return {
-        "results": {k: _result(v) for k, v in sheet.results.items()},
+        "results": {  # plain points, the usual result, without a call each
+            k: {"points": v.points} if v.points is not None else _result(v)
+            for k, v in sheet.results.items()
+        },
         "excluded": sorted(sheet.excluded),
         "special_deductions": list(sheet.special_deductions),
         "special_bonus": sheet.special_bonus,

@@ -172,15 +172,19 @@ def _plain_copy(data: Mapping[str, Any]) -> dict[str, Any] | None:
     """What the JSON round trip gives for text keys over text, int, bool, null, and dicts and
     lists of those (keys sorted, tuples as lists), built without encoding; None for anything
     else (floats, other types), which takes the round trip. A firing's data nests a dict."""
-    if not all(type(k) is str for k in data):
+    if data and set(map(type, data)) != _TEXT:  # every key a str, asked in C
         return None
     found: dict[str, Any] = {}
     for k, v in sorted(data.items()):
-        v = _plain_value(v)
-        if v is _NOT_PLAIN:
-            return None
+        if type(v) not in _SCALARS:  # most values are: taken as they are, with no call
+            v = _plain_value(v)
+            if v is _NOT_PLAIN:
+                return None
         found[k] = v
     return found
+
+
+_TEXT = {str}
 
 
 _NOT_PLAIN = object()

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 from transitions import EventData, Machine
 from transitions.core import Event as MachineEvent
@@ -346,8 +346,9 @@ class _Transition(Transition):
         for condition in self.conditions:
             if not condition.check(event_data):
                 return False
-        for effect in self.before:
-            cast(Callable[[EventData], None], effect)(event_data)  # as Machine.callback would
+        effects: list[Any] = self.before  # callables (`lean`)
+        for effect in effects:
+            effect(event_data)  # as Machine.callback calls a callable, send_event on
         if self.dest:
             event_data.machine.set_state(self.dest, event_data.model)
         return True
@@ -376,12 +377,14 @@ class _Machine(Machine):
 
 def _checked(event: EventData) -> bool:
     """The machine's condition: the guard's answer `check` already gave for this run."""
-    return cast(Run, event.model).allowed
+    run: Any = event.model  # a Run (no typing.cast: a call, on every transition)
+    return bool(run.allowed)
 
 
 def _callback(effect: Effect) -> Callable[[EventData], None]:
     def callback(event: EventData) -> None:
-        effect(cast(Run, event.model))
+        run: Any = event.model  # a Run
+        effect(run)
 
     return callback
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import attrgetter
 
 from storage import checks
-from storage.formats import utc, utc_or_none
+from storage.formats import utc
 from storage.memory.memory_tables import MemoryRepository
 from workflows.errors import NotFound
 from workflows.model import Deadline, DeadlineKind
@@ -39,17 +39,21 @@ class MemoryDeadlines(MemoryRepository):
         uow = self._uow
         cases = uow.data.cases
         added = []
+        known = None  # the case last found: a command adds its own case's deadlines
         for deadline in deadlines:
             checks.new_row(deadline.id, "deadline")
             if deadline.kind.__class__ is not DeadlineKind:
                 checks.member(deadline.kind, DeadlineKind, "deadline.kind")
-            if deadline.case_id not in cases:
-                self._case(deadline.case_id)  # raises CaseNotFound
+            if deadline.case_id != known:
+                if deadline.case_id not in cases:
+                    self._case(deadline.case_id)  # raises CaseNotFound
+                known = deadline.case_id
+            lease, done = deadline.claimed_until, deadline.done_at
             stored = Deadline(
                 uow.store.next_id("deadlines"), deadline.case_id, deadline.kind,
                 utc(deadline.due_at, "deadline.due_at"), deadline.claimed_by,
-                utc_or_none(deadline.claimed_until, "deadline.claimed_until"),
-                utc_or_none(deadline.done_at, "deadline.done_at"), deadline.attempts,
+                None if lease is None else utc(lease, "deadline.claimed_until"),
+                None if done is None else utc(done, "deadline.done_at"), deadline.attempts,
                 deadline.last_error,
             )  # fmt: skip
             uow.put("deadlines", stored.id, stored)

@@ -169,7 +169,7 @@ class MemoryTransaction:
                 table, pk = key
                 place = places.get(table)
                 if place is None:
-                    place = places[table] = (committed.table(table), data.table(table).new)
+                    place = places[table] = (getattr(committed, table), getattr(data, table).new)
                 target = place[0]
                 old = target.get(pk)
                 if key in deleted:

@@ -44,6 +44,8 @@ def eligible(_case: Case, ctx: TransitionContext) -> str | None:
 
 
 def stage1_recorded(_case: Case, ctx: TransitionContext) -> str | None:
+    if ctx.audit is not None and ctx.audit.kind is AuditKind.STAGE1:
+        return None  # the command brings one: no need to load the recorded ones to know
     return None if ctx.latest(AuditKind.STAGE1) else "no stage 1 audit is recorded"
 
 

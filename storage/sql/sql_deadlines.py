@@ -30,7 +30,7 @@ class SqlDeadlines(SqlRepository):
     def add(self, deadline: Deadline) -> Deadline:
         values = mapping.deadline_values(deadline)
         self._need_case(deadline.case_id)
-        self._uow.memo.open_deadlines.clear()
+        self._uow.memo.forget_deadlines()
         new_id = self._uow.insert_row(st.INSERT_DEADLINE_P, values)
         return mapping.stored_deadline(deadline, values, new_id)
 
@@ -45,7 +45,7 @@ class SqlDeadlines(SqlRepository):
         values = [mapping.deadline_values(d) for d in deadlines]
         for case_id in {d.case_id for d in deadlines}:
             self._need_case(case_id)
-        self._uow.memo.open_deadlines.clear()
+        self._uow.memo.forget_deadlines()
         params = {f"{k}_{i}": v for i, row in enumerate(values) for k, v in row.items()}
         returned = self._uow.insert_rows(st.insert_deadlines_p(len(values)), params)
         ids = {(int(case_id), str(kind)): int(new_id) for new_id, case_id, kind in returned}
@@ -65,21 +65,26 @@ class SqlDeadlines(SqlRepository):
 
     def open_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's open deadlines in due order."""
-        known = self._uow.memo.open_deadlines
-        found = known.get(case_id)
-        if found is None:
-            rows = self._uow.fetch_all(st.OPEN_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
-            found = known[case_id] = [mapping.deadline(r) for r in rows]
+        memo = self._uow.memo
+        found = memo.open_deadlines.get(case_id)
+        if found is None:  # all of them in one statement: the done ones are asked for next
+            rows = self._uow.fetch_all(st.DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+            found = memo.open_deadlines[case_id] = [
+                mapping.deadline(r) for r in rows if r.done_at is None
+            ]
+            memo.done_deadlines[case_id] = [r for r in rows if r.done_at is not None]
         return list(found)
 
     def done_for_case(self, case_id: int) -> Sequence[Deadline]:
         """The case's deadlines already fired (or found obsolete), in due order."""
-        rows = self._uow.fetch_all(st.DONE_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+        rows = self._uow.memo.done_deadlines.get(case_id)
+        if rows is None:
+            rows = self._uow.fetch_all(st.DONE_DEADLINES_OF_CASE_P, {"b_case_id": case_id})
         return [mapping.deadline(r) for r in rows]
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all) in one statement; how many."""
-        self._uow.memo.open_deadlines.clear()
+        self._uow.memo.forget_deadlines()
         if kinds is None:
             return self._uow.write(st.CANCEL_OPEN_P, {"b_case_id": case_id})
         if not kinds:
@@ -92,7 +97,7 @@ class SqlDeadlines(SqlRepository):
     def mark_done(self, deadline_id: int, at: datetime) -> None:
         """Close the row (it never fires again) and drop its lease."""
         at = utc(at, "done_at")
-        self._uow.memo.open_deadlines.clear()
+        self._uow.memo.forget_deadlines()
         if self._uow.write(st.MARK_DEADLINE_DONE_P, {"b_id": deadline_id, "done_at": at}) != 1:
             raise NotFound(f"deadline {deadline_id} not found")
 
@@ -102,7 +107,7 @@ class SqlDeadlines(SqlRepository):
             .where(col(DeadlineRow.id) == deadline_id, *conditions)
             .values(**values)
         )
-        self._uow.memo.open_deadlines.clear()
+        self._uow.memo.forget_deadlines()
         self._uow.core(stmt)
 
     def _due(self, now: datetime) -> SelectOfScalar[DeadlineRow]:
@@ -129,7 +134,7 @@ class SqlDeadlines(SqlRepository):
         """
         now = utc(now, "now")
         lease_until = utc(lease_until, "lease_until")
-        self._uow.memo.open_deadlines.clear()
+        self._uow.memo.forget_deadlines()
         checks.text(worker, "worker")
         checks.batch(limit)
         if limit == 0:

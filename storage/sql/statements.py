@@ -59,9 +59,9 @@ EVENT_TAKEN = select(EVENTS.c.id).where(
 )
 
 _OPEN = DEADLINES.c.done_at.is_(None)
-OPEN_DEADLINES_OF_CASE = (
+DEADLINES_OF_CASE = (
     select(DEADLINES)
-    .where(DEADLINES.c.case_id == bindparam("b_case_id"), _OPEN)
+    .where(DEADLINES.c.case_id == bindparam("b_case_id"))
     .order_by(DEADLINES.c.due_at, DEADLINES.c.id)
 )
 DONE_DEADLINES_OF_CASE = (
@@ -194,8 +194,8 @@ CASE_BY_ID_P = Prepared(CASE_BY_ID)
 _SAVE_CASE_P: dict[tuple[str, ...], Prepared] = {}
 CHAIN_HEAD_P = Prepared(CHAIN_HEAD)
 EVENT_TAKEN_P = Prepared(EVENT_TAKEN)
-OPEN_DEADLINES_OF_CASE_P = Prepared(OPEN_DEADLINES_OF_CASE)
 DONE_DEADLINES_OF_CASE_P = Prepared(DONE_DEADLINES_OF_CASE)
+DEADLINES_OF_CASE_P = Prepared(DEADLINES_OF_CASE)
 CANCEL_OPEN_P = Prepared(CANCEL_OPEN)
 _CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
 

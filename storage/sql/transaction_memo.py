@@ -17,11 +17,13 @@ class TransactionMemo:
     append (the next append chains to it with no query; the unique constraint on (case, seq)
     still refuses a racing writer); `open_deadlines`: each case's open deadlines as read, until
     this transaction writes any deadline (a command's catch-up check and its reschedule read
-    them once); `rows`: (table, id) of other rows known to exist (an application's organisation,
-    a new case's application).
+    them once), and `done_deadlines` the rows of its deadlines already done, read in the same
+    statement (a reschedule that adds a reminder asks whether it was sent: no second query);
+    `rows`: (table, id) of other rows known to exist (an application's organisation, a new
+    case's application).
     """
 
-    __slots__ = ("cases", "heads", "open_deadlines", "rows", "stored")
+    __slots__ = ("cases", "done_deadlines", "heads", "open_deadlines", "rows", "stored")
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
@@ -29,3 +31,9 @@ class TransactionMemo:
         self.heads: dict[int, ChainHead | None] = {}
         self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
         self.open_deadlines: dict[int, list[Deadline]] = {}
+        self.done_deadlines: dict[int, list[Any]] = {}  # rows, made Deadlines when asked for
+
+    def forget_deadlines(self) -> None:
+        """A deadline was written: what was read of any case's deadlines may be out of date."""
+        self.open_deadlines.clear()
+        self.done_deadlines.clear()

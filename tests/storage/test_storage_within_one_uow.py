@@ -7,7 +7,7 @@ already read or written in the current transaction; after a rollback those facts
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -82,3 +82,26 @@ def test_what_a_loaded_row_remembers_is_what_saving_its_case_would_write() -> No
     remembered = {k: getattr(row, k) for k in st.CASE_COLUMNS}  # what SqlCases.get keeps
     assert remembered == mapping.case_values(mapping.case(row))
     assert tuple(mapping.case_values(case)) == st.CASE_COLUMNS
+
+
+def test_deadlines_done_in_the_transaction_show_in_its_next_read(backend: Backend) -> None:
+    """The open and done deadlines are read together: a deadline fired or added after that
+    read is in the next one, done or open as it now is."""
+    case_id = stored_case_id(backend.new_uow)
+    with backend.new_uow() as uow:
+        first, second = uow.deadlines.add_many(
+            [Deadline(None, case_id, DeadlineKind.SURVEILLANCE_DUE, T0),
+             Deadline(None, case_id, DeadlineKind.EXPIRY, T0 + timedelta(days=30))]
+        )  # fmt: skip
+        uow.commit()
+    assert first.id is not None and second.id is not None
+    with backend.new_uow() as uow:
+        assert [d.id for d in uow.deadlines.open_for_case(case_id)] == [first.id, second.id]
+        assert uow.deadlines.done_for_case(case_id) == []
+        uow.deadlines.mark_done(first.id, T0)
+        assert [d.id for d in uow.deadlines.done_for_case(case_id)] == [first.id]
+        assert [d.id for d in uow.deadlines.open_for_case(case_id)] == [second.id]
+        uow.deadlines.open_for_case(case_id)
+        added = uow.deadlines.add(Deadline(None, case_id, DeadlineKind.RECERT_REMINDER, T0))
+        assert [d.id for d in uow.deadlines.open_for_case(case_id)] == [added.id, second.id]
+        assert [d.id for d in uow.deadlines.done_for_case(case_id)] == [first.id]

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lifecycle_doubles import SHANGHAI, START, PlainRules, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
 from storage.sql.engines import default_sqlite_url, make_engine
@@ -81,3 +82,55 @@ def test_a_full_cycle_verifies_after_the_database_round_trip(sql_office: Office)
     with pytest.raises(IllegalTransition, match="is active: restore refused"):
         office.case_service.handle(c.Restore(case_id, "again", OPERATOR))
     assert office.snapshot(case_id) == before
+
+
+def _traced_office(tmp_path: Path) -> tuple[Office, list[str]]:
+    """An office on SQLite whose every statement (pragmas aside) is written down."""
+    url = default_sqlite_url(tmp_path)
+    upgrade(url)
+    engine = make_engine(url)
+    seen: list[str] = []
+
+    @event.listens_for(engine, "connect")
+    def _traced(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(
+            lambda sql: None if sql.lstrip().upper().startswith("PRAGMA") else seen.append(sql)
+        )
+
+    clock = FakeClock(START)
+
+    def new_uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    service = CaseService(new_uow, PlainRules(), clock, SHANGHAI, number_prefix="ASC")
+    return Office(service, new_uow, clock), seen
+
+
+def _reads_of(table: str, seen: list[str]) -> list[str]:
+    return [s for s in seen if s.lstrip().upper().startswith("SELECT") and f"FROM {table} " in s]
+
+
+def test_a_restore_reads_its_case_s_deadlines_once(tmp_path: Path) -> None:
+    """Restoring plans a surveillance reminder again, so it asks which were already sent: the
+    open and the done deadlines come from one read, not two."""
+    office, seen = _traced_office(tmp_path)
+    case_id = office.certify(score=91)
+    office.case_service.handle(c.Suspend(case_id, "client_request", "asked", OPERATOR))
+    seen.clear()
+    restored = office.case_service.handle(c.Restore(case_id, "resumed", OPERATOR))
+    assert len(_reads_of("deadlines", seen)) == 1, "\n".join(seen)
+    assert restored.state is State.ACTIVE
+    assert "surveillance_window_opens" in office.open_deadlines(case_id)
+
+
+def test_a_stage_1_audit_is_recorded_without_reading_the_case_s_audits(tmp_path: Path) -> None:
+    """The command brings the stage 1 audit the guard asks for: only the date check reads."""
+    office, seen = _traced_office(tmp_path)
+    case_id = office.apply()
+    office.case_service.handle(c.ReviewApplication(case_id, OPERATOR))
+    seen.clear()
+    recorded = office.case_service.handle(
+        c.RecordStage1(case_id, office.today, "zhao.lei", OPERATOR)
+    )
+    assert [s for s in _reads_of("audits", seen) if "max(" not in s] == [], "\n".join(seen)
+    assert recorded.state is State.STAGE2

@@ -47,6 +47,9 @@ E = TypeVar("E", bound=StrEnum)
 
 def stored(kind: type[E], value: Any, row: str, row_id: Any, column: str) -> E:
     """A stored enum value, or BrokenRecord naming the row and column (edited by hand?)."""
+    found = kind._value2member_map_.get(value)  # what kind(value) finds first, with no call
+    if found is not None:
+        return found  # type: ignore[return-value]
     try:
         return kind(value)
     except ValueError:

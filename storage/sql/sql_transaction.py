@@ -48,7 +48,9 @@ class SqlTransaction:
         self._open = False
         self._session: Session | None = None
         self._connection: Connection | None = None
-        self._memo = TransactionMemo()
+        # What this transaction has already read or written (empty again after commit or
+        # rollback): a plain attribute, the repositories read it at every step.
+        self.memo = TransactionMemo()
         self._on_driver = False  # a transaction begun on the driver, unknown to SQLAlchemy
         self._in_transaction: tuple[Connection, Any, type[Exception]] | None = None
         self._savepoints: list[int] = []  # serials of the open ones, innermost last
@@ -94,7 +96,7 @@ class SqlTransaction:
                     self._on_driver = False
                     self._in_transaction = None
                     self._savepoints = []
-                    self._memo = TransactionMemo()
+                    self.memo = TransactionMemo()
                     if self._kept is not None:
                         self._kept.give_back(conn)
                     else:
@@ -109,7 +111,7 @@ class SqlTransaction:
     def _end(self, *, commit: bool) -> None:
         if not self._open:
             raise RuntimeError("use the unit of work inside `with uow:`")
-        self._memo = TransactionMemo()
+        self.memo = TransactionMemo()
         if self._session is not None:  # flushes, and ends the transaction if it joined it
             self._session.commit() if commit else self._session.rollback()
         conn = self._connection
@@ -151,7 +153,7 @@ class SqlTransaction:
         del savepoints[depth:]
         name = f"sp_{depth + 1}"
         if undo:
-            self._memo = TransactionMemo()
+            self.memo = TransactionMemo()
             if self._session is not None:
                 self._session.expunge_all()  # rows it holds may be undone ones
             self._translated_on_driver(f"ROLLBACK TO SAVEPOINT {name}")
@@ -186,7 +188,10 @@ class SqlTransaction:
             self._finish_on_driver(conn, commit=False)
 
     def _finish_on_driver(self, conn: Connection, *, commit: bool) -> None:
-        driver: Any = conn.connection.driver_connection
+        found = self._in_transaction  # the driver as looked up when the transaction began
+        driver: Any = (
+            found[1] if found is not None and found[0] is conn else conn.connection.driver_connection
+        )
         try:
             driver.commit() if commit else driver.rollback()
         except conn.dialect.loaded_dbapi.Error as exc:
@@ -255,17 +260,12 @@ class SqlTransaction:
         found = self._in_transaction = (conn, driver, error)
         return found
 
-    @property
-    def memo(self) -> TransactionMemo:
-        """What this transaction has already read or written (empty again after commit/rollback)."""
-        return self._memo
-
     def core(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
         """Execute a prebuilt Core statement (storage.statements) in the unit of work."""
         return self.connection.execute(stmt, params)
 
     def _run(self, prepared: st.Prepared, params: dict[str, Any]) -> tuple[Any, Any]:
-        conn, driver, error = self._driver()
+        conn, driver, error = self._in_transaction or self._driver()
         compiled = prepared.compiled(conn.dialect)
         try:
             return compiled, driver.execute(compiled.sql, compiled.parameters(params))

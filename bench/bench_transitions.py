@@ -169,11 +169,11 @@ def raw_rounds(source: Path, db: Path, ids: list[int]) -> Round:
 
     `source` is starcert's database after `populate` (same schema, indexes, triggers and rows),
     copied before starcert's first round; the pragmas are starcert's. Per transition, what
-    starcert's trace shows it runs: BEGIN IMMEDIATE, read the case (with its chain head), update
-    the columns that change with the version check, insert the chained event (its trigger moves
-    the case's chain head), read the open deadlines, delete the ones the new state cancels,
-    (restoring) read the deadlines already fired, since a reminder is added, insert the ones it
-    needs, COMMIT. A suspended case keeps its re-certification reminder.
+    starcert's trace shows it runs: BEGIN IMMEDIATE, read the case (with its chain head), read
+    its deadlines (open and done in one read: restoring adds a reminder, so it asks whether one
+    was sent), update the columns that change with the version check, insert the chained event
+    (its trigger moves the case's chain head), delete the deadlines the new state cancels,
+    insert the ones it needs, COMMIT. A suspended case keeps its re-certification reminder.
     """
     conn = _raw_connection(source, db)
     return lambda start, count: _raw_transitions(conn, ids, start, count)
@@ -201,6 +201,10 @@ def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count
             "SELECT state, version, head_seq, head_hash FROM cases WHERE id = ?", (cid,)
         ).fetchone()
         assert state == ("active" if suspend else "suspended")
+        conn.execute(
+            "SELECT id, kind, due_at, done_at FROM deadlines WHERE case_id = ?"
+            " ORDER BY due_at, id", (cid,),
+        ).fetchall()  # fmt: skip
         new = "suspended" if suspend else "active"
         updated = conn.execute(
             "UPDATE cases SET state = ?, suspended_on = ?, suspension_cause = ?,"
@@ -225,10 +229,6 @@ def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count
             (cid, seq + 1, "2026-06-02 02:00:00.000000", "suspend" if suspend else "restore",
              state, new, "asked" if suspend else "resumed", "1", "h" * 64, data, prev, digest),
         )  # fmt: skip
-        conn.execute(
-            "SELECT id, kind, due_at FROM deadlines WHERE case_id = ? AND done_at IS NULL"
-            " ORDER BY due_at, id", (cid,),
-        ).fetchall()  # fmt: skip
         if suspend:
             conn.execute(
                 "DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL"
@@ -236,10 +236,6 @@ def _raw_transitions(conn: sqlite3.Connection, ids: list[int], start: int, count
             )  # fmt: skip
             conn.execute(_INSERT_DEADLINE, (cid, "suspension_limit", "2026-12-02 16:00:00.000000"))
         else:
-            conn.execute(  # a reminder is added: has it been sent for this obligation?
-                "SELECT id, kind, due_at FROM deadlines WHERE case_id = ? AND done_at IS NOT NULL"
-                " ORDER BY due_at, id", (cid,),
-            ).fetchall()  # fmt: skip
             conn.execute(
                 "DELETE FROM deadlines WHERE case_id = ? AND done_at IS NULL AND kind = ?",
                 (cid, "suspension_limit"),

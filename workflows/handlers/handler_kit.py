@@ -239,7 +239,7 @@ def replan(
     have: dict[DeadlineKind, list[datetime]] = {}
     fired_id = None if fired is None else fired.id
     for d in reads.open_deadlines(case_id):  # in due order
-        if d.id != fired_id or fired_id is None:
+        if fired_id is None or d.id != fired_id:
             held = have.get(d.kind)
             if held is None:
                 have[d.kind] = [d.due_at]

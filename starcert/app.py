@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from starcert.config import Config
@@ -22,6 +22,7 @@ from workflows.read_ports import ReadingUnitOfWork
 
 if TYPE_CHECKING:
     from engine import RuleSet
+    from starcert.metrics import ProcessMetrics
     from starcert.rules_adapter import EngineRules
 
 
@@ -70,8 +71,15 @@ class App:
         return self.rules.refresh() if "rules" in self.__dict__ else []
 
     @cached_property
+    def metrics(self) -> ProcessMetrics:
+        from starcert.metrics import ProcessMetrics
+
+        return ProcessMetrics()
+
+    @cached_property
     def case_service(self) -> CaseService:
-        return self.case_service_on(self.rules)
+        """This process's case service, its commands counted and timed for /metrics."""
+        return self.case_service_on(self.rules, metrics=self.metrics)
 
     def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
         """Every operator trigger from the case's state, allowed or not and why; the rules are
@@ -84,11 +92,17 @@ class App:
         return self.case_service.allowed_triggers(case_id)
 
     def case_service_on(
-        self, rules: RulesPort, uow_factory: Callable[[], UnitOfWork] | None = None
+        self,
+        rules: RulesPort,
+        uow_factory: Callable[[], UnitOfWork] | None = None,
+        metrics: ProcessMetrics | None = None,
     ) -> CaseService:
         """The case service with these rules, on this database or on `uow_factory`'s."""
+        from starcert.metrics import MeasuredCaseService
+
         certs = self.config.certificates
-        return CaseService(
+        service = CaseService if metrics is None else partial(MeasuredCaseService, metrics=metrics)
+        return service(
             uow_factory=uow_factory if uow_factory is not None else self.uow,
             rules=rules,
             clock=self.clock,

@@ -6,10 +6,10 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workflows.errors import InvalidInput
 
@@ -54,6 +54,7 @@ class DaemonConfig(_Section):
 
 class NotificationsConfig(_Section):
     webhook_url: str = ""  # empty: reminders stay in the outbox, undelivered
+    webhook_secret: str = ""  # HMAC-SHA256 key the X-Starcert-Signature header is made with
     timeout_seconds: float = Field(default=10, gt=0)
     max_attempts: int = Field(default=8, gt=0)
     backoff_seconds: float = Field(default=30, gt=0)  # doubles per failed attempt
@@ -65,6 +66,24 @@ class NotificationsConfig(_Section):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(f"webhook_url must start with http:// or https://, got {value!r}")
         return value
+
+
+class EmailConfig(_Section):
+    """SMTP for reminders to each organisation's contact; retried like the webhook's."""
+
+    smtp_host: str = ""  # empty: e-mails stay in the outbox, undelivered
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    tls: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    from_address: str = ""
+    timeout_seconds: float = Field(default=10, gt=0)
+
+    @model_validator(mode="after")
+    def _sender_named(self) -> EmailConfig:
+        if self.smtp_host and "@" not in self.from_address:
+            raise ValueError("from_address must be an e-mail address when smtp_host is set")
+        return self
 
 
 class ApiConfig(_Section):
@@ -124,6 +143,7 @@ class Config(_Section):
     certificates: CertificatesConfig = CertificatesConfig()
     daemon: DaemonConfig = DaemonConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    email: EmailConfig = EmailConfig()
     api: ApiConfig = ApiConfig()
     rules: RulesConfig = RulesConfig()
     audit: AuditConfig = AuditConfig()

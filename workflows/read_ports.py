@@ -92,6 +92,16 @@ class Heartbeat:
 
 
 @dataclass(frozen=True)
+class OperationsCounts:
+    """What /metrics reads from the database at scrape time: the same for every process."""
+
+    deadlines_due: int  # open, due, not failing: what a running daemon fires next
+    deadlines_late: int  # of those, due a day or more ago: fired now, they fire late
+    deadlines_in_incident: int  # open rows whose last firing failed
+    outbox: dict[tuple[str, str], int]  # (channel, "pending" | "given_up") -> undelivered messages
+
+
+@dataclass(frozen=True)
 class LeaseHolder:
     worker: str
     deadlines: int
@@ -188,6 +198,13 @@ class DatabaseReads(Protocol):
 
     def deadline_watch(self, now: datetime, *, limit: int, max_attempts: int) -> DeadlineWatch:
         """`limit` bounds the upcoming deadlines listed."""
+        ...
+
+    def operations_counts(
+        self, now: datetime, *, late_before: datetime, max_attempts: int
+    ) -> OperationsCounts:
+        """Counts of due, late (due at or before `late_before`) and failing deadlines, and the
+        undelivered outbox by channel."""
         ...
 
     def register_counts(self) -> dict[tuple[str, str | None], int]:

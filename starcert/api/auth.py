@@ -73,6 +73,7 @@ def authenticated(
             "the token is unknown or revoked",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    request.state.account = principal.name  # for the access log's line
     return principal
 
 

@@ -17,9 +17,11 @@ from starcert.api import (
     routes_accounts,
     routes_cases,
     routes_checkpoints,
+    routes_metrics,
     routes_public,
     routes_rules,
 )
+from starcert.api.access_log import AccessLog
 from starcert.api.body_limit import BodyLimit
 from starcert.api.ratelimit import verify_limit
 from starcert.api.security_headers import SecurityHeaders
@@ -69,12 +71,14 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_cases.router)
     api.include_router(routes_rules.router)
     api.include_router(routes_accounts.router)
+    api.include_router(routes_metrics.router)
     api.include_router(public_pages.router)
     api.include_router(console.router)
     docs_pages.install(api)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     api.add_middleware(SecurityHeaders)
+    api.add_middleware(AccessLog, clock=application.clock, metrics=application.metrics)
     if application.config.api.trusted_proxies:  # outermost: the rest see the client it names
         api.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=list(application.config.api.trusted_proxies)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Annotated
 
 import typer
@@ -23,6 +25,9 @@ def api_cmd(
     """Serve the API (its OpenAPI document at /openapi.json), /verify and the /console."""
     from starcert.api.server import ensure_can_listen, run_api
     from starcert.api.settings import ApiSettings
+
+    # One JSON line per request (starcert.api.access_log) on stderr, as `starcert serve` logs.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
 
     def go() -> None:
         ensure_can_listen(host, port)  # before the banner says it serves

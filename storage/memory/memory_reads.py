@@ -27,6 +27,7 @@ from workflows.read_ports import (
     DeadlineWatch,
     Heartbeat,
     LeaseHolder,
+    OperationsCounts,
     PublicCertificate,
     RegisterEntry,
     Replaced,
@@ -225,6 +226,23 @@ class MemoryDatabaseReads:
             incidents=[d for d in in_order if d.last_error is not None],
             outbox_pending=sum(m.attempts < max_attempts for m in pending),
             outbox_given_up=sum(m.attempts >= max_attempts for m in pending),
+        )
+
+    def operations_counts(
+        self, now: datetime, *, late_before: datetime, max_attempts: int
+    ) -> OperationsCounts:
+        tables = _committed(self._store)
+        open_ = [d for d in tables.deadlines.values() if d.done_at is None]
+        healthy = [d for d in open_ if d.last_error is None]
+        outbox: dict[tuple[str, str], int] = defaultdict(int)
+        for m in tables.notifications.values():
+            if m.delivered_at is None:
+                outbox[(m.channel, "given_up" if m.attempts >= max_attempts else "pending")] += 1
+        return OperationsCounts(
+            deadlines_due=sum(d.due_at <= now for d in healthy),
+            deadlines_late=sum(d.due_at <= late_before for d in healthy),
+            deadlines_in_incident=len(open_) - len(healthy),
+            outbox=dict(outbox),
         )
 
     def register_counts(self) -> dict[tuple[str, str | None], int]:

@@ -22,7 +22,7 @@ from storage.sql.sql_public_lookups import replaced_number
 from storage.sql.tables import metadata
 from workflows.errors import BrokenRecord
 from workflows.model import Application, Case, Deadline, DeadlineKind, ScoreSheet, State
-from workflows.read_ports import DeadlineWatch, LeaseHolder, Replaced
+from workflows.read_ports import DeadlineWatch, LeaseHolder, OperationsCounts, Replaced
 
 TABLES = metadata.tables
 _CASES = TABLES["cases"]
@@ -95,6 +95,37 @@ class SqlDatabaseReads:
             incidents=[_listed(r) for r in incidents],
             outbox_pending=int(waiting),
             outbox_given_up=int(given_up),
+        )
+
+    def operations_counts(
+        self, now: datetime, *, late_before: datetime, max_attempts: int
+    ) -> OperationsCounts:
+        d = _DEADLINES
+        n = _NOTIFICATIONS
+        open_ = d.done_at.is_(None)
+        failing = d.last_error.is_not(None)
+        given_up = n.attempts >= max_attempts
+        with translated(), self.engine.connect() as conn:
+            due, late, incidents = conn.execute(
+                select(
+                    func.count().filter(~failing, d.due_at <= now),
+                    func.count().filter(~failing, d.due_at <= late_before),
+                    func.count().filter(failing),
+                ).where(open_)
+            ).one()
+            outbox = conn.execute(
+                select(n.channel, given_up, func.count())
+                .where(n.delivered_at.is_(None))
+                .group_by(n.channel, given_up)
+            ).all()
+        return OperationsCounts(
+            deadlines_due=int(due),
+            deadlines_late=int(late),
+            deadlines_in_incident=int(incidents),
+            outbox={
+                (str(channel), "given_up" if gave_up else "pending"): int(count)
+                for channel, gave_up, count in outbox
+            },
         )
 
     def register_counts(self) -> dict[tuple[str, str | None], int]:

@@ -195,28 +195,34 @@ def health_cmd(
             "--max-age", help="seconds since the last tick (or a busy daemon's beat) still healthy"
         ),
     ] = None,
+    as_json: Json = False,
 ) -> None:
-    """Exit 0 when the database answers and a daemon ticked recently; else 1, with the reason."""
+    """Exit 0 when the database answers and a daemon ticked recently; else 1, with the reason.
+
+    With --json, one object: healthy, reason, checked_at, max_age_seconds, worker."""
     from starcert.app import App
     from starcert.daemon_status import health
 
     config = run(load)
-    default_age = _health_age(config)
+    age = timedelta(seconds=max_age) if max_age else _health_age(config)
     application = App(config)
+    checked_at = SystemClock().now()
     try:
-        ok, reason = health(
-            application.database,
-            SystemClock().now(),
-            timedelta(seconds=max_age) if max_age else default_age,
-            worker,
-        )
+        ok, reason = health(application.database, checked_at, age, worker)
     except DatabaseUnavailable as exc:
         ok, reason = False, f"database unreachable: {exc}"
     except StarcertError as exc:  # no database there, or not at this starcert's schema
         ok, reason = False, str(exc)
     finally:
         application.close()
-    typer.echo(("healthy: " if ok else "unhealthy: ") + reason)
+    data = {
+        "healthy": ok,
+        "reason": reason,
+        "checked_at": checked_at.isoformat(),
+        "max_age_seconds": age.total_seconds(),
+        "worker": worker,
+    }
+    emit(data, as_json, lambda: ("healthy: " if ok else "unhealthy: ") + reason)
     if not ok:
         raise typer.Exit(1)
 

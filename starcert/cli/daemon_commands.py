@@ -80,12 +80,19 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
             notes = config.notifications
             deliverer = None
             if notes.webhook_url:
+                from starcert.daemon import WallClock
                 from starcert.notify import WebhookChannel
                 from workflows.outbox_delivery import Deliverer
 
+                channel = WebhookChannel(
+                    notes.webhook_url,
+                    notes.timeout_seconds,
+                    secret=notes.webhook_secret.encode("utf-8"),
+                    clock=WallClock(clock),  # the receiver checks the stamp against real time
+                )
                 deliverer = Deliverer(
                     uow_factory=application.uow,
-                    channel=WebhookChannel(notes.webhook_url, notes.timeout_seconds),
+                    channel=channel,
                     clock=clock,
                     worker=runner.worker,
                     lease=timedelta(seconds=notes.timeout_seconds + 5),  # outlives one send
@@ -127,6 +134,8 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     if key.exists()
                     else f"off (no key at {key}: starcert audit keygen)"
                 )
+                if notes.webhook_url:
+                    webhook += " (signed)" if notes.webhook_secret else " (unsigned)"
                 typer.echo(
                     f"starcert daemon {runner.worker} (pid {os.getpid()})\n"
                     f"  database: {views.safe_url(config.database_url)}\n"

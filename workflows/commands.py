@@ -16,6 +16,7 @@ class RegisterOrganisation:
     name: str
     credit_code: str
     by: str
+    contact_email: str | None = None
 
 
 @dataclass(frozen=True)

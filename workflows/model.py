@@ -72,6 +72,7 @@ class Organisation:
     id: int | None
     name: str
     credit_code: str  # unified social credit code, GB 32100, validated on input
+    contact_email: str | None = None  # where reminders are e-mailed (workflows.contact_email)
 
 
 @dataclass(frozen=True)

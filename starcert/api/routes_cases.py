@@ -38,7 +38,12 @@ def add_organisation(body: s.OrganisationIn, request: Request, who: Operator) ->
     """Register an organisation (its unified social credit code is checked)."""
     application = application_of(request)
     result = application.case_service.handle(
-        c.RegisterOrganisation(name=body.name, credit_code=body.credit_code, by=who.name)
+        c.RegisterOrganisation(
+            name=body.name,
+            credit_code=body.credit_code,
+            by=who.name,
+            contact_email=body.contact_email,
+        )
     )
     assert result.organisation_id is not None
     return get_organisation(result.organisation_id, request, who)
@@ -51,7 +56,22 @@ def get_organisation(organisation_id: RowId, request: Request, who: Reader) -> s
     with application_of(request).uow() as uow:
         org = uow.organisations.get(organisation_id)
     assert org.id is not None
-    return s.OrganisationOut(id=org.id, name=org.name, credit_code=org.credit_code)
+    return s.OrganisationOut(
+        id=org.id, name=org.name, credit_code=org.credit_code, contact_email=org.contact_email
+    )
+
+
+@router.patch(
+    "/organisations/{organisation_id}", response_model=s.OrganisationOut, tags=["organisations"]
+)
+def update_organisation(
+    organisation_id: RowId, body: s.OrganisationUpdate, request: Request, who: Operator
+) -> s.OrganisationOut:
+    """Change the contact e-mail reminders are written to (null or "" removes it)."""
+    from starcert.contacts import set_contact_email
+
+    set_contact_email(application_of(request), organisation_id, body.contact_email)
+    return get_organisation(organisation_id, request, who)
 
 
 @router.post(

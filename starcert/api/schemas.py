@@ -61,9 +61,17 @@ class _Out(BaseModel):
 # --- requests ------------------------------------------------------------------------------------
 
 
+ContactEmail = Annotated[StrictStr | None, Field(max_length=320)]
+
+
 class OrganisationIn(_In):
     name: Text
     credit_code: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    contact_email: ContactEmail = None  # reminders before surveillance and expiry go here
+
+
+class OrganisationUpdate(_In):
+    contact_email: ContactEmail  # null or "" removes it
 
 
 class FactsIn(_In):
@@ -148,6 +156,7 @@ class OrganisationOut(_Out):
     id: int
     name: str
     credit_code: str
+    contact_email: str | None = None
 
 
 class CaseOut(_Out):

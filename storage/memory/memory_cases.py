@@ -69,6 +69,13 @@ class MemoryOrganisations(MemoryRepository):
     def by_credit_code(self, credit_code: str) -> Organisation | None:
         return self._uow.data.organisation_coded(credit_code)
 
+    def set_contact_email(self, organisation_id: int, email: str | None) -> Organisation:
+        if email is not None:
+            checks.text(email, "organisation.contact_email")
+        stored = replace(self.get(organisation_id), contact_email=email)
+        self._uow.put("organisations", organisation_id, stored)
+        return stored
+
 
 class MemoryApplications(MemoryRepository):
     def add(self, application: Application) -> Application:

@@ -64,11 +64,13 @@ def organisation_values(o: Organisation) -> dict[str, Any]:
     checks.new_row(o.id, "organisation")
     checks.text(o.name, "organisation.name")
     checks.text(o.credit_code, "organisation.credit_code")
-    return {"name": o.name, "credit_code": o.credit_code}
+    if o.contact_email is not None:
+        checks.text(o.contact_email, "organisation.contact_email")
+    return {"name": o.name, "credit_code": o.credit_code, "contact_email": o.contact_email}
 
 
 def organisation(row: OrganisationRow) -> Organisation:
-    return Organisation(row.id, row.name, row.credit_code)
+    return Organisation(row.id, row.name, row.credit_code, row.contact_email)
 
 
 def application_values(a: Application) -> dict[str, Any]:

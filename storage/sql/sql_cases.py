@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import union
+from sqlalchemy import union, update
 from sqlmodel import col, select
 
 from storage import checks
@@ -63,6 +64,17 @@ class SqlOrganisations(SqlRepository):
     def by_credit_code(self, credit_code: str) -> Organisation | None:
         row = self._uow.fetch_one(st.ORGANISATION_BY_CREDIT_CODE_P, {"b_code": credit_code})
         return None if row is None else mapping.organisation(row)
+
+    def set_contact_email(self, organisation_id: int, email: str | None) -> Organisation:
+        if email is not None:
+            checks.text(email, "organisation.contact_email")
+        found = self.get(organisation_id)
+        self._uow.session.execute(
+            update(OrganisationRow)
+            .where(col(OrganisationRow.id) == organisation_id)
+            .values(contact_email=email)
+        )
+        return replace(found, contact_email=email)
 
 
 class SqlApplications(SqlRepository):

@@ -70,6 +70,7 @@ class OrganisationRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     credit_code: str  # GB 32100 unified social credit code, validated before it gets here
+    contact_email: str | None = None  # reminders are e-mailed here
 
 
 class ApplicationRow(SQLModel, table=True):

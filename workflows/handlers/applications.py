@@ -8,6 +8,7 @@ from dataclasses import replace
 from workflows import commands as c
 from workflows.certificate_machine import Trigger
 from workflows.change_set import ChangeSet, Opening
+from workflows.contact_email import checked_contact_email
 from workflows.credit_code import validate_credit_code
 from workflows.errors import InvalidInput
 from workflows.handlers.handler_kit import (
@@ -35,7 +36,8 @@ def register(cmd: c.RegisterOrganisation, reads: CaseReads, setup: Setup, now: N
     organisation holding it), in the same transaction: no read of its own here."""
     name = text("name", cmd.name, one_line=True)
     code = validate_credit_code(cmd.credit_code)
-    return ChangeSet("RegisterOrganisation", organisation=Organisation(None, name, code))
+    contact = checked_contact_email(cmd.contact_email)
+    return ChangeSet("RegisterOrganisation", organisation=Organisation(None, name, code, contact))
 
 
 def submit(cmd: c.SubmitApplication, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:

@@ -1,0 +1,24 @@
+"""An organisation's contact e-mail: where reminders before the surveillance window and before
+expiry are written. Checked for syntax only (email-validator, no DNS: the domain is pure)."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from workflows.errors import InvalidInput
+
+MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+
+
+def checked_contact_email(value: str | None, field: str = "contact_email") -> str | None:
+    """The address normalised (domain lower-cased, IDNA kept readable), or None for none/empty."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) > MAX_LENGTH:
+        raise InvalidInput(field, f"longer than {MAX_LENGTH} characters")
+    try:
+        found = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(field, f"{text!r} is not an e-mail address: {exc}") from None
+    return str(found.normalized)

@@ -108,15 +108,16 @@ class OutboxTable:
     """The notification outbox, oldest first; a message that failed `max_attempts` times stays
     out of every claim. Nothing releases a message early: its lease outlives one send."""
 
-    def __init__(self, uow: UnitOfWork, max_attempts: int) -> None:
+    def __init__(self, uow: UnitOfWork, max_attempts: int, channel: str | None = None) -> None:
         self.uow = uow
         self.max_attempts = max_attempts
+        self.channel = channel  # None: every channel's messages
 
     def claim(
         self, now: datetime, worker: str, lease_until: datetime, limit: int
     ) -> Sequence[Notification]:
         return self.uow.notifications.claim_pending(
-            now, worker, lease_until, limit, self.max_attempts
+            now, worker, lease_until, limit, self.max_attempts, self.channel
         )
 
     def failures(self, row: Notification) -> int:

@@ -1,4 +1,4 @@
-"""Delivering the notification outbox through a channel (starcert.notify holds the webhook one).
+"""Delivering the notification outbox through a channel (starcert.notify: webhook and e-mail).
 
 At least once: a message is marked delivered only after the channel reports success, in a
 transaction of its own. A crash between the answer and the mark sends it again once its lease
@@ -74,7 +74,9 @@ class Deliverer:
         batch_size: int = 1,
         stopping: Stopping | None = None,
         log: JsonLog | None = None,
+        only: str | None = None,
     ) -> None:
+        """`only`: deliver the messages of this outbox channel ("webhook", "email") alone."""
         self.uow_factory = uow_factory
         self.channel = channel
         self.clock = clock
@@ -82,7 +84,7 @@ class Deliverer:
         self.max_attempts = max_attempts
         self.batch_size = batch_size
         self.work = LeasedWork(
-            partial(OutboxTable, max_attempts=max_attempts),
+            partial(OutboxTable, max_attempts=max_attempts, channel=only),
             uow_factory=uow_factory,
             clock=clock,
             worker=worker,
@@ -117,6 +119,7 @@ class Deliverer:
                 notification=message.id,
                 case=message.case_id,
                 kind=message.kind,
+                channel=message.channel,
                 attempts=failure.attempts,
                 gave_up=gave_up,
                 retry_at=None if gave_up else failure.retry_at.isoformat(),
@@ -135,5 +138,41 @@ class Deliverer:
             notification=message.id,
             case=message.case_id,
             kind=message.kind,
+            channel=message.channel,
             attempts=message.attempts + 1,
         )
+
+
+class Deliverers:
+    """Several deliverers (one per channel) run as one: the daemon hands its stop request and
+    its log to each, and one pass delivers what is due on every channel."""
+
+    def __init__(self, deliverers: list[Deliverer]) -> None:
+        self.deliverers = deliverers
+
+    @property
+    def stopping(self) -> Stopping:
+        return self.deliverers[0].stopping
+
+    @stopping.setter
+    def stopping(self, value: Stopping) -> None:
+        for d in self.deliverers:
+            d.stopping = value
+
+    @property
+    def log(self) -> JsonLog:
+        return self.deliverers[0].log
+
+    @log.setter
+    def log(self, value: JsonLog) -> None:
+        for d in self.deliverers:
+            d.log = value
+
+    def deliver_due(self) -> DeliveryReport:
+        total = DeliveryReport()
+        for d in self.deliverers:
+            report = d.deliver_due()
+            total.sent += report.sent
+            total.failed += report.failed
+            total.gave_up += report.gave_up
+        return total

@@ -205,10 +205,16 @@ class Notification:
 class NotificationOutbox(Protocol):
     def add(self, notification: Notification) -> Notification: ...
     def claim_pending(
-        self, now: datetime, worker: str, lease_until: datetime, limit: int, max_attempts: int
+        self,
+        now: datetime,
+        worker: str,
+        lease_until: datetime,
+        limit: int,
+        max_attempts: int,
+        channel: str | None = None,
     ) -> Sequence[Notification]:
         """Lease undelivered messages whose time has come, whose lease is free and that have
-        failed fewer than `max_attempts` times, oldest first."""
+        failed fewer than `max_attempts` times, oldest first (of `channel` only, if given)."""
         ...
 
     def mark_delivered(self, notification_id: int, at: datetime) -> None: ...

@@ -46,9 +46,7 @@ def shown_query(query: str) -> str:
     if not query:
         return ""
     pairs = parse_qsl(query, keep_blank_values=True)
-    hidden = [
-        (k, "***" if any(w in k.lower() for w in SECRET_WORDS) else v) for k, v in pairs
-    ]
+    hidden = [(k, "***" if any(w in k.lower() for w in SECRET_WORDS) else v) for k, v in pairs]
     return urlencode(hidden, safe="*/:")
 
 

@@ -77,28 +77,10 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
         collector.resume()  # the daemon runs for months
         try:
             runner = runner_for(application, worker)
-            notes = config.notifications
-            deliverer = None
-            if notes.webhook_url:
-                from starcert.daemon import WallClock
-                from starcert.notify import WebhookChannel
-                from workflows.outbox_delivery import Deliverer
+            from starcert.notify import deliverers_for
 
-                channel = WebhookChannel(
-                    notes.webhook_url,
-                    notes.timeout_seconds,
-                    secret=notes.webhook_secret.encode("utf-8"),
-                    clock=WallClock(clock),  # the receiver checks the stamp against real time
-                )
-                deliverer = Deliverer(
-                    uow_factory=application.uow,
-                    channel=channel,
-                    clock=clock,
-                    worker=runner.worker,
-                    lease=timedelta(seconds=notes.timeout_seconds + 5),  # outlives one send
-                    max_attempts=notes.max_attempts,
-                    backoff=timedelta(seconds=notes.backoff_seconds),
-                )
+            notes = config.notifications
+            deliverer = deliverers_for(config, application.uow, clock, runner.worker)
             from starcert.checkpoint_keys import sign_if_keyed
 
             daemon = Daemon(
@@ -136,12 +118,19 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                 )
                 if notes.webhook_url:
                     webhook += " (signed)" if notes.webhook_secret else " (unsigned)"
+                smtp = config.email
+                email = (
+                    f"{smtp.smtp_host}:{smtp.smtp_port} ({smtp.tls}) from {smtp.from_address}"
+                    if smtp.smtp_host
+                    else "(none: e-mails stay in the outbox)"
+                )
                 typer.echo(
                     f"starcert daemon {runner.worker} (pid {os.getpid()})\n"
                     f"  database: {views.safe_url(config.database_url)}\n"
                     f"  rules:    {config.paths.rules_dir}\n{shifted}"
                     f"  webhook:  {webhook}\n"
                     f"  checkpoints: {signs}\n"
+                    f"  e-mail:   {email}\n"
                     f"  api:      {http}\n"
                     f"  ticks every {config.daemon.tick_seconds:g}s and at the next due deadline\n"
                     f"  stop with Ctrl-C or: kill -TERM {os.getpid()}",

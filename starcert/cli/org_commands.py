@@ -58,7 +58,7 @@ def org_update(
     ref: Annotated[str, typer.Argument(help="organisation id, or its unified social credit code")],
     contact_email: Annotated[
         str,
-        typer.Option("--contact-email", help="where reminders are e-mailed; \"\" removes it"),
+        typer.Option("--contact-email", help='where reminders are e-mailed; "" removes it'),
     ],
     as_json: Json = False,
 ) -> None:

@@ -34,7 +34,13 @@ class MemoryOutbox:
         return stored
 
     def claim_pending(
-        self, now: datetime, worker: str, lease_until: datetime, limit: int, max_attempts: int
+        self,
+        now: datetime,
+        worker: str,
+        lease_until: datetime,
+        limit: int,
+        max_attempts: int,
+        channel: str | None = None,
     ) -> Sequence[Notification]:
         now = utc(now, "now")
         lease_until = utc(lease_until, "lease_until")
@@ -46,7 +52,8 @@ class MemoryOutbox:
                 break
             free = m.claimed_until is None or m.claimed_until <= now
             live = m.attempts < max_attempts
-            if m.delivered_at is None and m.deliver_after <= now and free and live:
+            mine = channel is None or m.channel == channel
+            if m.delivered_at is None and m.deliver_after <= now and free and live and mine:
                 row = replace(m, claimed_by=worker, claimed_until=lease_until)
                 self._put(row)
                 claimed.append(row)

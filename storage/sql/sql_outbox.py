@@ -67,7 +67,13 @@ class SqlOutbox:
         return _message(self._uow.insert_values(NotificationRow, values))
 
     def claim_pending(
-        self, now: datetime, worker: str, lease_until: datetime, limit: int, max_attempts: int
+        self,
+        now: datetime,
+        worker: str,
+        lease_until: datetime,
+        limit: int,
+        max_attempts: int,
+        channel: str | None = None,
     ) -> Sequence[Notification]:
         now = utc(now, "now")
         lease_until = utc(lease_until, "lease_until")
@@ -84,6 +90,8 @@ class SqlOutbox:
             .order_by(*_ORDER)
             .limit(limit)
         )
+        if channel is not None:
+            pick = pick.where(col(NotificationRow.channel) == channel)
         if self._uow.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         ids = [i for i in self._uow.session.exec(pick).all() if i is not None]

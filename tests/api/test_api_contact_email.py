@@ -10,7 +10,11 @@ def test_contact_email_is_registered_changed_and_removed(api: Api) -> None:
     op = api.as_("operator")
     made = op.post(
         "/api/organisations",
-        json={"name": "闽江家电", "credit_code": credit_code(), "contact_email": "shou@minjiang.cn"},
+        json={
+            "name": "闽江家电",
+            "credit_code": credit_code(),
+            "contact_email": "shou@minjiang.cn",
+        },
     )
     assert made.status_code == 201, made.text
     org = made.json()
@@ -35,7 +39,9 @@ def test_a_bad_address_is_422_naming_the_field_and_writes_nothing(api: Api) -> N
     bad = op.patch(f"/api/organisations/{made['id']}", json={"contact_email": "not an address"})
     assert bad.status_code == 422 and bad.json()["field"] == "contact_email"
     assert op.get(f"/api/organisations/{made['id']}").json()["contact_email"] is None
-    viewer = api.as_("viewer").patch(f"/api/organisations/{made['id']}", json={"contact_email": None})
+    viewer = api.as_("viewer").patch(
+        f"/api/organisations/{made['id']}", json={"contact_email": None}
+    )
     assert viewer.status_code == 403
     missing = op.patch("/api/organisations/999999", json={"contact_email": "a@b.cn"})
     assert missing.status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from workflows import commands as c
@@ -35,6 +36,10 @@ DEADLINES_RECOMPUTED = "deadlines_recomputed"
 """Event trigger names outside the machine: a deadline that no longer applied when it fired
 (marked done, state unchanged), and open deadlines moved to a new rule version's numbers."""
 REMINDER_CHANNEL = "webhook"
+EMAIL_CHANNEL = "email"
+EMAILED_KINDS = frozenset({DeadlineKind.SURVEILLANCE_WINDOW_OPENS, DeadlineKind.RECERT_REMINDER})
+"""The reminders also e-mailed to the organisation's contact: before the surveillance is due,
+and before expiry (their lead times are the rule file's lifecycle numbers)."""
 
 
 def fire(cmd: c.FireDeadline, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
@@ -104,8 +109,24 @@ def fire(cmd: c.FireDeadline, reads: CaseReads, setup: Setup, now: Now) -> Chang
             note=f"obsolete: {why}",
         )
 
-    def reminder(after: Case, event: Event) -> Notification:
-        return _reminder(after, deadline, due_on, event, now)
+    def reminder(after: Case, event: Event) -> tuple[Notification, ...]:
+        message = _reminder(after, deadline, due_on, event, now)
+        if deadline.kind not in EMAILED_KINDS:
+            return (message,)
+        contact = reads.organisation(after.organisation_id).contact_email
+        if contact is None:
+            return (message,)
+        surveillance = next((d for d in open_rows if d.kind is DeadlineKind.SURVEILLANCE_DUE), None)
+        payload = {
+            **message.payload,
+            "to": contact,
+            "surveillance_due_on": (
+                None
+                if surveillance is None
+                else due_day(surveillance.due_at, setup.zone).isoformat()
+            ),
+        }
+        return (message, replace(message, channel=EMAIL_CHANNEL, payload=payload))
 
     return transition(
         "FireDeadline", reads, setup, now, case, check, ctx, cmd.by, stamp=stamp, fired=deadline,

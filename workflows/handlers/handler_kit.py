@@ -155,7 +155,7 @@ def transition(
     stamp: RuleStamp | None = None,
     fired: Deadline | None = None,
     note: str = "",
-    notify: Callable[[Case, Event], Notification] | None = None,
+    notify: Callable[[Case, Event], tuple[Notification, ...]] | None = None,
 ) -> ChangeSet:
     """The change an allowed trigger makes: the case after it, its sealed event, its deadlines,
     and what `notify` makes of the case after it and its event, if given."""
@@ -180,7 +180,7 @@ def transition(
         done=() if fired is None else (need_id("deadline_id", fired.id),),
         cancel=cancel,
         add=add,
-        notifications=() if notify is None else (notify(done.after, event),),
+        notifications=() if notify is None else notify(done.after, event),
         at=now.instant,
         note=note,
     )

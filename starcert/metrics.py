@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -117,13 +117,21 @@ class DatabaseCollector(Collector):
         counts = app.database.reads.operations_counts(
             now, late_before=now - LATE_AFTER, max_attempts=app.config.notifications.max_attempts
         )
-        yield _gauge("starcert_deadlines_due", "Open deadlines due now, not failing.",
-                     counts.deadlines_due)  # fmt: skip
-        yield _gauge("starcert_deadlines_late", "Open deadlines due a day or more ago, not failing.",
-                     counts.deadlines_late)  # fmt: skip
-        yield _gauge("starcert_deadlines_in_incident",
-                     "Open deadlines whose last firing failed (see starcert incidents).",
-                     counts.deadlines_in_incident)  # fmt: skip
+        yield GaugeMetricFamily(
+            "starcert_deadlines_due",
+            "Open deadlines due now, not failing.",
+            value=counts.deadlines_due,
+        )
+        yield GaugeMetricFamily(
+            "starcert_deadlines_late",
+            "Open deadlines due a day or more ago, not failing: they fire late.",
+            value=counts.deadlines_late,
+        )
+        yield GaugeMetricFamily(
+            "starcert_deadlines_in_incident",
+            "Open deadlines whose last firing failed (see starcert incidents).",
+            value=counts.deadlines_in_incident,
+        )
         fired = CounterMetricFamily(
             "starcert_deadlines_fired",
             "Deadlines fired by each daemon since it started (from its heartbeat).",
@@ -149,13 +157,12 @@ class DatabaseCollector(Collector):
         yield backlog
         yield from self._rule_version(now)
 
-    def _rule_version(self, now: Any) -> Iterator[Metric]:
+    def _rule_version(self, now: datetime) -> Iterator[Metric]:
         app = self.application
         app.refresh_rules()  # a version published by another process since
         info = InfoMetricFamily(
-            "starcert_rule_version", "The rule version in force today.",
-            labels=["rule_set"],
-        )  # fmt: skip
+            "starcert_rule_version", "The rule version in force today.", labels=["rule_set"]
+        )
         try:
             rules = app.rules.book.in_force(local_day(now, app.config.zone))
         except LookupError:
@@ -170,10 +177,6 @@ class DatabaseCollector(Collector):
             },
         )
         yield info
-
-
-def _gauge(name: str, documentation: str, value: int) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, documentation, value=value)
 
 
 class _Scrape:

@@ -32,6 +32,7 @@ from workflows.model import (
     State,
     SuspensionCause,
 )
+from workflows.ports import Notification
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -624,3 +625,42 @@ def test_overdue_cases_release_failures_incidents_and_next_due(backend: Backend)
         assert (fired.attempts, fired.last_error, fired.claimed_until) == (
             1, "RuntimeError: rules missing", None
         )
+
+
+def test_a_contact_e_mail_is_set_changed_and_removed(backend: Backend) -> None:
+    with backend.new_uow() as uow:
+        org = uow.organisations.add(
+            Organisation(None, "厦门维修服务有限公司", "91350200MA2Y0000X1", "a@xm.example.cn")
+        )
+        assert org.id is not None
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.organisations.get(org.id).contact_email == "a@xm.example.cn"
+        changed = uow.organisations.set_contact_email(org.id, "售后@厦门.中国")
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.organisations.get(org.id) == changed
+        assert changed.contact_email == "售后@厦门.中国" and changed.name == org.name
+        uow.organisations.set_contact_email(org.id, None)
+        uow.commit()
+    with backend.new_uow() as uow:
+        assert uow.organisations.by_credit_code("91350200MA2Y0000X1") == replace(
+            org, contact_email=None
+        )
+        with pytest.raises(OrganisationNotFound):
+            uow.organisations.set_contact_email(org.id + 1000, "b@xm.example.cn")
+
+
+def test_a_deliverer_claims_only_its_channels_messages(backend: Backend) -> None:
+    case_id = stored_case_id(backend.new_uow)
+    with backend.new_uow() as uow:
+        for channel in ("webhook", "email", "webhook"):
+            uow.notifications.add(Notification(None, case_id, "r", channel, {}, T0, T0))
+        uow.commit()
+    lease = T0 + timedelta(minutes=1)
+    with backend.new_uow() as uow:
+        emails = uow.notifications.claim_pending(T0, "a", lease, 10, 3, "email")
+        hooks = uow.notifications.claim_pending(T0, "b", lease, 10, 3, "webhook")
+        uow.commit()
+    assert [m.channel for m in emails] == ["email"]
+    assert [m.channel for m in hooks] == ["webhook", "webhook"]

@@ -210,3 +210,16 @@ def test_heartbeats_keep_each_workers_last_beat(database: Database) -> None:
         ("w0", 1, "running"),
         ("w1", 2, "stopped"),
     ]
+
+
+def test_operations_counts_agree_across_backends(database: Database) -> None:
+    _certified(database)
+    now = T0 + timedelta(hours=12)
+    counts = database.reads.operations_counts(
+        now, late_before=now - timedelta(days=1), max_attempts=3
+    )
+    # Due: the surveillance (T0) and the claimed reminder (T0 - 1 day); only the latter is late.
+    assert (counts.deadlines_due, counts.deadlines_late, counts.deadlines_in_incident) == (2, 1, 0)
+    assert counts.outbox == {("webhook", "pending"): 1}
+    given_up = database.reads.operations_counts(now, late_before=now, max_attempts=0)
+    assert given_up.outbox == {("webhook", "given_up"): 1}

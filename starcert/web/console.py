@@ -93,7 +93,7 @@ async def login(request: Request) -> Response:
     session = await run_in_threadpool(console_login.log_in, application_of(request), token)
     if session is None:
         return page("login.html", 401, error="That token is unknown or revoked.")
-    request.state.account = principal.name  # the access log names who logged in
+    request.state.account = session.who.name  # the access log names who logged in
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(
         COOKIE,

@@ -1,6 +1,5 @@
-"""Revisions are four-digit numbers in increasing order (0001, 0002, ...; a gap left for a
-branch's revision is allowed), so a stored revision above the code's is known to be a newer
-release's without reading the migration scripts."""
+"""Revisions are numbered 0001, 0002, ... one after the other, so a stored revision above the
+code's is known to be a newer release's without reading the migration scripts."""
 
 from __future__ import annotations
 
@@ -13,9 +12,7 @@ from storage.sql.schema import SCHEMA_REVISION, is_newer
 def test_migrations_are_numbered_in_order_up_to_the_codes_revision() -> None:
     scripts = ScriptDirectory.from_config(alembic_config(""))
     chain = list(reversed(list(scripts.walk_revisions())))
-    numbers = [s.revision for s in chain]
-    assert all(len(n) == 4 and n.isdigit() for n in numbers), numbers
-    assert numbers[0] == "0001" and numbers == sorted(set(numbers)), numbers
+    assert [s.revision for s in chain] == [f"{n:04d}" for n in range(1, len(chain) + 1)]
     assert [s.down_revision for s in chain] == [None, *(s.revision for s in chain[:-1])]
     assert chain[-1].revision == SCHEMA_REVISION
     assert not any(is_newer(s.revision) for s in chain)

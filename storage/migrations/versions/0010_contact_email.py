@@ -1,8 +1,8 @@
 """An organisation's contact e-mail, where reminders before the surveillance window and before
 expiry are written.
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 
 Organisations registered before this revision have none: they get no e-mail until an operator
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0005"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

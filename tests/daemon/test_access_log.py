@@ -18,6 +18,8 @@ from daemon_helpers import answers_health, free_port, make_site, wait_until
 
 def _ask(port: int, path: str, token: str | None = None, form: dict[str, str] | None = None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if form is not None:  # a browser posting our own log-in form names our origin
+        headers["Origin"] = f"http://127.0.0.1:{port}"
     data = urllib.parse.urlencode(form).encode() if form is not None else None
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data, headers)
 

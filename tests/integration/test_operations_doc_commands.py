@@ -14,7 +14,7 @@ DOC = REPO / "docs" / "operations.md"
 def _block_after(heading: str) -> list[list[str]]:
     """The shell block under `heading`: each line's words, comments dropped."""
     section = DOC.read_text(encoding="utf-8").split(heading + "\n", 1)[1]
-    block = re.search(r"```\n(.*?)```", section, flags=re.S)
+    block = re.search(r"```\w*\n(.*?)```", section, flags=re.S)
     assert block is not None, f"no shell block under {heading}"
     lines = [shlex.split(line, comments=True) for line in block.group(1).splitlines()]
     return [words for words in lines if words]

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from workflows.model import (
     Application,
@@ -26,6 +26,9 @@ from workflows.model import (
     StarLevel,
     State,
 )
+
+if TYPE_CHECKING:
+    from workflows.auditors import Auditor, AuditorChange
 
 # --- rules -------------------------------------------------------------------------------------
 
@@ -289,6 +292,33 @@ class RuleVersionRepository(Protocol):
     def get(self, ruleset: str, version: str) -> PublishedRules: ...
     def latest_id(self) -> int:
         """The highest id stored (0 when none): a cheap "anything new?" probe."""
+        ...
+
+
+class AuditorRegister(Protocol):
+    """The auditor register (workflows.auditors); each call its own short transaction."""
+
+    def add(self, auditor: Auditor, change: AuditorChange) -> Auditor:
+        """Store a new auditor (id given here) and its first history entry."""
+        ...
+
+    def save(self, auditor: Auditor, change: AuditorChange) -> Auditor:
+        """Replace the record if still at `auditor.version` (else ConcurrencyConflict), bump
+        the version and append `change` to its history."""
+        ...
+
+    def get(self, auditor_id: int) -> Auditor: ...
+    def by_registration(self, registration: str) -> Auditor | None: ...
+    def list(self) -> Sequence[Auditor]:
+        """Every auditor, by id."""
+        ...
+
+    def history(self, auditor_id: int) -> Sequence[AuditorChange]:
+        """Oldest first."""
+        ...
+
+    def missing_organisations(self, ids: Iterable[int]) -> frozenset[int]:
+        """Which of `ids` no organisation has."""
         ...
 
 

@@ -22,6 +22,7 @@ from storage.sql.sql_errors import translated
 from workflows.checkpoints import CheckpointStore
 from workflows.errors import CaseNotFound, StorageError
 from workflows.model import Case
+from workflows.ports import AuditorRegister
 from workflows.read_ports import DatabaseReads, HeartbeatLog, PublicLookups, ReadingUnitOfWork
 
 
@@ -50,6 +51,11 @@ class Database(Protocol):
     @property
     def rate_limits(self) -> RateLimits:
         """Token buckets shared by every process on this database."""
+        ...
+
+    @property
+    def auditors(self) -> AuditorRegister:
+        """The auditor register (workflows.auditors)."""
         ...
 
     def shown_url(self) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any, TypeVar
 
 from workflows.errors import ConcurrencyConflict, InvalidInput, NotFound
@@ -95,7 +96,9 @@ class AuditorChange:
     at: datetime
     by: str
     action: str  # added or updated
-    changes: Mapping[str, Any]  # JSON-ready: field -> new value, or {"added": [...], "removed": [...]}
+    changes: Mapping[
+        str, Any
+    ]  # JSON-ready: field -> new value, or {"added": [...], "removed": [...]}
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,7 @@ def _text(value: str, name: str) -> str:
 
 def check_area(area: str, known: Sequence[str], name: str = "areas") -> str:
     if area not in known:
-        raise InvalidInput(
-            name, f"unknown area {area!r}; the body's areas are: {', '.join(known)}"
-        )
+        raise InvalidInput(name, f"unknown area {area!r}; the body's areas are: {', '.join(known)}")
     return area
 
 
@@ -186,7 +187,7 @@ def check_auditor(
     spans = sorted(set(auditor.unavailable))
     for span in spans:
         check_range(span.starts_on, span.ends_on, "unavailable")
-    for before, after in zip(spans, spans[1:], strict=False):
+    for before, after in pairwise(spans):
         if after.starts_on <= before.ends_on:
             raise InvalidInput(
                 "unavailable",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.memory.memory_auditors import MemoryAuditors
 from storage.memory.memory_checkpoints import MemoryCheckpoints
 from storage.memory.memory_console_sessions import MemoryConsoleSessions
 from storage.memory.memory_rate_limits import MemoryRateLimits
@@ -19,6 +20,7 @@ class MemoryDatabase:
         self.checkpoints = MemoryCheckpoints(self.store)
         self.console_sessions = MemoryConsoleSessions(self.store)
         self.rate_limits = MemoryRateLimits()
+        self.auditors = MemoryAuditors(self.store)
 
     def shown_url(self) -> str:
         return "memory"

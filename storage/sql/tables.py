@@ -339,4 +339,82 @@ class RateLimitBucketRow(SQLModel, table=True):
     granted: bool  # whether the last take got a token (read back from the one upsert)
 
 
+class AuditorRow(SQLModel, table=True):
+    """An auditor and their qualification; `version` is the optimistic lock of every update."""
+
+    __tablename__ = "auditors"
+    __table_args__ = (
+        sa.UniqueConstraint("registration", name="uq_auditors_registration"),
+        sa.Index("ix_auditors_valid_until", "valid_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    registration: str  # the qualification's registration number
+    grade: str  # workflows.auditors.Grade
+    registered_on: date
+    valid_until: date
+    version: int = 0
+
+
+class AuditorAreaRow(SQLModel, table=True):
+    """A professional area (from the body's list in config) an auditor is qualified in."""
+
+    __tablename__ = "auditor_areas"
+    __table_args__ = (sa.Index("ix_auditor_areas_area", "area"),)
+
+    auditor_id: int = Field(foreign_key="auditors.id", primary_key=True)
+    area: str = Field(primary_key=True)
+
+
+class AuditorLanguageRow(SQLModel, table=True):
+    __tablename__ = "auditor_languages"
+
+    auditor_id: int = Field(foreign_key="auditors.id", primary_key=True)
+    language: str = Field(primary_key=True)
+
+
+class AuditorUnavailabilityRow(SQLModel, table=True):
+    """Days an auditor cannot audit, both ends included."""
+
+    __tablename__ = "auditor_unavailability"
+    __table_args__ = (sa.Index("ix_auditor_unavailability_auditor", "auditor_id", "starts_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    auditor_id: int = Field(foreign_key="auditors.id")
+    starts_on: date
+    ends_on: date
+
+
+class AuditorRelationRow(SQLModel, table=True):
+    """A declared relation with a client (consultancy or employment); ends_on NULL while it lasts."""
+
+    __tablename__ = "auditor_relations"
+    __table_args__ = (
+        sa.Index("ix_auditor_relations_auditor", "auditor_id"),
+        sa.Index("ix_auditor_relations_organisation", "organisation_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    auditor_id: int = Field(foreign_key="auditors.id")
+    organisation_id: int = Field(foreign_key="organisations.id")
+    kind: str  # workflows.auditors.RelationKind
+    starts_on: date
+    ends_on: date | None = None
+
+
+class AuditorChangeRow(SQLModel, table=True):
+    """An auditor's history: who changed what and when, appended with every change."""
+
+    __tablename__ = "auditor_changes"
+    __table_args__ = (sa.Index("ix_auditor_changes_auditor", "auditor_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    auditor_id: int = Field(foreign_key="auditors.id")
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    by: str
+    action: str  # added or updated
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+
+
 metadata = SQLModel.metadata

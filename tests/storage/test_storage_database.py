@@ -118,6 +118,12 @@ def test_upgrade_from_nothing_matches_the_models(
         "checkpoints",
         "console_sessions",
         "rate_limit_buckets",
+        "auditors",
+        "auditor_areas",
+        "auditor_languages",
+        "auditor_unavailability",
+        "auditor_relations",
+        "auditor_changes",
     }
 
 

@@ -15,6 +15,7 @@ from starcert.config import Config
 from starcert.unloaded_rules import RulesNotLoaded, UnloadedRules
 from starcert.wall_clock import SystemClock
 from storage.database import Database, open_database
+from workflows.auditors import AuditorService
 from workflows.case_service import CaseService
 from workflows.certificate_machine import TriggerCheck
 from workflows.ports import Clock, RulesPort, UnitOfWork
@@ -110,6 +111,11 @@ class App:
             number_prefix=certs.number_prefix,
             new_number_on_recertification=certs.new_number_on_recertification,
         )
+
+    @cached_property
+    def auditors(self) -> AuditorService:
+        """The auditor register, checked against the body's areas (config [auditors])."""
+        return AuditorService(self.database.auditors, self.clock, self.config.auditors.areas)
 
     def close(self) -> None:
         if "database" in self.__dict__:

@@ -137,6 +137,36 @@ class AuditConfig(_Section):
     checkpoint_seconds: float = Field(default=86400, gt=0)  # the daemon signs one this often
 
 
+AREAS = (
+    "household_appliances",
+    "consumer_electronics",
+    "automobiles",
+    "furniture",
+    "building_materials",
+    "e_commerce",
+    "logistics",
+    "catering",
+)
+
+
+class AuditorsConfig(_Section):
+    """The body's own list of professional areas (it changes rarely, and no rule version or
+    effective date governs it), and when a qualification counts as expiring."""
+
+    areas: tuple[str, ...] = Field(default=AREAS, min_length=1)
+    expiring_days: int = Field(default=90, ge=0, le=3650)
+
+    @field_validator("areas")
+    @classmethod
+    def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for area in value:
+            if not area or not area.replace("_", "").isalnum() or not area.islower():
+                raise ValueError(f"area {area!r} must be lower-case letters, digits and _")
+        if len(set(value)) != len(value):
+            raise ValueError("areas must not repeat")
+        return value
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     paths: PathsConfig = PathsConfig()
@@ -148,6 +178,7 @@ class Config(_Section):
     rules: RulesConfig = RulesConfig()
     audit: AuditConfig = AuditConfig()
     console: ConsoleConfig = ConsoleConfig()
+    auditors: AuditorsConfig = AuditorsConfig()
     source: Path | None = None
 
     @property

@@ -26,6 +26,7 @@ GROUPS: dict[str, str] = {
     "rules": "rules_commands:rules_app",
     "incidents": "incident_commands:incidents_app",
     "users": "user_commands:users_app",
+    "auditor": "auditor_commands:auditor_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -44,7 +45,19 @@ COMMANDS: dict[str, str] = {
 }
 """Top-level commands: name → the module whose `register(app)` adds them."""
 
-ORDER = ("db", "org", "audit", "rules", "serve", "simulate", "incidents", "users", "api", "apply")
+ORDER = (
+    "db",
+    "org",
+    "auditor",
+    "audit",
+    "rules",
+    "serve",
+    "simulate",
+    "incidents",
+    "users",
+    "api",
+    "apply",
+)
 """The order of `starcert --help`: each group, or the first command of each module."""
 
 

@@ -250,7 +250,9 @@ def _moved(
     kept = list(held)
     for item in remove:
         if item not in kept:
-            raise InvalidInput(name, f"{shown(item)} is not on the record, so it cannot be removed")
+            raise InvalidInput(
+                f"remove_{name}", f"{shown(item)} is not on the record, so it cannot be removed"
+            )
         kept.remove(item)
     return (*kept, *(a for a in add if a not in kept))
 

@@ -74,15 +74,19 @@ def relation(text: str, option: str) -> Relation:
 
 
 def _refused_as_typed(action: Any, update: bool = False) -> Any:
-    """Run `action`; a refused field is named by the option that set it."""
+    """Run `action`; a refused field is named by the option that set it (in an update, what
+    it adds is checked, so a list's problem is its --add- option's)."""
     try:
         return action()
     except InvalidInput as exc:
-        option = OPTION_OF.get(exc.field)
+        field = exc.field.removeprefix("remove_")
+        option = OPTION_OF.get(field)
         if option is None:
             raise
-        if update and exc.field in ("areas", "languages", "unavailable", "relations"):
-            option = f"--add-{option[2:]} / --remove-{option[2:]}"
+        if exc.field.startswith("remove_"):
+            option = f"--remove-{option[2:]}"
+        elif update and field in ("areas", "languages", "unavailable", "relations"):
+            option = f"--add-{option[2:]}"
         raise InvalidInput(option, exc.message) from None
 
 

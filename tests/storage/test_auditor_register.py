@@ -158,7 +158,10 @@ def test_a_bad_record_is_refused_naming_the_field_and_nothing_is_written(
     assert again.value.field == "areas"
     with pytest.raises(InvalidInput) as absent:
         service.update(added.id, AuditorEdit(remove_languages=("fr",)), "li")
-    assert absent.value.message == "fr is not on the record, so it cannot be removed"
+    assert (absent.value.field, absent.value.message) == (
+        "remove_languages",
+        "fr is not on the record, so it cannot be removed",
+    )
     assert _register(backend).get(added.id) == added
     assert len(service.history(added.id)) == 1
 

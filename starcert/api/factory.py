@@ -15,6 +15,7 @@ from starcert.api import (
     docs_pages,
     error_responses,
     routes_accounts,
+    routes_auditors,
     routes_cases,
     routes_checkpoints,
     routes_metrics,
@@ -72,6 +73,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_rules.router)
     api.include_router(routes_accounts.router)
     api.include_router(routes_metrics.router)
+    api.include_router(routes_auditors.router)
     api.include_router(public_pages.router)
     api.include_router(console.router)
     docs_pages.install(api)

@@ -12,6 +12,7 @@ OPERATOR = frozenset({"operator"})
 AUDITOR = frozenset({"auditor"})
 RULE_AUTHOR = frozenset({"rule_author"})
 ADMIN = frozenset({"admin"})
+PLANNERS = frozenset({"operator", "auditor"})  # the auditor register: personal data
 READERS = frozenset(ROLES)
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -43,6 +44,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/accounts"): ADMIN,
     ("POST", "/api/accounts"): ADMIN,
     ("POST", "/api/accounts/{name}/revoke"): ADMIN,
+    ("GET", "/api/auditors"): PLANNERS,
+    ("GET", "/api/auditors/{auditor_id}"): PLANNERS,
+    ("POST", "/api/auditors"): OPERATOR,
+    ("PATCH", "/api/auditors/{auditor_id}"): OPERATOR,
 }
 PUBLIC = {
     ("GET", "/health"),
@@ -68,13 +73,14 @@ def _url(path: str) -> str:
         .replace("{organisation_id}", "1")
         .replace("{number}", "ASC-2026-000001")
         .replace("{name}", "nobody")
+        .replace("{auditor_id}", "1")
     )
 
 
 @pytest.mark.parametrize("route", sorted(EXPECTED), ids=lambda r: f"{r[0]} {r[1]}")
 def test_each_route_admits_exactly_its_roles(api: Api, route: tuple[str, str]) -> None:
     method, path = route
-    body: Any = {} if method == "POST" else None
+    body: Any = {} if method in ("POST", "PATCH") else None
     anonymous = api.as_(None).request(method, _url(path), json=body)
     assert anonymous.status_code == 401, anonymous.text
     assert anonymous.json()["code"] == "unauthenticated"

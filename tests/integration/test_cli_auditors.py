@@ -128,3 +128,20 @@ def test_a_bad_update_is_refused_and_the_record_and_history_stay(starcert_sqlite
         check=False,
     )  # fmt: skip
     assert stale.code == 5
+
+
+def test_the_bodys_own_area_list_in_the_config_is_the_one_checked(
+    starcert_sqlite: Starcert,
+) -> None:
+    from starcert.config import AuditorsConfig, load_config
+
+    assert load_config().auditors == AuditorsConfig()  # config.toml shows the defaults
+    starcert = starcert_sqlite
+    config = starcert.config.read_text(encoding="utf-8")
+    starcert.config.write_text(config + '[auditors]\nareas = ["ships"]\n', encoding="utf-8")
+    assert starcert(*WANG[:-2], "--area", "ships", "--by", "li", check=False).err.startswith(
+        "error: --area: unknown area 'household_appliances'; the body's areas are: ships"
+    )
+    starcert.config.write_text(config + '[auditors]\nareas = ["Ships!"]\n', encoding="utf-8")
+    refused = starcert("auditor", "list", check=False)
+    assert refused.code == 2 and "auditors.areas" in refused.err and "'Ships!'" in refused.err

@@ -3,6 +3,7 @@
 Instants use UtcDateTime (aware UTC in and out, on SQLite too). Enumerations are stored as their
 text values; decimals as exact text; the score sheet as a JSON document with a `format` number.
 Alembic migrations (storage/migrations) create exactly this; a test compares the two.
+Long because the whole schema is kept in one place, one class per table, to be read together.
 """
 
 from __future__ import annotations

@@ -56,6 +56,9 @@ def test_three_daemons_fire_ten_thousand_once_and_outlive_a_killed_one(
         total = bulk_deadlines(engine, cases, 4, datetime.now(UTC) - timedelta(hours=1))
         assert total == 10_000
         a, b, c = site.serve("a"), site.serve("b"), site.serve("c")
+        # On a loaded machine a daemon may still be starting when another is mid-run.
+        beating = lambda: len(site.json("status")["daemons"]) == 3  # noqa: E731
+        wait_until("all three beating", beating, timeout=60)
         wait_until("a mid-run", lambda: len(a.events("deadline_fired")) >= 300, timeout=60)
         held = 0
         for _ in range(50):  # freeze a while it holds a claim, so it dies holding rows

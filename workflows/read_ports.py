@@ -43,6 +43,23 @@ class PublicCertificate:
 
 
 @dataclass(frozen=True)
+class PublicRecord:
+    """A certificate as the public query shows it: its public fields and what dates its status.
+
+    `status_entered_at` is when the event that put the certificate in its state was written;
+    `status_effective_on` the day that event took effect when it recorded one (a deadline that
+    fired late takes effect the day after its due day); `surveillance_due_at` the open
+    surveillance deadline's instant, if the certificate has one.
+    """
+
+    certificate: PublicCertificate
+    suspended_on: date | None
+    status_entered_at: datetime | None
+    status_effective_on: date | None
+    surveillance_due_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Replaced:
     """A certificate number a renewal replaced: which case holds it and its number now."""
 
@@ -178,6 +195,24 @@ class PublicLookups(Protocol):
 
     def replaced_number(self, number: str) -> Replaced | None:
         """`number` if it was issued once and a renewal has since given its case another one."""
+        ...
+
+    def search(
+        self,
+        *,
+        number: str | None = None,
+        holder: str | None = None,
+        credit_code: str | None = None,
+        states: Collection[State],
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[PublicRecord], int]:
+        """Certificates (cases holding a number) in `states` found by exactly one key, in
+        number order: one page of them and how many there are.
+
+        `number` matches exactly (by index); `holder` a part of the holder's name, ignoring
+        case; `credit_code` the holder organisation's code exactly (by index).
+        """
         ...
 
     def close(self) -> None: ...

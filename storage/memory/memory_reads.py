@@ -19,6 +19,7 @@ from storage.certificate_trail import ISSUING, after_each_event, first_issued, r
 from storage.formats import sheet_plain, sheet_to_json, utc
 from storage.memory.memory_snapshot import Tables, View
 from storage.memory.memory_tables import SharedTables
+from storage.public_records import one_key, status_entry
 from workflows.model import Application, Case, Deadline, DeadlineKind, ScoreSheet, StarLevel, State
 from workflows.numbering import case_id_of
 from workflows.read_ports import (
@@ -29,6 +30,7 @@ from workflows.read_ports import (
     LeaseHolder,
     OperationsCounts,
     PublicCertificate,
+    PublicRecord,
     RegisterEntry,
     Replaced,
 )
@@ -192,8 +194,62 @@ class MemoryPublicLookups:
     def replaced_number(self, number: str) -> Replaced | None:
         return _replaced_number(_committed(self._store), number)
 
+    def search(
+        self,
+        *,
+        number: str | None = None,
+        holder: str | None = None,
+        credit_code: str | None = None,
+        states: Collection[State],
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[PublicRecord], int]:
+        key, value = one_key(number, holder, credit_code)
+        with self._store.lock:  # the committed generation, with its indexes
+            return _search(self._store.tables, key, value, states, limit, offset)
+
     def close(self) -> None:
         return None
+
+
+def _search(
+    tables: Tables, key: str, value: str, states: Collection[State], limit: int, offset: int
+) -> tuple[list[PublicRecord], int]:
+    if key == "number":
+        ids = [tables.numbers[value]] if value in tables.numbers else []
+    elif key == "credit_code":
+        org = tables.codes.get(value)
+        ids = [c.id for c in tables.cases.values() if c.organisation_id == org and c.id]
+    else:
+        part = value.lower()
+        ids = [c.id for c in tables.cases.values() if part in c.holder.lower() and c.id]
+    found = sorted((tables.cases[i] for i in ids), key=lambda c: c.number or "")
+    public = [c for c in found if c.number is not None and c.state in states]
+    return [_public_record(tables, c) for c in public[offset : offset + limit]], len(public)
+
+
+def _public_record(tables: Tables, case: Case) -> PublicRecord:
+    assert case.id is not None and case.number is not None
+    events = (tables.events[k] for k in sorted(tables.by_case["events"].get(case.id, ())))
+    trail = [(str(e.to_state), e.at, e.data) for e in events if e.from_state != e.to_state]
+    entered_at, effective_on = status_entry(trail, str(case.state))
+    deadlines = (tables.deadlines[k] for k in tables.by_case["deadlines"].get(case.id, ()))
+    due = [
+        d.due_at for d in deadlines if d.done_at is None and d.kind is DeadlineKind.SURVEILLANCE_DUE
+    ]
+    certificate = PublicCertificate(
+        number=case.number,
+        holder=case.holder,
+        scope=case.scope,
+        state=case.state,
+        star_level=case.star_level,
+        issued_on=case.issued_on,
+        expires_on=case.expires_on,
+        last_surveillance_on=case.last_surveillance_on,
+    )
+    return PublicRecord(
+        certificate, case.suspended_on, entered_at, effective_on, min(due, default=None)
+    )
 
 
 class MemoryDatabaseReads:

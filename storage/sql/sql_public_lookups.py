@@ -2,23 +2,32 @@
 
 `verify` is one indexed lookup by certificate number returning only public columns; it neither
 waits for writers nor makes them wait (the unit-of-work engine opens every SQLite transaction
-with BEGIN IMMEDIATE, the write lock).
+with BEGIN IMMEDIATE, the write lock). `search` is the public query: by number (uq_cases_number),
+by credit code (uq_organisations_credit_code, then ix_cases_organisation) or by a part of the
+holder's name (LIKE over the public cases: no b-tree serves a substring); then, for the page's
+few cases, their state-changing events and open surveillance deadline, each by its case index.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, Unpack
+
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from storage.certificate_trail import ISSUING, replaced
+from storage.public_records import like_pattern, one_key, status_entry
 from storage.sql.engines import SQLITE_BUSY_TIMEOUT_S, parse_url
 from storage.sql.sql_errors import translated
-from storage.sql.tables import EventRow
-from workflows.model import StarLevel, State
+from storage.sql.tables import CaseRow, DeadlineRow, EventRow, OrganisationRow
+from workflows.model import DeadlineKind, StarLevel, State
 from workflows.numbering import case_id_of
-from workflows.read_ports import PublicCertificate, Replaced
+from workflows.read_ports import PublicCertificate, PublicRecord, Replaced
 
 _VERIFY = sa.text(
     "SELECT number, holder, scope, state, star_level, issued_on, expires_on, "
@@ -102,6 +111,112 @@ def verify_row(engine: Engine, number: str) -> PublicCertificate | None:
     )
 
 
+_PUBLIC = tuple(
+    col(c)
+    for c in (
+        CaseRow.id,
+        CaseRow.number,
+        CaseRow.holder,
+        CaseRow.scope,
+        CaseRow.state,
+        CaseRow.star_level,
+        CaseRow.issued_on,
+        CaseRow.expires_on,
+        CaseRow.last_surveillance_on,
+        CaseRow.suspended_on,
+    )
+)
+
+
+def _found(
+    number: str | None, holder: str | None, credit_code: str | None, states: Collection[State]
+) -> sa.Select[Unpack[tuple[Any, ...]]]:
+    """The public cases the one key finds (a WHERE over cases, joined to organisations for a
+    credit code)."""
+    key, value = one_key(number, holder, credit_code)
+    query = sa.select(*_PUBLIC).where(
+        col(CaseRow.number).is_not(None), col(CaseRow.state).in_([str(s) for s in states])
+    )
+    if key == "number":
+        return query.where(col(CaseRow.number) == value)
+    if key == "credit_code":
+        return query.join(
+            OrganisationRow, col(OrganisationRow.id) == col(CaseRow.organisation_id)
+        ).where(col(OrganisationRow.credit_code) == value)
+    return query.where(
+        sa.func.lower(col(CaseRow.holder)).like(sa.func.lower(like_pattern(value)), escape="\\")
+    )
+
+
+def _entries(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, datetime, Any]]]:
+    """Each case's state-changing events (to_state, at, data), in sequence order."""
+    rows = conn.execute(
+        sa.select(
+            col(EventRow.case_id), col(EventRow.to_state), col(EventRow.at), col(EventRow.data)
+        )
+        .where(
+            col(EventRow.case_id).in_(ids),
+            sa.or_(
+                col(EventRow.from_state).is_(None),
+                col(EventRow.from_state) != col(EventRow.to_state),
+            ),
+        )
+        .order_by(col(EventRow.case_id), col(EventRow.seq))
+    )
+    trail: dict[int, list[tuple[str, datetime, Any]]] = defaultdict(list)
+    for case_id, to_state, at, data in rows:
+        trail[case_id].append((to_state, at, data))
+    return trail
+
+
+def _surveillance_due(conn: Connection, ids: list[int]) -> dict[int, datetime]:
+    rows = conn.execute(
+        sa.select(col(DeadlineRow.case_id), sa.func.min(col(DeadlineRow.due_at)))
+        .where(
+            col(DeadlineRow.case_id).in_(ids),
+            col(DeadlineRow.done_at).is_(None),
+            col(DeadlineRow.kind) == str(DeadlineKind.SURVEILLANCE_DUE),
+        )
+        .group_by(col(DeadlineRow.case_id))
+    )
+    return {case_id: due for case_id, due in rows}
+
+
+def search_rows(
+    engine: Engine,
+    *,
+    number: str | None,
+    holder: str | None,
+    credit_code: str | None,
+    states: Collection[State],
+    limit: int,
+    offset: int,
+) -> tuple[list[PublicRecord], int]:
+    """One page of the public query's certificates, in number order, and how many there are."""
+    found = _found(number, holder, credit_code, states)
+    with translated(), engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(found.subquery())).scalar_one()
+        rows = conn.execute(found.order_by(col(CaseRow.number)).limit(limit).offset(offset)).all()
+        ids = [row[0] for row in rows]
+        trail = _entries(conn, ids) if ids else {}
+        due = _surveillance_due(conn, ids) if ids else {}
+    records = []
+    for row in rows:
+        entered_at, effective_on = status_entry(trail.get(row[0], []), row[4])
+        certificate = PublicCertificate(
+            number=str(row[1]),
+            holder=row[2],
+            scope=row[3],
+            state=State(row[4]),
+            star_level=None if row[5] is None else StarLevel(row[5]),
+            issued_on=row[6],
+            expires_on=row[7],
+            last_surveillance_on=row[8],
+        )
+        records.append(PublicRecord(certificate, row[9], entered_at, effective_on, due.get(row[0])))
+    return records, int(total)
+
+
 class SqlPublicLookups:
     """`PublicLookups` on an autocommit engine of its own (connects on first use)."""
 
@@ -113,6 +228,26 @@ class SqlPublicLookups:
 
     def replaced_number(self, number: str) -> Replaced | None:
         return replaced_number(self.engine, number)
+
+    def search(
+        self,
+        *,
+        number: str | None = None,
+        holder: str | None = None,
+        credit_code: str | None = None,
+        states: Collection[State],
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[PublicRecord], int]:
+        return search_rows(
+            self.engine,
+            number=number,
+            holder=holder,
+            credit_code=credit_code,
+            states=states,
+            limit=limit,
+            offset=offset,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

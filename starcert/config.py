@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -166,6 +167,67 @@ class AuditorsConfig(_Section):
             raise ValueError("areas must not repeat")
         return value
 
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+"""Raster logos only: an SVG may carry script, and the public pages serve the file as it is."""
+_LOGO_MAGIC = {
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/webp": b"RIFF",
+}
+LOGO_MAX_BYTES = 512 * 1024
+
+
+class BodyConfig(_Section):
+    """The certification body the public pages name (its CNCA approval and accreditation)."""
+
+    name: str = Field(min_length=1, max_length=100)  # in Chinese, as on the CNCA approval
+    name_en: str = Field(default="", max_length=200)
+    cnca_approval: str = Field(default="", max_length=40)  # e.g. CNCA-R-2002-001
+    accreditation: str = Field(default="", max_length=200)  # e.g. CNAS C001-S
+    address: str = Field(default="", max_length=200)
+    contact: str = Field(default="", max_length=200)  # telephone, e-mail
+    logo_file: Path | None = None
+
+    @field_validator("name", "name_en", "accreditation", "address", "contact")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if any(ch in value for ch in "\r\n\t"):
+            raise ValueError("must be one line of text")
+        return value.strip()
+
+    @field_validator("cnca_approval")
+    @classmethod
+    def _approval(cls, value: str) -> str:
+        if value and not re.fullmatch(r"CNCA-R[A-Z]?-\d{4}-\d{1,4}", value):
+            raise ValueError(f"{value!r} is not a CNCA approval number (like CNCA-R-2002-001)")
+        return value
+
+    @property
+    def logo_type(self) -> str | None:
+        return None if self.logo_file is None else LOGO_TYPES[self.logo_file.suffix.lower()]
+
+
+def _checked_logo(path: Path) -> None:
+    """A logo the pages can serve as it is: an existing PNG, JPEG or WebP, not too large."""
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"{path} must be a .png, .jpg or .webp file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read: {exc.strerror}") from None
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValueError(f"{path} is {len(data)} bytes; at most {LOGO_MAX_BYTES}")
+    if not data.startswith(_LOGO_MAGIC[kind]):
+        raise ValueError(
+            f"{path} is not a {kind.split('/')[1].upper()} file (its first bytes say otherwise)"
+        )
+
 
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
@@ -179,6 +241,7 @@ class Config(_Section):
     audit: AuditConfig = AuditConfig()
     console: ConsoleConfig = ConsoleConfig()
     auditors: AuditorsConfig = AuditorsConfig()
+    body: BodyConfig | None = None  # None: the public pages name no body
     source: Path | None = None
 
     @property
@@ -224,7 +287,15 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         rules_dir=_anchor(config.paths.rules_dir, base),
     )
     audit = config.audit.model_copy(update={"key_file": _anchor(config.audit.key_file, base)})
-    return config.model_copy(update={"paths": paths, "audit": audit})
+    body = config.body
+    if body is not None and body.logo_file is not None:
+        logo = _anchor(body.logo_file, base)
+        try:
+            _checked_logo(logo)
+        except ValueError as exc:
+            raise InvalidInput(f"{path}: body.logo_file", str(exc)) from None
+        body = body.model_copy(update={"logo_file": logo})
+    return config.model_copy(update={"paths": paths, "audit": audit, "body": body})
 
 
 def _anchor(p: Path, base: Path) -> Path:

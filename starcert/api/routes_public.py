@@ -1,4 +1,5 @@
-"""Public, anonymous, read-only: certificate verification and the announcements feed (JSON)."""
+"""Public, anonymous, read-only: certificate verification, the certificate query and the
+announcements feed (JSON)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
+from starcert.api import public_query as pq
 from starcert.api import schemas as s
 from starcert.api.auth import application_of
 from starcert.api.error_responses import ERROR_RESPONSES, ApiError
@@ -57,6 +59,38 @@ async def verify(
 def public_lookups(request: Request) -> PublicLookups:
     lookups: PublicLookups = request.app.state.public_lookups
     return lookups
+
+
+@router.get("/public/certificates", response_model=pq.CertificateQuery)
+async def certificates(
+    request: Request,
+    number: Annotated[str | None, Query(max_length=200)] = None,
+    holder: Annotated[str | None, Query(max_length=200)] = None,
+    credit_code: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=pq.MAX_PAGES)] = 1,
+) -> pq.CertificateQuery:
+    """Find certificates by exactly one of: `number`; `holder`, a part of the holder's name
+    (2 to 100 characters, any case); `credit_code`, the holder's unified social credit code.
+    20 a page, at most 10 pages; public fields only. Counts against the lookup limit of /verify.
+    """
+    await limit_lookups(request)
+    return await run_in_threadpool(public_query, request, number, holder, credit_code, page)
+
+
+def public_query(
+    request: Request, number: str | None, holder: str | None, credit_code: str | None, page: int
+) -> pq.CertificateQuery:
+    """The query's answer (the page shows the same); refused naming the field when malformed."""
+    key, value = pq.checked_query(number, holder, credit_code)
+    application = application_of(request)
+    return pq.query(
+        public_lookups(request),
+        key,
+        value,
+        page,
+        now=application.clock.now(),
+        zone=application.config.zone,
+    )
 
 
 @router.get("/public/announcements", response_model=list[s.Announcement])

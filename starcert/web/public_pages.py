@@ -1,21 +1,95 @@
-"""Public pages: verify a certificate by its number, and the recent announcements."""
+"""Public pages: the landing page, the certificate query, verification by number, the recent
+announcements, and the certification body's logo. Each names the body ([body] in config)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
+from starcert.api import public_query as pq
 from starcert.api.auth import application_of
 from starcert.api.error_responses import ApiError, describe
-from starcert.api.routes_public import limit_lookups, public_lookups
+from starcert.api.routes_public import limit_lookups, public_lookups, public_query
 from starcert.web.render import page
-from workflows.errors import StarcertError
+from workflows.errors import NotFound, StarcertError
 
 router = APIRouter(include_in_schema=False)
+
+STATUS_WORDS = {
+    "active": "有效 Valid",
+    "suspended": "暂停 Suspended",
+    "withdrawn": "撤销 Withdrawn",
+    "expired": "过期 Expired",
+    "cancelled": "注销 Cancelled",
+}
+STAR_WORDS = {
+    "five_star": "五星级 Five-star",
+    "four_star": "四星级 Four-star",
+    "three_star": "三星级 Three-star",
+    "qualified": "达标 Qualified",
+}
+
+
+def public_page(
+    request: Request,
+    name: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """`name` rendered with the body's identity, which every public page shows."""
+    return page(name, status, headers, body=application_of(request).config.body, **context)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def landing_page(request: Request) -> HTMLResponse:
+    return public_page(request, "landing.html")
+
+
+@router.get("/certificates", response_class=HTMLResponse)
+async def certificates_page(
+    request: Request,
+    number: Annotated[str | None, Query()] = None,
+    holder: Annotated[str | None, Query()] = None,
+    credit_code: Annotated[str | None, Query()] = None,
+    page: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    """The query's answer as a page: every query is answered as a page, a malformed one with
+    what is wrong in it (the JSON API's message)."""
+    asked = {
+        k: (v or "").strip()[:200]
+        for k, v in (("number", number), ("holder", holder), ("credit_code", credit_code))
+    }
+    context: dict[str, Any] = {"asked": asked, "statuses": STATUS_WORDS, "stars": STAR_WORDS}
+    if not any(asked.values()):
+        return public_page(request, "certificates.html", found=None, error=None, **context)
+    try:
+        await limit_lookups(request)
+        which = int(page) if page and page.isdigit() else 1
+        found = await run_in_threadpool(
+            public_query,
+            request,
+            asked["number"] or None,
+            asked["holder"] or None,
+            asked["credit_code"] or None,
+            min(max(which, 1), pq.MAX_PAGES),
+        )
+    except ApiError as exc:
+        message = exc.body.message
+        return public_page(
+            request, "certificates.html", exc.status, exc.headers, found=None, error=message,
+            **context,
+        )  # fmt: skip
+    except StarcertError as exc:
+        status, body = describe(exc)
+        return public_page(
+            request, "certificates.html", status, found=None, error=body.message, **context
+        )
+    return public_page(request, "certificates.html", found=found, error=None, **context)
 
 
 @router.get("/verify", response_class=HTMLResponse)
@@ -24,13 +98,14 @@ async def verify_page(
 ) -> HTMLResponse:
     """The page answers every query as a page; a number too long to be one is said so there."""
     if not number:
-        return page("verify.html", number="", found=None, error=None)
+        return public_page(request, "verify.html", number="", found=None, error=None)
     number = number.strip()[:200]  # checked_number refuses anything this long, by name
     try:
         await limit_lookups(request)
         found = await run_in_threadpool(ops.verify, public_lookups(request), number)
     except ApiError as exc:
-        return page(
+        return public_page(
+            request,
             "verify.html",
             exc.status,
             exc.headers,
@@ -40,11 +115,26 @@ async def verify_page(
         )
     except StarcertError as exc:
         status, body = describe(exc)
-        return page("verify.html", status, number=number, found=None, error=body.message)
-    return page("verify.html", number=number, found=found, error=None)
+        return public_page(
+            request, "verify.html", status, number=number, found=None, error=body.message
+        )
+    return public_page(request, "verify.html", number=number, found=found, error=None)
 
 
 @router.get("/announcements", response_class=HTMLResponse)
 async def announcements_page(request: Request) -> HTMLResponse:
     items = await run_in_threadpool(ops.announcements, application_of(request), 100)
-    return page("announcements.html", items=items)
+    return public_page(request, "announcements.html", items=items)
+
+
+@router.get("/body/logo")
+def body_logo(request: Request) -> Response:
+    """The body's logo as configured (checked at start to be a PNG, JPEG or WebP), as itself."""
+    body = application_of(request).config.body
+    if body is None or body.logo_file is None or body.logo_type is None:
+        raise NotFound("no logo is configured ([body] logo_file)")
+    return Response(
+        body.logo_file.read_bytes(),
+        media_type=body.logo_type,
+        headers={"Cache-Control": "public, max-age=3600", "Content-Disposition": "inline"},
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -130,7 +130,7 @@ _PUBLIC = tuple(
 
 def _found(
     number: str | None, holder: str | None, credit_code: str | None, states: Collection[State]
-) -> sa.Select[Unpack[tuple[Any, ...]]]:
+) -> sa.Select[*tuple[Any, ...]]:
     """The public cases the one key finds (a WHERE over cases, joined to organisations for a
     credit code)."""
     key, value = one_key(number, holder, credit_code)

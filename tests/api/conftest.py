@@ -23,6 +23,7 @@ from starcert.api.settings import ApiSettings
 from starcert.app import App
 from starcert.config import (
     ApiConfig,
+    BodyConfig,
     Config,
     ConsoleConfig,
     DatabaseConfig,
@@ -141,8 +142,10 @@ def make_app(
     console: ConsoleConfig | None = None,
     rules: RulesConfig | None = None,
     clock: Clock | None = None,
+    body: BodyConfig | None = None,
 ) -> App:
     config = Config(
+        body=body,
         database=DatabaseConfig(url=url or ""),
         paths=PathsConfig(data_dir=tmp, rules_dir=REPO / "rules"),
         api=api or ApiConfig(),

@@ -53,6 +53,7 @@ PUBLIC = {
     ("GET", "/health"),
     ("GET", "/verify/{number}"),
     ("GET", "/public/announcements"),
+    ("GET", "/public/certificates"),
     ("GET", "/checkpoints/latest"),
     ("GET", "/checkpoints/keys"),
 }

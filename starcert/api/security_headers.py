@@ -2,8 +2,8 @@
 
 Our pages load only our own script-free HTML and stylesheet, so the policy allows nothing inline
 and nothing from elsewhere; JSON needs even less but the same policy harms it not. /docs and
-/redoc load their viewers from a CDN and set their own policy (starcert.api.docs_pages), which
-is kept. Console pages and API answers are someone's data: no cache may keep them.
+/redoc load their viewers from here too, but run one inline script and style themselves: they
+set their own policy (starcert.api.docs_pages), which is kept. Console pages and API answers are someone's data: no cache may keep them.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ name; each query one of the client's /verify lookups; the body's identity on eve
 from __future__ import annotations
 
 import base64
+import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +19,7 @@ import pytest
 from starcert.api.settings import ApiSettings
 from starcert.config import BodyConfig
 from tests.api.conftest import Api, make_app, serve
+from tests.api.test_api_readme import readme_block
 from workflows.fake_clock import FakeClock
 
 QUERY_KEYS = {"key", "value", "items", "total", "page", "page_size", "pages", "note"}
@@ -210,3 +215,29 @@ def test_queries_spend_the_same_lookups_as_verify(strict_site: Api) -> None:
     assert page.status_code == 429 and "too many" in page.text
     assert anon.get("/verify/ASC-2026-000001").status_code == 429
     assert anon.get("/").status_code == 200  # the landing page is no lookup
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("bash", "curl", "jq")), reason="needs bash, curl and jq"
+)
+def test_the_readme_queries_run_as_shown(site: Api, tmp_path: Path) -> None:
+    case = site.certified(holder="福州家电服务有限公司")
+    block = readme_block("/public/certificates")
+    assert "91350102MA2Y0EXA4U" in block
+    script = block.replace("91350102MA2Y0EXA4U", _credit_code(site, case))  # a holder's own
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "STARCERT_API": site.base},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    by_holder, end = json.JSONDecoder().raw_decode(ran.stdout)  # curl's answer, then jq's line
+    assert case["number"] in [i["certificate_number"] for i in by_holder["items"]]
+    assert json.loads(ran.stdout[end:]) == {
+        "certificate_number": case["number"],
+        "certification_status": "active",
+        "status_since": case["decided_on"],
+    }

@@ -59,7 +59,8 @@ def test_console_pages_forbid_inline_script_framing_and_caching(api: Api) -> Non
 
 def test_public_pages_are_guarded_and_may_be_cached(api: Api) -> None:
     anon = api.as_(None)
-    for path in ("/verify", "/verify?number=ASC-2026-999999", "/announcements"):
+    public = ("/", "/certificates", "/certificates?holder=Acme", "/public/certificates?holder=Acme")
+    for path in ("/verify", "/verify?number=ASC-2026-999999", "/announcements", *public):
         answer = anon.get(path)
         _guarded(answer)
         assert answer.headers["content-security-policy"] == PAGE_POLICY

@@ -91,6 +91,24 @@ def test_the_public_page_verifies_a_certificate(browser: Any, site: Api) -> None
     page.close()
 
 
+def test_the_public_finds_a_certificate_from_the_landing_page(browser: Any, site: Api) -> None:
+    case = site.certified(holder="Minhou Appliance Service 闽侯家电")
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.goto(f"{site.base}/")
+    page.click("#to-query")
+    page.wait_for_url(f"{site.base}/certificates")
+    page.fill("#q-holder", "闽侯家电")
+    page.locator("form:has(#q-holder) button").click()
+    row = page.locator(f"tr[data-number='{case['number']}']")
+    assert row.locator(".holder").inner_text() == "Minhou Appliance Service 闽侯家电"
+    assert row.locator(".status").inner_text() == "有效 Valid"
+    page.fill("#q-credit-code", "91350100M000000011")
+    page.locator("form:has(#q-credit-code) button").click()
+    assert "check character should be" in page.inner_text("[role=alert]")
+    page.close()
+
+
 def test_a_console_write_without_the_form_token_is_refused(site: Api) -> None:
     case = site.certified()
     with httpx.Client(base_url=site.base) as client:
@@ -133,7 +151,8 @@ def test_the_content_policy_blocks_nothing_our_pages_use(browser: Any, site: Api
     page = _log_in(browser, site, "operator")
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
-    for path in (f"/console/cases/{case['id']}", "/console", "/verify", "/announcements"):
+    public = ("/", "/certificates?holder=Acme", "/verify", "/announcements")
+    for path in (f"/console/cases/{case['id']}", "/console", *public):
         answer = page.goto(f"{site.base}{path}")
         assert (
             answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]

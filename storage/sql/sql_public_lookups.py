@@ -128,7 +128,7 @@ _PUBLIC = tuple(
 )
 
 
-def _found(
+def public_cases(
     number: str | None, holder: str | None, credit_code: str | None, states: Collection[State]
 ) -> sa.Select[*tuple[Any, ...]]:
     """The public cases the one key finds (a WHERE over cases, joined to organisations for a
@@ -193,7 +193,7 @@ def search_rows(
     offset: int,
 ) -> tuple[list[PublicRecord], int]:
     """One page of the public query's certificates, in number order, and how many there are."""
-    found = _found(number, holder, credit_code, states)
+    found = public_cases(number, holder, credit_code, states)
     with translated(), engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(found.subquery())).scalar_one()
         rows = conn.execute(found.order_by(col(CaseRow.number)).limit(limit).offset(offset)).all()

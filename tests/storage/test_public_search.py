@@ -9,12 +9,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from storage_backends import sqlite_url
 from storage_builders import T0, new_case
 
 from storage.database import Database, open_database
 from storage.memory.memory_database import MemoryDatabase
 from storage.sql.migrate import upgrade
+from storage.sql.sql_public_lookups import public_cases
 from workflows.model import Case, Deadline, DeadlineKind, Event, StarLevel, State
 
 PUBLIC = (State.ACTIVE, State.SUSPENDED, State.WITHDRAWN, State.EXPIRED, State.CANCELLED)
@@ -124,3 +126,26 @@ def test_the_public_query_finds_by_each_key_alike_on_every_backend(database: Dat
 def _credit_code(database: Database, case: Case) -> str:
     with database.unit_of_work() as uow:
         return uow.organisations.get(case.organisation_id).credit_code
+
+
+def test_number_and_credit_code_are_found_by_index(tmp_path: Path) -> None:
+    """On SQLite's plan: the number by uq_cases_number, the credit code by the organisations'
+    unique index and then the organisation's cases by ix_cases_organisation; no table scan."""
+    url = sqlite_url(tmp_path)
+    upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        plans = {}
+        for key, value in (("number", "ASC-2024-000001"), ("credit_code", "91350100MA00000000")):
+            query = public_cases(**{"number": None, "holder": None, "credit_code": None, key: value},
+                           states=PUBLIC)  # fmt: skip
+            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+            with engine.connect() as conn:
+                plans[key] = [r[-1] for r in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}"))]
+    finally:
+        engine.dispose()
+    assert plans["number"] == ["SEARCH cases USING INDEX sqlite_autoindex_cases_1 (number=?)"]
+    organisations, cases = plans["credit_code"]
+    assert organisations.startswith("SEARCH organisations USING COVERING INDEX")
+    assert "(credit_code=?)" in organisations
+    assert cases == "SEARCH cases USING INDEX ix_cases_organisation (organisation_id=?)"

@@ -33,7 +33,7 @@ async def limit_lookups(request: Request) -> None:
         raise ApiError(
             429,
             "rate_limited",
-            "too many verification lookups from this address; slow down",
+            "too many certificate lookups (verifications and queries) from this address; slow down",
             headers={"Retry-After": retry_after(wait)},
         )
 

@@ -79,11 +79,15 @@ async def certificates_page(
             min(max(which, 1), pq.MAX_PAGES),
         )
     except ApiError as exc:
-        message = exc.body.message
         return public_page(
-            request, "certificates.html", exc.status, exc.headers, found=None, error=message,
+            request,
+            "certificates.html",
+            exc.status,
+            exc.headers,
+            found=None,
+            error=exc.body.message,
             **context,
-        )  # fmt: skip
+        )
     except StarcertError as exc:
         status, body = describe(exc)
         return public_page(

@@ -241,3 +241,15 @@ def test_the_readme_queries_run_as_shown(site: Api, tmp_path: Path) -> None:
         "certification_status": "active",
         "status_since": case["decided_on"],
     }
+
+
+def test_answers_come_twenty_a_page_and_no_further_than_page_ten(site: Api) -> None:
+    numbers = sorted(site.certified(holder=f"连江分页售后 {n:02d}")["number"] for n in range(21))
+    first, second = (_find(site, holder="连江分页", page=str(p)) for p in (1, 2))
+    assert (first["total"], first["pages"], first["page_size"]) == (21, 2, 20)
+    assert [i["certificate_number"] for i in first["items"] + second["items"]] == numbers
+    beyond = site.as_(None).get("/public/certificates", params={"holder": "连江分页", "page": 11})
+    assert beyond.status_code == 422 and beyond.json()["field"] == "page"
+    html = site.as_(None).get("/certificates", params={"holder": "连江分页"})
+    assert "page 1 of 2" in html.text and 'rel="next"' in html.text
+    assert "/certificates?holder=%E8%BF%9E%E6%B1%9F%E5%88%86%E9%A1%B5&amp;page=2" in html.text

@@ -200,6 +200,13 @@ class BodyConfig(_Section):
             raise ValueError("must be one line of text")
         return value.strip()
 
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must name the body (it is blank)")
+        return value
+
     @field_validator("cnca_approval")
     @classmethod
     def _approval(cls, value: str) -> str:
@@ -209,7 +216,7 @@ class BodyConfig(_Section):
 
     @property
     def logo_type(self) -> str | None:
-        return None if self.logo_file is None else LOGO_TYPES[self.logo_file.suffix.lower()]
+        return None if self.logo_file is None else LOGO_TYPES.get(self.logo_file.suffix.lower())
 
 
 def _checked_logo(path: Path) -> None:

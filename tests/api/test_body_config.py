@@ -44,6 +44,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("change", "key", "says"),
     [
         (('name = "闽星认证有限公司"', ""), "body.name", "Field required"),
+        (("闽星认证有限公司", "  "), "body.name", "it is blank"),
         (("CNCA-R-2016-275", "CNCA-2016"), "body.cnca_approval", "not a CNCA approval number"),
         (('contact = "0591-87654321"', 'phone = "1"'), "body.phone", "Extra inputs"),
         (("logo.png", "missing.png"), "body.logo_file", "cannot be read"),

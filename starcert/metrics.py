@@ -43,6 +43,7 @@ class ProcessMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.commands = Counter(
             "starcert_commands",
             "Lifecycle commands handled by this process, by kind and outcome "
@@ -65,9 +66,15 @@ class ProcessMetrics:
         )
 
     def observe_command(self, command: object, seconds: float, outcome: str) -> None:
-        kind = type(command).__name__
-        self.commands.labels(kind, outcome).inc()
-        self.command_seconds.labels(kind).observe(seconds)
+        key = (type(command).__name__, outcome)
+        series = self._series.get(key)
+        if series is None:  # labels() takes a lock and builds a key: once per kind and outcome
+            series = self._series[key] = (
+                self.commands.labels(*key),
+                self.command_seconds.labels(key[0]),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 class MeasuredCaseService(CaseService):

@@ -210,6 +210,8 @@ class DeadlineRunner:
         taken = 0
         try:
             with self.uow_factory() as uow:
+                if limit > 1:  # the batch's cases and deadlines in two reads, not two a firing
+                    uow.cases.read_ahead([d.case_id for d in self._in_hand[:limit]])
                 while taken < min(limit, len(self._in_hand)) and not self.stopping.is_set():
                     taken += 1
                     added = self._fire(uow, self._in_hand[taken - 1], batch)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -126,6 +126,10 @@ class AuditRepository(Protocol):
 class CaseRepository(Protocol):
     def add(self, case: Case) -> Case: ...
     def get(self, case_id: int) -> Case: ...
+    def read_ahead(self, case_ids: Collection[int]) -> None:
+        """A hint: these cases and their deadlines are read next in this transaction (a batch
+        of firings); a backend may read them all at once. Reads stay as without it."""
+        ...
     def by_number(self, number: str) -> Case: ...
     def save(self, case: Case) -> None:
         """Write `case` if its stored version is still `case.version`, then bump the version.

@@ -3,7 +3,7 @@ events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -165,6 +165,9 @@ class MemoryCases(MemoryRepository):
         self._unique_number(stored)
         self._uow.put("cases", stored.id, stored)
         return stored.copy()
+
+    def read_ahead(self, case_ids: Collection[int]) -> None:
+        """Nothing to gain in memory: every read is a lookup already."""
 
     def get(self, case_id: int) -> Case:
         return self._case(case_id).copy()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -125,8 +125,28 @@ class SqlCases(SqlRepository):
         memo.heads[added.id] = None
         return added
 
+    def read_ahead(self, case_ids: Collection[int]) -> None:
+        """Each case's row and all its deadlines, for the cases a batch of firings reads next:
+        two statements instead of two a case. Each case's first read takes them; a write to the
+        case before that drops them (TransactionMemo)."""
+        wanted = sorted(set(case_ids))
+        if len(wanted) < 2:
+            return
+        memo = self._uow.memo
+        cases, deadlines = st.cases_ahead_p(len(wanted))
+        params = {f"b_{i}": case_id for i, case_id in enumerate(wanted)}
+        for row in self._uow.fetch_all(cases, params):
+            memo.ahead_cases[row.id] = row
+        by_case: dict[int, list[Any]] = {case_id: [] for case_id in memo.ahead_cases}
+        for row in self._uow.fetch_all(deadlines, params):
+            by_case[row.case_id].append(row)
+            memo.ahead_owner[row.id] = row.case_id
+        memo.ahead_deadlines.update(by_case)
+
     def get(self, case_id: int) -> Case:
-        row = self._uow.fetch_one(st.CASE_BY_ID_P, {"b_id": case_id})
+        row = self._uow.memo.ahead_cases.pop(case_id, None)
+        if row is None:
+            row = self._uow.fetch_one(st.CASE_BY_ID_P, {"b_id": case_id})
         if row is None:
             raise CaseNotFound(f"case {case_id} not found")
         found = mapping.case(row)
@@ -154,6 +174,7 @@ class SqlCases(SqlRepository):
             raise InvalidInput("case.id", "a case must be added before it is saved")
         values = mapping.case_values(case)
         memo = self._uow.memo
+        memo.ahead_cases.pop(case.id, None)
         seen = memo.stored.get(case.id)
         if seen is None or seen[1]["number"] != case.number:
             self._unique_number(case.number, case.id)
@@ -217,6 +238,7 @@ class SqlEventLog(SqlRepository):
         """
         values = mapping.event_values(event)
         self._need_case(event.case_id)
+        self._uow.memo.ahead_cases.pop(event.case_id, None)  # its head moves with the insert
         heads = self._uow.memo.heads
         known = heads.get(event.case_id)
         if event.case_id not in heads or (0 if known is None else known.seq) != event.seq - 1:

@@ -30,7 +30,7 @@ class SqlDeadlines(SqlRepository):
     def add(self, deadline: Deadline) -> Deadline:
         values = mapping.deadline_values(deadline)
         self._need_case(deadline.case_id)
-        self._uow.memo.forget_deadlines()
+        self._uow.memo.forget_deadlines(case_id=deadline.case_id)
         new_id = self._uow.insert_row(st.INSERT_DEADLINE_P, values)
         return mapping.stored_deadline(deadline, values, new_id)
 
@@ -45,7 +45,7 @@ class SqlDeadlines(SqlRepository):
         values = [mapping.deadline_values(d) for d in deadlines]
         for case_id in {d.case_id for d in deadlines}:
             self._need_case(case_id)
-        self._uow.memo.forget_deadlines()
+            self._uow.memo.forget_deadlines(case_id=case_id)
         params = {f"{k}_{i}": v for i, row in enumerate(values) for k, v in row.items()}
         returned = self._uow.insert_rows(st.insert_deadlines_p(len(values)), params)
         ids = {(int(case_id), str(kind)): int(new_id) for new_id, case_id, kind in returned}
@@ -68,7 +68,9 @@ class SqlDeadlines(SqlRepository):
         memo = self._uow.memo
         found = memo.open_deadlines.get(case_id)
         if found is None:  # all of them in one statement: the done ones are asked for next
-            rows = self._uow.fetch_all(st.DEADLINES_OF_CASE_P, {"b_case_id": case_id})
+            rows = memo.ahead_deadlines.pop(case_id, None)
+            if rows is None:
+                rows = self._uow.fetch_all(st.DEADLINES_OF_CASE_P, {"b_case_id": case_id})
             found = memo.open_deadlines[case_id] = [
                 mapping.deadline(r) for r in rows if r.done_at is None
             ]
@@ -84,7 +86,7 @@ class SqlDeadlines(SqlRepository):
 
     def cancel_open(self, case_id: int, kinds: frozenset[DeadlineKind] | None = None) -> int:
         """Delete the case's open deadlines (of `kinds`, or all) in one statement; how many."""
-        self._uow.memo.forget_deadlines()
+        self._uow.memo.forget_deadlines(case_id=case_id)
         if kinds is None:
             return self._uow.write(st.CANCEL_OPEN_P, {"b_case_id": case_id})
         if not kinds:
@@ -97,7 +99,7 @@ class SqlDeadlines(SqlRepository):
     def mark_done(self, deadline_id: int, at: datetime) -> None:
         """Close the row (it never fires again) and drop its lease."""
         at = utc(at, "done_at")
-        self._uow.memo.forget_deadlines()
+        self._uow.memo.forget_deadlines(deadline_id=deadline_id)
         if self._uow.write(st.MARK_DEADLINE_DONE_P, {"b_id": deadline_id, "done_at": at}) != 1:
             raise NotFound(f"deadline {deadline_id} not found")
 
@@ -107,7 +109,7 @@ class SqlDeadlines(SqlRepository):
             .where(col(DeadlineRow.id) == deadline_id, *conditions)
             .values(**values)
         )
-        self._uow.memo.forget_deadlines()
+        self._uow.memo.forget_deadlines(deadline_id=deadline_id)
         self._uow.core(stmt)
 
     def _due(self, now: datetime) -> SelectOfScalar[DeadlineRow]:

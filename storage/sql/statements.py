@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import BindParameter, Select, Table, bindparam, delete, func, insert, select, update
 
 from storage.sql.tables import (
     ApplicationRow,
@@ -249,6 +249,25 @@ def insert_of(row_table: Table) -> Prepared:
 INSERT_EVENT_P = insert_of(EVENTS)
 INSERT_DEADLINE_P = insert_of(DEADLINES)
 _INSERT_DEADLINES_P: dict[int, Prepared] = {}
+
+
+_CASES_AHEAD_P: dict[int, tuple[Prepared, Prepared]] = {}
+
+
+def cases_ahead_p(count: int) -> tuple[Prepared, Prepared]:
+    """`count` cases, and all their deadlines in due order, in two SELECTs (parameters `b_0`,
+    `b_1`, ...): what a batch of firings reads ahead."""
+    found = _CASES_AHEAD_P.get(count)
+    if found is None:
+        ids: list[BindParameter[int]] = [bindparam(f"b_{i}") for i in range(count)]
+        cases = select(CASES).where(CASES.c.id.in_(ids))
+        deadlines = (
+            select(DEADLINES)
+            .where(DEADLINES.c.case_id.in_(ids))
+            .order_by(DEADLINES.c.case_id, DEADLINES.c.due_at, DEADLINES.c.id)
+        )
+        found = _CASES_AHEAD_P[count] = (Prepared(cases), Prepared(deadlines))
+    return found
 
 
 def insert_deadlines_p(count: int) -> Prepared:

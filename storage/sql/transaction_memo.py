@@ -23,7 +23,17 @@ class TransactionMemo:
     case's application).
     """
 
-    __slots__ = ("cases", "done_deadlines", "heads", "open_deadlines", "rows", "stored")
+    __slots__ = (
+        "ahead_cases",
+        "ahead_deadlines",
+        "ahead_owner",
+        "cases",
+        "done_deadlines",
+        "heads",
+        "open_deadlines",
+        "rows",
+        "stored",
+    )
 
     def __init__(self) -> None:
         self.cases: set[int] = set()
@@ -32,8 +42,20 @@ class TransactionMemo:
         self.stored: dict[int, tuple[int, dict[str, Any]]] = {}
         self.open_deadlines: dict[int, list[Deadline]] = {}
         self.done_deadlines: dict[int, list[Any]] = {}  # rows, made Deadlines when asked for
+        # Read ahead for a batch of firings (read_ahead): each case's row and deadline rows,
+        # taken by its first read; dropped once anything of that case is written first.
+        self.ahead_cases: dict[int, Any] = {}
+        self.ahead_deadlines: dict[int, list[Any]] = {}
+        self.ahead_owner: dict[int, int] = {}  # deadline id -> its case, among those read ahead
 
-    def forget_deadlines(self) -> None:
-        """A deadline was written: what was read of any case's deadlines may be out of date."""
+    def forget_deadlines(self, case_id: int | None = None, deadline_id: int | None = None) -> None:
+        """A deadline was written: what was read of any case's deadlines may be out of date, and
+        so may what was read ahead of its case (of every case, when neither is known)."""
         self.open_deadlines.clear()
         self.done_deadlines.clear()
+        if case_id is None and deadline_id is not None:
+            case_id = self.ahead_owner.get(deadline_id)
+        if case_id is None:
+            self.ahead_deadlines.clear()
+        else:
+            self.ahead_deadlines.pop(case_id, None)

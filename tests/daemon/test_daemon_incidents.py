@@ -84,6 +84,9 @@ def test_health_follows_the_daemon_and_status_shows_its_heartbeat(sqlite_site: S
     assert before.returncode == 1 and "no daemon" in before.stdout
     daemon = site.serve("watch")
     wait_until("healthy", lambda: site.cli("health", check=False).returncode == 0, timeout=30)
+    # Healthy from its first beat ("starting"); its first tick makes it "running".
+    ticked = lambda: site.json("status")["daemons"][0]["state"] == "running"  # noqa: E731
+    wait_until("its first tick", ticked, timeout=30)
     other = site.cli("health", "--worker", "nosuch", check=False)
     assert other.returncode == 1
     assert "daemon nosuch is not running against this database" in other.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from storage.sql.sql_unit_of_work import SqlUnitOfWork
 from workflows import commands as c
 from workflows.audit_trail import event_hash, verify_log
 from workflows.case_service import CaseService
+from workflows.deadline_runner import DeadlineRunner
 from workflows.errors import IllegalTransition
 from workflows.fake_clock import FakeClock
 from workflows.model import State
@@ -134,3 +135,41 @@ def test_a_stage_1_audit_is_recorded_without_reading_the_case_s_audits(tmp_path:
     )
     assert [s for s in _reads_of("audits", seen) if "max(" not in s] == [], "\n".join(seen)
     assert recorded.state is State.STAGE2
+
+
+def _fired_in_batches(
+    tmp_path: Path, per_commit: int | None
+) -> tuple[list[str], list[Any], int]:
+    """Three certificates a year and more on, their due deadlines fired by one runner tick:
+    the statements run, each case's history afterwards, and how many fired."""
+    office, seen = _traced_office(tmp_path)
+    ids = [office.certify(score=91) for _ in range(3)]
+    office.days(400)  # each has its surveillance window and its surveillance due behind it
+    runner = DeadlineRunner(
+        case_service=office.case_service, uow_factory=office.new_uow, clock=office.clock,
+        worker="w", lease=timedelta(minutes=5), batch_size=50, per_commit=per_commit,
+    )  # fmt: skip
+    seen.clear()
+    report = runner.tick()
+    statements = list(seen)
+    assert report.fired >= 6 and report.failed == 0, report.counts()
+    with office.new_uow() as uow:
+        histories = [[(e.trigger, e.to_state) for e in uow.events.for_case(i)] for i in ids]
+        assert verify_log(uow.events).ok
+    return statements, histories, report.fired
+
+
+def test_a_batch_of_firings_reads_its_cases_and_deadlines_ahead(tmp_path: Path) -> None:
+    """Group commit reads the claimed batch's cases and deadlines in two statements, not two a
+    firing; the cases end as when each firing reads for itself."""
+    ahead, batched, fired = _fired_in_batches(tmp_path / "batch", None)
+    alone, one_by_one, _ = _fired_in_batches(tmp_path / "one", 1)
+    assert batched == one_by_one
+
+    def case_reads(seen: list[str]) -> int:
+        return len([s for s in _reads_of("cases", seen) if "cases.organisation_id" in s])
+
+    # One read for the three; a case's later firings in the batch read what the first wrote.
+    assert case_reads(ahead) == 1 + fired - 3, "\n".join(_reads_of("cases", ahead))
+    assert case_reads(alone) == fired
+    assert len(_reads_of("deadlines", ahead)) <= len(_reads_of("deadlines", alone)) - 2

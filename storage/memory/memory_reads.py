@@ -180,16 +180,7 @@ class MemoryPublicLookups:
             case = next((c for c in self._store.tables.cases.values() if c.number == number), None)
             if case is None or case.number is None:
                 return None
-            return PublicCertificate(
-                number=case.number,
-                holder=case.holder,
-                scope=case.scope,
-                state=case.state,
-                star_level=case.star_level,
-                issued_on=case.issued_on,
-                expires_on=case.expires_on,
-                last_surveillance_on=case.last_surveillance_on,
-            )
+            return _public(case, case.number)
 
     def replaced_number(self, number: str) -> Replaced | None:
         return _replaced_number(_committed(self._store), number)
@@ -237,16 +228,7 @@ def _public_record(tables: Tables, case: Case) -> PublicRecord:
     due = [
         d.due_at for d in deadlines if d.done_at is None and d.kind is DeadlineKind.SURVEILLANCE_DUE
     ]
-    certificate = PublicCertificate(
-        number=case.number,
-        holder=case.holder,
-        scope=case.scope,
-        state=case.state,
-        star_level=case.star_level,
-        issued_on=case.issued_on,
-        expires_on=case.expires_on,
-        last_surveillance_on=case.last_surveillance_on,
-    )
+    certificate = _public(case, case.number)
     return PublicRecord(
         certificate, case.suspended_on, entered_at, effective_on, min(due, default=None)
     )
@@ -359,3 +341,17 @@ class MemoryHeartbeats:
     def all(self) -> Sequence[Heartbeat]:
         with self._lock:
             return [self._beats[w] for w in sorted(self._beats)]
+
+
+def _public(case: Case, number: str) -> PublicCertificate:
+    """What the public may see of a certificate (its number given: a case may hold none)."""
+    return PublicCertificate(
+        number=number,
+        holder=case.holder,
+        scope=case.scope,
+        state=case.state,
+        star_level=case.star_level,
+        issued_on=case.issued_on,
+        expires_on=case.expires_on,
+        last_surveillance_on=case.last_surveillance_on,
+    )

@@ -99,16 +99,7 @@ def verify_row(engine: Engine, number: str) -> PublicCertificate | None:
                 row = conn.execute(_VERIFY, {"number": number}).first()
     if row is None:
         return None
-    return PublicCertificate(
-        number=str(row[0]),
-        holder=row[1],
-        scope=row[2],
-        state=State(row[3]),
-        star_level=None if row[4] is None else StarLevel(row[4]),
-        issued_on=row[5],
-        expires_on=row[6],
-        last_surveillance_on=row[7],
-    )
+    return _certificate(row, 0)
 
 
 _PUBLIC = tuple(
@@ -203,16 +194,7 @@ def search_rows(
     records = []
     for row in rows:
         entered_at, effective_on = status_entry(trail.get(row[0], []), row[4])
-        certificate = PublicCertificate(
-            number=str(row[1]),
-            holder=row[2],
-            scope=row[3],
-            state=State(row[4]),
-            star_level=None if row[5] is None else StarLevel(row[5]),
-            issued_on=row[6],
-            expires_on=row[7],
-            last_surveillance_on=row[8],
-        )
+        certificate = _certificate(row, 1)
         records.append(PublicRecord(certificate, row[9], entered_at, effective_on, due.get(row[0])))
     return records, int(total)
 
@@ -251,3 +233,19 @@ class SqlPublicLookups:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _certificate(row: Any, at: int) -> PublicCertificate:
+    """A certificate from a row whose public columns start at column `at` (number, holder,
+    scope, state, star level, issued, expires, last surveillance)."""
+    number, holder, scope, state, star, issued, expires, surveyed = row[at : at + 8]
+    return PublicCertificate(
+        number=str(number),
+        holder=holder,
+        scope=scope,
+        state=State(state),
+        star_level=None if star is None else StarLevel(star),
+        issued_on=issued,
+        expires_on=expires,
+        last_surveillance_on=surveyed,
+    )

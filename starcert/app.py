@@ -15,7 +15,7 @@ from starcert.config import Config
 from starcert.unloaded_rules import RulesNotLoaded, UnloadedRules
 from starcert.wall_clock import SystemClock
 from storage.database import Database, open_database
-from workflows.auditors import AuditorService
+from workflows.auditor_service import AuditorService
 from workflows.case_service import CaseService
 from workflows.certificate_machine import TriggerCheck
 from workflows.ports import Clock, RulesPort, UnitOfWork

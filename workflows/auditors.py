@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any, TypeVar
 
-from workflows.errors import ConcurrencyConflict, InvalidInput, NotFound
-from workflows.ports import AuditorRegister, Clock
+from workflows.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
 
@@ -137,7 +136,7 @@ MAX_TEXT = 200
 # --- checks ----------------------------------------------------------------------------------
 
 
-def _text(value: str, name: str) -> str:
+def checked_text(value: str, name: str) -> str:
     cleaned = value.strip()
     if not cleaned:
         raise InvalidInput(name, "must not be empty")
@@ -173,7 +172,7 @@ def check_auditor(
     `missing_organisations(ids)` answers which of `ids` the database does not hold.
     """
     q = auditor.qualification
-    qualification = replace(q, registration=_text(q.registration, "registration"))
+    qualification = replace(q, registration=checked_text(q.registration, "registration"))
     if q.valid_until <= q.registered_on:
         raise InvalidInput(
             "valid_until",
@@ -201,7 +200,7 @@ def check_auditor(
         raise InvalidInput("relations", f"no organisation {missing[0]} is registered")
     return replace(
         auditor,
-        name=_text(auditor.name, "name"),
+        name=checked_text(auditor.name, "name"),
         qualification=qualification,
         areas=tuple(sorted(set(auditor.areas))),
         languages=tuple(sorted(set(auditor.languages))),
@@ -334,63 +333,3 @@ def matching(auditors: Iterable[Auditor], query: AuditorQuery) -> list[Auditor]:
         and (query.qualified_on is None or a.qualification.holds_on(query.qualified_on))
         and (query.available_on is None or available_on(a, query.available_on))
     ]
-
-
-# --- the service -----------------------------------------------------------------------------
-
-
-@dataclass
-class AuditorService:
-    """Adds and updates auditors on `register`, each change checked and kept in the history."""
-
-    register: AuditorRegister
-    clock: Clock
-    areas: Sequence[str]  # the body's professional areas (config)
-    _check: Callable[[Auditor], Auditor] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._check = lambda a: check_auditor(a, self.areas, self.register.missing_organisations)
-
-    def add(self, auditor: Auditor, by: str) -> Auditor:
-        by = _text(by, "by")
-        checked = self._check(replace(auditor, id=None, version=0))
-        self._unique(checked)
-        change = AuditorChange(None, 0, self.clock.now(), by, "added", as_json(checked))
-        return self.register.add(checked, change)
-
-    def update(
-        self, auditor_id: int, edit: AuditorEdit, by: str, expected_version: int | None = None
-    ) -> Auditor:
-        by = _text(by, "by")
-        before = self.register.get(auditor_id)
-        if expected_version is not None and expected_version != before.version:
-            raise ConcurrencyConflict(
-                f"auditor {auditor_id} is at version {before.version}, not {expected_version}"
-            )
-        after = self._check(apply_edit(before, edit))
-        changed = differences(before, after)
-        if not changed:
-            raise InvalidInput("update", "nothing to change: the record already says so")
-        self._unique(after)
-        change = AuditorChange(None, auditor_id, self.clock.now(), by, "updated", changed)
-        return self.register.save(after, change)
-
-    def get(self, auditor_id: int) -> Auditor:
-        return self.register.get(auditor_id)
-
-    def list(self, query: AuditorQuery = AuditorQuery()) -> list[Auditor]:
-        if query.area is not None:
-            check_area(query.area, self.areas, "area")
-        return matching(self.register.list(), query)
-
-    def history(self, auditor_id: int) -> Sequence[AuditorChange]:
-        self.register.get(auditor_id)  # not found is an error, not an empty history
-        return self.register.history(auditor_id)
-
-    def _unique(self, auditor: Auditor) -> None:
-        holder = self.register.by_registration(auditor.qualification.registration)
-        if holder is not None and holder.id != auditor.id:
-            raise InvalidInput(
-                "registration",
-                f"{auditor.qualification.registration} is already auditor {holder.id}'s",
-            )

@@ -13,12 +13,12 @@ from storage.memory.memory_auditors import MemoryAuditors
 from storage.sql.sql_auditors import SqlAuditors
 from tests.storage.storage_backends import Backend
 from tests.storage.storage_builders import credit_code
+from workflows.auditor_service import AuditorService
 from workflows.auditors import (
     Auditor,
     AuditorEdit,
     AuditorNotFound,
     AuditorQuery,
-    AuditorService,
     Grade,
     Qualification,
     Relation,

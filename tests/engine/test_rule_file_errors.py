@@ -1,4 +1,7 @@
-"""Bad rule files are refused as a whole, each problem named with file:line."""
+"""Bad rule files are refused as a whole, each problem named with file:line.
+
+Long because every kind of mistake a rule author can make has its case here, side by side.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The storage contract every backend keeps: memory, SQLite and PostgreSQL alike."""
+"""The storage contract every backend keeps: memory, SQLite and PostgreSQL alike.
+
+Long because the contract is one: every repository's promises, run on each backend.
+"""
 
 from __future__ import annotations
 

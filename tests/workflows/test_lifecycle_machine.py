@@ -1,4 +1,7 @@
-"""The lifecycle definition on its own: triggers, guards, effects, and that it works on copies."""
+"""The lifecycle definition on its own: triggers, guards, effects, and that it works on copies.
+
+Long because each transition of the certificate's life has its cases here, in lifecycle order.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Commands through the service layer over the in-memory store: one transaction each."""
+"""Commands through the service layer over the in-memory store: one transaction each.
+
+Long because every command of the lifecycle is driven here through the one service.
+"""
 
 from __future__ import annotations
 

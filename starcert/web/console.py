@@ -50,6 +50,21 @@ need a score sheet and are recorded through the API or the CLI."""
 
 NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
 
+CONSEQUENCES: dict[str, tuple[str, str]] = {
+    "withdraw": (
+        "撤销后，该证书在公开查询中立即失效，且无法恢复。",
+        "Withdrawing makes the certificate invalid on the public register at once; "
+        "it cannot be restored.",
+    ),
+    "cancel": (
+        "注销应委托方申请终止该证书，在公开查询中显示为已注销，且无法恢复。",
+        "Cancelling ends the certificate at the client's request; the public register shows it "
+        "cancelled at once, and it cannot be restored.",
+    ),
+}
+"""Actions that cannot be undone: the first POST only shows this and asks to confirm, in Chinese
+and English; only a POST that carries confirm=yes acts."""
+
 
 def _session(request: Request) -> tuple[Principal, str] | None:
     """Who holds the request's live session, and its id; None sends them to log in."""
@@ -334,6 +349,26 @@ async def act(
         )
     version_text = form.get("expected_version", "")
     version = int(version_text) if version_text.isdigit() else None
+    if action in CONSEQUENCES and form.get("confirm") != "yes":
+        try:
+            _command(action, form, principal.name)  # a missing reason is said before confirming
+        except StarcertError as exc:
+            status, body = describe(exc)
+            return await run_in_threadpool(
+                _render_case, request, session, case_id, None, body.message, status
+            )
+        chinese, english = CONSEQUENCES[action]
+        return page(
+            "confirm.html",
+            who=principal,
+            csrf=form_token(token),
+            case_id=case_id,
+            action=action,
+            reason=form.get("reason", "").strip(),
+            expected_version=version_text if version_text.isdigit() else "",
+            chinese=chinese,
+            english=english,
+        )
 
     def go() -> None:
         ops.run(application_of(request), case_id, version, _command(action, form, principal.name))

@@ -130,23 +130,34 @@ def case_detail_text(
     return "\n".join(lines)
 
 
-def _audit_lines(
+def scored_audits(
     audits: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]]
-) -> list[str]:
-    """One line an audit: its date, kind and auditor, and the score and band its event recorded
-    (an event names its audit by kind, date and auditor; each is matched once, in order)."""
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    """Each audit with the score its event recorded, or None (an event names its audit by kind,
+    date and auditor; each is matched once, in order). `show` and the console's case page both
+    read audits this way."""
     scored = [
         (e["data"]["audit"], e["data"].get("score"))
         for e in history
         if isinstance((e.get("data") or {}).get("audit"), Mapping)
     ]
-    lines = []
+    found_scores: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
     for a in audits:
         key = {"kind": a["kind"], "date": a["audit_date"], "auditor": a["auditor"]}
         found = next((i for i, (named, _) in enumerate(scored) if named == key), None)
         score = scored.pop(found)[1] if found is not None else None
+        found_scores.append((a, score if isinstance(score, Mapping) else None))
+    return found_scores
+
+
+def _audit_lines(
+    audits: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """One line an audit: its date, kind and auditor, and the score and band its event recorded."""
+    lines = []
+    for a, score in scored_audits(audits, history):
         result = ""
-        if isinstance(score, Mapping):
+        if score is not None:
             band = score.get("star_level") or "not passed"
             result = f"  score {score.get('final_score')}  {band}"
         elif a.get("sheet") is None:

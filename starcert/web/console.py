@@ -23,6 +23,7 @@ from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
+from starcert.views import scored_audits
 from starcert.web import console_login, diagram
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
@@ -204,6 +205,20 @@ def _render_case(
         code, body = describe(exc)
         return page("message.html", code, title="Not found", message=body.message)
     allowed = [t.trigger for t in detail.triggers if t.allowed]
+    audits = [
+        {
+            "date": a["audit_date"],
+            "kind": a["kind"],
+            "auditor": a["auditor"],
+            "sheet": a.get("sheet") is not None,
+            "score": None if score is None else score.get("final_score"),
+            "band": None if score is None else (score.get("star_level") or "not passed"),
+        }
+        for a, score in scored_audits(
+            [a.model_dump(mode="json") for a in detail.audits],
+            [e.model_dump(mode="json") for e in events],
+        )
+    ]
     actions: dict[str, list[str]] = {}
     if principal.role is Role.OPERATOR:
         for trigger in allowed:
@@ -217,6 +232,7 @@ def _render_case(
         detail=detail,
         case=detail.case,
         events=list(reversed(events)),
+        audits=audits,
         diagram=diagram.svg(detail.case.state, allowed),
         actions=actions,
         needs_reason=NEEDS_REASON,

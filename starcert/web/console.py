@@ -23,6 +23,7 @@ from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
+from starcert.incidents import list_incidents, resolve, retry
 from starcert.views import scored_audits
 from starcert.web import console_login, diagram
 from starcert.web.render import page
@@ -338,10 +339,11 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
     return lambda cid: kind(cid, reason, by)
 
 
-@router.post("/cases/{case_id}/actions/{action}")
-async def act(
-    request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str
-) -> Response:
+async def _operator_form(
+    request: Request,
+) -> tuple[tuple[Principal, str], dict[str, str]] | Response:
+    """A console write's checks, in order: our own origin, a live session, the form token, and
+    the operator role. Returns the session and the form, or the refusal to send."""
     if not from_own_page(request):
         return _cross_site()
     session = await run_in_threadpool(_session, request)
@@ -363,6 +365,18 @@ async def act(
             title="Refused",
             message=f"{principal.name} is a {principal.role.value}; this needs operator.",
         )
+    return session, form
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def act(
+    request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str
+) -> Response:
+    checked = await _operator_form(request)
+    if isinstance(checked, Response):
+        return checked
+    session, form = checked
+    principal, token = session
     version_text = form.get("expected_version", "")
     version = int(version_text) if version_text.isdigit() else None
     if action in CONSEQUENCES and form.get("confirm") != "yes":
@@ -397,3 +411,74 @@ async def act(
             _render_case, request, session, case_id, None, body.message, status
         )
     return RedirectResponse(f"/console/cases/{case_id}?done={action}", status_code=303)
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+INCIDENT_ACTIONS = frozenset({"retry", "resolve"})
+"""What `starcert incidents retry|resolve` does, from the console; operators only."""
+
+
+def _render_incidents(
+    request: Request,
+    session: tuple[Principal, str],
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    principal, token = session
+    application = application_of(request)
+    return page(
+        "incidents.html",
+        status,
+        who=principal,
+        csrf=form_token(token),
+        incidents=list_incidents(application.uow),
+        can_act=principal.role is Role.OPERATOR,
+        zone=application.config.zone,
+        notice=notice,
+        error=error,
+    )
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, done: str | None = None) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    notice = f"Done: {done}." if done in INCIDENT_ACTIONS else None
+    return _render_incidents(request, found, notice=notice)
+
+
+@router.post("/incidents/{deadline_id}/{action}")
+async def incident_act(
+    request: Request, deadline_id: Annotated[int, Path(ge=1, le=2**62)], action: str
+) -> Response:
+    checked = await _operator_form(request)
+    if isinstance(checked, Response):
+        return checked
+    session, form = checked
+    if action not in INCIDENT_ACTIONS:
+        return page("message.html", 404, title="Not found", message="No such incident action.")
+    application = application_of(request)
+
+    def go() -> None:
+        if action == "retry":
+            retry(application.uow, deadline_id)
+        else:
+            resolve(
+                application.uow,
+                application.clock,
+                deadline_id,
+                reason=form.get("reason", ""),
+                by=session[0].name,
+            )
+
+    try:
+        await run_in_threadpool(go)
+    except StarcertError as exc:
+        status, body = describe(exc)
+        return await run_in_threadpool(
+            _render_incidents, request, session, None, body.message, status
+        )
+    return RedirectResponse(f"/console/incidents?done={action}", status_code=303)

@@ -152,7 +152,7 @@ def test_the_content_policy_blocks_nothing_our_pages_use(browser: Any, site: Api
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     public = ("/", "/certificates?holder=Acme", "/verify", "/announcements")
-    for path in (f"/console/cases/{case['id']}", "/console", *public):
+    for path in (f"/console/cases/{case['id']}", "/console", "/console/incidents", *public):
         answer = page.goto(f"{site.base}{path}")
         assert (
             answer is not None and "script-src 'self'" in answer.headers["content-security-policy"]

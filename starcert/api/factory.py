@@ -42,7 +42,7 @@ roles: operator, auditor, rule_author, viewer, admin. Errors are JSON `{code, me
 
 
 def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI:
-    from starcert.web import console, public_pages
+    from starcert.web import console, console_auditors, console_incidents, public_pages
 
     settings = settings or ApiSettings()
     lookups = application.database.public_lookups()  # its own handle: autocommit reads
@@ -76,6 +76,8 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_auditors.router)
     api.include_router(public_pages.router)
     api.include_router(console.router)
+    api.include_router(console_auditors.router)
+    api.include_router(console_incidents.router)
     docs_pages.install(api)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -23,18 +23,16 @@ from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
-from starcert.incidents import list_incidents, resolve, retry
 from starcert.views import scored_audits
 from starcert.web import console_login, diagram
+from starcert.web.console_session import COOKIE, session_of, to_login
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
 from workflows import commands as c
-from workflows.auditors import AuditorQuery, qualification_status
 from workflows.errors import InvalidInput, StarcertError
 from workflows.model import OPERATOR_CAUSES, State, SuspensionCause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-COOKIE = "starcert_session"
 
 ACTIONS: dict[str, str] = {
     "accept_application": "review",
@@ -66,19 +64,6 @@ CONSEQUENCES: dict[str, tuple[str, str]] = {
 }
 """Actions that cannot be undone: the first POST only shows this and asks to confirm, in Chinese
 and English; only a POST that carries confirm=yes acts."""
-
-
-def _session(request: Request) -> tuple[Principal, str] | None:
-    """Who holds the request's live session, and its id; None sends them to log in."""
-    found = console_login.current(application_of(request), request.cookies.get(COOKIE))
-    return None if found is None else (found.who, found.session_id)
-
-
-def _to_login() -> RedirectResponse:
-    """To the log-in page, forgetting a cookie whose session has ended."""
-    response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-    return response
 
 
 def _cross_site() -> Response:
@@ -129,13 +114,13 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     if not from_own_page(request):
         return _cross_site()
-    found = await run_in_threadpool(_session, request)
+    found = await run_in_threadpool(session_of, request)
     form = await _form(request)
     if found is not None:
         if not _form_ok(found[1], form):
             return page("message.html", 403, title="Refused", message="Form token mismatch.")
         await run_in_threadpool(console_login.log_out, application_of(request), found[1])
-    return _to_login()
+    return to_login()
 
 
 def _form_ok(token: str, form: dict[str, str]) -> bool:
@@ -152,9 +137,9 @@ def home(
     state: Annotated[str | None, Query(max_length=40)] = None,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    found = _session(request)
+    found = session_of(request)
     if found is None:
-        return _to_login()
+        return to_login()
     principal, token = found
     application = application_of(request)
     chosen = State(state) if state in {s.value for s in State} else None
@@ -181,9 +166,9 @@ def home(
 def case_page(
     request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], done: str | None = None
 ) -> Response:
-    found = _session(request)
+    found = session_of(request)
     if found is None:
-        return _to_login()
+        return to_login()
     # Only the console's own redirect after an action says "done": a link cannot make it say more.
     notice = f"Done: {done}." if done in set(ACTIONS.values()) else None
     return _render_case(request, found, case_id, notice=notice)
@@ -244,71 +229,6 @@ def _render_case(
     )
 
 
-# --- the auditor register ------------------------------------------------------------------
-
-PLANNERS = frozenset({Role.OPERATOR, Role.AUDITOR})
-"""Who sees the auditor register (as over the API, starcert.api.routes_auditors)."""
-
-
-def _planner(request: Request) -> tuple[Principal, str] | Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    if found[0].role not in PLANNERS:
-        return page(
-            "message.html",
-            403,
-            title="Refused",
-            message=f"{found[0].name} is a {found[0].role.value}; "
-            "the auditor register is for operators and auditors.",
-        )
-    return found
-
-
-@router.get("/auditors", response_class=HTMLResponse)
-def auditors_page(request: Request) -> Response:
-    found = _planner(request)
-    if isinstance(found, Response):
-        return found
-    application = application_of(request)
-    today = application.clock.now().astimezone(application.config.zone).date()
-    warn = application.config.auditors.expiring_days
-    rows = [
-        (a, qualification_status(a, today, warn).value)
-        for a in application.auditors.list(AuditorQuery())
-    ]
-    return page(
-        "auditors.html", who=found[0], csrf=form_token(found[1]), rows=rows, today=today, warn=warn
-    )
-
-
-@router.get("/auditors/{auditor_id}", response_class=HTMLResponse)
-def auditor_page(request: Request, auditor_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
-    found = _planner(request)
-    if isinstance(found, Response):
-        return found
-    application = application_of(request)
-    try:
-        auditor = application.auditors.get(auditor_id)
-        history = application.auditors.history(auditor_id)
-    except StarcertError as exc:
-        code, body = describe(exc)
-        return page("message.html", code, title="Not found", message=body.message)
-    today = application.clock.now().astimezone(application.config.zone).date()
-    warn = application.config.auditors.expiring_days
-    return page(
-        "auditor.html",
-        who=found[0],
-        csrf=form_token(found[1]),
-        auditor=auditor,
-        standing=qualification_status(auditor, today, warn).value,
-        history=list(reversed(history)),
-        today=today,
-        warn=warn,
-        zone=application.config.zone,
-    )
-
-
 # --- writes --------------------------------------------------------------------------------------
 
 
@@ -339,16 +259,16 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
     return lambda cid: kind(cid, reason, by)
 
 
-async def _operator_form(
+async def operator_form(
     request: Request,
 ) -> tuple[tuple[Principal, str], dict[str, str]] | Response:
     """A console write's checks, in order: our own origin, a live session, the form token, and
     the operator role. Returns the session and the form, or the refusal to send."""
     if not from_own_page(request):
         return _cross_site()
-    session = await run_in_threadpool(_session, request)
+    session = await run_in_threadpool(session_of, request)
     if session is None:
-        return _to_login()
+        return to_login()
     principal, token = session
     form = await _form(request)
     if not _form_ok(token, form):
@@ -372,7 +292,7 @@ async def _operator_form(
 async def act(
     request: Request, case_id: Annotated[int, Path(ge=1, le=2**62)], action: str
 ) -> Response:
-    checked = await _operator_form(request)
+    checked = await operator_form(request)
     if isinstance(checked, Response):
         return checked
     session, form = checked
@@ -411,74 +331,3 @@ async def act(
             _render_case, request, session, case_id, None, body.message, status
         )
     return RedirectResponse(f"/console/cases/{case_id}?done={action}", status_code=303)
-
-
-# --- incidents -----------------------------------------------------------------------------------
-
-INCIDENT_ACTIONS = frozenset({"retry", "resolve"})
-"""What `starcert incidents retry|resolve` does, from the console; operators only."""
-
-
-def _render_incidents(
-    request: Request,
-    session: tuple[Principal, str],
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    principal, token = session
-    application = application_of(request)
-    return page(
-        "incidents.html",
-        status,
-        who=principal,
-        csrf=form_token(token),
-        incidents=list_incidents(application.uow),
-        can_act=principal.role is Role.OPERATOR,
-        zone=application.config.zone,
-        notice=notice,
-        error=error,
-    )
-
-
-@router.get("/incidents", response_class=HTMLResponse)
-def incidents_page(request: Request, done: str | None = None) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    notice = f"Done: {done}." if done in INCIDENT_ACTIONS else None
-    return _render_incidents(request, found, notice=notice)
-
-
-@router.post("/incidents/{deadline_id}/{action}")
-async def incident_act(
-    request: Request, deadline_id: Annotated[int, Path(ge=1, le=2**62)], action: str
-) -> Response:
-    checked = await _operator_form(request)
-    if isinstance(checked, Response):
-        return checked
-    session, form = checked
-    if action not in INCIDENT_ACTIONS:
-        return page("message.html", 404, title="Not found", message="No such incident action.")
-    application = application_of(request)
-
-    def go() -> None:
-        if action == "retry":
-            retry(application.uow, deadline_id)
-        else:
-            resolve(
-                application.uow,
-                application.clock,
-                deadline_id,
-                reason=form.get("reason", ""),
-                by=session[0].name,
-            )
-
-    try:
-        await run_in_threadpool(go)
-    except StarcertError as exc:
-        status, body = describe(exc)
-        return await run_in_threadpool(
-            _render_incidents, request, session, None, body.message, status
-        )
-    return RedirectResponse(f"/console/incidents?done={action}", status_code=303)

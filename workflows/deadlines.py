@@ -93,6 +93,18 @@ def expiry_date(decided_on: date, validity_months: int) -> date:
     return anniversary - timedelta(days=1)
 
 
+def renewed_expiry(prior_expiry: date, validity_months: int) -> date:
+    """Last day of validity of a renewed certificate: the prior cycle continued for the validity.
+
+    ISO/IEC 17021-1 (9.6.3.2): a re-certification decided before expiry may keep the existing
+    expiry as its base, and a restoration within the allowance after expiry keeps the prior
+    cycle's dates. The new cycle runs from the day after the prior expiry, so it is the prior
+    expiry plus the validity: prior expiry 14 Mar 2027, valid 36 months: through 14 Mar 2030,
+    whether decided in January 2027 or (restored) in May 2027.
+    """
+    return expiry_date(prior_expiry + timedelta(days=1), validity_months)
+
+
 def scheduled_surveillance(decided_on: date, terms: LifecycleMonths, k: int) -> date:
     """The k-th (1-based) surveillance date the decision's anniversary rule sets.
 

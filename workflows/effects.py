@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workflows.context import TransitionContext
-from workflows.deadlines import expiry_date
+from workflows.deadlines import expiry_date, renewed_expiry
 from workflows.guards import clearing_surveillance, latest_stage2
 from workflows.model import SURVEILLANCE_CAUSES, Audit, Case, State, SuspensionCause
 from workflows.ports import RuleStamp, ScoreVerdict
@@ -84,12 +84,19 @@ def record_scored_audit(run: Run) -> None:
 
 
 def _start_cycle(run: Run, verdict: ScoreVerdict, renewed: bool) -> None:
-    """Issue a certificate for a new validity period starting on the decision date."""
+    """Issue a certificate effective from the decision date.
+
+    A first certificate is valid for the validity from its decision. A renewed one (a
+    re-certification decided before expiry, or a restoration within the allowance after it)
+    continues the prior cycle (ISO/IEC 17021-1, 9.6.3.2): its expiry is the prior expiry plus
+    the validity, whatever day it was decided on.
+    """
     ctx, case = run.context, run.case
     if ctx.numbering is None:
         raise ValueError("issuing a certificate needs a numbering policy")
     terms = ctx.terms_at(ctx.as_of)
     old_number = case.number
+    prior_expiry = case.expires_on if renewed else None
     case.number = (
         ctx.numbering.renewed(case, ctx.as_of)
         if renewed and case.number
@@ -97,7 +104,11 @@ def _start_cycle(run: Run, verdict: ScoreVerdict, renewed: bool) -> None:
     )
     case.decided_on = ctx.as_of
     case.issued_on = ctx.as_of
-    case.expires_on = expiry_date(ctx.as_of, terms.validity_months)
+    case.expires_on = (
+        expiry_date(ctx.as_of, terms.validity_months)
+        if prior_expiry is None
+        else renewed_expiry(prior_expiry, terms.validity_months)
+    )
     case.star_level = verdict.star_level
     case.final_score = verdict.final_score
     case.rule_version = verdict.rules.version
@@ -112,6 +123,7 @@ def _start_cycle(run: Run, verdict: ScoreVerdict, renewed: bool) -> None:
         previous_number=old_number,
         decided_on=case.decided_on.isoformat(),
         expires_on=case.expires_on.isoformat(),
+        previous_expires_on=None if prior_expiry is None else prior_expiry.isoformat(),
         terms_version=terms.rules.version,
     )
 

@@ -331,7 +331,7 @@ def test_recertify_starts_a_new_cycle_with_a_new_number() -> None:
     )
     after = done.after
     assert after.state is State.ACTIVE
-    assert (after.decided_on, after.expires_on) == (date(2027, 2, 1), date(2030, 1, 31))
+    assert (after.decided_on, after.expires_on) == (date(2027, 2, 1), date(2030, 3, 14))
     assert after.number == "ASC-2027-000042-R1" and after.star_level is StarLevel.FOUR
     assert after.last_surveillance_on is None
     again = LC.fire(
@@ -414,7 +414,7 @@ def test_restore_after_expiry_within_the_allowance() -> None:
     done = LC.fire(
         case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 2), audit=after_expiry)
     )
-    assert done.after.state is State.ACTIVE and done.after.expires_on == date(2030, 4, 1)
+    assert done.after.state is State.ACTIVE and done.after.expires_on == date(2030, 3, 14)
     never = ctx(
         as_of=date(2027, 4, 2),
         audit=after_expiry,

@@ -527,8 +527,10 @@ def test_recertification_before_expiry_renews_with_a_new_number(office: Office) 
     )
     case = office.snapshot(case_id).case
     assert case.number == f"ASC-2026-{case_id:06d}-R1"
-    assert case.decided_on == date(2026, 12, 31) and case.expires_on == date(2029, 12, 30)
-    assert office.open_deadlines(case_id)["expiry"] == date(2029, 12, 30)
+    # effective from the decision, expiring on the old expiry (2027-02-13) plus the validity
+    assert case.decided_on == date(2026, 12, 31) and case.expires_on == date(2030, 2, 13)
+    assert office.open_deadlines(case_id)["expiry"] == date(2030, 2, 13)
+    assert office.open_deadlines(case_id)["recert_reminder"] == date(2029, 11, 13)
     assert office.open_deadlines(case_id)["surveillance_due"] == date(2027, 12, 31)
 
 

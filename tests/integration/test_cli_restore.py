@@ -237,6 +237,8 @@ SCRATCH = "starcert_restore_test"
 def scratch_databases(pg_server_url: str) -> Iterator[str]:
     missing = [t for t in ("pg_dump", "pg_restore", "createdb", "psql") if not shutil.which(t)]
     if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI=true but {', '.join(missing)} are missing: the restore must run")
         pytest.skip(f"the PostgreSQL client programs {', '.join(missing)} are not installed")
     admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
 

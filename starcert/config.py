@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -250,6 +251,7 @@ class Config(_Section):
     auditors: AuditorsConfig = AuditorsConfig()
     body: BodyConfig | None = None  # None: the public pages name no body
     source: Path | None = None
+    clock_start: datetime | None = None  # $STARCERT_CLOCK_START: run as of then (rehearsals)
 
     @property
     def database_url(self) -> str:
@@ -282,6 +284,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         raise InvalidInput("config", f"{path} does not exist")
     if env.get("STARCERT_DATABASE_URL"):
         raw.setdefault("database", {})["url"] = env["STARCERT_DATABASE_URL"]
+    clock_start = _clock_start(env.get(CLOCK_START_VARIABLE))
     try:
         config = Config.model_validate({**raw, "source": path})
     except ValidationError as exc:
@@ -302,7 +305,27 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         except ValueError as exc:
             raise InvalidInput(f"{path}: body.logo_file", str(exc)) from None
         body = body.model_copy(update={"logo_file": logo})
-    return config.model_copy(update={"paths": paths, "audit": audit, "body": body})
+    return config.model_copy(
+        update={"paths": paths, "audit": audit, "body": body, "clock_start": clock_start}
+    )
+
+
+CLOCK_START_VARIABLE = "STARCERT_CLOCK_START"
+"""An ISO instant: every command (and the daemon) runs on a clock that reads it at start-up and
+advances at real speed. For rehearsals, training databases and the dated walkthroughs of the
+docs; never set on a production register."""
+
+
+def _clock_start(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(CLOCK_START_VARIABLE, f"{text!r} is not an ISO instant") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(CLOCK_START_VARIABLE, f"{text!r} has no time zone (add +08:00 or Z)")
+    return moment
 
 
 def _anchor(p: Path, base: Path) -> Path:

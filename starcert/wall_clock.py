@@ -32,3 +32,8 @@ class ShiftedClock:
 
     def to_wall(self, instant: datetime) -> datetime:
         return instant - self.offset
+
+
+def clock_starting(start: datetime | None) -> SystemClock | ShiftedClock:
+    """The real time, or a clock that reads `start` now ($STARCERT_CLOCK_START, --clock-start)."""
+    return SystemClock() if start is None else ShiftedClock(start)

@@ -74,8 +74,10 @@ def load() -> Config:
 @contextmanager
 def open_app() -> Iterator[App]:
     from starcert.app import App
+    from starcert.wall_clock import clock_starting
 
-    application = App(load())
+    config = load()
+    application = App(config, clock=clock_starting(config.clock_start))
     collector.resume()
     try:
         yield application

@@ -20,7 +20,7 @@ from starcert.cli.command_kit import (
     parse_instant,
     run,
 )
-from starcert.wall_clock import ShiftedClock, SystemClock
+from starcert.wall_clock import SystemClock, clock_starting
 from workflows.errors import DatabaseUnavailable, StarcertError
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ ClockStart = Annotated[
     typer.Option(
         "--clock-start",
         help="run on a clock that reads this ISO instant now and advances at real speed "
-        "(rehearsals and tests; default: the real time)",
+        "(rehearsals and tests; default: $STARCERT_CLOCK_START, else the real time)",
     ),
 ]
 
@@ -68,10 +68,8 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
         from starcert.daemon import Daemon
 
         config = load()
-        clock = (
-            ShiftedClock(parse_instant(clock_start, "--clock-start"))
-            if clock_start
-            else SystemClock()
+        clock = clock_starting(
+            parse_instant(clock_start, "--clock-start") if clock_start else config.clock_start
         )
         application = App(config, clock=clock)
         collector.resume()  # the daemon runs for months
@@ -103,7 +101,8 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                 api = start_api_thread(application, config.api.host, config.api.port)
 
             def banner() -> None:
-                shifted = f"  clock:    starts at {clock_start}\n" if clock_start else ""
+                start = clock_start or (config.clock_start and config.clock_start.isoformat())
+                shifted = f"  clock:    starts at {start}\n" if start else ""
                 http = (
                     f"http://{config.api.host}:{config.api.port}  (/console, /verify, /openapi.json)"
                     if api

@@ -14,23 +14,29 @@ class BodyLimit:
     passes the limit. Either way the app never runs, so nothing is written.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, wider: tuple[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.wider = wider  # (path prefix, its own limit): rule files travel in bodies there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if self.wider is not None and scope["path"].startswith(self.wider[0]):
+            limit = max(limit, self.wider[1])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.limit
+                too_big = int(declared) > limit
             except ValueError:
                 await _refuse(send, 400, "bad_request", "Content-Length is not a number")
                 return
             if too_big:
-                await _refuse_size(send, self.limit)
+                await _refuse_size(send, limit)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -41,8 +47,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await _refuse_size(send, self.limit)
+            if size > limit:
+                await _refuse_size(send, limit)
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))

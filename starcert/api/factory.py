@@ -41,6 +41,13 @@ Every `/api` route needs `Authorization: Bearer <token>` (tokens from
 roles: operator, auditor, rule_author, viewer, admin. Errors are JSON `{code, message, field}`."""
 
 
+def rule_body_limit(max_file_bytes: int) -> int:
+    """A body carrying a rule file of the largest allowed size, JSON-escaped (a newline or a
+    quote doubles), with room for the rest of the request: the file's own cap then answers
+    with its size and the limit (422), not the body's (413)."""
+    return 2 * max_file_bytes + 64 * 1024
+
+
 def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI:
     from starcert.web import console, console_auditors, console_incidents, public_pages
 
@@ -80,7 +87,11 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(console_incidents.router)
     docs_pages.install(api)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
-    api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    api.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        wider=("/api/rules/", rule_body_limit(application.config.rules.max_file_bytes)),
+    )
     api.add_middleware(SecurityHeaders)
     api.add_middleware(AccessLog, clock=application.clock, metrics=application.metrics)
     if application.config.api.trusted_proxies:  # outermost: the rest see the client it names

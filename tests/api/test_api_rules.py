@@ -273,6 +273,23 @@ def test_a_file_over_the_size_limit_is_refused_unparsed_naming_its_size_and_the_
     assert published.status_code == 201, published.text
 
 
+def test_a_rule_file_under_its_own_cap_passes_the_body_limit_other_routes_keep(
+    fresh: Api,
+) -> None:
+    """A rule file may be up to `[rules] max_file_bytes` (1,000,000 by default); the request
+    body limit (256 KiB) would refuse most of that range before the file's own check."""
+    author = fresh.as_("rule_author")
+    text = _padded(600_000)
+    assert 600_000 < len(text.encode("utf-8")) < 1_000_000
+    answer = author.post("/api/rules/check", json={"name": "big.yaml", "text": text})
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["content_hash"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    elsewhere = fresh.as_("operator").post(
+        "/api/organisations", json={"name": text, "credit_code": "91350100M000100Y43"}
+    )
+    assert elsewhere.status_code == 413
+
+
 def test_aliases_past_the_budget_are_refused_at_their_line(fresh: Api) -> None:
     """A billion laughs sent as text (a few kilobytes, under every size limit) is refused while
     parsing, at the alias that crosses the budget, as the CLI refuses it."""

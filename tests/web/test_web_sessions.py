@@ -105,6 +105,10 @@ def test_the_cookie_is_secure_only_when_the_request_came_over_https(
         assert SimpleCookie(answer.headers["set-cookie"])[COOKIE]["secure"]
         plain = _post_login(behind, behind.tokens["viewer"], Origin=behind.base, **https)
         assert plain.status_code == 403  # the page was served over https: http is another origin
+        page = httpx.get(behind.base + "/certificates", headers=https)
+        assert page.headers["strict-transport-security"] == "max-age=31536000"
+        assert "strict-transport-security" not in httpx.get(behind.base + "/certificates").headers
+    assert "strict-transport-security" not in claimed.headers  # a client's claim: not https
 
 
 def test_an_idle_session_ends_and_sends_the_user_to_log_in(site: Api, clock: FakeClock) -> None:

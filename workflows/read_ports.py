@@ -149,13 +149,16 @@ class RegisterReads(Protocol):
         state: State | None = None,
         star_level: StarLevel | None = None,
         only_ids: Sequence[int] | None = None,
+        holder: str | None = None,
+        due_between: tuple[datetime, datetime] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Case], int]:
         """Cases matching all filters, in id order, one page of them and the total count.
 
         `text` matches a certificate number exactly or the holder's name or the number as a
-        case-insensitive substring.
+        case-insensitive substring; `holder` the holder's name as a case-insensitive substring;
+        `due_between` (start, end) keeps cases with an open deadline due in (start, end].
         """
         ...
 

@@ -53,12 +53,23 @@ class MemoryRegisterReads:
         state: State | None = None,
         star_level: StarLevel | None = None,
         only_ids: Sequence[int] | None = None,
+        holder: str | None = None,
+        due_between: tuple[datetime, datetime] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Case], int]:
         checks.page(limit, offset)
         wanted = None if only_ids is None else set(only_ids)
         needle = text.strip() if text else None
+        named = holder.strip().lower() if holder and holder.strip() else None
+        if due_between is not None:
+            start, end = utc(due_between[0], "due_between"), utc(due_between[1], "due_between")
+            due = {
+                d.case_id
+                for d in self._tables.deadlines.values()
+                if d.done_at is None and start < d.due_at <= end
+            }
+            wanted = due if wanted is None else wanted & due
 
         def matches(c: Case) -> bool:
             if needle is not None:
@@ -66,6 +77,8 @@ class MemoryRegisterReads:
                 number = c.number or ""
                 if not (number == needle or low in c.holder.lower() or low in number.lower()):
                     return False
+            if named is not None and named not in c.holder.lower():
+                return False
             return (
                 (state is None or c.state == state)
                 and (star_level is None or c.star_level == star_level)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlmodel import col, select
 
 from storage import checks
@@ -38,13 +38,16 @@ class SqlRegisterReads:
         state: State | None = None,
         star_level: StarLevel | None = None,
         only_ids: Sequence[int] | None = None,
+        holder: str | None = None,
+        due_between: tuple[datetime, datetime] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Case], int]:
         """Cases matching all filters, in id order, one page of them and the total count.
 
         `text` matches a certificate number exactly or the holder's name or the number as a
-        case-insensitive substring.
+        case-insensitive substring; `holder` the holder's name as a case-insensitive substring;
+        `due_between` keeps cases with an open deadline due in (start, end] (an EXISTS).
         """
         checks.page(limit, offset)
         where: list[ColumnElement[bool]] = []
@@ -63,6 +66,19 @@ class SqlRegisterReads:
             where.append(col(CaseRow.star_level) == str(star_level))
         if only_ids is not None:
             where.append(col(CaseRow.id).in_(list(only_ids)))
+        if holder and holder.strip():
+            pattern = f"%{_escape_like(holder.strip().lower())}%"
+            where.append(func.lower(CaseRow.holder).like(pattern, escape="\\"))
+        if due_between is not None:
+            start, end = utc(due_between[0], "due_between"), utc(due_between[1], "due_between")
+            where.append(
+                exists().where(
+                    col(DeadlineRow.case_id) == col(CaseRow.id),
+                    col(DeadlineRow.done_at).is_(None),
+                    col(DeadlineRow.due_at) > start,
+                    col(DeadlineRow.due_at) <= end,
+                )
+            )
         total = self._uow.session.exec(
             select(func.count()).select_from(CaseRow).where(*where)
         ).one()

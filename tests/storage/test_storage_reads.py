@@ -136,6 +136,39 @@ def test_case_reads_agree_across_backends(database: Database) -> None:
         assert [d.deadline.kind for d in later] == [DeadlineKind.EXPIRY]
 
 
+def test_the_console_filters_agree_across_backends(database: Database) -> None:
+    certified, applying = _certified(database)
+    with database.unit_of_work() as uow:
+        late = new_case(uow, "丙服务公司 Bing Service")
+        assert late.id is not None
+        uow.deadlines.add(
+            Deadline(None, late.id, DeadlineKind.EXPIRY, T0 + timedelta(days=5), done_at=T0)
+        )  # fired already: due no more
+        uow.commit()
+    with database.unit_of_work() as uow:
+        reads = uow.reads
+
+        def ids(**filters: object) -> list[int | None]:
+            found, total = reads.search_cases(**filters)  # type: ignore[arg-type]
+            assert total == len(found)
+            return [c.id for c in found]
+
+        assert ids(holder="服务公司") == [certified.id, applying.id, late.id]
+        assert ids(holder=" BING service ") == [late.id]  # trimmed, any case
+        assert ids(holder="100%_") == []  # LIKE's wildcards are the characters themselves
+        assert ids(holder="乙", state=State.APPLIED) == [applying.id]
+        assert ids(holder="甲", state=State.APPLIED) == []
+        assert ids(star_level=StarLevel.FIVE) == [certified.id]
+        assert ids(star_level=StarLevel.THREE) == []
+        # due within: an open deadline due after the start, at or before the end
+        assert ids(due_between=(T0, T0 + timedelta(days=30))) == [certified.id]
+        assert ids(due_between=(T0, T0 + timedelta(days=29))) == []
+        assert ids(due_between=(T0 - timedelta(days=2), T0)) == [certified.id]
+        assert ids(due_between=(T0 + timedelta(days=1), T0 + timedelta(days=9))) == []
+        assert ids(due_between=(T0, T0 + timedelta(days=30)), holder="乙") == []
+        assert ids(due_between=(T0, T0 + timedelta(days=30)), only_ids=[applying.id]) == []
+
+
 def test_public_lookups_and_renumbered_certificates(database: Database) -> None:
     certified, _ = _certified(database)
     assert certified.id is not None and certified.number is not None

@@ -130,6 +130,12 @@ class ConsoleConfig(_Section):
     session_max_hours: float = Field(default=12, gt=0)  # however busy: log in again after this
 
 
+class WebConfig(_Section):
+    """The pages' language when the visitor has chosen none (the public's browser may)."""
+
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+
 class RulesConfig(_Section):
     max_file_bytes: int = Field(default=1_000_000, gt=0)  # a larger rule file is refused
 
@@ -248,6 +254,7 @@ class Config(_Section):
     rules: RulesConfig = RulesConfig()
     audit: AuditConfig = AuditConfig()
     console: ConsoleConfig = ConsoleConfig()
+    web: WebConfig = WebConfig()
     auditors: AuditorsConfig = AuditorsConfig()
     body: BodyConfig | None = None  # None: the public pages name no body
     source: Path | None = None

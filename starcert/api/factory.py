@@ -27,6 +27,7 @@ from starcert.api.body_limit import BodyLimit
 from starcert.api.ratelimit import verify_limit
 from starcert.api.security_headers import SecurityHeaders
 from starcert.api.settings import ApiSettings
+from starcert.web.language import PageLanguage
 
 if TYPE_CHECKING:
     from starcert.app import App
@@ -92,6 +93,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
         limit=settings.max_body_bytes,
         wider=("/api/rules/", rule_body_limit(application.config.rules.max_file_bytes)),
     )
+    api.add_middleware(PageLanguage, default=lambda: application.config.web.language)
     api.add_middleware(SecurityHeaders)
     api.add_middleware(AccessLog, clock=application.clock, metrics=application.metrics)
     if application.config.api.trusted_proxies:  # outermost: the rest see the client it names

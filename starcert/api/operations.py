@@ -98,14 +98,21 @@ def search(
     overdue: bool,
     limit: int,
     offset: int,
+    holder: str | None = None,
+    due_within_days: int | None = None,
 ) -> s.CasePage:
+    """`due_within_days`: only cases with an open deadline due from now to that many days on."""
+    now = application.clock.now()
+    due = None if due_within_days is None else (now, now + timedelta(days=due_within_days))
     with application.uow() as uow:
-        only = list(uow.deadlines.overdue_case_ids(application.clock.now())) if overdue else None
+        only = list(uow.deadlines.overdue_case_ids(now)) if overdue else None
         cases, total = uow.reads.search_cases(
             text=text or None,
             state=state,
             star_level=star_level,
             only_ids=only,
+            holder=holder or None,
+            due_between=due,
             limit=limit,
             offset=offset,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,16 +21,21 @@ from starlette.concurrency import run_in_threadpool
 
 from starcert.accounts import Principal, Role
 from starcert.api import operations as ops
+from starcert.api import schemas as s
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
 from starcert.views import scored_audits
 from starcert.web import console_login, diagram
+from starcert.web.certificate_filters import FILTERS, echo, parse_filters
 from starcert.web.console_session import COOKIE, session_of, to_login
+from starcert.web.language import N_
+from starcert.web.language import gettext as _
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
+from starcert.web.terms import term
 from workflows import commands as c
 from workflows.errors import InvalidInput, StarcertError
-from workflows.model import OPERATOR_CAUSES, State, SuspensionCause
+from workflows.model import OPERATOR_CAUSES, StarLevel, State, SuspensionCause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -50,28 +55,26 @@ need a score sheet and are recorded through the API or the CLI."""
 
 NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
 
-CONSEQUENCES: dict[str, tuple[str, str]] = {
-    "withdraw": (
-        "撤销后，该证书在公开查询中立即失效，且无法恢复。",
+CONSEQUENCES: dict[str, str] = {
+    "withdraw": N_(
         "Withdrawing makes the certificate invalid on the public register at once; "
-        "it cannot be restored.",
+        "it cannot be restored."
     ),
-    "cancel": (
-        "注销应委托方申请终止该证书，在公开查询中显示为已注销，且无法恢复。",
+    "cancel": N_(
         "Cancelling ends the certificate at the client's request; the public register shows it "
-        "cancelled at once, and it cannot be restored.",
+        "cancelled at once, and it cannot be restored."
     ),
 }
-"""Actions that cannot be undone: the first POST only shows this and asks to confirm, in Chinese
-and English; only a POST that carries confirm=yes acts."""
+"""Actions that cannot be undone: the first POST only shows this and asks to confirm; only a
+POST that carries confirm=yes acts."""
 
 
 def _cross_site() -> Response:
     return page(
         "message.html",
         403,
-        title="Refused",
-        message="This form was not posted from this console's own pages.",
+        title=_("Refused"),
+        message=_("This form was not posted from this console's own pages."),
     )
 
 
@@ -95,7 +98,7 @@ async def login(request: Request) -> Response:
     token = (await _form(request)).get("token", "").strip()
     session = await run_in_threadpool(console_login.log_in, application_of(request), token)
     if session is None:
-        return page("login.html", 401, error="That token is unknown or revoked.")
+        return page("login.html", 401, error=_("That token is unknown or revoked."))
     request.state.account = session.who.name  # the access log names who logged in
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(
@@ -118,7 +121,9 @@ async def logout(request: Request) -> Response:
     form = await _form(request)
     if found is not None:
         if not _form_ok(found[1], form):
-            return page("message.html", 403, title="Refused", message="Form token mismatch.")
+            return page(
+                "message.html", 403, title=_("Refused"), message=_("Form token mismatch.")
+            )
         await run_in_threadpool(console_login.log_out, application_of(request), found[1])
     return to_login()
 
@@ -134,27 +139,49 @@ def _form_ok(token: str, form: dict[str, str]) -> bool:
 def home(
     request: Request,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    state: Annotated[str | None, Query(max_length=40)] = None,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
+    """The certificate list, narrowed by the filters in the address (certificate_filters)."""
     found = session_of(request)
     if found is None:
         return to_login()
     principal, token = found
     application = application_of(request)
-    chosen = State(state) if state in {s.value for s in State} else None
-    results = ops.search(
-        application, text=q, state=chosen, star_level=None, overdue=False, limit=50, offset=offset
-    )
+    asked = {k: v for k, v in request.query_params.items() if k in FILTERS}
+    error, status = None, 200
+    try:
+        chosen = parse_filters(asked)
+    except InvalidInput as exc:
+        error, status, chosen = str(exc), 422, None
+    if chosen is None:
+        results = s.CasePage(items=[], total=0, limit=50, offset=0)
+    else:
+        results = ops.search(
+            application,
+            text=q,
+            state=chosen.state,
+            star_level=chosen.star_level,
+            overdue=chosen.overdue,
+            holder=chosen.holder,
+            due_within_days=chosen.due_within_days,
+            limit=50,
+            offset=offset,
+        )
     today = application.clock.now().astimezone(application.config.zone).date()
     return page(
         "home.html",
+        status,
         who=principal,
         csrf=form_token(token),
         q=q or "",
-        state=chosen.value if chosen else "",
-        states=[s.value for s in State],
+        filters=echo(asked),
+        error=error,
+        states=[x.value for x in State],
+        stars=[x.value for x in reversed(StarLevel)],
         results=results,
+        next_query=urlencode(
+            {"q": q or "", **asked, "offset": results.offset + results.limit}
+        ),
         overdue=ops.deadlines(application, "overdue", 0, 50),
         upcoming=ops.deadlines(application, "upcoming", 60, 50),
         rules=ops.rule_versions(application, today),
@@ -170,7 +197,7 @@ def case_page(
     if found is None:
         return to_login()
     # Only the console's own redirect after an action says "done": a link cannot make it say more.
-    notice = f"Done: {done}." if done in set(ACTIONS.values()) else None
+    notice = _("Done: %(action)s.") % {"action": term(done)} if done in ACTIONS.values() else None
     return _render_case(request, found, case_id, notice=notice)
 
 
@@ -189,7 +216,7 @@ def _render_case(
         events = ops.history(application, case_id)
     except StarcertError as exc:
         code, body = describe(exc)
-        return page("message.html", code, title="Not found", message=body.message)
+        return page("message.html", code, title=_("Not found"), message=body.message)
     allowed = [t.trigger for t in detail.triggers if t.allowed]
     audits = [
         {
@@ -235,7 +262,7 @@ def _render_case(
 def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Command]:
     reason = form.get("reason", "").strip()
     if action in NEEDS_REASON and not reason:
-        raise InvalidInput("reason", "a reason is required")
+        raise InvalidInput("reason", _("a reason is required"))
     if action == "review":
         return lambda cid: c.ReviewApplication(case_id=cid, by=by)
     if action == "decide":
@@ -246,7 +273,7 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
         try:
             cause = SuspensionCause(form.get("cause", ""))
         except ValueError:
-            raise InvalidInput("cause", "choose a suspension cause") from None
+            raise InvalidInput("cause", _("choose a suspension cause")) from None
         return lambda cid: c.Suspend(cid, cause, reason, by)
     kinds: dict[str, type[c.Restore | c.Withdraw | c.Cancel]] = {
         "restore": c.Restore,
@@ -254,7 +281,7 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
         "cancel": c.Cancel,
     }
     if action not in kinds:
-        raise InvalidInput("action", f"unknown action {action[:40]!r}")
+        raise InvalidInput("action", _("unknown action %(action)r") % {"action": action[:40]})
     kind = kinds[action]
     return lambda cid: kind(cid, reason, by)
 
@@ -275,15 +302,16 @@ async def operator_form(
         return page(
             "message.html",
             403,
-            title="Refused",
-            message="The form token does not match this session; reload the page.",
+            title=_("Refused"),
+            message=_("The form token does not match this session; reload the page."),
         )
     if principal.role is not Role.OPERATOR:
         return page(
             "message.html",
             403,
-            title="Refused",
-            message=f"{principal.name} is a {principal.role.value}; this needs operator.",
+            title=_("Refused"),
+            message=_("%(name)s is a %(role)s; this needs operator.")
+            % {"name": principal.name, "role": term(principal.role)},
         )
     return session, form
 
@@ -307,7 +335,6 @@ async def act(
             return await run_in_threadpool(
                 _render_case, request, session, case_id, None, body.message, status
             )
-        chinese, english = CONSEQUENCES[action]
         return page(
             "confirm.html",
             who=principal,
@@ -316,8 +343,7 @@ async def act(
             action=action,
             reason=form.get("reason", "").strip(),
             expected_version=version_text if version_text.isdigit() else "",
-            chinese=chinese,
-            english=english,
+            consequence=_(CONSEQUENCES[action]),
         )
 
     def go() -> None:

@@ -12,7 +12,9 @@ from starcert.accounts import Principal, Role
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
 from starcert.web.console_session import session_of, to_login
+from starcert.web.language import gettext as _
 from starcert.web.render import page
+from starcert.web.terms import term
 from workflows.auditors import AuditorQuery, qualification_status
 from workflows.errors import StarcertError
 
@@ -30,9 +32,9 @@ def _planner(request: Request) -> tuple[Principal, str] | Response:
         return page(
             "message.html",
             403,
-            title="Refused",
-            message=f"{found[0].name} is a {found[0].role.value}; "
-            "the auditor register is for operators and auditors.",
+            title=_("Refused"),
+            message=_("%(name)s is a %(role)s; the auditor register is for operators and auditors.")
+            % {"name": found[0].name, "role": term(found[0].role)},
         )
     return found
 
@@ -65,7 +67,7 @@ def auditor_page(request: Request, auditor_id: Annotated[int, Path(ge=1, le=2**6
         history = application.auditors.history(auditor_id)
     except StarcertError as exc:
         code, body = describe(exc)
-        return page("message.html", code, title="Not found", message=body.message)
+        return page("message.html", code, title=_("Not found"), message=body.message)
     today = application.clock.now().astimezone(application.config.zone).date()
     warn = application.config.auditors.expiring_days
     return page(

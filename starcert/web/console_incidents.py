@@ -15,6 +15,8 @@ from starcert.api.error_responses import describe
 from starcert.incidents import list_incidents, resolve, retry
 from starcert.web.console import operator_form
 from starcert.web.console_session import session_of, to_login
+from starcert.web.language import N_
+from starcert.web.language import gettext as _
 from starcert.web.render import page
 from workflows.errors import StarcertError
 
@@ -22,6 +24,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 INCIDENT_ACTIONS = frozenset({"retry", "resolve"})
 """What `starcert incidents retry|resolve` does, from the console; operators only."""
+DONE = {"retry": N_("retry"), "resolve": N_("resolve")}
 
 
 def _render_incidents(
@@ -51,7 +54,7 @@ def incidents_page(request: Request, done: str | None = None) -> Response:
     found = session_of(request)
     if found is None:
         return to_login()
-    notice = f"Done: {done}." if done in INCIDENT_ACTIONS else None
+    notice = _("Done: %(action)s.") % {"action": _(DONE[done])} if done in DONE else None
     return _render_incidents(request, found, notice=notice)
 
 
@@ -64,7 +67,9 @@ async def incident_act(
         return checked
     session, form = checked
     if action not in INCIDENT_ACTIONS:
-        return page("message.html", 404, title="Not found", message="No such incident action.")
+        return page(
+            "message.html", 404, title=_("Not found"), message=_("No such incident action.")
+        )
     application = application_of(request)
 
     def go() -> None:

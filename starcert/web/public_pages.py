@@ -19,21 +19,6 @@ from workflows.errors import NotFound, StarcertError
 
 router = APIRouter(include_in_schema=False)
 
-STATUS_WORDS = {
-    "active": "有效 Valid",
-    "suspended": "暂停 Suspended",
-    "withdrawn": "撤销 Withdrawn",
-    "expired": "过期 Expired",
-    "cancelled": "注销 Cancelled",
-}
-STAR_WORDS = {
-    "five_star": "五星级 Five-star",
-    "four_star": "四星级 Four-star",
-    "three_star": "三星级 Three-star",
-    "qualified": "达标 Qualified",
-}
-
-
 def public_page(
     request: Request,
     name: str,
@@ -64,7 +49,7 @@ async def certificates_page(
         k: (v or "").strip()[:200]
         for k, v in (("number", number), ("holder", holder), ("credit_code", credit_code))
     }
-    context: dict[str, Any] = {"asked": asked, "statuses": STATUS_WORDS, "stars": STAR_WORDS}
+    context: dict[str, Any] = {"asked": asked}
     if not any(asked.values()):
         return public_page(request, "certificates.html", found=None, error=None, **context)
     try:

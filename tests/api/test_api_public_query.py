@@ -126,7 +126,7 @@ def test_statuses_carry_their_dates_and_an_overdue_surveillance_shows(
         late = _find(site, number=kept["number"])["items"][0]
         assert late["surveillance_overdue"] is True and late["next_surveillance_due"] == due
         page = site.as_(None).get("/certificates", params={"number": kept["number"]})
-        assert f"overdue since {due}" in page.text
+        assert f"自 {due} 起逾期" in page.text  # the body's language: Chinese
     finally:
         clock.set(START)
 
@@ -158,7 +158,7 @@ def test_the_query_page_finds_by_each_key(site: Api) -> None:
         page = anon.get("/certificates", params=params)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert f'data-number="{case["number"]}"' in page.text
-        assert "仓山家电维修有限公司" in page.text and "有效 Valid" in page.text
+        assert "仓山家电维修有限公司" in page.text and ">有效<" in page.text
         assert "五星级" in page.text and case["final_score"] not in page.text
     empty = anon.get("/certificates")
     assert empty.status_code == 200 and 'name="credit_code"' in empty.text
@@ -167,8 +167,10 @@ def test_the_query_page_finds_by_each_key(site: Api) -> None:
 def test_the_landing_page_leads_to_the_query_and_the_console(site: Api) -> None:
     landing = site.as_(None).get("/")
     assert landing.status_code == 200 and "text/html" in landing.headers["content-type"]
-    assert 'href="/certificates"' in landing.text and "证书查询 / Certificate query" in landing.text
-    assert 'href="/console"' in landing.text and "管理控制台 / Console" in landing.text
+    assert 'href="/certificates"' in landing.text and "证书查询" in landing.text
+    assert 'href="/console"' in landing.text and "管理控制台" in landing.text
+    english = site.as_(None).get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "Certificate query" in english.text and "证书查询" not in english.text
 
 
 def test_every_public_page_names_the_body(site: Api) -> None:
@@ -251,5 +253,5 @@ def test_answers_come_twenty_a_page_and_no_further_than_page_ten(site: Api) -> N
     beyond = site.as_(None).get("/public/certificates", params={"holder": "连江分页", "page": 11})
     assert beyond.status_code == 422 and beyond.json()["field"] == "page"
     html = site.as_(None).get("/certificates", params={"holder": "连江分页"})
-    assert "page 1 of 2" in html.text and 'rel="next"' in html.text
+    assert "第 1/2 页" in html.text and 'rel="next"' in html.text
     assert "/certificates?holder=%E8%BF%9E%E6%B1%9F%E5%88%86%E9%A1%B5&amp;page=2" in html.text

@@ -61,3 +61,13 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     yield from serve(make_app(tmp_path_factory.mktemp("web")))
+
+
+ENGLISH = {"starcert_lang": "en"}
+"""The cookie the language switch leaves: the tests that read English words send it."""
+
+
+def fresh(browser: Any, site: Api, lang: str = "en") -> None:
+    """A visitor without a session who has chosen `lang` (as the switch on every page does)."""
+    browser.clear_cookies()
+    browser.add_cookies([{"name": "starcert_lang", "value": lang, "url": site.base}])

@@ -9,10 +9,11 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Api, credit_code
+from tests.web.conftest import ENGLISH, fresh
 
 
 def _log_in(browser: Any, site: Api, role: str) -> Any:
-    browser.clear_cookies()
+    fresh(browser, site)
     page = browser.new_page()
     page.goto(f"{site.base}/console/login")
     page.fill("#token", site.tokens[role])
@@ -92,12 +93,12 @@ def test_an_auditors_page_shows_the_record_and_who_changed_it(browser: Any, site
 
 def test_viewers_are_refused_the_register(site: Api) -> None:
     wang = _add(site, "WEB-20", "2099-12-31")
-    with httpx.Client(base_url=site.base) as client:
+    with httpx.Client(base_url=site.base, cookies=ENGLISH) as client:
         own = {"Origin": site.base}
         client.post("/console/login", data={"token": site.tokens["viewer"]}, headers=own)
         for path in ("/console/auditors", f"/console/auditors/{wang['id']}"):
             refused = client.get(path)
             assert refused.status_code == 403 and "operators and auditors" in refused.text
         assert "/console/auditors" not in client.get("/console").text
-    with httpx.Client(base_url=site.base) as client:
+    with httpx.Client(base_url=site.base, cookies=ENGLISH) as client:
         assert client.get("/console/auditors").headers["location"] == "/console/login"

@@ -27,7 +27,7 @@ def _csrf(text: str) -> str:
 def test_withdraw_asks_first_and_only_the_confirming_post_acts(site: Api) -> None:
     case = site.certified()
     own = {"Origin": site.base}
-    with httpx.Client(base_url=site.base) as client:
+    with httpx.Client(base_url=site.base) as client:  # the body's language: Chinese
         client.post("/console/login", data={"token": site.tokens["operator"]}, headers=own)
         csrf = _csrf(client.get(f"/console/cases/{case['id']}").text)
         url = f"/console/cases/{case['id']}/actions/withdraw"
@@ -35,12 +35,12 @@ def test_withdraw_asks_first_and_only_the_confirming_post_acts(site: Api) -> Non
 
         asked = client.post(url, data=form, headers=own)
         assert asked.status_code == 200
-        assert "立即失效" in asked.text and "cannot be restored" in asked.text
+        assert "立即失效" in asked.text and "无法恢复" in asked.text
         assert 'name="confirm" value="yes"' in asked.text and WHY in asked.text
         assert _state(site, case["id"]) == "active"  # asking changed nothing
 
         unsigned = client.post(url, data={"reason": WHY, "confirm": "yes"}, headers=own)
-        assert unsigned.status_code == 403 and "form token" in unsigned.text
+        assert unsigned.status_code == 403 and "表单令牌" in unsigned.text
         assert _state(site, case["id"]) == "active"
 
         done = client.post(url, data={**form, "confirm": "yes"}, headers=own)
@@ -61,17 +61,17 @@ def test_cancel_in_the_browser_states_the_consequence_and_going_back_keeps_it(
     form.locator("textarea[name=reason]").fill("client closed its service branch")
     form.locator("button").click()
     consequence = page.inner_text("#consequence")
-    assert "注销" in consequence and "at the client's request" in consequence
+    assert "at the client's request" in consequence and "cannot be restored" in consequence
     assert _state(site, case["id"]) == "active"
     page.click("#back")
     page.wait_for_url(f"{site.base}/console/cases/{case['id']}")
-    assert page.inner_text("#case-state") == "active"
+    assert page.get_attribute("#case-state", "data-state") == "active"
 
     form = page.locator("form[data-action=cancel]")
     form.locator("textarea[name=reason]").fill("client closed its service branch")
     form.locator("button").click()
     page.locator("form[data-confirm=cancel] button").click()
     page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=cancel")
-    assert page.inner_text("#case-state") == "cancelled"
+    assert page.get_attribute("#case-state", "data-state") == "cancelled"
     assert _state(site, case["id"]) == "cancelled"
     page.close()

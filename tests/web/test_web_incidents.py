@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from starcert.cli.daemon_commands import runner_for
 from tests.api.conftest import Api
+from tests.web.conftest import ENGLISH
 from tests.web.test_web_console import _log_in
 from workflows.model import Deadline, DeadlineKind
 
@@ -56,7 +57,8 @@ def test_a_failed_deadline_shows_and_an_operator_retries_and_resolves_it(
     assert page.locator("header a:text('Incidents')").get_attribute("href") == "/console/incidents"
     row = page.locator(f"tr.incident[data-deadline='{first}']")
     assert row.locator(".case").inner_text() == f"case {first_case}"
-    assert row.locator(".kind").inner_text() == "surveillance_window_opens"
+    assert row.locator(".kind").get_attribute("data-kind") == "surveillance_window_opens"
+    assert row.locator(".kind").inner_text() == "surveillance window opens"
     assert row.locator(".attempts").inner_text() == "1"
     assert "bogus" in row.locator(".last-error").inner_text()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row.locator(".retry-at").inner_text())
@@ -110,7 +112,7 @@ def test_an_incident_write_without_the_form_token_is_refused(site: Api) -> None:
     _fire(site)
     _set_state(site, case_id, "active")
     own = {"Origin": site.base}
-    with httpx.Client(base_url=site.base) as client:
+    with httpx.Client(base_url=site.base, cookies=ENGLISH) as client:
         client.post("/console/login", data={"token": site.tokens["operator"]}, headers=own)
         forged = client.post(
             f"/console/incidents/{deadline}/resolve", data={"reason": "x"}, headers=own

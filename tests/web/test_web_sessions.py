@@ -14,6 +14,7 @@ import pytest
 from starcert.config import ApiConfig, ConsoleConfig
 from tests.api.conftest import REPO, Api, make_app, serve
 from tests.cli_in_process import run_starcert
+from tests.web.conftest import ENGLISH
 from workflows.fake_clock import FakeClock
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator
 
 
 def _post_login(site: Api, token: str, **headers: str) -> httpx.Response:
-    with httpx.Client(base_url=site.base, timeout=30) as client:
+    with httpx.Client(base_url=site.base, timeout=30, cookies=ENGLISH) as client:
         return client.post("/console/login", data={"token": token}, headers=headers)
 
 
@@ -50,7 +51,7 @@ def _log_in(site: Api, role: str = "operator") -> str:
 
 
 def _console(site: Api, session_id: str) -> httpx.Response:
-    with httpx.Client(base_url=site.base, timeout=30) as client:
+    with httpx.Client(base_url=site.base, timeout=30, cookies=ENGLISH) as client:
         return client.get("/console", headers={"Cookie": f"{COOKIE}={session_id}"})
 
 
@@ -136,7 +137,7 @@ def test_a_logged_out_session_is_refused(site: Api) -> None:
     session = _log_in(site)
     page = _console(site, session).text
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    with httpx.Client(base_url=site.base, timeout=30) as client:
+    with httpx.Client(base_url=site.base, timeout=30, cookies=ENGLISH) as client:
         out = client.post(
             "/console/logout",
             data={"csrf": csrf},

@@ -47,7 +47,11 @@ def parse_filters(asked: Mapping[str, str]) -> Filters:
         ) from None
     days = None
     if days_text:
-        if not days_text.isascii() or not days_text.isdigit() or not 1 <= int(days_text) <= MAX_DUE_DAYS:
+        if (
+            not days_text.isascii()
+            or not days_text.isdigit()
+            or not 1 <= int(days_text) <= MAX_DUE_DAYS
+        ):
             raise InvalidInput(
                 "due_within",
                 _("must be a whole number of days from 1 to %(max)s, got %(value)r")

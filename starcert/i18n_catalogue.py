@@ -53,6 +53,10 @@ def extract(domain: str = "messages") -> Catalog:
 
 
 def read(lang: str, domain: str = "messages") -> Catalog:
+    """`lang`'s catalogue of `domain` as it is in the repository."""
+    if lang not in LANGUAGES or lang == SOURCE_LANGUAGE:
+        others = [x for x in LANGUAGES if x != SOURCE_LANGUAGE]
+        raise LookupError(f"no catalogue for {lang!r}; catalogues: {', '.join(others)}")
     with catalogue_path(lang, domain).open("rb") as handle:
         return read_po(handle, locale=locale_id(lang), domain=domain)
 
@@ -81,9 +85,6 @@ def update(lang: str, domain: str = "messages", output: Path | None = None) -> t
     """`lang`'s catalogue with the sources' new messages added (untranslated) and the ones no
     source uses any more kept as obsolete, written to `output` (default: the catalogue itself).
     Returns (messages added, messages made obsolete)."""
-    if lang not in LANGUAGES or lang == SOURCE_LANGUAGE:
-        others = [x for x in LANGUAGES if x != SOURCE_LANGUAGE]
-        raise LookupError(f"no catalogue for {lang!r}; catalogues: {', '.join(others)}")
     template = extract(domain)
     catalog = read(lang, domain)
     before = {m.id for m in catalog if m.id}

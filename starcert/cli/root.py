@@ -27,6 +27,7 @@ GROUPS: dict[str, str] = {
     "incidents": "incident_commands:incidents_app",
     "users": "user_commands:users_app",
     "auditor": "auditor_commands:auditor_app",
+    "translations": "translation_commands:translations_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -55,6 +56,7 @@ ORDER = (
     "simulate",
     "incidents",
     "users",
+    "translations",
     "api",
     "apply",
 )

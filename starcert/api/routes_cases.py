@@ -106,16 +106,24 @@ def list_cases(
     state: State | None = None,
     star_level: StarLevel | None = None,
     overdue: Annotated[bool, Query(description="only cases with a passed open deadline")] = False,
+    holder: Annotated[
+        str | None, Query(max_length=200, description="part of the holder's name")
+    ] = None,
+    due_within_days: Annotated[
+        int | None, Query(ge=1, le=3650, description="only cases with a deadline due within")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> s.CasePage:
-    """Cases by text, state, star level or overdue deadlines, one page at a time."""
+    """Cases by text, state, star level, holder, overdue or soon due deadlines, a page at a time."""
     return ops.search(
         application_of(request),
         text=q,
         state=state,
         star_level=star_level,
         overdue=overdue,
+        holder=holder,
+        due_within_days=due_within_days,
         limit=limit,
         offset=offset,
     )

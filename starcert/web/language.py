@@ -11,7 +11,8 @@ them (`gettext`) need no request passed around. The JSON API is not translated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -49,6 +50,16 @@ def current() -> Chosen:
     """The language of the request being answered (the default outside one)."""
     found = _current.get()
     return found if found is not None else Chosen(DEFAULT_LANGUAGE, {})
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Texts made in this block are in `lang` (outside a request: documents, tests)."""
+    token = _current.set(Chosen(lang, {}))
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str) -> str:

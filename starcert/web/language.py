@@ -27,7 +27,19 @@ from starcert.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate, translations
 COOKIE = "starcert_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 CONSOLE_PREFIX = "/console"
-UNTRANSLATED_PREFIXES = ("/api", "/metrics", "/static", "/docs", "/redoc", "/openapi.json")
+UNTRANSLATED_PREFIXES = (
+    "/api",
+    "/public/",
+    "/verify/",
+    "/checkpoints",
+    "/health",
+    "/metrics",
+    "/static",
+    "/body/",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+)
 """Not pages: answered in English (machine-readable codes) whatever the visitor chose."""
 
 

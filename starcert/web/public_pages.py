@@ -3,6 +3,7 @@ announcements, and the certification body's logo. Each names the body ([body] in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,12 +13,40 @@ from starlette.concurrency import run_in_threadpool
 from starcert.api import operations as ops
 from starcert.api import public_query as pq
 from starcert.api.auth import application_of
-from starcert.api.error_responses import ApiError, describe
+from starcert.api.error_responses import ApiError, ErrorBody, describe
 from starcert.api.routes_public import limit_lookups, public_lookups, public_query
+from starcert.web.language import N_
+from starcert.web.language import gettext as _
 from starcert.web.render import page
 from workflows.errors import NotFound, StarcertError
 
 router = APIRouter(include_in_schema=False)
+
+REFUSALS: dict[str, str] = {
+    "number": N_("That is not a certificate number."),
+    "holder": N_("Give more of the holder's name."),
+    "credit_code": N_("That unified social credit code is not valid."),
+    "query": N_("Search by one of the three: number, holder name or credit code."),
+    "page": N_("There is no such page of answers."),
+    "rate_limited": N_("Too many lookups from this address: wait a moment and try again."),
+    "not_found": N_("No certificate was found for this number."),
+}
+"""What a refused query says first, in the page's language, by the field (or the refusal's
+code) it names; the API's exact message follows it."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused query as a page shows it: a sentence in its language, then the exact words."""
+
+    lead: str
+    detail: str
+
+
+def refusal(body: ErrorBody) -> Refusal:
+    lead = REFUSALS.get(body.field or "") or REFUSALS.get(body.code)
+    return Refusal(_(lead) if lead else "", body.message)
+
 
 def public_page(
     request: Request,
@@ -70,13 +99,13 @@ async def certificates_page(
             exc.status,
             exc.headers,
             found=None,
-            error=exc.body.message,
+            error=refusal(exc.body),
             **context,
         )
     except StarcertError as exc:
         status, body = describe(exc)
         return public_page(
-            request, "certificates.html", status, found=None, error=body.message, **context
+            request, "certificates.html", status, found=None, error=refusal(body), **context
         )
     return public_page(request, "certificates.html", found=found, error=None, **context)
 
@@ -100,12 +129,12 @@ async def verify_page(
             exc.headers,
             number=number,
             found=None,
-            error=exc.body.message,
+            error=refusal(exc.body),
         )
     except StarcertError as exc:
         status, body = describe(exc)
         return public_page(
-            request, "verify.html", status, number=number, found=None, error=body.message
+            request, "verify.html", status, number=number, found=None, error=refusal(body)
         )
     return public_page(request, "verify.html", number=number, found=found, error=None)
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
+from starcert.config import DEFAULT_CONFIG, Config, load_config
 from starcert.i18n import LANGUAGES, negotiate, translations
 from starcert.i18n_catalogue import extract, missing
 from starcert.web.render import TEMPLATES
 from starcert.web.terms import TERMS, term
+from workflows.errors import InvalidInput
 
 TAG = re.compile(r"<[^>]*>", re.DOTALL)
 ENTITY = re.compile(r"&\w+;|&#\d+;")
@@ -99,3 +101,15 @@ def test_an_unknown_language_or_catalogue_is_an_error() -> None:
     with pytest.raises(FileNotFoundError):
         translations("zh-CN", "no_such_domain")
     assert translations("en", "messages").gettext("Four-star") == "Four-star"
+
+
+def test_the_shipped_config_speaks_chinese_and_refuses_a_language_it_lacks(
+    tmp_path: Path,
+) -> None:
+    assert load_config(DEFAULT_CONFIG, env={}).web.language == "zh-CN"
+    assert Config().web.language == "zh-CN"  # and so does a config file without [web]
+    bad = tmp_path / "config.toml"
+    bad.write_text('[web]\nlanguage = "fr"\n', encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        load_config(bad, env={})
+    assert refused.value.field == f"{bad}: web.language" and "zh-CN" in refused.value.message

@@ -88,6 +88,15 @@ TERMS: dict[str, str] = {
     "lapsed": N_("lapsed"),
     "updated": N_("updated"),
     "added": N_("added"),
+    # the shipped professional areas ([auditors] areas; a body's own are shown as written)
+    "household_appliances": N_("household appliances"),
+    "consumer_electronics": N_("consumer electronics"),
+    "automobiles": N_("automobiles"),
+    "furniture": N_("furniture"),
+    "building_materials": N_("building materials"),
+    "e_commerce": N_("e-commerce"),
+    "logistics": N_("logistics"),
+    "catering": N_("catering"),
 }
 
 AUDIT_KIND_STAGE = {"stage1": N_("stage 1 audit"), "stage2": N_("stage 2 audit")}

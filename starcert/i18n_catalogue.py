@@ -24,6 +24,8 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
     "documents": [("documents/**.py", "python"), ("documents/templates/**.html", "jinja2")],
 }
 """Per domain, the package's files whose texts it holds, and how each is read."""
+REASONS = PACKAGE.parent / "workflows"
+"""The domain's reasons (`why(...)`, workflows.why) that pages show, in the `messages` domain."""
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 
@@ -49,6 +51,12 @@ def extract(domain: str = "messages") -> Catalog:
         str(PACKAGE), method_map, options, strip_comment_tags=True
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    if domain == "messages":
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(REASONS), [("**.py", "python")], keywords={"why": None}, strip_comment_tags=True
+        ):
+            place = (f"../workflows/{filename}", lineno)
+            catalog.add(message, None, [place], auto_comments=comments, context=context)
     return catalog
 
 

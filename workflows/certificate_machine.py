@@ -44,6 +44,7 @@ from workflows.errors import IllegalTransition
 from workflows.guards import Guard
 from workflows.model import TERMINAL_STATES, Case, State
 from workflows.ports import RuleStamp
+from workflows.why import why
 
 
 class Trigger(StrEnum):
@@ -110,7 +111,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.STAGE1,
         g.eligible,
         fx.record_review,
-        "prerequisites and running time hold",
+        why("prerequisites and running time hold"),
     ),
     TransitionSpec(
         Trigger.REFUSE_APPLICATION,
@@ -118,7 +119,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.APPLICATION_REFUSED,
         None,
         fx.record_review,
-        "always open to an operator",
+        why("always open to an operator"),
     ),
     TransitionSpec(
         Trigger.COMPLETE_STAGE1,
@@ -126,7 +127,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.STAGE2,
         g.stage1_recorded,
         fx.record_audit,
-        "a stage 1 audit is recorded",
+        why("a stage 1 audit is recorded"),
     ),
     TransitionSpec(
         Trigger.RECORD_STAGE2,
@@ -134,7 +135,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.DECISION,
         g.stage2_scores,
         fx.record_scored_audit,
-        "a stage 2 audit whose sheet scores",
+        why("a stage 2 audit whose sheet scores"),
     ),
     TransitionSpec(
         Trigger.CERTIFY,
@@ -142,7 +143,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.ACTIVE,
         g.stage2_passed,
         fx.certify,
-        "the latest stage 2 score passes",
+        why("the latest stage 2 score passes"),
     ),
     TransitionSpec(
         Trigger.REFUSE_CERTIFICATION,
@@ -150,7 +151,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.NOT_CERTIFIED,
         g.stage2_failed,
         fx.refuse_certification,
-        "the latest stage 2 score fails",
+        why("the latest stage 2 score fails"),
     ),
     TransitionSpec(
         Trigger.SURVEIL,
@@ -158,7 +159,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         None,
         g.surveillance(passed=True),
         fx.surveil,
-        "a passing surveillance audit (re-bands the certificate; a suspended one stays so)",
+        why("a passing surveillance audit (re-bands the certificate; a suspended one stays so)"),
     ),
     TransitionSpec(
         Trigger.FAIL_SURVEILLANCE,
@@ -166,7 +167,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.SUSPENDED,
         g.surveillance(passed=False),
         fx.fail_surveillance,
-        "a failing surveillance audit (suspends, or makes it the suspension's cause)",
+        why("a failing surveillance audit (suspends, or makes it the suspension's cause)"),
     ),
     TransitionSpec(
         Trigger.SUSPEND,
@@ -174,7 +175,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.SUSPENDED,
         g.suspend_allowed,
         fx.suspend,
-        "a cause and a reason",
+        why("a cause and a reason"),
     ),
     TransitionSpec(
         Trigger.RESTORE,
@@ -182,7 +183,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.ACTIVE,
         g.restorable,
         fx.restore,
-        "cause cleared within the suspension limit",
+        why("cause cleared within the suspension limit"),
     ),
     TransitionSpec(
         Trigger.WITHDRAW,
@@ -190,7 +191,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.WITHDRAWN,
         g.needs_reason,
         None,
-        "a reason",
+        why("a reason"),
     ),
     TransitionSpec(
         Trigger.RECERTIFY,
@@ -198,7 +199,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         None,
         g.recertifiable,
         fx.renew,
-        "a passing recertification audit and decision before expiry",
+        why("a passing recertification audit and decision before expiry"),
     ),
     TransitionSpec(
         Trigger.EXPIRE,
@@ -206,7 +207,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.EXPIRED,
         g.past_expiry,
         fx.expire,
-        "the validity period has ended",
+        why("the validity period has ended"),
     ),
     TransitionSpec(
         Trigger.RESTORE_AFTER_EXPIRY,
@@ -214,7 +215,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.ACTIVE,
         g.restorable_after_expiry,
         fx.renew,
-        "a passing recertification audit from the window's opening, within the allowance",
+        why("a passing recertification audit from the window's opening, within the allowance"),
     ),
     TransitionSpec(Trigger.CANCEL, _LIVE, State.CANCELLED, g.needs_reason, None, "a reason"),
     TransitionSpec(
@@ -226,8 +227,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         None,
         g.brings_audit,
         fx.record_audit,
-        "an audit on the record, no change of state (special; surveillance while suspended "
-        "for a surveillance cause, credited on restore)",
+        why("an audit on the record, no change of state (special; surveillance while suspended "
+        "for a surveillance cause, credited on restore)"),
     ),
 )
 
@@ -299,11 +300,12 @@ class CertificateMachine:
         if spec is None:
             return TriggerCheck(str(trigger), False, f"unknown trigger {trigger!r}")
         if case.state not in spec.sources:
-            return TriggerCheck(spec.trigger, False, f"not a trigger from {case.state}")
-        why = spec.guard(case, context) if spec.guard else None
-        if why is not None:
-            return TriggerCheck(spec.trigger, False, why)
-        return TriggerCheck(spec.trigger, True, spec.summary or "allowed")
+            not_from = why("not a trigger from {state}", state=case.state)
+            return TriggerCheck(spec.trigger, False, not_from)
+        why_not = spec.guard(case, context) if spec.guard else None
+        if why_not is not None:
+            return TriggerCheck(spec.trigger, False, why_not)
+        return TriggerCheck(spec.trigger, True, spec.summary or why("allowed"))
 
     def refuse(self, case: Case, check: TriggerCheck) -> IllegalTransition:
         """The refusal, naming the other triggers an operator may ask for from the case's state

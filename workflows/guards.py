@@ -12,41 +12,42 @@ from workflows.context import TransitionContext
 from workflows.deadlines import recert_window_opens, restoration_ends, suspension_limit
 from workflows.model import SURVEILLANCE_CAUSES, Audit, AuditKind, Case, State
 from workflows.ports import ScoreVerdict
+from workflows.why import why
 
 Guard = Callable[[Case, TransitionContext], str | None]
 
 
 def needs_reason(_case: Case, ctx: TransitionContext) -> str | None:
     if ctx.reason is None or not ctx.reason.strip():
-        return "a reason is required"
+        return why("a reason is required")
     return None
 
 
 def brought(ctx: TransitionContext, kind: AuditKind) -> Audit | str:
     audit = ctx.audit
     if audit is None or audit.kind is not kind:
-        return f"needs a {kind} audit"
+        return why("needs a {kind} audit", kind=kind)
     if audit.sheet is None:
-        return f"the {kind} audit of {audit.audit_date} has no score sheet"
+        return why("the {kind} audit of {date} has no score sheet", kind=kind, date=audit.audit_date)
     return audit
 
 
 def score_text(verdict: ScoreVerdict) -> str:
     band = verdict.star_level or "not certified"
-    return f"score {verdict.final_score} ({band})"
+    return why("score {score} ({band})", score=verdict.final_score, band=band)
 
 
 def eligible(_case: Case, ctx: TransitionContext) -> str | None:
     verdict = ctx.review()
     if verdict.eligible:
         return None
-    return "application not eligible: " + "; ".join(verdict.failures)
+    return why("application not eligible: {failures}", failures="; ".join(verdict.failures))
 
 
 def stage1_recorded(_case: Case, ctx: TransitionContext) -> str | None:
     if ctx.audit is not None and ctx.audit.kind is AuditKind.STAGE1:
         return None  # the command brings one: no need to load the recorded ones to know
-    return None if ctx.latest(AuditKind.STAGE1) else "no stage 1 audit is recorded"
+    return None if ctx.latest(AuditKind.STAGE1) else why("no stage 1 audit is recorded")
 
 
 def stage2_scores(_case: Case, ctx: TransitionContext) -> str | None:
@@ -60,7 +61,7 @@ def stage2_scores(_case: Case, ctx: TransitionContext) -> str | None:
 def latest_stage2(ctx: TransitionContext) -> ScoreVerdict | str:
     audit = ctx.latest(AuditKind.STAGE2)
     if audit is None or audit.sheet is None:
-        return "no scored stage 2 audit is recorded"
+        return why("no scored stage 2 audit is recorded")
     return ctx.score(audit)
 
 
@@ -68,14 +69,14 @@ def stage2_passed(_case: Case, ctx: TransitionContext) -> str | None:
     verdict = latest_stage2(ctx)
     if isinstance(verdict, str):
         return verdict
-    return None if verdict.passed else f"stage 2 {score_text(verdict)} did not pass"
+    return None if verdict.passed else why("stage 2 {score} did not pass", score=score_text(verdict))
 
 
 def stage2_failed(_case: Case, ctx: TransitionContext) -> str | None:
     verdict = latest_stage2(ctx)
     if isinstance(verdict, str):
         return verdict
-    return f"stage 2 {score_text(verdict)} passed" if verdict.passed else None
+    return why("stage 2 {score} passed", score=score_text(verdict)) if verdict.passed else None
 
 
 def surveillance(passed: bool) -> Guard:
@@ -84,29 +85,33 @@ def surveillance(passed: bool) -> Guard:
         if isinstance(audit, str):
             return audit
         if case.decided_on is not None and audit.audit_date < case.decided_on:
-            return f"surveillance audit of {audit.audit_date} predates the decision"
+            return why("surveillance audit of {date} predates the decision", date=audit.audit_date)
         last = case.last_surveillance_on if case.surveillances else None
         if last is not None and audit.audit_date <= last:
-            return (
-                f"the surveillance of {last} is already credited: a surveillance audit must be "
-                "dated after it (record another visit as a special audit)"
+            return why(
+                "the surveillance of {last} is already credited: a surveillance audit must be "
+                "dated after it (record another visit as a special audit)",
+                last=last,
             )
         if case.state is State.SUSPENDED and case.suspension_cause in SURVEILLANCE_CAUSES:
-            return (
-                f"suspended for {case.suspension_cause}: the audit goes on the record "
-                "(note_audit) and clears the suspension on restore"
+            return why(
+                "suspended for {cause}: the audit goes on the record "
+                "(note_audit) and clears the suspension on restore",
+                cause=case.suspension_cause,
             )
         verdict = ctx.score(audit)
         if verdict.passed == passed:
             return None
-        return f"surveillance {score_text(verdict)} {'did not pass' if passed else 'passed'}"
+        if passed:
+            return why("surveillance {score} did not pass", score=score_text(verdict))
+        return why("surveillance {score} passed", score=score_text(verdict))
 
     return guard
 
 
 def suspend_allowed(case: Case, ctx: TransitionContext) -> str | None:
     if ctx.cause is None:
-        return "a suspension cause is required"
+        return why("a suspension cause is required")
     return needs_reason(case, ctx)
 
 
@@ -137,24 +142,30 @@ def clearing_surveillance(case: Case, ctx: TransitionContext) -> Audit | None:
 
 def restorable(case: Case, ctx: TransitionContext) -> str | None:
     if case.suspended_on is None or case.decided_on is None:
-        return "the case has no suspension date"
+        return why("the case has no suspension date")
     limit = suspension_limit(case.suspended_on, ctx.terms_for(case))
     if ctx.as_of > limit:
-        return f"suspension limit passed on {limit}"
+        return why("suspension limit passed on {limit}", limit=limit)
     if case.suspension_cause in SURVEILLANCE_CAUSES:
         latest = uncredited_surveillance(case, ctx)
         if latest is None:
             since = (
-                f"after the last one credited ({case.last_surveillance_on})"
+                why("after the last one credited ({day})", day=case.last_surveillance_on)
                 if case.surveillances
-                else f"on or after the decision ({case.decided_on})"
+                else why("on or after the decision ({day})", day=case.decided_on)
             )
-            return f"cause {case.suspension_cause} needs a passing surveillance audit dated {since}"
+            return why(
+                "cause {cause} needs a passing surveillance audit dated {since}",
+                cause=case.suspension_cause,
+                since=since,
+            )
         verdict = ctx.score(latest)
         if not verdict.passed:
-            return (
-                f"cause {case.suspension_cause}: the latest surveillance audit, of "
-                f"{latest.audit_date}, {score_text(verdict)} did not pass"
+            return why(
+                "cause {cause}: the latest surveillance audit, of {date}, {score} did not pass",
+                cause=case.suspension_cause,
+                date=latest.audit_date,
+                score=score_text(verdict),
             )
         return None
     return needs_reason(case, ctx)
@@ -165,55 +176,71 @@ def recertifiable(case: Case, ctx: TransitionContext) -> str | None:
     if isinstance(audit, str):
         return audit
     if case.expires_on is None:
-        return "the case has no expiry date"
+        return why("the case has no expiry date")
     if case.decided_on is not None and audit.audit_date < case.decided_on:
-        return (
-            f"recertification audit of {audit.audit_date} predates the decision of "
-            f"{case.decided_on} it would renew"
+        return why(
+            "recertification audit of {date} predates the decision of {decided} it would renew",
+            date=audit.audit_date,
+            decided=case.decided_on,
         )
     if audit.audit_date > case.expires_on:
-        return f"recertification audit of {audit.audit_date} is after expiry on {case.expires_on}"
+        return why(
+            "recertification audit of {date} is after expiry on {expiry}",
+            date=audit.audit_date,
+            expiry=case.expires_on,
+        )
     if ctx.as_of > case.expires_on:
-        return f"certificate expired on {case.expires_on}; expire it, then restore_after_expiry"
+        return why(
+            "certificate expired on {expiry}; expire it, then restore_after_expiry",
+            expiry=case.expires_on,
+        )
     verdict = ctx.score(audit)
-    return None if verdict.passed else f"recertification {score_text(verdict)} did not pass"
+    if verdict.passed:
+        return None
+    return why("recertification {score} did not pass", score=score_text(verdict))
 
 
 def past_expiry(case: Case, ctx: TransitionContext) -> str | None:
     if case.expires_on is None:
-        return "the case has no expiry date"
+        return why("the case has no expiry date")
     if ctx.as_of > case.expires_on:
         return None
-    return f"valid through {case.expires_on} (as of {ctx.as_of})"
+    return why("valid through {expiry} (as of {day})", expiry=case.expires_on, day=ctx.as_of)
 
 
 def restorable_after_expiry(case: Case, ctx: TransitionContext) -> str | None:
     if case.expires_on is None or case.decided_on is None:
-        return "the case has no expiry date"
+        return why("the case has no expiry date")
     terms = ctx.terms_for(case)
     if terms.restoration_after_expiry_months <= 0:
-        return "the rules allow no restoration after expiry"
+        return why("the rules allow no restoration after expiry")
     if case.suspension_cause is not None:
-        return (
-            f"expired while suspended ({case.suspension_cause}, since {case.suspended_on}): the "
-            "allowance restores a certificate whose re-certification was outstanding, not a "
-            "suspension never lifted; the client applies anew"
+        return why(
+            "expired while suspended ({cause}, since {since}): the allowance restores a "
+            "certificate whose re-certification was outstanding, not a suspension never lifted; "
+            "the client applies anew",
+            cause=case.suspension_cause,
+            since=case.suspended_on,
         )
     ends = restoration_ends(case.expires_on, terms)
     if ctx.as_of > ends:
-        return f"restoration allowance ended on {ends}"
+        return why("restoration allowance ended on {ends}", ends=ends)
     audit = brought(ctx, AuditKind.RECERTIFICATION)
     if isinstance(audit, str):
         return audit
     opens = recert_window_opens(case.expires_on, terms)
     if audit.audit_date < opens:  # done before expiry, decided after it: what the allowance is for
-        return (
-            f"recertification audit of {audit.audit_date} is before the re-certification "
-            f"window opened on {opens}"
+        return why(
+            "recertification audit of {date} is before the re-certification window opened on "
+            "{opens}",
+            date=audit.audit_date,
+            opens=opens,
         )
     verdict = ctx.score(audit)
-    return None if verdict.passed else f"recertification {score_text(verdict)} did not pass"
+    if verdict.passed:
+        return None
+    return why("recertification {score} did not pass", score=score_text(verdict))
 
 
 def brings_audit(_case: Case, ctx: TransitionContext) -> str | None:
-    return None if ctx.audit is not None else "needs an audit"
+    return None if ctx.audit is not None else why("needs an audit")

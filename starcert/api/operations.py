@@ -18,7 +18,7 @@ from starcert.api import schemas as s
 from starcert.export import register_rows
 from storage.database import case_holding
 from workflows import commands as c
-from workflows.certificate_machine import Trigger
+from workflows.certificate_machine import Trigger, TriggerCheck
 from workflows.change_set import Result
 from workflows.errors import CaseNotFound, InvalidInput
 from workflows.model import Audit, Case, Deadline, Event, StarLevel, State
@@ -66,17 +66,26 @@ def audit_out(audit: Audit) -> s.AuditOut:
 
 
 def case_detail(application: App, case_id: int) -> s.CaseDetail:
+    return case_detail_and_checks(application, case_id)[0]
+
+
+def case_detail_and_checks(
+    application: App, case_id: int
+) -> tuple[s.CaseDetail, list[TriggerCheck]]:
+    """The case's detail, and its trigger checks as the domain gave them (their reasons keep
+    their message and values, which the console says in the page's language)."""
     with application.uow() as uow:
         case = uow.cases.get(case_id)
         deadlines = list(uow.deadlines.open_for_case(case_id))
         audits = list(uow.audits.for_case(case_id))
-    checks = application.case_service.allowed_triggers(case_id)
-    return s.CaseDetail(
+    checks = list(application.case_service.allowed_triggers(case_id))
+    detail = s.CaseDetail(
         case=case_out(case),
         triggers=[s.TriggerOut(trigger=k.trigger, allowed=k.allowed, why=k.why) for k in checks],
         open_deadlines=[deadline_out(d) for d in deadlines],
         audits=[audit_out(a) for a in audits],
     )
+    return detail, checks
 
 
 def case_by_number(application: App, number: str) -> Case:

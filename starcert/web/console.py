@@ -25,7 +25,7 @@ from starcert.api import schemas as s
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
 from starcert.views import scored_audits
-from starcert.web import console_login, diagram
+from starcert.web import console_login, diagram, reasons
 from starcert.web.certificate_filters import FILTERS, echo, parse_filters
 from starcert.web.console_session import COOKIE, session_of, to_login
 from starcert.web.language import N_
@@ -34,7 +34,7 @@ from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
 from starcert.web.terms import term
 from workflows import commands as c
-from workflows.errors import InvalidInput, StarcertError
+from workflows.errors import IllegalTransition, InvalidInput, StarcertError
 from workflows.model import OPERATOR_CAUSES, StarLevel, State, SuspensionCause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -212,7 +212,7 @@ def _render_case(
     principal, token = session
     application = application_of(request)
     try:
-        detail = ops.case_detail(application, case_id)
+        detail, checks = ops.case_detail_and_checks(application, case_id)
         events = ops.history(application, case_id)
     except StarcertError as exc:
         code, body = describe(exc)
@@ -247,6 +247,7 @@ def _render_case(
         events=list(reversed(events)),
         audits=audits,
         diagram=diagram.svg(detail.case.state, allowed),
+        reasons={k.trigger: reasons.say(k.why) for k in checks},
         actions=actions,
         needs_reason=NEEDS_REASON,
         causes=[c.value for c in OPERATOR_CAUSES],
@@ -333,7 +334,7 @@ async def act(
         except StarcertError as exc:
             status, body = describe(exc)
             return await run_in_threadpool(
-                _render_case, request, session, case_id, None, body.message, status
+                _render_case, request, session, case_id, None, _refused(exc, body.message), status
             )
         return page(
             "confirm.html",
@@ -354,6 +355,11 @@ async def act(
     except StarcertError as exc:
         status, body = describe(exc)
         return await run_in_threadpool(
-            _render_case, request, session, case_id, None, body.message, status
+            _render_case, request, session, case_id, None, _refused(exc, body.message), status
         )
     return RedirectResponse(f"/console/cases/{case_id}?done={action}", status_code=303)
+
+
+def _refused(exc: StarcertError, message: str) -> str:
+    """A refused trigger in the page's language; any other refusal as the API words it."""
+    return reasons.refusal(exc) if isinstance(exc, IllegalTransition) else message

@@ -58,7 +58,7 @@ def span(text: str, option: str) -> Unavailability:
 
 def relation(text: str, option: str) -> Relation:
     parts = text.split(":")
-    if len(parts) != 3 or ".." not in parts[2] or not parts[0].isdigit():
+    if len(parts) != 3 or ".." not in parts[2] or not (parts[0].isascii() and parts[0].isdigit()):
         raise InvalidInput(
             option, f"expected ORG:KIND:FROM..TO (e.g. 3:consultancy:2024-01-01..), got {text!r}"
         )

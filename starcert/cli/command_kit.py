@@ -139,7 +139,7 @@ def not_utf8(args: Sequence[str]) -> str | None:
 
 def case_id(application: App, ref: str) -> int:
     """A case id, or the id of the case holding certificate number `ref`."""
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # "³" is a digit int() refuses
         if int(ref) > MAX_ID:
             raise CaseNotFound(f"case {ref} not found")
         return int(ref)

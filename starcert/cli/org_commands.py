@@ -114,7 +114,7 @@ def _line(org: Organisation) -> str:
 def _organisation(uow: UnitOfWork, ref: str) -> Organisation:
     """By id (digits, shorter than a credit code) or by the 18-character credit code."""
     text = ref.strip().upper()
-    if text.isdigit() and len(text) < CREDIT_CODE_LENGTH:
+    if text.isascii() and text.isdigit() and len(text) < CREDIT_CODE_LENGTH:
         if int(text) > MAX_ID:
             raise OrganisationNotFound(f"organisation {ref} not found")
         return uow.organisations.get(int(text))

@@ -327,7 +327,7 @@ async def act(
     session, form = checked
     principal, token = session
     version_text = form.get("expected_version", "")
-    version = int(version_text) if version_text.isdigit() else None
+    version = int(version_text) if version_text.isascii() and version_text.isdigit() else None
     if action in CONSEQUENCES and form.get("confirm") != "yes":
         try:
             _command(action, form, principal.name)  # a missing reason is said before confirming
@@ -343,7 +343,7 @@ async def act(
             case_id=case_id,
             action=action,
             reason=form.get("reason", "").strip(),
-            expected_version=version_text if version_text.isdigit() else "",
+            expected_version=version_text if version_text.isascii() and version_text.isdigit() else "",
             consequence=_(CONSEQUENCES[action]),
         )
 

@@ -83,7 +83,7 @@ async def certificates_page(
         return public_page(request, "certificates.html", found=None, error=None, **context)
     try:
         await limit_lookups(request)
-        which = int(page) if page and page.isdigit() else 1
+        which = int(page) if page and page.isascii() and page.isdigit() else 1
         found = await run_in_threadpool(
             public_query,
             request,

@@ -65,6 +65,19 @@ def test_an_id_past_any_row_is_not_found_or_out_of_range_not_an_overflow(
     assert starcert("list", "--json").json() == []
 
 
+def test_a_digit_that_is_not_a_number_is_looked_up_as_a_name_not_a_crash(
+    starcert_sqlite: Starcert,
+) -> None:
+    """"³" and "²" are digits to str.isdigit but no number to int(): they name no case, no
+    organisation."""
+    for args, missing in (
+        (("show", "³"), "error: no case holds certificate ³\n"),
+        (("org", "show", "²"), "error: no organisation has the credit code ²\n"),
+    ):
+        done = starcert_sqlite(*args, check=False)
+        assert (done.code, done.err) == (4, missing), args
+
+
 def test_an_application_the_rules_cannot_decide_on_is_refused_at_apply_not_stuck_later(
     starcert_sqlite: Starcert,
 ) -> None:

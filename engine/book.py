@@ -23,6 +23,7 @@ from engine.indexed_version import IndexedVersion
 from engine.loader import load_ruleset
 from engine.outcomes import DEFAULT_OUTCOMES, Outcome
 from engine.rule_errors import NotInForce, Problem, RuleFileError
+from engine.rule_kind import CRITERIA, rule_kind
 from engine.ruleset import RuleSet
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
@@ -212,7 +213,8 @@ def _indexed(versions: Iterable[RuleSet | IndexedVersion]) -> list[IndexedVersio
 
 
 def read_sources(directory: Path, cap: FileCap | None = None) -> list[tuple[bytes, str]]:
-    """(bytes, name) of the directory's rule files; every file over `cap` is refused."""
+    """(bytes, name) of the directory's criteria files (team rule files beside them are another
+    book: engine.rule_kind); every file over `cap` is refused."""
     if not directory.is_dir():
         raise RuleFileError([Problem(str(directory), None, "not a directory of rule files")])
     files = rule_files(directory)
@@ -222,9 +224,14 @@ def read_sources(directory: Path, cap: FileCap | None = None) -> list[tuple[byte
     problems: list[Problem] = []
     for path in files:
         try:
-            sources.append((read_rule_file(path, cap), str(path)))
+            data = read_rule_file(path, cap)
         except RuleFileError as exc:
             problems.extend(exc.problems)
+            continue
+        if rule_kind(data) == CRITERIA:
+            sources.append((data, str(path)))
     if problems:
         raise RuleFileError(problems)
+    if not sources:
+        raise RuleFileError([Problem(str(directory), None, "holds no criteria rule files")])
     return sources

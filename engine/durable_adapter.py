@@ -41,6 +41,7 @@ from engine.compiler import durable_rules
 from engine.facts import CHECK_FLAG
 from engine.rule_errors import EngineError
 from engine.ruleset import RuleSet
+from engine.team_rules import TeamRules
 from engine.vocabulary import Check
 
 _SENTINEL_RULE = "__evaluated__"
@@ -95,16 +96,19 @@ class DurableBackend:
         self._sids = itertools.count(1)
         self._kept: dict[int, str] = {}  # handle → the sid of the state its evaluations use
 
-    def register(self, ruleset: RuleSet) -> None:
+    def register(self, ruleset: RuleSet | TeamRules) -> None:
         with self._lock:
             self._register(ruleset)
 
-    def _register(self, ruleset: RuleSet) -> int:
+    def _register(self, ruleset: RuleSet | TeamRules) -> int:
         name = ruleset.engine_name
         handle = self._handles.get(name)
         if handle is not None:
             return handle
-        definition = durable_rules(ruleset)
+        # Team rules compile themselves (guarded by their own flag); the rest is shared.
+        definition = (
+            ruleset.durable_rules() if isinstance(ruleset, TeamRules) else durable_rules(ruleset)
+        )
         # A scored fact always fires exactly one band rule; the sentinel covers the rest.
         definition[_SENTINEL_RULE] = {
             "all": [
@@ -127,7 +131,9 @@ class DurableBackend:
         self._handles[name] = handle
         return handle
 
-    def fire(self, ruleset: RuleSet, fact: dict[str, Any], on_fire: Callable[[str], None]) -> None:
+    def fire(
+        self, ruleset: RuleSet | TeamRules, fact: dict[str, Any], on_fire: Callable[[str], None]
+    ) -> None:
         """Assert `fact` once; each rule it satisfies calls on_fire(rule key) before this returns.
 
         An exception from on_fire propagates (as EngineError) once the fact is retracted.

@@ -26,6 +26,8 @@ from engine import (
 )
 from engine.book import rule_files
 from engine.file_cap import FileCap, read_rule_file
+from engine.rule_kind import TEAM, rule_kind
+from engine.team_rules import TeamRules
 from engine.vocabulary import SCORE_SHEET_FACT
 from starcert.cli.command_kit import (
     fail,
@@ -33,6 +35,7 @@ from starcert.cli.command_kit import (
     parse_day,
     refused,
 )
+from starcert.cli.team_rules_checking import load_team_book, team_summary, test_team_file
 from starcert.inputs import read_document, read_facts, read_sheet, sheet_problem
 from starcert.rules_adapter import sheet_facts
 from starcert.rules_authoring import against_published, summary
@@ -75,10 +78,17 @@ def _cap() -> FileCap:
         ) from None
 
 
-def _load(path: Path, cap: FileCap) -> list[RuleSet]:
+def _load(path: Path, cap: FileCap) -> list[RuleSet | TeamRules]:
+    """The versions at `path`: criteria and team rule files, each kind its own book."""
     if path.is_file():
-        return [load_ruleset(read_rule_file(path, cap), str(path))]
-    return list(RuleBook.from_directory(path, cap=cap).versions)
+        data = read_rule_file(path, cap)
+        if rule_kind(data) == TEAM:
+            return list(load_team_book(path, cap))
+        return [load_ruleset(data, str(path))]
+    team = load_team_book(path, cap)
+    if team and len(team) == len(rule_files(path)):
+        return list(team)
+    return [*RuleBook.from_directory(path, cap=cap).versions, *team]
 
 
 def check_files(path: Path | None) -> None:
@@ -93,7 +103,8 @@ def check_files(path: Path | None) -> None:
             problems.extend(str(p) for p in exc.problems)
             continue
         for v in versions:
-            typer.echo(f"ok  {v.source}: {summary(v)}")
+            said = team_summary(v) if isinstance(v, TeamRules) else summary(v)
+            typer.echo(f"ok  {v.source}: {said}")
             if stored is not None:
                 typer.echo(f"    database: {against_published(v, stored)}")
     if note:
@@ -116,7 +127,13 @@ def test_files(path: Path | None) -> None:
     ran: list[Path] = []
     for file in files:
         try:
-            ruleset = load_ruleset(read_rule_file(file, cap), str(file), run_examples=False)
+            data = read_rule_file(file, cap)
+            if rule_kind(data) == TEAM:
+                more, less = test_team_file(file, data)
+                passed, failed = passed + more, failed + less
+                ran.append(file)
+                continue
+            ruleset = load_ruleset(data, str(file), run_examples=False)
         except RuleFileError as exc:
             problems.extend(str(p) for p in exc.problems)
             continue

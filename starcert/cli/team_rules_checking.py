@@ -1,0 +1,51 @@
+"""`starcert rules check|test` on team rule files (engine.rule_kind tells them apart): loaded,
+summarised and their examples run as the criteria's are, in the same output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.book import rule_files
+from engine.file_cap import FileCap, read_rule_file
+from engine.rule_kind import TEAM, rule_kind
+from engine.team_evaluate import TeamBook, run_team_examples
+from engine.team_loader import load_team_rules
+from engine.team_rules import TeamRules
+
+
+def team_files(folder: Path, cap: FileCap) -> list[tuple[Path, bytes]]:
+    """The team rule files of a file or directly in a folder, each read once."""
+    paths = [folder] if folder.is_file() else rule_files(folder)
+    read = [(p, read_rule_file(p, cap)) for p in paths]
+    return [(p, data) for p, data in read if rule_kind(data) == TEAM]
+
+
+def load_team_book(folder: Path, cap: FileCap) -> list[TeamRules]:
+    """Every team version at `folder`, checked and cross-checked as one book (RuleFileError)."""
+    versions = [load_team_rules(data, str(p)) for p, data in team_files(folder, cap)]
+    return list(TeamBook(versions).versions)
+
+
+def team_summary(v: TeamRules) -> str:
+    rows = len(v.audit_time.personnel)
+    return (
+        f"{v.name} {v.version} from {v.effective_from} (team rules), {len(v.rules)} rules, "
+        f"audit time in {rows} rows, {len(v.examples)} examples, sha256 {v.content_hash[:12]}"
+    )
+
+
+def test_team_file(path: Path, data: bytes) -> tuple[int, int]:
+    """Run one team file's examples, PASS/FAIL each; (passed, failed)."""
+    rules = load_team_rules(data, str(path), run_examples=False)
+    passed = failed = 0
+    for example, detail in run_team_examples(rules):
+        where = f"{path}:{example.line}"
+        if detail is None:
+            passed += 1
+            typer.echo(f"PASS {where} {example.name}")
+        else:
+            failed += 1
+            typer.echo(f"FAIL {where} {example.name}: {detail}", err=True)
+    return passed, failed

@@ -23,8 +23,8 @@ from engine.indexed_version import IndexedVersion
 from engine.loader import load_ruleset
 from engine.outcomes import DEFAULT_OUTCOMES, Outcome
 from engine.rule_errors import NotInForce, Problem, RuleFileError
-from engine.rule_kind import CRITERIA, rule_kind
 from engine.ruleset import RuleSet
+from workflows.rule_kind import CRITERIA, rule_kind
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
 
@@ -214,7 +214,7 @@ def _indexed(versions: Iterable[RuleSet | IndexedVersion]) -> list[IndexedVersio
 
 def read_sources(directory: Path, cap: FileCap | None = None) -> list[tuple[bytes, str]]:
     """(bytes, name) of the directory's criteria files (team rule files beside them are another
-    book: engine.rule_kind); every file over `cap` is refused."""
+    book: workflows.rule_kind); every file over `cap` is refused."""
     if not directory.is_dir():
         raise RuleFileError([Problem(str(directory), None, "not a directory of rule files")])
     files = rule_files(directory)

@@ -1,7 +1,7 @@
 """Team rule file → validated TeamRules. Every problem is collected with its line; the file is
 refused once, as engine.loader refuses a criteria file. The format: rules/README.md ("Team rules").
 
-A team rule file says `kind: team` at its top; engine.rule_kind tells the two kinds apart
+A team rule file says `kind: team` at its top; workflows.rule_kind tells the two kinds apart
 without parsing, so the same commands take either.
 """
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from engine import RuleSet, load_ruleset
 from engine.file_cap import FileCap
+from engine.team_rules import TeamRules
 from starcert.rules_store import (
     CLI_INPUTS,
     InputNames,
@@ -50,7 +51,7 @@ def summary(v: RuleSet) -> str:
     )
 
 
-def against_published(v: RuleSet, stored: Sequence[PublishedRules]) -> str:
+def against_published(v: RuleSet | TeamRules, stored: Sequence[PublishedRules]) -> str:
     """How a checked file stands to the published versions, in words."""
     same = next((p for p in stored if p.content_hash == v.content_hash), None)
     if same is not None:
@@ -153,7 +154,11 @@ def publish_file(
         ),
     )
     application.refresh_rules()  # when they are loaded already
-    moved = recompute(application, done.ruleset, done.previous, done.row.published_by)
+    moved = (  # team rules move no deadline
+        0
+        if isinstance(done.ruleset, TeamRules)
+        else recompute(application, done.ruleset, done.previous, done.row.published_by)
+    )
     return Publishing(done, moved, _checkpoint(application))
 
 

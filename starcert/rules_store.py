@@ -26,9 +26,11 @@ from engine.book import read_sources
 from engine.file_cap import FileCap, read_rule_file
 from engine.indexed_version import IndexedVersion
 from engine.rule_errors import Problem
+from engine.team_rules import TeamRules
 from starcert.config import Config, RulesConfig
 from workflows.errors import ConcurrencyConflict, InvalidInput
 from workflows.ports import PublishedRules, UnitOfWork
+from workflows.rule_kind import CRITERIA, TEAM, row_kind, rule_kind
 
 SHIPPED_REASON = "shipped default"
 SHIPPED_BY = "starcert (shipped rule files)"
@@ -79,9 +81,13 @@ def indexed(row: PublishedRules) -> IndexedVersion:
     )
 
 
-def stored_versions(uow_factory: UowFactory, after_id: int = 0) -> list[PublishedRules]:
+def stored_versions(
+    uow_factory: UowFactory, after_id: int = 0, kind: str | None = CRITERIA
+) -> list[PublishedRules]:
+    """The stored versions of one kind of rule file (criteria unless told; None: both)."""
     with uow_factory() as uow:
-        return list(uow.rule_versions.list(after_id=after_id))
+        rows = list(uow.rule_versions.list(after_id=after_id))
+    return rows if kind is None else [r for r in rows if row_kind(r) == kind]
 
 
 def seed_shipped(
@@ -174,8 +180,9 @@ class PublishedBook:
                 )
             if not rows:
                 return []
-            added = [ruleset_of(r) for r in rows]
-            self.book.add(added)
+            added = [ruleset_of(r) for r in rows if row_kind(r) == CRITERIA]  # team: their own
+            if added:
+                self.book.add(added)
             self._seen = max(r.id or 0 for r in rows)
             return added
 
@@ -247,8 +254,8 @@ class Publication:
 @dataclass(frozen=True)
 class Published:
     row: PublishedRules
-    ruleset: RuleSet
-    previous: RuleSet | None  # the version stored before it, if any
+    ruleset: RuleSet | TeamRules
+    previous: RuleSet | None  # the criteria version stored before it, if any
     file_effective_from: date  # the file's own effective_from; the published date governs
 
     @property
@@ -288,11 +295,15 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
     if not author:
         raise InvalidInput(request.inputs.author, "must name the author")
     reason = _checked_dates(request)
+    if rule_kind(request.data) == TEAM:
+        from starcert.team_rules_store import publish_team
+
+        return publish_team(uow_factory, request, author, reason)
     as_written = load_ruleset(request.data, request.name, cap=request.cap)
     ruleset = as_written.published_as(request.effective_from, request.name)
     content = request.data.decode("utf-8")  # load_ruleset refused anything but UTF-8
     with uow_factory() as uow:
-        stored = list(uow.rule_versions.list())
+        stored = [r for r in uow.rule_versions.list() if row_kind(r) == CRITERIA]
         names = {r.ruleset for r in stored}
         if names and ruleset.name not in names:
             raise RuleFileError(
@@ -337,8 +348,7 @@ def publish_refusal(uow_factory: UowFactory, ruleset: RuleSet, today: date) -> s
     None; stores nothing. `rules impact` says it, so a what-if is never taken for a plan."""
     if ruleset.effective_from < today:
         return f"its effective date {ruleset.effective_from} is in the past (today is {today})"
-    with uow_factory() as uow:
-        stored = list(uow.rule_versions.list())
+    stored = stored_versions(uow_factory)
     names = sorted({r.ruleset for r in stored})
     if names and ruleset.name not in names:
         return f"rule set {ruleset.name!r} is not the one this database serves ({', '.join(names)})"

@@ -26,7 +26,6 @@ from engine import (
 )
 from engine.book import rule_files
 from engine.file_cap import FileCap, read_rule_file
-from engine.rule_kind import TEAM, rule_kind
 from engine.team_rules import TeamRules
 from engine.vocabulary import SCORE_SHEET_FACT
 from starcert.cli.command_kit import (
@@ -43,6 +42,7 @@ from starcert.rules_store import file_cap, indexed, stored_versions
 from storage.database import open_database
 from workflows.errors import InvalidInput, StorageError
 from workflows.ports import PublishedRules
+from workflows.rule_kind import TEAM, rule_kind
 
 
 def _rules_dir(path: Path | None) -> Path:

@@ -50,6 +50,7 @@ def publish_cmd(
     def go() -> None:
         from engine.diff import diff
         from engine.file_cap import read_rule_file
+        from engine.ruleset import RuleSet
         from starcert.rules_authoring import publish_file
         from starcert.rules_store import file_cap
 
@@ -84,7 +85,7 @@ def publish_cmd(
                 f"  note: the file says effective_from {done.file_effective_from};"
                 f" the published date {row.effective_from} governs"
             )
-        if done.previous is not None:
+        if done.previous is not None and isinstance(done.ruleset, RuleSet):
             for change in diff(done.previous, done.ruleset):
                 typer.echo(f"  {change.what:<8} {change}")
         typer.echo(f"  deadlines moved on {moved} certificate{'s' if moved != 1 else ''}")
@@ -130,20 +131,32 @@ def _in_force(rows: list[PublishedRules], today: date) -> PublishedRules | None:
     return max(started, key=lambda r: r.effective_from, default=None)
 
 
+def _same_set(rows: list[PublishedRules], row: PublishedRules) -> list[PublishedRules]:
+    """The versions of `row`'s rule set: the criteria and the team rules each have their own."""
+    return [r for r in rows if r.ruleset == row.ruleset]
+
+
 def history_cmd(as_json: Json = False) -> None:
-    """Every published version: what was (and will be) in force when, who published it."""
+    """Every published version: what was (and will be) in force when, who published it. The
+    criteria and the team rules each have their own history, listed one after the other."""
 
     def go() -> None:
+        from workflows.rule_kind import TEAM, row_kind
+
         with open_app() as application:
             rows = _published(application)
             today = local_day(application.clock.now(), application.config.zone)
-        current = _in_force(rows, today)
-        ordered = sorted(rows, key=lambda r: r.effective_from)
+        current = {id(_in_force(_same_set(rows, r), today)) for r in rows}
+        ordered = sorted(rows, key=lambda r: (row_kind(r) == TEAM, r.ruleset, r.effective_from))
         if as_json:
             typer.echo(
                 json.dumps(
                     [
-                        {**_row_dict(r), "in_force": r is current, "until": _until(ordered, r)}
+                        {
+                            **_row_dict(r),
+                            "in_force": id(r) in current,
+                            "until": _until(_same_set(ordered, r), r),
+                        }
                         for r in ordered
                     ],
                     indent=2,
@@ -151,8 +164,8 @@ def history_cmd(as_json: Json = False) -> None:
             )
             return
         for r in ordered:
-            mark = "*" if r is current else " "
-            until = _until(ordered, r)
+            mark = "*" if id(r) in current else " "
+            until = _until(_same_set(ordered, r), r)
             span = f"{r.effective_from} .. {until or 'open'}"
             back = f"  backdated: {r.backdate_reason}" if r.backdate_reason else ""
             typer.echo(
@@ -176,13 +189,22 @@ def show_cmd(
         bool,
         typer.Option("--content", help="only the file, byte for byte (to start a new version)"),
     ] = False,
+    team: Annotated[
+        bool, typer.Option("--team", help="a version of the team rules, not of the criteria")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """One published version: when it is in force, who published it, and its file as stored."""
 
     def go() -> None:
+        from workflows.rule_kind import TEAM, row_kind
+
         with open_app() as application:
-            rows = [r for r in _published(application) if r.version == version]
+            rows = [
+                r
+                for r in _published(application)
+                if r.version == version and (row_kind(r) == TEAM) == team
+            ]
         if not rows:
             raise fail(4, f"no published version {version!r} (see: starcert rules history)")
         row = rows[0]

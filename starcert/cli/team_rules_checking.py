@@ -1,4 +1,4 @@
-"""`starcert rules check|test` on team rule files (engine.rule_kind tells them apart): loaded,
+"""`starcert rules check|test` on team rule files (workflows.rule_kind tells them apart): loaded,
 summarised and their examples run as the criteria's are, in the same output."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import typer
 
 from engine.book import rule_files
 from engine.file_cap import FileCap, read_rule_file
-from engine.rule_kind import TEAM, rule_kind
 from engine.team_evaluate import TeamBook, run_team_examples
 from engine.team_loader import load_team_rules
 from engine.team_rules import TeamRules
+from workflows.rule_kind import TEAM, rule_kind
 
 
 def team_files(folder: Path, cap: FileCap) -> list[tuple[Path, bytes]]:

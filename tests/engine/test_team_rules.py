@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from engine import RuleBook, RuleFileError
-from engine.rule_kind import CRITERIA, TEAM, rule_kind
 from engine.team_evaluate import TeamBook, evaluate_team, run_team_examples
 from engine.team_loader import load_team_rules
 from engine.team_rules import AuditTimeError, audit_time
 from tests.engine.conftest import DEFAULT_FILE, RULES
+from workflows.rule_kind import CRITERIA, TEAM, rule_kind
 
 TEAM_FILE = RULES / "team-gbt27922.yaml"
 GOOD: dict[str, Any] = {
@@ -89,7 +89,7 @@ def test_a_decision_names_each_rule_that_refused_and_each_that_passed() -> None:
 def test_a_missing_or_misspelt_fact_is_named() -> None:
     from engine import FactError
 
-    with pytest.raises(FactError, match="team_siz.*did you mean 'team_size'"):
+    with pytest.raises(FactError, match=r"team_siz.*did you mean 'team_size'"):
         evaluate_team(shipped(), {**GOOD, "team_siz": 1}, date(2026, 6, 1))
     partial = dict(GOOD)
     del partial["competent_members"]

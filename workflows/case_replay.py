@@ -45,6 +45,11 @@ def opening_data(application: Application, case: Case) -> dict[str, Any]:
         "submitted_on": application.submitted_on.isoformat(),
         "service_system_since": application.service_system_since.isoformat(),
         "scope": case.scope,
+        **{  # recorded when the application gives them (audit time, team rules)
+            name: value
+            for name in ("area", "personnel", "sites")
+            if (value := getattr(application, name)) is not None
+        },
     }
 
 

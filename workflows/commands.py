@@ -27,6 +27,9 @@ class SubmitApplication:
     scope: str
     facts: PrerequisiteFacts
     by: str
+    area: str | None = None  # checked against the body's list by the caller (config)
+    personnel: int | None = None  # effective personnel (full-time equivalents)
+    sites: int | None = None
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,11 @@ class Application:
     service_system_since: date
     scope: str
     facts: PrerequisiteFacts
+    # What the audit time and the team rules need: the professional area (of the body's list),
+    # effective personnel and sites. None on applications made before they were recorded.
+    area: str | None = None
+    personnel: int | None = None
+    sites: int | None = None
 
 
 @dataclass(frozen=True)

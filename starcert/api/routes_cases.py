@@ -79,9 +79,12 @@ def update_organisation(
 )
 def submit_application(body: s.ApplicationIn, request: Request, who: Operator) -> s.CommandResult:
     """Submit an application; the answer is the new case, in state `applied`."""
+    from workflows.auditors import check_area
     from workflows.model import PrerequisiteFacts
 
     application = application_of(request)
+    if body.area is not None:
+        check_area(body.area, application.config.auditors.areas, "area")
     result = application.case_service.handle(
         c.SubmitApplication(
             organisation_id=body.organisation_id,
@@ -90,6 +93,9 @@ def submit_application(body: s.ApplicationIn, request: Request, who: Operator) -
             scope=body.scope,
             facts=PrerequisiteFacts(**body.facts.model_dump()),
             by=who.name,
+            area=body.area,
+            personnel=body.personnel,
+            sites=body.sites,
         )
     )
     return ops.result_out(result)

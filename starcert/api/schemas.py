@@ -89,6 +89,9 @@ class ApplicationIn(_In):
     service_system_since: Day
     scope: Text
     facts: FactsIn
+    area: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    personnel: Annotated[StrictInt, Field(ge=1, le=10_000_000)] | None = None
+    sites: Annotated[StrictInt, Field(ge=1, le=10_000_000)] | None = None
 
 
 class PointsIn(_In):

@@ -45,12 +45,23 @@ def apply(
     scope: Annotated[str, typer.Option("--scope", help="certification scope")],
     facts: Annotated[Path, typer.Option("--facts", help="prerequisite facts (YAML or JSON)")],
     by: By,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="professional area, of the config's [auditors] areas"),
+    ] = None,
+    personnel: Annotated[
+        int | None,
+        typer.Option("--personnel", help="effective personnel (full-time equivalents)", min=1),
+    ] = None,
+    sites: Annotated[int | None, typer.Option("--sites", help="number of sites", min=1)] = None,
     as_json: Json = False,
 ) -> None:
-    """Submit an application; prints the new case."""
+    """Submit an application; prints the new case. --area, --personnel and --sites are what the
+    audit time and the team rules read (starcert team check)."""
 
     def go() -> None:
         from starcert.inputs import parse_date, read_facts
+        from workflows.auditors import check_area
 
         command = cmd.SubmitApplication(
             organisation_id=org,
@@ -59,8 +70,13 @@ def apply(
             scope=scope,
             facts=read_facts(facts),
             by=by,
+            area=area,
+            personnel=personnel,
+            sites=sites,
         )
         with open_app() as application:
+            if area is not None:
+                check_area(area, application.config.auditors.areas, "--area")
             show_result(application.case_service.handle(command), as_json)
 
     run(go)

@@ -89,6 +89,9 @@ def application_values(a: Application) -> dict[str, Any]:
         "last_major_failure": f.last_major_failure,
         "has_trained_staff": f.has_trained_staff,
         "is_prc_legal_entity": f.is_prc_legal_entity,
+        "area": a.area,
+        "personnel": a.personnel,
+        "sites": a.sites,
     }
 
 
@@ -107,6 +110,9 @@ def application(row: ApplicationRow) -> Application:
             has_trained_staff=row.has_trained_staff,
             is_prc_legal_entity=row.is_prc_legal_entity,
         ),
+        row.area,
+        row.personnel,
+        row.sites,
     )
 
 

@@ -81,6 +81,30 @@ def test_organisation_and_application_round_trip(backend: Backend) -> None:
         assert uow.applications.get(app.id).facts.last_major_failure == date(2019, 5, 31)
 
 
+def test_an_application_keeps_its_area_personnel_and_sites_or_their_absence(
+    backend: Backend,
+) -> None:
+    with backend.new_uow() as uow:
+        org = uow.organisations.add(Organisation(None, "泉州家电服务有限公司", credit_code()))
+        assert org.id is not None
+        sized = uow.applications.add(
+            Application(
+                None, org.id, date(2026, 3, 2), date(2025, 11, 30), "家电售后服务", FACTS,
+                "household_appliances", 120, 3,
+            )
+        )  # fmt: skip
+        bare = uow.applications.add(
+            Application(None, org.id, date(2026, 3, 2), date(2025, 11, 30), "家电", FACTS)
+        )
+        uow.commit()
+    assert sized.id is not None and bare.id is not None
+    with backend.new_uow() as uow:
+        got = uow.applications.get(sized.id)
+        assert (got.area, got.personnel, got.sites) == ("household_appliances", 120, 3)
+        none = uow.applications.get(bare.id)
+        assert (none.area, none.personnel, none.sites) == (None, None, None)
+
+
 def test_case_round_trip_keeps_every_certificate_field(backend: Backend) -> None:
     with backend.new_uow() as uow:
         case = new_case(uow)

@@ -336,3 +336,19 @@ def test_driver_errors_of_prepared_statements_reach_callers_as_storage_errors(
         assert isinstance(cause.orig, sqlite3.OperationalError)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrading_keeps_applications_made_before_their_size_was_recorded(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    url, engine = _database_at(request, tmp_path, name, "0011", _V1_ROWS)
+    try:
+        upgrade(url)
+        size = "SELECT id, scope, area, personnel, sites FROM applications ORDER BY id"
+        with engine.connect() as conn:
+            rows = [tuple(r) for r in conn.execute(text(size))]
+        assert rows and all(r[2:] == (None, None, None) for r in rows)
+        assert all(r[1] for r in rows)  # the rest of each application as it was
+    finally:
+        engine.dispose()

@@ -29,6 +29,8 @@ _APPLICATION_FIELDS = {
     "service_system_since": "service_system_since",
 }
 """The submission's own name for a fact the rules refuse; the rest are `facts.<name>`."""
+MAX_COUNT = 10_000_000
+"""Most personnel or sites an application may give: more than any organisation has."""
 
 
 def register(cmd: c.RegisterOrganisation, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
@@ -52,11 +54,16 @@ def submit(cmd: c.SubmitApplication, reads: CaseReads, setup: Setup, now: Now) -
     failure = cmd.facts.last_major_failure
     if failure is not None:
         not_future("facts.last_major_failure", failure, now.today)
+    for name, count in (("personnel", cmd.personnel), ("sites", cmd.sites)):
+        if count is not None and not 1 <= count <= MAX_COUNT:
+            raise InvalidInput(name, f"must be 1..{MAX_COUNT}, got {count}")
+    area = None if cmd.area is None else text("area", cmd.area, one_line=True)
     organisation = reads.organisation(cmd.organisation_id)
     organisation_id = need_id("organisation_id", organisation.id)
     draft = Application(
-        None, organisation_id, cmd.submitted_on, cmd.service_system_since, scope, cmd.facts
-    )
+        None, organisation_id, cmd.submitted_on, cmd.service_system_since, scope, cmd.facts,
+        area, cmd.personnel, cmd.sites,
+    )  # fmt: skip
     try:  # else it could never be reviewed (nor shown): refuse it now, not at the review
         setup.rules.terms(cmd.submitted_on)
         setup.rules.review_application(draft, organisation, cmd.submitted_on)

@@ -28,6 +28,7 @@ GROUPS: dict[str, str] = {
     "users": "user_commands:users_app",
     "auditor": "auditor_commands:auditor_app",
     "translations": "translation_commands:translations_app",
+    "team": "team_commands:team_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -50,6 +51,7 @@ ORDER = (
     "db",
     "org",
     "auditor",
+    "team",
     "audit",
     "rules",
     "serve",

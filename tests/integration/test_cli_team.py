@@ -39,7 +39,9 @@ def office(starcert: Starcert) -> dict[str, Any]:
         starcert, "王芳", "2021-N1AS-1234567", "--grade", "senior_auditor",
         "--area", "household_appliances",
     )  # fmt: skip
-    li = _auditor(starcert, "李明", "2020-N1AS-7654321", "--grade", "auditor", "--area", "logistics")
+    li = _auditor(
+        starcert, "李明", "2020-N1AS-7654321", "--grade", "auditor", "--area", "logistics"
+    )
     zhao = _auditor(
         starcert, "赵强", "2019-N1AS-1111111", "--grade", "senior_auditor",
         "--area", "automobiles", "--relation", f"{org}:consultancy:2023-01-01..2025-02-28",

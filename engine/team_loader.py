@@ -167,7 +167,9 @@ def _rules(reader: NodeReader, node: Any, line: int | None) -> list[TeamRule]:
             continue
         seen.add(rid)
         violation = negate(condition, TEAM_FACTS)
-        found.append(TeamRule(f"team.{rid}", rid, message, str(outcome), violation, line_of(item)))
+        found.append(
+            TeamRule(f"team.{rid}", rid, message, str(outcome), violation, line_of(item), condition)
+        )
     return found
 
 

@@ -30,6 +30,7 @@ class TeamRule:
     outcome: str  # refuse_team | note
     fires_when: Condition  # the violation of what the file requires
     line: int | None
+    requires: Condition | None = None  # as written (what diff shows)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from starcert.api import rule_schemas as r
 from starcert.api.auth import RuleAuthor, application_of
 from starcert.api.error_responses import ERROR_RESPONSES, ApiError
 from starcert.rules_store import InputNames, file_cap, stored_versions
-from workflows.errors import NotFound
+from workflows.errors import InvalidInput, NotFound
+from workflows.rule_kind import TEAM, rule_kind
 
 if TYPE_CHECKING:
     from engine import RuleSet
@@ -58,6 +59,8 @@ def _checked(body: r.RuleFileIn, application: App) -> RuleSet:
 def check(body: r.RuleFileIn, request: Request, who: RuleAuthor) -> r.RuleCheckOut:
     """Validate a rule file and run its examples; say how it stands to the published versions."""
     application = application_of(request)
+    if rule_kind(body.text.encode("utf-8")) == TEAM:
+        return _check_team(body, application)
     with refused_as("text"):
         v = _checked(body, application)
     return r.RuleCheckOut(
@@ -74,6 +77,36 @@ def check(body: r.RuleFileIn, request: Request, who: RuleAuthor) -> r.RuleCheckO
     )
 
 
+def _check_team(body: r.RuleFileIn, application: App) -> r.RuleCheckOut:
+    """A team rule file checked as the CLI checks it (its examples run); no indicators."""
+    from engine.team_loader import load_team_rules
+    from starcert.cli.team_rules_checking import team_summary
+
+    with refused_as("text"):
+        v = load_team_rules(body.text.encode("utf-8"), body.name, cap=file_cap(application.config))
+    return r.RuleCheckOut(
+        ruleset=v.name,
+        version=v.version,
+        title=v.title,
+        effective_from=v.effective_from,
+        content_hash=v.content_hash,
+        rules=len(v.rules),
+        indicators=0,
+        examples=len(v.examples),
+        summary=team_summary(v),
+        database=authoring.against_published(v, stored_versions(application.uow, kind=None)),
+    )
+
+
+def _not_team(text: str, field: str) -> None:
+    if rule_kind(text.encode("utf-8")) == TEAM:
+        raise InvalidInput(
+            field,
+            "a team rule file: its diff and impact are given by the CLI "
+            "(starcert rules diff|impact FILE)",
+        )
+
+
 @router.post("/diff", response_model=r.DiffOut)
 def diff(body: r.DiffIn, request: Request, who: RuleAuthor) -> r.DiffOut:
     """What changed from `old` to `new` (each a file or a published version), in words."""
@@ -88,6 +121,7 @@ def diff(body: r.DiffIn, request: Request, who: RuleAuthor) -> r.DiffOut:
                 raise NotFound(f"{field}: no published version {ref.version!r}")
             sides.append(found)
         else:
+            _not_team(ref.text, f"{field}.text")
             with refused_as(f"{field}.text"):
                 sides.append(_checked(ref, application))
     old, new = sides
@@ -103,6 +137,7 @@ def impact(body: r.ImpactIn, request: Request, who: RuleAuthor) -> r.ImpactOut:
     """Who the new version would change, as of its effective date; writes nothing. Says so when
     publish would refuse the version as it stands."""
     application = application_of(request)
+    _not_team(body.text, "text")
     with refused_as("text"):
         written = _checked(body, application)
     previewed = authoring.preview(application, written, body.effective_from)

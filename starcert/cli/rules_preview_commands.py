@@ -28,6 +28,7 @@ from starcert.cli.progress_bar import progress_bar, wanted
 if TYPE_CHECKING:
     from engine import RuleSet
     from engine.file_cap import FileCap
+    from engine.team_rules import TeamRules
     from starcert.app import App
     from starcert.rules_authoring import Preview
     from starcert.rules_impact import Impact
@@ -41,11 +42,14 @@ Effective = Annotated[
 # --- diff ---------------------------------------------------------------------------------------
 
 
-def _version_or_file(ref: str, application: App | None, cap: FileCap) -> RuleSet:
+def _version_or_file(ref: str, application: App | None, cap: FileCap) -> RuleSet | TeamRules:
+    from starcert.cli.team_rules_checking import is_team_file, team_version_or_file
     from starcert.rules_authoring import published_version
     from starcert.rules_store import check_file
 
     path = Path(ref)
+    if is_team_file(path):
+        return team_version_or_file(ref, application, cap)
     if path.exists():
         return check_file(path, cap)
     if application is None:
@@ -59,25 +63,40 @@ def _version_or_file(ref: str, application: App | None, cap: FileCap) -> RuleSet
 def diff_cmd(
     old: Annotated[str, typer.Argument(help="rule file, or a published version (e.g. 1)")],
     new: Annotated[str, typer.Argument(help="rule file, or a published version")],
+    team: Annotated[
+        bool,
+        typer.Option("--team", help="published versions are the team rules' (files say so)"),
+    ] = False,
     as_json: Json = False,
 ) -> None:
-    """What changed from OLD to NEW, rule by rule, in words."""
+    """What changed from OLD to NEW, rule by rule, in words (criteria or team rules alike)."""
 
     def go() -> None:
         from engine.diff import diff
+        from engine.team_diff import team_diff
+        from engine.team_rules import TeamRules
+        from starcert.cli.team_rules_checking import is_team_file, team_version_or_file
         from starcert.rules_store import file_cap
 
+        teams = team or any(is_team_file(Path(ref)) for ref in (old, new))
+        pick = team_version_or_file if teams else _version_or_file
+        a: RuleSet | TeamRules
+        b: RuleSet | TeamRules
         with rule_errors():
             needs_db = not (Path(old).exists() and Path(new).exists())
             if needs_db:
                 with open_app() as application:
                     cap = file_cap(application.config)
-                    a = _version_or_file(old, application, cap)
-                    b = _version_or_file(new, application, cap)
+                    a, b = pick(old, application, cap), pick(new, application, cap)
             else:
                 cap = file_cap(load())
-                a, b = _version_or_file(old, None, cap), _version_or_file(new, None, cap)
-        changes = diff(a, b)
+                a, b = pick(old, None, cap), pick(new, None, cap)
+        if isinstance(a, TeamRules) and isinstance(b, TeamRules):
+            changes = team_diff(a, b)
+        elif isinstance(a, TeamRules) or isinstance(b, TeamRules):
+            raise fail(2, f"{old} and {new}: one is team rules, the other criteria")
+        else:
+            changes = diff(a, b)
         if as_json:
             typer.echo(
                 json.dumps(
@@ -126,8 +145,12 @@ def impact_cmd(
     refuse the version as it stands."""
 
     def go() -> None:
+        from starcert.cli.team_rules_checking import is_team_file
         from starcert.rules_store import check_file, file_cap
 
+        if is_team_file(path):
+            _team_impact(path, effective, as_json)
+            return
         with rule_errors(), open_app() as application:
             written = check_file(path, file_cap(application.config))
             previewed = _preview(application, written, effective, as_json, progress)
@@ -141,6 +164,30 @@ def impact_cmd(
             typer.echo(_impact_text(previewed.impact))
 
     run(go)
+
+
+def _team_impact(path: Path, effective: str | None, as_json: bool) -> None:
+    """`rules impact` of a team rule file: the audit time of every open case, before and after
+    (starcert.team_impact says why that is what it compares)."""
+    from engine.team_loader import load_team_rules
+    from starcert.rules_store import file_cap
+    from starcert.team_impact import team_impact
+    from workflows.deadlines import local_day
+
+    with rule_errors(), open_app() as application:
+        from engine.file_cap import read_rule_file
+
+        new = load_team_rules(read_rule_file(path, file_cap(application.config)), str(path))
+        today = local_day(application.clock.now(), application.config.zone)
+        day = (
+            max(new.effective_from, today)
+            if effective is None
+            else parse_day(effective, "--effective")
+        )
+        report = team_impact(application, new.published_as(day, str(path)), day)
+    typer.echo(
+        json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.text()
+    )
 
 
 CSV_FIELDS = (

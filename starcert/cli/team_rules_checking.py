@@ -4,6 +4,7 @@ summarised and their examples run as the criteria's are, in the same output."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,6 +13,10 @@ from engine.file_cap import FileCap, read_rule_file
 from engine.team_evaluate import TeamBook, run_team_examples
 from engine.team_loader import load_team_rules
 from engine.team_rules import TeamRules
+from starcert.cli.command_kit import fail
+
+if TYPE_CHECKING:
+    from starcert.app import App
 from workflows.rule_kind import TEAM, rule_kind
 
 
@@ -49,3 +54,29 @@ def test_team_file(path: Path, data: bytes) -> tuple[int, int]:
             failed += 1
             typer.echo(f"FAIL {where} {example.name}: {detail}", err=True)
     return passed, failed
+
+
+def is_team_file(path: Path) -> bool:
+    """Whether `path` is an existing team rule file (read whole: rule files are small)."""
+    try:
+        return path.is_file() and rule_kind(path.read_bytes()) == TEAM
+    except OSError:
+        return False
+
+
+def team_version_or_file(ref: str, application: App | None, cap: FileCap) -> TeamRules:
+    """A team rule file at `ref`, else the published team version `ref`."""
+    path = Path(ref)
+    if path.exists():
+        data = read_rule_file(path, cap)
+        if rule_kind(data) != TEAM:
+            raise fail(2, f"{ref}: criteria, not team rules")
+        return load_team_rules(data, ref)
+    if application is None:
+        raise fail(4, f"{ref}: no such file")
+    from starcert.team_rules_store import team_rows, team_rules_of
+
+    rows = [r for r in team_rows(application.uow) if r.version == ref]
+    if not rows:
+        raise fail(4, f"{ref}: neither a file nor a published team rule version")
+    return team_rules_of(rows[0])

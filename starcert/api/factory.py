@@ -21,6 +21,7 @@ from starcert.api import (
     routes_metrics,
     routes_public,
     routes_rules,
+    routes_teams,
 )
 from starcert.api.access_log import AccessLog
 from starcert.api.body_limit import BodyLimit
@@ -82,6 +83,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_accounts.router)
     api.include_router(routes_metrics.router)
     api.include_router(routes_auditors.router)
+    api.include_router(routes_teams.router)
     api.include_router(public_pages.router)
     api.include_router(console.router)
     api.include_router(console_auditors.router)

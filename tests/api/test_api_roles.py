@@ -48,6 +48,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/auditors/{auditor_id}"): PLANNERS,
     ("POST", "/api/auditors"): OPERATOR,
     ("PATCH", "/api/auditors/{auditor_id}"): OPERATOR,
+    ("POST", "/api/teams/check"): PLANNERS,
 }
 PUBLIC = {
     ("GET", "/health"),

@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
         "case_commands",
     ),
     "export": "case_commands",
+    "plan": "team_commands",
 }
 """Top-level commands: name → the module whose `register(app)` adds them."""
 
@@ -52,6 +53,7 @@ ORDER = (
     "org",
     "auditor",
     "team",
+    "plan",
     "audit",
     "rules",
     "serve",

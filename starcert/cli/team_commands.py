@@ -110,3 +110,48 @@ def render(v: TeamVerdict) -> str:
         if item["because"]:
             lines.append(f"      because {item['because']}")
     return "\n".join(lines)
+
+
+def plan_cmd(
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="how far ahead")] = 8,
+    start: Annotated[
+        str | None, typer.Option("--from", help="first day YYYY-MM-DD (default: today)")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Propose a team and dates for every audit due in the next weeks (surveillance inside its
+    window, re-certification before expiry), within availability and a fair share of each
+    auditor's load, every team one the team rules accept; says why where there is none.
+    Writes nothing."""
+
+    def go() -> None:
+        from starcert.audit_planning import plan_audits
+
+        with rule_errors(), open_app() as application:
+            made = plan_audits(
+                application, weeks, None if start is None else parse_day(start, "--from")
+            )
+        data = made.to_dict()
+        if as_json:
+            typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        lines = [
+            f"plan {data['from']} .. {data['to']}: {len(data['proposals'])} proposed, "
+            f"{len(data['impossible'])} without a team; fair share "
+            f"{data['fair_share_days']} person-days an auditor"
+        ]
+        for p in data["proposals"]:
+            team = ", ".join(f"{m['name']} ({m['id']})" for m in p["members"])
+            lines.append(
+                f"case {p['case_id']} {p['kind']}: {p['starts_on']} .. {p['ends_on']}, "
+                f"{p['days']} person-days, led by auditor {p['leader']}: {team}"
+            )
+        for n in data["impossible"]:
+            lines.append(f"case {n['case_id']} {n['kind']}: NO TEAM: {n['reason']}")
+        typer.echo("\n".join(lines))
+
+    run(go)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_cmd)

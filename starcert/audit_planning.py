@@ -1,0 +1,151 @@
+"""`starcert plan --weeks N`: the planner (workflows.planning) over the database, with the team
+rules in force as its judge. Reads only: it proposes, and writes nothing.
+
+The audits due: each certificate's surveillance whose due day falls within the weeks asked, in
+its window (from its window-opens deadline, or today once that has passed, to its due day); and
+each re-certification whose certificate expires within them, from its reminder (or today) to the
+day before expiry. The audit time comes from the client's application (area, personnel, sites)
+by the team rules in force on the window's first day; an application without them gets a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from engine.team_evaluate import TeamBook, evaluate_team
+from engine.team_rules import audit_time
+from workflows.auditors import Auditor
+from workflows.deadlines import due_day, local_day
+from workflows.model import Application, Audit, AuditKind, Case, DeadlineKind, State
+from workflows.planning import DueAudit, NoProposal, Plan, Verdict, plan
+from workflows.team_check import ProposedTeam, team_facts
+
+if TYPE_CHECKING:
+    from starcert.app import App
+
+_WINDOWS = (
+    (AuditKind.SURVEILLANCE, DeadlineKind.SURVEILLANCE_WINDOW_OPENS, DeadlineKind.SURVEILLANCE_DUE),
+    (AuditKind.RECERTIFICATION, DeadlineKind.RECERT_REMINDER, DeadlineKind.EXPIRY),
+)
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    start: date
+    end: date
+    plan: Plan
+    unsized: tuple[NoProposal, ...]  # due, but the application lacks what the audit time needs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "fair_share_days": str(self.plan.fair_share),
+            "proposals": [
+                {
+                    "case_id": p.audit.case_id,
+                    "kind": p.audit.kind,
+                    "starts_on": p.starts_on.isoformat(),
+                    "ends_on": p.ends_on.isoformat(),
+                    "days": str(p.audit.days),
+                    "leader": p.leader.id,
+                    "members": [{"id": m.id, "name": m.name} for m in p.members],
+                }
+                for p in self.plan.proposals
+            ],
+            "impossible": [
+                {"case_id": n.audit.case_id, "kind": n.audit.kind, "reason": n.reason}
+                for n in (*self.unsized, *self.plan.impossible)
+            ],
+            "load": {str(k): str(v) for k, v in sorted(self.plan.load.items())},
+        }
+
+
+class _Judge:
+    """The team rules in force on each day, on the facts the register and history give."""
+
+    def __init__(self, book: TeamBook, applications: dict[int, Application], application: App):
+        self.book = book
+        self.applications = applications
+        self.app = application
+        self.history: dict[int, list[tuple[Case, list[Audit]]]] = {}
+
+    def _history(self, organisation_id: int) -> list[tuple[Case, list[Audit]]]:
+        found = self.history.get(organisation_id)
+        if found is None:
+            with self.app.uow() as uow:
+                found = [
+                    (c, list(uow.audits.for_case(c.id)))
+                    for c in uow.reads.cases_of_organisation(organisation_id)
+                    if c.id is not None
+                ]
+            self.history[organisation_id] = found
+        return found
+
+    def __call__(self, audit: DueAudit, team: Sequence[Auditor], day: date) -> Verdict:
+        rules = self.book.in_force(day)
+        proposed = ProposedTeam(team[0], tuple(team))
+        facts = team_facts(
+            proposed, self.applications[audit.case_id], audit.area, day,
+            AuditKind(audit.kind), audit.members, self._history(audit.organisation_id),
+        )  # fmt: skip
+        decision = evaluate_team(rules, facts.facts, day)
+        return Verdict(decision.accepted, tuple(r.rule for r in decision.failures))
+
+
+def plan_audits(application: App, weeks: int, start: date | None = None) -> AuditPlan:
+    from starcert.team_checking import team_rules
+
+    today = local_day(application.clock.now(), application.config.zone)
+    first = start or today
+    last = first + timedelta(weeks=weeks)
+    zone = application.config.zone
+    reads = application.database.reads
+    cases = {c.id: c for c in reads.cases([State.ACTIVE, State.SUSPENDED]) if c.id is not None}
+    open_rows = reads.deadlines_by_case()
+    stored = reads.applications({c.application_id for c in cases.values()})
+    applications = {
+        cid: stored[c.application_id] for cid, c in cases.items() if c.application_id in stored
+    }
+    book = team_rules(application)
+    due: list[DueAudit] = []
+    unsized: list[NoProposal] = []
+    for case_id, case in cases.items():
+        days = {d.kind: due_day(d.due_at, zone) for d in open_rows.get(case_id, ())}
+        for kind, opens, closes in _WINDOWS:
+            if closes not in days or not first <= days[closes] <= last:
+                continue
+            window_to = days[closes] - timedelta(days=1 if kind is AuditKind.RECERTIFICATION else 0)
+            window_from = max(first, days.get(opens, first))
+            app_row = applications.get(case_id)
+            probe = DueAudit(case_id, case.organisation_id, kind.value, window_from, window_to,
+                             "", Decimal(0), 0)  # fmt: skip
+            if app_row is None or None in (app_row.area, app_row.personnel, app_row.sites):
+                unsized.append(
+                    NoProposal(probe, "its application records no area, personnel or sites")
+                )
+                continue
+            assert app_row.area and app_row.personnel and app_row.sites
+            time = audit_time(
+                book.in_force(window_from).audit_time, kind.value, app_row.personnel,
+                app_row.sites,
+            )  # fmt: skip
+            due.append(
+                DueAudit(
+                    case_id,
+                    case.organisation_id,
+                    kind.value,
+                    window_from,
+                    window_to,
+                    app_row.area,
+                    time.days,
+                    time.members,
+                )
+            )
+    auditors = application.auditors.list()
+    made = plan(due, auditors, _Judge(book, applications, application))
+    return AuditPlan(first, last, made, tuple(unsized))

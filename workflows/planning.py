@@ -5,14 +5,15 @@ judge is the rules engine, injected by the composition root), so the planner nev
 team the rules refuse: each proposal is one the judge accepted.
 
 How it plans, earliest window end first (a missed re-certification costs the client its
-certificate): for each audit, each day of its window from the first, the auditors free for the
-whole audit (their unavailable ranges and this plan's earlier proposals) and under their fair
-share are tried least-loaded first: a leader, then members (competent ones in the case's area
-first) up to the size the audit time asks. The first team the judge accepts is proposed; the days
-spread over the members (a 3-day audit by two takes two days). The fair share is 125% of an even
-split of the plan's person-days over the auditors, at least the longest audit (so one large audit
-never finds nobody "fair"). An audit with no accepted team gets the reason: the refusals the
-judge gave the last team tried, or that nobody was free.
+certificate): leaders are tried in order of preference (competent in the case's area, senior,
+least loaded), each on the first day of the window on which it and enough members (competent
+ones first, least loaded) are free for the whole audit (their unavailable ranges, this plan's
+earlier proposals, and their fair share). The first team the judge accepts is proposed; the days
+spread over the members (a 3-day audit by two takes two days). At most MAX_JUDGED teams are put to
+the judge for one audit. The fair share caps each auditor at twice an even split of the plan's
+person-days (at least the longest audit); seniors lead most audits, so a tighter cap would leave
+audits without a leader while juniors sit idle. An audit with no accepted team gets the reason:
+the refusals the judge gave the last team tried, or that nobody was free.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import islice
 
 from workflows.auditors import Auditor, available_on
 
-MAX_TRIES = 6
-"""Teams tried a day before the next day is tried: enough to get round one refusal or two."""
-FAIR_SHARE = Decimal("1.25")
+MAX_JUDGED = 12
+"""Teams the rules are asked about for one audit before it is given up, with their reason."""
+FAIR_SHARE = Decimal(2)
+_NONE = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -137,27 +140,56 @@ def _place(
     size = max(1, audit.members)
     length = span_days(audit, size)
     share = audit.days / size
+    able = {a.id for a in competent}
+    # Leaders: competent seniors first (a leader usually must be one), then by load.
+    leaders = sorted(
+        auditors,
+        key=lambda a: (a.id not in able, a.qualification.grade.value != "senior_auditor",
+                       load.get(a.id or 0, _NONE), a.id or 0),
+    )  # fmt: skip
+    members = sorted(
+        auditors, key=lambda a: (a.id not in able, load.get(a.id or 0, _NONE), a.id or 0)
+    )
+    days = (audit.window_to - audit.window_from).days + 1
+    spans = [
+        [audit.window_from + timedelta(days=d + i) for i in range(length)] for d in range(days)
+    ]
+
+    def free(a: Auditor, span: list[date]) -> bool:
+        key = a.id or 0
+        taken = busy.get(key)
+        return (
+            load.get(key, _NONE) + share <= fair
+            and (taken is None or taken.isdisjoint(span))
+            and (not a.unavailable or all(available_on(a, d) for d in span))
+        )
+
     refusals: tuple[str, ...] = ()
-    tried = 0
-    day = audit.window_from
-    while day <= audit.window_to:
-        span = [day + timedelta(days=i) for i in range(length)]
-
-        def free(a: Auditor, span: list[date] = span) -> bool:
-            taken = busy.get(_id(a), ())
-            return (
-                load.get(_id(a), Decimal(0)) + share <= fair
-                and all(d not in taken and available_on(a, d) for d in span)
-            )
-
-        for team in _teams(competent, auditors, free, load, size):
-            tried += 1
-            verdict = judge(audit, team, day)
-            if verdict.accepted:
-                return Proposal(audit, day, span[-1], team[0], tuple(team))
-            refusals = verdict.failures
-        day += timedelta(days=1)
-    if not tried:
+    judged = 0
+    tried: set[tuple[int, ...]] = set()
+    for leader in leaders:
+        if judged >= MAX_JUDGED:
+            break
+        # The leader's first day in the window on which the whole team is free.
+        for span in spans:
+            if not free(leader, span):
+                continue
+            rest = list(islice((m for m in members if m is not leader and free(m, span)), size - 1))
+            if len(rest) == size - 1:
+                break
+        else:
+            continue
+        team = [leader, *rest]
+        key = tuple(a.id or 0 for a in team)
+        if key in tried:
+            continue
+        tried.add(key)
+        judged += 1
+        verdict = judge(audit, team, span[0])
+        if verdict.accepted:
+            return Proposal(audit, span[0], span[-1], leader, tuple(team))
+        refusals = verdict.failures
+    if not judged:
         return NoProposal(
             audit,
             f"no team of {size} is free for {length} day(s) within its fair share on any day "
@@ -165,36 +197,6 @@ def _place(
         )
     return NoProposal(
         audit,
-        f"every team tried on {audit.window_from}..{audit.window_to} was refused; the last by "
-        + ", ".join(refusals),
+        f"{judged} team(s) tried on {audit.window_from}..{audit.window_to}, every one refused; "
+        "the last by " + ", ".join(refusals),
     )
-
-
-def _teams(
-    competent: Sequence[Auditor],
-    auditors: Sequence[Auditor],
-    free: Callable[[Auditor], bool],
-    load: Mapping[int, Decimal],
-    size: int,
-) -> Iterable[list[Auditor]]:
-    """Candidate teams, least-loaded first: led by a competent auditor, then by others (the
-    rules may ask the leader for more than competence), competent members added first; at most
-    MAX_TRIES teams."""
-
-    def by_load(pool: Iterable[Auditor]) -> list[Auditor]:
-        return sorted((a for a in pool if free(a)), key=lambda a: (load.get(_id(a), 0), _id(a)))
-
-    able = by_load(competent)
-    everyone = by_load(auditors)
-    others = [a for a in everyone if a not in able]
-    half = MAX_TRIES // 2
-    leaders = [*able[:half], *others[: MAX_TRIES - min(half, len(able))]]
-    for leader in leaders:
-        team = [leader]
-        for other in (*able, *everyone):
-            if len(team) >= size:
-                break
-            if other is not leader and other not in team:
-                team.append(other)
-        if len(team) == size:
-            yield team

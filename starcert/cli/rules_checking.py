@@ -42,7 +42,7 @@ from starcert.rules_store import file_cap, indexed, stored_versions
 from storage.database import open_database
 from workflows.errors import InvalidInput, StorageError
 from workflows.ports import PublishedRules
-from workflows.rule_kind import TEAM, rule_kind
+from workflows.rule_kind import CRITERIA, TEAM, row_kind, rule_kind
 
 
 def _rules_dir(path: Path | None) -> Path:
@@ -244,7 +244,8 @@ def explaining_rules(rules: Path | None) -> RuleSet | RuleBook:
         if rules.is_file():
             return load_ruleset(read_rule_file(rules, _cap()), str(rules))
         return RuleBook.from_directory(rules, cap=_cap())
-    stored, _why = stored_for_check()
+    found, _why = stored_for_check()
+    stored = [r for r in found or () if row_kind(r) == CRITERIA]
     if stored:  # each version parsed when the facts' date needs it
         book = RuleBook()
         book.replace_rulesets(indexed(row) for row in stored)
@@ -315,7 +316,7 @@ def stored_for_check() -> tuple[list[PublishedRules] | None, str]:
     try:
         database = open_database(url)
         try:
-            return stored_versions(database.unit_of_work), ""
+            return stored_versions(database.unit_of_work, kind=None), ""  # team rows too
         finally:
             database.close()
     except StorageError as exc:

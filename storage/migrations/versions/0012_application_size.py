@@ -1,7 +1,7 @@
 """What an application says of the client's size and field, for the audit time and the team
 rules: the professional area (of the body's list), effective personnel and number of sites.
 
-Revision ID: 0014
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -89,7 +89,7 @@ class ApplicationRow(SQLModel, table=True):
     last_major_failure: date | None = None
     has_trained_staff: bool
     is_prc_legal_entity: bool
-    area: str | None = None  # None on applications made before revision 0014
+    area: str | None = None  # None on applications made before revision 0012
     personnel: int | None = None
     sites: int | None = None
 

@@ -199,6 +199,8 @@ class BodyConfig(_Section):
     address: str = Field(default="", max_length=200)
     contact: str = Field(default="", max_length=200)  # telephone, e-mail
     logo_file: Path | None = None
+    # Where the public reaches /verify (printed as the QR code of each certificate document).
+    public_url: str = Field(default="", max_length=200)
 
     @field_validator("name", "name_en", "accreditation", "address", "contact")
     @classmethod
@@ -219,6 +221,19 @@ class BodyConfig(_Section):
     def _approval(cls, value: str) -> str:
         if value and not re.fullmatch(r"CNCA-R[A-Z]?-\d{4}-\d{1,4}", value):
             raise ValueError(f"{value!r} is not a CNCA approval number (like CNCA-R-2002-001)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (
+            not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value)
+        ):
+            raise ValueError(
+                f"{value!r} is not an http:// or https:// address without query or fragment "
+                "(like https://cert.example.cn)"
+            )
         return value
 
     @property

@@ -29,6 +29,7 @@ GROUPS: dict[str, str] = {
     "auditor": "auditor_commands:auditor_app",
     "translations": "translation_commands:translations_app",
     "team": "team_commands:team_app",
+    "certificate": "certificate_commands:certificate_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -63,6 +64,7 @@ ORDER = (
     "translations",
     "api",
     "apply",
+    "certificate",
 )
 """The order of `starcert --help`: each group, or the first command of each module."""
 

@@ -18,6 +18,7 @@ from starcert.api import (
     routes_auditors,
     routes_cases,
     routes_checkpoints,
+    routes_documents,
     routes_metrics,
     routes_public,
     routes_rules,
@@ -51,7 +52,13 @@ def rule_body_limit(max_file_bytes: int) -> int:
 
 
 def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI:
-    from starcert.web import console, console_auditors, console_incidents, public_pages
+    from starcert.web import (
+        certificate_document_page,
+        console,
+        console_auditors,
+        console_incidents,
+        public_pages,
+    )
 
     settings = settings or ApiSettings()
     lookups = application.database.public_lookups()  # its own handle: autocommit reads
@@ -79,12 +86,14 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_public.router)
     api.include_router(routes_checkpoints.router)
     api.include_router(routes_cases.router)
+    api.include_router(routes_documents.router)
     api.include_router(routes_rules.router)
     api.include_router(routes_accounts.router)
     api.include_router(routes_metrics.router)
     api.include_router(routes_auditors.router)
     api.include_router(routes_teams.router)
     api.include_router(public_pages.router)
+    api.include_router(certificate_document_page.router)
     api.include_router(console.router)
     api.include_router(console_auditors.router)
     api.include_router(console_incidents.router)

@@ -45,15 +45,29 @@ async def health() -> s.Health:
 
 @router.get("/verify/{number}", response_model=s.PublicCertificate)
 async def verify(
-    number: Annotated[str, Path(max_length=200)], request: Request
+    number: Annotated[str, Path(max_length=200)],
+    request: Request,
+    hash: Annotated[
+        str | None,
+        Query(max_length=200, description="a content hash printed on a certificate document"),
+    ] = None,
 ) -> s.PublicCertificate:
-    """Check a certificate by its number: public fields only (IAF CertSearch status words).
+    """Check a certificate by its number: public fields only (IAF CertSearch status words), and
+    its current document's content hash. With `hash` (64 hexadecimal characters, as printed on a
+    document), `hash_check` says whether it is the current version's, an older one's, or none's.
 
     The lookup runs on the event loop: one indexed autocommit read is shorter than a thread
-    hand-off (measured in bench/bench_verify.py on SQLite and PostgreSQL).
+    hand-off (measured in bench/bench_verify.py on SQLite and PostgreSQL); the documents are
+    read from the case's trail in a thread.
     """
+    from starcert.api import public_documents
+
     await limit_lookups(request)
-    return ops.verify(public_lookups(request), number)
+    asked = public_documents.checked(hash)
+    found = ops.verify(public_lookups(request), number)
+    return await run_in_threadpool(
+        public_documents.with_documents, application_of(request), found, asked
+    )
 
 
 def public_lookups(request: Request) -> PublicLookups:

@@ -268,6 +268,27 @@ class PublicCertificate(_Out):
     certification_expiry_date: date | None
     last_surveillance_date: date | None
     scheme_name: str
+    document: DocumentOut | None = None  # the certificate document's current version
+    hash_check: HashCheckOut | None = None  # what ?hash= is the hash of
+
+
+class DocumentOut(_Out):
+    """A version of a certificate's printed document: its content hash is printed on it."""
+
+    version: int
+    label: str
+    effective_on: date
+    content_hash: str
+
+
+class HashCheckOut(_Out):
+    """`current`: the hash of the certificate's current document; `older`: of an earlier,
+    superseded version (`version`, `label`); `none`: of no version of this certificate."""
+
+    hash: str
+    matches: Literal["current", "older", "none"]
+    version: int | None
+    label: str | None
 
 
 class Announcement(_Out):

@@ -139,9 +139,15 @@ def certificate_page(
         zh=functools.partial(wording, "zh_CN"),
         en=functools.partial(wording, "en"),
     )
-    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
-    policy = (
+    return CertificatePage(html, page_policy())
+
+
+@functools.cache
+def page_policy() -> str:
+    """The Content-Security-Policy a certificate page is served under: its own inline
+    stylesheet (by hash) and inline images, nothing else."""
+    digest = base64.b64encode(hashlib.sha256(_style().encode("utf-8")).digest()).decode("ascii")
+    return (
         f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'"
     )
-    return CertificatePage(html, policy)

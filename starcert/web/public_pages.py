@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
+from starcert.api import public_documents
 from starcert.api import public_query as pq
 from starcert.api.auth import application_of
 from starcert.api.error_responses import ApiError, ErrorBody, describe
@@ -112,15 +113,23 @@ async def certificates_page(
 
 @router.get("/verify", response_class=HTMLResponse)
 async def verify_page(
-    request: Request, number: Annotated[str | None, Query()] = None
+    request: Request,
+    number: Annotated[str | None, Query()] = None,
+    hash: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    """The page answers every query as a page; a number too long to be one is said so there."""
+    """The page answers every query as a page; a number too long to be one is said so there.
+    With `hash` (a certificate document's QR code carries it), it says which version of the
+    certificate's document that hash is of, if any."""
     if not number:
         return public_page(request, "verify.html", number="", found=None, error=None)
     number = number.strip()[:200]  # checked_number refuses anything this long, by name
     try:
         await limit_lookups(request)
+        asked = public_documents.checked(None if hash is None else hash[:200])
         found = await run_in_threadpool(ops.verify, public_lookups(request), number)
+        found = await run_in_threadpool(
+            public_documents.with_documents, application_of(request), found, asked
+        )
     except ApiError as exc:
         return public_page(
             request,

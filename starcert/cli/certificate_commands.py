@@ -44,6 +44,7 @@ def document(
         check_writable(out, "--out")
         with open_app() as application:
             made, data = rendered(application, ref, version, chosen)
+
         def write(stream: IO[str]) -> None:
             cast(TextIO, stream).buffer.write(data)  # the file's bytes as made, PDF or HTML
 
@@ -67,11 +68,13 @@ def documents(ref: CaseRef, as_json: Json = False) -> None:
         emit(
             rows,
             as_json,
-            lambda: "\n".join(
-                f"{r['label']:<28} {r['effective_on']}  {r['made_by']:<20} {r['content_hash']}"
-                for r in rows
-            )
-            or f"certificate {found.number} has no document",
+            lambda: (
+                "\n".join(
+                    f"{r['label']:<28} {r['effective_on']}  {r['made_by']:<20} {r['content_hash']}"
+                    for r in rows
+                )
+                or f"certificate {found.number} has no document"
+            ),
         )
 
     run(go)

@@ -71,7 +71,9 @@ def required_body(body: BodyConfig | None) -> BodyConfig:
 @functools.cache
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        auto_reload=False,
     )
 
 
@@ -117,27 +119,31 @@ def certificate_page(
     message, stars = LEVELS.get(c.star_level, ("", "")) if c.star_level else ("", "")
     style = _style()
     url = verify_url(body.public_url, version)
-    html = _environment().get_template("certificate.html").render(
-        c=c,
-        content_hash=version.content_hash,
-        body=body,
-        logo=_logo(body),
-        qr=_qr(url),
-        verify_url=url,
-        style=Markup(style),
-        stars=stars,
-        level_zh=wording("zh_CN", message) if message else "—",
-        level_en=wording("en", message) if message else "—",
-        band_zh=_band(bounds, "zh_CN"),
-        band_en=_band(bounds, "en"),
-        dates={
-            "issued_on": _days(c.issued_on),
-            "expires_on": _days(c.expires_on),
-            "effective_on": _days(c.effective_on),
-        },
-        scheme=SCHEME,
-        zh=functools.partial(wording, "zh_CN"),
-        en=functools.partial(wording, "en"),
+    html = (
+        _environment()
+        .get_template("certificate.html")
+        .render(
+            c=c,
+            content_hash=version.content_hash,
+            body=body,
+            logo=_logo(body),
+            qr=_qr(url),
+            verify_url=url,
+            style=Markup(style),
+            stars=stars,
+            level_zh=wording("zh_CN", message) if message else "—",
+            level_en=wording("en", message) if message else "—",
+            band_zh=_band(bounds, "zh_CN"),
+            band_en=_band(bounds, "en"),
+            dates={
+                "issued_on": _days(c.issued_on),
+                "expires_on": _days(c.expires_on),
+                "effective_on": _days(c.effective_on),
+            },
+            scheme=SCHEME,
+            zh=functools.partial(wording, "zh_CN"),
+            en=functools.partial(wording, "en"),
+        )
     )
     return CertificatePage(html, page_policy())
 

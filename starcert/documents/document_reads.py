@@ -108,4 +108,3 @@ def file_name(version: DocumentVersion, form: Format) -> str:
 def public_versions(application: App, case_id: int, number: str) -> list[DocumentVersion]:
     """The versions of `number`, which case `case_id` holds now (the public lookup found it)."""
     return of_number(case_versions(application, case_id), number)
-

@@ -153,7 +153,9 @@ def of_number(versions: Sequence[DocumentVersion], number: str) -> list[Document
     return [v for v in versions if v.number == number]
 
 
-def chosen(versions: Sequence[DocumentVersion], number: str, version: int | None) -> DocumentVersion:
+def chosen(
+    versions: Sequence[DocumentVersion], number: str, version: int | None
+) -> DocumentVersion:
     """Version `version` of certificate `number` (its newest when None), or refused by name."""
     mine = of_number(versions, number)
     if not mine:

@@ -156,12 +156,16 @@ def make_app(
     return App(config) if clock is None else App(config, clock)
 
 
-def serve(application: App, settings: ApiSettings | None = None) -> Iterator[Api]:
+def serve(
+    application: App, settings: ApiSettings | None = None, port: int | None = None
+) -> Iterator[Api]:
+    """`application` served on `port` (a free one when None: a config naming its own address,
+    such as [body] public_url, picks the port first)."""
     tokens = {
         role: issue(application, f"{role}-1", role, "tests", application.clock.now())[1]
         for role in ROLES
     }
-    port = free_port()
+    port = port or free_port()
     running: ApiThread = start_api_thread(application, "127.0.0.1", port, settings)
     base = f"http://127.0.0.1:{port}"
     clients: dict[str | None, httpx.Client] = {

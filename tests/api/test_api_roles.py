@@ -21,6 +21,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/cases"): READERS,
     ("GET", "/api/cases/{case_id}"): READERS,
     ("GET", "/api/certificates/{number}"): READERS,
+    ("GET", "/api/certificates/{number}/documents"): READERS,
+    ("GET", "/api/certificates/{number}/document"): READERS,
     ("GET", "/api/cases/{case_id}/history"): READERS,
     ("GET", "/api/deadlines"): READERS,
     ("GET", "/api/register"): READERS,

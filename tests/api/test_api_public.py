@@ -20,6 +20,8 @@ PUBLIC_KEYS = {
     "certification_expiry_date",
     "last_surveillance_date",
     "scheme_name",
+    "document",  # the current document version: label, date and content hash
+    "hash_check",  # null unless ?hash= asked what a hash is the hash of
 }
 SECRET_REASON = "auditor found forged complaint records (internal)"
 

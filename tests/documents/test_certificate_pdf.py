@@ -83,6 +83,10 @@ class Office:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, FakeClock]]:
+    yield from document_server(tmp_path_factory)
+
+
+def document_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, FakeClock]]:
     """A server whose [body] names its own address as public_url, on a clock tests move."""
     folder = tmp_path_factory.mktemp("documents")
     logo = folder / "logo.png"
@@ -280,3 +284,45 @@ def test_the_public_gets_the_current_document_of_a_valid_certificate_only(
     listed = office.api.as_("viewer").get(f"/api/certificates/{other['number']}/documents")
     assert len(listed.json()) == 1  # a suspension changes the status, not the certificate
     assert "document.pdf" not in public.get("/verify", params={"number": other["number"]}).text
+
+
+def test_the_document_endpoints_answer_as_their_openapi_document_says(office: Office) -> None:
+    """schemathesis, on a server that makes documents, about a certificate that has them: each
+    answer (a PDF, an HTML page, a listing or a refusal) matches the declared types and schemas."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.api.test_api_fuzz import CHECKS
+
+    api = office.api
+    schema = schemathesis.openapi.from_url(f"{api.base}/openapi.json")
+    operations = [
+        o
+        for o in (r.ok() for r in schema.get_all_operations())
+        if o.path.startswith("/api/certificates/{number}/document")
+    ]
+    assert {o.path for o in operations} == {
+        "/api/certificates/{number}/document",
+        "/api/certificates/{number}/documents",
+    }
+    headers = {"Authorization": f"Bearer {api.tokens['viewer']}"}
+    seen: set[tuple[str, int, str]] = set()
+
+    @settings(
+        max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(case=st.one_of([o.as_strategy() for o in operations]), real=st.booleans())
+    def call(case: Any, real: bool) -> None:
+        if real:
+            case.path_parameters = {"number": office.number}
+        response = case.call_and_validate(base_url=api.base, headers=headers, checks=CHECKS)
+        kind = response.headers.get("content-type", [""])[0].split(";")[0]
+        seen.add((case.operation.path, response.status_code, kind))
+
+    call()
+    assert ("/api/certificates/{number}/document", 200, "application/pdf") in seen or (
+        "/api/certificates/{number}/document",
+        200,
+        "text/html",
+    ) in seen, seen

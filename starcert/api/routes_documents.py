@@ -53,7 +53,7 @@ def document_versions(number: Number, request: Request, who: Reader) -> list[Doc
     """The versions of the certificate's document, oldest first. A version is made by each
     event that changes what it certifies (issue, re-banding, restoration with a new score,
     renewal); a number a renewal replaced keeps its own versions."""
-    found = reads.documents_of(application_of(request), number)
+    found = reads.documents_of_number(application_of(request), number)
     return [_out(v) for v in found.versions]
 
 
@@ -78,9 +78,13 @@ async def document(
 ) -> Response:
     """Version `version` of the certificate's document (the newest without it), as PDF or as
     self-contained HTML with a print stylesheet; the content hash is in `X-Content-Hash`."""
-    made, data = await run_in_threadpool(
-        reads.rendered, application_of(request), number, version, format
-    )
+    application = application_of(request)
+
+    def made_now() -> tuple[DocumentVersion, bytes]:
+        found = reads.documents_of_number(application, number)
+        return reads.rendered(application, found, version, format)
+
+    made, data = await run_in_threadpool(made_now)
     headers = {
         "Content-Disposition": f'inline; filename="{reads.file_name(made, format)}"',
         "X-Content-Hash": made.content_hash,

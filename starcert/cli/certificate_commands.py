@@ -35,7 +35,7 @@ def document(
     code opening its public verification and the content hash that page shows."""
 
     def go() -> None:
-        from starcert.documents.document_reads import rendered
+        from starcert.documents.document_reads import documents_of, rendered
         from starcert.export import check_writable, write_file
 
         if form not in ("pdf", "html"):
@@ -43,7 +43,7 @@ def document(
         chosen: Format = "pdf" if form == "pdf" else "html"
         check_writable(out, "--out")
         with open_app() as application:
-            made, data = rendered(application, ref, version, chosen)
+            made, data = rendered(application, documents_of(application, ref), version, chosen)
 
         def write(stream: IO[str]) -> None:
             cast(TextIO, stream).buffer.write(data)  # the file's bytes as made, PDF or HTML

@@ -46,28 +46,35 @@ def case_versions(application: App, case_id: int) -> tuple[DocumentVersion, ...]
 
 def documents_of(application: App, ref: str) -> CertificateDocuments:
     """The documents of case `ref` (an id: its current number) or of certificate number `ref`
-    (a number a renewal replaced keeps its own versions)."""
+    (a number a renewal replaced keeps its own versions): what the CLI's CASE means."""
+    ref = ref.strip()
+    if not (ref.isascii() and ref.isdigit()):
+        return documents_of_number(application, ref)
+    if int(ref) > 2**62:
+        raise CaseNotFound(f"case {ref} not found")
+    with application.uow() as uow:
+        case = uow.cases.get(int(ref))
+    if not case.number:
+        raise InvalidInput(
+            "case", f"case {ref} has no certificate ({case.state}): it has no document"
+        )
+    assert case.id is not None
+    return CertificateDocuments(case.id, case.number, _versions(application, case.id, case.number))
+
+
+def documents_of_number(application: App, number: str) -> CertificateDocuments:
+    """The documents of certificate `number`, current or replaced by a renewal."""
+    from starcert.api.operations import checked_number
     from storage.database import case_holding
 
-    ref = ref.strip()
-    if ref.isdigit():
-        if int(ref) > 2**62:
-            raise CaseNotFound(f"case {ref} not found")
-        with application.uow() as uow:
-            case = uow.cases.get(int(ref))
-        if not case.number:
-            raise InvalidInput(
-                "case", f"case {ref} has no certificate ({case.state}): it has no document"
-            )
-        number = case.number
-    else:
-        from starcert.api.operations import checked_number
-
-        number = checked_number(ref)
-        case = case_holding(application.database, number)
+    number = checked_number(number)
+    case = case_holding(application.database, number)
     assert case.id is not None
-    versions = of_number(case_versions(application, case.id), number)
-    return CertificateDocuments(case.id, number, tuple(versions))
+    return CertificateDocuments(case.id, number, _versions(application, case.id, number))
+
+
+def _versions(application: App, case_id: int, number: str) -> tuple[DocumentVersion, ...]:
+    return tuple(of_number(case_versions(application, case_id), number))
 
 
 def band_bounds(application: App, version: DocumentVersion) -> Bounds | None:
@@ -88,10 +95,9 @@ def page_of(application: App, version: DocumentVersion) -> CertificatePage:
 
 
 def rendered(
-    application: App, ref: str, version: int | None, form: Format
+    application: App, documents: CertificateDocuments, version: int | None, form: Format
 ) -> tuple[DocumentVersion, bytes]:
-    """Version `version` (the newest when None) of the certificate `ref` names, as `form`."""
-    documents = documents_of(application, ref)
+    """Version `version` (the newest when None) of these documents, as `form`."""
     wanted = chosen(documents.versions, documents.number, version)
     page = page_of(application, wanted)
     if form == "html":
@@ -107,4 +113,4 @@ def file_name(version: DocumentVersion, form: Format) -> str:
 
 def public_versions(application: App, case_id: int, number: str) -> list[DocumentVersion]:
     """The versions of `number`, which case `case_id` holds now (the public lookup found it)."""
-    return of_number(case_versions(application, case_id), number)
+    return list(_versions(application, case_id, number))

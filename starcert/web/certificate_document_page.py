@@ -16,6 +16,7 @@ from starcert.api.auth import application_of
 from starcert.api.routes_public import limit_lookups, public_lookups
 from starcert.documents import document_reads as reads
 from starcert.documents.document_html import page_policy
+from starcert.documents.document_versions import DocumentVersion
 from workflows.errors import CaseNotFound
 
 router = APIRouter(include_in_schema=False)
@@ -31,9 +32,13 @@ async def _current(request: Request, number: str, form: reads.Format) -> Respons
             f"certificate {found.certificate_number} is {found.certification_status}: no "
             f"document is served for it (its status: /verify?number={found.certificate_number})"
         )
-    made, data = await run_in_threadpool(
-        reads.rendered, application_of(request), found.certificate_number, None, form
-    )
+    application = application_of(request)
+
+    def made_now() -> tuple[DocumentVersion, bytes]:
+        documents = reads.documents_of_number(application, found.certificate_number)
+        return reads.rendered(application, documents, None, form)
+
+    made, data = await run_in_threadpool(made_now)
     headers = {
         "Content-Disposition": f'inline; filename="{reads.file_name(made, form)}"',
         "X-Content-Hash": made.content_hash,

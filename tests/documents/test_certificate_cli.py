@@ -88,6 +88,8 @@ def test_bad_requests_are_refused_naming_what_and_write_nothing(office: Starcert
     assert nowhere.code == 2 and "--out: cannot write" in nowhere.err
     unknown = office("certificate", "documents", "ASC-2026-999999", check=False)
     assert unknown.code == 4
+    superscript = office("certificate", "documents", "³", check=False)  # a digit, not a number
+    assert superscript.code == 2 and "number: '³' is not a certificate number" in superscript.err
     pending = office(
         "apply", "--org", "1", "--submitted", office_day(-1), "--since", office_day(-200),
         "--scope", "repairs", "--facts", str(office.workdir / "facts.json"), "--by", "alice",

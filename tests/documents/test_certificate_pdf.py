@@ -258,8 +258,9 @@ def test_operators_get_refusals_naming_what_is_wrong(office: Office) -> None:
     assert unknown.status_code == 404
     pending = office.api.decision_pending(holder="未决公司")
     assert pending["number"] is None
-    bad = viewer.get("/api/certificates/not-a-number/documents")
-    assert bad.status_code == 422 and bad.json()["field"] == "number"
+    for bad_number in ("not-a-number", "³", str(office.case["id"])):  # a case id is no number
+        bad = viewer.get(f"/api/certificates/{bad_number}/documents")
+        assert bad.status_code == 422 and bad.json()["field"] == "number", bad.text
 
 
 def test_the_public_gets_the_current_document_of_a_valid_certificate_only(

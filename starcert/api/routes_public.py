@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
+from starcert.api import public_documents
 from starcert.api import public_query as pq
 from starcert.api import schemas as s
 from starcert.api.auth import application_of
@@ -60,8 +61,6 @@ async def verify(
     hand-off (measured in bench/bench_verify.py on SQLite and PostgreSQL); the documents are
     read from the case's trail in a thread.
     """
-    from starcert.api import public_documents
-
     await limit_lookups(request)
     asked = public_documents.checked(hash)
     found = ops.verify(public_lookups(request), number)

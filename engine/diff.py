@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from engine.conditions import AllOf, AnyOf, Compare, Condition, Not, Ref, decimal_of
 from engine.outcomes import RuleKind
-from engine.ruleset import LIFECYCLE_KEYS, Band, Rule, RuleSet
+from engine.ruleset import CORRECTION_KEYS, LIFECYCLE_KEYS, Band, Rule, RuleSet
 
 T = TypeVar("T")
 
@@ -113,6 +113,11 @@ def diff(old: RuleSet, new: RuleSet) -> list[Change]:
         before, after = getattr(old.lifecycle, key), getattr(new.lifecycle, key)
         if before != after:
             add(Change("lifecycle", key, "changed", _lifecycle_words(key, before, after)))
+    for key in CORRECTION_KEYS:
+        before, after = getattr(old.corrections, key), getattr(new.corrections, key)
+        if before != after:
+            more = "longer" if after > before else "shorter"
+            add(Change("findings", key, "changed", f"{before} -> {after} days ({more})"))
     before_ex = {e.name: e for e in old.examples}
     after_ex = {e.name: e for e in new.examples}
     for name in sorted(after_ex.keys() - before_ex.keys()):

@@ -26,6 +26,7 @@ from engine.conditions import Ref, refs
 from engine.example_section import EXPECT_KEYS as EXPECT_KEYS
 from engine.example_section import read_examples
 from engine.file_cap import FileCap, check_size
+from engine.findings_section import read_findings
 from engine.lifecycle_section import read_lifecycle
 from engine.node_reader import MAX_MONTHS as MAX_MONTHS
 from engine.node_reader import MISSING, NodeReader, kind_of
@@ -47,6 +48,7 @@ TOP_KEYS = (
     "bands",
     "fail_rules",
     "lifecycle",
+    "findings",
     "examples",
 )
 REQUIRED_TOP = (
@@ -135,7 +137,7 @@ def _build(reader: NodeReader, doc: Any, content_hash: str) -> RuleSet | None:
     top = reader.mapping(doc, "a rule file", 1)
     if top is None:
         return None
-    reader.keys(top, "the rule file", REQUIRED_TOP, ("title", "examples"))
+    reader.keys(top, "the rule file", REQUIRED_TOP, ("title", "findings", "examples"))
     name = top.get("ruleset")
     if "ruleset" in top and (not isinstance(name, str) or not _NAME.match(name)):
         reader.r.report(
@@ -171,11 +173,13 @@ def _build(reader: NodeReader, doc: Any, content_hash: str) -> RuleSet | None:
     rules += read_fail_rules(reader, *section("fail_rules"))
     rules += band_rules
     lifecycle = read_lifecycle(reader, *section("lifecycle"))
+    corrections = read_findings(reader, *section("findings"))
     examples = read_examples(reader, top.get("examples", []), line_of(top, "examples"), effective)
     if (
         reader.r.problems
         or scoring is None
         or lifecycle is None
+        or corrections is None
         or version is None
         or not isinstance(effective, date)
     ):
@@ -200,6 +204,7 @@ def _build(reader: NodeReader, doc: Any, content_hash: str) -> RuleSet | None:
         outcomes=reader.outcomes,
         shifted=tuple(sorted(shifted, key=lambda ref: ref.key)),
         effective_line=line_of(top, "effective_from"),
+        corrections=corrections,
     )
 
 

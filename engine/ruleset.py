@@ -102,6 +102,22 @@ LIFECYCLE_KEYS = (
 
 
 @dataclass(frozen=True)
+class CorrectionDays:
+    """How long an audit finding may stay open, in days from its audit (engine.findings_section)."""
+
+    major_correction_days: int  # a major finding's correction verified within these days
+    minor_plan_days: int  # a minor finding's corrective action plan accepted within these days
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in CORRECTION_KEYS}
+
+
+CORRECTION_KEYS = ("major_correction_days", "minor_plan_days")
+DEFAULT_CORRECTIONS = CorrectionDays(major_correction_days=90, minor_plan_days=30)
+"""The periods of a rule file without a `findings` section: the shipped file's."""
+
+
+@dataclass(frozen=True)
 class Example:
     name: str
     line: int | None
@@ -129,6 +145,7 @@ class RuleSet:
     outcomes: Mapping[str, Outcome] = field(repr=False, compare=False)
     shifted: tuple[Ref, ...] = ()  # date references with offsets, computed before each assert
     effective_line: int | None = None
+    corrections: CorrectionDays = DEFAULT_CORRECTIONS
 
     @property
     def engine_name(self) -> str:

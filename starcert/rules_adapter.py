@@ -96,6 +96,9 @@ def _terms(ruleset: RuleSet) -> LifecycleTerms:
         recert_reminder_months=lc.recert_reminder_months,
         restoration_after_expiry_months=lc.restoration_after_expiry_months,
         rules=RuleStamp(ruleset.version, ruleset.content_hash),
+        major_correction_days=ruleset.corrections.major_correction_days,
+        minor_plan_days=ruleset.corrections.minor_plan_days,
+        indicators=tuple(i.id for i in ruleset.scoring.indicators),
     )
 
 

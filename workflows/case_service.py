@@ -22,7 +22,13 @@ from workflows.certificate_machine import DEFAULT_MACHINE, CertificateMachine, T
 from workflows.change_set import ChangeSet, Result, write
 from workflows.deadlines import local_day
 from workflows.errors import ConcurrencyConflict, IllegalTransition, StarcertError
-from workflows.handlers import applications, certificates, deadline_firing, sanctions
+from workflows.handlers import (
+    applications,
+    certificates,
+    deadline_firing,
+    finding_steps,
+    sanctions,
+)
 from workflows.handlers.handler_kit import CaseReads, Now, Setup, context, text
 from workflows.model import Audit, Deadline, SuspensionCause
 from workflows.numbering import CertificateNumbers
@@ -47,6 +53,10 @@ HANDLERS: dict[type[Any], Handler] = {
     c.Cancel: sanctions.cancel,
     c.FireDeadline: deadline_firing.fire,
     c.RecomputeDeadlines: deadline_firing.recompute,
+    c.RecordFinding: finding_steps.record,
+    c.RespondToFinding: finding_steps.respond,
+    c.CloseFinding: finding_steps.close,
+    c.RejectFindingResponse: finding_steps.reject,
 }
 
 CATCHES_UP = (
@@ -57,6 +67,10 @@ CATCHES_UP = (
     c.Cancel,
     c.RecordRecertification,
     c.RecordSpecialAudit,
+    c.RecordFinding,
+    c.RespondToFinding,
+    c.CloseFinding,
+    c.RejectFindingResponse,
 )
 """Operator commands on a certified case: the case's deadlines already due fire before them.
 Expire is left out: it is itself what the expiry deadline does."""

@@ -4,6 +4,7 @@ One `transitions.Machine` holds the definition and is shared by every case: a ca
 added to it; each trigger runs on a throw-away `Run` that wraps a *copy* of the case, so an
 exception anywhere in a transition (guard, effect, rules) leaves the caller's case untouched —
 `transitions` itself does not roll back. There are no automatic `to_<state>` shortcuts.
+Long because the lifecycle is one definition to read whole: its triggers, their guards, the machine.
 
 Guards are pure functions `(case, context) -> why-not | None`, asked once per command: `check`
 runs the guard without any effect, and `apply` takes that very check as the machine's condition,
@@ -21,6 +22,7 @@ source) is done when the machine is built.
     active | suspended ──withdraw──▶ withdrawn
     active | suspended ──expire──▶ expired ──restore_after_expiry──▶ active
     applied … suspended ──cancel──▶ cancelled
+    stage1 | stage2 | decision ──refuse_for_findings──▶ not_certified (the scheduler)
     remind: any state, no change (a trail entry); note_audit: active | suspended, no change
 """
 
@@ -37,6 +39,7 @@ from transitions.core import State as MachineState
 from transitions.core import Transition
 
 from workflows import effects as fx
+from workflows import findings_guards as fg
 from workflows import guards as g
 from workflows.context import TransitionContext
 from workflows.effects import Effect, Run
@@ -65,6 +68,7 @@ class Trigger(StrEnum):
     CANCEL = "cancel"
     REMIND = "remind"
     NOTE_AUDIT = "note_audit"
+    REFUSE_FOR_FINDINGS = "refuse_for_findings"
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         Trigger.CERTIFY,
         _one(State.DECISION),
         State.ACTIVE,
-        g.stage2_passed,
+        fg.certifiable,
         fx.certify,
         why("the latest stage 2 score passes"),
     ),
@@ -181,7 +185,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         Trigger.RESTORE,
         _one(State.SUSPENDED),
         State.ACTIVE,
-        g.restorable,
+        fg.restorable,
         fx.restore,
         why("cause cleared within the suspension limit"),
     ),
@@ -197,7 +201,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         Trigger.RECERTIFY,
         _one(State.ACTIVE),
         None,
-        g.recertifiable,
+        fg.recertifiable,
         fx.renew,
         why("a passing recertification audit and decision before expiry"),
     ),
@@ -213,7 +217,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         Trigger.RESTORE_AFTER_EXPIRY,
         _one(State.EXPIRED),
         State.ACTIVE,
-        g.restorable_after_expiry,
+        fg.restorable_after_expiry,
         fx.renew,
         why("a passing recertification audit from the window's opening, within the allowance"),
     ),
@@ -229,6 +233,15 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         fx.record_audit,
         why("an audit on the record, no change of state (special; surveillance while suspended "
         "for a surveillance cause, credited on restore)"),
+    ),
+    TransitionSpec(
+        Trigger.REFUSE_FOR_FINDINGS,
+        frozenset({State.STAGE1, State.STAGE2, State.DECISION}),
+        State.NOT_CERTIFIED,
+        fg.refusable_for_findings,
+        None,
+        "a major finding not closed within its period",
+        operator=False,
     ),
 )
 

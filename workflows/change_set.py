@@ -14,6 +14,7 @@ from datetime import datetime
 
 from workflows.audit_trail import sealed
 from workflows.case_replay import SUBMIT_APPLICATION, opening_data
+from workflows.findings import Finding
 from workflows.model import (
     Application,
     Audit,
@@ -54,6 +55,7 @@ class ChangeSet:
     at: datetime | None = None  # when the command ran (deadlines marked done then)
     note: str = ""
     deferred: bool = False  # a deadline not fired: an earlier one of its case comes first
+    findings: tuple[Finding, ...] = ()  # new (no id) or changed findings of the case
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ def write(uow: UnitOfWork, change: ChangeSet) -> Result:
     # copy (the machine ran on a copy), so the caller gets the case as stored without a copy.
     uow.cases.save(case)
     events = tuple(uow.events.append(event) for event in change.events)
+    for finding in change.findings:
+        if finding.id is None:
+            uow.findings.add(finding)
+        else:
+            uow.findings.save(finding)
     if change.done:
         at = change.at
         if at is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from workflows.findings import Severity
 from workflows.model import PrerequisiteFacts, ScoreSheet, SuspensionCause
 
 
@@ -162,6 +163,50 @@ class RecomputeDeadlines:
     by: str = "rules"
 
 
+@dataclass(frozen=True)
+class RecordFinding:
+    """An auditor's finding on one of the case's audits (workflows.findings)."""
+
+    case_id: int
+    audit_id: int
+    severity: Severity
+    indicator: str
+    evidence: str
+    by: str
+
+
+@dataclass(frozen=True)
+class RespondToFinding:
+    """The client's response to finding `number` of the case, dated when the client gave it."""
+
+    case_id: int
+    number: int
+    cause: str
+    correction: str
+    corrective_action: str
+    responded_on: date
+    by: str
+
+
+@dataclass(frozen=True)
+class CloseFinding:
+    """An auditor verified the response (an observation needs none) and closes the finding."""
+
+    case_id: int
+    number: int
+    by: str
+
+
+@dataclass(frozen=True)
+class RejectFindingResponse:
+    """An auditor rejects the response: the finding is open again, awaiting another."""
+
+    case_id: int
+    number: int
+    reason: str
+    by: str
+
+
 Command = (
     RegisterOrganisation
     | SubmitApplication
@@ -179,4 +224,8 @@ Command = (
     | Expire
     | FireDeadline
     | RecomputeDeadlines
+    | RecordFinding
+    | RespondToFinding
+    | CloseFinding
+    | RejectFindingResponse
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from workflows.findings import Finding
 from workflows.model import (
     Application,
     Audit,
@@ -36,6 +37,7 @@ class CaseFacts(Protocol):
     def latest_audit_date(self) -> date | None: ...
     def application(self) -> Application: ...
     def organisation(self) -> Organisation: ...
+    def findings(self) -> Sequence[Finding]: ...
 
 
 class Numbering(Protocol):
@@ -64,6 +66,15 @@ class TransitionContext:
     asked: list[RuleStamp] = field(default_factory=list, repr=False)  # stamps of answers used
     _audits_loaded: bool = field(default=False, repr=False)
     _application_loaded: bool = field(default=False, repr=False)
+    findings: Sequence[Finding] = ()  # the case's findings as stored
+    _findings_loaded: bool = field(default=False, repr=False)
+
+    def load_findings(self) -> Sequence[Finding]:
+        """The case's recorded findings, loaded from `facts` on first use."""
+        if self.facts is not None and not self._findings_loaded:
+            self.findings = tuple(self.facts.findings())
+            self._findings_loaded = True
+        return self.findings
 
     def load_audits(self) -> Sequence[Audit]:
         """The case's recorded audits, loaded from `facts` on first use (most triggers need none)."""

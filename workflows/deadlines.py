@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from workflows.model import Case, Deadline, DeadlineKind, State
 
-KINDS = tuple(DeadlineKind)
-"""The kinds in their order, as a tuple: walking the Enum itself costs more than the walk."""
+KINDS = tuple(k for k in DeadlineKind if k is not DeadlineKind.FINDINGS_DUE)
+"""The kinds a case's plan holds, in order, as a tuple: walking the Enum itself costs more than
+the walk. A finding's correction deadline is not planned here: it comes with the finding."""
 REMINDER_KINDS = frozenset(
     {
         DeadlineKind.SURVEILLANCE_WINDOW_OPENS,

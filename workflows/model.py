@@ -56,6 +56,7 @@ class SuspensionCause(StrEnum):
     SERIOUS_NONCONFORMITY = "serious_nonconformity"
     MARK_MISUSE = "mark_misuse"
     CLIENT_REQUEST = "client_request"
+    UNRESOLVED_NONCONFORMITY = "unresolved_nonconformity"  # a major finding past its period
 
 
 class DeadlineKind(StrEnum):
@@ -65,6 +66,7 @@ class DeadlineKind(StrEnum):
     RECERT_REMINDER = "recert_reminder"  # reminder
     EXPIRY = "expiry"
     RESTORATION_ALLOWANCE_ENDS = "restoration_allowance_ends"
+    FINDINGS_DUE = "findings_due"  # a major finding's correction period ends (workflows.findings)
 
 
 @dataclass(frozen=True)

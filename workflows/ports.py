@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from workflows.findings import Finding
 from workflows.model import (
     Application,
     Audit,
@@ -70,6 +71,11 @@ class LifecycleTerms:
     recert_reminder_months: int  # reminder this long before expiry
     restoration_after_expiry_months: int  # 0 = no restoration after expiry
     rules: RuleStamp
+    # The rule file's correction periods of audit findings, in days (workflows.findings), and
+    # the indicators a finding may concern (empty: any); a rules double may leave them be.
+    major_correction_days: int = 90
+    minor_plan_days: int = 30
+    indicators: tuple[str, ...] = ()
 
 
 class RulesPort(Protocol):
@@ -120,6 +126,20 @@ class AuditRepository(Protocol):
     def for_case(self, case_id: int) -> Sequence[Audit]: ...
     def latest_date(self, case_id: int) -> date | None:
         """The date of the case's latest audit (what a new audit may not precede), or None."""
+        ...
+
+
+class FindingRepository(Protocol):
+    def add(self, finding: Finding) -> Finding:
+        """Store a new finding (its id given here); (case, number) is unique."""
+        ...
+
+    def save(self, finding: Finding) -> None:
+        """Replace the stored finding of `finding.id` (the case's version check guards it)."""
+        ...
+
+    def for_case(self, case_id: int) -> Sequence[Finding]:
+        """The case's findings by number."""
         ...
 
 
@@ -345,6 +365,8 @@ class UnitOfWork(Protocol):
     def notifications(self) -> NotificationOutbox: ...
     @property
     def rule_versions(self) -> RuleVersionRepository: ...
+    @property
+    def findings(self) -> FindingRepository: ...
 
     def __enter__(self) -> Self: ...
 

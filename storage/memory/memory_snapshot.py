@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar, overload
 
+from workflows.findings import Finding
 from workflows.model import Application, Audit, Case, Deadline, Event, Organisation
 from workflows.ports import Account, Notification, PublishedRules
 
@@ -23,7 +24,7 @@ T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
 T_co = TypeVar("T_co", covariant=True)
-PER_CASE = ("audits", "deadlines", "events")
+PER_CASE = ("audits", "deadlines", "events", "findings")
 """Tables whose rows belong to one case, indexed by it: a command reads its own case's rows."""
 INDEXED = frozenset({*PER_CASE, "cases", "organisations"})
 """Tables with an index beside their rows (`Tables.reindex`)."""
@@ -42,6 +43,7 @@ class Tables:
     accounts: dict[int, Account] = field(default_factory=dict)
     notifications: dict[int, Notification] = field(default_factory=dict)
     rule_versions: dict[int, PublishedRules] = field(default_factory=dict)
+    findings: dict[int, Finding] = field(default_factory=dict)
     by_case: dict[str, dict[int, set[Any]]] = field(
         default_factory=lambda: {name: {} for name in PER_CASE}
     )
@@ -62,6 +64,7 @@ class Tables:
             dict(self.accounts),
             dict(self.notifications),
             dict(self.rule_versions),
+            dict(self.findings),
         )
 
     def next_generation(self, changed: Iterable[str]) -> Tables:
@@ -149,7 +152,7 @@ def due_order(d: Deadline) -> tuple[datetime, int]:
 
 _ROW_TABLES = (
     "organisations", "applications", "audits", "cases", "deadlines", "events", "accounts",
-    "notifications", "rule_versions",
+    "notifications", "rule_versions", "findings",
 )  # fmt: skip
 _GONE: Any = object()
 
@@ -262,6 +265,7 @@ class View:
     accounts: Made[Overlay[int, Account]] = Made(_overlay)
     notifications: Made[Overlay[int, Notification]] = Made(_overlay)
     rule_versions: Made[Overlay[int, PublishedRules]] = Made(_overlay)
+    findings: Made[Overlay[int, Finding]] = Made(_overlay)
 
     def __init__(self, base: Tables) -> None:
         self.base = base

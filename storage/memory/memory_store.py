@@ -19,6 +19,7 @@ from storage.memory.memory_cases import (
     MemoryOrganisations,
 )
 from storage.memory.memory_deadlines import MemoryDeadlines
+from storage.memory.memory_findings import MemoryFindings
 from storage.memory.memory_outbox import MemoryOutbox
 from storage.memory.memory_reads import MemoryRegisterReads
 from storage.memory.memory_rule_versions import MemoryRuleVersions
@@ -31,6 +32,7 @@ from workflows.ports import (
     CaseRepository,
     DeadlineRepository,
     EventLog,
+    FindingRepository,
     NotificationOutbox,
     OrganisationRepository,
     RuleVersionRepository,
@@ -52,7 +54,7 @@ def _repository(make: Callable[[MemoryTransaction], T]) -> Made[T]:
 
 
 class MemoryUnitOfWork(MemoryTransaction):
-    """One transaction over a MemoryStore: the nine repositories and the reads of the contract
+    """One transaction over a MemoryStore: the ten repositories and the reads of the contract
     (each repository made when first used)."""
 
     organisations: Made[OrganisationRepository] = _repository(MemoryOrganisations)
@@ -64,6 +66,7 @@ class MemoryUnitOfWork(MemoryTransaction):
     accounts: Made[AccountRepository] = _repository(MemoryAccounts)
     notifications: Made[NotificationOutbox] = _repository(MemoryOutbox)
     rule_versions: Made[RuleVersionRepository] = _repository(MemoryRuleVersions)
+    findings: Made[FindingRepository] = _repository(MemoryFindings)
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         super().__init__(store if store is not None else MemoryStore())
@@ -92,5 +95,5 @@ __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
 _REPOSITORIES = (
     "organisations", "applications", "audits", "cases", "deadlines", "events", "accounts",
-    "notifications", "rule_versions",
+    "notifications", "rule_versions", "findings",
 )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The SQL unit of work: one transaction (storage.sql.sql_transaction), its nine repositories
+"""The SQL unit of work: one transaction (storage.sql.sql_transaction), its ten repositories
 and the reads of `RegisterReads` in it."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from storage.sql.sql_cases import (
     SqlOrganisations,
 )
 from storage.sql.sql_deadlines import SqlDeadlines
+from storage.sql.sql_findings import SqlFindings
 from storage.sql.sql_outbox import SqlOutbox
 from storage.sql.sql_reads import SqlRegisterReads
 from storage.sql.sql_rule_versions import SqlRuleVersions
@@ -26,6 +27,7 @@ from workflows.ports import (
     CaseRepository,
     DeadlineRepository,
     EventLog,
+    FindingRepository,
     NotificationOutbox,
     OrganisationRepository,
     RuleVersionRepository,
@@ -94,6 +96,10 @@ class SqlUnitOfWork(SqlTransaction):
     @_made_on_first_use
     def rule_versions(self) -> RuleVersionRepository:
         return SqlRuleVersions(self)
+
+    @_made_on_first_use
+    def findings(self) -> FindingRepository:
+        return SqlFindings(self)
 
     @_made_on_first_use
     def reads(self) -> RegisterReads:

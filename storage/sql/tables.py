@@ -422,3 +422,36 @@ class AuditorChangeRow(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+class FindingRow(SQLModel, table=True):
+    """An audit finding as it now stands (workflows.findings); its steps are on the case trail."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "number", name="uq_findings_case_number"),
+        sa.Index("ix_findings_case", "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    number: int
+    audit_id: int = Field(foreign_key="audits.id")
+    audit_date: date
+    severity: str  # workflows.findings.Severity
+    indicator: str
+    evidence: str
+    recorded_by: str
+    recorded_on: date
+    due_on: date | None = None
+    status: str  # workflows.findings.FindingStatus
+    cause: str | None = None
+    correction: str | None = None
+    corrective_action: str | None = None
+    responded_on: date | None = None
+    responded_by: str | None = None
+    rejected_reason: str | None = None
+    rejected_on: date | None = None
+    rejected_by: str | None = None
+    closed_on: date | None = None
+    closed_by: str | None = None

@@ -124,6 +124,7 @@ def test_upgrade_from_nothing_matches_the_models(
         "auditor_unavailability",
         "auditor_relations",
         "auditor_changes",
+        "findings",
     }
 
 

@@ -17,6 +17,7 @@ from workflows.deadlines import (
     next_surveillance_due,
     suspension_limit,
 )
+from workflows.findings import listed, unresolved
 from workflows.handlers.handler_kit import (
     CaseReads,
     Now,
@@ -162,6 +163,8 @@ def _deadline_trigger(
             ctx.reason = f"{kind} on {due_on}"
             return Trigger.REMIND, ctx.reason
         return None, f"{kind} does not apply to a {state} case"
+    if kind is DeadlineKind.FINDINGS_DUE:
+        return _findings_trigger(case, due_on, ctx)
     if case.decided_on is None:
         return None, f"case {case.id} has no certification decision"
     terms = ctx.terms_at(max(case.decided_on, due_on))
@@ -185,6 +188,24 @@ def _deadline_trigger(
                 return Trigger.WITHDRAW, ctx.reason
         return None, f"no suspension past its limit on {due_on} ({state})"
     raise ValueError(f"unknown deadline kind {kind!r}")  # pragma: no cover
+
+
+def _findings_trigger(
+    case: Case, due_on: date, ctx: TransitionContext
+) -> tuple[Trigger | None, str]:
+    """A major finding's period has ended: refuse the application, or suspend the certificate,
+    when a major finding is still unresolved (judged on the first day it is late)."""
+    late = unresolved(ctx.load_findings(), ctx.as_of)
+    if not late:
+        return None, f"no major finding is unresolved past {due_on}"
+    ctx.reason = f"{listed(late)} not closed within its period"
+    ctx.data = {**ctx.data, "findings": [f.label for f in late]}
+    if case.state in (State.STAGE1, State.STAGE2, State.DECISION):
+        return Trigger.REFUSE_FOR_FINDINGS, ctx.reason
+    if case.state is State.ACTIVE:
+        ctx.cause = SuspensionCause.UNRESOLVED_NONCONFORMITY
+        return Trigger.SUSPEND, ctx.reason
+    return None, f"{ctx.reason}, but the case is {case.state}"
 
 
 def recompute(cmd: c.RecomputeDeadlines, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:

@@ -27,7 +27,9 @@ from workflows.deadlines import (
     plan_across_versions,
 )
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
+from workflows.findings import Finding
 from workflows.model import (
+    TERMINAL_STATES,
     Application,
     Audit,
     AuditKind,
@@ -127,6 +129,9 @@ class _StoredFacts:
 
     def organisation(self) -> Organisation:
         return self._uow.organisations.get(self._case.organisation_id)
+
+    def findings(self) -> Sequence[Finding]:
+        return self._uow.findings.for_case(self._case_id)
 
 
 def context(
@@ -246,6 +251,8 @@ def replan(
             else:
                 held.append(d.due_at)
     obsolete: set[DeadlineKind] = set()
+    if case.state in TERMINAL_STATES and DeadlineKind.FINDINGS_DUE in have:
+        obsolete.add(DeadlineKind.FINDINGS_DUE)  # a closed case's findings are due no more
     needed: list[Deadline] = []
     for kind in KINDS:
         want = wanted.get(kind)

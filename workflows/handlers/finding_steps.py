@@ -1,0 +1,230 @@
+"""Findings: record one with an audit, the client's response, its verification or rejection.
+
+Each command writes the finding and an event on the case's trail (the case itself unchanged,
+its version moved: two auditors acting on one case at once meet the version check). A major
+finding brings its `findings_due` deadline, which the scheduler fires on its due day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from workflows import commands as c
+from workflows.certificate_machine import case_label
+from workflows.change_set import ChangeSet
+from workflows.deadlines import due_at
+from workflows.errors import IllegalTransition, InvalidInput
+from workflows.findings import (
+    CorrectionPeriods,
+    Finding,
+    FindingNotFound,
+    FindingStatus,
+    Severity,
+    correction_due,
+    finding_dict,
+)
+from workflows.handlers.handler_kit import (
+    CaseReads,
+    Now,
+    Setup,
+    need_id,
+    not_future,
+    sealed_event,
+    text,
+)
+from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind
+from workflows.ports import RuleStamp
+
+RECORD_FINDING = "record_finding"
+RESPOND_TO_FINDING = "respond_to_finding"
+CLOSE_FINDING = "close_finding"
+REJECT_FINDING_RESPONSE = "reject_finding_response"
+FINDING_TRIGGERS = frozenset(
+    {RECORD_FINDING, RESPOND_TO_FINDING, CLOSE_FINDING, REJECT_FINDING_RESPONSE}
+)
+"""Event trigger names outside the machine: a finding's steps, the case's state unchanged."""
+
+
+def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    case = _live(reads, cmd.case_id, RECORD_FINDING)
+    case_id = need_id("case_id", case.id)
+    severity = _member(Severity, cmd.severity, "severity")
+    indicator = text("indicator", cmd.indicator, one_line=True)
+    evidence = text("evidence", cmd.evidence)
+    audits = reads.uow.audits.for_case(case_id)
+    audit = next((a for a in audits if a.id == cmd.audit_id), None)
+    if audit is None:
+        have = ", ".join(str(a.id) for a in audits) or "none yet"
+        raise InvalidInput(
+            "audit_id",
+            f"audit {cmd.audit_id} is not an audit of case {case_id} (its audits: {have})",
+        )
+    terms = setup.rules.terms(audit.audit_date)
+    if terms.indicators and indicator not in terms.indicators:
+        raise InvalidInput(
+            "indicator",
+            f"{indicator!r} is not an indicator of rule version {terms.rules.version} in force "
+            f"on the audit date {audit.audit_date}; one of: {', '.join(terms.indicators)}",
+        )
+    findings = reads.uow.findings.for_case(case_id)
+    periods = CorrectionPeriods(terms.major_correction_days, terms.minor_plan_days)
+    finding = Finding(
+        id=None,
+        case_id=case_id,
+        number=max((f.number for f in findings), default=0) + 1,
+        audit_id=need_id("audit_id", audit.id),
+        audit_date=audit.audit_date,
+        severity=severity,
+        indicator=indicator,
+        evidence=evidence,
+        recorded_by=text("by", cmd.by, one_line=True),
+        recorded_on=now.today,
+        due_on=correction_due(severity, audit.audit_date, periods),
+    )
+    add: tuple[Deadline, ...] = ()
+    if severity is Severity.MAJOR and finding.due_on is not None:
+        add = (
+            Deadline(None, case_id, DeadlineKind.FINDINGS_DUE, due_at(finding.due_on, setup.zone)),
+        )
+    why = f"{finding.describe()} recorded"
+    return _change(
+        "RecordFinding", reads, now, case, RECORD_FINDING, cmd.by, finding, why, terms.rules, add
+    )
+
+
+def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    case = _live(reads, cmd.case_id, RESPOND_TO_FINDING)
+    finding = _finding(reads, case, cmd.number)
+    if finding.status is not FindingStatus.OPEN:
+        raise _not_now(finding, "respond to it")
+    not_future("responded_on", cmd.responded_on, now.today)
+    if cmd.responded_on < finding.audit_date:
+        raise InvalidInput(
+            "responded_on",
+            f"{cmd.responded_on} is before the audit of {finding.audit_date} that raised "
+            f"{finding.label}",
+        )
+    if finding.rejected_on is not None and cmd.responded_on < finding.rejected_on:
+        raise InvalidInput(
+            "responded_on",
+            f"{cmd.responded_on} is before the rejection of {finding.rejected_on} it answers",
+        )
+    answered = replace(
+        finding,
+        status=FindingStatus.RESPONDED,
+        cause=text("cause", cmd.cause),
+        correction=text("correction", cmd.correction),
+        corrective_action=text("corrective_action", cmd.corrective_action),
+        responded_on=cmd.responded_on,
+        responded_by=text("by", cmd.by, one_line=True),
+    )
+    why = f"response to {finding.label} of {cmd.responded_on}"
+    return _change("RespondToFinding", reads, now, case, RESPOND_TO_FINDING, cmd.by, answered, why)
+
+
+def close(cmd: c.CloseFinding, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    case = _live(reads, cmd.case_id, CLOSE_FINDING)
+    finding = _finding(reads, case, cmd.number)
+    observation = finding.severity is Severity.OBSERVATION
+    if finding.status is FindingStatus.CLOSED or (
+        finding.status is FindingStatus.OPEN and not observation
+    ):
+        raise _not_now(finding, "close it")
+    closed = replace(
+        finding,
+        status=FindingStatus.CLOSED,
+        closed_on=now.today,
+        closed_by=text("by", cmd.by, one_line=True),
+    )
+    late = finding.due_on is not None and now.today > finding.due_on
+    why = f"{finding.label} verified and closed" + (
+        f" after its due day {finding.due_on}" if late else ""
+    )
+    return _change("CloseFinding", reads, now, case, CLOSE_FINDING, cmd.by, closed, why)
+
+
+def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
+    case = _live(reads, cmd.case_id, REJECT_FINDING_RESPONSE)
+    finding = _finding(reads, case, cmd.number)
+    if finding.status is not FindingStatus.RESPONDED:
+        raise _not_now(finding, "reject its response")
+    reason = text("reason", cmd.reason)
+    reopened = replace(
+        finding,
+        status=FindingStatus.OPEN,
+        rejected_reason=reason,
+        rejected_on=now.today,
+        rejected_by=text("by", cmd.by, one_line=True),
+    )
+    why = f"response to {finding.label} rejected: {reason}"
+    return _change(
+        "RejectFindingResponse", reads, now, case, REJECT_FINDING_RESPONSE, cmd.by, reopened, why
+    )
+
+
+def _live(reads: CaseReads, case_id: int, trigger: str) -> Case:
+    case = reads.case(case_id)
+    if case.state in TERMINAL_STATES:
+        raise IllegalTransition(
+            case_label(case),
+            str(case.state),
+            trigger,
+            [],
+            "the case is closed: its findings stay as they are",
+        )
+    return case
+
+
+def _finding(reads: CaseReads, case: Case, number: int) -> Finding:
+    findings: Sequence[Finding] = reads.uow.findings.for_case(need_id("case_id", case.id))
+    found = next((f for f in findings if f.number == number), None)
+    if found is None:
+        have = ", ".join(f.label for f in findings) or "none"
+        raise FindingNotFound(
+            f"finding: case {case.id} has no finding F{number} (its findings: {have})"
+        )
+    return found
+
+
+def _not_now(finding: Finding, what: str) -> InvalidInput:
+    if finding.status is FindingStatus.CLOSED:
+        state = f"is already closed (on {finding.closed_on})"
+    elif finding.status is FindingStatus.RESPONDED:
+        state = f"has a response of {finding.responded_on} awaiting verification"
+    else:
+        state = "has no response to verify yet"
+    return InvalidInput("finding", f"cannot {what}: {finding.label} {state}")
+
+
+def _member(kind: Any, value: Any, field: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not one of: {', '.join(kind)}") from None
+
+
+def _change(
+    command: str,
+    reads: CaseReads,
+    now: Now,
+    case: Case,
+    trigger: str,
+    actor: str,
+    finding: Finding,
+    reason: str,
+    stamp: RuleStamp | None = None,
+    add: tuple[Deadline, ...] = (),
+) -> ChangeSet:
+    data = {"finding": {k: v for k, v in finding_dict(finding).items() if k != "id"}}
+    event = sealed_event(reads, case, trigger, case.state, actor, now, reason, data, stamp)
+    return ChangeSet(
+        command,
+        case=case.copy(),
+        events=(event,),
+        findings=(finding,),
+        add=add,
+        at=now.instant,
+        note=reason,
+    )

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.deadlines import due_day
+from workflows.findings import Finding, finding_dict
 from workflows.model import Audit, Case, Deadline, Event, Organisation, State
 
 REGISTER_FIELDS = [
@@ -77,6 +78,7 @@ def case_detail_dict(
     deadlines: Sequence[Deadline],
     audits: Sequence[Audit],
     checks: Sequence[Any],
+    findings: Sequence[Finding] = (),
 ) -> dict[str, Any]:
     return {
         "case": case_dict(case),
@@ -84,6 +86,7 @@ def case_detail_dict(
         "refused_triggers": [plain(c) for c in checks if not getattr(c, "allowed", False)],
         "open_deadlines": [plain(d) for d in deadlines],
         "audits": [plain(a) for a in audits],
+        "findings": [finding_dict(f) for f in findings],
         "history": [plain(e) for e in events],
     }
 
@@ -114,6 +117,9 @@ def case_detail_text(
     if data["audits"]:
         lines.append("  audits:")
         lines += _audit_lines(data["audits"], data["history"])
+    if data.get("findings"):
+        lines.append("  findings:")
+        lines += [f"    {finding_line(f)}" for f in data["findings"]]
     lines.append("  history:")
     for e in data["history"]:
         move = f"{e['from_state'] or '-'} → {e['to_state']}"
@@ -164,6 +170,21 @@ def _audit_lines(
             result = "  no score sheet"
         lines.append(f"    {a['audit_date']}  {a['kind']:<15} {a['auditor']}{result}")
     return lines
+
+
+def finding_line(f: Mapping[str, Any]) -> str:
+    """One line a finding (as `finding_dict` gives it): `show` and `finding list` alike."""
+    due = f"  due {f['due_on']}" if f.get("due_on") else ""
+    state = f["status"] + (f" {f['closed_on']}" if f.get("closed_on") else "")
+    rejected = (
+        f"  (response rejected: {f['rejected_reason']})"
+        if f["status"] == "open" and f.get("rejected_reason")
+        else ""
+    )
+    return (
+        f"{f['label']:<4} {f['severity']:<11} {f['indicator']:<22} {state:<17}{due}"
+        f"  audit {f['audit_id']} of {f['audit_date']}{rejected}"
+    )
 
 
 def _score_text(data: Mapping[str, Any]) -> str:

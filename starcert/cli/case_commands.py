@@ -140,9 +140,10 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
                 events = list(uow.events.for_case(cid))
                 deadlines = list(uow.deadlines.open_for_case(cid))
                 audits = list(uow.audits.for_case(cid))
+                findings = list(uow.findings.for_case(cid))
             checks = application.allowed_triggers(cid)
             zone = application.config.zone
-        data = views.case_detail_dict(case, events, deadlines, audits, checks)
+        data = views.case_detail_dict(case, events, deadlines, audits, checks, findings)
 
         def say(trigger: str) -> str:
             return command_for(trigger, cid)

@@ -30,6 +30,7 @@ GROUPS: dict[str, str] = {
     "translations": "translation_commands:translations_app",
     "team": "team_commands:team_app",
     "certificate": "certificate_commands:certificate_app",
+    "finding": "finding_commands:finding_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -56,6 +57,7 @@ ORDER = (
     "team",
     "plan",
     "audit",
+    "finding",
     "rules",
     "serve",
     "simulate",

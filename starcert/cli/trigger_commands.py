@@ -27,6 +27,7 @@ COMMANDS: dict[str, str | None] = {
     "note_audit": "audit record {case} --kind special",
     "expire": None,
     "remind": None,
+    "refuse_for_findings": None,
 }
 """Trigger → the command that fires it ({case}: the case id); None: only the daemon fires it."""
 

@@ -3,7 +3,8 @@
 Invariants after every step: each case's trail is a verifying hash chain with exactly one event
 per state change; a withdrawn, cancelled or refused case never moves again; an expired one only
 comes back through restore_after_expiry; and once due deadlines have fired, no suspension is past
-its limit, no active certificate is past its expiry and no surveillance is overdue unnoticed.
+its limit, no active certificate is past its expiry and no surveillance is overdue unnoticed,
+and no active certificate has a major finding open past its period.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from workflows.deadlines import (
 )
 from workflows.errors import IllegalTransition, InvalidInput
 from workflows.fake_clock import FakeClock
+from workflows.findings import FindingNotFound, Severity, open_majors, overdue_open
 from workflows.model import TERMINAL_STATES, State, SuspensionCause
 
 MAX_CASES = 4
@@ -53,7 +55,7 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         before = self.office.snapshot(case_id)
         try:
             self.office.case_service.handle(command)
-        except (IllegalTransition, InvalidInput):
+        except (IllegalTransition, InvalidInput, FindingNotFound):
             self.refusals += 1
             assert self.office.snapshot(case_id) == before
         self.office.fire_due()
@@ -192,6 +194,46 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
             )
             self.office.fire_due()
 
+    @rule(case=cases, severity=st.sampled_from(Severity))
+    def record_finding(self, case: int, severity: Severity) -> None:
+        """A finding on the case's latest audit (none yet: refused, nothing written)."""
+        with self.store.uow() as uow:
+            audits = uow.audits.for_case(case)
+        audit_id = audits[-1].id if audits else 0
+        assert audit_id is not None
+        self.command(case, c.RecordFinding(case, audit_id, severity, "repair", "found", "a"))
+
+    @rule(case=cases, number=st.integers(1, 3))
+    def respond_to_finding(self, case: int, number: int) -> None:
+        today = self.office.today
+        self.command(case, c.RespondToFinding(case, number, "c", "fix", "plan", today, OPERATOR))
+
+    @rule(case=cases, number=st.integers(1, 3))
+    def close_finding(self, case: int, number: int) -> None:
+        self.command(case, c.CloseFinding(case, number, "a"))
+
+    @rule(case=cases, number=st.integers(1, 3))
+    def reject_finding_response(self, case: int, number: int) -> None:
+        self.command(case, c.RejectFindingResponse(case, number, "not enough", "a"))
+
+    @rule(case=cases)
+    def correct_every_finding(self, case: int) -> None:
+        """The client answers every open finding today and an auditor closes each."""
+        with self.store.uow() as uow:
+            numbers = [f.number for f in uow.findings.for_case(case)]
+        for number in numbers:
+            self.respond_to_finding(case, number)
+            self.close_finding(case, number)
+
+    @rule(case=cases, offset=st.integers(min_value=-3, max_value=3))
+    def time_runs_to_a_findings_due_day(self, case: int, offset: int) -> None:
+        with self.store.uow() as uow:
+            due = [f.due_on for f in open_majors(uow.findings.for_case(case)) if f.due_on]
+        if due:
+            moment = due_at(min(due) + timedelta(days=offset), SHANGHAI) - timedelta(hours=1)
+            self.clock.set(max(self.clock.now(), moment))
+            self.office.fire_due()
+
     @rule(days=st.integers(min_value=1, max_value=420), hours=st.integers(0, 23))
     def time_passes(self, days: int, hours: int) -> None:
         """The clock jumps (a daemon down, or simply time); due deadlines catch up in order."""
@@ -238,6 +280,9 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
                 if case.state is State.ACTIVE:
                     due = next_surveillance_due(case, terms)
                     assert due is None or today <= due, case
+                    assert case.id is not None
+                    late = overdue_open(uow.findings.for_case(case.id), today)
+                    assert not late, (case, late)
 
 
 LifecycleUnderRandomUse.TestCase.settings = settings(

@@ -19,6 +19,7 @@ from starcert.api import (
     routes_cases,
     routes_checkpoints,
     routes_documents,
+    routes_findings,
     routes_metrics,
     routes_public,
     routes_rules,
@@ -92,6 +93,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_metrics.router)
     api.include_router(routes_auditors.router)
     api.include_router(routes_teams.router)
+    api.include_router(routes_findings.router)
     api.include_router(public_pages.router)
     api.include_router(certificate_document_page.router)
     api.include_router(console.router)

@@ -21,6 +21,7 @@ from workflows import commands as c
 from workflows.certificate_machine import Trigger, TriggerCheck
 from workflows.change_set import Result
 from workflows.errors import CaseNotFound, InvalidInput
+from workflows.findings import finding_dict
 from workflows.model import Audit, Case, Deadline, Event, StarLevel, State
 from workflows.read_ports import PublicLookups
 
@@ -78,12 +79,14 @@ def case_detail_and_checks(
         case = uow.cases.get(case_id)
         deadlines = list(uow.deadlines.open_for_case(case_id))
         audits = list(uow.audits.for_case(case_id))
+        findings = list(uow.findings.for_case(case_id))
     checks = list(application.case_service.allowed_triggers(case_id))
     detail = s.CaseDetail(
         case=case_out(case),
         triggers=[s.TriggerOut(trigger=k.trigger, allowed=k.allowed, why=k.why) for k in checks],
         open_deadlines=[deadline_out(d) for d in deadlines],
         audits=[audit_out(a) for a in audits],
+        findings=[s.FindingOut.model_validate(finding_dict(f)) for f in findings],
     )
     return detail, checks
 

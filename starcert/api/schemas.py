@@ -22,6 +22,7 @@ from pydantic import (
     StrictStr,
 )
 
+from workflows.findings import FindingStatus, Severity
 from workflows.model import AuditKind, StarLevel, State, SuspensionCause
 
 Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
@@ -233,11 +234,37 @@ class EventOut(_Out):
     hash: str
 
 
+class FindingOut(_Out):
+    id: int
+    label: str
+    number: int
+    audit_id: int
+    audit_date: date
+    severity: Severity
+    indicator: str
+    evidence: str
+    recorded_by: str
+    recorded_on: date
+    due_on: date | None
+    status: FindingStatus
+    cause: str | None
+    correction: str | None
+    corrective_action: str | None
+    responded_on: date | None
+    responded_by: str | None
+    rejected_reason: str | None
+    rejected_on: date | None
+    rejected_by: str | None
+    closed_on: date | None
+    closed_by: str | None
+
+
 class CaseDetail(_Out):
     case: CaseOut
     triggers: list[TriggerOut]
     open_deadlines: list[DeadlineOut]
     audits: list[AuditOut]
+    findings: list[FindingOut] = Field(default_factory=list, description="the case's findings")
 
 
 class CommandResult(_Out):

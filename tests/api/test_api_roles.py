@@ -51,6 +51,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/auditors"): OPERATOR,
     ("PATCH", "/api/auditors/{auditor_id}"): OPERATOR,
     ("POST", "/api/teams/check"): PLANNERS,
+    ("GET", "/api/cases/{case_id}/findings"): READERS,
+    ("POST", "/api/cases/{case_id}/findings"): AUDITOR,
+    ("POST", "/api/cases/{case_id}/findings/{finding}/response"): PLANNERS,
+    ("POST", "/api/cases/{case_id}/findings/{finding}/close"): AUDITOR,
+    ("POST", "/api/cases/{case_id}/findings/{finding}/reject"): AUDITOR,
 }
 PUBLIC = {
     ("GET", "/health"),
@@ -78,6 +83,7 @@ def _url(path: str) -> str:
         .replace("{number}", "ASC-2026-000001")
         .replace("{name}", "nobody")
         .replace("{auditor_id}", "1")
+        .replace("{finding}", "1")
     )
 
 

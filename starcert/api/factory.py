@@ -57,6 +57,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
         certificate_document_page,
         console,
         console_auditors,
+        console_findings,
         console_incidents,
         public_pages,
     )
@@ -99,6 +100,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(console.router)
     api.include_router(console_auditors.router)
     api.include_router(console_incidents.router)
+    api.include_router(console_findings.router)
     docs_pages.install(api)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(

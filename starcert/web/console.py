@@ -257,6 +257,11 @@ def _render_case(
     )
 
 
+render_case = _render_case
+"""The case page (with a refusal's message): the finding forms (starcert.web.console_findings)
+show their refusals on it too."""
+
+
 # --- writes --------------------------------------------------------------------------------------
 
 

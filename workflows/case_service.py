@@ -13,14 +13,14 @@ firing in a savepoint, so a batch costs one commit and a failed firing is undone
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows import commands as c
 from workflows.certificate_machine import DEFAULT_MACHINE, CertificateMachine, TriggerCheck
 from workflows.change_set import ChangeSet, Result, write
-from workflows.deadlines import local_day
+from workflows.deadlines import due_at, local_day
 from workflows.errors import ConcurrencyConflict, IllegalTransition, StarcertError
 from workflows.handlers import (
     applications,
@@ -174,7 +174,11 @@ class CaseService:
         reads.case(command.case_id)  # the caller's expected version, checked before anything
         rows = reads.open_deadlines(command.case_id)  # in due order
         first = rows[0] if rows else None
-        if first is None or first.due_at > now.instant or first.attempts:
+        cutoff = now.instant
+        on = getattr(command, "on", None)  # a command dated in the past: what was due by then
+        if on is not None:
+            cutoff = min(cutoff, due_at(on - timedelta(days=1), self._setup.zone))
+        if first is None or first.due_at > cutoff or first.attempts:
             return None
         return first
 

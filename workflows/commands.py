@@ -173,6 +173,7 @@ class RecordFinding:
     indicator: str
     evidence: str
     by: str
+    on: date | None = None  # the day the finding was made (None: today)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,11 @@ class RespondToFinding:
     responded_on: date
     by: str
 
+    @property
+    def on(self) -> date:
+        """The day the step is dated: the response's own day."""
+        return self.responded_on
+
 
 @dataclass(frozen=True)
 class CloseFinding:
@@ -195,6 +201,7 @@ class CloseFinding:
     case_id: int
     number: int
     by: str
+    on: date | None = None  # the day it was verified and closed (None: today)
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,7 @@ class RejectFindingResponse:
     number: int
     reason: str
     by: str
+    on: date | None = None  # the day the response was rejected (None: today)
 
 
 Command = (

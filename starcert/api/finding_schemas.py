@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from starcert.api.schemas import (
     CaseOut,
     Day,
@@ -22,6 +24,7 @@ class FindingIn(_In):
     severity: Severity
     indicator: Text
     evidence: Reason
+    on: Day | None = Field(default=None, description="the day it was made (default today)")
     expected_version: Version = None
 
 
@@ -34,6 +37,7 @@ class ResponseIn(_In):
 
 
 class CloseIn(_In):
+    on: Day | None = Field(default=None, description="the day it was closed (default today)")
     expected_version: Version = None
 
 
@@ -46,4 +50,5 @@ class FindingResult(_Out):
 
 class ReasonOnly(_In):
     reason: Reason
+    on: Day | None = Field(default=None, description="the day it was rejected (default today)")
     expected_version: Version = None

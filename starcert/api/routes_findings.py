@@ -41,7 +41,7 @@ def record_finding(
     """Record a finding with one of the case's audits; a major one must be closed before the
     certification decision, and within the rule file's period."""
     command = c.RecordFinding(
-        case_id, body.audit_id, body.severity, body.indicator, body.evidence, who.name
+        case_id, body.audit_id, body.severity, body.indicator, body.evidence, who.name, body.on
     )
     return _run(application_of(request), case_id, None, command, body.expected_version)
 
@@ -63,7 +63,7 @@ def close(
     case_id: CaseId, finding: Number, request: Request, who: Auditor, body: fs.CloseIn | None = None
 ) -> fs.FindingResult:
     """Verify the response and close the finding (an observation needs no response)."""
-    command = c.CloseFinding(case_id, finding, who.name)
+    command = c.CloseFinding(case_id, finding, who.name, body.on if body else None)
     version = body.expected_version if body else None
     return _run(application_of(request), case_id, finding, command, version)
 
@@ -73,7 +73,7 @@ def reject(
     case_id: CaseId, finding: Number, body: fs.ReasonOnly, request: Request, who: Auditor
 ) -> fs.FindingResult:
     """Reject the response with a reason: the finding is open again, awaiting another."""
-    command = c.RejectFindingResponse(case_id, finding, body.reason, who.name)
+    command = c.RejectFindingResponse(case_id, finding, body.reason, who.name, body.on)
     return _run(application_of(request), case_id, finding, command, body.expected_version)
 
 

@@ -3,6 +3,7 @@ actions (workflows.findings). A finding is named by its case and number (F1, or 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,20 @@ from workflows.findings import FindingNotFound, Severity, finding_dict
 finding_app = typer.Typer(help="Audit findings and their corrective actions.", no_args_is_help=True)
 
 Number = Annotated[str, typer.Argument(metavar="FINDING", help="the finding's number: F1 or 1")]
+On = Annotated[
+    str | None,
+    typer.Option(
+        "--on",
+        metavar="DATE",
+        help="the day it happened, YYYY-MM-DD (default today; not before the case's last event)",
+    ),
+]
+
+
+def _day(on: str | None) -> date | None:
+    from starcert.inputs import parse_date
+
+    return None if on is None else parse_date(on, "--on")
 
 
 @finding_app.command("record")
@@ -47,6 +62,7 @@ def finding_record(
             "--audit", metavar="ID", help="the audit that raised it (default: the latest)"
         ),
     ] = None,
+    on: On = None,
     as_json: Json = False,
 ) -> None:
     """Record a finding with one of the case's audits. A major one must be closed before the
@@ -56,7 +72,7 @@ def finding_record(
         chosen = audit if audit is not None else latest
         if chosen is None:
             raise InvalidInput("--audit", f"case {cid} has no audit on record yet")
-        return cmd.RecordFinding(cid, chosen, severity, indicator, evidence, by)
+        return cmd.RecordFinding(cid, chosen, severity, indicator, evidence, by, _day(on))
 
     _finding_command(ref, command_for, None, as_json)
 
@@ -90,21 +106,26 @@ def finding_respond(
 
 
 @finding_app.command("close")
-def finding_close(ref: CaseRef, number: Number, by: By, as_json: Json = False) -> None:
+def finding_close(
+    ref: CaseRef, number: Number, by: By, on: On = None, as_json: Json = False
+) -> None:
     """Verify the response and close the finding (an observation needs no response)."""
     _finding_command(
-        ref, lambda cid, _latest: cmd.CloseFinding(cid, _number(number), by), number, as_json
+        ref,
+        lambda cid, _latest: cmd.CloseFinding(cid, _number(number), by, _day(on)),
+        number,
+        as_json,
     )
 
 
 @finding_app.command("reject")
 def finding_reject(
-    ref: CaseRef, number: Number, reason: Reason, by: By, as_json: Json = False
+    ref: CaseRef, number: Number, reason: Reason, by: By, on: On = None, as_json: Json = False
 ) -> None:
     """Reject the response with a reason: the finding is open again, awaiting another."""
     _finding_command(
         ref,
-        lambda cid, _latest: cmd.RejectFindingResponse(cid, _number(number), reason, by),
+        lambda cid, _latest: cmd.RejectFindingResponse(cid, _number(number), reason, by, _day(on)),
         number,
         as_json,
     )

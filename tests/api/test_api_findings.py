@@ -98,3 +98,20 @@ def test_bad_finding_requests_name_the_field_and_write_nothing(api: Api) -> None
     assert "has no finding F9" in answers[1][0].json()["message"]
     assert api.as_("viewer").get(f"/api/cases/{cid}/history").json() == history
     assert api.as_("viewer").get(f"/api/cases/{other}/findings").json() == []
+
+
+def test_a_step_is_dated_by_its_on_field(api: Api) -> None:
+    cid = api.decision_pending(holder="Dated Repairs")["id"]
+    audit = _stage2_audit(api, cid)
+    recorded = api.as_("auditor").post(
+        f"/api/cases/{cid}/findings",
+        json={"audit_id": audit["id"], "severity": "observation", "indicator": "delivery",
+              "evidence": "late deliveries noted", "on": days_ago(39)},
+    )  # fmt: skip
+    assert recorded.json()["finding"]["recorded_on"] == days_ago(39), recorded.text
+    bad = api.as_("auditor").post(f"/api/cases/{cid}/findings/1/close", json={"on": "tomorrow"})
+    assert (bad.status_code, bad.json()["field"]) == (422, "on")
+    early = api.as_("auditor").post(f"/api/cases/{cid}/findings/1/close", json={"on": days_ago(45)})
+    assert (early.status_code, early.json()["field"]) == (422, "on"), early.text
+    closed = api.as_("auditor").post(f"/api/cases/{cid}/findings/1/close", json={"on": days_ago(2)})
+    assert closed.json()["finding"]["closed_on"] == days_ago(2), closed.text

@@ -152,3 +152,23 @@ def _second_case(starcert: Starcert, stage2_days_ago: int = 40) -> str:
         "--auditor", "bob", "--sheet", str(scores), "--by", "alice",
     )  # fmt: skip
     return cid
+
+
+def test_steps_entered_late_take_the_day_they_happened(starcert: Starcert) -> None:
+    cid = _second_case(starcert, stage2_days_ago=120)
+    finding = _record_major(starcert, cid, "--on", office_day(-118))
+    assert (finding["recorded_on"], finding["due_on"]) == (office_day(-118), office_day(-30))
+    _respond(starcert, cid, "F1", office_day(-100))
+    closed = starcert(
+        "finding", "close", cid, "F1", "--by", "bob", "--on", office_day(-90), "--json"
+    )
+    assert closed.json()["closed_on"] == office_day(-90)
+    starcert("fire-due")  # its period ended 30 days ago, but it was closed within it
+    assert starcert("show", cid, "--json").json()["case"]["state"] == "decision"
+    assert starcert("decide", cid, "--by", "carol", "--json").json()["state"] == "active"
+    for on, message in ((office_day(1), "is in the future"), ("soon", "--on: expected a date")):
+        done = starcert(
+            "finding", "record", cid, "--severity", "minor", "--indicator", "repair",
+            "--evidence", "x", "--by", "bob", "--on", on, check=False,
+        )  # fmt: skip
+        assert done.code == 2 and message in done.err, done.err

@@ -192,3 +192,59 @@ def audit_date(office: Office, audit_id: int):  # type: ignore[no-untyped-def]
                 if audit.id == audit_id:
                     return audit.audit_date
     raise AssertionError(audit_id)
+
+
+def test_a_closure_entered_late_but_dated_within_the_period_keeps_the_certificate(
+    office: Office,
+) -> None:
+    case_id = office.certify()
+    office.days(30)
+    office.case_service.handle(c.RecordSpecialAudit(case_id, office.today, AUDITOR, None, OPERATOR))
+    _major(office, case_id, _audit_ids(office, case_id)[-1])
+    due = _findings(office, case_id)[0].due_on
+    office.case_service.handle(
+        c.RespondToFinding(case_id, 1, "c", "fix", "plan", office.today, OPERATOR)
+    )
+    office.clock.advance(timedelta(days=95))  # the daemon was down: nothing fired yet
+    assert office.today > due
+    office.case_service.handle(c.CloseFinding(case_id, 1, AUDITOR, on=due - timedelta(days=1)))
+    office.fire_due()
+    assert office.snapshot(case_id).case.state is State.ACTIVE
+    closed = _findings(office, case_id)[0]
+    assert closed.closed_on == due - timedelta(days=1)
+    obsolete = [e for e in office.snapshot(case_id).events if e.trigger == "deadline_obsolete"]
+    assert obsolete and "no major finding is unresolved" in (obsolete[-1].reason or "")
+    before = office.snapshot(case_id)
+    audit_id = _audit_ids(office, case_id)[-1]
+    for on, message in (
+        (office.today + timedelta(days=1), r"on: .* is in the future"),
+        (due - timedelta(days=95), r"on: .* is before the audit of"),
+        (due, r"on: .* is before the case's last event, of"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            office.case_service.handle(
+                c.RecordFinding(case_id, audit_id, Severity.MINOR, "repair", "x", AUDITOR, on=on)
+            )
+    assert office.snapshot(case_id) == before
+
+
+def test_a_closure_dated_after_its_period_is_entered_after_the_suspension_it_caused(
+    office: Office,
+) -> None:
+    case_id = office.certify()
+    office.days(30)
+    office.case_service.handle(c.RecordSpecialAudit(case_id, office.today, AUDITOR, None, OPERATOR))
+    _major(office, case_id, _audit_ids(office, case_id)[-1])
+    due = _findings(office, case_id)[0].due_on
+    _respond(office, case_id)
+    office.clock.advance(timedelta(days=100))
+    # Dated after the due day: the suspension due before it is fired first, then the closure.
+    office.case_service.handle(c.CloseFinding(case_id, 1, AUDITOR, on=due + timedelta(days=3)))
+    events = office.snapshot(case_id).events
+    assert [e.trigger for e in events[-2:]] == ["suspend", "close_finding"]
+    # Nothing may now be dated before the suspension.
+    with pytest.raises(InvalidInput, match=r"on: .* is before the case's last event"):
+        office.case_service.handle(
+            c.RecordFinding(case_id, _audit_ids(office, case_id)[-1], Severity.MINOR, "repair",
+                            "x", AUDITOR, on=due)
+        )  # fmt: skip

@@ -4,7 +4,7 @@ Invariants after every step: each case's trail is a verifying hash chain with ex
 per state change; a withdrawn, cancelled or refused case never moves again; an expired one only
 comes back through restore_after_expiry; and once due deadlines have fired, no suspension is past
 its limit, no active certificate is past its expiry and no surveillance is overdue unnoticed,
-and no active certificate has a major finding open past its period.
+and no active certificate has a major finding open past its period (closures dated back too).
 """
 
 from __future__ import annotations
@@ -208,9 +208,12 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         today = self.office.today
         self.command(case, c.RespondToFinding(case, number, "c", "fix", "plan", today, OPERATOR))
 
-    @rule(case=cases, number=st.integers(1, 3))
-    def close_finding(self, case: int, number: int) -> None:
-        self.command(case, c.CloseFinding(case, number, "a"))
+    @rule(case=cases, number=st.integers(1, 3), back=st.none() | st.integers(0, 40))
+    def close_finding(self, case: int, number: int, back: int | None = None) -> None:
+        """Closed today, or entered late and dated `back` days ago (refused before what it
+        follows: the response, the case's last event)."""
+        on = None if back is None else self.office.today - timedelta(days=back)
+        self.command(case, c.CloseFinding(case, number, "a", on))
 
     @rule(case=cases, number=st.integers(1, 3))
     def reject_finding_response(self, case: int, number: int) -> None:

@@ -7,14 +7,16 @@ finding brings its `findings_due` deadline, which the scheduler fires on its due
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from workflows import commands as c
 from workflows.certificate_machine import case_label
 from workflows.change_set import ChangeSet
-from workflows.deadlines import due_at
+from workflows.deadlines import due_at, local_day
 from workflows.errors import IllegalTransition, InvalidInput
 from workflows.findings import (
     CorrectionPeriods,
@@ -34,7 +36,7 @@ from workflows.handlers.handler_kit import (
     sealed_event,
     text,
 )
-from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind
+from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind, Event
 from workflows.ports import RuleStamp
 
 RECORD_FINDING = "record_finding"
@@ -61,6 +63,7 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
             "audit_id",
             f"audit {cmd.audit_id} is not an audit of case {case_id} (its audits: {have})",
         )
+    day = _dated(cmd.on, reads, setup, case, now, ("the audit", audit.audit_date))
     terms = setup.rules.terms(audit.audit_date)
     if terms.indicators and indicator not in terms.indicators:
         raise InvalidInput(
@@ -80,7 +83,7 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
         indicator=indicator,
         evidence=evidence,
         recorded_by=text("by", cmd.by, one_line=True),
-        recorded_on=now.today,
+        recorded_on=day,
         due_on=correction_due(severity, audit.audit_date, periods),
     )
     add: tuple[Deadline, ...] = ()
@@ -90,7 +93,17 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
         )
     why = f"{finding.describe()} recorded"
     return _change(
-        "RecordFinding", reads, now, case, RECORD_FINDING, cmd.by, finding, why, terms.rules, add
+        "RecordFinding",
+        reads,
+        now,
+        case,
+        RECORD_FINDING,
+        cmd.by,
+        finding,
+        why,
+        terms.rules,
+        add,
+        on=day,
     )
 
 
@@ -111,6 +124,10 @@ def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -
             "responded_on",
             f"{cmd.responded_on} is before the rejection of {finding.rejected_on} it answers",
         )
+    # The client's own date, bounded by the finding alone; on the trail from the day the case's
+    # last event leaves it (a later step may be dated back to it, never before that event).
+    last = _last_event_day(reads, setup, case)
+    on_record = cmd.responded_on if last is None else max(cmd.responded_on, last)
     answered = replace(
         finding,
         status=FindingStatus.RESPONDED,
@@ -121,7 +138,10 @@ def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -
         responded_by=text("by", cmd.by, one_line=True),
     )
     why = f"response to {finding.label} of {cmd.responded_on}"
-    return _change("RespondToFinding", reads, now, case, RESPOND_TO_FINDING, cmd.by, answered, why)
+    return _change(
+        "RespondToFinding", reads, now, case, RESPOND_TO_FINDING, cmd.by, answered, why,
+        on=on_record,
+    )  # fmt: skip
 
 
 def close(cmd: c.CloseFinding, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
@@ -132,17 +152,19 @@ def close(cmd: c.CloseFinding, reads: CaseReads, setup: Setup, now: Now) -> Chan
         finding.status is FindingStatus.OPEN and not observation
     ):
         raise _not_now(finding, "close it")
+    floors = (("the response", finding.responded_on), ("the audit", finding.audit_date))
+    day = _dated(cmd.on, reads, setup, case, now, *floors)
     closed = replace(
         finding,
         status=FindingStatus.CLOSED,
-        closed_on=now.today,
+        closed_on=day,
         closed_by=text("by", cmd.by, one_line=True),
     )
-    late = finding.due_on is not None and now.today > finding.due_on
+    late = finding.due_on is not None and day > finding.due_on
     why = f"{finding.label} verified and closed" + (
         f" after its due day {finding.due_on}" if late else ""
     )
-    return _change("CloseFinding", reads, now, case, CLOSE_FINDING, cmd.by, closed, why)
+    return _change("CloseFinding", reads, now, case, CLOSE_FINDING, cmd.by, closed, why, on=day)
 
 
 def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
@@ -151,17 +173,67 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
     if finding.status is not FindingStatus.RESPONDED:
         raise _not_now(finding, "reject its response")
     reason = text("reason", cmd.reason)
+    day = _dated(cmd.on, reads, setup, case, now, ("the response", finding.responded_on))
     reopened = replace(
         finding,
         status=FindingStatus.OPEN,
         rejected_reason=reason,
-        rejected_on=now.today,
+        rejected_on=day,
         rejected_by=text("by", cmd.by, one_line=True),
     )
     why = f"response to {finding.label} rejected: {reason}"
     return _change(
-        "RejectFindingResponse", reads, now, case, REJECT_FINDING_RESPONSE, cmd.by, reopened, why
+        "RejectFindingResponse",
+        reads,
+        now,
+        case,
+        REJECT_FINDING_RESPONSE,
+        cmd.by,
+        reopened,
+        why,
+        on=day,
     )
+
+
+def _dated(
+    on: date | None,
+    reads: CaseReads,
+    setup: Setup,
+    case: Case,
+    now: Now,
+    *floors: tuple[str, date | None],
+) -> date:
+    """The day a finding step is dated (`on`, or today): never in the future, never before what
+    it follows (`floors`), never before the case's last event."""
+    day = now.today if on is None else on
+    not_future("on", day, now.today)
+    for what, floor in floors:
+        if floor is not None and day < floor:
+            raise InvalidInput("on", f"{day} is before {what} of {floor}")
+    last = _last_event_day(reads, setup, case)
+    if last is not None and day < last:
+        raise InvalidInput("on", f"{day} is before the case's last event, of {last}")
+    return day
+
+
+def _last_event_day(reads: CaseReads, setup: Setup, case: Case) -> date | None:
+    events = reads.uow.events.for_case(need_id("case_id", case.id))
+    return event_day(events[-1], setup.zone) if events else None
+
+
+def event_day(event: Event, zone: ZoneInfo) -> date:
+    """The day an event took effect: a deadline's first late day, an audit's date, a dated
+    step's own day, else the day it was written."""
+    data = event.data
+    deadline = data.get("deadline")
+    if isinstance(deadline, Mapping) and isinstance(deadline.get("due_on"), str):
+        return date.fromisoformat(deadline["due_on"]) + timedelta(days=1)
+    audit = data.get("audit")
+    if isinstance(audit, Mapping) and isinstance(audit.get("date"), str):
+        return date.fromisoformat(audit["date"])
+    if isinstance(data.get("on"), str):
+        return date.fromisoformat(data["on"])
+    return local_day(event.at, zone)
 
 
 def _live(reads: CaseReads, case_id: int, trigger: str) -> Case:
@@ -216,8 +288,13 @@ def _change(
     reason: str,
     stamp: RuleStamp | None = None,
     add: tuple[Deadline, ...] = (),
+    on: date | None = None,
 ) -> ChangeSet:
-    data = {"finding": {k: v for k, v in finding_dict(finding).items() if k != "id"}}
+    data: dict[str, Any] = {
+        "finding": {k: v for k, v in finding_dict(finding).items() if k != "id"}
+    }
+    if on is not None:
+        data["on"] = on.isoformat()
     event = sealed_event(reads, case, trigger, case.state, actor, now, reason, data, stamp)
     return ChangeSet(
         command,

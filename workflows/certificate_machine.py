@@ -240,7 +240,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         State.NOT_CERTIFIED,
         fg.refusable_for_findings,
         None,
-        "a major finding not closed within its period",
+        why("a major finding not closed within its period"),
         operator=False,
     ),
 )

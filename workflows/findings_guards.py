@@ -12,26 +12,29 @@ from workflows.context import TransitionContext
 from workflows.findings import listed, open_majors, overdue_open, unresolved
 from workflows.guards import Guard
 from workflows.model import Case
+from workflows.why import why
 
 
 def no_open_major(_case: Case, ctx: TransitionContext) -> str | None:
     found = open_majors(ctx.load_findings())
     if not found:
         return None
-    return f"{listed(found)} open: a major finding must be closed before the decision"
+    return why(
+        "{findings} open: a major finding must be closed before the decision", findings=listed(found)
+    )
 
 
 def no_overdue_major(_case: Case, ctx: TransitionContext) -> str | None:
     found = overdue_open(ctx.load_findings(), ctx.as_of)
     if not found:
         return None
-    return f"{listed(found)} past its period: close it first"
+    return why("{findings} past its period: close it first", findings=listed(found))
 
 
 def refusable_for_findings(_case: Case, ctx: TransitionContext) -> str | None:
     if unresolved(ctx.load_findings(), ctx.as_of):
         return None
-    return f"no major finding is unresolved past its period on {ctx.as_of}"
+    return why("no major finding is unresolved past its period on {day}", day=ctx.as_of)
 
 
 def both(first: Guard, then: Guard) -> Guard:

@@ -31,6 +31,9 @@ NODE_W, NODE_H, GAP_X = 124, 36, 110
 LABEL_SIZE, LINE_H, PAD = 10, 12, 4
 MARGIN = 10
 QUIET = frozenset({Trigger.REMIND})  # trail-only triggers every state has: not drawn
+PLACED_BY_OTHERS = frozenset({Trigger.REFUSE_FOR_FINDINGS})
+"""Drawn, but not counted where a state's column is found: the scheduler's refusal may come at
+any stage before the decision, and "not certified" stays after the decision that refuses."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def edges(specs: Sequence[TransitionSpec] = TRANSITIONS) -> list[Edge]:
 def layout(specs: Sequence[TransitionSpec] = TRANSITIONS) -> dict[State, tuple[int, int]]:
     """(column, row) per state: column = trigger distance from `applied`; terminal states row 1."""
     graph: dict[State, set[State]] = {s: set() for s in State}
-    for edge in edges(specs):
+    for edge in edges([s for s in specs if s.trigger not in PLACED_BY_OTHERS]):
         for source in edge.sources:
             graph[source].add(edge.dest)
     depth = {State.APPLIED: 0}

@@ -47,6 +47,11 @@ TERMS: dict[str, str] = {
     "remind": N_("reminder"),
     "note_audit": N_("note audit"),
     "incident_resolved": N_("incident resolved"),
+    "refuse_for_findings": N_("refused for unresolved findings"),
+    "record_finding": N_("finding recorded"),
+    "respond_to_finding": N_("response recorded"),
+    "close_finding": N_("finding closed"),
+    "reject_finding_response": N_("response rejected"),
     # console actions (each fires one or two triggers)
     "review": N_("review application"),
     "decide": N_("decide"),
@@ -56,6 +61,7 @@ TERMS: dict[str, str] = {
     "serious_nonconformity": N_("serious nonconformity"),
     "mark_misuse": N_("misuse of the certification mark"),
     "client_request": N_("at the client's request"),
+    "unresolved_nonconformity": N_("major finding not corrected in time"),
     # deadline kinds
     "surveillance_window_opens": N_("surveillance window opens"),
     "surveillance_due": N_("surveillance due"),
@@ -63,6 +69,14 @@ TERMS: dict[str, str] = {
     "recert_reminder": N_("re-certification reminder"),
     "expiry": N_("expiry"),
     "restoration_allowance_ends": N_("restoration allowance ends"),
+    "findings_due": N_("finding correction due"),
+    # findings: severities and where their correction stands
+    "major": N_("major nonconformity"),
+    "minor": N_("minor nonconformity"),
+    "observation": N_("observation"),
+    "open": N_("open"),
+    "responded": N_("responded"),
+    "closed": N_("closed"),
     # audit kinds
     "surveillance": N_("surveillance audit"),
     "recertification": N_("re-certification audit"),

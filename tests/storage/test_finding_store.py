@@ -89,7 +89,7 @@ def test_upgrading_from_the_revision_before_findings_keeps_the_audits_and_takes_
     request: pytest.FixtureRequest, tmp_path: Path, name: str
 ) -> None:
     url = sqlite_url(tmp_path) if name == "sqlite" else request.getfixturevalue("pg_schema_url")
-    upgrade(url, "0011")
+    upgrade(url, "0012")
     engine = make_engine(url)
     old = [
         "INSERT INTO organisations (id, name, credit_code) VALUES (1, 'Org', 'code')",

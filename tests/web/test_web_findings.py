@@ -36,7 +36,8 @@ def test_the_case_page_lists_each_finding_and_the_public_page_none(browser: Any,
     assert rows.count() == 2
     major, observation = rows.nth(0), rows.nth(1)
     assert major.locator(".label").inner_text() == "F1"
-    assert major.locator(".severity").inner_text() == "major"
+    assert major.get_attribute("data-severity") == "major"
+    assert major.locator(".severity").inner_text() == "major nonconformity"
     assert major.locator(".audit").inner_text() == days_ago(40)
     assert major.locator(".status").inner_text().startswith("closed ")
     assert "维修记录缺失" in major.locator(".evidence").inner_text()

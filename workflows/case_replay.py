@@ -22,6 +22,10 @@ SUBMIT_APPLICATION = "submit_application"
 
 ISSUING = frozenset({"certify", "recertify", "restore_after_expiry"})
 """Triggers that start a validity period: number, decision, expiry, score and band."""
+TRANSFER_IN = "transfer_in"
+"""Issues our certificate for another body's: its cycle dates and band, no score of ours.
+Changes (`extend_scope`, `reduce_scope`, `change_holder`) give the scope or holder and the
+certificate's version."""
 
 NOT_FROM_EVENTS: Mapping[str, str] = {
     "id": "the key the trail is read by: a row and its events are matched on it",
@@ -89,10 +93,12 @@ def replay(events: Sequence[Event]) -> tuple[dict[str, Any], dict[str, int]]:
                 scope=data["scope"],
                 number=None, star_level=None, final_score=None, decided_on=None,
                 issued_on=None, expires_on=None, last_surveillance_on=None, suspended_on=None,
-                suspension_cause=None, rule_version=None, surveillances=0,
+                suspension_cause=None, rule_version=None, surveillances=0, amendments=0,
             )  # fmt: skip
         elif event.trigger in ISSUING:
             decided = date.fromisoformat(data["decided_on"])
+            if data["number"] != row.get("number"):  # a new number starts its versions again
+                put(seq, amendments=0)
             put(
                 seq,
                 number=data["number"],
@@ -112,6 +118,12 @@ def replay(events: Sequence[Event]) -> tuple[dict[str, Any], dict[str, int]]:
                 last_surveillance_on=date.fromisoformat(data["audit"]["date"]),
                 surveillances=row.get("surveillances", 0) + 1,
             )
+        elif event.trigger == TRANSFER_IN:
+            _transferred(put, seq, data, event.rule_version)
+        elif event.trigger in ("extend_scope", "reduce_scope"):
+            put(seq, scope=data["scope"], amendments=int(data["amendment"]))
+        elif event.trigger == "change_holder":
+            put(seq, holder=data["holder"], amendments=int(data["amendment"]))
         if event.trigger == "restore":
             put(seq, suspended_on=None, suspension_cause=None)
         elif event.trigger == "fail_surveillance":
@@ -126,6 +138,24 @@ def replay(events: Sequence[Event]) -> tuple[dict[str, Any], dict[str, int]]:
                 suspension_cause=SuspensionCause(data["cause"]),
             )
     return row, by
+
+
+def _transferred(put: Any, seq: int, data: Mapping[str, Any], rule_version: str | None) -> None:
+    """A certificate transferred in: our number, the other body's cycle dates and band."""
+    last = data.get("last_surveillance_on")
+    put(
+        seq,
+        number=data["number"],
+        decided_on=date.fromisoformat(data["decided_on"]),
+        issued_on=date.fromisoformat(data["issued_on"]),
+        expires_on=date.fromisoformat(data["expires_on"]),
+        star_level=StarLevel(data["star_level"]),
+        final_score=None,
+        rule_version=rule_version,
+        surveillances=int(data["surveillances"]),
+        last_surveillance_on=None if last is None else date.fromisoformat(last),
+        suspended_on=None, suspension_cause=None, amendments=0,
+    )  # fmt: skip
 
 
 def _banded(put: Any, seq: int, score: Mapping[str, Any]) -> None:

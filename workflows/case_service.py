@@ -25,6 +25,7 @@ from workflows.errors import ConcurrencyConflict, IllegalTransition, StarcertErr
 from workflows.handlers import (
     applications,
     certificates,
+    changes,
     deadline_firing,
     finding_steps,
     sanctions,
@@ -57,6 +58,11 @@ HANDLERS: dict[type[Any], Handler] = {
     c.RespondToFinding: finding_steps.respond,
     c.CloseFinding: finding_steps.close,
     c.RejectFindingResponse: finding_steps.reject,
+    c.RequestScopeExtension: changes.request_extension,
+    c.ExtendScope: changes.extend,
+    c.ReduceScope: changes.reduce,
+    c.ChangeHolder: changes.change_holder,
+    c.TransferIn: changes.transfer_in,
 }
 
 CATCHES_UP = (
@@ -71,6 +77,10 @@ CATCHES_UP = (
     c.RespondToFinding,
     c.CloseFinding,
     c.RejectFindingResponse,
+    c.RequestScopeExtension,
+    c.ExtendScope,
+    c.ReduceScope,
+    c.ChangeHolder,
 )
 """Operator commands on a certified case: the case's deadlines already due fire before them.
 Expire is left out: it is itself what the expiry deadline does."""

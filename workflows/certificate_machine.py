@@ -24,6 +24,9 @@ source) is done when the machine is built.
     applied … suspended ──cancel──▶ cancelled
     stage1 | stage2 | decision ──refuse_for_findings──▶ not_certified (the scheduler)
     remind: any state, no change (a trail entry); note_audit: active | suspended, no change
+    active ──request_scope_extension──▶ active (trail only) ──extend_scope──▶ active (new version)
+    active | suspended ──reduce_scope / change_holder──▶ same state (new version)
+    applied | stage1 ──transfer_in──▶ active (another body's certificate, its dates kept)
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from transitions.core import Event as MachineEvent
 from transitions.core import State as MachineState
 from transitions.core import Transition
 
+from workflows import certificate_changes as cc
 from workflows import effects as fx
 from workflows import findings_guards as fg
 from workflows import guards as g
@@ -69,6 +73,11 @@ class Trigger(StrEnum):
     REMIND = "remind"
     NOTE_AUDIT = "note_audit"
     REFUSE_FOR_FINDINGS = "refuse_for_findings"
+    REQUEST_SCOPE_EXTENSION = "request_scope_extension"
+    EXTEND_SCOPE = "extend_scope"
+    REDUCE_SCOPE = "reduce_scope"
+    CHANGE_HOLDER = "change_holder"
+    TRANSFER_IN = "transfer_in"
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,46 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         None,
         why("a major finding not closed within its period"),
         operator=False,
+    ),
+    TransitionSpec(
+        Trigger.REQUEST_SCOPE_EXTENSION,
+        _one(State.ACTIVE),
+        None,
+        cc.scope_requestable,
+        cc.request_extension,
+        why("a scope other than the certificate's (decided after a special audit)"),
+    ),
+    TransitionSpec(
+        Trigger.EXTEND_SCOPE,
+        _one(State.ACTIVE),
+        None,
+        cc.scope_extensible,
+        cc.extend_scope,
+        why("a requested extension and a special audit after the request, its findings closed"),
+    ),
+    TransitionSpec(
+        Trigger.REDUCE_SCOPE,
+        _CERTIFIED,
+        None,
+        cc.scope_reducible,
+        cc.reduce_scope,
+        why("a narrower scope and a reason"),
+    ),
+    TransitionSpec(
+        Trigger.CHANGE_HOLDER,
+        _CERTIFIED,
+        None,
+        cc.holder_changeable,
+        cc.change_holder,
+        why("a new name or address of the same legal entity (credit code unchanged)"),
+    ),
+    TransitionSpec(
+        Trigger.TRANSFER_IN,
+        frozenset({State.APPLIED, State.STAGE1}),
+        State.ACTIVE,
+        cc.transferable,
+        cc.transfer_in,
+        why("another body's valid certificate, not suspended, withdrawn or expired (IAF MD 2)"),
     ),
 )
 

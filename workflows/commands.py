@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from workflows.findings import Severity
-from workflows.model import PrerequisiteFacts, ScoreSheet, SuspensionCause
+from workflows.model import PrerequisiteFacts, ScoreSheet, StarLevel, SuspensionCause
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,58 @@ class RejectFindingResponse:
     on: date | None = None  # the day the response was rejected (None: today)
 
 
+@dataclass(frozen=True)
+class RequestScopeExtension:
+    """The client asks for a wider scope; a special audit and `ExtendScope` decide it."""
+
+    case_id: int
+    scope: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ExtendScope:
+    """Grant the requested scope once a special audit after the request has its findings closed."""
+
+    case_id: int
+    by: str
+
+
+@dataclass(frozen=True)
+class ReduceScope:
+    case_id: int
+    scope: str
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ChangeHolder:
+    """A new name or address of the same legal entity: `credit_code` must be the holder's."""
+
+    case_id: int
+    holder: str
+    credit_code: str
+    by: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferIn:
+    """Issue our certificate for another body's (IAF MD 2); its expiry and cycle dates stay."""
+
+    case_id: int
+    previous_body: str
+    previous_number: str
+    previous_status: str  # as the previous body shows it: only an active one transfers
+    decided_on: date  # the certification decision of the cycle being transferred
+    expires_on: date
+    star_level: StarLevel | str
+    by: str
+    surveillances: int = 0  # surveillances done in that cycle
+    last_surveillance_on: date | None = None
+
+
 Command = (
     RegisterOrganisation
     | SubmitApplication
@@ -236,4 +288,9 @@ Command = (
     | RespondToFinding
     | CloseFinding
     | RejectFindingResponse
+    | RequestScopeExtension
+    | ExtendScope
+    | ReduceScope
+    | ChangeHolder
+    | TransferIn
 )

@@ -18,6 +18,7 @@ from workflows.model import (
     Audit,
     AuditKind,
     Case,
+    Event,
     Organisation,
     SuspensionCause,
 )
@@ -38,6 +39,7 @@ class CaseFacts(Protocol):
     def application(self) -> Application: ...
     def organisation(self) -> Organisation: ...
     def findings(self) -> Sequence[Finding]: ...
+    def events(self) -> Sequence[Event]: ...
 
 
 class Numbering(Protocol):
@@ -59,6 +61,7 @@ class TransitionContext:
     reason: str | None = None
     numbering: Numbering | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # extra event data from the command
+    change: Any = None  # what a certificate change asks for (workflows.certificate_changes)
     facts: CaseFacts | None = field(default=None, repr=False)  # loads what is not given above
     _scores: dict[int, ScoreVerdict] = field(default_factory=dict, repr=False)
     _terms: dict[date, LifecycleTerms] = field(default_factory=dict, repr=False)
@@ -101,6 +104,10 @@ class TransitionContext:
         if self.facts is not None and self.organisation is None:
             self.organisation = self.facts.organisation()
         return self.organisation
+
+    def load_events(self) -> Sequence[Event]:
+        """The case's trail so far, loaded from `facts` (only a scope extension asks)."""
+        return () if self.facts is None else self.facts.events()
 
     def all_audits(self) -> list[Audit]:
         audits = self.load_audits()

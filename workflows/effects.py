@@ -114,6 +114,8 @@ def _start_cycle(run: Run, verdict: ScoreVerdict, renewed: bool) -> None:
     case.rule_version = verdict.rules.version
     case.last_surveillance_on = None
     case.surveillances = 0
+    if case.number != old_number:  # a new number starts its versions again (-A1, -A2 ...)
+        case.amendments = 0
     case.suspended_on = None
     case.suspension_cause = None
     run.stamp = verdict.rules

@@ -171,6 +171,7 @@ class Case:
     rule_version: str | None = None  # rule set version that made the last decision
     version: int = 0
     surveillances: int = 0  # passing surveillances in the current validity period
+    amendments: int = 0  # changes to the certificate since its number was issued (-A1, -A2)
 
     def copy(self) -> Case:
         """A copy to change (what `dataclasses.replace(case)` gives, at a fraction of its cost:

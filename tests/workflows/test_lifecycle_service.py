@@ -582,8 +582,14 @@ def test_allowed_triggers_and_may_say_why_without_writing(office: Office) -> Non
         "expire",
         "cancel",
         "note_audit",
+        "request_scope_extension",
+        "extend_scope",
+        "reduce_scope",
+        "change_holder",
     }
     assert checks["withdraw"].allowed and checks["suspend"].allowed
+    assert checks["reduce_scope"].allowed and checks["change_holder"].allowed
+    assert not checks["extend_scope"].allowed and "no scope extension" in checks["extend_scope"].why
     assert not checks["note_audit"].allowed and checks["note_audit"].why == "needs an audit"
     assert not checks["surveil"].allowed and checks["surveil"].why == "needs a surveillance audit"
     assert not checks["expire"].allowed and "valid through 2027-02-13" in checks["expire"].why

@@ -19,6 +19,7 @@ from storage.sql.engines import DatabaseAddress, address, default_sqlite_url, sh
 from storage.sql.schema import DatabaseMissing, SchemaNotCurrent, SchemaTooNew
 from storage.sql.sql_database import SqlDatabase, daemon_beats
 from storage.sql.sql_errors import translated
+from workflows.certificate_versions import split_version
 from workflows.checkpoints import CheckpointStore
 from workflows.errors import CaseNotFound, StorageError
 from workflows.model import Case
@@ -107,7 +108,9 @@ def current(url: str) -> str | None:
 
 
 def case_holding(database: Database, number: str) -> Case:
-    """The case holding certificate `number`, or holding it before a renewal renumbered it."""
+    """The case holding certificate `number` (any version of it: -A1, -A2), or holding it before
+    a renewal renumbered it."""
+    number, _version = split_version(number)
     try:
         with database.unit_of_work() as uow:
             return uow.cases.by_number(number)

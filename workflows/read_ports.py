@@ -40,6 +40,7 @@ class PublicCertificate:
     issued_on: date | None
     expires_on: date | None
     last_surveillance_on: date | None
+    amendments: int = 0  # its version: shown after the number (-A1), see certificate_versions
 
 
 @dataclass(frozen=True)

@@ -367,4 +367,5 @@ def _public(case: Case, number: str) -> PublicCertificate:
         issued_on=case.issued_on,
         expires_on=case.expires_on,
         last_surveillance_on=case.last_surveillance_on,
+        amendments=case.amendments,
     )

@@ -147,6 +147,7 @@ def case_values(c: Case) -> dict[str, Any]:
         "suspension_cause": None if c.suspension_cause is None else str(c.suspension_cause),
         "rule_version": c.rule_version,
         "surveillances": c.surveillances,
+        "amendments": c.amendments,
     }
 
 
@@ -174,6 +175,7 @@ def case(row: CaseRow) -> Case:
         rule_version=row.rule_version,
         version=row.version,
         surveillances=row.surveillances,
+        amendments=row.amendments,
     )
 
 

@@ -31,7 +31,7 @@ from workflows.read_ports import PublicCertificate, PublicRecord, Replaced
 
 _VERIFY = sa.text(
     "SELECT number, holder, scope, state, star_level, issued_on, expires_on, "
-    "last_surveillance_on FROM cases WHERE number = :number LIMIT 1"
+    "last_surveillance_on, amendments FROM cases WHERE number = :number LIMIT 1"
 ).columns(
     sa.column("number", sa.String),
     sa.column("holder", sa.String),
@@ -41,6 +41,7 @@ _VERIFY = sa.text(
     sa.column("issued_on", sa.Date),
     sa.column("expires_on", sa.Date),
     sa.column("last_surveillance_on", sa.Date),
+    sa.column("amendments", sa.Integer),
 )
 """Plain SQL on the uq_cases_number index: the hot path skips statement building and adaptation."""
 
@@ -99,7 +100,7 @@ def verify_row(engine: Engine, number: str) -> PublicCertificate | None:
                 row = conn.execute(_VERIFY, {"number": number}).first()
     if row is None:
         return None
-    return _certificate(row, 0)
+    return _certificate(row, 0, row[8])
 
 
 _PUBLIC = tuple(
@@ -115,6 +116,7 @@ _PUBLIC = tuple(
         CaseRow.expires_on,
         CaseRow.last_surveillance_on,
         CaseRow.suspended_on,
+        CaseRow.amendments,
     )
 )
 
@@ -194,7 +196,7 @@ def search_rows(
     records = []
     for row in rows:
         entered_at, effective_on = status_entry(trail.get(row[0], []), row[4])
-        certificate = _certificate(row, 1)
+        certificate = _certificate(row, 1, row[10])
         records.append(PublicRecord(certificate, row[9], entered_at, effective_on, due.get(row[0])))
     return records, int(total)
 
@@ -235,9 +237,9 @@ class SqlPublicLookups:
         self.engine.dispose()
 
 
-def _certificate(row: Any, at: int) -> PublicCertificate:
+def _certificate(row: Any, at: int, amendments: int) -> PublicCertificate:
     """A certificate from a row whose public columns start at column `at` (number, holder,
-    scope, state, star level, issued, expires, last surveillance)."""
+    scope, state, star level, issued, expires, last surveillance), at version `amendments`."""
     number, holder, scope, state, star, issued, expires, surveyed = row[at : at + 8]
     return PublicCertificate(
         number=str(number),
@@ -248,4 +250,5 @@ def _certificate(row: Any, at: int) -> PublicCertificate:
         issued_on=issued,
         expires_on=expires,
         last_surveillance_on=surveyed,
+        amendments=int(amendments or 0),
     )

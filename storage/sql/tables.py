@@ -123,6 +123,7 @@ class CaseRow(SQLModel, table=True):
     rule_version: str | None = None
     version: int = 0
     surveillances: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    amendments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The newest event's seq and hash, moved by a trigger on events (migration 0002).
     head_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     head_hash: str = Field(default="", sa_column_kwargs={"server_default": ""})

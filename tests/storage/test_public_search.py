@@ -149,3 +149,24 @@ def test_number_and_credit_code_are_found_by_index(tmp_path: Path) -> None:
     assert organisations.startswith("SEARCH organisations USING COVERING INDEX")
     assert "(credit_code=?)" in organisations
     assert cases == "SEARCH cases USING INDEX ix_cases_organisation (organisation_id=?)"
+
+
+def test_verification_and_the_query_give_the_certificates_version(database: Database) -> None:
+    cases = _register(database)
+    acme = cases["acme"]
+    assert acme.number is not None
+    with database.unit_of_work() as uow:
+        changed = uow.cases.get(acme.id or 0)
+        changed.amendments = 2
+        uow.cases.save(changed)
+        uow.commit()
+    lookups = database.public_lookups()
+    try:
+        verified = lookups.verify(acme.number)
+        assert verified is not None and verified.amendments == 2
+        [found], _ = lookups.search(number=acme.number, states=PUBLIC, limit=20)
+        assert found.certificate.amendments == 2
+        [other], _ = lookups.search(number=cases["wild"].number, states=PUBLIC, limit=20)
+        assert other.certificate.amendments == 0
+    finally:
+        lookups.close()

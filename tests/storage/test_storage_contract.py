@@ -120,6 +120,7 @@ def test_case_round_trip_keeps_every_certificate_field(backend: Backend) -> None
         case.suspended_on = date(2025, 4, 2)
         case.suspension_cause = SuspensionCause.FAILED_SURVEILLANCE
         case.rule_version = "2024.1"
+        case.amendments = 2  # the certificate's version (-A2)
         uow.cases.save(case)
         assert case.version == 1
         uow.commit()

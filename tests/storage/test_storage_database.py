@@ -217,6 +217,20 @@ def test_upgrading_keeps_accounts_revoked_before_who_revoked_was_recorded(
         engine.dispose()
 
 
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrading_puts_every_certificate_at_its_first_version(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> None:
+    url, engine = _database_at(request, tmp_path, name, "0011", [*_V1_ROWS, _event(1, "certify")])
+    try:
+        upgrade(url)
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT id, amendments FROM cases ORDER BY id"))
+            assert [tuple(r) for r in found] == [(1, 0), (2, 0)]
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
     engine = make_engine(sqlite_url(tmp_path))
     try:

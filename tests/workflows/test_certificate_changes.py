@@ -181,7 +181,7 @@ def test_a_renewal_under_a_new_number_starts_its_versions_again(office: Office) 
     assert office.snapshot(case_id).case.amendments == 1
     expires = office.snapshot(case_id).case.expires_on
     assert expires is not None
-    for k in (1, 2):
+    for _ in (1, 2):
         office.until(office.today + timedelta(days=330))
         office.case_service.handle(
             c.RecordSurveillance(case_id, office.today, "zhao.lei", sheet_scoring(85), OPERATOR)

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflows.certificate_versions import versioned_number, versions
 from workflows.deadlines import due_day
 from workflows.findings import Finding, finding_dict
 from workflows.model import Audit, Case, Deadline, Event, Organisation, State
@@ -57,16 +58,19 @@ def plain(value: Any) -> Any:
 
 
 def case_dict(case: Case) -> dict[str, Any]:
+    """The case's fields, and its certificate number as shown: with its version (-A1)."""
     data: dict[str, Any] = plain(case)
+    data["certificate_number"] = versioned_number(case.number, case.amendments)
     return data
 
 
 def case_line(case: Case) -> str:
     parts = [f"case {case.id}", case.state.value, case.holder]
     if case.number:
-        parts.append(case.number)
+        parts.append(str(versioned_number(case.number, case.amendments)))
     if case.star_level:
-        parts.append(f"{case.star_level.value} ({case.final_score})")
+        score = "" if case.final_score is None else f" ({case.final_score})"
+        parts.append(f"{case.star_level.value}{score}")
     if case.expires_on:
         parts.append(f"expires {case.expires_on}")
     return "  ".join(parts)
@@ -87,8 +91,19 @@ def case_detail_dict(
         "open_deadlines": [plain(d) for d in deadlines],
         "audits": [plain(a) for a in audits],
         "findings": [finding_dict(f) for f in findings],
+        "versions": [plain(v) for v in versions(events)],
         "history": [plain(e) for e in events],
     }
+
+
+def versions_text(listed: Sequence[Mapping[str, Any]], zone: ZoneInfo) -> list[str]:
+    """Each version of the certificate: its number, the day and event that made it, what it
+    changed; the last is the one in force."""
+    lines = []
+    for v in listed:
+        day = datetime.fromisoformat(v["at"]).astimezone(zone).date()
+        lines.append(f"    {v['number']:<28} {day}  event {v['seq']:>3}  {v['changed']}")
+    return lines
 
 
 def case_detail_text(
@@ -100,7 +115,8 @@ def case_detail_text(
     lines = [f"case {case['id']}: {case['holder']}  [{case['state']}]", f"  scope: {case['scope']}"]
     if case.get("number"):
         lines.append(
-            f"  certificate {case['number']}: {case['star_level']} (score {case['final_score']}),"
+            f"  certificate {case.get('certificate_number') or case['number']}: "
+            f"{case['star_level']} ({_scored(case['final_score'])}),"
             f" issued {case['issued_on']}, expires {case['expires_on']}"
         )
     if case["state"] == State.SUSPENDED.value and case.get("suspended_on"):
@@ -114,6 +130,9 @@ def case_detail_text(
         for d in data["open_deadlines"]:
             day = due_day(datetime.fromisoformat(d["due_at"]), zone)
             lines.append(f"    due {day}  {d['kind']}")
+    if len(data.get("versions") or ()) > 1:
+        lines.append("  certificate versions (the last in force):")
+        lines += versions_text(data["versions"], zone)
     if data["audits"]:
         lines.append("  audits:")
         lines += _audit_lines(data["audits"], data["history"])
@@ -134,6 +153,11 @@ def case_detail_text(
             f"{_score_text(e.get('data') or {})}{rule}"
         )
     return "\n".join(lines)
+
+
+def _scored(final_score: str | None) -> str:
+    """A certificate's score; one transferred in from another body has none of ours."""
+    return "no score of ours: transferred" if final_score is None else f"score {final_score}"
 
 
 def scored_audits(
@@ -209,7 +233,7 @@ def register_row(
         return d.strftime("%Y%m%d") if d else ""
 
     return {
-        "certificate_number": case.number or "",
+        "certificate_number": versioned_number(case.number, case.amendments) or "",
         "certification_status": PUBLIC_STATUS.get(case.state, "inactive"),
         "certification_type": "Service Certification",
         "certification_scope": case.scope,

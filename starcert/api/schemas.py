@@ -182,6 +182,10 @@ class CaseOut(_Out):
     rule_version: str | None
     version: int
     surveillances: int = Field(description="passing surveillances in the current validity period")
+    amendments: int = Field(description="changes to the certificate since its number was issued")
+    certificate_number: str | None = Field(
+        description="the number as shown on the certificate, with its version (-A1, -A2)"
+    )
 
 
 class CasePage(_Out):

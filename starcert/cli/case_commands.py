@@ -129,7 +129,14 @@ def cancel(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def show(ref: CaseRef, as_json: Json = False) -> None:
+def show(
+    ref: CaseRef,
+    as_json: Json = False,
+    only_versions: Annotated[
+        bool,
+        typer.Option("--versions", help="only the certificate's versions, each with its event"),
+    ] = False,
+) -> None:
     """A case with its certificate, open deadlines, allowed triggers and full history."""
 
     def go() -> None:
@@ -148,6 +155,11 @@ def show(ref: CaseRef, as_json: Json = False) -> None:
         def say(trigger: str) -> str:
             return command_for(trigger, cid)
 
+        if only_versions:
+            listed = data["versions"]
+            said = "\n".join(views.versions_text(listed, zone)) or "    no certificate issued"
+            emit(listed, as_json, lambda: f"case {cid}: certificate versions\n{said}")
+            return
         emit(data, as_json, lambda: views.case_detail_text(data, zone, say))
 
     run(go)

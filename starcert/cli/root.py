@@ -31,6 +31,7 @@ GROUPS: dict[str, str] = {
     "team": "team_commands:team_app",
     "certificate": "certificate_commands:certificate_app",
     "finding": "finding_commands:finding_app",
+    "change": "change_commands:change_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -58,6 +59,7 @@ ORDER = (
     "plan",
     "audit",
     "finding",
+    "change",
     "rules",
     "serve",
     "simulate",

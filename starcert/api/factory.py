@@ -17,6 +17,7 @@ from starcert.api import (
     routes_accounts,
     routes_auditors,
     routes_cases,
+    routes_changes,
     routes_checkpoints,
     routes_documents,
     routes_findings,
@@ -89,6 +90,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_checkpoints.router)
     api.include_router(routes_cases.router)
     api.include_router(routes_documents.router)
+    api.include_router(routes_changes.router)
     api.include_router(routes_rules.router)
     api.include_router(routes_accounts.router)
     api.include_router(routes_metrics.router)

@@ -19,6 +19,7 @@ from starcert.export import register_rows
 from storage.database import case_holding
 from workflows import commands as c
 from workflows.certificate_machine import Trigger, TriggerCheck
+from workflows.certificate_versions import split_version, versioned_number
 from workflows.change_set import Result
 from workflows.errors import CaseNotFound, InvalidInput
 from workflows.findings import finding_dict
@@ -28,7 +29,9 @@ from workflows.read_ports import PublicLookups
 if TYPE_CHECKING:
     from starcert.app import App
 
-CERTIFICATE_NUMBER = re.compile(r"^[A-Z0-9]{1,8}-[0-9]{4}-[0-9]{6,12}(-R[0-9]{1,4})?$")
+CERTIFICATE_NUMBER = re.compile(
+    r"^[A-Z0-9]{1,8}-[0-9]{4}-[0-9]{6,12}(-R[0-9]{1,4})?(-A[1-9][0-9]{0,5})?$"
+)
 SCHEME_NAME = "GB/T 27922-2011"
 
 ANNOUNCED: dict[str, Literal["grant", "renewal", "suspension", "restoration", "withdrawal"]] = {
@@ -189,20 +192,30 @@ def checked_number(number: str) -> str:
 
 
 def verify(lookups: PublicLookups, number: str) -> s.PublicCertificate:
-    number = checked_number(number)
+    """The certificate as it stands; an earlier version's number says which version replaced it."""
+    asked = checked_number(number)
+    number, version = split_version(asked)
     found = lookups.verify(number)
     status = None if found is None else views.PUBLIC_STATUS.get(found.state)
+    if found is not None and status is not None and version != found.amendments:
+        current = versioned_number(found.number, found.amendments)
+        if version > found.amendments:
+            raise CaseNotFound(f"no certificate {asked} on the register (its latest is {current})")
+        raise CaseNotFound(
+            f"certificate {asked} was superseded by version {current} of the certificate: "
+            "verify that number"
+        )
     if found is None or status is None:
         replaced = lookups.replaced_number(number) if found is None else None
         if replaced is not None and replaced.current is not None:
             when = f" on {replaced.replaced_on}" if replaced.replaced_on else ""
             raise CaseNotFound(
-                f"certificate {number} was replaced{when} by its renewal, certificate "
+                f"certificate {asked} was replaced{when} by its renewal, certificate "
                 f"{replaced.current}: verify that number"
             )
-        raise CaseNotFound(f"no certificate {number} on the register")
+        raise CaseNotFound(f"no certificate {asked} on the register")
     return s.PublicCertificate(
-        certificate_number=found.number,
+        certificate_number=versioned_number(found.number, found.amendments) or found.number,
         certification_status=status,  # type: ignore[arg-type]
         certified_entity_name=found.holder,
         certification_scope=found.scope,

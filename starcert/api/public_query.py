@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from starcert import views
 from starcert.api.operations import SCHEME_NAME, checked_number
 from starcert.api.schemas import PublicStatus
+from workflows.certificate_versions import split_version, versioned_number
 from workflows.credit_code import validate_credit_code
 from workflows.deadlines import due_day, local_day
 from workflows.errors import InvalidInput
@@ -104,18 +105,28 @@ def query(
     """Page `page` (1-based, at most MAX_PAGES) of the certificates the checked key finds."""
     if not 1 <= page <= MAX_PAGES:
         raise InvalidInput("page", f"must be 1 to {MAX_PAGES}, got {page}")
+    searched, asked_version = split_version(value) if key == "number" else (value, None)
     records, total = lookups.search(
-        **{key: value},
+        **{key: searched},
         states=list(views.PUBLIC_STATUS),
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
     note = None
     if key == "number" and not records:
-        replaced = lookups.replaced_number(value)
+        replaced = lookups.replaced_number(searched)
         if replaced is not None and replaced.current is not None:
             when = f" on {replaced.replaced_on}" if replaced.replaced_on else ""
             note = f"certificate {value} was replaced{when} by its renewal, {replaced.current}"
+    if asked_version is not None and records:
+        c = records[0].certificate
+        if asked_version != c.amendments:
+            current = versioned_number(c.number, c.amendments)
+            note = (
+                f"certificate {value} was superseded by version {current}, shown here"
+                if asked_version < c.amendments
+                else f"the certificate has no version {value}; its latest, {current}, is shown"
+            )
     served = min(total, PAGE_SIZE * MAX_PAGES)
     return CertificateQuery(
         key=key,
@@ -133,7 +144,7 @@ def _found(record: PublicRecord, now: datetime, zone: ZoneInfo) -> CertificateFo
     c = record.certificate
     due = record.surveillance_due_at if c.state is State.ACTIVE else None
     return CertificateFound(
-        certificate_number=c.number,
+        certificate_number=versioned_number(c.number, c.amendments) or c.number,
         certification_status=views.PUBLIC_STATUS[c.state],  # type: ignore[arg-type]
         status_since=_since(record, zone),
         certified_entity_name=c.holder,

@@ -25,7 +25,7 @@ from starcert.api import schemas as s
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
 from starcert.views import scored_audits
-from starcert.web import console_login, diagram, reasons
+from starcert.web import change_forms, console_login, diagram, reasons
 from starcert.web.certificate_filters import FILTERS, echo, parse_filters
 from starcert.web.console_session import COOKIE, session_of, to_login
 from starcert.web.language import N_
@@ -197,7 +197,8 @@ def case_page(
     if found is None:
         return to_login()
     # Only the console's own redirect after an action says "done": a link cannot make it say more.
-    notice = _("Done: %(action)s.") % {"action": term(done)} if done in ACTIONS.values() else None
+    known = {*ACTIONS.values(), *change_forms.CHANGES.values()}
+    notice = _("Done: %(action)s.") % {"action": term(done)} if done in known else None
     return _render_case(request, found, case_id, notice=notice)
 
 
@@ -254,6 +255,9 @@ def _render_case(
         zone=application.config.zone,
         notice=notice,
         error=error,
+        changes=change_forms.offered(principal, allowed),
+        versions=change_forms.versions_of(application, case_id),
+        stars=[s.value for s in StarLevel],
     )
 
 

@@ -1,0 +1,62 @@
+"""Certificate changes on the console's case page, in a real browser: an operator reduces the
+scope and renames the holder from the page, sees the new version and every earlier one; a
+refused change says why on the page; the public page says an earlier number was superseded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import Api
+from tests.web.test_web_console import _log_in
+
+
+def test_an_operator_changes_a_certificate_from_its_page(browser: Any, site: Api) -> None:
+    case = site.certified(holder="Page Appliances")
+    number = case["number"]
+    code = site.as_("viewer").get(f"/api/organisations/{case['organisation_id']}").json()
+    page = _log_in(browser, site, "operator")
+    page.goto(f"{site.base}/console/cases/{case['id']}")
+    assert page.locator("form[data-change=extend-scope]").count() == 0  # nothing requested
+    form = page.locator("form[data-change=reduce-scope]")
+    form.locator("input[name=scope]").fill("refrigerators only")
+    form.locator("textarea[name=reason]").fill("washing machines failed the special audit")
+    form.locator("button").click()
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=reduce-scope")
+    assert page.inner_text("#certificate-number").startswith(f"{number}-A1")
+    rows = page.locator("#versions tr.version")
+    assert rows.count() == 2
+    assert "scope reduced" in rows.nth(1).inner_text() and "(in force)" in rows.nth(1).inner_text()
+
+    holder = page.locator("form[data-change=holder]")
+    holder.locator("input[name=holder]").fill("Page Appliances (Fuzhou)")
+    holder.locator("input[name=credit_code]").fill("91350100M000100Y43")  # another entity's
+    holder.locator("button").click()
+    assert "credit_code" in page.inner_text("[role=alert]")
+    assert page.locator("#versions tr.version").count() == 2  # nothing written
+
+    holder = page.locator("form[data-change=holder]")
+    holder.locator("input[name=holder]").fill("Page Appliances (Fuzhou)")
+    holder.locator("input[name=credit_code]").fill(code["credit_code"])
+    holder.locator("button").click()
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=holder")
+    assert page.inner_text("#certificate-number").startswith(f"{number}-A2")
+    assert page.locator("#timeline li.event").first.get_attribute("data-trigger") == "change_holder"
+
+    browser.clear_cookies()
+    public = browser.new_page()
+    public.goto(f"{site.base}/verify?number={number}-A1")
+    assert f"superseded by version {number}-A2" in public.inner_text("[role=alert]")
+    public.goto(f"{site.base}/verify?number={number}-A2")
+    assert public.inner_text("#holder") == "Page Appliances (Fuzhou)"
+    assert f"{number}-A2" in public.inner_text("#certificate h2")
+    public.close()
+    page.close()
+
+
+def test_a_viewer_sees_the_versions_but_no_change_forms(browser: Any, site: Api) -> None:
+    case = site.certified()
+    page = _log_in(browser, site, "viewer")
+    page.goto(f"{site.base}/console/cases/{case['id']}")
+    assert page.locator("#versions tr.version").count() == 1
+    assert page.locator("form[data-change]").count() == 0
+    page.close()

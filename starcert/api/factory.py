@@ -103,11 +103,8 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(console.router)
     api.include_router(console_auditors.router)
     api.include_router(console_incidents.router)
-<<<<<<< HEAD
     api.include_router(console_findings.router)
-=======
     api.include_router(console_changes.router)
->>>>>>> 9c7adbe (Console: the case page offers operators the certificate changes allowed now, shows the number with its version and lists every version with its event; a refused change says why on the page)
     docs_pages.install(api)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(

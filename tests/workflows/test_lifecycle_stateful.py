@@ -4,7 +4,8 @@ Invariants after every step: each case's trail is a verifying hash chain with ex
 per state change; a withdrawn, cancelled or refused case never moves again; an expired one only
 comes back through restore_after_expiry; and once due deadlines have fired, no suspension is past
 its limit, no active certificate is past its expiry and no surveillance is overdue unnoticed,
-and no active certificate has a major finding open past its period (closures dated back too).
+no active certificate has a major finding open past its period (closures dated back too), and
+every version of every certificate (changes, transfers in, renewals) is traceable on its trail.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from itertools import pairwise
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
-from lifecycle_doubles import SHANGHAI, START, PlainRules, sheet_scoring
+from lifecycle_doubles import SHANGHAI, START, PlainRules, credit_code, sheet_scoring
 from lifecycle_steps import OPERATOR, Office
 
 from storage.memory.memory_store import MemoryStore
 from workflows import commands as c
 from workflows.audit_trail import verify_log
 from workflows.case_service import CaseService
+from workflows.certificate_versions import CHANGED, ISSUED, versioned_number, versions
 from workflows.deadlines import (
     due_at,
     next_surveillance_due,
@@ -31,10 +33,11 @@ from workflows.deadlines import (
 from workflows.errors import IllegalTransition, InvalidInput
 from workflows.fake_clock import FakeClock
 from workflows.findings import FindingNotFound, Severity, open_majors, overdue_open
-from workflows.model import TERMINAL_STATES, State, SuspensionCause
+from workflows.model import TERMINAL_STATES, StarLevel, State, SuspensionCause
 
 MAX_CASES = 4
 scores = st.integers(min_value=60, max_value=100)
+scopes = st.sampled_from(["家电售后服务", "冰箱售后服务", "家电及厨电售后服务"])
 
 
 class LifecycleUnderRandomUse(RuleBasedStateMachine):
@@ -153,6 +156,55 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
     def expire(self, case: int) -> None:
         self.command(case, c.Expire(case, OPERATOR))
 
+    # --- certificate changes ------------------------------------------------------------------
+
+    @rule(case=cases, scope=scopes)
+    def request_scope_extension(self, case: int, scope: str) -> None:
+        self.command(case, c.RequestScopeExtension(case, scope, OPERATOR))
+
+    @rule(case=cases)
+    def extend_scope(self, case: int) -> None:
+        self.command(case, c.ExtendScope(case, OPERATOR))
+
+    @rule(case=cases, scope=scopes, days=st.integers(min_value=0, max_value=60))
+    def scope_extended_after_a_special_audit(self, case: int, scope: str, days: int) -> None:
+        """The usual path of an extension: the request, a special audit, the decision."""
+        self.request_scope_extension(case, scope)
+        self.clock.advance(timedelta(days=days))
+        self.special_audit(case, None)
+        self.extend_scope(case)
+
+    @rule(case=cases, scope=scopes)
+    def reduce_scope(self, case: int, scope: str) -> None:
+        self.command(case, c.ReduceScope(case, scope, "part of the scope failed", OPERATOR))
+
+    @rule(case=cases, same_entity=st.booleans(), name=st.sampled_from(["新名称", "Renamed Co"]))
+    def change_holder(self, case: int, same_entity: bool, name: str) -> None:
+        with self.store.uow() as uow:
+            own = uow.organisations.get(uow.cases.get(case).organisation_id).credit_code
+        code = own if same_entity else credit_code(999)
+        self.command(case, c.ChangeHolder(case, name, code, OPERATOR, address="福州"))
+
+    @rule(
+        case=cases,
+        cycle_age=st.integers(min_value=0, max_value=1000),
+        left=st.integers(min_value=-30, max_value=1000),
+        surveilled=st.integers(min_value=0, max_value=2),
+        status=st.sampled_from(["active", "active", "suspended", "withdrawn", "expired"]),
+    )
+    def transfer_in(
+        self, case: int, cycle_age: int, left: int, surveilled: int, status: str
+    ) -> None:
+        """Another body's certificate, its cycle `cycle_age` days old with `left` days to run."""
+        today = self.office.today
+        decided = today - timedelta(days=cycle_age)
+        last = decided + timedelta(days=min(cycle_age, 300)) if surveilled else None
+        transfer = c.TransferIn(
+            case, "CQC", "CQC-SV-1", status, decided, today + timedelta(days=left),
+            StarLevel.THREE, OPERATOR, surveilled, last,
+        )  # fmt: skip
+        self.command(case, transfer)
+
     @rule(case=cases, offset=st.integers(min_value=-20, max_value=40))
     def time_runs_to_the_next_obligation(self, case: int, offset: int) -> None:
         """Jump to around the case's next dated obligation: surveillance, limit, expiry."""
@@ -268,6 +320,25 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
                     if event.from_state is State.EXPIRED and event.to_state is not State.EXPIRED:
                         assert event.trigger == "restore_after_expiry", event
                         assert event.to_state is State.ACTIVE
+
+    @invariant()
+    def every_certificate_version_is_traceable_on_the_trail(self) -> None:
+        with self.store.uow() as uow:
+            for case in uow.cases.list():
+                assert case.id is not None
+                events = uow.events.for_case(case.id)
+                listed = versions(events)
+                made = [e.seq for e in events if e.trigger in ISSUED | CHANGED]
+                assert [v.seq for v in listed] == made  # each version is one event
+                shown = [v.number for v in listed]
+                assert len(set(shown)) == len(shown)  # no two versions share a number
+                if case.number is None:
+                    assert not listed
+                    continue
+                assert shown[-1] == versioned_number(case.number, case.amendments)
+                for earlier, later in pairwise(listed):
+                    if later.trigger in CHANGED:
+                        assert later.amendment == earlier.amendment + 1
 
     @invariant()
     def no_deadline_is_left_unfired(self) -> None:

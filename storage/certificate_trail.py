@@ -11,12 +11,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from workflows.certificate_versions import CHANGED, versioned_number
 from workflows.read_ports import Replaced
 
 ISSUING = ("certify", "recertify", "restore_after_expiry")
 """The events that issue a certificate (they record its `number` and `decided_on`)."""
 
 _SCORED = (*ISSUING, "surveil", "restore")
+TRANSFER_IN = "transfer_in"
+"""Issues our number for another body's certificate, with its star level (no score of ours)."""
 
 Certificate = tuple[str | None, str | None]  # (number, star level) as stored in events
 
@@ -24,22 +27,30 @@ Certificate = tuple[str | None, str | None]  # (number, star level) as stored in
 def after_each_event(
     trail: Iterable[tuple[int, int, str, Mapping[str, Any] | None]],
 ) -> dict[tuple[int, int], Certificate]:
-    """(case, seq) -> the certificate number and star level right after that event.
+    """(case, seq) -> the certificate number (with its version) and star level right after
+    that event.
 
     `trail` is (case id, seq, trigger, data) in case and sequence order. A renewal's new number
     or a re-banding since must not rewrite what an earlier event showed.
     """
     then: dict[tuple[int, int], Certificate] = {}
-    current: dict[int, Certificate] = {}
+    current: dict[int, tuple[str | None, str | None, int]] = {}
     for case_id, seq, trigger, stored in trail:
-        number, star = current.get(case_id, (None, None))
+        number, star, version = current.get(case_id, (None, None, 0))
         data = stored or {}
-        if trigger in ISSUING:
-            number = data.get("number", number)
+        if trigger in ISSUING or trigger == TRANSFER_IN:
+            issued = data.get("number", number)
+            version = version if issued == number else 0
+            number = issued
+        elif trigger in CHANGED:
+            version = int(data.get("amendment", version))
+        if trigger == TRANSFER_IN:
+            star = data.get("star_level", star)
         score = data.get("score")
         if trigger in _SCORED and isinstance(score, dict):
             star = score.get("star_level", star)
-        current[case_id] = then[(case_id, seq)] = (number, star)
+        current[case_id] = (number, star, version)
+        then[(case_id, seq)] = (versioned_number(number, version), star)
     return then
 
 

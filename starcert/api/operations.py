@@ -42,6 +42,7 @@ ANNOUNCED: dict[str, Literal["grant", "renewal", "suspension", "restoration", "w
     Trigger.FAIL_SURVEILLANCE: "suspension",
     Trigger.RESTORE: "restoration",
     Trigger.WITHDRAW: "withdrawal",
+    Trigger.TRANSFER_IN: "grant",  # a certificate new to our register
 }
 """Events a certification body publishes, by the public word for them."""
 

@@ -75,6 +75,14 @@ def test_changes_give_versions_the_public_verification_tells_apart(api: Api) -> 
     page = public.get("/verify", params={"number": number})
     assert f"superseded by version {number}-A2" in page.text
 
+    suspended = op.post(
+        f"/api/cases/{cid}/suspend", json={"cause": "client_request", "reason": "relocating"}
+    )
+    assert suspended.status_code == 200, suspended.text
+    news = public.get("/public/announcements").json()
+    said = {(a["action"], a["certificate_number"]) for a in news}
+    assert ("suspension", f"{number}-A2") in said and ("grant", number) in said
+
 
 def test_bad_changes_name_their_field_and_write_nothing(api: Api) -> None:
     case = api.certified(holder="Careful Appliances")
@@ -147,3 +155,9 @@ def test_a_transfer_in_through_the_api(api: Api) -> None:
     assert event["trigger"] == "transfer_in" and event["data"]["previous_number"] == "CQC-SV-0815"
     verified = api.as_(None).get(f"/verify/{case['number']}").json()
     assert verified["star_level"] == "three_star"
+    news = api.as_(None).get("/public/announcements").json()
+    assert {
+        "action": "grant",
+        "certificate_number": case["number"],
+        "star_level": "three_star",
+    }.items() <= next(a for a in news if a["certificate_number"] == case["number"]).items()

@@ -63,8 +63,8 @@ def command(change: str, form: Mapping[str, str], by: str) -> Callable[[int], c.
         return lambda cid: c.ChangeHolder(cid, holder, code, by, address=address)
     if change == "transfer-in":
         count = form.get("surveillances", "0").strip() or "0"
-        if not count.isdigit():
-            raise InvalidInput("surveillances", f"{count[:20]!r} is not a count")
+        if not count.isdigit() or len(count) > 2:
+            raise InvalidInput("surveillances", f"{count[:20]!r} is not a count of 0 to 10")
         last = form.get("last_surveillance_on", "").strip()
         transfer = c.TransferIn(
             case_id=0,
@@ -75,7 +75,7 @@ def command(change: str, form: Mapping[str, str], by: str) -> Callable[[int], c.
             expires_on=parse_date(_given(form, "expires_on"), "expires_on"),
             star_level=_given(form, "star_level"),
             by=by,
-            surveillances=int(count[:3]),
+            surveillances=int(count),
             last_surveillance_on=parse_date(last, "last_surveillance_on") if last else None,
         )
         return lambda cid: _on_case(transfer, cid)

@@ -60,3 +60,49 @@ def test_a_viewer_sees_the_versions_but_no_change_forms(browser: Any, site: Api)
     assert page.locator("#versions tr.version").count() == 1
     assert page.locator("form[data-change]").count() == 0
     page.close()
+
+
+def test_an_operator_transfers_a_certificate_in_from_the_application_page(
+    browser: Any, site: Api
+) -> None:
+    from datetime import timedelta
+
+    from tests.api.conftest import FACTS, days_ago
+    from tests.office_day import office_today
+    from workflows.credit_code import check_character
+
+    code = "91350300M00000017"  # this module's own: the fixtures number theirs from 1
+    op = site.as_("operator")
+    org = op.post(
+        "/api/organisations",
+        json={"name": "Moved In Co", "credit_code": code + check_character(code)},
+    )
+    assert org.status_code == 201, org.text
+    applied = op.post(
+        "/api/applications",
+        json={
+            "organisation_id": org.json()["id"], "submitted_on": days_ago(1),
+            "service_system_since": days_ago(400), "scope": "elevator service", "facts": FACTS,
+        },
+    ).json()["case"]  # fmt: skip
+    today = office_today()
+    page = _log_in(browser, site, "operator")
+    page.goto(f"{site.base}/console/cases/{applied['id']}")
+
+    def fill(expires: str) -> None:
+        form = page.locator("form[data-change=transfer-in]")
+        form.locator("input[name=previous_body]").fill("CQC")
+        form.locator("input[name=previous_number]").fill("CQC-SV-0815")
+        form.locator("input[name=decided_on]").fill((today - timedelta(days=200)).isoformat())
+        form.locator("input[name=expires_on]").fill(expires)
+        form.locator("select[name=star_level]").select_option("four_star")
+        form.locator("button").click()
+
+    fill((today - timedelta(days=1)).isoformat())
+    assert "expires_on" in page.inner_text("[role=alert]")
+    assert page.inner_text("#case-state") == "applied"
+    fill((today + timedelta(days=700)).isoformat())
+    page.wait_for_url(f"{site.base}/console/cases/{applied['id']}?done=transfer-in")
+    assert page.inner_text("#case-state") == "active"
+    assert "transferred in from CQC" in page.inner_text("#versions")
+    page.close()

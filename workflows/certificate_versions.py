@@ -92,12 +92,3 @@ def _said(event: Event) -> str:
     if trigger == "certify":
         return f"issued, expiring {data['expires_on']}"
     return f"renewed ({trigger}), expiring {data['expires_on']}"
-
-
-def superseded_by(asked: int, current: int) -> str | None:
-    """Why version `asked` is not the one in force, or None when it is."""
-    if asked == current:
-        return None
-    if asked > current:
-        return f"the certificate has no version {asked} (its latest is {current})"
-    return "superseded"

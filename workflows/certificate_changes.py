@@ -4,7 +4,8 @@ A scope extension is asked for first (the request goes on the trail), then decid
 special audit recorded after the request has its findings closed; a scope reduction is an
 operator's decision with a reason; a holder change renames the same legal entity; a transfer in
 (IAF MD 2) issues our certificate for another body's, keeping its expiry and its cycle's dates.
-Each change but the request gives the certificate its next version (workflows.certificate_versions).
+An extension, a reduction and a holder change give the certificate its next version; a transfer
+in issues its first (workflows.certificate_versions).
 """
 
 from __future__ import annotations

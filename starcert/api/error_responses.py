@@ -147,6 +147,11 @@ TRIGGER_ENDPOINTS: dict[str, str] = {
     "cancel": "POST /api/cases/{case_id}/cancel",
     "expire": "POST /api/cases/{case_id}/expire",
     "note_audit": "POST /api/cases/{case_id}/audits (kind special)",
+    "request_scope_extension": "POST /api/cases/{case_id}/scope-extension-request",
+    "extend_scope": "POST /api/cases/{case_id}/extend-scope",
+    "reduce_scope": "POST /api/cases/{case_id}/reduce-scope",
+    "change_holder": "POST /api/cases/{case_id}/holder",
+    "transfer_in": "POST /api/cases/{case_id}/transfer-in",
 }
 """Trigger → the request that fires it; a trigger not here only the daemon fires."""
 

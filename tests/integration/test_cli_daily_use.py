@@ -40,7 +40,9 @@ def test_show_gives_due_days_in_the_bodys_zone_and_each_audit_with_its_score(
     ]
     assert [a["kind"] for a in detail["audits"]] == ["stage1", "stage2"]  # --json as it was
     assert (
-        f"  allowed now: starcert suspend {cid}, starcert withdraw {cid}, starcert cancel {cid}\n"
+        f"  allowed now: starcert suspend {cid}, starcert withdraw {cid}, starcert cancel {cid}, "
+        f"starcert change request-extension {cid}, starcert change reduce-scope {cid}, "
+        f"starcert change holder {cid}\n"
     ) in human
 
 
@@ -113,7 +115,9 @@ def test_a_refused_transition_names_the_commands_the_operator_can_run(
         f"starcert suspend {cid}, starcert withdraw {cid}, "
         f"starcert audit record {cid} --kind recertification, "
         "expire (the daemon fires it when its deadline passes), "
-        f"starcert cancel {cid}, starcert audit record {cid} --kind special\n"
+        f"starcert cancel {cid}, starcert audit record {cid} --kind special, "
+        f"starcert change request-extension {cid}, starcert change extend-scope {cid}, "
+        f"starcert change reduce-scope {cid}, starcert change holder {cid}\n"
     )
 
 

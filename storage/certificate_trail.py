@@ -14,12 +14,12 @@ from typing import Any
 from workflows.certificate_versions import CHANGED, versioned_number
 from workflows.read_ports import Replaced
 
-ISSUING = ("certify", "recertify", "restore_after_expiry")
+TRANSFER_IN = "transfer_in"
+"""Issues our number for another body's certificate, with its star level (no score of ours)."""
+ISSUING = ("certify", "recertify", "restore_after_expiry", TRANSFER_IN)
 """The events that issue a certificate (they record its `number` and `decided_on`)."""
 
 _SCORED = (*ISSUING, "surveil", "restore")
-TRANSFER_IN = "transfer_in"
-"""Issues our number for another body's certificate, with its star level (no score of ours)."""
 
 Certificate = tuple[str | None, str | None]  # (number, star level) as stored in events
 
@@ -38,7 +38,7 @@ def after_each_event(
     for case_id, seq, trigger, stored in trail:
         number, star, version = current.get(case_id, (None, None, 0))
         data = stored or {}
-        if trigger in ISSUING or trigger == TRANSFER_IN:
+        if trigger in ISSUING:
             issued = data.get("number", number)
             version = version if issued == number else 0
             number = issued

@@ -161,3 +161,35 @@ def test_a_transfer_in_through_the_api(api: Api) -> None:
         "certificate_number": case["number"],
         "star_level": "three_star",
     }.items() <= next(a for a in news if a["certificate_number"] == case["number"]).items()
+
+
+def test_a_transferred_certificate_renewed_under_a_new_number_is_said_replaced(api: Api) -> None:
+    from tests.api.conftest import sheet
+
+    op = api.as_("operator")
+    org = op.post("/api/organisations", json={"name": "Renewed Co", "credit_code": credit_code(3)})
+    assert org.status_code == 201, org.text
+    cid = op.post(
+        "/api/applications",
+        json={
+            "organisation_id": org.json()["id"], "submitted_on": days_ago(1),
+            "service_system_since": days_ago(400), "scope": "elevator service", "facts": FACTS,
+        },
+    ).json()["case"]["id"]  # fmt: skip
+    transferred = op.post(
+        f"/api/cases/{cid}/transfer-in",
+        json={
+            "previous_body": "CQC", "previous_number": "CQC-SV-9", "decided_on": days_ago(1000),
+            "expires_on": office_day(30), "star_level": "qualified", "surveillances": 2,
+            "last_surveillance_on": days_ago(300),
+        },
+    ).json()["case"]  # fmt: skip
+    renewed = api.as_("auditor").post(
+        f"/api/cases/{cid}/audits",
+        json={"kind": "recertification", "audit_date": office_day(0), "sheet": sheet(2)},
+    )
+    assert renewed.status_code == 200, renewed.text
+    number = renewed.json()["case"]["number"]
+    assert number.endswith("-R1") and renewed.json()["case"]["expires_on"] > office_day(30)
+    said = api.as_(None).get(f"/verify/{transferred['number']}")
+    assert said.status_code == 404 and f"by its renewal, certificate {number}" in said.text

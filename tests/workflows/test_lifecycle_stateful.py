@@ -171,6 +171,7 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         """The usual path of an extension: the request, a special audit, the decision."""
         self.request_scope_extension(case, scope)
         self.clock.advance(timedelta(days=days))
+        self.office.fire_due()  # the daemon runs meanwhile
         self.special_audit(case, None)
         self.extend_scope(case)
 

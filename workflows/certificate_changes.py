@@ -18,8 +18,10 @@ from typing import Any
 from workflows.certificate_versions import versioned_number
 from workflows.context import TransitionContext
 from workflows.effects import Run
+from workflows.findings import FindingStatus
 from workflows.guards import needs_reason
 from workflows.model import Audit, AuditKind, Case, Event, StarLevel
+from workflows.why import why
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,13 @@ def special_audit_after(
 
 
 def open_findings(ctx: TransitionContext, audit: Audit) -> tuple[str, ...]:
-    """The findings of `audit` not yet closed, each named; a scope extension waits for none.
-
-    This is where findings and corrective actions plug in: once an audit records findings, this
-    asks for those of `audit` still open. Until then an audit has none, so it asks nothing.
-    """
-    del ctx, audit
-    return ()
+    """The findings of `audit` not yet closed, each named: a scope extension waits for them
+    (an observation too: an auditor closes it without a response)."""
+    return tuple(
+        f.describe()
+        for f in ctx.load_findings()
+        if f.audit_id == audit.id and f.status is not FindingStatus.CLOSED
+    )
 
 
 # --- guards --------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def open_findings(ctx: TransitionContext, audit: Audit) -> tuple[str, ...]:
 def scope_requestable(case: Case, ctx: TransitionContext) -> str | None:
     change = ctx.change
     if isinstance(change, ScopeChange) and change.scope == case.scope:
-        return f"the certificate's scope is already {case.scope!r}"
+        return why("the certificate's scope is already {scope!r}", scope=case.scope)
     return None
 
 
@@ -118,37 +120,45 @@ def scope_extensible(case: Case, ctx: TransitionContext) -> str | None:
     events = ctx.load_events()
     request = pending_extension(events)
     if request is None:
-        return "no scope extension is requested (request_scope_extension first)"
+        return why("no scope extension is requested (request_scope_extension first)")
     audit = special_audit_after(events, ctx.load_audits(), request)
     if audit is None:
-        return (
-            f"the extension to {request.scope!r} asked on {request.requested_on} needs a special "
-            "audit recorded after the request"
+        return why(
+            "the extension to {scope!r} asked on {day} needs a special audit recorded after the "
+            "request",
+            scope=request.scope,
+            day=request.requested_on,
         )
     unclosed = open_findings(ctx, audit)
     if unclosed:
-        return f"the special audit of {audit.audit_date} has findings open: {', '.join(unclosed)}"
+        return why(
+            "the special audit of {day} has findings open: {findings}",
+            day=audit.audit_date,
+            findings=", ".join(unclosed),
+        )
     return None
 
 
 def scope_reducible(case: Case, ctx: TransitionContext) -> str | None:
     change = ctx.change
     if isinstance(change, ScopeChange) and change.scope == case.scope:
-        return f"the certificate's scope is already {case.scope!r}"
+        return why("the certificate's scope is already {scope!r}", scope=case.scope)
     return needs_reason(case, ctx)
 
 
 def holder_changeable(case: Case, ctx: TransitionContext) -> str | None:
     change = ctx.change
     if isinstance(change, HolderChange) and change.holder == case.holder and not change.address:
-        return f"the holder is already {case.holder!r} and no new address is given"
+        return why(
+            "the holder is already {holder!r} and no new address is given", holder=case.holder
+        )
     return None
 
 
 def transferable(_case: Case, ctx: TransitionContext) -> str | None:
     change = ctx.change
     if isinstance(change, Transfer) and change.expires_on < ctx.as_of:
-        return f"the certificate to transfer expired on {change.expires_on}"
+        return why("the certificate to transfer expired on {day}", day=change.expires_on)
     return None
 
 

@@ -221,7 +221,7 @@ def test_upgrading_keeps_accounts_revoked_before_who_revoked_was_recorded(
 def test_upgrading_puts_every_certificate_at_its_first_version(
     request: pytest.FixtureRequest, tmp_path: Path, name: str
 ) -> None:
-    url, engine = _database_at(request, tmp_path, name, "0011", [*_V1_ROWS, _event(1, "certify")])
+    url, engine = _database_at(request, tmp_path, name, "0013", [*_V1_ROWS, _event(1, "certify")])
     try:
         upgrade(url)
         with engine.connect() as conn:

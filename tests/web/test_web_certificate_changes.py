@@ -100,9 +100,9 @@ def test_an_operator_transfers_a_certificate_in_from_the_application_page(
 
     fill((today - timedelta(days=1)).isoformat())
     assert "expires_on" in page.inner_text("[role=alert]")
-    assert page.inner_text("#case-state") == "applied"
+    assert page.get_attribute("#case-state", "data-state") == "applied"
     fill((today + timedelta(days=700)).isoformat())
     page.wait_for_url(f"{site.base}/console/cases/{applied['id']}?done=transfer-in")
-    assert page.inner_text("#case-state") == "active"
+    assert page.get_attribute("#case-state", "data-state") == "active"
     assert "transferred in from CQC" in page.inner_text("#versions")
     page.close()

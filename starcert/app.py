@@ -15,6 +15,7 @@ from starcert.config import Config
 from starcert.unloaded_rules import RulesNotLoaded, UnloadedRules
 from starcert.wall_clock import SystemClock
 from storage.database import Database, open_database
+from workflows.assignment_gate import AssignmentGate
 from workflows.auditor_service import AuditorService
 from workflows.case_service import CaseService
 from workflows.certificate_machine import TriggerCheck
@@ -110,6 +111,16 @@ class App:
             zone=self.config.zone,
             number_prefix=certs.number_prefix,
             new_number_on_recertification=certs.new_number_on_recertification,
+            audit_gate=None if uow_factory is not None else self.audit_gate,
+        )
+
+    @cached_property
+    def audit_gate(self) -> AssignmentGate:
+        """What a recorded audit is held to: its assignment (config [auditors])."""
+        return AssignmentGate(
+            self.database.assignments,
+            self.database.auditors,
+            self.config.auditors.require_assignment,
         )
 
     @cached_property

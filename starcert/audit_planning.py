@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.team_evaluate import TeamBook, evaluate_team
 from engine.team_rules import audit_time
+from workflows.assignments import Assignment, same_audit
 from workflows.auditors import Auditor
 from workflows.deadlines import due_day, local_day
 from workflows.model import Application, Audit, AuditKind, Case, DeadlineKind, State
@@ -39,6 +40,7 @@ class AuditPlan:
     end: date
     plan: Plan
     unsized: tuple[NoProposal, ...]  # due, but the application lacks what the audit time needs
+    assigned: tuple[Assignment, ...] = ()  # due, and a team is accepted already: not proposed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,19 @@ class AuditPlan:
             "impossible": [
                 {"case_id": n.audit.case_id, "kind": n.audit.kind, "reason": n.reason}
                 for n in (*self.unsized, *self.plan.impossible)
+            ],
+            "assigned": [
+                {
+                    "case_id": a.case_id,
+                    "kind": a.kind,
+                    "assignment": a.id,
+                    "starts_on": a.starts_on.isoformat(),
+                    "ends_on": a.ends_on.isoformat(),
+                    "leader": a.leader_id,
+                    "members": list(a.member_ids),
+                    "accepted_by": a.accepted_by,
+                }
+                for a in self.assigned
             ],
             "load": {str(k): str(v) for k, v in sorted(self.plan.load.items())},
         }
@@ -114,6 +129,10 @@ def plan_audits(application: App, weeks: int, start: date | None = None) -> Audi
     book = team_rules(application)
     due: list[DueAudit] = []
     unsized: list[NoProposal] = []
+    accepted: dict[int, list[Assignment]] = {}
+    for held in application.database.assignments.current():
+        accepted.setdefault(held.case_id, []).append(held)
+    assigned: list[Assignment] = []
     for case_id, case in cases.items():
         days = {d.kind: due_day(d.due_at, zone) for d in open_rows.get(case_id, ())}
         for kind, opens, closes in _WINDOWS:
@@ -121,6 +140,11 @@ def plan_audits(application: App, weeks: int, start: date | None = None) -> Audi
                 continue
             window_to = days[closes] - timedelta(days=1 if kind is AuditKind.RECERTIFICATION else 0)
             window_from = max(first, days.get(opens, first))
+            taken = _assigned(accepted.get(case_id, ()), kind, days.get(opens, window_from),
+                              window_to)  # fmt: skip
+            if taken is not None:
+                assigned.append(taken)
+                continue
             app_row = applications.get(case_id)
             probe = DueAudit(case_id, case.organisation_id, kind.value, window_from, window_to,
                              "", Decimal(0), 0)  # fmt: skip
@@ -147,5 +171,25 @@ def plan_audits(application: App, weeks: int, start: date | None = None) -> Audi
                 )
             )
     auditors = application.auditors.list()
-    made = plan(due, auditors, _Judge(book, applications, application))
-    return AuditPlan(first, last, made, tuple(unsized))
+    booked: dict[int, list[date]] = {}
+    for held in assigned:  # an accepted team is busy on its days
+        span = [
+            held.starts_on + timedelta(days=d)
+            for d in range((held.ends_on - held.starts_on).days + 1)
+        ]
+        for member in held.member_ids:
+            booked.setdefault(member, []).extend(span)
+    made = plan(due, auditors, _Judge(book, applications, application), booked=booked)
+    return AuditPlan(first, last, made, tuple(unsized), tuple(assigned))
+
+
+def _assigned(
+    held: Sequence[Assignment], kind: AuditKind, opens: date, closes: date
+) -> Assignment | None:
+    """The accepted team of a due audit: planned inside its window, or near its last day."""
+    for a in held:
+        if a.kind == kind.value and (
+            opens <= a.starts_on <= closes or same_audit(a, kind.value, closes)
+        ):
+            return a
+    return None

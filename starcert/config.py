@@ -163,6 +163,7 @@ class AuditorsConfig(_Section):
 
     areas: tuple[str, ...] = Field(default=AREAS, min_length=1)
     expiring_days: int = Field(default=90, ge=0, le=3650)
+    require_assignment: bool = False  # refuse an audit recorded without an accepted team
 
     @field_validator("areas")
     @classmethod

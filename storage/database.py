@@ -23,7 +23,7 @@ from workflows.certificate_versions import split_version
 from workflows.checkpoints import CheckpointStore
 from workflows.errors import CaseNotFound, StorageError
 from workflows.model import Case
-from workflows.ports import AuditorRegister
+from workflows.ports import AssignmentStore, AuditorRegister
 from workflows.read_ports import DatabaseReads, HeartbeatLog, PublicLookups, ReadingUnitOfWork
 
 
@@ -57,6 +57,11 @@ class Database(Protocol):
     @property
     def auditors(self) -> AuditorRegister:
         """The auditor register (workflows.auditors)."""
+        ...
+
+    @property
+    def assignments(self) -> AssignmentStore:
+        """The audit teams accepted, replaced ones kept (workflows.assignments)."""
         ...
 
     def shown_url(self) -> str:

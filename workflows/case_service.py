@@ -101,6 +101,7 @@ class CaseService:
         number_prefix: str = "ASC",
         machine: CertificateMachine = DEFAULT_MACHINE,
         max_attempts: int = 3,
+        audit_gate: Callable[[c.Command], None] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -110,6 +111,7 @@ class CaseService:
             rules, machine, CertificateNumbers(number_prefix, new_number_on_recertification), zone
         )
         self._max_attempts = max_attempts
+        self._audit_gate = audit_gate  # refuses an audit its assignment does not allow
 
     @property
     def rules(self) -> RulesPort:
@@ -121,6 +123,8 @@ class CaseService:
         if handler is None:
             raise TypeError(f"not a lifecycle command: {command!r}")
         text("by", command.by, one_line=True)
+        if self._audit_gate is not None:
+            self._audit_gate(command)
         # An operator acted on the state they saw: if it changed meanwhile, they get the conflict
         # and decide again. A deadline has no one to ask, so it is re-evaluated on the new state.
         attempts = self._max_attempts if isinstance(command, c.FireDeadline) else 1

@@ -29,6 +29,7 @@ from workflows.model import (
 )
 
 if TYPE_CHECKING:
+    from workflows.assignments import Assignment
     from workflows.auditors import Auditor, AuditorChange
 
 # --- rules -------------------------------------------------------------------------------------
@@ -343,6 +344,24 @@ class AuditorRegister(Protocol):
 
     def missing_organisations(self, ids: Iterable[int]) -> frozenset[int]:
         """Which of `ids` no organisation has."""
+        ...
+
+
+class AssignmentStore(Protocol):
+    """Audit assignments (workflows.assignments); each call its own short transaction."""
+
+    def add(self, assignment: Assignment) -> Assignment:
+        """Store `assignment` (id given here); if it `replaces` one, mark that one replaced by
+        it in the same transaction, or raise ConcurrencyConflict when another accept already
+        replaced it."""
+        ...
+
+    def for_case(self, case_id: int) -> Sequence[Assignment]:
+        """Every assignment of the case, replaced ones too, oldest first."""
+        ...
+
+    def current(self) -> Sequence[Assignment]:
+        """Every assignment not replaced, by id."""
         ...
 
 

@@ -32,6 +32,7 @@ GROUPS: dict[str, str] = {
     "certificate": "certificate_commands:certificate_app",
     "finding": "finding_commands:finding_app",
     "change": "change_commands:change_app",
+    "plan": "plan_commands:plan_app",
 }
 """Sub-command groups: name → module:Typer app."""
 
@@ -47,7 +48,6 @@ COMMANDS: dict[str, str] = {
         "case_commands",
     ),
     "export": "case_commands",
-    "plan": "team_commands",
 }
 """Top-level commands: name → the module whose `register(app)` adds them."""
 

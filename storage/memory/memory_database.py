@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.memory.memory_assignments import MemoryAssignments
 from storage.memory.memory_auditors import MemoryAuditors
 from storage.memory.memory_checkpoints import MemoryCheckpoints
 from storage.memory.memory_console_sessions import MemoryConsoleSessions
@@ -21,6 +22,7 @@ class MemoryDatabase:
         self.console_sessions = MemoryConsoleSessions(self.store)
         self.rate_limits = MemoryRateLimits()
         self.auditors = MemoryAuditors(self.store)
+        self.assignments = MemoryAssignments(self.store)
 
     def shown_url(self) -> str:
         return "memory"

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from storage.sql.engines import sqlite_file
 from workflows.errors import SchemaMismatch
 
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 """The Alembic revision of storage/migrations/versions this code reads and writes."""
 VERSION_TABLE = "alembic_version"
 

@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from storage.sql.engines import make_engine
 from storage.sql.kept_connection import keep_for
 from storage.sql.schema import require_current
+from storage.sql.sql_assignments import SqlAssignments
 from storage.sql.sql_auditors import SqlAuditors
 from storage.sql.sql_checkpoints import SqlCheckpoints
 from storage.sql.sql_console_sessions import SqlConsoleSessions
@@ -37,6 +38,7 @@ class SqlDatabase:
         self.console_sessions = SqlConsoleSessions(self.engine)
         self.rate_limits = SqlRateLimits(self.engine)
         self.auditors = SqlAuditors(self.engine)
+        self.assignments = SqlAssignments(self.engine)
 
     def shown_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

@@ -422,6 +422,31 @@ class AuditorChangeRow(SQLModel, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
 
 
+
+class AuditAssignmentRow(SQLModel, table=True):
+    """The team accepted for one audit of a case; a replaced one keeps its row, `replaced_by`
+    naming the assignment that replaced it (workflows.assignments)."""
+
+    __tablename__ = "audit_assignments"
+    __table_args__ = (
+        sa.Index("ix_audit_assignments_case", "case_id", "kind"),
+        sa.Index("ix_audit_assignments_current", "replaced_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    kind: str  # workflows.model.AuditKind
+    starts_on: date
+    ends_on: date
+    leader_id: int = Field(foreign_key="auditors.id")
+    member_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    accepted_by: str
+    accepted_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    rules_version: str
+    replaces: int | None = Field(default=None, foreign_key="audit_assignments.id")
+    replaced_by: int | None = Field(default=None, foreign_key="audit_assignments.id")
+
+
 metadata = SQLModel.metadata
 
 

@@ -1,0 +1,123 @@
+"""`starcert plan accept`: an operator accepts the proposed team (or another), the team rules
+asked again; the plan then shows the audit as assigned, a refused team writes nothing, a new
+accept replaces the team and keeps the old one, and an audit recorded by someone outside the
+team, or under a leader whose qualification had lapsed that day, is refused naming the field."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.integration.conftest import Starcert, sheet
+from tests.integration.test_cli_plan import _certified
+from tests.office_day import office_day
+from workflows.credit_code import check_character
+
+
+def _office(starcert: Starcert) -> int:
+    case = _certified(
+        starcert, "91350100M000900Y4" + check_character("91350100M000900Y4"),
+        "--area", "household_appliances", "--personnel", "40", "--sites", "1",
+    )  # fmt: skip
+    until = (date.fromisoformat(office_day(0)) + timedelta(days=800)).isoformat()
+    for name, registration, grade in (("王芳", "R-1", "senior_auditor"), ("李明", "R-2", "auditor")):
+        starcert("auditor", "add", "--name", name, "--registration", registration,
+                 "--grade", grade, "--registered", "2021-04-01", "--valid-until", until,
+                 "--area", "household_appliances", "--by", "li")  # fmt: skip
+    return case
+
+
+def test_an_accepted_proposal_is_assigned_and_a_refused_team_writes_nothing(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    case = _office(starcert)
+    [proposal] = starcert("plan", "--weeks", "53", "--json").json()["proposals"]
+    done = starcert("plan", "accept", str(case), "--weeks", "53", "--by", "zhang", "--json").json()
+    assert done["accepted"] is True and done["replaced"] is None
+    first = done["assignment"]
+    assert (first["case_id"], first["kind"], first["starts_on"], first["leader"]) == (
+        case, "surveillance", proposal["starts_on"], 1
+    )  # fmt: skip
+    assert first["accepted_by"] == "zhang" and first["members"] == [1]
+    again = starcert("plan", "--weeks", "53", "--json").json()
+    assert again["proposals"] == [] and [a["assignment"] for a in again["assigned"]] == [first["id"]]
+    human = starcert("plan", "--weeks", "53").out
+    assert f"case {case} surveillance: ASSIGNED {first['starts_on']}" in human
+    # As proposed again: there is no proposal left, and the refusal says how to replace it.
+    twice = starcert("plan", "accept", str(case), "--weeks", "53", "--by", "zhang", check=False)
+    assert twice.code == 2
+    assert "--auditors: the plan proposes no team for case" in twice.err
+    assert f"assigned already (assignment {first['id']})" in twice.err
+    # A junior leading alone: the rules refuse, rule by rule; nothing is stored.
+    refused = starcert(
+        "plan", "accept", str(case), "--auditors", "R-2", "--from", first["starts_on"],
+        "--by", "zhang", check=False,
+    )  # fmt: skip
+    assert refused.code == 3
+    assert refused.out.startswith("REFUSED")
+    assert "FAILED team.leader_qualified" in refused.out
+    assert "nothing stored: the rules refuse this team" in refused.out
+    held = starcert("plan", "assignments", str(case), "--json").json()
+    assert [a["id"] for a in held] == [first["id"]]
+
+
+def test_a_new_accept_replaces_the_team_and_the_old_one_stays_traceable(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    case = _office(starcert)
+    starts = starcert("plan", "--weeks", "53", "--json").json()["proposals"][0]["starts_on"]
+    first = starcert(
+        "plan", "accept", str(case), "--weeks", "53", "--by", "zhang", "--json"
+    ).json()["assignment"]
+    later = (date.fromisoformat(starts) + timedelta(days=2)).isoformat()
+    second = starcert(
+        "plan", "accept", str(case), "--auditors", "1,R-2", "--from", later, "--kind",
+        "surveillance", "--by", "wu", "--json",
+    ).json()  # fmt: skip
+    assert second["replaced"] == first["id"]
+    assert second["assignment"]["members"] == [1, 2]
+    assert second["assignment"]["replaces"] == first["id"]
+    history = starcert("plan", "assignments", str(case), "--json").json()
+    assert [(a["id"], a["replaced_by"], a["accepted_by"]) for a in history] == [
+        (first["id"], second["assignment"]["id"], "zhang"),
+        (second["assignment"]["id"], None, "wu"),
+    ]
+    current = starcert("plan", "assignments", "--json").json()
+    assert [a["id"] for a in current] == [second["assignment"]["id"]]
+    listed = starcert("plan", "assignments", str(case)).out
+    assert f"(replaced by {second['assignment']['id']})" in listed and "(current)" in listed
+
+
+def test_an_audit_outside_the_assigned_team_or_under_a_lapsed_leader_is_refused(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    case = _office(starcert)
+    starts = office_day(0)  # an audit is recorded once it is done: today, not on a plan's day
+    starcert("plan", "accept", str(case), "--auditors", "1,2", "--from", starts, "--kind",
+             "surveillance", "--by", "zhang")  # fmt: skip
+    scores = starcert.write("sheet.json", sheet(2))
+    before = starcert("show", str(case), "--json").json()
+
+    def record(auditor: str) -> tuple[int, str]:
+        done = starcert(
+            "audit", "record", str(case), "--kind", "surveillance", "--date", starts,
+            "--auditor", auditor, "--sheet", str(scores), "--by", "zhang", check=False,
+        )  # fmt: skip
+        return done.code, done.err
+
+    code, err = record("王芳,张伟")
+    assert code == 2
+    assert "auditor: 张伟 is not in the team assigned to this surveillance audit" in err
+    assert "王芳 (1), 李明 (2)" in err
+    lapsed = (date.fromisoformat(starts) - timedelta(days=1)).isoformat()
+    starcert("auditor", "update", "1", "--valid-until", lapsed, "--by", "li")
+    code, err = record("王芳")
+    assert code == 2
+    assert "audit_date: the assigned leader 王芳 (1)'s qualification R-1 holds" in err
+    assert starcert("show", str(case), "--json").json() == before  # nothing was written
+    until = (date.fromisoformat(starts) + timedelta(days=400)).isoformat()
+    starcert("auditor", "update", "1", "--valid-until", until, "--by", "li")
+    code, err = record("R-2, 王芳")  # registrations and names alike
+    assert code == 0, err

@@ -125,6 +125,7 @@ def test_upgrade_from_nothing_matches_the_models(
         "auditor_relations",
         "auditor_changes",
         "findings",
+        "audit_assignments",
     }
 
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from workflows.auditors import Auditor
 from workflows.errors import InvalidInput
@@ -44,6 +45,24 @@ class Assignment:
     @property
     def current(self) -> bool:
         return self.replaced_by is None
+
+
+def as_json(a: Assignment) -> dict[str, Any]:
+    """The assignment as JSON-ready data (CLI and API share it)."""
+    return {
+        "id": a.id,
+        "case_id": a.case_id,
+        "kind": a.kind,
+        "starts_on": a.starts_on.isoformat(),
+        "ends_on": a.ends_on.isoformat(),
+        "leader": a.leader_id,
+        "members": list(a.member_ids),
+        "accepted_by": a.accepted_by,
+        "accepted_at": a.accepted_at.isoformat(),
+        "rules_version": a.rules_version,
+        "replaces": a.replaces,
+        "replaced_by": a.replaced_by,
+    }
 
 
 def same_audit(assignment: Assignment, kind: str, day: date) -> bool:

@@ -15,6 +15,7 @@ from starcert.api import (
     docs_pages,
     error_responses,
     routes_accounts,
+    routes_assignments,
     routes_auditors,
     routes_cases,
     routes_changes,
@@ -98,6 +99,7 @@ def create_app(application: App, settings: ApiSettings | None = None) -> FastAPI
     api.include_router(routes_auditors.router)
     api.include_router(routes_teams.router)
     api.include_router(routes_findings.router)
+    api.include_router(routes_assignments.router)
     api.include_router(public_pages.router)
     api.include_router(certificate_document_page.router)
     api.include_router(console.router)

@@ -118,6 +118,7 @@ def accept_cmd(
 
     def go() -> None:
         from starcert.assignment_accepting import AcceptRequest, accept
+        from workflows.assignments import as_json as assignment_json
 
         with rule_errors(), open_app() as application:
             done = accept(
@@ -168,6 +169,8 @@ def assignments_cmd(
     """The teams accepted: every current one, or every one of a case with those it replaced."""
 
     def go() -> None:
+        from workflows.assignments import as_json as assignment_json
+
         with open_app() as application:
             store = application.database.assignments
             found = store.current() if ref is None else store.for_case(case_id(application, ref))
@@ -180,23 +183,6 @@ def assignments_cmd(
         typer.echo("\n".join(_line(a) for a in found))
 
     run(go)
-
-
-def assignment_json(a: Assignment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "case_id": a.case_id,
-        "kind": a.kind,
-        "starts_on": a.starts_on.isoformat(),
-        "ends_on": a.ends_on.isoformat(),
-        "leader": a.leader_id,
-        "members": list(a.member_ids),
-        "accepted_by": a.accepted_by,
-        "accepted_at": a.accepted_at.isoformat(),
-        "rules_version": a.rules_version,
-        "replaces": a.replaces,
-        "replaced_by": a.replaced_by,
-    }
 
 
 def _line(a: Assignment) -> str:

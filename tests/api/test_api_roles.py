@@ -62,6 +62,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/findings/{finding}/response"): PLANNERS,
     ("POST", "/api/cases/{case_id}/findings/{finding}/close"): AUDITOR,
     ("POST", "/api/cases/{case_id}/findings/{finding}/reject"): AUDITOR,
+    ("GET", "/api/assignments"): OPERATOR,
+    ("POST", "/api/assignments"): OPERATOR,
 }
 PUBLIC = {
     ("GET", "/health"),

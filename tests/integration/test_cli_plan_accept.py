@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.integration.conftest import Starcert, sheet
+from tests.integration.conftest import FACTS, Starcert, sheet
 from tests.integration.test_cli_plan import _certified
 from tests.office_day import office_day
 from workflows.credit_code import check_character
@@ -19,7 +19,10 @@ def _office(starcert: Starcert) -> int:
         "--area", "household_appliances", "--personnel", "40", "--sites", "1",
     )  # fmt: skip
     until = (date.fromisoformat(office_day(0)) + timedelta(days=800)).isoformat()
-    for name, registration, grade in (("王芳", "R-1", "senior_auditor"), ("李明", "R-2", "auditor")):
+    for name, registration, grade in (
+        ("王芳", "R-1", "senior_auditor"),
+        ("李明", "R-2", "auditor"),
+    ):
         starcert("auditor", "add", "--name", name, "--registration", registration,
                  "--grade", grade, "--registered", "2021-04-01", "--valid-until", until,
                  "--area", "household_appliances", "--by", "li")  # fmt: skip
@@ -40,7 +43,9 @@ def test_an_accepted_proposal_is_assigned_and_a_refused_team_writes_nothing(
     )  # fmt: skip
     assert first["accepted_by"] == "zhang" and first["members"] == [1]
     again = starcert("plan", "--weeks", "53", "--json").json()
-    assert again["proposals"] == [] and [a["assignment"] for a in again["assigned"]] == [first["id"]]
+    assert again["proposals"] == [] and [a["assignment"] for a in again["assigned"]] == [
+        first["id"]
+    ]
     human = starcert("plan", "--weeks", "53").out
     assert f"case {case} surveillance: ASSIGNED {first['starts_on']}" in human
     # As proposed again: there is no proposal left, and the refusal says how to replace it.
@@ -120,4 +125,43 @@ def test_an_audit_outside_the_assigned_team_or_under_a_lapsed_leader_is_refused(
     until = (date.fromisoformat(starts) + timedelta(days=400)).isoformat()
     starcert("auditor", "update", "1", "--valid-until", until, "--by", "li")
     code, err = record("R-2, 王芳")  # registrations and names alike
+    assert code == 0, err
+
+
+def test_a_body_that_requires_assignments_refuses_an_audit_without_one(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    config = starcert.config.read_text(encoding="utf-8")
+    starcert.config.write_text(config + "[auditors]\nrequire_assignment = true\n", encoding="utf-8")
+    org = starcert(
+        "org", "add", "--name", "客户九", "--by", "li", "--json",
+        "--credit-code", "91350100M000990Y4" + check_character("91350100M000990Y4"),
+    ).json()["id"]  # fmt: skip
+    facts = starcert.write("facts.json", FACTS)
+    case = starcert(
+        "apply", "--org", str(org), "--submitted", office_day(-30), "--since", office_day(-200),
+        "--scope", "家电售后服务", "--facts", str(facts), "--by", "li", "--area",
+        "household_appliances", "--personnel", "40", "--sites", "1", "--json",
+    ).json()["id"]  # fmt: skip
+    starcert("review", str(case), "--by", "li")
+    until = (date.fromisoformat(office_day(0)) + timedelta(days=800)).isoformat()
+    starcert("auditor", "add", "--name", "王芳", "--registration", "R-1", "--grade",
+             "senior_auditor", "--registered", "2021-04-01", "--valid-until", until,
+             "--area", "household_appliances", "--by", "li")  # fmt: skip
+
+    def stage1() -> tuple[int, str]:
+        done = starcert(
+            "audit", "record", str(case), "--kind", "stage1", "--date", office_day(0),
+            "--auditor", "王芳", "--by", "li", check=False,
+        )  # fmt: skip
+        return done.code, done.err
+
+    code, err = stage1()
+    assert code == 2
+    assert f"auditor: no team is assigned to a stage1 audit of case {case}" in err
+    assert starcert("show", str(case), "--json").json()["case"]["state"] == "stage1"
+    starcert("plan", "accept", str(case), "--kind", "stage1", "--auditors", "R-1",
+             "--from", office_day(0), "--by", "zhang")  # fmt: skip
+    code, err = stage1()
     assert code == 0, err

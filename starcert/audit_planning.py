@@ -112,27 +112,28 @@ class _Judge:
         return Verdict(decision.accepted, tuple(r.rule for r in decision.failures))
 
 
-def plan_audits(application: App, weeks: int, start: date | None = None) -> AuditPlan:
-    from starcert.team_checking import team_rules
+@dataclass(frozen=True)
+class DueWindow:
+    """An audit due within the weeks asked, and the team accepted for it, if any."""
 
-    today = local_day(application.clock.now(), application.config.zone)
-    first = start or today
-    last = first + timedelta(weeks=weeks)
+    case: Case
+    kind: AuditKind
+    opens: date  # the window's first day (its deadline's, even when passed)
+    window_from: date  # the first day still to plan on: `opens`, or today once it has passed
+    window_to: date  # the last day it may start
+    assignment: Assignment | None
+
+
+def due_windows(application: App, first: date, last: date) -> list[DueWindow]:
+    """Every surveillance and re-certification whose window closes within `first`..`last`."""
     zone = application.config.zone
     reads = application.database.reads
     cases = {c.id: c for c in reads.cases([State.ACTIVE, State.SUSPENDED]) if c.id is not None}
     open_rows = reads.deadlines_by_case()
-    stored = reads.applications({c.application_id for c in cases.values()})
-    applications = {
-        cid: stored[c.application_id] for cid, c in cases.items() if c.application_id in stored
-    }
-    book = team_rules(application)
-    due: list[DueAudit] = []
-    unsized: list[NoProposal] = []
     accepted: dict[int, list[Assignment]] = {}
     for held in application.database.assignments.current():
         accepted.setdefault(held.case_id, []).append(held)
-    assigned: list[Assignment] = []
+    found: list[DueWindow] = []
     for case_id, case in cases.items():
         days = {d.kind: due_day(d.due_at, zone) for d in open_rows.get(case_id, ())}
         for kind, opens, closes in _WINDOWS:
@@ -140,36 +141,60 @@ def plan_audits(application: App, weeks: int, start: date | None = None) -> Audi
                 continue
             window_to = days[closes] - timedelta(days=1 if kind is AuditKind.RECERTIFICATION else 0)
             window_from = max(first, days.get(opens, first))
-            taken = _assigned(accepted.get(case_id, ()), kind, days.get(opens, window_from),
-                              window_to)  # fmt: skip
-            if taken is not None:
-                assigned.append(taken)
-                continue
-            app_row = applications.get(case_id)
-            probe = DueAudit(case_id, case.organisation_id, kind.value, window_from, window_to,
-                             "", Decimal(0), 0)  # fmt: skip
-            if app_row is None or None in (app_row.area, app_row.personnel, app_row.sites):
-                unsized.append(
-                    NoProposal(probe, "its application records no area, personnel or sites")
-                )
-                continue
-            assert app_row.area and app_row.personnel and app_row.sites
-            time = audit_time(
-                book.in_force(window_from).audit_time, kind.value, app_row.personnel,
-                app_row.sites,
-            )  # fmt: skip
-            due.append(
-                DueAudit(
-                    case_id,
-                    case.organisation_id,
-                    kind.value,
-                    window_from,
-                    window_to,
-                    app_row.area,
-                    time.days,
-                    time.members,
-                )
+            opened = days.get(opens, window_from)
+            taken = _assigned(accepted.get(case_id, ()), kind, opened, window_to)
+            found.append(DueWindow(case, kind, opened, window_from, window_to, taken))
+    return found
+
+
+def plan_audits(application: App, weeks: int, start: date | None = None) -> AuditPlan:
+    from starcert.team_checking import team_rules
+
+    today = local_day(application.clock.now(), application.config.zone)
+    first = start or today
+    last = first + timedelta(weeks=weeks)
+    windows = due_windows(application, first, last)
+    stored = application.database.reads.applications({w.case.application_id for w in windows})
+    applications = {
+        w.case.id: stored[w.case.application_id]
+        for w in windows
+        if w.case.id is not None and w.case.application_id in stored
+    }
+    book = team_rules(application)
+    due: list[DueAudit] = []
+    unsized: list[NoProposal] = []
+    assigned: list[Assignment] = []
+    for w in windows:
+        case_id, case, kind = w.case.id or 0, w.case, w.kind
+        window_from, window_to = w.window_from, w.window_to
+        if w.assignment is not None:
+            assigned.append(w.assignment)
+            continue
+        app_row = applications.get(case_id)
+        probe = DueAudit(case_id, case.organisation_id, kind.value, window_from, window_to,
+                         "", Decimal(0), 0)  # fmt: skip
+        if app_row is None or None in (app_row.area, app_row.personnel, app_row.sites):
+            unsized.append(
+                NoProposal(probe, "its application records no area, personnel or sites")
             )
+            continue
+        assert app_row.area and app_row.personnel and app_row.sites
+        time = audit_time(
+            book.in_force(window_from).audit_time, kind.value, app_row.personnel,
+            app_row.sites,
+        )  # fmt: skip
+        due.append(
+            DueAudit(
+                case_id,
+                case.organisation_id,
+                kind.value,
+                window_from,
+                window_to,
+                app_row.area,
+                time.days,
+                time.members,
+            )
+        )
     auditors = application.auditors.list()
     booked: dict[int, list[date]] = {}
     for held in assigned:  # an accepted team is busy on its days

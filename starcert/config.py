@@ -164,6 +164,8 @@ class AuditorsConfig(_Section):
     areas: tuple[str, ...] = Field(default=AREAS, min_length=1)
     expiring_days: int = Field(default=90, ge=0, le=3650)
     require_assignment: bool = False  # refuse an audit recorded without an accepted team
+    assignment_lead_days: int = Field(default=30, ge=0, le=3650)  # warn: due, and no team yet
+    qualification_warning_days: int = Field(default=90, ge=0, le=3650)  # warn: it ends soon
 
     @field_validator("areas")
     @classmethod

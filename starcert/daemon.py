@@ -15,7 +15,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, Protocol
@@ -92,6 +92,8 @@ class Daemon:
         deliver_seconds: float = 5.0,
         checkpointer: Callable[[], Checkpoint | None] | None = None,
         checkpoint_seconds: float = 3600.0,
+        warner: Callable[[], Sequence[str]] | None = None,
+        warn_seconds: float = 3600.0,
     ) -> None:
         self.runner = runner
         self.clock = clock
@@ -103,6 +105,8 @@ class Daemon:
         self.deliver_seconds = deliver_seconds
         self.checkpointer = checkpointer  # signs over the chain heads when they moved
         self.checkpoint_seconds = checkpoint_seconds
+        self.warner = warner  # sends each planning warning once; says the ones sent now
+        self.warn_seconds = warn_seconds
         self.stopping = threading.Event()
         self.outage = Outage(self.wall, DATABASE_BACKOFF)
         self.last_error: str | None = None
@@ -195,6 +199,23 @@ class Daemon:
                 logging.INFO, "checkpoint_signed", worker=self.runner.worker, id=made.id,
                 tree_size=made.tree_size, root=made.root, key_id=made.key_id,
             )  # fmt: skip
+
+    def warn(self) -> None:
+        """Send the planning warnings not sent before (starcert.audit_warnings); a failure is
+        logged and the next interval tries again."""
+        if self.warner is None:
+            return
+        try:
+            sent = self.warner()
+        except Exception as exc:
+            level = logging.WARNING if is_database_down(exc) else logging.ERROR
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            self.log(level, "warnings_failed", worker=self.runner.worker, error=error)
+            return
+        for text in sent:
+            self.log(logging.WARNING, "planning_warning", worker=self.runner.worker, text=text)
+        if sent and self.deliverer is not None:
+            self._wake("deliver")
 
     def _beat(self, state: str) -> None:
         self.pulse.beat(state)
@@ -294,6 +315,15 @@ class Daemon:
                 "interval",
                 seconds=self.checkpoint_seconds,
                 id="checkpoint",
+                next_run_time=now,
+                executor="default",
+            )
+        if self.warner is not None:
+            scheduler.add_job(
+                self.warn,
+                "interval",
+                seconds=self.warn_seconds,
+                id="warnings",
                 next_run_time=now,
                 executor="default",
             )

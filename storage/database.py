@@ -23,7 +23,7 @@ from workflows.certificate_versions import split_version
 from workflows.checkpoints import CheckpointStore
 from workflows.errors import CaseNotFound, StorageError
 from workflows.model import Case
-from workflows.ports import AssignmentStore, AuditorRegister
+from workflows.ports import AssignmentStore, AuditorRegister, WarningLog
 from workflows.read_ports import DatabaseReads, HeartbeatLog, PublicLookups, ReadingUnitOfWork
 
 
@@ -62,6 +62,11 @@ class Database(Protocol):
     @property
     def assignments(self) -> AssignmentStore:
         """The audit teams accepted, replaced ones kept (workflows.assignments)."""
+        ...
+
+    @property
+    def warnings(self) -> WarningLog:
+        """The planning warnings sent, each once (workflows.planning_warnings)."""
         ...
 
     def shown_url(self) -> str:

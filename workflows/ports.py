@@ -365,6 +365,19 @@ class AssignmentStore(Protocol):
         ...
 
 
+class WarningLog(Protocol):
+    """The warnings sent (workflows.planning_warnings), each once."""
+
+    def warn_once(self, key: str, text: str, message: Notification) -> bool:
+        """In one transaction: note `key` as warned and put `message` in the outbox, unless
+        `key` was warned before (then nothing is written and the answer is False)."""
+        ...
+
+    def sent(self) -> Sequence[tuple[str, str, datetime]]:
+        """Every warning sent: key, text and when, oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def organisations(self) -> OrganisationRepository: ...

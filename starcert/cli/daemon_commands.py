@@ -79,6 +79,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
 
             notes = config.notifications
             deliverer = deliverers_for(config, application.uow, clock, runner.worker)
+            from starcert.audit_warnings import send_warnings
             from starcert.checkpoint_keys import sign_if_keyed
 
             daemon = Daemon(
@@ -92,6 +93,7 @@ def serve_cmd(worker: Worker = None, clock_start: ClockStart = None) -> None:
                     application.database.checkpoints, config.audit.key_file, clock.now()
                 ),
                 checkpoint_seconds=config.audit.checkpoint_seconds,
+                warner=lambda: [w.text for w in send_warnings(application)],
             )
 
             api = None

@@ -9,6 +9,7 @@ from storage.memory.memory_console_sessions import MemoryConsoleSessions
 from storage.memory.memory_rate_limits import MemoryRateLimits
 from storage.memory.memory_reads import MemoryDatabaseReads, MemoryHeartbeats, MemoryPublicLookups
 from storage.memory.memory_store import MemoryStore, MemoryUnitOfWork
+from storage.memory.memory_warnings import MemoryWarnings
 
 
 class MemoryDatabase:
@@ -23,6 +24,7 @@ class MemoryDatabase:
         self.rate_limits = MemoryRateLimits()
         self.auditors = MemoryAuditors(self.store)
         self.assignments = MemoryAssignments(self.store)
+        self.warnings = MemoryWarnings(self.store)
 
     def shown_url(self) -> str:
         return "memory"

@@ -22,6 +22,7 @@ from storage.sql.sql_heartbeats import SqlHeartbeats
 from storage.sql.sql_public_lookups import SqlPublicLookups
 from storage.sql.sql_rate_limits import SqlRateLimits
 from storage.sql.sql_unit_of_work import SqlUnitOfWork
+from storage.sql.sql_warnings import SqlWarnings
 from workflows.read_ports import Heartbeat
 
 
@@ -39,6 +40,7 @@ class SqlDatabase:
         self.rate_limits = SqlRateLimits(self.engine)
         self.auditors = SqlAuditors(self.engine)
         self.assignments = SqlAssignments(self.engine)
+        self.warnings = SqlWarnings(self.engine)
 
     def shown_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

@@ -447,6 +447,17 @@ class AuditAssignmentRow(SQLModel, table=True):
     replaced_by: int | None = Field(default=None, foreign_key="audit_assignments.id")
 
 
+
+class PlanningWarningRow(SQLModel, table=True):
+    """A warning the daemon sent (workflows.planning_warnings): its key makes it sent once."""
+
+    __tablename__ = "planning_warnings"
+
+    key: str = Field(primary_key=True)
+    text: str
+    warned_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
 metadata = SQLModel.metadata
 
 

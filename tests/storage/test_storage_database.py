@@ -126,6 +126,7 @@ def test_upgrade_from_nothing_matches_the_models(
         "auditor_changes",
         "findings",
         "audit_assignments",
+        "planning_warnings",
     }
 
 

@@ -1,5 +1,6 @@
 """Audit assignments: the team an operator accepted for one audit of a case, with the planned
-dates, who accepted it and when, and the assignment that replaced it, if any.
+dates, who accepted it and when, and the assignment that replaced it, if any; and the planning
+warnings the daemon sent, each once.
 
 Revision ID: 0015
 Revises: 0014
@@ -47,9 +48,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_assignments_case", "audit_assignments", ["case_id", "kind"])
     op.create_index("ix_audit_assignments_current", "audit_assignments", ["replaced_by"])
+    op.create_table(
+        "planning_warnings",
+        sa.Column("key", TEXT(), nullable=False),
+        sa.Column("text", TEXT(), nullable=False),
+        sa.Column("warned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("planning_warnings")
     op.drop_index("ix_audit_assignments_current", table_name="audit_assignments")
     op.drop_index("ix_audit_assignments_case", table_name="audit_assignments")
     op.drop_table("audit_assignments")

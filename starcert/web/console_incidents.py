@@ -1,5 +1,6 @@
 """The console's incidents page: deadlines whose firing failed, with retry and resolve for
-operators (what `starcert incidents retry|resolve` does); every role sees the list."""
+operators (what `starcert incidents retry|resolve` does); every role sees the list. Below it,
+the planning warnings that hold today (starcert.audit_warnings), as the daemon sends them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starcert.accounts import Principal, Role
 from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
+from starcert.audit_warnings import current_warnings
 from starcert.incidents import list_incidents, resolve, retry
 from starcert.web.console import operator_form
 from starcert.web.console_session import session_of, to_login
@@ -19,6 +21,7 @@ from starcert.web.language import N_
 from starcert.web.language import gettext as _
 from starcert.web.render import page
 from workflows.errors import StarcertError
+from workflows.planning_warnings import EXPIRING
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -36,6 +39,11 @@ def _render_incidents(
 ) -> Response:
     principal, token = session
     application = application_of(request)
+    # Qualifications are the register's personal data: only those who read it see them.
+    reads_register = principal.role in (Role.OPERATOR, Role.AUDITOR)
+    warnings = [
+        w for w in current_warnings(application) if reads_register or w.kind != EXPIRING
+    ]
     return page(
         "incidents.html",
         status,
@@ -43,6 +51,9 @@ def _render_incidents(
         csrf=form_token(token),
         incidents=list_incidents(application.uow),
         can_act=principal.role is Role.OPERATOR,
+        warnings=warnings,
+        lead_days=application.config.auditors.assignment_lead_days,
+        warning_days=application.config.auditors.qualification_warning_days,
         zone=application.config.zone,
         notice=notice,
         error=error,

@@ -129,3 +129,39 @@ def test_an_incident_write_without_the_form_token_is_refused(site: Api) -> None:
         )
         assert blank.status_code == 422 and "reason" in blank.text
         assert f'data-deadline="{deadline}"' in blank.text  # still open
+
+
+def test_planning_warnings_list_due_audits_without_a_team_and_ending_qualifications(
+    browser: Any, site: Api
+) -> None:
+    case_id: int = site.certified()["id"]
+    engine = create_engine(site.app.config.database_url)
+    with engine.begin() as conn:  # its surveillance falls due in ten days
+        conn.execute(
+            text("UPDATE deadlines SET due_at = :d WHERE case_id = :c AND kind = :k"),
+            {"d": datetime.now(UTC) + timedelta(days=10), "c": case_id, "k": "surveillance_due"},
+        )
+    engine.dispose()
+    today = site.app.clock.now().astimezone(site.app.config.zone).date()
+    ends = (today + timedelta(days=20)).isoformat()
+    added = site.as_("operator").post(
+        "/api/auditors",
+        json={"name": "审核员 WQ", "registration": "WEB-Q", "grade": "auditor",
+              "registered_on": "2020-01-01", "valid_until": ends},
+    )  # fmt: skip
+    assert added.status_code == 201, added.text
+    auditor_id = added.json()["id"]
+    page = _log_in(browser, site, "operator")
+    page.goto(f"{site.base}/console/incidents")
+    due = page.locator(f"#planning-warnings li[data-case='{case_id}']").inner_text()
+    assert re.search(r"surveillance audit due by \d{4}-\d\d-\d\d has no team assigned", due)
+    qualification = page.locator(f"#planning-warnings li[data-auditor='{auditor_id}']")
+    said = f"审核员 WQ: qualification WEB-Q ends {ends}, 20 day(s) left"
+    assert qualification.inner_text() == said
+    page.close()
+    # A viewer sees the audit, not the register's personal data.
+    page = _log_in(browser, site, "viewer")
+    page.goto(f"{site.base}/console/incidents")
+    assert page.locator(f"#planning-warnings li[data-case='{case_id}']").count() == 1
+    assert page.locator("#planning-warnings li[data-auditor]").count() == 0
+    page.close()

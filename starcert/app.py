@@ -98,8 +98,12 @@ class App:
         rules: RulesPort,
         uow_factory: Callable[[], UnitOfWork] | None = None,
         metrics: ProcessMetrics | None = None,
+        *,
+        held_to_assignments: bool = True,
     ) -> CaseService:
-        """The case service with these rules, on this database or on `uow_factory`'s."""
+        """The case service with these rules, on this database or on `uow_factory`'s. Audits
+        recorded through it on this database are held to their assignments (`audit_gate`)
+        unless `held_to_assignments` is False: a simulation plays the auditors too."""
         from starcert.metrics import MeasuredCaseService
 
         certs = self.config.certificates
@@ -111,7 +115,7 @@ class App:
             zone=self.config.zone,
             number_prefix=certs.number_prefix,
             new_number_on_recertification=certs.new_number_on_recertification,
-            audit_gate=None if uow_factory is not None else self.audit_gate,
+            audit_gate=self.audit_gate if held_to_assignments and uow_factory is None else None,
         )
 
     @cached_property

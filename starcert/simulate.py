@@ -127,7 +127,8 @@ class Simulation:
         self.restore_share = restore_share
         self.recertify_share = recertify_share
         self.zone = app.config.zone
-        self.lane = Lane(app.case_service, app.uow)
+        service = app.case_service_on(app.rules, metrics=app.metrics, held_to_assignments=False)
+        self.lane = Lane(service, app.uow)
         self.runner = self._runner(self.lane)
         self._chances: dict[int, random.Random] = {}
         self._agenda: list[_Action] = []

@@ -52,12 +52,19 @@ def accept(application: App, request: AcceptRequest) -> Accepted:
     auditors, leader = list(request.auditors), request.leader
     kind, starts_on = request.kind, request.starts_on
     if not auditors or starts_on is None:
-        proposal = _proposal(application, request)
+        try:
+            proposal = _proposal(application, request)
+        except InvalidInput as exc:
+            if not auditors:
+                raise
+            raise InvalidInput("--from", f"give the first audit day: {exc.message}") from None
         if not auditors:
             auditors = [str(m.id) for m in proposal.members]
             leader = leader or str(proposal.leader.id)
         starts_on = starts_on or proposal.starts_on
         kind = kind or AuditKind(proposal.audit.kind)
+    if request.ends_on is not None:
+        check_assignment(starts_on, request.ends_on, ())  # bad dates before the rules are asked
     verdict = check_team(
         application,
         TeamRequest(case_id=request.case_id, auditors=auditors, leader=leader, on=starts_on,

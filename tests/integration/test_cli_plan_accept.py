@@ -165,3 +165,37 @@ def test_a_body_that_requires_assignments_refuses_an_audit_without_one(
              "--from", office_day(0), "--by", "zhang")  # fmt: skip
     code, err = stage1()
     assert code == 0, err
+
+
+def test_a_team_without_dates_takes_the_proposals_and_bad_input_names_the_option(
+    starcert_sqlite: Starcert,
+) -> None:
+    starcert = starcert_sqlite
+    case = _office(starcert)
+    [proposal] = starcert("plan", "--weeks", "53", "--json").json()["proposals"]
+    # Another team on the proposal's days.
+    done = starcert(
+        "plan", "accept", str(case), "--auditors", "1,2", "--weeks", "53", "--by", "zhang",
+        "--json",
+    ).json()  # fmt: skip
+    assert done["assignment"]["starts_on"] == proposal["starts_on"]
+    assert done["assignment"]["members"] == [1, 2]
+    # Now assigned, the plan proposes nothing to take the days from: --from is asked for.
+    again = starcert(
+        "plan", "accept", str(case), "--auditors", "2,1", "--weeks", "53", "--by", "zhang",
+        check=False,
+    )  # fmt: skip
+    assert again.code == 2 and "--from: give the first audit day" in again.err
+    for args, said in (
+        (("--from", "2027-13-01"), "--from: expected a date YYYY-MM-DD"),
+        (("--from", "2027-03-05", "--to", "2027-03-01"), "--to: 2027-03-01 is before the first"),
+        (("--from", "2027-03-05", "--leader", "9"), "--leader: no auditor 9 in the register"),
+        (("--from", "2027-03-05", "--by", " "), "--by: must not be empty"),
+    ):
+        bad = starcert(
+            "plan", "accept", str(case), "--auditors", "1,2", "--kind", "surveillance",
+            "--by", "zhang", *args, check=False,
+        )  # fmt: skip
+        assert bad.code == 2 and said in bad.err, (args, bad.err)
+    held = starcert("plan", "assignments", str(case), "--json").json()
+    assert [a["id"] for a in held] == [done["assignment"]["id"]]  # nothing else was written

@@ -39,10 +39,15 @@ def _history(url: str) -> dict[int, Any]:
                 if k not in ("fired_at", "late", "id")
             }
             cases[r.case_id][4].append((r.trigger, r.from_state, r.to_state, r.reason, deadline))
+        # The reminders deadlines sent; planning warnings say what held on the day a daemon
+        # looked, which a daemon down for a year did not see (starcert.audit_warnings).
         outbox = [
             tuple(r)
             for r in conn.execute(
-                text("SELECT case_id, kind FROM notifications ORDER BY case_id, kind")
+                text(
+                    "SELECT case_id, kind FROM notifications WHERE kind NOT IN "
+                    "('audit_unassigned', 'qualification_expiring') ORDER BY case_id, kind"
+                )
             )
         ]
     engine.dispose()

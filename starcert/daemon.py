@@ -214,6 +214,7 @@ class Daemon:
             return
         for text in sent:
             self.log(logging.WARNING, "planning_warning", worker=self.runner.worker, text=text)
+        self.log(logging.INFO, "warnings_checked", worker=self.runner.worker, sent=len(sent))
         if sent and self.deliverer is not None:
             self._wake("deliver")
 

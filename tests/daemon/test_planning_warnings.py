@@ -9,6 +9,8 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from daemon_helpers import Site, certify, wait_until
+from sqlalchemy import create_engine, text
 
 from starcert.app import App
 from starcert.audit_warnings import current_warnings, send_warnings
@@ -122,3 +124,36 @@ def test_an_audit_with_a_team_accepted_is_not_warned_of(app: App, clock: FakeWal
     clock.set(_noon(2024, 12, 20))
     assert current_warnings(app) == []
     assert send_warnings(app) == [] and _outbox(app) == []
+
+
+def test_two_serving_daemons_send_the_warning_once_between_them(
+    sqlite_site: Site, clock: FakeWallClock
+) -> None:
+    certify(sqlite_site, clock, 1)
+    start = _noon(2024, 12, 12).isoformat()  # the surveillance due 2025-01-10: 29 days left
+    first = sqlite_site.serve("w1", "--clock-start", start)
+    second = sqlite_site.serve("w2", "--clock-start", start)
+    engine = create_engine(sqlite_site.url)
+
+    def warned() -> list[str]:
+        query = "SELECT kind FROM notifications WHERE kind = 'audit_unassigned'"
+        with engine.connect() as conn:
+            return [r.kind for r in conn.execute(text(query))]
+
+    try:
+        wait_until("a daemon warned", lambda: warned() != [], timeout=30)
+        wait_until(
+            "both looked",
+            lambda: first.events("warnings_checked") and second.events("warnings_checked"),
+            timeout=30,
+        )
+        assert first.term() == 0 and second.term() == 0
+    finally:
+        sqlite_site.stop_all()
+        engine.dispose()
+    assert warned() == ["audit_unassigned"]
+    lines = [*first.events("planning_warning"), *second.events("planning_warning")]
+    assert [line["text"] for line in lines] == [
+        "case 1 (企业 0): the surveillance audit due by 2025-01-10 has no team assigned, "
+        "29 day(s) left"
+    ]

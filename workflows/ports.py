@@ -1,6 +1,8 @@
 """The small protocols the lifecycle uses: the rules it asks, the store it writes, its clock.
 
 `engine` and `storage` implement these without importing each other; `starcert` wires them.
+Long because every port the domain declares is listed here, one small protocol each, so that a
+backend's author reads in one place all a storage must serve.
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ HANDLERS: dict[type[Any], Handler] = {
 }
 
 CATCHES_UP = (
+    c.Decide,
     c.RecordSurveillance,
     c.Suspend,
     c.Restore,

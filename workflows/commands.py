@@ -60,10 +60,11 @@ class RecordStage2:
 
 @dataclass(frozen=True)
 class Decide:
-    """Certify or refuse by the latest stage 2 score; the decision date is today."""
+    """Certify or refuse by the latest stage 2 score, decided on `on` (None: today)."""
 
     case_id: int
     by: str
+    on: date | None = None  # the day it was decided
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Suspend:
     cause: SuspensionCause
     reason: str
     by: str
+    on: date | None = None  # the day it happened (None: today)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Restore:
     case_id: int
     reason: str
     by: str
+    on: date | None = None  # the day it happened (None: today)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Withdraw:
     case_id: int
     reason: str
     by: str
+    on: date | None = None  # the day it happened (None: today)
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Cancel:
     case_id: int
     reason: str
     by: str
+    on: date | None = None  # the day it happened (None: today)
 
 
 @dataclass(frozen=True)

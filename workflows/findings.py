@@ -110,6 +110,15 @@ def open_majors(findings: Iterable[Finding]) -> list[Finding]:
     ]
 
 
+def closed_after(findings: Iterable[Finding], day: date) -> list[Finding]:
+    """The major findings closed after `day`: still open on it."""
+    return [
+        f
+        for f in findings
+        if f.severity is Severity.MAJOR and f.closed_on is not None and f.closed_on > day
+    ]
+
+
 def unresolved(findings: Iterable[Finding], day: date) -> list[Finding]:
     """The major findings whose period ended before `day` unclosed (or closed late)."""
     return [f for f in findings if f.unresolved_on(day)]

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from workflows import commands as c
 from workflows.certificate_machine import Trigger
 from workflows.change_set import ChangeSet
 from workflows.context import TransitionContext
+from workflows.errors import InvalidInput
+from workflows.findings import closed_after, listed
+from workflows.guards import latest_stage2
+from workflows.handlers.finding_steps import dated
 from workflows.handlers.handler_kit import (
     CaseReads,
     Now,
     Setup,
     context,
     new_audit,
+    not_future,
     transition,
 )
 from workflows.model import SURVEILLANCE_CAUSES, AuditKind, Case, State
+from workflows.why import why
 
 
 def decide(cmd: c.Decide, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
     case = reads.case(cmd.case_id)
     ctx = context(reads, setup, case, now.today)
+    ctx.as_of = decision_day(cmd.on, reads, setup, case, ctx, now)
+    ctx.data = {"on": ctx.as_of.isoformat()}
     check = setup.machine.check(case, Trigger.CERTIFY, ctx)
     if check.allowed:
         return transition("Decide", reads, setup, now, case, check, ctx, cmd.by)
@@ -27,6 +37,37 @@ def decide(cmd: c.Decide, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet
     if refuse.allowed:
         return transition("Decide", reads, setup, now, case, refuse, ctx, cmd.by)
     raise setup.machine.refuse(case, check)
+
+
+def decision_day(
+    on: date | None, reads: CaseReads, setup: Setup, case: Case, ctx: TransitionContext, now: Now
+) -> date:
+    """The decision's day (`on`, or today): never in the future, never before the stage 2 audit
+    it decides on, nor before a major finding it needs was closed (still open that day), nor
+    before the case's last event."""
+    day = now.today if on is None else on
+    not_future("on", day, now.today)
+    stage2 = ctx.latest(AuditKind.STAGE2)
+    if stage2 is not None and day < stage2.audit_date:
+        raise InvalidInput(
+            "on",
+            why("{day} is before the stage 2 audit of {audit}", day=day, audit=stage2.audit_date),
+        )
+    verdict = latest_stage2(ctx)
+    if not isinstance(verdict, str) and verdict.passed:
+        late = closed_after(ctx.load_findings(), day)
+        if late:
+            raise InvalidInput(
+                "on",
+                why(
+                    "{findings} was still open on {day} (closed on {closed}): a major finding "
+                    "must be closed before the decision",
+                    findings=listed(late),
+                    day=day,
+                    closed=max(f.closed_on for f in late if f.closed_on is not None),
+                ),
+            )
+    return dated(day, reads, setup, case, now)
 
 
 def surveillance(cmd: c.RecordSurveillance, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:

@@ -63,7 +63,7 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
             "audit_id",
             f"audit {cmd.audit_id} is not an audit of case {case_id} (its audits: {have})",
         )
-    day = _dated(cmd.on, reads, setup, case, now, ("the audit", audit.audit_date))
+    day = dated(cmd.on, reads, setup, case, now, ("the audit", audit.audit_date))
     terms = setup.rules.terms(audit.audit_date)
     if terms.indicators and indicator not in terms.indicators:
         raise InvalidInput(
@@ -153,7 +153,7 @@ def close(cmd: c.CloseFinding, reads: CaseReads, setup: Setup, now: Now) -> Chan
     ):
         raise _not_now(finding, "close it")
     floors = (("the response", finding.responded_on), ("the audit", finding.audit_date))
-    day = _dated(cmd.on, reads, setup, case, now, *floors)
+    day = dated(cmd.on, reads, setup, case, now, *floors)
     closed = replace(
         finding,
         status=FindingStatus.CLOSED,
@@ -173,7 +173,7 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
     if finding.status is not FindingStatus.RESPONDED:
         raise _not_now(finding, "reject its response")
     reason = text("reason", cmd.reason)
-    day = _dated(cmd.on, reads, setup, case, now, ("the response", finding.responded_on))
+    day = dated(cmd.on, reads, setup, case, now, ("the response", finding.responded_on))
     reopened = replace(
         finding,
         status=FindingStatus.OPEN,
@@ -195,7 +195,7 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
     )
 
 
-def _dated(
+def dated(
     on: date | None,
     reads: CaseReads,
     setup: Setup,
@@ -203,8 +203,8 @@ def _dated(
     now: Now,
     *floors: tuple[str, date | None],
 ) -> date:
-    """The day a finding step is dated (`on`, or today): never in the future, never before what
-    it follows (`floors`), never before the case's last event."""
+    """The day a step is dated (`on`, or today): never in the future, never before what it
+    follows (`floors`), never before the case's last event."""
     day = now.today if on is None else on
     not_future("on", day, now.today)
     for what, floor in floors:

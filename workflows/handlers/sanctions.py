@@ -1,18 +1,21 @@
-"""An operator's sanctions and their end: suspension, restoration, withdrawal, cancellation."""
+"""An operator's sanctions and their end: suspension, restoration, withdrawal, cancellation,
+each dated the day it took effect (entered late, a past day)."""
 
 from __future__ import annotations
 
 from workflows import commands as c
 from workflows.certificate_machine import Trigger
 from workflows.change_set import ChangeSet
+from workflows.context import TransitionContext
 from workflows.errors import InvalidInput
+from workflows.handlers.finding_steps import dated
 from workflows.handlers.handler_kit import CaseReads, Now, Setup, context, text, transition
-from workflows.model import OPERATOR_CAUSES, SURVEILLANCE_CAUSES, SuspensionCause
+from workflows.model import OPERATOR_CAUSES, SURVEILLANCE_CAUSES, Case, SuspensionCause
 
 
 def suspend(cmd: c.Suspend, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
     case = reads.case(cmd.case_id)
-    ctx = context(reads, setup, case, now.today, reason=text("reason", cmd.reason))
+    ctx = _dated_context(cmd, reads, setup, case, now)
     try:
         ctx.cause = SuspensionCause(cmd.cause)
     except ValueError:
@@ -51,6 +54,22 @@ def _with_reason(
     now: Now,
 ) -> ChangeSet:
     case = reads.case(cmd.case_id)
-    ctx = context(reads, setup, case, now.today, reason=text("reason", cmd.reason))
+    ctx = _dated_context(cmd, reads, setup, case, now)
     check = setup.machine.check(case, trigger, ctx)
     return transition(command, reads, setup, now, case, check, ctx, cmd.by)
+
+
+def _dated_context(
+    cmd: c.Suspend | c.Restore | c.Withdraw | c.Cancel,
+    reads: CaseReads,
+    setup: Setup,
+    case: Case,
+    now: Now,
+) -> TransitionContext:
+    """The context on the day the sanction took effect (`on`, or today), recorded in the event
+    as `on`: a suspension's limit runs from it."""
+    reason = text("reason", cmd.reason)
+    day = dated(cmd.on, reads, setup, case, now)
+    ctx = context(reads, setup, case, day, reason=reason)
+    ctx.data = {"on": day.isoformat()}
+    return ctx

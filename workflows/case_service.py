@@ -21,7 +21,12 @@ from workflows import commands as c
 from workflows.certificate_machine import DEFAULT_MACHINE, CertificateMachine, TriggerCheck
 from workflows.change_set import ChangeSet, Result, write
 from workflows.deadlines import due_at, local_day
-from workflows.errors import ConcurrencyConflict, IllegalTransition, StarcertError
+from workflows.errors import (
+    ConcurrencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    StarcertError,
+)
 from workflows.handlers import (
     applications,
     certificates,
@@ -131,6 +136,8 @@ class CaseService:
         attempts = self._max_attempts if isinstance(command, c.FireDeadline) else 1
         fired_first: list[str] = []
         catch_up = isinstance(command, CATCHES_UP)
+        if catch_up and getattr(command, "on", None) is not None:
+            self._check_day(handler, command, expected_version)
         attempt = 0
         while True:
             now = self._now()
@@ -161,6 +168,21 @@ class CaseService:
             done, fired = self._fire_first(due, command.by)
             fired_first.append(done)
             catch_up = fired and len(fired_first) < MAX_CATCH_UP
+
+    def _check_day(self, handler: Handler, command: Any, expected_version: int | None) -> None:
+        """Refuse a command's day before catching up on anything: a bad `on` writes nothing.
+
+        The deadlines the catch-up fires fall before that day, so they cannot move its bounds;
+        any other refusal is left to the command itself, on the case as caught up.
+        """
+        with self._uow_factory() as uow:
+            try:
+                handler(command, CaseReads(uow, expected_version), self._setup, self._now())
+            except InvalidInput as exc:
+                if exc.field == "on":
+                    raise
+            except StarcertError:
+                pass
 
     def fire_in(self, uow: UnitOfWork, command: c.FireDeadline) -> Result:
         """Fire a deadline in the caller's unit of work, in a savepoint: a failure undoes this

@@ -188,12 +188,17 @@ def record_audit(
 
 @router.post("/cases/{case_id}/decide", response_model=s.CommandResult, tags=["lifecycle"])
 def decide(
-    case_id: RowId, request: Request, who: Operator, body: Versioned = None
+    case_id: RowId,
+    request: Request,
+    who: Operator,
+    body: Annotated[s.DecideIn | None, Body()] = None,
 ) -> s.CommandResult:
-    """Certification decision from the stage 2 score: certify with a star level, or refuse."""
+    """Certification decision from the stage 2 score: certify with a star level, or refuse;
+    `on` dates a decision entered late."""
     version = body.expected_version if body else None
+    on = body.on if body else None
     return ops.run(
-        application_of(request), case_id, version, lambda cid: c.Decide(case_id=cid, by=who.name)
+        application_of(request), case_id, version, lambda cid: c.Decide(cid, who.name, on)
     )
 
 
@@ -203,7 +208,7 @@ def suspend(case_id: RowId, body: s.SuspendIn, request: Request, who: Operator) 
         application_of(request),
         case_id,
         body.expected_version,
-        lambda cid: c.Suspend(cid, body.cause, body.reason, who.name),
+        lambda cid: c.Suspend(cid, body.cause, body.reason, who.name, body.on),
     )
 
 
@@ -213,7 +218,7 @@ def restore(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator) -
         application_of(request),
         case_id,
         body.expected_version,
-        lambda cid: c.Restore(cid, body.reason, who.name),
+        lambda cid: c.Restore(cid, body.reason, who.name, body.on),
     )
 
 
@@ -223,7 +228,7 @@ def withdraw(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator) 
         application_of(request),
         case_id,
         body.expected_version,
-        lambda cid: c.Withdraw(cid, body.reason, who.name),
+        lambda cid: c.Withdraw(cid, body.reason, who.name, body.on),
     )
 
 
@@ -233,7 +238,7 @@ def cancel(case_id: RowId, body: s.ReasonIn, request: Request, who: Operator) ->
         application_of(request),
         case_id,
         body.expected_version,
-        lambda cid: c.Cancel(cid, body.reason, who.name),
+        lambda cid: c.Cancel(cid, body.reason, who.name, body.on),
     )
 
 

@@ -142,14 +142,27 @@ class VersionIn(_In):
     expected_version: Version = None
 
 
+DatedOn = Annotated[
+    Day | None,
+    Field(default=None, description="the day it happened, entered late (default today)"),
+]
+
+
+class DecideIn(_In):
+    on: DatedOn = None
+    expected_version: Version = None
+
+
 class ReasonIn(_In):
     reason: Reason
+    on: DatedOn = None
     expected_version: Version = None
 
 
 class SuspendIn(_In):
     cause: SuspensionCause
     reason: Reason
+    on: DatedOn = None
     expected_version: Version = None
 
 

@@ -15,9 +15,11 @@ from starcert.cli.command_kit import (
     By,
     CaseRef,
     Json,
+    On,
     Reason,
     case_id,
     emit,
+    on_day,
     one_of,
     open_app,
     run,
@@ -87,9 +89,10 @@ def review(ref: CaseRef, by: By, as_json: Json = False) -> None:
     transition(lambda cid: cmd.ReviewApplication(case_id=cid, by=by), ref, as_json)
 
 
-def decide(ref: CaseRef, by: By, as_json: Json = False) -> None:
-    """Certification decision from the stage 2 score: certify with a star level, or refuse."""
-    transition(lambda cid: cmd.Decide(case_id=cid, by=by), ref, as_json)
+def decide(ref: CaseRef, by: By, on: On = None, as_json: Json = False) -> None:
+    """Certification decision from the stage 2 score: certify with a star level, or refuse.
+    --on dates a decision entered late (its validity and deadlines run from that day)."""
+    transition(lambda cid: cmd.Decide(case_id=cid, by=by, on=on_day(on)), ref, as_json)
 
 
 # --- suspension, restoration, withdrawal, cancellation ------------------------------------------
@@ -103,27 +106,27 @@ def suspend(
     ],
     reason: Reason,
     by: By,
+    on: On = None,
     as_json: Json = False,
 ) -> None:
-    """Suspend an active certificate."""
-    transition(
-        lambda cid: cmd.Suspend(case_id=cid, cause=cause, reason=reason, by=by), ref, as_json
-    )
+    """Suspend an active certificate; --on dates a suspension entered late (its limit runs
+    from that day)."""
+    transition(lambda cid: cmd.Suspend(cid, cause, reason, by, on_day(on)), ref, as_json)
 
 
-def restore(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
-    """End a suspension once its cause is cleared."""
-    transition(lambda cid: cmd.Restore(case_id=cid, reason=reason, by=by), ref, as_json)
+def restore(ref: CaseRef, reason: Reason, by: By, on: On = None, as_json: Json = False) -> None:
+    """End a suspension once its cause is cleared; --on dates it when entered late."""
+    transition(lambda cid: cmd.Restore(cid, reason, by, on_day(on)), ref, as_json)
 
 
-def withdraw(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
-    """Withdraw a certificate."""
-    transition(lambda cid: cmd.Withdraw(case_id=cid, reason=reason, by=by), ref, as_json)
+def withdraw(ref: CaseRef, reason: Reason, by: By, on: On = None, as_json: Json = False) -> None:
+    """Withdraw a certificate; --on dates it when entered late."""
+    transition(lambda cid: cmd.Withdraw(cid, reason, by, on_day(on)), ref, as_json)
 
 
-def cancel(ref: CaseRef, reason: Reason, by: By, as_json: Json = False) -> None:
-    """Cancel at the client's request."""
-    transition(lambda cid: cmd.Cancel(case_id=cid, reason=reason, by=by), ref, as_json)
+def cancel(ref: CaseRef, reason: Reason, by: By, on: On = None, as_json: Json = False) -> None:
+    """Cancel at the client's request; --on dates it when entered late."""
+    transition(lambda cid: cmd.Cancel(cid, reason, by, on_day(on)), ref, as_json)
 
 
 # --- reading -------------------------------------------------------------------------------------

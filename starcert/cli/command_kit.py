@@ -48,6 +48,14 @@ ConfigOpt = Annotated[
 By = Annotated[str, typer.Option("--by", metavar="NAME", help="operator who does this (recorded)")]
 Reason = Annotated[str, typer.Option("--reason", metavar="TEXT", help="why (recorded)")]
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+On = Annotated[
+    str | None,
+    typer.Option(
+        "--on",
+        metavar="DATE",
+        help="the day it happened, YYYY-MM-DD (default today; not before the case's last event)",
+    ),
+]
 ProgressOpt = Annotated[
     bool | None,
     typer.Option(
@@ -106,8 +114,8 @@ def run(action: Callable[[], T]) -> T:
     """Turn starcert's errors into one stderr line and a distinct exit code."""
     try:
         return action()
-    except InvalidInput as exc:
-        raise fail(2, str(exc)) from None
+    except InvalidInput as exc:  # a command's date `on` is the option --on
+        raise fail(2, f"--on: {exc.message}" if exc.field == "on" else str(exc)) from None
     except IllegalTransition as exc:
         raise fail(3, str(exc)) from None
     except NotFound as exc:
@@ -237,6 +245,11 @@ def refused(problems: Iterable[object]) -> typer.Exit:
     """A refused rule file is bad input (exit 2): each problem on its own file:line line."""
     typer.echo("\n".join(map(str, problems)), err=True)
     return typer.Exit(2)
+
+
+def on_day(on: str | None) -> date | None:
+    """The --on option's day; None (not given) means today."""
+    return None if on is None else parse_day(on, "--on")
 
 
 def parse_day(text: str, option: str) -> date:

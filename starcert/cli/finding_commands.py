@@ -3,7 +3,6 @@ actions (workflows.findings). A finding is named by its case and number (F1, or 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -13,10 +12,12 @@ from starcert.cli.command_kit import (
     By,
     CaseRef,
     Json,
+    On,
     Reason,
     case_id,
     emit,
     fail,
+    on_day,
     one_of,
     open_app,
     run,
@@ -29,20 +30,6 @@ from workflows.findings import FindingNotFound, Severity, finding_dict
 finding_app = typer.Typer(help="Audit findings and their corrective actions.", no_args_is_help=True)
 
 Number = Annotated[str, typer.Argument(metavar="FINDING", help="the finding's number: F1 or 1")]
-On = Annotated[
-    str | None,
-    typer.Option(
-        "--on",
-        metavar="DATE",
-        help="the day it happened, YYYY-MM-DD (default today; not before the case's last event)",
-    ),
-]
-
-
-def _day(on: str | None) -> date | None:
-    from starcert.inputs import parse_date
-
-    return None if on is None else parse_date(on, "--on")
 
 
 @finding_app.command("record")
@@ -72,7 +59,7 @@ def finding_record(
         chosen = audit if audit is not None else latest
         if chosen is None:
             raise InvalidInput("--audit", f"case {cid} has no audit on record yet")
-        return cmd.RecordFinding(cid, chosen, severity, indicator, evidence, by, _day(on))
+        return cmd.RecordFinding(cid, chosen, severity, indicator, evidence, by, on_day(on))
 
     _finding_command(ref, command_for, None, as_json)
 
@@ -112,7 +99,7 @@ def finding_close(
     """Verify the response and close the finding (an observation needs no response)."""
     _finding_command(
         ref,
-        lambda cid, _latest: cmd.CloseFinding(cid, _number(number), by, _day(on)),
+        lambda cid, _latest: cmd.CloseFinding(cid, _number(number), by, on_day(on)),
         number,
         as_json,
     )
@@ -125,7 +112,9 @@ def finding_reject(
     """Reject the response with a reason: the finding is open again, awaiting another."""
     _finding_command(
         ref,
-        lambda cid, _latest: cmd.RejectFindingResponse(cid, _number(number), reason, by, _day(on)),
+        lambda cid, _latest: cmd.RejectFindingResponse(
+            cid, _number(number), reason, by, on_day(on)
+        ),
         number,
         as_json,
     )

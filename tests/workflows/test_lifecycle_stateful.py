@@ -4,13 +4,13 @@ Invariants after every step: each case's trail is a verifying hash chain with ex
 per state change; a withdrawn, cancelled or refused case never moves again; an expired one only
 comes back through restore_after_expiry; and once due deadlines have fired, no suspension is past
 its limit, no active certificate is past its expiry and no surveillance is overdue unnoticed,
-no active certificate has a major finding open past its period (closures dated back too), and
-every version of every certificate (changes, transfers in, renewals) is traceable on its trail.
+no active certificate has a major finding open past its period (closures, decisions and
+sanctions dated back too), and every version of every certificate (changes, transfers in, renewals) is traceable on its trail.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 
 from hypothesis import HealthCheck, settings
@@ -37,6 +37,7 @@ from workflows.model import TERMINAL_STATES, StarLevel, State, SuspensionCause
 
 MAX_CASES = 4
 scores = st.integers(min_value=60, max_value=100)
+backs = st.none() | st.integers(0, 400)  # a change dated today, or entered that many days late
 scopes = st.sampled_from(["家电售后服务", "冰箱售后服务", "家电及厨电售后服务"])
 
 
@@ -117,9 +118,9 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         sheet = sheet_scoring(score)
         self.command(case, c.RecordStage2(case, self.office.today, "auditor", sheet, OPERATOR))
 
-    @rule(case=cases)
-    def decide(self, case: int) -> None:
-        self.command(case, c.Decide(case, OPERATOR))
+    @rule(case=cases, back=backs)
+    def decide(self, case: int, back: int | None = None) -> None:
+        self.command(case, c.Decide(case, OPERATOR, self.dated(back)))
 
     @rule(case=cases, score=scores)
     def surveil(self, case: int, score: int) -> None:
@@ -136,21 +137,28 @@ class LifecycleUnderRandomUse(RuleBasedStateMachine):
         sheet = None if score is None else sheet_scoring(score)
         self.command(case, c.RecordSpecialAudit(case, self.office.today, "a", sheet, OPERATOR))
 
-    @rule(case=cases, cause=st.sampled_from(SuspensionCause))
-    def suspend(self, case: int, cause: SuspensionCause) -> None:
-        self.command(case, c.Suspend(case, cause, "operator decision", OPERATOR))
+    @rule(case=cases, cause=st.sampled_from(SuspensionCause), back=backs)
+    def suspend(self, case: int, cause: SuspensionCause, back: int | None = None) -> None:
+        on = self.dated(back)
+        self.command(case, c.Suspend(case, cause, "operator decision", OPERATOR, on))
 
-    @rule(case=cases)
-    def restore(self, case: int) -> None:
-        self.command(case, c.Restore(case, "cause cleared", OPERATOR))
+    @rule(case=cases, back=backs)
+    def restore(self, case: int, back: int | None = None) -> None:
+        self.command(case, c.Restore(case, "cause cleared", OPERATOR, self.dated(back)))
 
-    @rule(case=cases)
-    def withdraw(self, case: int) -> None:
-        self.command(case, c.Withdraw(case, "withdrawn by the body", OPERATOR))
+    @rule(case=cases, back=backs)
+    def withdraw(self, case: int, back: int | None = None) -> None:
+        self.command(case, c.Withdraw(case, "withdrawn by the body", OPERATOR, self.dated(back)))
 
-    @rule(case=cases)
-    def cancel(self, case: int) -> None:
-        self.command(case, c.Cancel(case, "client cancels", OPERATOR))
+    @rule(case=cases, back=backs)
+    def cancel(self, case: int, back: int | None = None) -> None:
+        self.command(case, c.Cancel(case, "client cancels", OPERATOR, self.dated(back)))
+
+    def dated(self, back: int | None) -> date | None:
+        """Today (None), or a change entered late, dated `back` days ago: refused before the
+        case's last event (or a decision's stage 2 audit or major finding's closure); what fell
+        due after that day the daemon fires next."""
+        return None if back is None else self.office.today - timedelta(days=back)
 
     @rule(case=cases)
     def expire(self, case: int) -> None:

@@ -88,7 +88,8 @@ CATCHES_UP = (
     c.ReduceScope,
     c.ChangeHolder,
 )
-"""Operator commands on a certified case: the case's deadlines already due fire before them.
+"""Operator commands on a case with deadlines (a certificate, or findings awaiting the decision):
+the case's deadlines already due (by the command's day, if dated back) fire before them.
 Expire is left out: it is itself what the expiry deadline does."""
 MAX_CATCH_UP = 20  # more than a case ever has due at once: a bound, not a limit in practice
 

@@ -215,7 +215,10 @@ class CaseService:
         cutoff = now.instant
         on = getattr(command, "on", None)  # a command dated in the past: what was due by then
         if on is not None:
-            cutoff = min(cutoff, due_at(on - timedelta(days=1), self._setup.zone))
+            try:
+                cutoff = min(cutoff, due_at(on - timedelta(days=1), self._setup.zone))
+            except OverflowError:  # dated before the calendar's first days: nothing was due
+                return None  # (the command's own bounds then refuse the day, naming it)
         if first is None or first.due_at > cutoff or first.attempts:
             return None
         return first

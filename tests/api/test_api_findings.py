@@ -87,6 +87,8 @@ def test_bad_finding_requests_name_the_field_and_write_nothing(api: Api) -> None
                        json={**RESPONSE, "responded_on": days_ago(41)}), 422, "responded_on"),
         (operator.post(f"/api/cases/{cid}/findings/1/response",
                        json={**RESPONSE, "responded_on": "yesterday"}), 422, "responded_on"),
+        (operator.post(f"/api/cases/{cid}/findings/1/response",  # the calendar's first day
+                       json={**RESPONSE, "responded_on": "0001-01-01"}), 422, "responded_on"),
         (auditor.post(f"/api/cases/{cid}/findings",
                       json={"audit_id": audit["id"], "severity": "grave", "indicator": "repair",
                             "evidence": "x"}), 422, "severity"),

@@ -231,6 +231,24 @@ class Publication:
     inputs: InputNames = CLI_INPUTS
     cap: FileCap = field(default=DEFAULT_CAP)  # `data` over it is refused before it is parsed
 
+    def row(
+        self, rules: RuleSet | TeamRules, content: str, author: str, reason: str | None
+    ) -> PublishedRules:
+        """The stored version this publication makes of `rules` (criteria or team alike)."""
+        return PublishedRules(
+            id=None,
+            ruleset=rules.name,
+            version=rules.version,
+            content_hash=rules.content_hash,
+            content=content,
+            source_name=self.name,
+            effective_from=self.effective_from,
+            published_at=self.now,
+            published_by=author,
+            backdate_reason=reason,
+            published_by_os_user=self.os_user,
+        )
+
     @classmethod
     def from_file(
         cls,
@@ -321,21 +339,7 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
         # The new version must fit the stored book (order, dates) exactly as loading will need.
         book = RuleBook()
         book.replace_rulesets([indexed(r) for r in previous_rows])
-        row = uow.rule_versions.add(
-            PublishedRules(
-                id=None,
-                ruleset=ruleset.name,
-                version=ruleset.version,
-                content_hash=ruleset.content_hash,
-                content=content,
-                source_name=request.name,
-                effective_from=request.effective_from,
-                published_at=request.now,
-                published_by=author,
-                backdate_reason=reason,
-                published_by_os_user=request.os_user,
-            )
-        )
+        row = uow.rule_versions.add(request.row(ruleset, content, author, reason))
         book.add([ruleset])
         at = [v.version for v in book.index].index(ruleset.version)
         previous = book.index[at - 1].ruleset() if at else None  # the one version parsed here

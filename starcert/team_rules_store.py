@@ -132,20 +132,6 @@ def publish_team(
                 ]
             )
         TeamBook([*(team_rules_of(r) for r in stored), rules])  # order and dates, or refused
-        row = uow.rule_versions.add(
-            PublishedRules(
-                id=None,
-                ruleset=rules.name,
-                version=rules.version,
-                content_hash=rules.content_hash,
-                content=content,
-                source_name=request.name,
-                effective_from=request.effective_from,
-                published_at=request.now,
-                published_by=author,
-                backdate_reason=reason,
-                published_by_os_user=request.os_user,
-            )
-        )
+        row = uow.rule_versions.add(request.row(rules, content, author, reason))
         uow.commit()
     return Published(row, rules, None, as_written.effective_from)

@@ -190,15 +190,19 @@ class Daemon:
         try:
             made = self.checkpointer()
         except Exception as exc:
-            level = logging.WARNING if is_database_down(exc) else logging.ERROR
-            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            self.log(level, "checkpoint_failed", worker=self.runner.worker, error=error)
+            self._failed("checkpoint_failed", exc)
             return
         if made is not None:
             self.log(
                 logging.INFO, "checkpoint_signed", worker=self.runner.worker, id=made.id,
                 tree_size=made.tree_size, root=made.root, key_id=made.key_id,
             )  # fmt: skip
+
+    def _failed(self, event: str, exc: Exception) -> None:
+        """A periodic task's failure, logged in one line (a warning while the database is down)."""
+        level = logging.WARNING if is_database_down(exc) else logging.ERROR
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        self.log(level, event, worker=self.runner.worker, error=error)
 
     def warn(self) -> None:
         """Send the planning warnings not sent before (starcert.audit_warnings); a failure is
@@ -208,9 +212,7 @@ class Daemon:
         try:
             sent = self.warner()
         except Exception as exc:
-            level = logging.WARNING if is_database_down(exc) else logging.ERROR
-            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            self.log(level, "warnings_failed", worker=self.runner.worker, error=error)
+            self._failed("warnings_failed", exc)
             return
         for text in sent:
             self.log(logging.WARNING, "planning_warning", worker=self.runner.worker, text=text)

@@ -7,7 +7,7 @@ review, stage 1, stage 2, decision, a suspension and its restoration, the survei
 reminder fired as the daemon fires it, a surveillance audit and a re-certification. Printed per
 command: the median count over the certificates, and how many of those statements write.
 
-    .venv/bin/python bench/bench_statements.py [--certificates 20]
+    .venv/bin/python bench/bench_statements.py [--certificates 20] [--show Restore]
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def code(serial: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--certificates", type=int, default=20)
+    parser.add_argument("--show", metavar="COMMAND", help="print one such command's statements")
     args = parser.parse_args()
     trace = Trace()
 
@@ -103,6 +104,8 @@ def main() -> None:
                 trace.on = False
                 writes = sum(s.lstrip().upper().startswith(WRITES) for s in trace.seen)
                 counts[type(command).__name__].append((len(trace.seen), writes))
+                if type(command).__name__ == args.show and len(counts[args.show]) == 1:
+                    print("\n".join(" ".join(s.split())[:160] for s in trace.seen), end="\n\n")
 
         today = START.date()
         facts = PrerequisiteFacts(True, True, True, None, True, True)

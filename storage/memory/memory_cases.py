@@ -253,6 +253,9 @@ class MemoryEventLog(MemoryRepository):
         """The case's events in sequence order."""
         return sorted(self._uow.data.of_case("events", case_id), key=_SEQ)
 
+    def last(self, case_id: int) -> Event | None:
+        return self._uow.data.head(case_id)
+
     def all_case_ids(self) -> Iterator[int]:
         """Ids of every case on record or named by an event, ascending."""
         return iter(sorted({cid for cid, _ in self._uow.data.events} | set(self._uow.data.cases)))

@@ -269,6 +269,15 @@ class SqlEventLog(SqlRepository):
         stmt = select(EventRow).where(EventRow.case_id == case_id).order_by(col(EventRow.seq))
         return [mapping.event(r) for r in self._uow.rows(stmt)]
 
+    def last(self, case_id: int) -> Event | None:
+        """One row by (case, seq) from the chain head, not the whole trail."""
+        head = self.head(case_id)
+        if head is None:
+            return None
+        stmt = select(EventRow).where(EventRow.case_id == case_id, EventRow.seq == head.seq)
+        row = self._uow.first(stmt)
+        return None if row is None else mapping.event(row)
+
     def all_case_ids(self) -> Iterator[int]:
         """Ids of every case on record or named by an event, ascending: a case whose events
         were all deleted is still there to check."""

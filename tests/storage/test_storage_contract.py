@@ -242,6 +242,8 @@ def test_event_round_trip_and_order(backend: Backend) -> None:
         assert list(uow.events.for_case(case.id)) == [first, second]
         assert uow.events.head(case.id) == ChainHead(2, second.hash)
         assert uow.events.head(case.id + 1000) is None
+        assert uow.events.last(case.id) == second
+        assert uow.events.last(case.id + 1000) is None
         assert list(uow.events.all_case_ids()) == [case.id]
     assert second.data == {"application_id": 1, "notes": ["a", "b"], "score": "94.96", "ok": True}
 
@@ -258,6 +260,8 @@ def test_the_chain_head_follows_committed_appends_only(backend: Backend) -> None
         uow.cases.get(case.id)  # the head comes with the case
         uow.events.append(_event(case.id, 2))
         assert uow.events.head(case.id) == ChainHead(2, "h2")
+        last = uow.events.last(case.id)
+        assert last is not None and last.seq == 2  # this transaction's own append
         uow.rollback()
     with backend.new_uow() as uow:
         assert uow.events.head(case.id) == ChainHead(1, "h1")

@@ -108,6 +108,10 @@ class ListLog:
     def for_case(self, case_id: int) -> Sequence[Event]:
         return [e for e in self.events if e.case_id == case_id]
 
+    def last(self, case_id: int) -> Event | None:
+        mine = self.for_case(case_id)
+        return mine[-1] if mine else None
+
     def all_case_ids(self) -> Iterator[int]:
         return iter(sorted({e.case_id for e in self.events}, reverse=True))
 

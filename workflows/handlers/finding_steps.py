@@ -204,12 +204,18 @@ def dated(
     *floors: tuple[str, date | None],
 ) -> date:
     """The day a step is dated (`on`, or today): never in the future, never before what it
-    follows (`floors`), never before the case's last event."""
+    follows (`floors`), never before the case's last event.
+
+    An undated step is today's and passes the last check unread: no event is dated after the
+    day it was written (dated input is never in the future; a deadline's day, the one after it
+    fell due, is at the latest the day it fired)."""
     day = now.today if on is None else on
     not_future("on", day, now.today)
     for what, floor in floors:
         if floor is not None and day < floor:
             raise InvalidInput("on", f"{day} is before {what} of {floor}")
+    if on is None:
+        return day
     last = _last_event_day(reads, setup, case)
     if last is not None and day < last:
         raise InvalidInput("on", f"{day} is before the case's last event, of {last}")
@@ -217,8 +223,8 @@ def dated(
 
 
 def _last_event_day(reads: CaseReads, setup: Setup, case: Case) -> date | None:
-    events = reads.uow.events.for_case(need_id("case_id", case.id))
-    return event_day(events[-1], setup.zone) if events else None
+    last = reads.uow.events.last(need_id("case_id", case.id))
+    return None if last is None else event_day(last, setup.zone)
 
 
 def event_day(event: Event, zone: ZoneInfo) -> date:

@@ -8,10 +8,10 @@ left and whether it got one: no read-then-write, so processes never spend the sa
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, literal
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from storage.sql.sql_errors import translated
@@ -24,9 +24,10 @@ BUCKETS = table(RateLimitBucketRow)
 class SqlRateLimits:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert: Any = (
-            postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        )
+        # The engine's own dialect's upsert: importing both would load PostgreSQL's dialect and
+        # drivers into every SQLite process.
+        dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+        self._insert: Any = import_module(f"sqlalchemy.dialects.{dialect}").insert
 
     def take(self, key: str, rate: float, burst: int, at: datetime) -> float:
         now = at.timestamp()

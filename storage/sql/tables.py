@@ -2,7 +2,9 @@
 
 Instants use UtcDateTime (aware UTC in and out, on SQLite too). Enumerations are stored as their
 text values; decimals as exact text; the score sheet as a JSON document with a `format` number.
-Alembic migrations (storage/migrations) create exactly this; a test compares the two.
+Alembic migrations (storage/migrations) create exactly this; a test compares the two. The
+partial indexes name their condition for SQLite only: naming it for PostgreSQL would import that
+dialect (and its drivers) into every SQLite command; the migrations create them partial on both.
 Long because the whole schema is kept in one place, one class per table, to be read together.
 """
 
@@ -60,11 +62,18 @@ def utc_from_sqlite(text: str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Row(SQLModel):
+    """A table's row class. Pydantic builds its validator on first use, not on import: rows are
+    made from columns, not validated, and a CLI command would otherwise pay for every table."""
+
+    model_config = {"from_attributes": True, "defer_build": True}  # SQLModel's, deferred
+
+
 OPEN_DEADLINE = sa.text("done_at IS NULL")
 LEASED_OPEN_DEADLINE = sa.text("done_at IS NULL AND claimed_until IS NOT NULL")
 
 
-class OrganisationRow(SQLModel, table=True):
+class OrganisationRow(Row, table=True):
     __tablename__ = "organisations"
     __table_args__ = (sa.UniqueConstraint("credit_code", name="uq_organisations_credit_code"),)
 
@@ -74,7 +83,7 @@ class OrganisationRow(SQLModel, table=True):
     contact_email: str | None = None  # reminders are e-mailed here
 
 
-class ApplicationRow(SQLModel, table=True):
+class ApplicationRow(Row, table=True):
     __tablename__ = "applications"
     __table_args__ = (sa.Index("ix_applications_organisation", "organisation_id"),)
 
@@ -94,7 +103,7 @@ class ApplicationRow(SQLModel, table=True):
     sites: int | None = None
 
 
-class CaseRow(SQLModel, table=True):
+class CaseRow(Row, table=True):
     """A case and, once issued, its certificate; `version` is the optimistic lock."""
 
     __tablename__ = "cases"
@@ -129,7 +138,7 @@ class CaseRow(SQLModel, table=True):
     head_hash: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
-class AuditRow(SQLModel, table=True):
+class AuditRow(Row, table=True):
     __tablename__ = "audits"
     __table_args__ = (sa.Index("ix_audits_case", "case_id"),)
 
@@ -141,7 +150,7 @@ class AuditRow(SQLModel, table=True):
     sheet: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # formats.SHEET_FORMAT
 
 
-class DeadlineRow(SQLModel, table=True):
+class DeadlineRow(Row, table=True):
     """A due time of a case; open while done_at is NULL, leased while claimed_until is ahead."""
 
     __tablename__ = "deadlines"
@@ -152,14 +161,12 @@ class DeadlineRow(SQLModel, table=True):
             "due_at",
             "id",
             sqlite_where=OPEN_DEADLINE,
-            postgresql_where=OPEN_DEADLINE,
         ),
         # The few leased open rows, for next_due_at.
         sa.Index(
             "ix_deadlines_open_leased",
             "claimed_until",
             sqlite_where=LEASED_OPEN_DEADLINE,
-            postgresql_where=LEASED_OPEN_DEADLINE,
         ),
         sa.Index("ix_deadlines_case", "case_id"),
         # A case's open rows in due order: its open deadlines, and whether an earlier open row
@@ -170,7 +177,6 @@ class DeadlineRow(SQLModel, table=True):
             "due_at",
             "id",
             sqlite_where=OPEN_DEADLINE,
-            postgresql_where=OPEN_DEADLINE,
         ),
     )
 
@@ -185,7 +191,7 @@ class DeadlineRow(SQLModel, table=True):
     last_error: str | None = None
 
 
-class EventRow(SQLModel, table=True):
+class EventRow(Row, table=True):
     """One audit-trail entry; the migration adds triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "events"
@@ -207,7 +213,7 @@ class EventRow(SQLModel, table=True):
     hash: str
 
 
-class RuleVersionRow(SQLModel, table=True):
+class RuleVersionRow(Row, table=True):
     """A published rule set version: immutable; the database copy is the truth, not the file."""
 
     __tablename__ = "rule_versions"
@@ -229,7 +235,7 @@ class RuleVersionRow(SQLModel, table=True):
     published_by_os_user: str | None = None  # the host account behind a CLI publication
 
 
-class NotificationRow(SQLModel, table=True):
+class NotificationRow(Row, table=True):
     """Outbox: a message to deliver once (reminders), written in the transaction that causes it."""
 
     __tablename__ = "notifications"
@@ -239,7 +245,6 @@ class NotificationRow(SQLModel, table=True):
             "deliver_after",
             "id",
             sqlite_where=sa.text("delivered_at IS NULL"),
-            postgresql_where=sa.text("delivered_at IS NULL"),
         ),
     )
 
@@ -257,7 +262,7 @@ class NotificationRow(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
 
 
-class AccountRow(SQLModel, table=True):
+class AccountRow(Row, table=True):
     """An API account: a role and a token stored only as its hash."""
 
     __tablename__ = "accounts"
@@ -278,7 +283,7 @@ class AccountRow(SQLModel, table=True):
     revoked_by_os_user: str | None = None
 
 
-class DaemonStatusRow(SQLModel, table=True):
+class DaemonStatusRow(Row, table=True):
     """One row per daemon worker: its heartbeat, for `starcert status` and `starcert health`."""
 
     __tablename__ = "daemon_status"
@@ -296,7 +301,7 @@ class DaemonStatusRow(SQLModel, table=True):
     last_error: str | None = None
 
 
-class CheckpointKeyRow(SQLModel, table=True):
+class CheckpointKeyRow(Row, table=True):
     """A checkpoint signing key's public half, kept as long as any checkpoint it signed."""
 
     __tablename__ = "checkpoint_keys"
@@ -306,7 +311,7 @@ class CheckpointKeyRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
-class CheckpointRow(SQLModel, table=True):
+class CheckpointRow(Row, table=True):
     """A signed checkpoint: the Merkle root over every chain head, and the heads themselves."""
 
     __tablename__ = "checkpoints"
@@ -318,7 +323,7 @@ class CheckpointRow(SQLModel, table=True):
     signed_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     signature: str
     heads: list[Any] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)  # [[id, seq, hash]]
-class ConsoleSessionRow(SQLModel, table=True):
+class ConsoleSessionRow(Row, table=True):
     """A console log-in: the sha256 of the cookie's random id, whose it is, and when it ends."""
 
     __tablename__ = "console_sessions"
@@ -333,7 +338,7 @@ class ConsoleSessionRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
 
 
-class RateLimitBucketRow(SQLModel, table=True):
+class RateLimitBucketRow(Row, table=True):
     """A client's token bucket (e.g. `verify:203.0.113.9`), shared by every server process."""
 
     __tablename__ = "rate_limit_buckets"
@@ -344,7 +349,7 @@ class RateLimitBucketRow(SQLModel, table=True):
     granted: bool  # whether the last take got a token (read back from the one upsert)
 
 
-class AuditorRow(SQLModel, table=True):
+class AuditorRow(Row, table=True):
     """An auditor and their qualification; `version` is the optimistic lock of every update."""
 
     __tablename__ = "auditors"
@@ -362,7 +367,7 @@ class AuditorRow(SQLModel, table=True):
     version: int = 0
 
 
-class AuditorAreaRow(SQLModel, table=True):
+class AuditorAreaRow(Row, table=True):
     """A professional area (from the body's list in config) an auditor is qualified in."""
 
     __tablename__ = "auditor_areas"
@@ -372,14 +377,14 @@ class AuditorAreaRow(SQLModel, table=True):
     area: str = Field(primary_key=True)
 
 
-class AuditorLanguageRow(SQLModel, table=True):
+class AuditorLanguageRow(Row, table=True):
     __tablename__ = "auditor_languages"
 
     auditor_id: int = Field(foreign_key="auditors.id", primary_key=True)
     language: str = Field(primary_key=True)
 
 
-class AuditorUnavailabilityRow(SQLModel, table=True):
+class AuditorUnavailabilityRow(Row, table=True):
     """Days an auditor cannot audit, both ends included."""
 
     __tablename__ = "auditor_unavailability"
@@ -391,7 +396,7 @@ class AuditorUnavailabilityRow(SQLModel, table=True):
     ends_on: date
 
 
-class AuditorRelationRow(SQLModel, table=True):
+class AuditorRelationRow(Row, table=True):
     """A declared relation with a client (consultancy or employment); ends_on NULL while it lasts."""
 
     __tablename__ = "auditor_relations"
@@ -408,7 +413,7 @@ class AuditorRelationRow(SQLModel, table=True):
     ends_on: date | None = None
 
 
-class AuditorChangeRow(SQLModel, table=True):
+class AuditorChangeRow(Row, table=True):
     """An auditor's history: who changed what and when, appended with every change."""
 
     __tablename__ = "auditor_changes"
@@ -423,7 +428,7 @@ class AuditorChangeRow(SQLModel, table=True):
 
 
 
-class AuditAssignmentRow(SQLModel, table=True):
+class AuditAssignmentRow(Row, table=True):
     """The team accepted for one audit of a case; a replaced one keeps its row, `replaced_by`
     naming the assignment that replaced it (workflows.assignments)."""
 
@@ -448,7 +453,7 @@ class AuditAssignmentRow(SQLModel, table=True):
 
 
 
-class PlanningWarningRow(SQLModel, table=True):
+class PlanningWarningRow(Row, table=True):
     """A warning the daemon sent (workflows.planning_warnings): its key makes it sent once."""
 
     __tablename__ = "planning_warnings"
@@ -461,7 +466,7 @@ class PlanningWarningRow(SQLModel, table=True):
 metadata = SQLModel.metadata
 
 
-class FindingRow(SQLModel, table=True):
+class FindingRow(Row, table=True):
     """An audit finding as it now stands (workflows.findings); its steps are on the case trail."""
 
     __tablename__ = "findings"

@@ -266,16 +266,15 @@ class SqlEventLog(SqlRepository):
 
     def for_case(self, case_id: int) -> Sequence[Event]:
         """The case's events in sequence order."""
-        stmt = select(EventRow).where(EventRow.case_id == case_id).order_by(col(EventRow.seq))
-        return [mapping.event(r) for r in self._uow.rows(stmt)]
+        rows = self._uow.fetch_all(st.EVENTS_OF_CASE_P, {"b_case_id": case_id})
+        return [mapping.event(r) for r in rows]
 
     def last(self, case_id: int) -> Event | None:
         """One row by (case, seq) from the chain head, not the whole trail."""
         head = self.head(case_id)
         if head is None:
             return None
-        stmt = select(EventRow).where(EventRow.case_id == case_id, EventRow.seq == head.seq)
-        row = self._uow.first(stmt)
+        row = self._uow.fetch_one(st.EVENT_AT_P, {"b_case_id": case_id, "b_seq": head.seq})
         return None if row is None else mapping.event(row)
 
     def all_case_ids(self) -> Iterator[int]:

@@ -53,6 +53,13 @@ AUDITS_OF_CASE = (
     select(AUDITS).where(AUDITS.c.case_id == bindparam("b_case_id")).order_by(AUDITS.c.id)
 )
 
+EVENTS_OF_CASE = (
+    select(EVENTS).where(EVENTS.c.case_id == bindparam("b_case_id")).order_by(EVENTS.c.seq)
+)
+EVENT_AT = select(EVENTS).where(
+    EVENTS.c.case_id == bindparam("b_case_id"), EVENTS.c.seq == bindparam("b_seq")
+)
+
 CHAIN_HEAD = select(CASES.c.head_seq, CASES.c.head_hash).where(CASES.c.id == bindparam("b_id"))
 EVENT_TAKEN = select(EVENTS.c.id).where(
     EVENTS.c.case_id == bindparam("b_case_id"), EVENTS.c.seq == bindparam("b_seq")
@@ -203,6 +210,8 @@ _CANCEL_OF_KINDS_P: dict[int, Prepared] = {}
 ORGANISATION_BY_ID_P = Prepared(ORGANISATION_BY_ID)
 APPLICATION_BY_ID_P = Prepared(APPLICATION_BY_ID)
 AUDITS_OF_CASE_P = Prepared(AUDITS_OF_CASE)
+EVENTS_OF_CASE_P = Prepared(EVENTS_OF_CASE)
+EVENT_AT_P = Prepared(EVENT_AT)
 LATEST_AUDIT_DATE_P = Prepared(
     select(func.max(AUDITS.c.audit_date).label("latest")).where(
         AUDITS.c.case_id == bindparam("b_case_id")

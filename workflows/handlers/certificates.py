@@ -67,7 +67,7 @@ def decision_day(
                     closed=max(f.closed_on for f in late if f.closed_on is not None),
                 ),
             )
-    return dated(day, reads, setup, case, now)
+    return dated(on, reads, setup, case, now)  # today's, when undated
 
 
 def surveillance(cmd: c.RecordSurveillance, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:

@@ -163,5 +163,6 @@ def main() -> None:
     for kind, (total, inside, own) in best.items():
         print(f"{kind:<24}{total:>10.0f}{inside:>10.0f}{own:>10.0f}")
 
+
 if __name__ == "__main__":
     main()

@@ -365,6 +365,8 @@ _NO_IDS: frozenset[str] = frozenset()
 _ID_LISTS = (list, tuple, set, frozenset)  # what exclusions come as (subclasses: the slow way)
 _quotient: Callable[[tuple[int, int]], Quotient] = partial(tuple.__new__, Quotient)
 """Quotient((numerator, denominator)) without the named tuple's Python-level __new__."""
+
+
 def _leaf_ratio(maximum: tuple[int, int], leaf: Any) -> tuple[int, int] | None:
     """Points (millionths or a ratio) or a sampled share of `maximum`, as a ratio in 0..maximum."""
     max_num, max_den = maximum

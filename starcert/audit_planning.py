@@ -174,9 +174,7 @@ def plan_audits(application: App, weeks: int, start: date | None = None) -> Audi
         probe = DueAudit(case_id, case.organisation_id, kind.value, window_from, window_to,
                          "", Decimal(0), 0)  # fmt: skip
         if app_row is None or None in (app_row.area, app_row.personnel, app_row.sites):
-            unsized.append(
-                NoProposal(probe, "its application records no area, personnel or sites")
-            )
+            unsized.append(NoProposal(probe, "its application records no area, personnel or sites"))
             continue
         assert app_row.area and app_row.personnel and app_row.sites
         time = audit_time(

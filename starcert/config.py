@@ -177,6 +177,7 @@ class AuditorsConfig(_Section):
             raise ValueError("areas must not repeat")
         return value
 
+
 LOGO_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -230,9 +231,7 @@ class BodyConfig(_Section):
     @classmethod
     def _public_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if value and (
-            not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value)
-        ):
+        if value and (not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value)):
             raise ValueError(
                 f"{value!r} is not an http:// or https:// address without query or fragment "
                 "(like https://cert.example.cn)"

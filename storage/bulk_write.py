@@ -252,7 +252,9 @@ def _parameters(compiled: Any, rows: list[dict[str, Any]]) -> list[Any]:
             columns[i] = [process(v) for v in values]
     if compiled.positional:
         return list(zip(*columns, strict=True))
-    return [dict(zip(compiled.params, values, strict=True)) for values in zip(*columns, strict=True)]
+    return [
+        dict(zip(compiled.params, values, strict=True)) for values in zip(*columns, strict=True)
+    ]
 
 
 def _rows(tables: Tables, name: str, first_event: int) -> list[dict[str, Any]]:

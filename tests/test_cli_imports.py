@@ -164,7 +164,9 @@ def test_every_command_is_found_in_its_own_module() -> None:
 def test_a_command_imports_no_other_command_module(office: Path) -> None:
     code, _, commands, out = modules_of("--config", str(office), "show", "1")
     assert code == 0 and "case 1" in out
-    homes = {f"starcert.cli.{m.split(':')[0]}" for m in [*root.GROUPS.values(), *root.COMMANDS.values()]}
+    homes = {
+        f"starcert.cli.{m.split(':')[0]}" for m in [*root.GROUPS.values(), *root.COMMANDS.values()]
+    }
     assert commands & homes == {"starcert.cli.case_commands"}
 
 

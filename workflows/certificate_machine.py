@@ -240,8 +240,10 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         None,
         g.brings_audit,
         fx.record_audit,
-        why("an audit on the record, no change of state (special; surveillance while suspended "
-        "for a surveillance cause, credited on restore)"),
+        why(
+            "an audit on the record, no change of state (special; surveillance while suspended "
+            "for a surveillance cause, credited on restore)"
+        ),
     ),
     TransitionSpec(
         Trigger.REFUSE_FOR_FINDINGS,

@@ -20,7 +20,8 @@ def no_open_major(_case: Case, ctx: TransitionContext) -> str | None:
     if not found:
         return None
     return why(
-        "{findings} open: a major finding must be closed before the decision", findings=listed(found)
+        "{findings} open: a major finding must be closed before the decision",
+        findings=listed(found),
     )
 
 

@@ -28,7 +28,9 @@ def brought(ctx: TransitionContext, kind: AuditKind) -> Audit | str:
     if audit is None or audit.kind is not kind:
         return why("needs a {kind} audit", kind=kind)
     if audit.sheet is None:
-        return why("the {kind} audit of {date} has no score sheet", kind=kind, date=audit.audit_date)
+        return why(
+            "the {kind} audit of {date} has no score sheet", kind=kind, date=audit.audit_date
+        )
     return audit
 
 
@@ -69,7 +71,9 @@ def stage2_passed(_case: Case, ctx: TransitionContext) -> str | None:
     verdict = latest_stage2(ctx)
     if isinstance(verdict, str):
         return verdict
-    return None if verdict.passed else why("stage 2 {score} did not pass", score=score_text(verdict))
+    return (
+        None if verdict.passed else why("stage 2 {score} did not pass", score=score_text(verdict))
+    )
 
 
 def stage2_failed(_case: Case, ctx: TransitionContext) -> str | None:

@@ -153,6 +153,7 @@ class CaseRepository(Protocol):
         """A hint: these cases and their deadlines are read next in this transaction (a batch
         of firings); a backend may read them all at once. Reads stay as without it."""
         ...
+
     def by_number(self, number: str) -> Case: ...
     def save(self, case: Case) -> None:
         """Write `case` if its stored version is still `case.version`, then bump the version.

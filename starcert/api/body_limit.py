@@ -14,9 +14,7 @@ class BodyLimit:
     passes the limit. Either way the app never runs, so nothing is written.
     """
 
-    def __init__(
-        self, app: ASGIApp, limit: int, wider: tuple[str, int] | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, limit: int, wider: tuple[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
         self.wider = wider  # (path prefix, its own limit): rule files travel in bodies there

@@ -121,9 +121,7 @@ async def logout(request: Request) -> Response:
     form = await _form(request)
     if found is not None:
         if not _form_ok(found[1], form):
-            return page(
-                "message.html", 403, title=_("Refused"), message=_("Form token mismatch.")
-            )
+            return page("message.html", 403, title=_("Refused"), message=_("Form token mismatch."))
         await run_in_threadpool(console_login.log_out, application_of(request), found[1])
     return to_login()
 
@@ -179,9 +177,7 @@ def home(
         states=[x.value for x in State],
         stars=[x.value for x in reversed(StarLevel)],
         results=results,
-        next_query=urlencode(
-            {"q": q or "", **asked, "offset": results.offset + results.limit}
-        ),
+        next_query=urlencode({"q": q or "", **asked, "offset": results.offset + results.limit}),
         overdue=ops.deadlines(application, "overdue", 0, 50),
         upcoming=ops.deadlines(application, "upcoming", 60, 50),
         rules=ops.rule_versions(application, today),
@@ -352,7 +348,9 @@ async def act(
             case_id=case_id,
             action=action,
             reason=form.get("reason", "").strip(),
-            expected_version=version_text if version_text.isascii() and version_text.isdigit() else "",
+            expected_version=version_text
+            if version_text.isascii() and version_text.isdigit()
+            else "",
             consequence=_(CONSEQUENCES[action]),
         )
 

@@ -41,9 +41,7 @@ def _render_incidents(
     application = application_of(request)
     # Qualifications are the register's personal data: only those who read it see them.
     reads_register = principal.role in (Role.OPERATOR, Role.AUDITOR)
-    warnings = [
-        w for w in current_warnings(application) if reads_register or w.kind != EXPIRING
-    ]
+    warnings = [w for w in current_warnings(application) if reads_register or w.kind != EXPIRING]
     return page(
         "incidents.html",
         status,

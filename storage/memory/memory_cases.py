@@ -259,4 +259,3 @@ class MemoryEventLog(MemoryRepository):
     def all_case_ids(self) -> Iterator[int]:
         """Ids of every case on record or named by an event, ascending."""
         return iter(sorted({cid for cid, _ in self._uow.data.events} | set(self._uow.data.cases)))
-

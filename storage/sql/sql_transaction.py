@@ -190,7 +190,9 @@ class SqlTransaction:
     def _finish_on_driver(self, conn: Connection, *, commit: bool) -> None:
         found = self._in_transaction  # the driver as looked up when the transaction began
         driver: Any = (
-            found[1] if found is not None and found[0] is conn else conn.connection.driver_connection
+            found[1]
+            if found is not None and found[0] is conn
+            else conn.connection.driver_connection
         )
         try:
             driver.commit() if commit else driver.rollback()

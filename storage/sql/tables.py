@@ -322,7 +322,11 @@ class CheckpointRow(Row, table=True):
     root: str
     signed_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     signature: str
-    heads: list[Any] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)  # [[id, seq, hash]]
+    heads: list[Any] = Field(
+        default_factory=list, sa_type=sa.JSON, nullable=False
+    )  # [[id, seq, hash]]
+
+
 class ConsoleSessionRow(Row, table=True):
     """A console log-in: the sha256 of the cookie's random id, whose it is, and when it ends."""
 
@@ -427,7 +431,6 @@ class AuditorChangeRow(Row, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
 
 
-
 class AuditAssignmentRow(Row, table=True):
     """The team accepted for one audit of a case; a replaced one keeps its row, `replaced_by`
     naming the assignment that replaced it (workflows.assignments)."""
@@ -450,7 +453,6 @@ class AuditAssignmentRow(Row, table=True):
     rules_version: str
     replaces: int | None = Field(default=None, foreign_key="audit_assignments.id")
     replaced_by: int | None = Field(default=None, foreign_key="audit_assignments.id")
-
 
 
 class PlanningWarningRow(Row, table=True):

@@ -41,9 +41,10 @@ def test_one_tick_after_years_down_fires_as_a_daemon_that_never_stopped(tmp_path
     clock = FakeClock(T0)
     certify(site, clock, 3, days_between=3)
     reference = make_site(tmp_path / "reference")
-    with sqlite3.connect(site.url.removeprefix("sqlite:///")) as a, sqlite3.connect(
-        reference.url.removeprefix("sqlite:///")
-    ) as b:
+    with (
+        sqlite3.connect(site.url.removeprefix("sqlite:///")) as a,
+        sqlite3.connect(reference.url.removeprefix("sqlite:///")) as b,
+    ):
         a.backup(b)
     started = clock.now()
 

@@ -57,9 +57,7 @@ def _monthly_ticks(app: App, clock: FakeClock, start: date, months: int) -> None
         day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def test_a_suspended_client_is_reminded_of_recertification_once(
-    app: App, clock: FakeClock
-) -> None:
+def test_a_suspended_client_is_reminded_of_recertification_once(app: App, clock: FakeClock) -> None:
     _surveil(app, clock, _at(2024, 11, 1))
     _surveil(app, clock, _at(2025, 11, 1))
     clock.set(_at(2026, 6, 1))

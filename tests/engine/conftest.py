@@ -18,7 +18,6 @@ STRICT = RULES / "examples" / "strict-cb"
 DEFAULT_FILE = RULES / "gbt27922-2011.yaml"
 
 
-
 def application(**changes: Any) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "application_date": date(2026, 3, 2),

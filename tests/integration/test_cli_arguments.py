@@ -68,7 +68,7 @@ def test_an_id_past_any_row_is_not_found_or_out_of_range_not_an_overflow(
 def test_a_digit_that_is_not_a_number_is_looked_up_as_a_name_not_a_crash(
     starcert_sqlite: Starcert,
 ) -> None:
-    """"³" and "²" are digits to str.isdigit but no number to int(): they name no case, no
+    """ "³" and "²" are digits to str.isdigit but no number to int(): they name no case, no
     organisation."""
     for args, missing in (
         (("show", "³"), "error: no case holds certificate ³\n"),

@@ -24,6 +24,7 @@ READERS: list[tuple[str, ...]] = [  # one of each way in: the check is the same 
     ("serve",),
 ]
 
+
 def one_line(done: Completed) -> str:
     assert "Traceback" not in done.err, done.err
     lines = done.err.strip().splitlines()

@@ -99,4 +99,7 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> 
     assert "Traceback" not in refused.err and len(refused.err.strip().splitlines()) == 1
     refused = listed("list", check=False)  # a SQLite file is never created by reading it
     assert refused.code == 1
-    assert refused.err == f"error: no database at {tmp_path}/no/such/folder/x.db: run `starcert db upgrade` to create it\n"
+    assert (
+        refused.err
+        == f"error: no database at {tmp_path}/no/such/folder/x.db: run `starcert db upgrade` to create it\n"
+    )

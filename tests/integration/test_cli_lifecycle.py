@@ -358,7 +358,9 @@ def test_a_database_of_an_older_release_is_refused_until_upgraded(tmp_path: Path
 
 def test_show_in_words_gives_the_scores_and_suspension_its_json_has(starcert: Starcert) -> None:
     cid = certified(starcert, loss=2)  # 98 points, in decision: the score decided on
-    stage2 = next(line for line in starcert("show", cid).out.splitlines() if "record_stage2" in line)
+    stage2 = next(
+        line for line in starcert("show", cid).out.splitlines() if "record_stage2" in line
+    )
     assert "score 98.000000 five_star" in stage2
     starcert("decide", cid, "--by", "carol")
     low = starcert.write("low.json", sheet(0, organisation=0, staffing=0))  # 88: three stars

@@ -44,9 +44,7 @@ def test_refresh_loads_new_versions_and_held_rulesets_stay_as_they_were(
         assert book.in_force(date(2026, 6, 30)).version == "1"  # decisions dated before: old
         assert book.in_force(date(2026, 7, 1)).version == "2"
         facts = {
-            "score_sheet": {
-                "results": {**FULL_MARKS, "complaint_handling": 2.5}
-            }
+            "score_sheet": {"results": {**FULL_MARKS, "complaint_handling": 2.5}}
         }  # 90.5 points
         before = book.evaluate(facts, date(2026, 6, 30), checks=[Check.SCORING])
         after = book.evaluate(facts, date(2026, 7, 1), checks=[Check.SCORING])

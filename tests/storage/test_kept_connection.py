@@ -154,9 +154,7 @@ def test_a_commit_the_database_refuses_leaves_nothing_open_or_stored(
     assert _organisations(engine) == 1
 
 
-def test_closing_while_lent_closes_it_when_given_back(
-    engine: Engine, kept: KeptConnection
-) -> None:
+def test_closing_while_lent_closes_it_when_given_back(engine: Engine, kept: KeptConnection) -> None:
     held = kept.lend()
     kept.close()  # does not wait for the holder
     assert not held.closed

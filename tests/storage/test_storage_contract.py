@@ -655,7 +655,9 @@ def test_overdue_cases_release_failures_incidents_and_next_due(backend: Backend)
         uow.deadlines.record_failure(soon_id, "RuntimeError: too late", retry)
         fired = uow.deadlines.get(soon_id)
         assert (fired.attempts, fired.last_error, fired.claimed_until) == (
-            1, "RuntimeError: rules missing", None
+            1,
+            "RuntimeError: rules missing",
+            None,
         )
 
 

@@ -30,9 +30,7 @@ from workflows.ports import Notification
 from workflows.read_ports import Heartbeat, LeaseHolder
 
 
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "memory":
         found: Database = MemoryDatabase()

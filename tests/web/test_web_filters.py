@@ -74,4 +74,3 @@ def test_the_certificate_list_filters_by_each_key(site: Api) -> None:
     assert [c["id"] for c in found["items"]] == [applying["id"]]
     refused = api.get("/api/cases", params={"due_within_days": 0})
     assert refused.status_code == 422 and refused.json()["field"] == "due_within_days"
-

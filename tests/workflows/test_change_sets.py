@@ -98,7 +98,9 @@ def test_the_result_carries_the_case_as_stored(office: Office) -> None:
 def test_an_expected_version_is_checked_with_the_command(office: Office) -> None:
     case_id = office.certify()
     seen = office.snapshot(case_id)
-    office.case_service.handle(c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "asked", OPERATOR))
+    office.case_service.handle(
+        c.Suspend(case_id, SuspensionCause.CLIENT_REQUEST, "asked", OPERATOR)
+    )
     with pytest.raises(ConcurrencyConflict, match=f"is at version {seen.case.version + 1}"):
         office.case_service.handle(
             c.Restore(case_id, "ready", OPERATOR), expected_version=seen.case.version

@@ -138,7 +138,9 @@ def test_restore_after_the_limit_meets_the_withdrawal_a_daemon_would_have_fired(
         office.case_service.handle(c.Restore(case_id, "late", OPERATOR))
     snap = office.snapshot(case_id)
     assert snap.case.state is State.WITHDRAWN
-    assert [(e.trigger, e.actor) for e in snap.events[-1:]] == [("withdraw", f"catch-up:{OPERATOR}")]
+    assert [(e.trigger, e.actor) for e in snap.events[-1:]] == [
+        ("withdraw", f"catch-up:{OPERATOR}")
+    ]
     assert snap.events[-1].reason == "suspension since 2025-02-15 passed its limit 2025-08-15"
 
 

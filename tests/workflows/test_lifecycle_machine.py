@@ -347,8 +347,7 @@ def test_recertify_keeps_the_number_when_the_body_says_so() -> None:
     context = ctx(as_of=date(2027, 2, 1), audit=r)
     context.numbering = CertificateNumbers("ASC", new_number_on_recertification=False)
     assert (
-        LC.fire(case_in(State.ACTIVE), Trigger.RECERTIFY, context).after.number
-        == "ASC-2024-000042"
+        LC.fire(case_in(State.ACTIVE), Trigger.RECERTIFY, context).after.number == "ASC-2024-000042"
     )
 
 
@@ -385,9 +384,7 @@ def test_a_certificate_that_expired_while_suspended_is_not_restored_after_expiry
     renewal = audit(AuditKind.RECERTIFICATION, date(2027, 4, 1), score=96)
     check = LC.check(case, Trigger.RESTORE_AFTER_EXPIRY, ctx(as_of=date(2027, 4, 2), audit=renewal))
     assert not check.allowed
-    assert check.why.startswith(
-        "expired while suspended (serious_nonconformity, since 2027-01-01)"
-    )
+    assert check.why.startswith("expired while suspended (serious_nonconformity, since 2027-01-01)")
     assert plan(case, PlainRules().terms(date(2027, 4, 2))) == {}  # no allowance to remind of
 
 
@@ -431,8 +428,7 @@ def test_restore_after_expiry_within_the_allowance() -> None:
 )
 def test_cancel_from_every_live_state(state: State) -> None:
     assert (
-        LC.fire(case_in(state), Trigger.CANCEL, ctx(reason="client")).after.state
-        is State.CANCELLED
+        LC.fire(case_in(state), Trigger.CANCEL, ctx(reason="client")).after.state is State.CANCELLED
     )
 
 

@@ -137,9 +137,7 @@ def test_a_stage_1_audit_is_recorded_without_reading_the_case_s_audits(tmp_path:
     assert recorded.state is State.STAGE2
 
 
-def _fired_in_batches(
-    tmp_path: Path, per_commit: int | None
-) -> tuple[list[str], list[Any], int]:
+def _fired_in_batches(tmp_path: Path, per_commit: int | None) -> tuple[list[str], list[Any], int]:
     """Three certificates a year and more on, their due deadlines fired by one runner tick:
     the statements run, each case's history afterwards, and how many fired."""
     office, seen = _traced_office(tmp_path)

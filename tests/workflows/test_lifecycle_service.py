@@ -102,7 +102,9 @@ def test_review_refuses_with_every_failure_as_the_reason(office: Office) -> None
     assert "no dedicated after-sales funds" in event.reason and "less than 3 months" in event.reason
     assert event.rule_version == "test-2024.1"
     earliest = office.today - timedelta(days=30) + relativedelta(months=3)
-    assert result.note == f"refused: {event.reason} (the running time allows applying from {earliest})"
+    assert (
+        result.note == f"refused: {event.reason} (the running time allows applying from {earliest})"
+    )
 
 
 def test_decide_refuses_certification_below_70(office: Office) -> None:
@@ -537,7 +539,9 @@ def test_recertification_before_expiry_renews_with_a_new_number(office: Office) 
 def test_recertification_keeps_the_number_when_configured(
     store: MemoryStore, rules: PlainRules, clock: FakeClock
 ) -> None:
-    case_service = CaseService(store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False)
+    case_service = CaseService(
+        store.uow, rules, clock, SHANGHAI, new_number_on_recertification=False
+    )
     office = Office(case_service, store.uow, clock)
     case_id = office.certify()
     number = office.snapshot(case_id).case.number

@@ -53,4 +53,9 @@ def test_module_reads_no_wall_clock(path: Path) -> None:
 
 def test_the_check_sees_every_module() -> None:
     names = {p.name for p in MODULES}
-    assert {"certificate_machine.py", "case_service.py", "deadline_firing.py", "audit_trail.py"} <= names
+    assert {
+        "certificate_machine.py",
+        "case_service.py",
+        "deadline_firing.py",
+        "audit_trail.py",
+    } <= names

@@ -132,6 +132,7 @@ class _StoredFacts:
 
     def findings(self) -> Sequence[Finding]:
         return self._uow.findings.for_case(self._case_id)
+
     def events(self) -> Sequence[Event]:
         return self._uow.events.for_case(self._case_id)
 

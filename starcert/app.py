@@ -24,6 +24,7 @@ from workflows.read_ports import ReadingUnitOfWork
 
 if TYPE_CHECKING:
     from engine import RuleSet
+    from starcert.documents.versions_memo import VersionsMemo
     from starcert.metrics import ProcessMetrics
     from starcert.rules_adapter import EngineRules
 
@@ -71,6 +72,13 @@ class App:
     def refresh_rules(self) -> list[RuleSet]:
         """Load newly published versions, if the rules are in use (the daemon calls it per tick)."""
         return self.rules.refresh() if "rules" in self.__dict__ else []
+
+    @cached_property
+    def document_versions(self) -> VersionsMemo:
+        """Certificate document versions derived from a case's trail, kept by its chain head."""
+        from starcert.documents.versions_memo import VersionsMemo
+
+        return VersionsMemo()
 
     @cached_property
     def metrics(self) -> ProcessMetrics:

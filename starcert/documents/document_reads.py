@@ -36,12 +36,24 @@ class CertificateDocuments:
 
 
 def case_versions(application: App, case_id: int) -> tuple[DocumentVersion, ...]:
-    """Every document version of the case, under all its numbers."""
+    """Every document version of the case, under all its numbers: read from the trail once
+    per chain head (starcert.documents.versions_memo)."""
+    memo = application.document_versions
     with application.uow() as uow:
         case = uow.cases.get(case_id)
+        head = uow.events.head(case_id)
+        key = (case_id, 0 if head is None else head.seq)
+        found = memo.get(key)
+        if found is not None:
+            return found
         events = list(uow.events.for_case(case_id))
         organisation = uow.organisations.get(case.organisation_id)
-    return document_versions(events, organisation.credit_code, application.config.zone, case.holder)
+    found = document_versions(
+        events, organisation.credit_code, application.config.zone, case.holder
+    )
+    if events and events[-1].seq == key[1]:  # the trail read is the one the key names
+        memo.put(key, found)
+    return found
 
 
 def documents_of(application: App, ref: str) -> CertificateDocuments:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode
 
@@ -54,6 +55,9 @@ ACTIONS: dict[str, str] = {
 need a score sheet and are recorded through the API or the CLI."""
 
 NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
+
+DATED = frozenset({"decide", "suspend", "restore", "withdraw", "cancel"})
+"""Actions an operator may enter late, dated the day they took effect (the CLI's --on)."""
 
 CONSEQUENCES: dict[str, str] = {
     "withdraw": N_(
@@ -247,6 +251,8 @@ def _render_case(
         reasons={k.trigger: reasons.say(k.why) for k in checks},
         actions=actions,
         needs_reason=NEEDS_REASON,
+        dated=DATED,
+        today=application.clock.now().astimezone(application.config.zone).date().isoformat(),
         causes=[c.value for c in OPERATOR_CAUSES],
         zone=application.config.zone,
         notice=notice,
@@ -265,14 +271,30 @@ show their refusals on it too."""
 # --- writes --------------------------------------------------------------------------------------
 
 
+def _on(action: str, form: dict[str, str]) -> date | None:
+    """The day a late entry took effect (empty: today); the lifecycle bounds it."""
+    text = form.get("on", "").strip()
+    if action not in DATED or not text:
+        return None
+    try:
+        if not text.isascii():
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "on", _("%(value)r is not a date (YYYY-MM-DD)") % {"value": text[:40]}
+        ) from None
+
+
 def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Command]:
     reason = form.get("reason", "").strip()
     if action in NEEDS_REASON and not reason:
         raise InvalidInput("reason", _("a reason is required"))
+    on = _on(action, form)
     if action == "review":
         return lambda cid: c.ReviewApplication(case_id=cid, by=by)
     if action == "decide":
-        return lambda cid: c.Decide(case_id=cid, by=by)
+        return lambda cid: c.Decide(case_id=cid, by=by, on=on)
     if action == "expire":
         return lambda cid: c.Expire(case_id=cid, by=by)
     if action == "suspend":
@@ -280,7 +302,7 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
             cause = SuspensionCause(form.get("cause", ""))
         except ValueError:
             raise InvalidInput("cause", _("choose a suspension cause")) from None
-        return lambda cid: c.Suspend(cid, cause, reason, by)
+        return lambda cid: c.Suspend(cid, cause, reason, by, on)
     kinds: dict[str, type[c.Restore | c.Withdraw | c.Cancel]] = {
         "restore": c.Restore,
         "withdraw": c.Withdraw,
@@ -289,7 +311,7 @@ def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Co
     if action not in kinds:
         raise InvalidInput("action", _("unknown action %(action)r") % {"action": action[:40]})
     kind = kinds[action]
-    return lambda cid: kind(cid, reason, by)
+    return lambda cid: kind(cid, reason, by, on)
 
 
 async def operator_form(
@@ -348,6 +370,7 @@ async def act(
             case_id=case_id,
             action=action,
             reason=form.get("reason", "").strip(),
+            on=form.get("on", "").strip()[:40],
             expected_version=version_text
             if version_text.isascii() and version_text.isdigit()
             else "",

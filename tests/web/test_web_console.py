@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, days_ago
 from tests.web.conftest import ENGLISH, fresh
 
 REASON = "client asked for a pause during relocation"
@@ -65,6 +65,54 @@ def test_an_operator_finds_a_certificate_suspends_it_and_sees_the_timeline(
         "operator-1",
         REASON,
     )
+    page.close()
+
+
+def test_an_operator_enters_a_decision_and_a_suspension_late_dated_the_day_they_took_effect(
+    browser: Any, site: Api
+) -> None:
+    case = site.decision_pending()
+    page = _log_in(browser, site, "operator")
+    page.goto(f"{site.base}/console/cases/{case['id']}")
+    decide = page.locator("form[data-action=decide]")
+    assert decide.locator("input[name=on]").get_attribute("max") is not None  # no future day
+    decide.locator("input[name=on]").fill(days_ago(30))
+    decide.locator("button").click()
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=decide")
+    assert page.get_attribute("#case-state", "data-state") == "active"
+    assert page.inner_text("dt:text('Issued') + dd") == days_ago(30)
+
+    before = page.locator("form[data-action=suspend]")
+    before.locator("select[name=cause]").select_option("client_request")
+    before.locator("textarea[name=reason]").fill(REASON)
+    before.locator("input[name=on]").fill(days_ago(35))  # before the decision it follows
+    before.locator("button").click()
+    error = page.inner_text("p.error")
+    assert "on:" in error and "before the case's last event" in error, error
+    assert page.get_attribute("#case-state", "data-state") == "active"  # nothing written
+
+    suspend = page.locator("form[data-action=suspend]")
+    suspend.locator("select[name=cause]").select_option("client_request")
+    suspend.locator("textarea[name=reason]").fill(REASON)
+    suspend.locator("input[name=on]").fill(days_ago(10))
+    suspend.locator("button").click()
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=suspend")
+    assert days_ago(10) in page.inner_text("dt:text('Suspended') + dd")
+    history = site.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
+    assert [(e["trigger"], e["data"].get("on")) for e in history[-2:]] == [
+        ("certify", days_ago(30)),
+        ("suspend", days_ago(10)),
+    ]
+
+    withdraw = page.locator("form[data-action=withdraw]")
+    withdraw.locator("textarea[name=reason]").fill("the client stopped trading")
+    withdraw.locator("input[name=on]").fill(days_ago(5))
+    withdraw.locator("button").click()
+    assert page.inner_text("#confirm-on") == days_ago(5)  # the confirmation carries the day
+    page.click("form.confirm button")
+    page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=withdraw")
+    history = site.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
+    assert (history[-1]["trigger"], history[-1]["data"].get("on")) == ("withdraw", days_ago(5))
     page.close()
 
 

@@ -55,7 +55,8 @@ class App:
         with self.uow() as uow:
             if uow.rule_versions.latest_id():
                 return
-        from starcert.rules_store import file_cap, seed_shipped
+        from starcert.rule_publication import file_cap
+        from starcert.rules_store import seed_shipped
 
         rules_dir, now = self.config.paths.rules_dir, self.clock.now()
         seed_shipped(self.uow, rules_dir, now, file_cap(self.config))

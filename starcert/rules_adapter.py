@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import Check, Decision, RuleBook, RuleSet
-from starcert.rules_store import PublishedBook, UowFactory
+from starcert.rule_publication import UowFactory
+from starcert.rules_store import PublishedBook
 from workflows.model import (
     Application,
     IndicatorResult,

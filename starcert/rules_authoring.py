@@ -17,17 +17,15 @@ from typing import TYPE_CHECKING
 from engine import RuleSet, load_ruleset
 from engine.file_cap import FileCap
 from engine.team_rules import TeamRules
-from starcert.rules_store import (
+from starcert.rule_publication import (
     CLI_INPUTS,
     InputNames,
     Publication,
     Published,
     file_cap,
-    publish,
-    publish_refusal,
-    ruleset_of,
     stored_versions,
 )
+from starcert.rules_store import publish, publish_refusal, ruleset_of
 from workflows.deadlines import local_day
 from workflows.ports import PublishedRules
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,31 +25,21 @@ from engine.book import read_sources
 from engine.file_cap import FileCap, read_rule_file
 from engine.indexed_version import IndexedVersion
 from engine.rule_errors import Problem
-from engine.team_rules import TeamRules
-from starcert.config import Config, RulesConfig
+from starcert.rule_publication import (
+    DEFAULT_CAP,
+    SHIPPED_BY,
+    SHIPPED_REASON,
+    Publication,
+    Published,
+    UowFactory,
+    key_line,
+    published_source,
+    stored_versions,
+)
+from starcert.team_rules_store import publish_team
 from workflows.errors import ConcurrencyConflict, InvalidInput
-from workflows.ports import PublishedRules, UnitOfWork
+from workflows.ports import PublishedRules
 from workflows.rule_kind import CRITERIA, TEAM, row_kind, rule_kind
-
-SHIPPED_REASON = "shipped default"
-SHIPPED_BY = "starcert (shipped rule files)"
-
-UowFactory = Callable[[], UnitOfWork]
-SIZE_SETTING = "[rules] max_file_bytes in the config"
-DEFAULT_CAP = FileCap(RulesConfig().max_file_bytes, SIZE_SETTING)
-"""The config's default, for callers given no config."""
-
-
-def file_cap(config: Config) -> FileCap:
-    """The configured size limit of a rule file, its hint naming the config file to change."""
-    where = f"[rules] max_file_bytes in {config.source}" if config.source else SIZE_SETTING
-    return FileCap(config.rules.max_file_bytes, where)
-
-
-def published_source(row: PublishedRules) -> str:
-    """How a database version names its source in decisions and messages."""
-    return f"{row.source_name} (published {row.ruleset} {row.version})"
-
 
 _PARSED: dict[str, RuleSet] = {}  # sha256 of a version's text -> the version as written
 _PARSED_LOCK = threading.Lock()
@@ -79,15 +68,6 @@ def indexed(row: PublishedRules) -> IndexedVersion:
         source=published_source(row),
         parse=lambda: ruleset_of(row),
     )
-
-
-def stored_versions(
-    uow_factory: UowFactory, after_id: int = 0, kind: str | None = CRITERIA
-) -> list[PublishedRules]:
-    """The stored versions of one kind of rule file (criteria unless told; None: both)."""
-    with uow_factory() as uow:
-        rows = list(uow.rule_versions.list(after_id=after_id))
-    return rows if kind is None else [r for r in rows if row_kind(r) == kind]
 
 
 def seed_shipped(
@@ -206,81 +186,6 @@ def _one_ruleset(rows: Sequence[PublishedRules]) -> str:
 # --- publishing -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InputNames:
-    """What the caller calls a publication's inputs, so a refusal names what the author gave."""
-
-    effective: str
-    author: str
-    backdate: str | None  # None: this caller cannot backdate
-
-
-CLI_INPUTS = InputNames("--effective", "--by", "--backdate")
-
-
-@dataclass(frozen=True)
-class Publication:
-    name: str  # the file's name, as problems name it and the version records its source
-    data: bytes  # the file's bytes: checked and stored as the same read
-    effective_from: date
-    author: str
-    today: date  # the body's calendar date now: effective dates before it are backdating
-    now: datetime
-    backdate_reason: str | None = None
-    os_user: str | None = None  # the host account behind a CLI publication
-    inputs: InputNames = CLI_INPUTS
-    cap: FileCap = field(default=DEFAULT_CAP)  # `data` over it is refused before it is parsed
-
-    def row(
-        self, rules: RuleSet | TeamRules, content: str, author: str, reason: str | None
-    ) -> PublishedRules:
-        """The stored version this publication makes of `rules` (criteria or team alike)."""
-        return PublishedRules(
-            id=None,
-            ruleset=rules.name,
-            version=rules.version,
-            content_hash=rules.content_hash,
-            content=content,
-            source_name=self.name,
-            effective_from=self.effective_from,
-            published_at=self.now,
-            published_by=author,
-            backdate_reason=reason,
-            published_by_os_user=self.os_user,
-        )
-
-    @classmethod
-    def from_file(
-        cls,
-        path: Path,
-        effective_from: date,
-        author: str,
-        today: date,
-        now: datetime,
-        backdate_reason: str | None = None,
-        os_user: str | None = None,
-        cap: FileCap = DEFAULT_CAP,
-    ) -> Publication:
-        """The file at `path`, read once (RuleFileError naming it when it cannot be read, or
-        when it is over `cap`: then it is never read whole)."""
-        return cls(
-            str(path), read_rule_file(path, cap), effective_from, author, today, now,
-            backdate_reason, os_user, cap=cap,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Published:
-    row: PublishedRules
-    ruleset: RuleSet | TeamRules
-    previous: RuleSet | None  # the criteria version stored before it, if any
-    file_effective_from: date  # the file's own effective_from; the published date governs
-
-    @property
-    def file_date_differs(self) -> bool:
-        return self.file_effective_from != self.row.effective_from
-
-
 def check_file(path: Path, cap: FileCap = DEFAULT_CAP) -> RuleSet:
     """Validate a file and run its examples (RuleFileError with file:line when it fails, or
     naming the file when it is over `cap` or cannot be read)."""
@@ -314,8 +219,6 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
         raise InvalidInput(request.inputs.author, "must name the author")
     reason = _checked_dates(request)
     if rule_kind(request.data) == TEAM:
-        from starcert.team_rules_store import publish_team
-
         return publish_team(uow_factory, request, author, reason)
     as_written = load_ruleset(request.data, request.name, cap=request.cap)
     ruleset = as_written.published_as(request.effective_from, request.name)
@@ -328,7 +231,7 @@ def publish(uow_factory: UowFactory, request: Publication) -> Published:
                 [
                     Problem(
                         request.name,
-                        _key_line(content, "ruleset"),
+                        key_line(content, "ruleset"),
                         f"rule set {ruleset.name!r} is not the one this database serves "
                         f"({', '.join(sorted(names))})",
                         "publish the next version of that rule set (same `ruleset:` name)",
@@ -364,11 +267,4 @@ def publish_refusal(uow_factory: UowFactory, ruleset: RuleSet, today: date) -> s
         book.replace_rulesets([*(indexed(r) for r in mine), ruleset])
     except RuleFileError as exc:
         return "; ".join(p.message for p in exc.problems)
-    return None
-
-
-def _key_line(content: str, key: str) -> int | None:
-    for number, line in enumerate(content.splitlines(), start=1):
-        if line.startswith(f"{key}:"):
-            return number
     return None

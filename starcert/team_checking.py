@@ -139,7 +139,7 @@ def check_team(application: App, request: TeamRequest) -> TeamVerdict:
 
 def team_rules(application: App) -> TeamBook:
     """The book of published team versions (the shipped ones published first if none is)."""
-    from starcert.rules_store import file_cap
+    from starcert.rule_publication import file_cap
     from starcert.team_rules_store import published_team_book, seed_team_shipped
 
     seed_team_shipped(

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine.book import rule_files
 from engine.file_cap import FileCap, read_rule_file
@@ -19,12 +18,18 @@ from engine.rule_errors import Problem, RuleFileError
 from engine.team_evaluate import TeamBook
 from engine.team_loader import load_team_rules
 from engine.team_rules import TeamRules
+from starcert.rule_publication import (
+    SHIPPED_BY,
+    SHIPPED_REASON,
+    Publication,
+    Published,
+    key_line,
+    published_source,
+    stored_versions,
+)
 from workflows.errors import ConcurrencyConflict, InvalidInput
 from workflows.ports import PublishedRules, UnitOfWork
 from workflows.rule_kind import TEAM, rule_kind
-
-if TYPE_CHECKING:
-    from starcert.rules_store import Publication, Published
 
 UowFactory = Callable[[], UnitOfWork]
 _PARSED: dict[str, TeamRules] = {}  # sha256 of a version's text -> the version as written
@@ -32,15 +37,11 @@ _LOCK = threading.Lock()
 
 
 def team_rows(uow_factory: UowFactory) -> list[PublishedRules]:
-    from starcert.rules_store import stored_versions
-
     return stored_versions(uow_factory, kind=TEAM)
 
 
 def team_rules_of(row: PublishedRules) -> TeamRules:
     """A stored team version (its examples passed when it was published), parsed once."""
-    from starcert.rules_store import published_source
-
     data = row.content.encode("utf-8")
     key = hashlib.sha256(data).hexdigest()
     with _LOCK:
@@ -73,8 +74,6 @@ def seed_team_shipped(
     uow_factory: UowFactory, directory: Path, now: datetime, cap: FileCap
 ) -> list[PublishedRules]:
     """Store the shipped team files of `directory` when the database holds no team version."""
-    from starcert.rules_store import SHIPPED_BY, SHIPPED_REASON
-
     if team_rows(uow_factory):
         return []
     read = [(p, read_rule_file(p, cap)) for p in rule_files(directory)]
@@ -111,8 +110,6 @@ def publish_team(
 ) -> Published:
     """Store a team rule file as its rule set's next version (starcert.rules_store.publish
     hands team files here once the dates and the author are checked)."""
-    from starcert.rules_store import Published, _key_line
-
     as_written = load_team_rules(request.data, request.name, cap=request.cap)
     rules = as_written.published_as(request.effective_from, request.name)
     content = request.data.decode("utf-8")
@@ -124,7 +121,7 @@ def publish_team(
                 [
                     Problem(
                         request.name,
-                        _key_line(content, "ruleset"),
+                        key_line(content, "ruleset"),
                         f"team rule set {rules.name!r} is not the one this database serves "
                         f"({', '.join(sorted(names))})",
                         "publish the next version of that team rule set (same `ruleset:` name)",

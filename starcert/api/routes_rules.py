@@ -21,7 +21,7 @@ from starcert import rules_authoring as authoring
 from starcert.api import rule_schemas as r
 from starcert.api.auth import RuleAuthor, application_of
 from starcert.api.error_responses import ERROR_RESPONSES, ApiError
-from starcert.rules_store import InputNames, file_cap, stored_versions
+from starcert.rule_publication import InputNames, file_cap, stored_versions
 from workflows.errors import InvalidInput, NotFound
 from workflows.rule_kind import TEAM, rule_kind
 

@@ -36,9 +36,10 @@ from starcert.cli.command_kit import (
 )
 from starcert.cli.team_rules_checking import load_team_book, team_summary, test_team_file
 from starcert.inputs import read_document, read_facts, read_sheet, sheet_problem
+from starcert.rule_publication import file_cap, stored_versions
 from starcert.rules_adapter import sheet_facts
 from starcert.rules_authoring import against_published, summary
-from starcert.rules_store import file_cap, indexed, stored_versions
+from starcert.rules_store import indexed
 from storage.database import open_database
 from workflows.errors import InvalidInput, StorageError
 from workflows.ports import PublishedRules

@@ -76,7 +76,7 @@ def diff_cmd(
         from engine.team_diff import team_diff
         from engine.team_rules import TeamRules
         from starcert.cli.team_rules_checking import is_team_file, team_version_or_file
-        from starcert.rules_store import file_cap
+        from starcert.rule_publication import file_cap
 
         teams = team or any(is_team_file(Path(ref)) for ref in (old, new))
         pick = team_version_or_file if teams else _version_or_file
@@ -146,7 +146,8 @@ def impact_cmd(
 
     def go() -> None:
         from starcert.cli.team_rules_checking import is_team_file
-        from starcert.rules_store import check_file, file_cap
+        from starcert.rule_publication import file_cap
+        from starcert.rules_store import check_file
 
         if is_team_file(path):
             _team_impact(path, effective, as_json)
@@ -170,7 +171,7 @@ def _team_impact(path: Path, effective: str | None, as_json: bool) -> None:
     """`rules impact` of a team rule file: the audit time of every open case, before and after
     (starcert.team_impact says why that is what it compares)."""
     from engine.team_loader import load_team_rules
-    from starcert.rules_store import file_cap
+    from starcert.rule_publication import file_cap
     from starcert.team_impact import team_impact
     from workflows.deadlines import local_day
 

@@ -51,8 +51,8 @@ def publish_cmd(
         from engine.diff import diff
         from engine.file_cap import read_rule_file
         from engine.ruleset import RuleSet
+        from starcert.rule_publication import file_cap
         from starcert.rules_authoring import publish_file
-        from starcert.rules_store import file_cap
 
         with rule_errors(), open_app() as application:
             publishing = publish_file(

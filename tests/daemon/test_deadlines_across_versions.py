@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from starcert.app import App
+from starcert.rule_publication import Publication
 from starcert.rules_authoring import recompute
-from starcert.rules_store import Publication, publish
+from starcert.rules_store import publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows.commands import Suspend
 from workflows.deadline_runner import DeadlineRunner

@@ -8,8 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from starcert.app import App
+from starcert.rule_publication import Publication
 from starcert.rules_authoring import recompute
-from starcert.rules_store import Publication, publish
+from starcert.rules_store import publish
 from tests.rules_publish.conftest import SHIPPED
 from workflows import commands as c
 from workflows.deadline_runner import DeadlineRunner

@@ -9,7 +9,8 @@ from pathlib import Path
 from engine import Check
 from starcert.app import App
 from starcert.config import Config, DatabaseConfig, PathsConfig
-from starcert.rules_store import Publication, publish
+from starcert.rule_publication import Publication
+from starcert.rules_store import publish
 from storage.sql.migrate import upgrade
 from tests.integration.conftest import REPO
 from tests.score_sheets import FULL_MARKS

@@ -113,8 +113,10 @@ OPTION = {"auditors": "--auditors", "leader": "--leader", "area": "--area"}
 def check_team(application: App, request: TeamRequest) -> TeamVerdict:
     """The verdict of the team rules in force on the audit date on `request`'s team."""
     day = request.on or local_day(application.clock.now(), application.config.zone)
-    members = [_auditor(application, ref, "--auditors") for ref in request.auditors]
-    leader = None if request.leader is None else _auditor(application, request.leader, "--leader")
+    members = [auditor_named(application, ref, "--auditors") for ref in request.auditors]
+    leader = (
+        None if request.leader is None else auditor_named(application, request.leader, "--leader")
+    )
     team = team_of(members, None if leader is None else leader.id)
     with application.uow() as uow:
         case = uow.cases.get(request.case_id)
@@ -151,11 +153,15 @@ def team_rules(application: App) -> TeamBook:
     return published_team_book(application.uow)
 
 
-def _auditor(application: App, ref: str, option: str) -> Auditor:
+def auditor_named(application: App, ref: str, option: str) -> Auditor:
+    """The auditor `ref` names, by register id or registration number (InvalidInput naming
+    `option` when there is none)."""
     text = ref.strip()
     register = application.auditors
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "³" is a digit to str.isdigit, not to int()
         try:
+            if int(text) > 2**62:  # no row id is larger; SQLite's driver overflows past 2**63
+                raise AuditorNotFound(text)
             return register.get(int(text))
         except AuditorNotFound:
             raise InvalidInput(option, f"no auditor {text} in the register") from None

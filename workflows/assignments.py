@@ -65,6 +65,12 @@ def as_json(a: Assignment) -> dict[str, Any]:
     }
 
 
+def of_auditor(assignments: Iterable[Assignment], auditor_id: int) -> list[Assignment]:
+    """The assignments whose team includes the auditor, in the order their audits start."""
+    mine = [a for a in assignments if auditor_id in a.member_ids]
+    return sorted(mine, key=lambda a: (a.starts_on, a.id or 0))
+
+
 def same_audit(assignment: Assignment, kind: str, day: date) -> bool:
     """Whether an audit of `kind` on `day` is the one `assignment` plans (its case aside)."""
     return assignment.kind == kind and abs((day - assignment.starts_on).days) <= SAME_AUDIT_DAYS

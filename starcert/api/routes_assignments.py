@@ -1,8 +1,9 @@
 """/api/assignments: accept a team for an audit, as `starcert plan accept` does
 (starcert.assignment_accepting), and list the teams accepted.
 
-Who may: operators, who plan audits. A team the rules refuse is a 409 `team_refused` whose
-`problems` say, rule by rule, why; nothing is written.
+Who may: operators, who plan audits, accept; operators and auditors list (an auditor their own
+audits with `auditor`). A team the rules refuse is a 409 `team_refused` whose `problems` say,
+rule by rule, why; nothing is written.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from workflows.model import AuditKind
 router = APIRouter(prefix="/api/assignments", responses=ERROR_RESPONSES, tags=["teams"])
 
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Planner = Annotated[Principal, Depends(require(Role.OPERATOR, Role.AUDITOR))]
 Ref = Annotated[StrictStr, Field(min_length=1, max_length=100)]
 
 _FIELD = {"--auditors": "auditors", "--leader": "leader", "--from": "starts_on",
@@ -87,12 +89,27 @@ def accept(body: AcceptIn, request: Request, who: Operator) -> dict[str, Any]:
 @router.get("")
 def listed(
     request: Request,
-    who: Operator,
+    who: Planner,
     case_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    auditor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="an auditor's id or registration: only the teams they are in, "
+            "in the order the audits start",
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
-    """Every current assignment, or every one of `case_id` with those replaced, oldest first."""
-    from workflows.assignments import as_json
+    """Every current assignment, or every one of `case_id` with those replaced, oldest first;
+    with `auditor`, those whose team includes that auditor."""
+    from starcert.team_checking import auditor_named
+    from workflows.assignments import as_json, of_auditor
 
-    store = application_of(request).database.assignments
+    application = application_of(request)
+    store = application.database.assignments
     found = store.current() if case_id is None else store.for_case(case_id)
+    if auditor is not None:
+        named = auditor_named(application, auditor, "auditor")
+        found = of_auditor(found, named.id or 0)
     return [as_json(a) for a in found]

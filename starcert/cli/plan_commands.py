@@ -164,16 +164,30 @@ def assignments_cmd(
     ref: Annotated[
         str | None, typer.Argument(help="a case id or certificate number (default: every case)")
     ] = None,
+    auditor: Annotated[
+        str | None,
+        typer.Option(
+            "--auditor",
+            metavar="ID|REGISTRATION",
+            help="only the teams this auditor is in, in the order the audits start",
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """The teams accepted: every current one, or every one of a case with those it replaced."""
+    """The teams accepted: every current one, or every one of a case with those it replaced;
+    with --auditor, an auditor's own audits."""
 
     def go() -> None:
+        from starcert.team_checking import auditor_named
         from workflows.assignments import as_json as assignment_json
+        from workflows.assignments import of_auditor
 
         with open_app() as application:
             store = application.database.assignments
             found = store.current() if ref is None else store.for_case(case_id(application, ref))
+            if auditor is not None:
+                named = auditor_named(application, auditor, "--auditor")
+                found = of_auditor(found, named.id or 0)
         if as_json:
             typer.echo(json.dumps([assignment_json(a) for a in found], indent=2))
             return

@@ -1,7 +1,8 @@
 """/api/assignments: `plan accept` over HTTP on a real server: an operator stores a team the
 rules accept, a refused team is a 409 naming each refusing rule and writes nothing, a new
 accept replaces the team and keeps the old one, and an audit recorded over the API by someone
-outside the team is refused naming the field. Only operators."""
+outside the team is refused naming the field. Operators accept; operators and auditors list, an
+auditor their own audits."""
 
 from __future__ import annotations
 
@@ -76,5 +77,43 @@ def test_a_bad_request_names_the_field_and_other_roles_are_refused(api: Api) -> 
     assert op.get("/api/assignments", params={"case_id": case}).json() == []
     for role in ("viewer", "rule_author", "admin", "auditor"):
         who = api.as_(role)
-        assert who.get("/api/assignments").status_code == 403
+        assert who.get("/api/assignments").status_code == (200 if role == "auditor" else 403)
         assert who.post("/api/assignments", json={"case_id": case}).status_code == 403
+
+
+def test_an_auditor_lists_the_audits_whose_team_they_are_in(api: Api) -> None:
+    case, wang = _setup(api)
+    other_case, li = _setup(api)
+    op = api.as_("operator")
+    for cid in (case, other_case):
+        assert op.post(f"/api/cases/{cid}/review").status_code == 200
+    later = op.post(
+        "/api/assignments",
+        json={
+            "case_id": case,
+            "kind": "stage1",
+            "auditors": [str(wang)],
+            "starts_on": "2026-07-06",
+        },
+    )
+    earlier = op.post(
+        "/api/assignments",
+        json={"case_id": other_case, "kind": "stage1", "auditors": [str(wang)],
+              "starts_on": "2026-06-01"},
+    )  # fmt: skip
+    assert later.status_code == 201 and earlier.status_code == 201, (later.text, earlier.text)
+    auditor = api.as_("auditor")
+    registration = auditor.get(f"/api/auditors/{wang}").json()["registration"]
+    for ref in (str(wang), registration):
+        mine = auditor.get("/api/assignments", params={"auditor": ref})
+        assert mine.status_code == 200, mine.text
+        assert [(a["case_id"], a["starts_on"]) for a in mine.json()] == [
+            (other_case, "2026-06-01"),
+            (case, "2026-07-06"),
+        ]
+    assert auditor.get("/api/assignments", params={"auditor": str(li)}).json() == []
+    one_case = auditor.get("/api/assignments", params={"auditor": str(wang), "case_id": case})
+    assert [a["case_id"] for a in one_case.json()] == [case]
+    for unknown in ("999999", "³", "T-none"):
+        said = auditor.get("/api/assignments", params={"auditor": unknown})
+        assert (said.status_code, said.json()["field"]) == (422, "auditor"), said.text

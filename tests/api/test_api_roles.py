@@ -62,7 +62,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/cases/{case_id}/findings/{finding}/response"): PLANNERS,
     ("POST", "/api/cases/{case_id}/findings/{finding}/close"): AUDITOR,
     ("POST", "/api/cases/{case_id}/findings/{finding}/reject"): AUDITOR,
-    ("GET", "/api/assignments"): OPERATOR,
+    ("GET", "/api/assignments"): PLANNERS,
     ("POST", "/api/assignments"): OPERATOR,
 }
 PUBLIC = {

@@ -92,6 +92,12 @@ def test_a_new_accept_replaces_the_team_and_the_old_one_stays_traceable(
     assert [a["id"] for a in current] == [second["assignment"]["id"]]
     listed = starcert("plan", "assignments", str(case)).out
     assert f"(replaced by {second['assignment']['id']})" in listed and "(current)" in listed
+    # Each auditor's own audits: the current team only, by id or registration.
+    for ref in ("2", "R-2"):
+        mine = starcert("plan", "assignments", "--auditor", ref, "--json").json()
+        assert [a["id"] for a in mine] == [second["assignment"]["id"]]
+    unknown = starcert("plan", "assignments", "--auditor", "R-9", check=False)
+    assert unknown.code == 2 and "--auditor" in unknown.err and "R-9" in unknown.err
 
 
 def test_an_audit_outside_the_assigned_team_or_under_a_lapsed_leader_is_refused(

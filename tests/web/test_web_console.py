@@ -82,20 +82,12 @@ def test_an_operator_enters_a_decision_and_a_suspension_late_dated_the_day_they_
     assert page.get_attribute("#case-state", "data-state") == "active"
     assert page.inner_text("dt:text('Issued') + dd") == days_ago(30)
 
-    before = page.locator("form[data-action=suspend]")
-    before.locator("select[name=cause]").select_option("client_request")
-    before.locator("textarea[name=reason]").fill(REASON)
-    before.locator("input[name=on]").fill(days_ago(35))  # before the decision it follows
-    before.locator("button").click()
+    _suspend_on(page, days_ago(35))  # before the decision it follows
     error = page.inner_text("p.error")
     assert "on:" in error and "before the case's last event" in error, error
     assert page.get_attribute("#case-state", "data-state") == "active"  # nothing written
 
-    suspend = page.locator("form[data-action=suspend]")
-    suspend.locator("select[name=cause]").select_option("client_request")
-    suspend.locator("textarea[name=reason]").fill(REASON)
-    suspend.locator("input[name=on]").fill(days_ago(10))
-    suspend.locator("button").click()
+    _suspend_on(page, days_ago(10))
     page.wait_for_url(f"{site.base}/console/cases/{case['id']}?done=suspend")
     assert days_ago(10) in page.inner_text("dt:text('Suspended') + dd")
     history = site.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
@@ -114,6 +106,14 @@ def test_an_operator_enters_a_decision_and_a_suspension_late_dated_the_day_they_
     history = site.as_("viewer").get(f"/api/cases/{case['id']}/history").json()
     assert (history[-1]["trigger"], history[-1]["data"].get("on")) == ("withdraw", days_ago(5))
     page.close()
+
+
+def _suspend_on(page: Any, day: str) -> None:
+    form = page.locator("form[data-action=suspend]")
+    form.locator("select[name=cause]").select_option("client_request")
+    form.locator("textarea[name=reason]").fill(REASON)
+    form.locator("input[name=on]").fill(day)
+    form.locator("button").click()
 
 
 def test_a_viewer_sees_the_certificate_but_no_buttons(browser: Any, site: Api) -> None:

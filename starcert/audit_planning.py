@@ -10,7 +10,7 @@ by the team rules in force on the window's first day; an application without the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -147,7 +147,14 @@ def due_windows(application: App, first: date, last: date) -> list[DueWindow]:
     return found
 
 
-def plan_audits(application: App, weeks: int, start: date | None = None) -> AuditPlan:
+def plan_audits(
+    application: App,
+    weeks: int,
+    start: date | None = None,
+    placed: Callable[[int, int], None] | None = None,
+) -> AuditPlan:
+    """The plan of the audits due in `weeks` from `start` (today); `placed` follows the
+    planner (audits done, audits in all)."""
     from starcert.team_checking import team_rules
 
     today = local_day(application.clock.now(), application.config.zone)
@@ -202,7 +209,9 @@ def plan_audits(application: App, weeks: int, start: date | None = None) -> Audi
         ]
         for member in held.member_ids:
             booked.setdefault(member, []).extend(span)
-    made = plan(due, auditors, _Judge(book, applications, application), booked=booked)
+    made = plan(
+        due, auditors, _Judge(book, applications, application), booked=booked, placed=placed
+    )
     return AuditPlan(first, last, made, tuple(unsized), tuple(assigned))
 
 

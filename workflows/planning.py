@@ -90,8 +90,10 @@ def plan(
     judge: Judge,
     *,
     booked: Mapping[int, Iterable[date]] | None = None,
+    placed: Callable[[int, int], None] | None = None,
 ) -> Plan:
-    """Propose a team and a start day for each due audit, or say why not."""
+    """Propose a team and a start day for each due audit, or say why not; `placed` is told
+    (audits done, audits in all) after each."""
     audits = sorted(due, key=lambda a: (a.window_to, a.window_from, a.case_id))
     total = sum((a.days for a in audits), Decimal(0))
     longest = max((a.days for a in audits), default=Decimal(0))
@@ -119,6 +121,8 @@ def plan(
                 load[_id(m)] += share
         else:
             result.impossible.append(found)
+        if placed is not None:
+            placed(len(result.proposals) + len(result.impossible), len(audits))
     result.load = dict(load)
     return result
 

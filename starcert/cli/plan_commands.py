@@ -16,12 +16,14 @@ from starcert.cli.command_kit import (
     By,
     CaseRef,
     Json,
+    ProgressOpt,
     case_id,
     open_app,
     parse_day,
     rule_errors,
     run,
 )
+from starcert.cli.progress_bar import progress_bar, wanted
 from starcert.cli.team_commands import REFUSED, render
 from workflows.model import AuditKind
 
@@ -44,6 +46,7 @@ def plan_cmd(
         str | None, typer.Option("--from", help="first day YYYY-MM-DD (default: today)")
     ] = None,
     as_json: Json = False,
+    progress: ProgressOpt = None,
 ) -> None:
     """Propose a team and dates for every audit due in the next weeks (surveillance inside its
     window, re-certification before expiry), within availability and a fair share of each
@@ -55,9 +58,14 @@ def plan_cmd(
     def go() -> None:
         from starcert.audit_planning import plan_audits
 
-        with rule_errors(), open_app() as application:
+        day = None if start is None else parse_day(start, "--from")
+        with (
+            rule_errors(),
+            open_app() as application,
+            progress_bar(wanted(as_json, progress)) as bar,
+        ):
             made = plan_audits(
-                application, weeks, None if start is None else parse_day(start, "--from")
+                application, weeks, day, lambda done, total: bar.update("planning", done, total)
             )
         data = made.to_dict()
         if as_json:

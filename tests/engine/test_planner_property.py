@@ -100,7 +100,9 @@ def due_audits(draw: st.DrawFn) -> list[DueAudit]:
 def test_the_planner_proposes_only_what_the_rules_accept_and_says_why_otherwise(
     register: list[Auditor], due: list[DueAudit]
 ) -> None:
-    made = plan(due, register, judge)
+    told: list[tuple[int, int]] = []
+    made = plan(due, register, judge, placed=lambda done, total: told.append((done, total)))
+    assert told == [(n, len(due)) for n in range(1, len(due) + 1)]  # what a progress bar shows
     answered = Counter(p.audit.case_id for p in made.proposals)
     answered.update(n.audit.case_id for n in made.impossible)
     assert answered == Counter(a.case_id for a in due)  # each once

@@ -59,6 +59,7 @@ def test_a_due_surveillance_gets_a_team_the_rules_accept_and_an_unsized_one_a_re
     )
     assert checked.out.startswith("ACCEPTED")
     human = starcert("plan", "--weeks", "53").out
+    assert starcert("plan", "--weeks", "53", "--progress").out == human  # the bar: stderr only
     assert f"case {sized} surveillance: {proposal['starts_on']}" in human
     assert f"case {bare} surveillance: NO TEAM: its application records no area" in human
     assert "led by auditor 1: 王芳 (1)" in human

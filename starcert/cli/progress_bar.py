@@ -1,4 +1,5 @@
-"""A progress bar on the terminal for work that may take seconds (simulate, rules impact, export, plan).
+"""A progress bar on the terminal for work that may take seconds (simulate, rules impact, export,
+plan).
 
 Shown on stderr only when a person is watching: stdout and stderr both terminals and the output
 not --json. Piped, redirected or machine-read output stays exactly what it was. rich (a

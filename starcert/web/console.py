@@ -35,7 +35,7 @@ from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
 from starcert.web.terms import term
 from workflows import commands as c
-from workflows.errors import IllegalTransition, InvalidInput, StarcertError
+from workflows.errors import InvalidInput, StarcertError
 from workflows.model import OPERATOR_CAUSES, StarLevel, State, SuspensionCause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -361,7 +361,13 @@ async def act(
         except StarcertError as exc:
             status, body = describe(exc)
             return await run_in_threadpool(
-                _render_case, request, session, case_id, None, _refused(exc, body.message), status
+                _render_case,
+                request,
+                session,
+                case_id,
+                None,
+                reasons.refused(exc, body.message),
+                status,
             )
         return page(
             "confirm.html",
@@ -385,11 +391,12 @@ async def act(
     except StarcertError as exc:
         status, body = describe(exc)
         return await run_in_threadpool(
-            _render_case, request, session, case_id, None, _refused(exc, body.message), status
+            _render_case,
+            request,
+            session,
+            case_id,
+            None,
+            reasons.refused(exc, body.message),
+            status,
         )
     return RedirectResponse(f"/console/cases/{case_id}?done={action}", status_code=303)
-
-
-def _refused(exc: StarcertError, message: str) -> str:
-    """A refused trigger in the page's language; any other refusal as the API words it."""
-    return reasons.refusal(exc) if isinstance(exc, IllegalTransition) else message

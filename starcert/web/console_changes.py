@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starcert.api import operations as ops
 from starcert.api.auth import application_of
 from starcert.api.error_responses import describe
-from starcert.web import change_forms
+from starcert.web import change_forms, reasons
 from starcert.web.console import _render_case, operator_form
 from workflows.errors import StarcertError
 
@@ -40,6 +40,12 @@ async def change_certificate(
     except StarcertError as exc:
         status, body = describe(exc)
         return await run_in_threadpool(
-            _render_case, request, session, case_id, None, body.message, status
+            _render_case,
+            request,
+            session,
+            case_id,
+            None,
+            reasons.refused(exc, body.message),
+            status,
         )
     return RedirectResponse(f"/console/cases/{case_id}?done={change}", status_code=303)

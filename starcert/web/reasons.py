@@ -12,7 +12,7 @@ from typing import Any
 
 from starcert.web.language import N_, gettext
 from starcert.web.terms import term
-from workflows.errors import IllegalTransition
+from workflows.errors import IllegalTransition, InvalidInput, StarcertError
 from workflows.model import AuditKind
 from workflows.why import Why
 
@@ -24,7 +24,11 @@ AUDIT_KINDS: dict[str, str] = {
     "special": N_("special"),
 }
 """An audit kind inside a reason, before the word "audit" the reason says itself."""
-WORDS = {"not certified": N_("not certified")}
+WORDS = {
+    "not certified": N_("not certified"),
+    "the audit": N_("the audit"),
+    "the response": N_("the response"),
+}
 """Other values reasons carry that are not codes `term` knows."""
 
 
@@ -33,6 +37,16 @@ def say(reason: str) -> str:
         return str(reason)
     values = {name: _value(value) for name, value in reason.values.items()}
     return gettext(reason.template).format(**values)
+
+
+def refused(exc: StarcertError, message: str) -> str:
+    """A refusal on a page: a refused trigger, or a field's refusal whose reason the domain gave
+    as a `why`, in the page's language; any other as `message` (the API's words)."""
+    if isinstance(exc, IllegalTransition):
+        return refusal(exc)
+    if isinstance(exc, InvalidInput) and isinstance(exc.message, Why):
+        return f"{exc.field}: {say(exc.message)}"
+    return message
 
 
 def refusal(exc: IllegalTransition) -> str:

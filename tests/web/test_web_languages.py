@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, days_ago
 from tests.web.cjk_fonts import assert_glyphs, need_cjk_font
 from tests.web.conftest import fresh
 from tests.web.diagram_geometry import overlaps
@@ -28,6 +28,7 @@ WORDS = {
         "done": "已完成：撤销。",
         "kind": "监督审核窗口开启",
         "incidents": "异常",
+        "before": "早于本案卷最近一条记录的日期",
         "accept": "zh-CN,zh;q=0.9",
     },
     "en": {
@@ -37,6 +38,7 @@ WORDS = {
         "other": "中文",
         "withdraw": "invalid on the public register at once",
         "withdrawn": "Withdrawn",
+        "before": "is before the case's last event, of",
         "done": "Done: withdraw.",
         "kind": "surveillance window opens",
         "incidents": "Incidents",
@@ -167,6 +169,14 @@ def test_the_case_page_its_diagram_and_the_confirmation_step(
     if lang == "zh-CN":
         assert_glyphs(page, "#case-state", "svg.lifecycle g.edge text.label", "h2")
     _shot(page, tmp_path, f"case-{lang}")
+
+    early = page.locator("form[data-action=suspend]")  # entered late, dated before the decision
+    early.locator("select[name=cause]").select_option("client_request")
+    early.locator("textarea[name=reason]").fill("补录 entered late")
+    early.locator("input[name=on]").fill(days_ago(1))
+    early.locator("button").click()
+    assert words["before"] in page.inner_text("p.error")
+    assert page.inner_text("#case-state") == words["valid"]  # nothing written
 
     form = page.locator("form[data-action=withdraw]")
     form.locator("textarea[name=reason]").fill("伪造服务记录 falsified records")

@@ -38,6 +38,7 @@ from workflows.handlers.handler_kit import (
 )
 from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind, Event
 from workflows.ports import RuleStamp
+from workflows.why import why
 
 RECORD_FINDING = "record_finding"
 RESPOND_TO_FINDING = "respond_to_finding"
@@ -91,7 +92,7 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
         add = (
             Deadline(None, case_id, DeadlineKind.FINDINGS_DUE, due_at(finding.due_on, setup.zone)),
         )
-    why = f"{finding.describe()} recorded"
+    said = f"{finding.describe()} recorded"
     return _change(
         "RecordFinding",
         reads,
@@ -100,7 +101,7 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
         RECORD_FINDING,
         cmd.by,
         finding,
-        why,
+        said,
         terms.rules,
         add,
         on=day,
@@ -116,13 +117,21 @@ def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -
     if cmd.responded_on < finding.audit_date:
         raise InvalidInput(
             "responded_on",
-            f"{cmd.responded_on} is before the audit of {finding.audit_date} that raised "
-            f"{finding.label}",
+            why(
+                "{day} is before the audit of {audit} that raised {finding}",
+                day=cmd.responded_on,
+                audit=finding.audit_date,
+                finding=finding.label,
+            ),
         )
     if finding.rejected_on is not None and cmd.responded_on < finding.rejected_on:
         raise InvalidInput(
             "responded_on",
-            f"{cmd.responded_on} is before the rejection of {finding.rejected_on} it answers",
+            why(
+                "{day} is before the rejection of {rejected} it answers",
+                day=cmd.responded_on,
+                rejected=finding.rejected_on,
+            ),
         )
     # The client's own date, bounded by the finding alone; on the trail from the day the case's
     # last event leaves it (a later step may be dated back to it, never before that event).
@@ -137,9 +146,9 @@ def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -
         responded_on=cmd.responded_on,
         responded_by=text("by", cmd.by, one_line=True),
     )
-    why = f"response to {finding.label} of {cmd.responded_on}"
+    said = f"response to {finding.label} of {cmd.responded_on}"
     return _change(
-        "RespondToFinding", reads, now, case, RESPOND_TO_FINDING, cmd.by, answered, why,
+        "RespondToFinding", reads, now, case, RESPOND_TO_FINDING, cmd.by, answered, said,
         on=on_record,
     )  # fmt: skip
 
@@ -161,10 +170,10 @@ def close(cmd: c.CloseFinding, reads: CaseReads, setup: Setup, now: Now) -> Chan
         closed_by=text("by", cmd.by, one_line=True),
     )
     late = finding.due_on is not None and day > finding.due_on
-    why = f"{finding.label} verified and closed" + (
+    said = f"{finding.label} verified and closed" + (
         f" after its due day {finding.due_on}" if late else ""
     )
-    return _change("CloseFinding", reads, now, case, CLOSE_FINDING, cmd.by, closed, why, on=day)
+    return _change("CloseFinding", reads, now, case, CLOSE_FINDING, cmd.by, closed, said, on=day)
 
 
 def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
@@ -181,7 +190,7 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
         rejected_on=day,
         rejected_by=text("by", cmd.by, one_line=True),
     )
-    why = f"response to {finding.label} rejected: {reason}"
+    said = f"response to {finding.label} rejected: {reason}"
     return _change(
         "RejectFindingResponse",
         reads,
@@ -190,7 +199,7 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
         REJECT_FINDING_RESPONSE,
         cmd.by,
         reopened,
-        why,
+        said,
         on=day,
     )
 
@@ -213,12 +222,15 @@ def dated(
     not_future("on", day, now.today)
     for what, floor in floors:
         if floor is not None and day < floor:
-            raise InvalidInput("on", f"{day} is before {what} of {floor}")
+            raise InvalidInput("on", why("{day} is before {what} of {floor}", day=day, what=what,
+                                         floor=floor))  # fmt: skip
     if on is None:
         return day
     last = _last_event_day(reads, setup, case)
     if last is not None and day < last:
-        raise InvalidInput("on", f"{day} is before the case's last event, of {last}")
+        raise InvalidInput(
+            "on", why("{day} is before the case's last event, of {last}", day=day, last=last)
+        )
     return day
 
 

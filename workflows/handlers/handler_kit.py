@@ -43,6 +43,7 @@ from workflows.model import (
 )
 from workflows.numbering import CertificateNumbers
 from workflows.ports import Notification, RulesPort, RuleStamp, UnitOfWork
+from workflows.why import why
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,8 @@ def text(field: str, value: str, *, one_line: bool = False) -> str:
 
 def not_future(field: str, day: date, today: date) -> None:
     if day > today:
-        raise InvalidInput(field, f"{day} is in the future (today is {today})")
+        raise InvalidInput(field, why("{day} is in the future (today is {today})", day=day,
+                                      today=today))  # fmt: skip
 
 
 def need_id(field: str, value: int | None) -> int:

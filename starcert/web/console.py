@@ -11,8 +11,6 @@ server checks again on POST.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode
 
@@ -27,6 +25,7 @@ from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
 from starcert.views import scored_audits
 from starcert.web import change_forms, console_login, diagram, reasons
+from starcert.web.action_forms import DATED, NEEDS_REASON, action_command
 from starcert.web.certificate_filters import FILTERS, echo, parse_filters
 from starcert.web.console_session import COOKIE, session_of, to_login
 from starcert.web.language import N_
@@ -34,9 +33,8 @@ from starcert.web.language import gettext as _
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
 from starcert.web.terms import term
-from workflows import commands as c
 from workflows.errors import InvalidInput, StarcertError
-from workflows.model import OPERATOR_CAUSES, StarLevel, State, SuspensionCause
+from workflows.model import OPERATOR_CAUSES, StarLevel, State
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -53,11 +51,6 @@ ACTIONS: dict[str, str] = {
 }
 """Triggers an operator fires from the console, by the command that fires them. Audit triggers
 need a score sheet and are recorded through the API or the CLI."""
-
-NEEDS_REASON = frozenset({"suspend", "restore", "withdraw", "cancel"})
-
-DATED = frozenset({"decide", "suspend", "restore", "withdraw", "cancel"})
-"""Actions an operator may enter late, dated the day they took effect (the CLI's --on)."""
 
 CONSEQUENCES: dict[str, str] = {
     "withdraw": N_(
@@ -271,49 +264,6 @@ show their refusals on it too."""
 # --- writes --------------------------------------------------------------------------------------
 
 
-def _on(action: str, form: dict[str, str]) -> date | None:
-    """The day a late entry took effect (empty: today); the lifecycle bounds it."""
-    text = form.get("on", "").strip()
-    if action not in DATED or not text:
-        return None
-    try:
-        if not text.isascii():
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            "on", _("%(value)r is not a date (YYYY-MM-DD)") % {"value": text[:40]}
-        ) from None
-
-
-def _command(action: str, form: dict[str, str], by: str) -> Callable[[int], c.Command]:
-    reason = form.get("reason", "").strip()
-    if action in NEEDS_REASON and not reason:
-        raise InvalidInput("reason", _("a reason is required"))
-    on = _on(action, form)
-    if action == "review":
-        return lambda cid: c.ReviewApplication(case_id=cid, by=by)
-    if action == "decide":
-        return lambda cid: c.Decide(case_id=cid, by=by, on=on)
-    if action == "expire":
-        return lambda cid: c.Expire(case_id=cid, by=by)
-    if action == "suspend":
-        try:
-            cause = SuspensionCause(form.get("cause", ""))
-        except ValueError:
-            raise InvalidInput("cause", _("choose a suspension cause")) from None
-        return lambda cid: c.Suspend(cid, cause, reason, by, on)
-    kinds: dict[str, type[c.Restore | c.Withdraw | c.Cancel]] = {
-        "restore": c.Restore,
-        "withdraw": c.Withdraw,
-        "cancel": c.Cancel,
-    }
-    if action not in kinds:
-        raise InvalidInput("action", _("unknown action %(action)r") % {"action": action[:40]})
-    kind = kinds[action]
-    return lambda cid: kind(cid, reason, by, on)
-
-
 async def operator_form(
     request: Request,
 ) -> tuple[tuple[Principal, str], dict[str, str]] | Response:
@@ -357,7 +307,9 @@ async def act(
     version = int(version_text) if version_text.isascii() and version_text.isdigit() else None
     if action in CONSEQUENCES and form.get("confirm") != "yes":
         try:
-            _command(action, form, principal.name)  # a missing reason is said before confirming
+            action_command(
+                action, form, principal.name
+            )  # a missing reason is said before confirming
         except StarcertError as exc:
             status, body = describe(exc)
             return await run_in_threadpool(
@@ -384,7 +336,9 @@ async def act(
         )
 
     def go() -> None:
-        ops.run(application_of(request), case_id, version, _command(action, form, principal.name))
+        ops.run(
+            application_of(request), case_id, version, action_command(action, form, principal.name)
+        )
 
     try:
         await run_in_threadpool(go)

@@ -1,4 +1,7 @@
-"""The operator CLI end to end, as an operator runs it: real processes, real databases."""
+"""The operator CLI end to end, as an operator runs it: real processes, real databases.
+
+Long because it walks the whole lifecycle, command by command, on both databases.
+"""
 
 from __future__ import annotations
 

@@ -64,11 +64,14 @@ class App:
     @cached_property
     def rules(self) -> EngineRules:
         """The published rule versions (the shipped ones seeded first), each parsed and compiled
-        when a decision first needs it."""
+        when a decision first needs it, and kept parsed for the next process in the data
+        directory's cache/rulesets."""
+        from starcert.parsed_rulesets import ParsedRulesets
         from starcert.rules_adapter import EngineRules
 
         self.publish_shipped_rules()
-        return EngineRules.from_database(self.uow)
+        kept = ParsedRulesets(self.config.paths.data_dir / "cache" / "rulesets")
+        return EngineRules.from_database(self.uow, kept)
 
     def refresh_rules(self) -> list[RuleSet]:
         """Load newly published versions, if the rules are in use (the daemon calls it per tick)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Check, Decision, RuleBook, RuleSet
+from starcert.parsed_rulesets import ParsedRulesets
 from starcert.rule_publication import UowFactory
 from starcert.rules_store import PublishedBook
 from workflows.model import (
@@ -35,9 +36,12 @@ class EngineRules:
         return cls(RuleBook.from_directory(directory))
 
     @classmethod
-    def from_database(cls, uow_factory: UowFactory) -> EngineRules:
-        """The published versions (the database copy is the truth, not the files on disk)."""
-        published = PublishedBook(uow_factory)
+    def from_database(
+        cls, uow_factory: UowFactory, kept: ParsedRulesets | None = None
+    ) -> EngineRules:
+        """The published versions (the database copy is the truth, not the files on disk);
+        `kept`: where versions parsed by earlier processes are found."""
+        published = PublishedBook(uow_factory, kept=kept)
         published.load()
         return cls(published.book, published)
 

@@ -25,6 +25,7 @@ from engine.book import read_sources
 from engine.file_cap import FileCap, read_rule_file
 from engine.indexed_version import IndexedVersion
 from engine.rule_errors import Problem
+from starcert.parsed_rulesets import ParsedRulesets
 from starcert.rule_publication import (
     DEFAULT_CAP,
     SHIPPED_BY,
@@ -45,20 +46,25 @@ _PARSED: dict[str, RuleSet] = {}  # sha256 of a version's text -> the version as
 _PARSED_LOCK = threading.Lock()
 
 
-def ruleset_of(row: PublishedRules) -> RuleSet:
-    """A stored version as a RuleSet: its examples passed when it was published."""
+def ruleset_of(row: PublishedRules, kept: ParsedRulesets | None = None) -> RuleSet:
+    """A stored version as a RuleSet: its examples passed when it was published. Parsed once
+    per process, and with `kept` once per data directory (starcert.parsed_rulesets)."""
     data = row.content.encode("utf-8")
     key = hashlib.sha256(data).hexdigest()  # of the text itself, not the row's word for it
     with _PARSED_LOCK:
         written = _PARSED.get(key)
     if written is None:
-        written = load_ruleset(data, published_source(row), run_examples=False)
+        written = None if kept is None else kept.get(key)
+        if written is None:
+            written = load_ruleset(data, published_source(row), run_examples=False)
+            if kept is not None:
+                kept.put(key, written)
         with _PARSED_LOCK:
             _PARSED[key] = written
     return written.published_as(row.effective_from, published_source(row))
 
 
-def indexed(row: PublishedRules) -> IndexedVersion:
+def indexed(row: PublishedRules, kept: ParsedRulesets | None = None) -> IndexedVersion:
     """A stored version by its index, parsed (ruleset_of) when first needed."""
     return IndexedVersion(
         name=row.ruleset,
@@ -66,7 +72,7 @@ def indexed(row: PublishedRules) -> IndexedVersion:
         effective_from=row.effective_from,
         content_hash=row.content_hash,
         source=published_source(row),
-        parse=lambda: ruleset_of(row),
+        parse=lambda: ruleset_of(row, kept),
     )
 
 
@@ -115,9 +121,15 @@ def seed_shipped(
 class PublishedBook:
     """A RuleBook fed from the rule_versions table; `refresh()` is cheap when nothing is new."""
 
-    def __init__(self, uow_factory: UowFactory, book: RuleBook | None = None) -> None:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        book: RuleBook | None = None,
+        kept: ParsedRulesets | None = None,
+    ) -> None:
         self.uow_factory = uow_factory
         self.book = book if book is not None else RuleBook()
+        self.kept = kept  # versions parsed by earlier processes (starcert.parsed_rulesets)
         self._seen = 0
         self._lock = threading.Lock()
 
@@ -141,7 +153,7 @@ class PublishedBook:
                     ]
                 )
             _one_ruleset(rows)
-            self.book.replace_rulesets([indexed(r) for r in rows])
+            self.book.replace_rulesets([indexed(r, self.kept) for r in rows])
             self._seen = max(r.id or 0 for r in rows)
             return self.book.index
 
@@ -160,7 +172,9 @@ class PublishedBook:
                 )
             if not rows:
                 return []
-            added = [ruleset_of(r) for r in rows if row_kind(r) == CRITERIA]  # team: their own
+            added = [
+                ruleset_of(r, self.kept) for r in rows if row_kind(r) == CRITERIA
+            ]  # team: their own
             if added:
                 self.book.add(added)
             self._seen = max(r.id or 0 for r in rows)

@@ -1,10 +1,18 @@
-"""A stored rule version's text is parsed once per process, found again by its sha256."""
+"""A stored rule version's text is parsed once per process, found again by its sha256; with a
+cache directory, once for every process that shares it."""
 
 from __future__ import annotations
 
 import hashlib
+import stat
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pytest
+
+from engine.loader import parse_count
+from starcert import rules_store
+from starcert.parsed_rulesets import ParsedRulesets
 from starcert.rules_store import ruleset_of
 from tests.rules_publish.conftest import SHIPPED
 from workflows.ports import PublishedRules
@@ -32,3 +40,52 @@ def test_changed_text_is_parsed_afresh() -> None:
     edited = ruleset_of(row(text + "\n# edited\n", date(2011, 1, 1), "a.yaml"))
     assert edited.rules is not first.rules
     assert edited.content_hash != first.content_hash
+
+
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a new process starts with: nothing parsed in memory."""
+    monkeypatch.setattr(rules_store, "_PARSED", {})
+
+
+def test_a_version_parsed_by_one_process_is_read_by_the_next_not_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = SHIPPED.read_text(encoding="utf-8") + "\n# kept on disk\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    kept = ParsedRulesets(tmp_path / "cache")
+    _fresh_process(monkeypatch)
+    first = ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
+    assert parse_count(digest) == 1
+    (written,) = (tmp_path / "cache").iterdir()
+    assert written.name.startswith(digest) and stat.S_IMODE(written.stat().st_mode) == 0o600
+
+    _fresh_process(monkeypatch)
+    again = ruleset_of(row(text, date(2012, 6, 1), "b.yaml"), kept)
+    assert parse_count(digest) == 1  # read from the file
+    assert again.content_hash == digest and again.rules == first.rules
+    assert again.effective_from == date(2012, 6, 1) and "b.yaml" in again.source
+
+
+def test_a_cache_file_others_may_write_or_that_is_damaged_is_parsed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = SHIPPED.read_text(encoding="utf-8") + "\n# damaged on disk\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    kept = ParsedRulesets(tmp_path / "cache")
+    _fresh_process(monkeypatch)
+    ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
+    (written,) = (tmp_path / "cache").iterdir()
+
+    written.chmod(0o620)  # writable by the group: not trusted
+    _fresh_process(monkeypatch)
+    ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
+    assert parse_count(digest) == 2
+
+    written.write_bytes(b"not a pickle")
+    written.chmod(0o600)
+    _fresh_process(monkeypatch)
+    rebuilt = ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
+    assert parse_count(digest) == 3 and rebuilt.content_hash == digest
+    _fresh_process(monkeypatch)
+    ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
+    assert parse_count(digest) == 3  # the file was written again, whole

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.diff import Change, describe
-from engine.team_rules import AUDIT_KINDS, PersonnelRow, TeamRule, TeamRules, TeamSizeRow
+from engine.team_rules import TABLE_KINDS, PersonnelRow, TeamRule, TeamRules, TeamSizeRow
 
 
 def team_diff(old: TeamRules, new: TeamRules) -> list[Change]:
@@ -53,8 +53,10 @@ def _requires(rule: TeamRule) -> str:
 
 
 def _row(row: PersonnelRow) -> str:
-    days = ", ".join(f"{k} {_n(row.days[k])}" for k in AUDIT_KINDS)
-    return days
+    days = [f"{k} {_n(row.days[k])}" for k in TABLE_KINDS]
+    if row.days["special"] != row.days["surveillance"]:  # else a special audit is a surveillance
+        days.append(f"special {_n(row.days['special'])}")
+    return ", ".join(days)
 
 
 def _band(up_to: int | None) -> str:

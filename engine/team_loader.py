@@ -26,7 +26,7 @@ from engine.rule_errors import RuleFileError
 from engine.source import Reporter, line_of, rule_yaml, yaml_problem
 from engine.team_facts import TEAM_FACTS
 from engine.team_rules import (
-    AUDIT_KINDS,
+    TABLE_KINDS,
     TEAM_KIND,
     Adjustment,
     AuditTimeTable,
@@ -249,7 +249,7 @@ def _personnel(reader: NodeReader, node: Any, line: int | None) -> tuple[Personn
         last = i == len(items) - 1
         row = reader.mapping(raw, "a personnel row", row_line)
         if row is None or not reader.keys(
-            row, "a personnel row", AUDIT_KINDS, () if last else ("up_to",)
+            row, "a personnel row", TABLE_KINDS, ("special",) if last else ("up_to", "special")
         ):
             continue
         if not last and "up_to" not in row:
@@ -266,7 +266,12 @@ def _personnel(reader: NodeReader, node: Any, line: int | None) -> tuple[Personn
                 "list rows from the smallest client up",
             )
             continue
-        days = {k: _days(reader, row, k, "a personnel row") for k in AUDIT_KINDS}
+        days = {k: _days(reader, row, k, "a personnel row") for k in TABLE_KINDS}
+        days["special"] = (
+            _days(reader, row, "special", "a personnel row")
+            if "special" in row
+            else days["surveillance"]
+        )
         if any(v is None for v in days.values()):
             continue
         rows.append(PersonnelRow(up_to, {k: v for k, v in days.items() if v is not None}, row_line))

@@ -18,7 +18,11 @@ TEAM_KIND = "team"
 TEAM_FLAG = "check_team"
 """The flag every team fact carries and every team rule is guarded by."""
 
-AUDIT_KINDS = ("stage1", "stage2", "surveillance", "recertification")
+TABLE_KINDS = ("stage1", "stage2", "surveillance", "recertification")
+"""The audit kinds every row of the audit-time table gives days for."""
+AUDIT_KINDS = (*TABLE_KINDS, "special")
+"""The kinds an audit time is asked for: a row may give a special audit's days (a scope
+extension's, a short-notice visit's); one that does not gives it a surveillance's."""
 HALF_DAY = Decimal("0.5")
 
 

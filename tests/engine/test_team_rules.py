@@ -153,6 +153,20 @@ def test_rows_out_of_order_and_an_unknown_outcome_are_all_reported(tmp_path: Pat
     ]  # fmt: skip
 
 
+def test_a_special_audit_takes_its_own_column_or_a_surveillances_days(tmp_path: Path) -> None:
+    shipped_special = audit_time(shipped().audit_time, "special", 120, 1)
+    assert shipped_special.days == audit_time(shipped().audit_time, "surveillance", 120, 1).days
+    row = "- {up_to: 200, stage1: 1, stage2: 2.5, surveillance: 1, recertification: 2}"
+    path = variant(tmp_path, row, row[:-1] + ", special: 0.5}")
+    table = load_team_rules(path.read_bytes(), str(path)).audit_time
+    assert audit_time(table, "special", 120, 1).days == Decimal("0.5")
+    assert audit_time(table, "special", 30, 1).days == Decimal("1")  # that row has none
+    slipped = variant(tmp_path, row, row[:-1] + ", special: 0.3}")
+    [problem] = refused(slipped).problems
+    assert problem.line == line_with(slipped, "special: 0.3")
+    assert "not a whole half day" in problem.message
+
+
 def test_a_missing_section_and_a_half_day_slip_are_named(tmp_path: Path) -> None:
     path = variant(tmp_path, "minimum_days: 0.5", "minimum_days: 0.3")
     [problem] = refused(path).problems

@@ -256,9 +256,14 @@ def _render_case(
     )
 
 
-render_case = _render_case
-"""The case page (with a refusal's message): the finding forms (starcert.web.console_findings)
-show their refusals on it too."""
+async def refused_on_case(
+    request: Request, session: tuple[Principal, str], case_id: int, exc: StarcertError
+) -> Response:
+    """The case page again, saying in the page's language why the action was refused (the
+    finding and certificate change forms show their refusals on it too)."""
+    status, body = describe(exc, case_id)
+    message = reasons.refused(exc, body.message)
+    return await run_in_threadpool(_render_case, request, session, case_id, None, message, status)
 
 
 # --- writes --------------------------------------------------------------------------------------
@@ -311,16 +316,7 @@ async def act(
                 action, form, principal.name
             )  # a missing reason is said before confirming
         except StarcertError as exc:
-            status, body = describe(exc)
-            return await run_in_threadpool(
-                _render_case,
-                request,
-                session,
-                case_id,
-                None,
-                reasons.refused(exc, body.message),
-                status,
-            )
+            return await refused_on_case(request, session, case_id, exc)
         return page(
             "confirm.html",
             who=principal,
@@ -343,14 +339,5 @@ async def act(
     try:
         await run_in_threadpool(go)
     except StarcertError as exc:
-        status, body = describe(exc)
-        return await run_in_threadpool(
-            _render_case,
-            request,
-            session,
-            case_id,
-            None,
-            reasons.refused(exc, body.message),
-            status,
-        )
+        return await refused_on_case(request, session, case_id, exc)
     return RedirectResponse(f"/console/cases/{case_id}?done={action}", status_code=303)

@@ -11,9 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from starcert.api import operations as ops
 from starcert.api.auth import application_of
-from starcert.api.error_responses import describe
-from starcert.web import change_forms, reasons
-from starcert.web.console import _render_case, operator_form
+from starcert.web import change_forms
+from starcert.web.console import operator_form, refused_on_case
 from workflows.errors import StarcertError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -38,14 +37,5 @@ async def change_certificate(
     try:
         await run_in_threadpool(go)
     except StarcertError as exc:
-        status, body = describe(exc)
-        return await run_in_threadpool(
-            _render_case,
-            request,
-            session,
-            case_id,
-            None,
-            reasons.refused(exc, body.message),
-            status,
-        )
+        return await refused_on_case(request, session, case_id, exc)
     return RedirectResponse(f"/console/cases/{case_id}?done={change}", status_code=303)

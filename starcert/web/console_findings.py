@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 
 from starcert.accounts import Principal, Role
 from starcert.api.auth import application_of, form_token
-from starcert.api.error_responses import describe
 from starcert.web import console
 from starcert.web.console_session import session_of, to_login
 from starcert.web.render import page
@@ -104,10 +103,7 @@ async def _run(
     try:
         await run_in_threadpool(go)
     except StarcertError as exc:
-        status, body = describe(exc, case_id)
-        return await run_in_threadpool(
-            console.render_case, request, session, case_id, None, body.message, status
-        )
+        return await console.refused_on_case(request, session, case_id, exc)
     return RedirectResponse(f"/console/cases/{case_id}?finding={done}#findings", status_code=303)
 
 

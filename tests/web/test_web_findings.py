@@ -76,12 +76,17 @@ def test_an_auditor_records_and_closes_a_finding_and_an_operator_records_the_res
     operator = _log_in(browser, site, "operator")
     operator.goto(f"{site.base}/console/cases/{cid}")
     assert operator.locator("#record-finding").count() == 0  # auditors record findings
-    respond = operator.locator("form[data-step=respond]")
-    respond.locator("textarea[name=cause]").fill("no record form")
-    respond.locator("textarea[name=correction]").fill("records kept")
-    respond.locator("textarea[name=corrective_action]").fill("weekly check")
-    respond.locator("input[name=responded_on]").fill(days_ago(1))
-    respond.locator("button[type=submit]").click()
+    for day in (days_ago(45), days_ago(1)):  # the first before the audit that raised it
+        respond = operator.locator("form[data-step=respond]")
+        respond.locator("textarea[name=cause]").fill("no record form")
+        respond.locator("textarea[name=correction]").fill("records kept")
+        respond.locator("textarea[name=corrective_action]").fill("weekly check")
+        respond.locator("input[name=responded_on]").fill(day)
+        respond.locator("button[type=submit]").click()
+        if day == days_ago(45):
+            said = operator.locator(".error").inner_text()
+            assert f"responded_on: {day} is before the audit of {days_ago(40)}" in said, said
+            assert operator.locator("#findings tr.finding").get_attribute("data-status") == "open"
     operator.wait_for_url("**#findings")
     assert operator.locator("#findings tr.finding").get_attribute("data-status") == "responded"
     assert operator.locator("form[data-step=close]").count() == 0  # auditors verify

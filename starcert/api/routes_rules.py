@@ -27,6 +27,7 @@ from workflows.rule_kind import TEAM, rule_kind
 
 if TYPE_CHECKING:
     from engine import RuleSet
+    from engine.team_rules import TeamRules
     from starcert.app import App
 
 router = APIRouter(prefix="/api/rules", responses=ERROR_RESPONSES, tags=["rules"])
@@ -102,34 +103,56 @@ def _not_team(text: str, field: str) -> None:
     if rule_kind(text.encode("utf-8")) == TEAM:
         raise InvalidInput(
             field,
-            "a team rule file: its diff and impact are given by the CLI "
-            "(starcert rules diff|impact FILE)",
+            "a team rule file: its impact (each open case's days and team size under both "
+            "versions) is given by the CLI (starcert rules impact FILE)",
         )
 
 
 @router.post("/diff", response_model=r.DiffOut)
 def diff(body: r.DiffIn, request: Request, who: RuleAuthor) -> r.DiffOut:
-    """What changed from `old` to `new` (each a file or a published version), in words."""
+    """What changed from `old` to `new` (each a file or a published version), in words: the
+    criteria's or the team rules' (a file says which it is; a version, by `team`)."""
     from engine.diff import diff as changes_between
+    from engine.team_diff import team_diff
+    from engine.team_rules import TeamRules
 
     application = application_of(request)
-    sides = []
-    for field, ref in (("old", body.old), ("new", body.new)):
-        if isinstance(ref, r.PublishedRef):
-            found = authoring.published_version(application, ref.version)
-            if found is None:
-                raise NotFound(f"{field}: no published version {ref.version!r}")
-            sides.append(found)
-        else:
-            _not_team(ref.text, f"{field}.text")
-            with refused_as(f"{field}.text"):
-                sides.append(_checked(ref, application))
-    old, new = sides
+    old, new = (_side(application, f, ref) for f, ref in (("old", body.old), ("new", body.new)))
+    if isinstance(old, TeamRules) and isinstance(new, TeamRules):
+        changes = team_diff(old, new)
+    elif isinstance(old, TeamRules) or isinstance(new, TeamRules):
+        raise InvalidInput(
+            "new", "one side is team rules, the other criteria: compare like with like"
+        )
+    else:
+        changes = changes_between(old, new)
     return r.DiffOut(
-        old=old.label,
-        new=new.label,
-        changes=[r.ChangeOut(**c.to_dict()) for c in changes_between(old, new)],
+        old=old.label, new=new.label, changes=[r.ChangeOut(**c.to_dict()) for c in changes]
     )
+
+
+def _side(application: App, field: str, ref: r.RuleFileIn | r.PublishedRef) -> RuleSet | TeamRules:
+    """One side of a diff: a published version of the criteria or the team rules, or a file
+    checked with its examples run."""
+    if isinstance(ref, r.PublishedRef):
+        if ref.team:
+            from starcert.team_rules_store import team_rows, team_rules_of
+
+            rows = [row for row in team_rows(application.uow) if row.version == ref.version]
+            if not rows:
+                raise NotFound(f"{field}: no published team rules version {ref.version!r}")
+            return team_rules_of(rows[0])
+        found = authoring.published_version(application, ref.version)
+        if found is None:
+            raise NotFound(f"{field}: no published version {ref.version!r}")
+        return found
+    with refused_as(f"{field}.text"):
+        if rule_kind(ref.text.encode("utf-8")) == TEAM:
+            from engine.team_loader import load_team_rules
+
+            cap = file_cap(application.config)
+            return load_team_rules(ref.text.encode("utf-8"), ref.name, cap=cap)
+        return _checked(ref, application)
 
 
 @router.post("/impact", response_model=r.ImpactOut)

@@ -40,6 +40,7 @@ class RuleFileIn(_In):
 
 class PublishedRef(_In):
     version: VersionName
+    team: bool = Field(default=False, description="a version of the team rules, not the criteria")
 
 
 class DiffIn(_In):

@@ -309,3 +309,39 @@ def test_aliases_past_the_budget_are_refused_at_their_line(fresh: Api) -> None:
         assert answer.json()["field"] == field
         [problem] = answer.json()["problems"]
         assert problem.startswith(f"laughs.yaml:{line}: too many aliases")
+
+
+def test_team_rule_files_are_diffed_as_the_cli_diffs_them(
+    fresh: Api, cli: Starcert, tmp_path: Path
+) -> None:
+    author = fresh.as_("rule_author")
+    team = SHIPPED.parent / "team-gbt27922.yaml"
+    row = "- {up_to: 200, stage1: 1, stage2: 2.5, surveillance: 1, recertification: 2}"
+    text = team.read_text(encoding="utf-8")
+    changed = tmp_path / "team-v2.yaml"
+    changed.write_text(text.replace(row, row[:-1] + ", special: 0.5}", 1), encoding="utf-8")
+    diff = author.post(
+        "/api/rules/diff",
+        json={
+            "old": {"name": str(team), "text": text},
+            "new": {"name": str(changed), "text": changed.read_text(encoding="utf-8")},
+        },
+    )
+    assert diff.status_code == 200, diff.text
+    assert diff.json() == cli("rules", "diff", str(team), str(changed), "--json").json()
+    assert any("special 0.5" in c["words"] for c in diff.json()["changes"])
+    mixed = author.post(
+        "/api/rules/diff",
+        json={"old": {"version": "1"}, "new": {"name": str(team), "text": text}},
+    )
+    assert (mixed.status_code, mixed.json()["field"]) == (422, "new"), mixed.text
+    unpublished = author.post(
+        "/api/rules/diff",
+        json={"old": {"version": "7", "team": True}, "new": {"name": str(team), "text": text}},
+    )
+    assert (
+        unpublished.status_code == 404 and "team rules version '7'" in unpublished.json()["message"]
+    )
+    impact = author.post("/api/rules/impact", json={"name": str(team), "text": text})
+    assert (impact.status_code, impact.json()["field"]) == (422, "text")
+    assert "starcert rules impact FILE" in impact.json()["message"]

@@ -159,10 +159,11 @@ def auditor_named(application: App, ref: str, option: str) -> Auditor:
     text = ref.strip()
     register = application.auditors
     if text.isascii() and text.isdigit():  # "³" is a digit to str.isdigit, not to int()
+        number = int(text)
         try:
-            if int(text) > 2**62:  # no row id is larger; SQLite's driver overflows past 2**63
+            if number > 2**62:  # no row id is larger; SQLite's driver overflows past 2**63
                 raise AuditorNotFound(text)
-            return register.get(int(text))
+            return register.get(number)
         except AuditorNotFound:
             raise InvalidInput(option, f"no auditor {text} in the register") from None
     found = register.register.by_registration(text)

@@ -53,6 +53,12 @@ def team_rules_of(row: PublishedRules) -> TeamRules:
     return written.published_as(row.effective_from, published_source(row))
 
 
+def published_team_version(uow_factory: UowFactory, version: str) -> TeamRules | None:
+    """A published team rules version, or None if there is no such version."""
+    rows = [r for r in team_rows(uow_factory) if r.version == version]
+    return team_rules_of(rows[0]) if rows else None
+
+
 def published_team_book(uow_factory: UowFactory) -> TeamBook:
     """Every published team version; RuleFileError when none is."""
     rows = team_rows(uow_factory)

@@ -136,12 +136,12 @@ def _side(application: App, field: str, ref: r.RuleFileIn | r.PublishedRef) -> R
     checked with its examples run."""
     if isinstance(ref, r.PublishedRef):
         if ref.team:
-            from starcert.team_rules_store import team_rows, team_rules_of
+            from starcert.team_rules_store import published_team_version
 
-            rows = [row for row in team_rows(application.uow) if row.version == ref.version]
-            if not rows:
+            team = published_team_version(application.uow, ref.version)
+            if team is None:
                 raise NotFound(f"{field}: no published team rules version {ref.version!r}")
-            return team_rules_of(rows[0])
+            return team
         found = authoring.published_version(application, ref.version)
         if found is None:
             raise NotFound(f"{field}: no published version {ref.version!r}")

@@ -74,9 +74,9 @@ def team_version_or_file(ref: str, application: App | None, cap: FileCap) -> Tea
         return load_team_rules(data, ref)
     if application is None:
         raise fail(4, f"{ref}: no such file")
-    from starcert.team_rules_store import team_rows, team_rules_of
+    from starcert.team_rules_store import published_team_version
 
-    rows = [r for r in team_rows(application.uow) if r.version == ref]
-    if not rows:
+    found = published_team_version(application.uow, ref)
+    if found is None:
         raise fail(4, f"{ref}: neither a file nor a published team rule version")
-    return team_rules_of(rows[0])
+    return found

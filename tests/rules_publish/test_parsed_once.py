@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import RuleSet
 from engine.loader import parse_count
 from starcert import rules_store
 from starcert.parsed_rulesets import ParsedRulesets
@@ -42,50 +43,55 @@ def test_changed_text_is_parsed_afresh() -> None:
     assert edited.content_hash != first.content_hash
 
 
-def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a new process starts with: nothing parsed in memory."""
-    monkeypatch.setattr(rules_store, "_PARSED", {})
+class Processes:
+    """One text read by process after process sharing a cache directory: each starts with
+    nothing parsed in memory."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, comment: str) -> None:
+        self.text = SHIPPED.read_text(encoding="utf-8") + f"\n# {comment}\n"
+        self.digest = hashlib.sha256(self.text.encode()).hexdigest()
+        self.folder = tmp_path / "cache"
+        self.kept = ParsedRulesets(self.folder)
+        self.monkeypatch = monkeypatch
+
+    def load(self, effective: date = date(2011, 1, 1), source: str = "a.yaml") -> RuleSet:
+        self.monkeypatch.setattr(rules_store, "_PARSED", {})
+        return ruleset_of(row(self.text, effective, source), self.kept)
+
+    @property
+    def parses(self) -> int:
+        return parse_count(self.digest)
 
 
 def test_a_version_parsed_by_one_process_is_read_by_the_next_not_parsed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = SHIPPED.read_text(encoding="utf-8") + "\n# kept on disk\n"
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    kept = ParsedRulesets(tmp_path / "cache")
-    _fresh_process(monkeypatch)
-    first = ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
-    assert parse_count(digest) == 1
-    (written,) = (tmp_path / "cache").iterdir()
-    assert written.name.startswith(digest) and stat.S_IMODE(written.stat().st_mode) == 0o600
+    runs = Processes(tmp_path, monkeypatch, "kept on disk")
+    first = runs.load()
+    assert runs.parses == 1
+    (written,) = runs.folder.iterdir()
+    assert written.name.startswith(runs.digest) and stat.S_IMODE(written.stat().st_mode) == 0o600
 
-    _fresh_process(monkeypatch)
-    again = ruleset_of(row(text, date(2012, 6, 1), "b.yaml"), kept)
-    assert parse_count(digest) == 1  # read from the file
-    assert again.content_hash == digest and again.rules == first.rules
+    again = runs.load(date(2012, 6, 1), "b.yaml")
+    assert runs.parses == 1  # read from the file
+    assert again.content_hash == runs.digest and again.rules == first.rules
     assert again.effective_from == date(2012, 6, 1) and "b.yaml" in again.source
 
 
 def test_a_cache_file_others_may_write_or_that_is_damaged_is_parsed_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = SHIPPED.read_text(encoding="utf-8") + "\n# damaged on disk\n"
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    kept = ParsedRulesets(tmp_path / "cache")
-    _fresh_process(monkeypatch)
-    ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
-    (written,) = (tmp_path / "cache").iterdir()
+    runs = Processes(tmp_path, monkeypatch, "damaged on disk")
+    runs.load()
+    (written,) = runs.folder.iterdir()
 
     written.chmod(0o620)  # writable by the group: not trusted
-    _fresh_process(monkeypatch)
-    ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
-    assert parse_count(digest) == 2
+    runs.load()
+    assert runs.parses == 2
 
     written.write_bytes(b"not a pickle")
     written.chmod(0o600)
-    _fresh_process(monkeypatch)
-    rebuilt = ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
-    assert parse_count(digest) == 3 and rebuilt.content_hash == digest
-    _fresh_process(monkeypatch)
-    ruleset_of(row(text, date(2011, 1, 1), "a.yaml"), kept)
-    assert parse_count(digest) == 3  # the file was written again, whole
+    rebuilt = runs.load()
+    assert runs.parses == 3 and rebuilt.content_hash == runs.digest
+    runs.load()
+    assert runs.parses == 3  # the file was written again, whole

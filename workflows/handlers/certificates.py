@@ -11,12 +11,12 @@ from workflows.context import TransitionContext
 from workflows.errors import InvalidInput
 from workflows.findings import closed_after, listed
 from workflows.guards import latest_stage2
-from workflows.handlers.finding_steps import dated
 from workflows.handlers.handler_kit import (
     CaseReads,
     Now,
     Setup,
     context,
+    dated,
     new_audit,
     not_future,
     transition,
@@ -44,7 +44,8 @@ def decision_day(
 ) -> date:
     """The decision's day (`on`, or today): never in the future, never before the stage 2 audit
     it decides on, nor before a major finding it needs was closed (still open that day), nor
-    before the case's last event."""
+    before the case's last event. Checked in that order: a finding's closure is often that last
+    event, and the refusal naming the finding says more."""
     day = now.today if on is None else on
     not_future("on", day, now.today)
     stage2 = ctx.latest(AuditKind.STAGE2)

@@ -7,16 +7,15 @@ finding brings its `findings_due` deadline, which the scheduler fires on its due
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from workflows import commands as c
 from workflows.certificate_machine import case_label
 from workflows.change_set import ChangeSet
-from workflows.deadlines import due_at, local_day
+from workflows.deadlines import due_at
 from workflows.errors import IllegalTransition, InvalidInput
 from workflows.findings import (
     CorrectionPeriods,
@@ -31,12 +30,14 @@ from workflows.handlers.handler_kit import (
     CaseReads,
     Now,
     Setup,
+    dated,
+    last_event_day,
     need_id,
     not_future,
     sealed_event,
     text,
 )
-from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind, Event
+from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind
 from workflows.ports import RuleStamp
 from workflows.why import why
 
@@ -135,7 +136,7 @@ def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -
         )
     # The client's own date, bounded by the finding alone; on the trail from the day the case's
     # last event leaves it (a later step may be dated back to it, never before that event).
-    last = _last_event_day(reads, setup, case)
+    last = last_event_day(reads, setup, case)
     on_record = cmd.responded_on if last is None else max(cmd.responded_on, last)
     answered = replace(
         finding,
@@ -202,56 +203,6 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
         said,
         on=day,
     )
-
-
-def dated(
-    on: date | None,
-    reads: CaseReads,
-    setup: Setup,
-    case: Case,
-    now: Now,
-    *floors: tuple[str, date | None],
-) -> date:
-    """The day a step is dated (`on`, or today): never in the future, never before what it
-    follows (`floors`), never before the case's last event.
-
-    An undated step is today's and passes the last check unread: no event is dated after the
-    day it was written (dated input is never in the future; a deadline's day, the one after it
-    fell due, is at the latest the day it fired)."""
-    day = now.today if on is None else on
-    not_future("on", day, now.today)
-    for what, floor in floors:
-        if floor is not None and day < floor:
-            raise InvalidInput("on", why("{day} is before {what} of {floor}", day=day, what=what,
-                                         floor=floor))  # fmt: skip
-    if on is None:
-        return day
-    last = _last_event_day(reads, setup, case)
-    if last is not None and day < last:
-        raise InvalidInput(
-            "on", why("{day} is before the case's last event, of {last}", day=day, last=last)
-        )
-    return day
-
-
-def _last_event_day(reads: CaseReads, setup: Setup, case: Case) -> date | None:
-    last = reads.uow.events.last(need_id("case_id", case.id))
-    return None if last is None else event_day(last, setup.zone)
-
-
-def event_day(event: Event, zone: ZoneInfo) -> date:
-    """The day an event took effect: a deadline's first late day, an audit's date, a dated
-    step's own day, else the day it was written."""
-    data = event.data
-    deadline = data.get("deadline")
-    if isinstance(deadline, Mapping) and isinstance(deadline.get("due_on"), str):
-        return date.fromisoformat(deadline["due_on"]) + timedelta(days=1)
-    audit = data.get("audit")
-    if isinstance(audit, Mapping) and isinstance(audit.get("date"), str):
-        return date.fromisoformat(audit["date"])
-    if isinstance(data.get("on"), str):
-        return date.fromisoformat(data["on"])
-    return local_day(event.at, zone)
 
 
 def _live(reads: CaseReads, case_id: int, trigger: str) -> Case:

@@ -9,9 +9,9 @@ leaves the case the same way.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from workflows.deadlines import (
     REMINDER_KINDS,
     already_reminded,
     due_at,
+    local_day,
     plan_across_versions,
 )
 from workflows.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
@@ -333,6 +334,57 @@ def not_future(field: str, day: date, today: date) -> None:
     if day > today:
         raise InvalidInput(field, why("{day} is in the future (today is {today})", day=day,
                                       today=today))  # fmt: skip
+
+
+def dated(
+    on: date | None,
+    reads: CaseReads,
+    setup: Setup,
+    case: Case,
+    now: Now,
+    *floors: tuple[str, date | None],
+) -> date:
+    """The day a step is dated (`on`, or today): never in the future, never before what it
+    follows (`floors`), never before the case's last event.
+
+    An undated step is today's and passes the last check unread: no event is dated after the
+    day it was written (dated input is never in the future; a deadline's day, the one after it
+    fell due, is at the latest the day it fired)."""
+    day = now.today if on is None else on
+    not_future("on", day, now.today)
+    for what, floor in floors:
+        if floor is not None and day < floor:
+            raise InvalidInput("on", why("{day} is before {what} of {floor}", day=day, what=what,
+                                         floor=floor))  # fmt: skip
+    if on is None:
+        return day
+    last = last_event_day(reads, setup, case)
+    if last is not None and day < last:
+        raise InvalidInput(
+            "on", why("{day} is before the case's last event, of {last}", day=day, last=last)
+        )
+    return day
+
+
+def last_event_day(reads: CaseReads, setup: Setup, case: Case) -> date | None:
+    """The day the case's newest event took effect (one event read, not the trail)."""
+    last = reads.uow.events.last(need_id("case_id", case.id))
+    return None if last is None else event_day(last, setup.zone)
+
+
+def event_day(event: Event, zone: ZoneInfo) -> date:
+    """The day an event took effect: a deadline's first late day, an audit's date, a dated
+    step's own day, else the day it was written."""
+    data = event.data
+    deadline = data.get("deadline")
+    if isinstance(deadline, Mapping) and isinstance(deadline.get("due_on"), str):
+        return date.fromisoformat(deadline["due_on"]) + timedelta(days=1)
+    audit = data.get("audit")
+    if isinstance(audit, Mapping) and isinstance(audit.get("date"), str):
+        return date.fromisoformat(audit["date"])
+    if isinstance(data.get("on"), str):
+        return date.fromisoformat(data["on"])
+    return local_day(event.at, zone)
 
 
 def need_id(field: str, value: int | None) -> int:

@@ -8,8 +8,15 @@ from workflows.certificate_machine import Trigger
 from workflows.change_set import ChangeSet
 from workflows.context import TransitionContext
 from workflows.errors import InvalidInput
-from workflows.handlers.finding_steps import dated
-from workflows.handlers.handler_kit import CaseReads, Now, Setup, context, text, transition
+from workflows.handlers.handler_kit import (
+    CaseReads,
+    Now,
+    Setup,
+    context,
+    dated,
+    text,
+    transition,
+)
 from workflows.model import OPERATOR_CAUSES, SURVEILLANCE_CAUSES, Case, SuspensionCause
 
 

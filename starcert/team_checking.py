@@ -110,8 +110,11 @@ class TeamRequest:
 OPTION = {"auditors": "--auditors", "leader": "--leader", "area": "--area"}
 
 
-def check_team(application: App, request: TeamRequest) -> TeamVerdict:
-    """The verdict of the team rules in force on the audit date on `request`'s team."""
+def check_team(
+    application: App, request: TeamRequest, rules: TeamRules | None = None
+) -> TeamVerdict:
+    """The verdict of the team rules in force on the audit date on `request`'s team (or of
+    `rules`, a version not yet published, for its impact)."""
     day = request.on or local_day(application.clock.now(), application.config.zone)
     members = [auditor_named(application, ref, "--auditors") for ref in request.auditors]
     leader = (
@@ -128,7 +131,7 @@ def check_team(application: App, request: TeamRequest) -> TeamVerdict:
         ]
     sizing = _sizing(application, request, app_row.area, app_row.personnel, app_row.sites)
     kind = request.kind or next_audit_kind(case)
-    rules = team_rules(application).in_force(day)
+    rules = rules or team_rules(application).in_force(day)
     try:
         time = audit_time(rules.audit_time, kind.value, sizing.personnel, sizing.sites,
                           request.adjust)  # fmt: skip

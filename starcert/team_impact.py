@@ -1,8 +1,9 @@
-"""What a new team rule version changes before it is published: no team is stored yet (audit
-teams are checked, not assigned), so the impact compares the audit time. For every open case
-whose application records its area, personnel and sites, the person-days and team size of the
-audit it waits for, under the version in force on the effective date and under the new one.
-Reads only."""
+"""What a new team rule version changes before it is published. For every open case whose
+application records its area, personnel and sites: the person-days and team size of the audit it
+waits for, under the version in force on the effective date and under the new one. And every
+accepted team (a current assignment) whose audit starts on or after that date, asked again under
+the new version as `plan accept` asked the version that accepted it: a team the new version
+refuses must be planned again before its audit. Reads only."""
 
 from __future__ import annotations
 
@@ -11,15 +12,18 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from engine.team_rules import AuditTime, TeamRules, audit_time
-from workflows.model import TERMINAL_STATES, State
+from workflows.assignments import Assignment
+from workflows.errors import InvalidInput
+from workflows.model import TERMINAL_STATES, AuditKind, State
 from workflows.team_check import next_audit_kind
 
 if TYPE_CHECKING:
     from starcert.app import App
 
 COMPARES = (
-    "no audit team is stored yet, so no assignment can be refused: compared is the audit time "
-    "(person-days and team size) of the audit each open case waits for"
+    "compared are the audit time (person-days and team size) of the audit each open case waits "
+    "for, and every accepted team whose audit starts on or after the effective date, asked "
+    "again under the new version"
 )
 
 
@@ -44,6 +48,27 @@ class TimeChange:
 
 
 @dataclass(frozen=True)
+class RefusedTeam:
+    """An accepted team the new version refuses: which rules, in their own words."""
+
+    assignment: Assignment
+    holder: str
+    refused_by: tuple[tuple[str, str], ...]  # (rule, message)
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.assignment
+        return {
+            "assignment_id": a.id,
+            "case_id": a.case_id,
+            "holder": self.holder,
+            "kind": a.kind,
+            "starts_on": a.starts_on.isoformat(),
+            "accepted_under": a.rules_version,
+            "refused_by": [{"rule": r, "message": m} for r, m in self.refused_by],
+        }
+
+
+@dataclass(frozen=True)
 class TeamImpact:
     new: str
     effective_from: date
@@ -51,6 +76,8 @@ class TeamImpact:
     compared: int  # open cases whose size is recorded
     unsized: int  # open cases whose application does not record it
     changes: tuple[TimeChange, ...]
+    teams_checked: int = 0  # accepted teams whose audit starts on or after the date
+    teams_refused: tuple[RefusedTeam, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +88,8 @@ class TeamImpact:
             "compared": self.compared,
             "unsized": self.unsized,
             "changes": [c.to_dict() for c in self.changes],
+            "teams_checked": self.teams_checked,
+            "teams_refused": [t.to_dict() for t in self.teams_refused],
         }
 
     def text(self) -> str:
@@ -77,7 +106,33 @@ class TeamImpact:
                 f"case {c.case_id} {c.holder} ({c.kind}): {c.before.days} -> {c.after.days} "
                 f"person-days, team of {c.before.members} -> {c.after.members}"
             )
+        lines.append(
+            f"  {self.teams_checked} accepted teams asked again, "
+            f"{len(self.teams_refused)} refused (plan them again before their audit)"
+        )
+        for t in self.teams_refused:
+            a = t.assignment
+            lines.append(
+                f"assignment {a.id}: case {a.case_id} {t.holder} ({a.kind} from {a.starts_on}, "
+                f"accepted under {a.rules_version}) refused by "
+                + "; ".join(f"{rule}: {message}" for rule, message in t.refused_by)
+            )
         return "\n".join(lines)
+
+
+def team_file_impact(
+    application: App, data: bytes, name: str, effective: date | None
+) -> TeamImpact:
+    """The impact of a team rule file (`rules impact FILE` and the API's): as of `effective`, or
+    without it the file's own date, or today if that is past (the earliest publish accepts)."""
+    from engine.team_loader import load_team_rules
+    from starcert.rule_publication import file_cap
+    from workflows.deadlines import local_day
+
+    new = load_team_rules(data, name, cap=file_cap(application.config))
+    today = local_day(application.clock.now(), application.config.zone)
+    day = max(new.effective_from, today) if effective is None else effective
+    return team_impact(application, new.published_as(day, name), day)
 
 
 def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact:
@@ -110,7 +165,36 @@ def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact
         if before is None or (before.days, before.members) != (after.days, after.members):
             assert case.id is not None
             changes.append(TimeChange(case.id, case.holder, kind, before or after, after))
+    checked, refused = _asked_again(application, new, effective)
     return TeamImpact(
         new.label, effective, None if current is None else current.label,
-        compared, unsized, tuple(changes),
+        compared, unsized, tuple(changes), checked, refused,
     )  # fmt: skip
+
+
+def _asked_again(
+    application: App, new: TeamRules, effective: date
+) -> tuple[int, tuple[RefusedTeam, ...]]:
+    """The current assignments whose audit the new version decides (it starts on or after the
+    effective date), each team checked under it; how many, and those it refuses. A case whose
+    application records no size is checked with nothing: `plan accept` could not have sized it
+    either without the operator's options, which an assignment does not keep."""
+    from starcert.team_checking import TeamRequest, check_team
+
+    held = [a for a in application.database.assignments.current() if a.starts_on >= effective]
+    refused: list[RefusedTeam] = []
+    checked = 0
+    for a in sorted(held, key=lambda a: (a.starts_on, a.id or 0)):
+        request = TeamRequest(
+            case_id=a.case_id, auditors=[str(m) for m in a.member_ids],
+            leader=str(a.leader_id), on=a.starts_on, kind=AuditKind(a.kind),
+        )  # fmt: skip
+        try:
+            verdict = check_team(application, request, new)
+        except InvalidInput:
+            continue  # unsized, or an auditor since struck from the register
+        checked += 1
+        if not verdict.decision.accepted:
+            reasons = tuple((f.rule, f.message) for f in verdict.decision.failures)
+            refused.append(RefusedTeam(a, verdict.case.holder, reasons))
+    return checked, tuple(refused)

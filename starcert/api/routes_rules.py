@@ -99,15 +99,6 @@ def _check_team(body: r.RuleFileIn, application: App) -> r.RuleCheckOut:
     )
 
 
-def _not_team(text: str, field: str) -> None:
-    if rule_kind(text.encode("utf-8")) == TEAM:
-        raise InvalidInput(
-            field,
-            "a team rule file: its impact (each open case's days and team size under both "
-            "versions) is given by the CLI (starcert rules impact FILE)",
-        )
-
-
 @router.post("/diff", response_model=r.DiffOut)
 def diff(body: r.DiffIn, request: Request, who: RuleAuthor) -> r.DiffOut:
     """What changed from `old` to `new` (each a file or a published version), in words: the
@@ -155,12 +146,19 @@ def _side(application: App, field: str, ref: r.RuleFileIn | r.PublishedRef) -> R
         return _checked(ref, application)
 
 
-@router.post("/impact", response_model=r.ImpactOut)
-def impact(body: r.ImpactIn, request: Request, who: RuleAuthor) -> r.ImpactOut:
+@router.post("/impact", response_model=r.ImpactOut | r.TeamImpactOut)
+def impact(body: r.ImpactIn, request: Request, who: RuleAuthor) -> r.ImpactOut | r.TeamImpactOut:
     """Who the new version would change, as of its effective date; writes nothing. Says so when
-    publish would refuse the version as it stands."""
+    publish would refuse the version as it stands. A team rule file answers with the audit time
+    of each open case and the accepted teams it would refuse, as `rules impact FILE` does."""
     application = application_of(request)
-    _not_team(body.text, "text")
+    data = body.text.encode("utf-8")
+    if rule_kind(data) == TEAM:
+        from starcert.team_impact import team_file_impact
+
+        with refused_as("text"):
+            report = team_file_impact(application, data, body.name, body.effective_from)
+        return r.TeamImpactOut.model_validate(report.to_dict())
     with refused_as("text"):
         written = _checked(body, application)
     previewed = authoring.preview(application, written, body.effective_from)

@@ -108,6 +108,45 @@ class ImpactOut(_Out):
     publish_refusal: str | None
 
 
+class TimeChangeOut(_Out):
+    case_id: int
+    holder: str
+    kind: str
+    days_before: str
+    days_after: str
+    members_before: int
+    members_after: int
+
+
+class RuleRefusalOut(_Out):
+    rule: str
+    message: str
+
+
+class RefusedTeamOut(_Out):
+    assignment_id: int | None
+    case_id: int
+    holder: str
+    kind: str
+    starts_on: date
+    accepted_under: str
+    refused_by: list[RuleRefusalOut]
+
+
+class TeamImpactOut(_Out):
+    """A team rule file's impact: the audit time of each open case and the accepted teams."""
+
+    new: str
+    effective_from: date
+    current: str | None
+    compares: str
+    compared: int
+    unsized: int
+    changes: list[TimeChangeOut]
+    teams_checked: int
+    teams_refused: list[RefusedTeamOut]
+
+
 class PublishedOut(_Out):
     id: int | None
     ruleset: str

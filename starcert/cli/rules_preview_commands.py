@@ -168,24 +168,16 @@ def impact_cmd(
 
 
 def _team_impact(path: Path, effective: str | None, as_json: bool) -> None:
-    """`rules impact` of a team rule file: the audit time of every open case, before and after
-    (starcert.team_impact says why that is what it compares)."""
-    from engine.team_loader import load_team_rules
+    """`rules impact` of a team rule file: the audit time of every open case and the accepted
+    teams, before and after (starcert.team_impact says what it compares)."""
+    from engine.file_cap import read_rule_file
     from starcert.rule_publication import file_cap
-    from starcert.team_impact import team_impact
-    from workflows.deadlines import local_day
+    from starcert.team_impact import team_file_impact
 
+    day = None if effective is None else parse_day(effective, "--effective")
     with rule_errors(), open_app() as application:
-        from engine.file_cap import read_rule_file
-
-        new = load_team_rules(read_rule_file(path, file_cap(application.config)), str(path))
-        today = local_day(application.clock.now(), application.config.zone)
-        day = (
-            max(new.effective_from, today)
-            if effective is None
-            else parse_day(effective, "--effective")
-        )
-        report = team_impact(application, new.published_as(day, str(path)), day)
+        data = read_rule_file(path, file_cap(application.config))
+        report = team_file_impact(application, data, str(path), day)
     typer.echo(
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.text()
     )

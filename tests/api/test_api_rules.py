@@ -342,6 +342,10 @@ def test_team_rule_files_are_diffed_as_the_cli_diffs_them(
     assert (
         unpublished.status_code == 404 and "team rules version '7'" in unpublished.json()["message"]
     )
-    impact = author.post("/api/rules/impact", json={"name": str(team), "text": text})
-    assert (impact.status_code, impact.json()["field"]) == (422, "text")
-    assert "starcert rules impact FILE" in impact.json()["message"]
+    impact = author.post(
+        "/api/rules/impact",
+        json={"name": str(changed), "text": changed.read_text(encoding="utf-8")},
+    )
+    assert impact.status_code == 200, impact.text
+    assert impact.json() == cli("rules", "impact", str(changed), "--json").json()
+    assert impact.json()["compared"] == 0 and "accepted team" in impact.json()["compares"]

@@ -80,7 +80,7 @@ def test_a_published_team_version_decides_from_its_date_and_its_impact_is_the_au
     ).json()["id"]  # fmt: skip
     v2 = _next_version(tmp_path)
     impact = starcert("rules", "impact", str(v2), "--effective", office_day(30)).out
-    assert "no audit team is stored yet" in impact
+    assert "0 accepted teams asked again, 0 refused" in impact
     assert f"case {case} 闽江家电 (stage1): 1 -> 1" not in impact  # stage 1 did not change
     assert "1 open cases compared, 0 without area, personnel or sites" in impact
     done = starcert("rules", "publish", str(v2), "--effective", office_day(30), "--by", "alice")
@@ -106,3 +106,60 @@ def test_a_published_team_version_decides_from_its_date_and_its_impact_is_the_au
         assert (said["version"], said["audit_time"]["days"]) == (version, days)
         refused = [r["rule"] for r in said["rules"] if r["verdict"] == "refused"]
         assert refused == ["team.team_size"]  # over 2 days asks for two auditors
+
+
+def test_impact_names_the_accepted_teams_a_new_version_would_refuse(
+    starcert_sqlite: Starcert, tmp_path: Path
+) -> None:
+    """A team accepted under version 1 for a stage 1 audit of one day; version 2 makes that
+    audit 2.5 days, which asks for two auditors: the impact names the assignment and the rule,
+    for a version in force by the audit's start, and not for one that comes after it."""
+    starcert = starcert_sqlite
+    code = "91350100M000700Y4" + check_character("91350100M000700Y4")
+    org = starcert(
+        "org", "add", "--name", "闽江家电", "--credit-code", code, "--by", "li", "--json"
+    ).json()["id"]
+    facts = starcert.write("facts.json", FACTS)
+    case = starcert(
+        "apply", "--org", str(org), "--submitted", office_day(-1), "--since", office_day(-200),
+        "--scope", "家电售后服务", "--facts", str(facts), "--by", "li",
+        "--area", "household_appliances", "--personnel", "120", "--sites", "1", "--json",
+    ).json()["id"]  # fmt: skip
+    starcert(
+        "auditor", "add", "--name", "王芳", "--registration", "R-1", "--grade", "senior_auditor",
+        "--registered", "2021-04-01", "--valid-until", "2099-03-31",
+        "--area", "household_appliances", "--by", "li",
+    )  # fmt: skip
+    accepted = starcert(
+        "plan", "accept", str(case), "--auditors", "R-1", "--from", office_day(40),
+        "--kind", "stage1", "--by", "zhang", "--json",
+    ).json()  # fmt: skip
+    assert accepted["accepted"] is True
+    assignment = accepted["assignment"]["id"]
+    text = TEAM.read_text(encoding="utf-8")
+    longer = text.replace('version: "1"', 'version: "2"', 1).replace(
+        "{up_to: 200, stage1: 1, stage2: 2.5,", "{up_to: 200, stage1: 2.5, stage2: 2.5,"
+    )
+    assert longer != text
+    v2 = tmp_path / "team-v2.yaml"
+    v2.write_text(longer, encoding="utf-8")
+
+    before = starcert("rules", "impact", str(v2), "--effective", office_day(30), "--json").json()
+    assert before["teams_checked"] == 1
+    [refused] = before["teams_refused"]
+    assert (refused["assignment_id"], refused["case_id"]) == (assignment, case)
+    assert (refused["kind"], refused["starts_on"], refused["accepted_under"]) == (
+        "stage1",
+        office_day(40),
+        "1",
+    )
+    assert [r["rule"] for r in refused["refused_by"]] == ["team.team_size"]
+    said = starcert("rules", "impact", str(v2), "--effective", office_day(30)).out
+    assert "1 accepted teams asked again, 1 refused" in said
+    assert f"assignment {assignment}: case {case} 闽江家电 (stage1 from {office_day(40)}" in said
+    assert "refused by team.team_size: the team has at least as many members" in said
+
+    after = starcert("rules", "impact", str(v2), "--effective", office_day(41), "--json").json()
+    assert (after["teams_checked"], after["teams_refused"]) == (0, [])
+    unchanged = starcert("rules", "impact", str(TEAM), "--effective", office_day(30), "--json")
+    assert (unchanged.json()["teams_checked"], unchanged.json()["teams_refused"]) == (1, [])

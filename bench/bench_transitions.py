@@ -297,7 +297,9 @@ def main() -> None:
     print(f"raw sqlite3 replaying starcert's statements : {max(raws):7.0f} transitions/s (best)")
     print(f"raw sqlite3 update + 2 inserts + commit     : {max(floors):7.0f} transitions/s (best)")
     print(f"starcert (persisted)                        : {max(ours):7.0f} transitions/s (best)")
-    print(f"starcert on the in-memory store (no SQL)    : {max(memories):7.0f} transitions/s (best)")
+    print(
+        f"starcert on the in-memory store (no SQL)    : {max(memories):7.0f} transitions/s (best)"
+    )
     print(f"ratio starcert/replay : {ratio:6.3f}  median of rounds")
     print(
         f"ratio starcert/floor  : {to_floor:6.3f}  median of rounds (target >= 0.5 and >= 2,500/s)"

@@ -24,8 +24,9 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
     "documents": [("documents/**.py", "python"), ("documents/templates/**.html", "jinja2")],
 }
 """Per domain, the package's files whose texts it holds, and how each is read."""
-REASONS = PACKAGE.parent / "workflows"
-"""The domain's reasons (`why(...)`, workflows.why) that pages show, in the `messages` domain."""
+REASONS = {"../workflows": PACKAGE.parent / "workflows", "": PACKAGE}
+"""Where the reasons (`why(...)`, workflows.why) pages show are made: the domain's, and the
+refusals of this package's own input checks; they go in the `messages` domain."""
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 
@@ -52,11 +53,13 @@ def extract(domain: str = "messages") -> Catalog:
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     if domain == "messages":
-        for filename, lineno, message, comments, context in extract_from_dir(
-            str(REASONS), [("**.py", "python")], keywords={"why": None}, strip_comment_tags=True
-        ):
-            place = (f"../workflows/{filename}", lineno)
-            catalog.add(message, None, [place], auto_comments=comments, context=context)
+        for prefix, folder in REASONS.items():
+            for filename, lineno, message, comments, context in extract_from_dir(
+                str(folder), [("**.py", "python")], keywords={"why": None},
+                strip_comment_tags=True,
+            ):  # fmt: skip
+                place = (f"{prefix}/{filename}" if prefix else filename, lineno)
+                catalog.add(message, None, [place], auto_comments=comments, context=context)
     return catalog
 
 

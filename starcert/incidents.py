@@ -13,6 +13,7 @@ from workflows.audit_trail import seal
 from workflows.errors import InvalidInput
 from workflows.model import Deadline, Event
 from workflows.ports import Clock, UnitOfWork
+from workflows.why import why
 
 INCIDENT_RESOLVED = "incident_resolved"
 """Event trigger: an operator closed a failing deadline without firing it."""
@@ -26,9 +27,10 @@ def list_incidents(uow_factory: Callable[[], UnitOfWork]) -> Sequence[Deadline]:
 def _incident(uow: UnitOfWork, deadline_id: int) -> Deadline:
     deadline = uow.deadlines.get(deadline_id)
     if deadline.done_at is not None:
-        raise InvalidInput("deadline", f"deadline {deadline_id} is already done")
+        raise InvalidInput("deadline", why("deadline {id} is already done", id=deadline_id))
     if deadline.last_error is None:
-        raise InvalidInput("deadline", f"deadline {deadline_id} is not an incident (never failed)")
+        said = why("deadline {id} is not an incident (never failed)", id=deadline_id)
+        raise InvalidInput("deadline", said)
     return deadline
 
 
@@ -52,9 +54,9 @@ def resolve(
 ) -> Event:
     """Close the incident without firing it; the event in the case's trail says who and why."""
     if not reason.strip():
-        raise InvalidInput("reason", "must not be empty")
+        raise InvalidInput("reason", why("must not be empty"))
     if not by.strip():
-        raise InvalidInput("by", "must not be empty")
+        raise InvalidInput("by", why("must not be empty"))
     with uow_factory() as uow:
         deadline = _incident(uow, deadline_id)
         case = uow.cases.get(deadline.case_id)

@@ -23,6 +23,7 @@ from ruamel.yaml.error import YAMLError
 from engine.source import DuplicateJsonKey, data_yaml, load_json, yaml_problem
 from workflows.errors import InvalidInput
 from workflows.model import IndicatorResult, PrerequisiteFacts, Sampled, ScoreSheet
+from workflows.why import why
 
 _BOOL_FACTS = (
     "has_service_documents",
@@ -113,7 +114,7 @@ def parse_date(value: Any, field: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise InvalidInput(field, f"expected a date YYYY-MM-DD, got {value!r}")
+    raise InvalidInput(field, why("expected a date YYYY-MM-DD, got {value!r}", value=value))
 
 
 def parse_facts(data: Any, source: str) -> PrerequisiteFacts:

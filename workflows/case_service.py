@@ -39,6 +39,7 @@ from workflows.handlers.handler_kit import CaseReads, Now, Setup, context, text
 from workflows.model import Audit, Deadline, SuspensionCause
 from workflows.numbering import CertificateNumbers
 from workflows.ports import Clock, RulesPort, UnitOfWork
+from workflows.why import why
 
 Handler = Callable[[Any, CaseReads, Setup, Now], ChangeSet]
 
@@ -163,7 +164,11 @@ class CaseService:
                     exc.state,
                     exc.trigger,
                     exc.allowed,
-                    f"{exc.why}; due before this command, first fired: {', '.join(fired_first)}",
+                    why(
+                        "{why}; due before this command, first fired: {fired}",
+                        why=exc.why,
+                        fired=", ".join(fired_first),
+                    ),
                 ) from exc
             expected_version = None  # checked on the case as seen, before its deadlines fired
             done, fired = self._fire_first(due, command.by)

@@ -4,6 +4,7 @@ expiry are written. Checked for syntax only (email-validator, no DNS: the domain
 from __future__ import annotations
 
 from workflows.errors import InvalidInput
+from workflows.why import why
 
 MAX_LENGTH = 254  # RFC 5321's limit on a forward path
 
@@ -16,9 +17,10 @@ def checked_contact_email(value: str | None, field: str = "contact_email") -> st
 
     text = value.strip()
     if len(text) > MAX_LENGTH:
-        raise InvalidInput(field, f"longer than {MAX_LENGTH} characters")
+        raise InvalidInput(field, why("longer than {most} characters", most=MAX_LENGTH))
     try:
         found = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(field, f"{text!r} is not an e-mail address: {exc}") from None
+        said = why("{text!r} is not an e-mail address: {error}", text=text, error=str(exc))
+        raise InvalidInput(field, said) from None
     return str(found.normalized)

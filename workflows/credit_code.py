@@ -7,6 +7,7 @@ counter instead of surfacing later on a certificate.
 from __future__ import annotations
 
 from workflows.errors import InvalidInput
+from workflows.why import why
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -25,18 +26,22 @@ def validate_credit_code(text: str) -> str:
     code = text.strip().upper()
     if len(code) != LENGTH:
         raise InvalidInput(
-            "credit_code", f"must be {LENGTH} characters, got {len(code)} ({text!r})"
-        )
+            "credit_code",
+            why("must be {length} characters, got {got} ({text!r})", length=LENGTH,
+                got=len(code), text=text),
+        )  # fmt: skip
     for position, ch in enumerate(code, start=1):
         if ch not in _VALUE:
             raise InvalidInput(
                 "credit_code",
-                f"bad character {ch!r} at position {position} "
-                f"(allowed: digits and {ALPHABET[10:]})",
-            )
+                why("bad character {ch!r} at position {position} (allowed: digits and "
+                    "{letters})", ch=ch, position=position, letters=ALPHABET[10:]),
+            )  # fmt: skip
     expected = check_character(code[:17])
     if code[17] != expected:
         raise InvalidInput(
-            "credit_code", f"check character should be {expected}, not {code[17]} ({code})"
-        )
+            "credit_code",
+            why("check character should be {expected}, not {got} ({code})", expected=expected,
+                got=code[17], code=code),
+        )  # fmt: skip
     return code

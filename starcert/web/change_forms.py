@@ -10,6 +10,7 @@ from starcert.accounts import Principal, Role
 from workflows import commands as c
 from workflows.certificate_versions import CertificateVersion, versions
 from workflows.errors import InvalidInput
+from workflows.why import why
 
 if TYPE_CHECKING:
     from starcert.app import App
@@ -41,7 +42,7 @@ def versions_of(application: App, case_id: int) -> list[CertificateVersion]:
 def _given(form: Mapping[str, str], name: str) -> str:
     value = form.get(name, "").strip()
     if not value:
-        raise InvalidInput(name, "must not be empty")
+        raise InvalidInput(name, why("must not be empty"))
     return value
 
 
@@ -64,7 +65,8 @@ def command(change: str, form: Mapping[str, str], by: str) -> Callable[[int], c.
     if change == "transfer-in":
         count = form.get("surveillances", "0").strip() or "0"
         if not count.isdigit() or len(count) > 2:
-            raise InvalidInput("surveillances", f"{count[:20]!r} is not a count of 0 to 10")
+            said = why("{count!r} is not a count of 0 to 10", count=count[:20])
+            raise InvalidInput("surveillances", said)
         last = form.get("last_surveillance_on", "").strip()
         transfer = c.TransferIn(
             case_id=0,
@@ -79,7 +81,7 @@ def command(change: str, form: Mapping[str, str], by: str) -> Callable[[int], c.
             last_surveillance_on=parse_date(last, "last_surveillance_on") if last else None,
         )
         return lambda cid: _on_case(transfer, cid)
-    raise InvalidInput("change", f"unknown change {change[:40]!r}")
+    raise InvalidInput("change", why("unknown change {change!r}", change=change[:40]))
 
 
 def _on_case(transfer: c.TransferIn, case_id: int) -> c.TransferIn:

@@ -18,11 +18,15 @@ from starcert.accounts import Principal, Role
 from starcert.api.auth import application_of, form_token
 from starcert.web import console
 from starcert.web.console_session import session_of, to_login
+from starcert.web.language import N_
+from starcert.web.language import gettext as _
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
+from starcert.web.terms import term
 from workflows import commands as c
 from workflows.errors import InvalidInput, StarcertError
 from workflows.findings import Severity
+from workflows.why import why
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -34,6 +38,13 @@ STEPS: dict[str, frozenset[Role]] = {
     "reject": frozenset({Role.AUDITOR}),
 }
 """A finding's steps from the console, and who may take each."""
+NEEDS: dict[frozenset[Role], str] = {
+    frozenset({Role.AUDITOR}): N_("%(name)s is a %(role)s; this needs auditor."),
+    frozenset({Role.OPERATOR, Role.AUDITOR}): N_(
+        "%(name)s is a %(role)s; this needs auditor or operator."
+    ),
+}
+"""What a refused role is told, by who may take the step."""
 
 
 @router.post("/cases/{case_id}/findings")
@@ -47,11 +58,12 @@ async def record(request: Request, case_id: CaseId) -> Response:
         try:
             audit_id = int(form.get("audit_id", ""))
         except ValueError:
-            raise InvalidInput("audit_id", "choose the audit that raised it") from None
+            raise InvalidInput("audit_id", why("choose the audit that raised it")) from None
         try:
             severity = Severity(form.get("severity", ""))
         except ValueError:
-            raise InvalidInput("severity", "choose major, minor or observation") from None
+            said = why("choose major, minor or observation")
+            raise InvalidInput("severity", said) from None
         return c.RecordFinding(
             case_id, audit_id, severity, form.get("indicator", ""), form.get("evidence", ""),
             session[0].name,
@@ -64,7 +76,7 @@ async def record(request: Request, case_id: CaseId) -> Response:
 async def step(request: Request, case_id: CaseId, number: Number, step: str) -> Response:
     roles = STEPS.get(step)
     if roles is None:
-        return page("message.html", 404, title="Not found", message="No such finding action.")
+        return page("message.html", 404, title=_("Not found"), message=_("No such finding action."))
     checked = await _signed_form(request, roles)
     if isinstance(checked, Response):
         return checked
@@ -79,7 +91,7 @@ async def step(request: Request, case_id: CaseId, number: Number, step: str) -> 
         try:
             day = date.fromisoformat(form.get("responded_on", ""))
         except ValueError:
-            raise InvalidInput("responded_on", "expected a date YYYY-MM-DD") from None
+            raise InvalidInput("responded_on", why("expected a date YYYY-MM-DD")) from None
         return c.RespondToFinding(
             case_id, number, form.get("cause", ""), form.get("correction", ""),
             form.get("corrective_action", ""), day, by,
@@ -112,8 +124,8 @@ async def _signed_form(
 ) -> tuple[tuple[Principal, str], dict[str, str]] | Response:
     if not from_own_page(request):
         return page(
-            "message.html", 403, title="Refused",
-            message="This form was not posted from this console's own pages.",
+            "message.html", 403, title=_("Refused"),
+            message=_("This form was not posted from this console's own pages."),
         )  # fmt: skip
     session = await run_in_threadpool(session_of, request)
     if session is None:
@@ -123,13 +135,12 @@ async def _signed_form(
     form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
     if not hmac.compare_digest(form.get("csrf", ""), form_token(token)):
         return page(
-            "message.html", 403, title="Refused",
-            message="The form token does not match this session; reload the page.",
+            "message.html", 403, title=_("Refused"),
+            message=_("The form token does not match this session; reload the page."),
         )  # fmt: skip
     if principal.role not in roles:
-        wanted = " or ".join(sorted(r.value for r in roles))
         return page(
-            "message.html", 403, title="Refused",
-            message=f"{principal.name} is a {principal.role.value}; this needs {wanted}.",
+            "message.html", 403, title=_("Refused"),
+            message=_(NEEDS[roles]) % {"name": principal.name, "role": term(principal.role)},
         )  # fmt: skip
     return session, form

@@ -15,6 +15,7 @@ from starcert.api.auth import application_of, form_token
 from starcert.api.error_responses import describe
 from starcert.audit_warnings import current_warnings
 from starcert.incidents import list_incidents, resolve, retry
+from starcert.web import reasons
 from starcert.web.console import operator_form
 from starcert.web.console_session import session_of, to_login
 from starcert.web.language import N_
@@ -97,7 +98,6 @@ async def incident_act(
         await run_in_threadpool(go)
     except StarcertError as exc:
         status, body = describe(exc)
-        return await run_in_threadpool(
-            _render_incidents, request, session, None, body.message, status
-        )
+        message = reasons.refused(exc, body.message)
+        return await run_in_threadpool(_render_incidents, request, session, None, message, status)
     return RedirectResponse(f"/console/incidents?done={action}", status_code=303)

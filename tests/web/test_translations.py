@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from string import Formatter
 
 import pytest
+from babel.messages.extract import extract_from_dir
 from jinja2 import Environment
 
 from starcert.config import DEFAULT_CONFIG, Config, load_config
 from starcert.i18n import LANGUAGES, negotiate, translations
-from starcert.i18n_catalogue import extract, missing
+from starcert.i18n_catalogue import REASONS, extract, missing
 from starcert.web.render import TEMPLATES
 from starcert.web.terms import TERMS, term
 from workflows.errors import InvalidInput
@@ -31,6 +33,44 @@ def test_the_chinese_catalogue_translates_every_message_of_the_pages() -> None:
     assert not lacking, "messages without a Chinese translation (see docs/translations.md):\n" + (
         "\n".join(str(m) for m in lacking)
     )
+
+
+REFUSALS = (
+    "must not be empty",  # workflows.handlers.handler_kit.text, the console's own forms, incidents
+    "contains the control character U+{code}",
+    "must be {length} characters, got {got} ({text!r})",  # workflows.credit_code
+    "check character should be {expected}, not {got} ({code})",
+    "longer than {most} characters",  # workflows.contact_email
+    "{value!r} is not one of {allowed}",  # transfer in
+    "given, but no surveillance is counted",
+    "cannot {what}: {finding} {state}",  # a finding's step
+    "{given!r} {said}; an operator suspends for {allowed}",  # suspension
+    "expected a date YYYY-MM-DD, got {value!r}",  # starcert.inputs.parse_date
+    "deadline {id} is already done",  # starcert.incidents
+    "{count!r} is not a count of 0 to 10",  # starcert.web.change_forms
+    "choose major, minor or observation",  # starcert.web.console_findings
+)
+"""Some of the refusals of input that console forms can meet, from each module that makes them."""
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _text, name, _spec, _conversion in Formatter().parse(template) if name}
+
+
+def test_every_reason_has_a_chinese_translation_that_says_each_of_its_values() -> None:
+    reasons = {
+        message
+        for folder in REASONS.values()
+        for _file, _line, message, *_ in extract_from_dir(
+            str(folder), [("**.py", "python")], keywords={"why": None}
+        )
+    }
+    assert set(REFUSALS) <= reasons  # found wherever they are made, in workflows or starcert
+    chinese = translations("zh-CN", "messages")
+    for template in sorted(reasons):
+        said = chinese.gettext(template)
+        assert said and said != template, f"{template!r} has no Chinese translation"
+        assert _fields(said) == _fields(template), (template, said)
 
 
 def test_every_word_for_a_code_is_in_the_catalogue() -> None:

@@ -84,7 +84,7 @@ def test_an_operator_enters_a_decision_and_a_suspension_late_dated_the_day_they_
 
     _suspend_on(page, days_ago(35))  # before the decision it follows
     error = page.inner_text("p.error")
-    assert "on:" in error and "before the case's last event" in error, error
+    assert "Took effect on:" in error and "before the case's last event" in error, error
     assert page.get_attribute("#case-state", "data-state") == "active"  # nothing written
 
     _suspend_on(page, days_ago(10))

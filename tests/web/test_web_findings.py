@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import Api, days_ago
+from tests.web.conftest import ENGLISH
 from tests.web.test_web_console import _log_in
 
 
@@ -60,7 +61,7 @@ def test_an_auditor_records_and_closes_a_finding_and_an_operator_records_the_res
     form.locator("input[name=indicator]").fill("repairs")  # not an indicator: refused
     form.locator("textarea[name=evidence]").fill("no repair records")
     form.locator("button[type=submit]").click()
-    assert "indicator: 'repairs' is not an indicator" in auditor.locator(".error").inner_text()
+    assert "Indicator: 'repairs' is not an indicator" in auditor.locator(".error").inner_text()
     assert auditor.locator("#findings").count() == 0  # nothing written
     form = auditor.locator("#record-finding")
     form.locator("select[name=severity]").select_option("major")
@@ -85,7 +86,7 @@ def test_an_auditor_records_and_closes_a_finding_and_an_operator_records_the_res
         respond.locator("button[type=submit]").click()
         if day == days_ago(45):
             said = operator.locator(".error").inner_text()
-            assert f"responded_on: {day} is before the audit of {days_ago(40)}" in said, said
+            assert f"Response date: {day} is before the audit of {days_ago(40)}" in said, said
             assert operator.locator("#findings tr.finding").get_attribute("data-status") == "open"
     operator.wait_for_url("**#findings")
     assert operator.locator("#findings tr.finding").get_attribute("data-status") == "responded"
@@ -105,7 +106,7 @@ def test_a_finding_form_from_another_role_is_refused(site: Api) -> None:
     import httpx
 
     cid = site.decision_pending(holder="Delta Service")["id"]
-    with httpx.Client(base_url=site.base) as client:
+    with httpx.Client(base_url=site.base, cookies=ENGLISH) as client:
         client.post("/console/login", data={"token": site.tokens["viewer"]},
                     headers={"Origin": site.base})  # fmt: skip
         page = client.get(f"/console/cases/{cid}")

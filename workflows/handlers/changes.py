@@ -22,6 +22,7 @@ from workflows.handlers.handler_kit import (
     transition,
 )
 from workflows.model import Case, StarLevel
+from workflows.why import listing, why
 
 MAX_SURVEILLANCES = 10
 """More surveillances than any cycle has: a bound on input, not a rule."""
@@ -72,9 +73,12 @@ def change_holder(cmd: c.ChangeHolder, reads: CaseReads, setup: Setup, now: Now)
     if code != organisation.credit_code:
         raise InvalidInput(
             "credit_code",
-            f"{code} is not the holder's ({organisation.credit_code}): a holder change renames "
-            "the same legal entity; another entity applies for (or transfers in) a certificate "
-            "of its own",
+            why(
+                "{code} is not the holder's ({holder}): a holder change renames the same legal "
+                "entity; another entity applies for (or transfers in) a certificate of its own",
+                code=code,
+                holder=organisation.credit_code,
+            ),
         )
     ctx.change = HolderChange(holder, address, code)
     return _run("ChangeHolder", Trigger.CHANGE_HOLDER, case, reads, setup, now, ctx, cmd.by)
@@ -96,38 +100,52 @@ def checked_transfer(cmd: c.TransferIn, today: date) -> Transfer:
     if status != "active":
         raise InvalidInput(
             "previous_status",
-            f"{cmd.previous_status!r}: only a valid certificate transfers (IAF MD 2); a "
-            "suspended, withdrawn or expired one does not, the organisation applies anew",
+            why(
+                "{status!r}: only a valid certificate transfers (IAF MD 2); a suspended, "
+                "withdrawn or expired one does not, the organisation applies anew",
+                status=cmd.previous_status,
+            ),
         )
     try:
         star = StarLevel(cmd.star_level)
     except ValueError:
-        allowed = ", ".join(s.value for s in StarLevel)
-        raise InvalidInput("star_level", f"{cmd.star_level!r} is not one of {allowed}") from None
+        allowed = listing(s.value for s in StarLevel)
+        said = why("{value!r} is not one of {allowed}", value=cmd.star_level, allowed=allowed)
+        raise InvalidInput("star_level", said) from None
     if cmd.expires_on < today:
         raise InvalidInput(
             "expires_on",
-            f"the certificate expired on {cmd.expires_on} (today is {today}): an expired "
-            "certificate does not transfer",
+            why(
+                "the certificate expired on {day} (today is {today}): an expired certificate "
+                "does not transfer",
+                day=cmd.expires_on,
+                today=today,
+            ),
         )
     not_future("decided_on", cmd.decided_on, today)
     if cmd.decided_on >= cmd.expires_on:
         raise InvalidInput(
-            "decided_on", f"{cmd.decided_on} is not before the expiry {cmd.expires_on}"
-        )
+            "decided_on",
+            why("{day} is not before the expiry {expiry}", day=cmd.decided_on,
+                expiry=cmd.expires_on),
+        )  # fmt: skip
     if not isinstance(cmd.surveillances, int) or not (0 <= cmd.surveillances <= MAX_SURVEILLANCES):
-        raise InvalidInput("surveillances", f"must be 0 to {MAX_SURVEILLANCES}")
+        raise InvalidInput("surveillances", why("must be 0 to {most}", most=MAX_SURVEILLANCES))
     last = cmd.last_surveillance_on
     if cmd.surveillances and last is None:
-        raise InvalidInput("last_surveillance_on", "the date of the last surveillance is needed")
+        said = why("the date of the last surveillance is needed")
+        raise InvalidInput("last_surveillance_on", said)
     if last is not None:
         if not cmd.surveillances:
-            raise InvalidInput("last_surveillance_on", "given, but no surveillance is counted")
+            said = why("given, but no surveillance is counted")
+            raise InvalidInput("last_surveillance_on", said)
         not_future("last_surveillance_on", last, today)
         if last < cmd.decided_on:
             raise InvalidInput(
-                "last_surveillance_on", f"{last} is before the cycle's decision {cmd.decided_on}"
-            )
+                "last_surveillance_on",
+                why("{day} is before the cycle's decision {decided}", day=last,
+                    decided=cmd.decided_on),
+            )  # fmt: skip
     return Transfer(body, number, cmd.decided_on, cmd.expires_on, star, cmd.surveillances, last)
 
 

@@ -39,7 +39,7 @@ from workflows.handlers.handler_kit import (
 )
 from workflows.model import TERMINAL_STATES, Case, Deadline, DeadlineKind
 from workflows.ports import RuleStamp
-from workflows.why import why
+from workflows.why import listing, why
 
 RECORD_FINDING = "record_finding"
 RESPOND_TO_FINDING = "respond_to_finding"
@@ -60,18 +60,29 @@ def record(cmd: c.RecordFinding, reads: CaseReads, setup: Setup, now: Now) -> Ch
     audits = reads.uow.audits.for_case(case_id)
     audit = next((a for a in audits if a.id == cmd.audit_id), None)
     if audit is None:
-        have = ", ".join(str(a.id) for a in audits) or "none yet"
+        have = listing(a.id for a in audits) or why("none yet")
         raise InvalidInput(
             "audit_id",
-            f"audit {cmd.audit_id} is not an audit of case {case_id} (its audits: {have})",
+            why(
+                "audit {audit} is not an audit of case {case} (its audits: {have})",
+                audit=cmd.audit_id,
+                case=case_id,
+                have=have,
+            ),
         )
     day = dated(cmd.on, reads, setup, case, now, ("the audit", audit.audit_date))
     terms = setup.rules.terms(audit.audit_date)
     if terms.indicators and indicator not in terms.indicators:
         raise InvalidInput(
             "indicator",
-            f"{indicator!r} is not an indicator of rule version {terms.rules.version} in force "
-            f"on the audit date {audit.audit_date}; one of: {', '.join(terms.indicators)}",
+            why(
+                "{indicator!r} is not an indicator of rule version {version} in force on the "
+                "audit date {day}; one of: {indicators}",
+                indicator=indicator,
+                version=terms.rules.version,
+                day=audit.audit_date,
+                indicators=listing(terms.indicators),
+            ),
         )
     findings = reads.uow.findings.for_case(case_id)
     periods = CorrectionPeriods(terms.major_correction_days, terms.minor_plan_days)
@@ -113,7 +124,7 @@ def respond(cmd: c.RespondToFinding, reads: CaseReads, setup: Setup, now: Now) -
     case = _live(reads, cmd.case_id, RESPOND_TO_FINDING)
     finding = _finding(reads, case, cmd.number)
     if finding.status is not FindingStatus.OPEN:
-        raise _not_now(finding, "respond to it")
+        raise _not_now(finding, why("respond to it"))
     not_future("responded_on", cmd.responded_on, now.today)
     if cmd.responded_on < finding.audit_date:
         raise InvalidInput(
@@ -161,7 +172,7 @@ def close(cmd: c.CloseFinding, reads: CaseReads, setup: Setup, now: Now) -> Chan
     if finding.status is FindingStatus.CLOSED or (
         finding.status is FindingStatus.OPEN and not observation
     ):
-        raise _not_now(finding, "close it")
+        raise _not_now(finding, why("close it"))
     floors = (("the response", finding.responded_on), ("the audit", finding.audit_date))
     day = dated(cmd.on, reads, setup, case, now, *floors)
     closed = replace(
@@ -181,7 +192,7 @@ def reject(cmd: c.RejectFindingResponse, reads: CaseReads, setup: Setup, now: No
     case = _live(reads, cmd.case_id, REJECT_FINDING_RESPONSE)
     finding = _finding(reads, case, cmd.number)
     if finding.status is not FindingStatus.RESPONDED:
-        raise _not_now(finding, "reject its response")
+        raise _not_now(finding, why("reject its response"))
     reason = text("reason", cmd.reason)
     day = dated(cmd.on, reads, setup, case, now, ("the response", finding.responded_on))
     reopened = replace(
@@ -213,7 +224,7 @@ def _live(reads: CaseReads, case_id: int, trigger: str) -> Case:
             str(case.state),
             trigger,
             [],
-            "the case is closed: its findings stay as they are",
+            why("the case is closed: its findings stay as they are"),
         )
     return case
 
@@ -231,19 +242,21 @@ def _finding(reads: CaseReads, case: Case, number: int) -> Finding:
 
 def _not_now(finding: Finding, what: str) -> InvalidInput:
     if finding.status is FindingStatus.CLOSED:
-        state = f"is already closed (on {finding.closed_on})"
+        state = why("is already closed (on {day})", day=finding.closed_on)
     elif finding.status is FindingStatus.RESPONDED:
-        state = f"has a response of {finding.responded_on} awaiting verification"
+        state = why("has a response of {day} awaiting verification", day=finding.responded_on)
     else:
-        state = "has no response to verify yet"
-    return InvalidInput("finding", f"cannot {what}: {finding.label} {state}")
+        state = why("has no response to verify yet")
+    said = why("cannot {what}: {finding} {state}", what=what, finding=finding.label, state=state)
+    return InvalidInput("finding", said)
 
 
 def _member(kind: Any, value: Any, field: str) -> Any:
     try:
         return kind(value)
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not one of: {', '.join(kind)}") from None
+        said = why("{value!r} is not one of: {allowed}", value=value, allowed=listing(kind))
+        raise InvalidInput(field, said) from None
 
 
 def _change(

@@ -300,13 +300,16 @@ def new_audit(
     if application is not None and audit_date < application.submitted_on:
         raise InvalidInput(
             "audit_date",
-            f"{audit_date} is before the application of {application.submitted_on}",
-        )
+            why("{day} is before the application of {submitted}", day=audit_date,
+                submitted=application.submitted_on),
+        )  # fmt: skip
     previous = ctx.latest_audit_date()
     if previous is not None and audit_date < previous:
         raise InvalidInput(
-            "audit_date", f"{audit_date} is before the case's previous audit of {previous}"
-        )
+            "audit_date",
+            why("{day} is before the case's previous audit of {previous}", day=audit_date,
+                previous=previous),
+        )  # fmt: skip
     return Audit(None, need_id("case_id", case.id), kind, audit_date, auditor, sheet)
 
 
@@ -317,16 +320,17 @@ def text(field: str, value: str, *, one_line: bool = False) -> str:
     (a right-to-left override turns "ABC" into "CBA" on the page) are refused too.
     """
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, "must not be empty")
+        raise InvalidInput(field, why("must not be empty"))
     if value.isprintable():  # the usual case, in C: no control or format character at all
         return value.strip()
     allowed = "" if one_line else "\n\t"
     for ch in value:
         kind = unicodedata.category(ch)
         if kind == "Cs":  # bytes that are not UTF-8, e.g. typed in a GBK terminal, reach us so
-            raise InvalidInput(field, "is not UTF-8 text (is the terminal set to UTF-8?)")
+            raise InvalidInput(field, why("is not UTF-8 text (is the terminal set to UTF-8?)"))
         if (kind == "Cc" and ch not in allowed) or (one_line and kind == "Cf"):
-            raise InvalidInput(field, f"contains the control character U+{ord(ch):04X}")
+            said = why("contains the control character U+{code}", code=format(ord(ch), "04X"))
+            raise InvalidInput(field, said)
     return value.strip()
 
 

@@ -18,6 +18,7 @@ from workflows.handlers.handler_kit import (
     transition,
 )
 from workflows.model import OPERATOR_CAUSES, SURVEILLANCE_CAUSES, Case, SuspensionCause
+from workflows.why import listing, why
 
 
 def suspend(cmd: c.Suspend, reads: CaseReads, setup: Setup, now: Now) -> ChangeSet:
@@ -28,14 +29,21 @@ def suspend(cmd: c.Suspend, reads: CaseReads, setup: Setup, now: Now) -> ChangeS
     except ValueError:
         ctx.cause = None
     if ctx.cause not in OPERATOR_CAUSES:
-        why = (
-            "comes from a surveillance deadline or a failing surveillance audit"
+        said = (
+            why("comes from a surveillance deadline or a failing surveillance audit")
             if ctx.cause in SURVEILLANCE_CAUSES
-            else "is not a suspension cause"
+            else why("is not a suspension cause")
         )
-        allowed = ", ".join(OPERATOR_CAUSES)
         given = str(cmd.cause)  # the value, not the enum's repr
-        raise InvalidInput("cause", f"{given!r} {why}; an operator suspends for {allowed}")
+        raise InvalidInput(
+            "cause",
+            why(
+                "{given!r} {said}; an operator suspends for {allowed}",
+                given=given,
+                said=said,
+                allowed=listing(OPERATOR_CAUSES),
+            ),
+        )
     check = setup.machine.check(case, Trigger.SUSPEND, ctx)
     return transition("Suspend", reads, setup, now, case, check, ctx, cmd.by)
 

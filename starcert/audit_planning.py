@@ -11,7 +11,7 @@ by the team rules in force on the window's first day; an application without the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from workflows.team_check import ProposedTeam, team_facts
 
 if TYPE_CHECKING:
     from starcert.app import App
+    from starcert.team_checking import Refusal
 
 _WINDOWS = (
     (AuditKind.SURVEILLANCE, DeadlineKind.SURVEILLANCE_WINDOW_OPENS, DeadlineKind.SURVEILLANCE_DUE),
@@ -41,6 +42,9 @@ class AuditPlan:
     plan: Plan
     unsized: tuple[NoProposal, ...]  # due, but the application lacks what the audit time needs
     assigned: tuple[Assignment, ...] = ()  # due, and a team is accepted already: not proposed
+    refused: dict[int, Refusal] = field(default_factory=dict)
+    """By assignment id: the rules that refuse an accepted team on its first day, where a version
+    other than the one that accepted it is in force then (the team must be planned again)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +77,11 @@ class AuditPlan:
                     "leader": a.leader_id,
                     "members": list(a.member_ids),
                     "accepted_by": a.accepted_by,
+                    "accepted_under": a.rules_version,
+                    "refused_by": [
+                        {"rule": rule, "message": message}
+                        for rule, message in self.refused.get(a.id or 0, ())
+                    ],
                 }
                 for a in self.assigned
             ],
@@ -212,7 +221,31 @@ def plan_audits(
     made = plan(
         due, auditors, _Judge(book, applications, application), booked=booked, placed=placed
     )
-    return AuditPlan(first, last, made, tuple(unsized), tuple(assigned))
+    refused = _refused(application, book, assigned)
+    return AuditPlan(first, last, made, tuple(unsized), tuple(assigned), refused)
+
+
+def _refused(
+    application: App, book: TeamBook, assigned: Sequence[Assignment]
+) -> dict[int, Refusal]:
+    """The accepted teams a later version refuses. A team is asked again only where the version
+    in force on its first day is not the one that accepted it: the rules are deterministic, and
+    the register's changes are checked when the audit is recorded."""
+    from engine.rule_errors import NotInForce
+    from starcert.team_checking import assignment_refused
+
+    found: dict[int, Refusal] = {}
+    for a in assigned:
+        try:
+            now_in_force = book.in_force(a.starts_on).version
+        except NotInForce:
+            continue
+        if now_in_force == a.rules_version or a.id is None:
+            continue
+        said = assignment_refused(application, a)
+        if said:
+            found[a.id] = said
+    return found
 
 
 def _assigned(

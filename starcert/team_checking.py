@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from engine.conditions import facts_used
 from engine.team_evaluate import TeamBook, TeamDecision, evaluate_team
 from engine.team_rules import AuditTime, AuditTimeError, TeamRules, audit_time
+from workflows.assignments import Assignment
 from workflows.auditors import Auditor, AuditorNotFound, check_area
 from workflows.deadlines import local_day
 from workflows.errors import InvalidInput
@@ -140,6 +141,31 @@ def check_team(
     facts = team_facts(team, app_row, sizing.area, day, kind, time.members, history)
     decision = evaluate_team(rules, facts.facts, day)
     return TeamVerdict(case, kind, day, team, sizing, time, facts, decision, rules)
+
+
+Refusal = tuple[tuple[str, str], ...]
+"""The rules that refuse a team, each with its message."""
+
+
+def assignment_refused(
+    application: App, assignment: Assignment, rules: TeamRules | None = None
+) -> Refusal | None:
+    """What refuses an accepted team on its audit's first day: the version in force then (or
+    `rules`, one not yet published), asked as `plan accept` asked the one that accepted it.
+    Empty when it accepts the team; None when it cannot be asked (the application records no
+    size and the operator's options are not kept, or an auditor left the register)."""
+    request = TeamRequest(
+        case_id=assignment.case_id,
+        auditors=[str(m) for m in assignment.member_ids],
+        leader=str(assignment.leader_id),
+        on=assignment.starts_on,
+        kind=AuditKind(assignment.kind),
+    )
+    try:
+        verdict = check_team(application, request, rules)
+    except InvalidInput:
+        return None
+    return tuple((f.rule, f.message) for f in verdict.decision.failures)
 
 
 def team_rules(application: App) -> TeamBook:

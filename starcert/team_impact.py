@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.team_rules import AuditTime, TeamRules, audit_time
 from workflows.assignments import Assignment
-from workflows.errors import InvalidInput
-from workflows.model import TERMINAL_STATES, AuditKind, State
+from workflows.model import TERMINAL_STATES, State
 from workflows.team_check import next_audit_kind
 
 if TYPE_CHECKING:
@@ -176,25 +175,21 @@ def _asked_again(
     application: App, new: TeamRules, effective: date
 ) -> tuple[int, tuple[RefusedTeam, ...]]:
     """The current assignments whose audit the new version decides (it starts on or after the
-    effective date), each team checked under it; how many, and those it refuses. A case whose
-    application records no size is checked with nothing: `plan accept` could not have sized it
-    either without the operator's options, which an assignment does not keep."""
-    from starcert.team_checking import TeamRequest, check_team
+    effective date), each team asked again under it; how many could be, and those it refuses."""
+    from starcert.team_checking import assignment_refused
 
     held = [a for a in application.database.assignments.current() if a.starts_on >= effective]
     refused: list[RefusedTeam] = []
     checked = 0
+    holders: dict[int, str] = {}
     for a in sorted(held, key=lambda a: (a.starts_on, a.id or 0)):
-        request = TeamRequest(
-            case_id=a.case_id, auditors=[str(m) for m in a.member_ids],
-            leader=str(a.leader_id), on=a.starts_on, kind=AuditKind(a.kind),
-        )  # fmt: skip
-        try:
-            verdict = check_team(application, request, new)
-        except InvalidInput:
-            continue  # unsized, or an auditor since struck from the register
+        said = assignment_refused(application, a, new)
+        if said is None:
+            continue
         checked += 1
-        if not verdict.decision.accepted:
-            reasons = tuple((f.rule, f.message) for f in verdict.decision.failures)
-            refused.append(RefusedTeam(a, verdict.case.holder, reasons))
+        if said:
+            if a.case_id not in holders:
+                with application.uow() as uow:
+                    holders[a.case_id] = uow.cases.get(a.case_id).holder
+            refused.append(RefusedTeam(a, holders[a.case_id], said))
     return checked, tuple(refused)

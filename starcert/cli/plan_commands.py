@@ -90,6 +90,12 @@ def plan_cmd(
                 f"led by auditor {a['leader']}, members "
                 f"{', '.join(str(m) for m in a['members'])} (assignment {a['assignment']})"
             )
+            if a["refused_by"]:
+                lines.append(
+                    "  REFUSED by the team rules now in force on its first day (accepted under "
+                    f"version {a['accepted_under']}; accept a team again): "
+                    + "; ".join(f"{r['rule']}: {r['message']}" for r in a["refused_by"])
+                )
         typer.echo("\n".join(lines))
 
     run(go)

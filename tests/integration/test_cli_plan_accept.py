@@ -6,8 +6,9 @@ team, or under a leader whose qualification had lapsed that day, is refused nami
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
-from tests.integration.conftest import FACTS, Starcert, sheet
+from tests.integration.conftest import FACTS, REPO, Starcert, sheet
 from tests.integration.test_cli_plan import _certified
 from tests.office_day import office_day
 from workflows.credit_code import check_character
@@ -237,3 +238,50 @@ def test_a_special_audit_is_held_to_the_team_accepted_for_it(starcert_sqlite: St
     assert member.code == 0, member.err
     extended = starcert("change", "extend-scope", str(case), "--by", "zhang", "--json").json()
     assert extended["scope"] == "household and kitchen appliances"
+
+
+def test_the_plan_marks_an_accepted_team_a_later_team_version_refuses(
+    starcert_sqlite: Starcert, tmp_path: Path
+) -> None:
+    """A lone senior auditor accepted for a one-day surveillance; version 2, in force before the
+    audit starts, makes that surveillance 2.5 days, which asks for two: the plan still shows the
+    audit assigned, and says which rule refuses its team now and under which version it was
+    accepted; the impact had named it before publication."""
+    starcert = starcert_sqlite
+    case = _office(starcert)
+    first = starcert(
+        "plan", "accept", str(case), "--weeks", "53", "--by", "zhang", "--json"
+    ).json()["assignment"]
+    assert first["members"] == [1]
+    team = REPO / "rules" / "team-gbt27922.yaml"
+    row = "{up_to: 50, stage1: 1, stage2: 1.5, surveillance: 1,"
+    v2 = tmp_path / "team-v2.yaml"
+    v2.write_text(
+        team.read_text(encoding="utf-8")
+        .replace('version: "1"', 'version: "2"', 1)
+        .replace(row, row.replace("surveillance: 1,", "surveillance: 2.5,"), 1),
+        encoding="utf-8",
+    )
+    assert starcert("plan", "--weeks", "53", "--json").json()["assigned"][0]["refused_by"] == []
+    effective = office_day(1)
+    assert effective < first["starts_on"]
+    impact = starcert("rules", "impact", str(v2), "--effective", effective, "--json").json()
+    assert [t["assignment_id"] for t in impact["teams_refused"]] == [first["id"]]
+    starcert("rules", "publish", str(v2), "--effective", effective, "--by", "alice")
+
+    [held] = starcert("plan", "--weeks", "53", "--json").json()["assigned"]
+    assert (held["assignment"], held["accepted_under"]) == (first["id"], "1")
+    assert [r["rule"] for r in held["refused_by"]] == ["team.team_size"]
+    human = starcert("plan", "--weeks", "53").out
+    assert f"case {case} surveillance: ASSIGNED {first['starts_on']}" in human
+    assert (
+        "  REFUSED by the team rules now in force on its first day (accepted under version 1; "
+        "accept a team again): team.team_size: the team has at least as many members"
+    ) in human
+    replaced = starcert(
+        "plan", "accept", str(case), "--auditors", "1,R-2", "--leader", "1",
+        "--from", first["starts_on"], "--by", "zhang", "--json",
+    ).json()  # fmt: skip
+    assert replaced["accepted"] is True
+    [now] = starcert("plan", "--weeks", "53", "--json").json()["assigned"]
+    assert now["accepted_under"] == "2" and now["refused_by"] == []

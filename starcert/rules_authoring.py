@@ -32,6 +32,7 @@ from workflows.ports import PublishedRules
 if TYPE_CHECKING:
     from starcert.app import App
     from starcert.rules_impact import Impact
+    from starcert.team_impact import RefusedTeam
 
 
 def check(data: bytes, name: str, cap: FileCap) -> RuleSet:
@@ -118,6 +119,7 @@ class Publishing:
     published: Published
     moved: int  # certificates whose open deadlines moved to the new lifecycle numbers
     checkpoint: int | None  # the checkpoint signed over every chain head, when a key is kept
+    teams_refused: tuple[RefusedTeam, ...] = ()  # accepted teams a team version refuses
 
 
 def publish_file(
@@ -152,11 +154,12 @@ def publish_file(
         ),
     )
     application.refresh_rules()  # when they are loaded already
-    moved = (  # team rules move no deadline
-        0
-        if isinstance(done.ruleset, TeamRules)
-        else recompute(application, done.ruleset, done.previous, done.row.published_by)
-    )
+    if isinstance(done.ruleset, TeamRules):  # team rules move no deadline; they may refuse teams
+        from starcert.team_impact import asked_again
+
+        _checked, refused = asked_again(application, done.ruleset, effective_from)
+        return Publishing(done, 0, _checkpoint(application), refused)
+    moved = recompute(application, done.ruleset, done.previous, done.row.published_by)
     return Publishing(done, moved, _checkpoint(application))
 
 

@@ -54,6 +54,14 @@ class RefusedTeam:
     holder: str
     refused_by: tuple[tuple[str, str], ...]  # (rule, message)
 
+    def text(self) -> str:
+        a = self.assignment
+        return (
+            f"assignment {a.id}: case {a.case_id} {self.holder} ({a.kind} from {a.starts_on}, "
+            f"accepted under {a.rules_version}) refused by "
+            + "; ".join(f"{rule}: {message}" for rule, message in self.refused_by)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         a = self.assignment
         return {
@@ -109,13 +117,7 @@ class TeamImpact:
             f"  {self.teams_checked} accepted teams asked again, "
             f"{len(self.teams_refused)} refused (plan them again before their audit)"
         )
-        for t in self.teams_refused:
-            a = t.assignment
-            lines.append(
-                f"assignment {a.id}: case {a.case_id} {t.holder} ({a.kind} from {a.starts_on}, "
-                f"accepted under {a.rules_version}) refused by "
-                + "; ".join(f"{rule}: {message}" for rule, message in t.refused_by)
-            )
+        lines.extend(t.text() for t in self.teams_refused)
         return "\n".join(lines)
 
 
@@ -164,14 +166,14 @@ def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact
         if before is None or (before.days, before.members) != (after.days, after.members):
             assert case.id is not None
             changes.append(TimeChange(case.id, case.holder, kind, before or after, after))
-    checked, refused = _asked_again(application, new, effective)
+    checked, refused = asked_again(application, new, effective)
     return TeamImpact(
         new.label, effective, None if current is None else current.label,
         compared, unsized, tuple(changes), checked, refused,
     )  # fmt: skip
 
 
-def _asked_again(
+def asked_again(
     application: App, new: TeamRules, effective: date
 ) -> tuple[int, tuple[RefusedTeam, ...]]:
     """The current assignments whose audit the new version decides (it starts on or after the

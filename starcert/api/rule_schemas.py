@@ -159,3 +159,7 @@ class PublishedOut(_Out):
     published_by_os_user: str | None
     backdate_reason: str | None
     deadlines_moved_cases: int
+    teams_refused: list[RefusedTeamOut] = Field(
+        default_factory=list,
+        description="a team version: the accepted teams it refuses from their first day",
+    )

@@ -69,7 +69,12 @@ def publish_cmd(
         if as_json:
             typer.echo(
                 json.dumps(
-                    {**_row_dict(row), "deadlines_moved_cases": moved, "checkpoint": signed},
+                    {
+                        **_row_dict(row),
+                        "deadlines_moved_cases": moved,
+                        "checkpoint": signed,
+                        "teams_refused": [t.to_dict() for t in publishing.teams_refused],
+                    },
                     indent=2,
                     ensure_ascii=False,
                 )
@@ -89,6 +94,8 @@ def publish_cmd(
             for change in diff(done.previous, done.ruleset):
                 typer.echo(f"  {change.what:<8} {change}")
         typer.echo(f"  deadlines moved on {moved} certificate{'s' if moved != 1 else ''}")
+        for team in publishing.teams_refused:
+            typer.echo(f"  warning: {team.text()}; accept a team again", err=True)
         if signed is not None:
             typer.echo(f"  checkpoint {signed} signed over every chain head")
 

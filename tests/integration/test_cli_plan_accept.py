@@ -267,7 +267,13 @@ def test_the_plan_marks_an_accepted_team_a_later_team_version_refuses(
     assert effective < first["starts_on"]
     impact = starcert("rules", "impact", str(v2), "--effective", effective, "--json").json()
     assert [t["assignment_id"] for t in impact["teams_refused"]] == [first["id"]]
-    starcert("rules", "publish", str(v2), "--effective", effective, "--by", "alice")
+    published = starcert("rules", "publish", str(v2), "--effective", effective, "--by", "alice")
+    assert published.out.startswith("published gbt27922-team 2")
+    assert (
+        f"  warning: assignment {first['id']}: case {case} " in published.err
+        and "refused by team.team_size: " in published.err
+        and published.err.rstrip().endswith("accept a team again")
+    )
 
     [held] = starcert("plan", "--weeks", "53", "--json").json()["assigned"]
     assert (held["assignment"], held["accepted_under"]) == (first["id"], "1")

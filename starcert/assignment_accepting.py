@@ -100,7 +100,7 @@ def accept(application: App, request: AcceptRequest) -> Accepted:
 def _proposal(application: App, request: AcceptRequest) -> Proposal:
     from starcert.audit_planning import plan_audits
 
-    made = plan_audits(application, request.weeks)
+    made = plan_audits(application, request.weeks, ask_assigned=False)
     kind = None if request.kind is None else request.kind.value
     for p in made.plan.proposals:
         if p.audit.case_id == request.case_id and kind in (None, p.audit.kind):

@@ -27,7 +27,7 @@ from workflows.team_check import ProposedTeam, team_facts
 
 if TYPE_CHECKING:
     from starcert.app import App
-    from starcert.team_checking import Refusal
+    from starcert.team_checking import Asked
 
 _WINDOWS = (
     (AuditKind.SURVEILLANCE, DeadlineKind.SURVEILLANCE_WINDOW_OPENS, DeadlineKind.SURVEILLANCE_DUE),
@@ -42,9 +42,9 @@ class AuditPlan:
     plan: Plan
     unsized: tuple[NoProposal, ...]  # due, but the application lacks what the audit time needs
     assigned: tuple[Assignment, ...] = ()  # due, and a team is accepted already: not proposed
-    refused: dict[int, Refusal] = field(default_factory=dict)
-    """By assignment id: the rules that refuse an accepted team on its first day, where a version
-    other than the one that accepted it is in force then (the team must be planned again)."""
+    asked: dict[int, Asked] = field(default_factory=dict)
+    """By assignment id: what the version in force on an accepted team's first day says of it,
+    where that is not the version that accepted it (a refused team must be planned again)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,13 +80,19 @@ class AuditPlan:
                     "accepted_under": a.rules_version,
                     "refused_by": [
                         {"rule": rule, "message": message}
-                        for rule, message in self.refused.get(a.id or 0, ())
+                        for rule, message in self._asked(a).refused
                     ],
+                    "not_asked": self._asked(a).not_asked,
                 }
                 for a in self.assigned
             ],
             "load": {str(k): str(v) for k, v in sorted(self.plan.load.items())},
         }
+
+    def _asked(self, a: Assignment) -> Asked:
+        from starcert.team_checking import Asked
+
+        return self.asked.get(a.id or 0) or Asked()
 
 
 class _Judge:
@@ -161,9 +167,11 @@ def plan_audits(
     weeks: int,
     start: date | None = None,
     placed: Callable[[int, int], None] | None = None,
+    ask_assigned: bool = True,
 ) -> AuditPlan:
     """The plan of the audits due in `weeks` from `start` (today); `placed` follows the
-    planner (audits done, audits in all)."""
+    planner (audits done, audits in all). With `ask_assigned`, accepted teams are asked again
+    by a later team version in force on their first day."""
     from starcert.team_checking import team_rules
 
     today = local_day(application.clock.now(), application.config.zone)
@@ -221,30 +229,27 @@ def plan_audits(
     made = plan(
         due, auditors, _Judge(book, applications, application), booked=booked, placed=placed
     )
-    refused = _refused(application, book, assigned)
-    return AuditPlan(first, last, made, tuple(unsized), tuple(assigned), refused)
+    asked = _asked_again(application, book, assigned) if ask_assigned else {}
+    return AuditPlan(first, last, made, tuple(unsized), tuple(assigned), asked)
 
 
-def _refused(
+def _asked_again(
     application: App, book: TeamBook, assigned: Sequence[Assignment]
-) -> dict[int, Refusal]:
-    """The accepted teams a later version refuses. A team is asked again only where the version
-    in force on its first day is not the one that accepted it: the rules are deterministic, and
-    the register's changes are checked when the audit is recorded."""
+) -> dict[int, Asked]:
+    """The accepted teams asked again where the version in force on their first day is not the
+    one that accepted them (the rules are deterministic: the same version would say the same;
+    the register's changes are checked when the audit is recorded)."""
     from engine.rule_errors import NotInForce
-    from starcert.team_checking import assignment_refused
+    from starcert.team_checking import ask_again
 
-    found: dict[int, Refusal] = {}
+    found: dict[int, Asked] = {}
     for a in assigned:
         try:
-            now_in_force = book.in_force(a.starts_on).version
+            rules = book.in_force(a.starts_on)
         except NotInForce:
             continue
-        if now_in_force == a.rules_version or a.id is None:
-            continue
-        said = assignment_refused(application, a)
-        if said:
-            found[a.id] = said
+        if rules.version != a.rules_version and a.id is not None:
+            found[a.id] = ask_again(application, a, rules)
     return found
 
 

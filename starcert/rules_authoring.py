@@ -32,7 +32,7 @@ from workflows.ports import PublishedRules
 if TYPE_CHECKING:
     from starcert.app import App
     from starcert.rules_impact import Impact
-    from starcert.team_impact import RefusedTeam
+    from starcert.team_impact import AskedTeam
 
 
 def check(data: bytes, name: str, cap: FileCap) -> RuleSet:
@@ -119,7 +119,7 @@ class Publishing:
     published: Published
     moved: int  # certificates whose open deadlines moved to the new lifecycle numbers
     checkpoint: int | None  # the checkpoint signed over every chain head, when a key is kept
-    teams_refused: tuple[RefusedTeam, ...] = ()  # accepted teams a team version refuses
+    teams: tuple[AskedTeam, ...] = ()  # accepted teams a team version refuses or cannot ask
 
 
 def publish_file(
@@ -155,10 +155,10 @@ def publish_file(
     )
     application.refresh_rules()  # when they are loaded already
     if isinstance(done.ruleset, TeamRules):  # team rules move no deadline; they may refuse teams
-        from starcert.team_impact import asked_again
+        from starcert.team_impact import asked_again, split
 
-        _checked, refused = asked_again(application, done.ruleset, effective_from)
-        return Publishing(done, 0, _checkpoint(application), refused)
+        asked = asked_again(application, done.ruleset, effective_from)
+        return Publishing(done, 0, _checkpoint(application), sum(split(asked), ()))
     moved = recompute(application, done.ruleset, done.previous, done.row.published_by)
     return Publishing(done, moved, _checkpoint(application))
 

@@ -17,7 +17,7 @@ from engine.team_rules import AuditTime, AuditTimeError, TeamRules, audit_time
 from workflows.assignments import Assignment
 from workflows.auditors import Auditor, AuditorNotFound, check_area
 from workflows.deadlines import local_day
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, NotFound
 from workflows.model import AuditKind, Case
 from workflows.team_check import ProposedTeam, TeamFacts, next_audit_kind, team_facts, team_of
 
@@ -147,13 +147,19 @@ Refusal = tuple[tuple[str, str], ...]
 """The rules that refuse a team, each with its message."""
 
 
-def assignment_refused(
-    application: App, assignment: Assignment, rules: TeamRules | None = None
-) -> Refusal | None:
-    """What refuses an accepted team on its audit's first day: the version in force then (or
-    `rules`, one not yet published), asked as `plan accept` asked the one that accepted it.
-    Empty when it accepts the team; None when it cannot be asked (the application records no
-    size and the operator's options are not kept, or an auditor left the register)."""
+@dataclass(frozen=True)
+class Asked:
+    """An accepted team asked again: the rules that refuse it (none: accepted), or why it
+    could not be asked."""
+
+    refused: Refusal = ()
+    not_asked: str | None = None
+
+
+def ask_again(application: App, assignment: Assignment, rules: TeamRules) -> Asked:
+    """What `rules` say of an accepted team on its audit's first day, asked as `plan accept`
+    asked the version that accepted it. It cannot be asked when an auditor left the register,
+    or the application records no size (the operator's options at accept are not kept)."""
     request = TeamRequest(
         case_id=assignment.case_id,
         auditors=[str(m) for m in assignment.member_ids],
@@ -163,9 +169,11 @@ def assignment_refused(
     )
     try:
         verdict = check_team(application, request, rules)
-    except InvalidInput:
-        return None
-    return tuple((f.rule, f.message) for f in verdict.decision.failures)
+    except InvalidInput as exc:
+        return Asked(not_asked=exc.message)
+    except NotFound as exc:
+        return Asked(not_asked=str(exc))
+    return Asked(tuple((f.rule, f.message) for f in verdict.decision.failures))
 
 
 def team_rules(application: App) -> TeamBook:

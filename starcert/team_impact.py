@@ -7,6 +7,7 @@ refuses must be planned again before its audit. Reads only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from workflows.team_check import next_audit_kind
 
 if TYPE_CHECKING:
     from starcert.app import App
+    from starcert.team_checking import Asked
 
 COMPARES = (
     "compared are the audit time (person-days and team size) of the audit each open case waits "
@@ -47,19 +49,25 @@ class TimeChange:
 
 
 @dataclass(frozen=True)
-class RefusedTeam:
-    """An accepted team the new version refuses: which rules, in their own words."""
+class AskedTeam:
+    """An accepted team the new version refuses, or could not be asked about: either way it is
+    to be looked at, and planned again, before its audit."""
 
     assignment: Assignment
     holder: str
-    refused_by: tuple[tuple[str, str], ...]  # (rule, message)
+    asked: Asked
 
     def text(self) -> str:
-        a = self.assignment
+        a = self.asked
+        said = (
+            f"could not be asked: {a.not_asked}"
+            if a.not_asked is not None
+            else "refused by " + "; ".join(f"{rule}: {message}" for rule, message in a.refused)
+        )
+        s = self.assignment
         return (
-            f"assignment {a.id}: case {a.case_id} {self.holder} ({a.kind} from {a.starts_on}, "
-            f"accepted under {a.rules_version}) refused by "
-            + "; ".join(f"{rule}: {message}" for rule, message in self.refused_by)
+            f"assignment {s.id}: case {s.case_id} {self.holder} ({s.kind} from {s.starts_on}, "
+            f"accepted under {s.rules_version}) {said}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +79,8 @@ class RefusedTeam:
             "kind": a.kind,
             "starts_on": a.starts_on.isoformat(),
             "accepted_under": a.rules_version,
-            "refused_by": [{"rule": r, "message": m} for r, m in self.refused_by],
+            "refused_by": [{"rule": r, "message": m} for r, m in self.asked.refused],
+            "not_asked": self.asked.not_asked,
         }
 
 
@@ -83,8 +92,9 @@ class TeamImpact:
     compared: int  # open cases whose size is recorded
     unsized: int  # open cases whose application does not record it
     changes: tuple[TimeChange, ...]
-    teams_checked: int = 0  # accepted teams whose audit starts on or after the date
-    teams_refused: tuple[RefusedTeam, ...] = ()
+    teams_checked: int = 0  # accepted teams of open cases whose audit starts on or after it
+    teams_refused: tuple[AskedTeam, ...] = ()
+    teams_not_asked: tuple[AskedTeam, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +107,7 @@ class TeamImpact:
             "changes": [c.to_dict() for c in self.changes],
             "teams_checked": self.teams_checked,
             "teams_refused": [t.to_dict() for t in self.teams_refused],
+            "teams_not_asked": [t.to_dict() for t in self.teams_not_asked],
         }
 
     def text(self) -> str:
@@ -114,10 +125,11 @@ class TeamImpact:
                 f"person-days, team of {c.before.members} -> {c.after.members}"
             )
         lines.append(
-            f"  {self.teams_checked} accepted teams asked again, "
-            f"{len(self.teams_refused)} refused (plan them again before their audit)"
+            f"  {self.teams_checked} accepted teams asked again, {len(self.teams_refused)} "
+            f"refused, {len(self.teams_not_asked)} could not be asked (plan them again before "
+            "their audit: plan accept CASE --auditors ... --from DAY)"
         )
-        lines.extend(t.text() for t in self.teams_refused)
+        lines.extend(t.text() for t in (*self.teams_refused, *self.teams_not_asked))
         return "\n".join(lines)
 
 
@@ -145,8 +157,7 @@ def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact
     except NotInForce:
         current = None
     reads = application.database.reads
-    open_states = [s for s in State if s not in TERMINAL_STATES and s is not State.EXPIRED]
-    cases = reads.cases(open_states)
+    cases = reads.cases(open_states())
     applications = reads.applications({c.application_id for c in cases})
     changes: list[TimeChange] = []
     compared = unsized = 0
@@ -166,32 +177,37 @@ def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact
         if before is None or (before.days, before.members) != (after.days, after.members):
             assert case.id is not None
             changes.append(TimeChange(case.id, case.holder, kind, before or after, after))
-    checked, refused = asked_again(application, new, effective)
+    asked = asked_again(application, new, effective)
     return TeamImpact(
         new.label, effective, None if current is None else current.label,
-        compared, unsized, tuple(changes), checked, refused,
+        compared, unsized, tuple(changes), len(asked), *split(asked),
     )  # fmt: skip
 
 
-def asked_again(
-    application: App, new: TeamRules, effective: date
-) -> tuple[int, tuple[RefusedTeam, ...]]:
-    """The current assignments whose audit the new version decides (it starts on or after the
-    effective date), each team asked again under it; how many could be, and those it refuses."""
-    from starcert.team_checking import assignment_refused
+def open_states() -> list[State]:
+    return [s for s in State if s not in TERMINAL_STATES and s is not State.EXPIRED]
 
-    held = [a for a in application.database.assignments.current() if a.starts_on >= effective]
-    refused: list[RefusedTeam] = []
-    checked = 0
-    holders: dict[int, str] = {}
-    for a in sorted(held, key=lambda a: (a.starts_on, a.id or 0)):
-        said = assignment_refused(application, a, new)
-        if said is None:
-            continue
-        checked += 1
-        if said:
-            if a.case_id not in holders:
-                with application.uow() as uow:
-                    holders[a.case_id] = uow.cases.get(a.case_id).holder
-            refused.append(RefusedTeam(a, holders[a.case_id], said))
-    return checked, tuple(refused)
+
+def asked_again(application: App, new: TeamRules, effective: date) -> tuple[AskedTeam, ...]:
+    """The current assignments of open cases whose audit the new version decides (it starts on
+    or after the effective date), each team asked again under it, in the order they start."""
+    from starcert.team_checking import ask_again
+
+    holders = {c.id: c.holder for c in application.database.reads.cases(open_states())}
+    held = [
+        a
+        for a in application.database.assignments.current()
+        if a.starts_on >= effective and a.case_id in holders
+    ]
+    return tuple(
+        AskedTeam(a, holders[a.case_id], ask_again(application, a, new))
+        for a in sorted(held, key=lambda a: (a.starts_on, a.id or 0))
+    )
+
+
+def split(asked: Sequence[AskedTeam]) -> tuple[tuple[AskedTeam, ...], tuple[AskedTeam, ...]]:
+    """Those refused, and those that could not be asked; the rest are accepted."""
+    return (
+        tuple(t for t in asked if t.asked.refused),
+        tuple(t for t in asked if t.asked.not_asked is not None),
+    )

@@ -131,6 +131,7 @@ class RefusedTeamOut(_Out):
     starts_on: date
     accepted_under: str
     refused_by: list[RuleRefusalOut]
+    not_asked: str | None = Field(description="why the team could not be asked, if it could not")
 
 
 class TeamImpactOut(_Out):
@@ -145,6 +146,7 @@ class TeamImpactOut(_Out):
     changes: list[TimeChangeOut]
     teams_checked: int
     teams_refused: list[RefusedTeamOut]
+    teams_not_asked: list[RefusedTeamOut]
 
 
 class PublishedOut(_Out):
@@ -162,4 +164,8 @@ class PublishedOut(_Out):
     teams_refused: list[RefusedTeamOut] = Field(
         default_factory=list,
         description="a team version: the accepted teams it refuses from their first day",
+    )
+    teams_not_asked: list[RefusedTeamOut] = Field(
+        default_factory=list,
+        description="a team version: the accepted teams it could not be asked about",
     )

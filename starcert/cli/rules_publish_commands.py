@@ -73,7 +73,10 @@ def publish_cmd(
                         **_row_dict(row),
                         "deadlines_moved_cases": moved,
                         "checkpoint": signed,
-                        "teams_refused": [t.to_dict() for t in publishing.teams_refused],
+                        "teams_refused": [t.to_dict() for t in publishing.teams if t.asked.refused],
+                        "teams_not_asked": [
+                            t.to_dict() for t in publishing.teams if t.asked.not_asked is not None
+                        ],
                     },
                     indent=2,
                     ensure_ascii=False,
@@ -94,8 +97,13 @@ def publish_cmd(
             for change in diff(done.previous, done.ruleset):
                 typer.echo(f"  {change.what:<8} {change}")
         typer.echo(f"  deadlines moved on {moved} certificate{'s' if moved != 1 else ''}")
-        for team in publishing.teams_refused:
-            typer.echo(f"  warning: {team.text()}; accept a team again", err=True)
+        for team in publishing.teams:
+            a = team.assignment
+            typer.echo(
+                f"  warning: {team.text()}; accept a team again: starcert plan accept "
+                f"{a.case_id} --auditors ... --from {a.starts_on}",
+                err=True,
+            )
         if signed is not None:
             typer.echo(f"  checkpoint {signed} signed over every chain head")
 

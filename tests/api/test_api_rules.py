@@ -354,18 +354,12 @@ def test_team_rule_files_are_diffed_as_the_cli_diffs_them(
 def test_an_api_publication_of_a_team_version_names_the_accepted_teams_it_refuses(
     fresh: Api, cli: Starcert, tmp_path: Path
 ) -> None:
-    from tests.integration.test_cli_plan_accept import _office
+    from tests.integration.test_cli_plan_accept import _longer_surveillance, _office
 
     case = _office(cli)
     accepted = cli("plan", "accept", str(case), "--weeks", "53", "--by", "zhang", "--json").json()
     first = accepted["assignment"]
-    row = "{up_to: 50, stage1: 1, stage2: 1.5, surveillance: 1,"
-    text = (
-        (SHIPPED.parent / "team-gbt27922.yaml")
-        .read_text(encoding="utf-8")
-        .replace('version: "1"', 'version: "2"', 1)
-        .replace(row, row.replace("surveillance: 1,", "surveillance: 2.5,"), 1)
-    )
+    text = _longer_surveillance(tmp_path).read_text(encoding="utf-8")
     answer = fresh.as_("rule_author").post(
         "/api/rules/versions",
         json={"name": "team-v2.yaml", "text": text, "effective_from": _day(1)},

@@ -253,15 +253,7 @@ def test_the_plan_marks_an_accepted_team_a_later_team_version_refuses(
         "plan", "accept", str(case), "--weeks", "53", "--by", "zhang", "--json"
     ).json()["assignment"]
     assert first["members"] == [1]
-    team = REPO / "rules" / "team-gbt27922.yaml"
-    row = "{up_to: 50, stage1: 1, stage2: 1.5, surveillance: 1,"
-    v2 = tmp_path / "team-v2.yaml"
-    v2.write_text(
-        team.read_text(encoding="utf-8")
-        .replace('version: "1"', 'version: "2"', 1)
-        .replace(row, row.replace("surveillance: 1,", "surveillance: 2.5,"), 1),
-        encoding="utf-8",
-    )
+    v2 = _longer_surveillance(tmp_path)
     assert starcert("plan", "--weeks", "53", "--json").json()["assigned"][0]["refused_by"] == []
     effective = office_day(1)
     assert effective < first["starts_on"]
@@ -272,7 +264,10 @@ def test_the_plan_marks_an_accepted_team_a_later_team_version_refuses(
     assert (
         f"  warning: assignment {first['id']}: case {case} " in published.err
         and "refused by team.team_size: " in published.err
-        and published.err.rstrip().endswith("accept a team again")
+        and published.err.rstrip().endswith(
+            f"accept a team again: starcert plan accept {case} --auditors ... --from "
+            f"{first['starts_on']}"
+        )
     )
 
     [held] = starcert("plan", "--weeks", "53", "--json").json()["assigned"]
@@ -282,7 +277,8 @@ def test_the_plan_marks_an_accepted_team_a_later_team_version_refuses(
     assert f"case {case} surveillance: ASSIGNED {first['starts_on']}" in human
     assert (
         "  REFUSED by the team rules now in force on its first day (accepted under version 1; "
-        "accept a team again): team.team_size: the team has at least as many members"
+        f"accept a team again: plan accept {case} --auditors ... --from DAY): team.team_size: "
+        "the team has at least as many members"
     ) in human
     replaced = starcert(
         "plan", "accept", str(case), "--auditors", "1,R-2", "--leader", "1",
@@ -291,3 +287,60 @@ def test_the_plan_marks_an_accepted_team_a_later_team_version_refuses(
     assert replaced["accepted"] is True
     [now] = starcert("plan", "--weeks", "53", "--json").json()["assigned"]
     assert now["accepted_under"] == "2" and now["refused_by"] == []
+
+
+def _longer_surveillance(tmp_path: Path) -> Path:
+    """Team version 2: a surveillance of a client of up to 50 people takes 2.5 days, not 1."""
+    row = "{up_to: 50, stage1: 1, stage2: 1.5, surveillance: 1,"
+    v2 = tmp_path / "team-v2.yaml"
+    v2.write_text(
+        (REPO / "rules" / "team-gbt27922.yaml")
+        .read_text(encoding="utf-8")
+        .replace('version: "1"', 'version: "2"', 1)
+        .replace(row, row.replace("surveillance: 1,", "surveillance: 2.5,"), 1),
+        encoding="utf-8",
+    )
+    return v2
+
+
+def test_a_closed_case_s_team_is_not_asked_and_one_that_cannot_be_asked_is_named(
+    starcert_sqlite: Starcert, tmp_path: Path
+) -> None:
+    """A withdrawn certificate's accepted team is none of a new version's business; a team whose
+    client's area the body no longer lists cannot be asked, and the impact and the plan say so
+    rather than leave it out."""
+    starcert = starcert_sqlite
+    case = _office(starcert)
+    first = starcert(
+        "plan", "accept", str(case), "--weeks", "53", "--by", "zhang", "--json"
+    ).json()["assignment"]
+    v2 = _longer_surveillance(tmp_path)
+    effective = office_day(1)
+    config = starcert.config.read_text(encoding="utf-8")
+    starcert.config.write_text(
+        config + '[auditors]\nareas = ["consumer_electronics"]\n', encoding="utf-8"
+    )
+    impact = starcert("rules", "impact", str(v2), "--effective", effective, "--json").json()
+    assert (impact["teams_checked"], impact["teams_refused"]) == (1, [])
+    [unasked] = impact["teams_not_asked"]
+    assert unasked["assignment_id"] == first["id"]
+    assert "household_appliances" in unasked["not_asked"]
+    said = starcert("rules", "impact", str(v2), "--effective", effective).out
+    assert "1 accepted teams asked again, 0 refused, 1 could not be asked" in said
+    assert f"assignment {first['id']}: case {case} " in said and "could not be asked: " in said
+    starcert("rules", "publish", str(v2), "--effective", effective, "--by", "alice")
+    [held] = starcert("plan", "--weeks", "53", "--json").json()["assigned"]
+    assert held["refused_by"] == [] and "household_appliances" in held["not_asked"]
+    assert (
+        "  NOT ASKED by the team rules now in force on its first day"
+        in starcert("plan", "--weeks", "53").out
+    )
+
+    starcert.config.write_text(config, encoding="utf-8")
+    starcert("withdraw", str(case), "--reason", "client closed", "--by", "zhang")
+    v3 = tmp_path / "team-v3.yaml"
+    v3.write_text(v2.read_text(encoding="utf-8").replace('version: "2"', 'version: "3"', 1))
+    closed = starcert("rules", "impact", str(v3), "--effective", office_day(2), "--json").json()
+    assert (closed["teams_checked"], closed["teams_refused"], closed["teams_not_asked"]) == (
+        0, [], []
+    )  # fmt: skip

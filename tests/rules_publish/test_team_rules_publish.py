@@ -80,7 +80,7 @@ def test_a_published_team_version_decides_from_its_date_and_its_impact_is_the_au
     ).json()["id"]  # fmt: skip
     v2 = _next_version(tmp_path)
     impact = starcert("rules", "impact", str(v2), "--effective", office_day(30)).out
-    assert "0 accepted teams asked again, 0 refused" in impact
+    assert "0 accepted teams asked again, 0 refused, 0 could not be asked" in impact
     assert f"case {case} 闽江家电 (stage1): 1 -> 1" not in impact  # stage 1 did not change
     assert "1 open cases compared, 0 without area, personnel or sites" in impact
     done = starcert("rules", "publish", str(v2), "--effective", office_day(30), "--by", "alice")
@@ -155,7 +155,7 @@ def test_impact_names_the_accepted_teams_a_new_version_would_refuse(
     )
     assert [r["rule"] for r in refused["refused_by"]] == ["team.team_size"]
     said = starcert("rules", "impact", str(v2), "--effective", office_day(30)).out
-    assert "1 accepted teams asked again, 1 refused" in said
+    assert "1 accepted teams asked again, 1 refused, 0 could not be asked" in said
     assert f"assignment {assignment}: case {case} 闽江家电 (stage1 from {office_day(40)}" in said
     assert "refused by team.team_size: the team has at least as many members" in said
 

@@ -253,10 +253,10 @@ def on_day(on: str | None) -> date | None:
 
 
 def parse_day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(option, f"expected a date YYYY-MM-DD, got {text!r}") from None
+    """An option's date, refused as every input's is (starcert.inputs.parse_date)."""
+    from starcert.inputs import parse_date
+
+    return parse_date(text, option)
 
 
 @contextmanager

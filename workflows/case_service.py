@@ -39,7 +39,7 @@ from workflows.handlers.handler_kit import CaseReads, Now, Setup, context, text
 from workflows.model import Audit, Deadline, SuspensionCause
 from workflows.numbering import CertificateNumbers
 from workflows.ports import Clock, RulesPort, UnitOfWork
-from workflows.why import why
+from workflows.why import listing, why
 
 Handler = Callable[[Any, CaseReads, Setup, Now], ChangeSet]
 
@@ -167,7 +167,7 @@ class CaseService:
                     why(
                         "{why}; due before this command, first fired: {fired}",
                         why=exc.why,
-                        fired=", ".join(fired_first),
+                        fired=listing(fired_first),
                     ),
                 ) from exc
             expected_version = None  # checked on the case as seen, before its deadlines fired
@@ -232,14 +232,17 @@ class CaseService:
         """Fire `due` as a daemon would: what it did (for a refusal of the command to name),
         and whether it fired; one that fails is left to the daemons, who make it an incident."""
         assert due.id is not None
-        what = f"{due.kind} due {due.due_at.isoformat()}"
+        at = due.due_at.isoformat()
         try:
             result = self.handle(
                 c.FireDeadline(deadline_id=due.id, case_id=due.case_id, by=f"catch-up:{by}")
             )
         except StarcertError as exc:
-            return f"{what} failed ({exc})", False
-        return f"{what} ({result.events[0].trigger if result.events else 'nothing'})", True
+            return why(
+                "{kind} due {at} failed ({error})", kind=due.kind, at=at, error=str(exc)
+            ), False
+        trigger = result.events[0].trigger if result.events else "nothing"
+        return why("{kind} due {at} ({trigger})", kind=due.kind, at=at, trigger=trigger), True
 
     def allowed_triggers(self, case_id: int) -> list[TriggerCheck]:
         """Every operator trigger from the case's state, asked as if the operator gives a reason."""

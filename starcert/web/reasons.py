@@ -30,6 +30,7 @@ WORDS = {
     "not certified": N_("not certified"),
     "the audit": N_("the audit"),
     "the response": N_("the response"),
+    "nothing": N_("nothing"),
 }
 """Other values reasons carry that are not codes `term` knows."""
 SEPARATOR = N_(", ")

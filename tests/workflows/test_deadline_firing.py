@@ -134,8 +134,14 @@ def test_restore_after_the_limit_meets_the_withdrawal_a_daemon_would_have_fired(
         IllegalTransition,
         match=r"is withdrawn: restore refused .*first fired: suspension_limit due 2025-08-15\S+ "
         r"\(withdraw\)",
-    ):
+    ) as refused:
         office.case_service.handle(c.Restore(case_id, "late", OPERATOR))
+    from starcert.web.language import speaking
+    from starcert.web.reasons import refusal
+
+    with speaking("zh-CN"):  # the console says what was fired first in the page's words
+        said = refusal(refused.value)
+    assert "暂停期限（2025-08-15T16:00:00+00:00 到期）（撤销）" in said, said
     snap = office.snapshot(case_id)
     assert snap.case.state is State.WITHDRAWN
     assert [(e.trigger, e.actor) for e in snap.events[-1:]] == [

@@ -38,6 +38,21 @@ def _next_version(tmp_path: Path) -> Path:
     return path
 
 
+def _applied(starcert: Starcert, body: str) -> int:
+    """A new application of 闽江家电 (120 people, one site, household appliances)."""
+    code = body + check_character(body)
+    org = starcert(
+        "org", "add", "--name", "闽江家电", "--credit-code", code, "--by", "li", "--json"
+    ).json()["id"]
+    facts = starcert.write("facts.json", FACTS)
+    case: int = starcert(
+        "apply", "--org", str(org), "--submitted", office_day(-1), "--since", office_day(-200),
+        "--scope", "家电售后服务", "--facts", str(facts), "--by", "li",
+        "--area", "household_appliances", "--personnel", "120", "--sites", "1", "--json",
+    ).json()["id"]  # fmt: skip
+    return case
+
+
 def test_check_test_and_diff_take_team_files_beside_the_criteria(
     starcert_sqlite: Starcert, tmp_path: Path
 ) -> None:
@@ -68,16 +83,7 @@ def test_a_published_team_version_decides_from_its_date_and_its_impact_is_the_au
     starcert_sqlite: Starcert, tmp_path: Path
 ) -> None:
     starcert = starcert_sqlite
-    code = "91350100M000600Y4" + check_character("91350100M000600Y4")
-    org = starcert(
-        "org", "add", "--name", "闽江家电", "--credit-code", code, "--by", "li", "--json"
-    ).json()["id"]
-    facts = starcert.write("facts.json", FACTS)
-    case = starcert(
-        "apply", "--org", str(org), "--submitted", office_day(-1), "--since", office_day(-200),
-        "--scope", "家电售后服务", "--facts", str(facts), "--by", "li",
-        "--area", "household_appliances", "--personnel", "120", "--sites", "1", "--json",
-    ).json()["id"]  # fmt: skip
+    case = _applied(starcert, "91350100M000600Y4")
     v2 = _next_version(tmp_path)
     impact = starcert("rules", "impact", str(v2), "--effective", office_day(30)).out
     assert "0 accepted teams asked again, 0 refused, 0 could not be asked" in impact
@@ -115,16 +121,7 @@ def test_impact_names_the_accepted_teams_a_new_version_would_refuse(
     audit 2.5 days, which asks for two auditors: the impact names the assignment and the rule,
     for a version in force by the audit's start, and not for one that comes after it."""
     starcert = starcert_sqlite
-    code = "91350100M000700Y4" + check_character("91350100M000700Y4")
-    org = starcert(
-        "org", "add", "--name", "闽江家电", "--credit-code", code, "--by", "li", "--json"
-    ).json()["id"]
-    facts = starcert.write("facts.json", FACTS)
-    case = starcert(
-        "apply", "--org", str(org), "--submitted", office_day(-1), "--since", office_day(-200),
-        "--scope", "家电售后服务", "--facts", str(facts), "--by", "li",
-        "--area", "household_appliances", "--personnel", "120", "--sites", "1", "--json",
-    ).json()["id"]  # fmt: skip
+    case = _applied(starcert, "91350100M000700Y4")
     starcert(
         "auditor", "add", "--name", "王芳", "--registration", "R-1", "--grade", "senior_auditor",
         "--registered", "2021-04-01", "--valid-until", "2099-03-31",

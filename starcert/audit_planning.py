@@ -67,32 +67,27 @@ class AuditPlan:
                 {"case_id": n.audit.case_id, "kind": n.audit.kind, "reason": n.reason}
                 for n in (*self.unsized, *self.plan.impossible)
             ],
-            "assigned": [
-                {
-                    "case_id": a.case_id,
-                    "kind": a.kind,
-                    "assignment": a.id,
-                    "starts_on": a.starts_on.isoformat(),
-                    "ends_on": a.ends_on.isoformat(),
-                    "leader": a.leader_id,
-                    "members": list(a.member_ids),
-                    "accepted_by": a.accepted_by,
-                    "accepted_under": a.rules_version,
-                    "refused_by": [
-                        {"rule": rule, "message": message}
-                        for rule, message in self._asked(a).refused
-                    ],
-                    "not_asked": self._asked(a).not_asked,
-                }
-                for a in self.assigned
-            ],
+            "assigned": [self._assigned(a) for a in self.assigned],
             "load": {str(k): str(v) for k, v in sorted(self.plan.load.items())},
         }
 
-    def _asked(self, a: Assignment) -> Asked:
+    def _assigned(self, a: Assignment) -> dict[str, Any]:
         from starcert.team_checking import Asked
 
-        return self.asked.get(a.id or 0) or Asked()
+        asked = self.asked.get(a.id or 0) or Asked()
+        return {
+            "case_id": a.case_id,
+            "kind": a.kind,
+            "assignment": a.id,
+            "starts_on": a.starts_on.isoformat(),
+            "ends_on": a.ends_on.isoformat(),
+            "leader": a.leader_id,
+            "members": list(a.member_ids),
+            "accepted_by": a.accepted_by,
+            "accepted_under": a.rules_version,
+            "refused_by": asked.refused_json(),
+            "not_asked": asked.not_asked,
+        }
 
 
 class _Judge:

@@ -119,7 +119,8 @@ class Publishing:
     published: Published
     moved: int  # certificates whose open deadlines moved to the new lifecycle numbers
     checkpoint: int | None  # the checkpoint signed over every chain head, when a key is kept
-    teams: tuple[AskedTeam, ...] = ()  # accepted teams a team version refuses or cannot ask
+    teams_refused: tuple[AskedTeam, ...] = ()  # accepted teams a team version refuses
+    teams_not_asked: tuple[AskedTeam, ...] = ()  # and those it could not be asked about
 
 
 def publish_file(
@@ -158,7 +159,7 @@ def publish_file(
         from starcert.team_impact import asked_again, split
 
         asked = asked_again(application, done.ruleset, effective_from)
-        return Publishing(done, 0, _checkpoint(application), sum(split(asked), ()))
+        return Publishing(done, 0, _checkpoint(application), *split(asked))
     moved = recompute(application, done.ruleset, done.previous, done.row.published_by)
     return Publishing(done, moved, _checkpoint(application))
 

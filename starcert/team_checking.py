@@ -155,6 +155,9 @@ class Asked:
     refused: Refusal = ()
     not_asked: str | None = None
 
+    def refused_json(self) -> list[dict[str, str]]:
+        return [{"rule": rule, "message": message} for rule, message in self.refused]
+
 
 def ask_again(application: App, assignment: Assignment, rules: TeamRules) -> Asked:
     """What `rules` say of an accepted team on its audit's first day, asked as `plan accept`

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.team_rules import AuditTime, TeamRules, audit_time
 from workflows.assignments import Assignment
-from workflows.model import TERMINAL_STATES, State
+from workflows.model import LIVE_STATES, Case
 from workflows.team_check import next_audit_kind
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class AskedTeam:
             "kind": a.kind,
             "starts_on": a.starts_on.isoformat(),
             "accepted_under": a.rules_version,
-            "refused_by": [{"rule": r, "message": m} for r, m in self.asked.refused],
+            "refused_by": self.asked.refused_json(),
             "not_asked": self.asked.not_asked,
         }
 
@@ -157,7 +157,7 @@ def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact
     except NotInForce:
         current = None
     reads = application.database.reads
-    cases = reads.cases(open_states())
+    cases = reads.cases(LIVE_STATES)
     applications = reads.applications({c.application_id for c in cases})
     changes: list[TimeChange] = []
     compared = unsized = 0
@@ -177,23 +177,24 @@ def team_impact(application: App, new: TeamRules, effective: date) -> TeamImpact
         if before is None or (before.days, before.members) != (after.days, after.members):
             assert case.id is not None
             changes.append(TimeChange(case.id, case.holder, kind, before or after, after))
-    asked = asked_again(application, new, effective)
+    asked = asked_again(application, new, effective, cases)
     return TeamImpact(
         new.label, effective, None if current is None else current.label,
         compared, unsized, tuple(changes), len(asked), *split(asked),
     )  # fmt: skip
 
 
-def open_states() -> list[State]:
-    return [s for s in State if s not in TERMINAL_STATES and s is not State.EXPIRED]
-
-
-def asked_again(application: App, new: TeamRules, effective: date) -> tuple[AskedTeam, ...]:
-    """The current assignments of open cases whose audit the new version decides (it starts on
-    or after the effective date), each team asked again under it, in the order they start."""
+def asked_again(
+    application: App, new: TeamRules, effective: date, cases: Sequence[Case] | None = None
+) -> tuple[AskedTeam, ...]:
+    """The current assignments of open cases (`cases`, read if not given) whose audit the new
+    version decides (it starts on or after the effective date), each team asked again under it,
+    in the order they start."""
     from starcert.team_checking import ask_again
 
-    holders = {c.id: c.holder for c in application.database.reads.cases(open_states())}
+    if cases is None:
+        cases = application.database.reads.cases(LIVE_STATES)
+    holders = {c.id: c.holder for c in cases}
     held = [
         a
         for a in application.database.assignments.current()

@@ -49,7 +49,7 @@ from workflows.context import TransitionContext
 from workflows.effects import Effect, Run
 from workflows.errors import IllegalTransition
 from workflows.guards import Guard
-from workflows.model import TERMINAL_STATES, Case, State
+from workflows.model import LIVE_STATES, Case, State
 from workflows.ports import RuleStamp
 from workflows.why import why
 
@@ -109,7 +109,6 @@ class TransitionSpec:
     operator: bool = True  # False: only the daemon fires it; never offered to an operator
 
 
-_LIVE = frozenset(State) - TERMINAL_STATES - {State.EXPIRED}
 _CERTIFIED = frozenset({State.ACTIVE, State.SUSPENDED})
 
 
@@ -230,7 +229,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         fx.renew,
         why("a passing recertification audit from the window's opening, within the allowance"),
     ),
-    TransitionSpec(Trigger.CANCEL, _LIVE, State.CANCELLED, g.needs_reason, None, "a reason"),
+    TransitionSpec(Trigger.CANCEL, LIVE_STATES, State.CANCELLED, g.needs_reason, None, "a reason"),
     TransitionSpec(
         Trigger.REMIND, frozenset(State), None, None, None, "always (trail only)", operator=False
     ),

@@ -33,6 +33,8 @@ TERMINAL_STATES = frozenset(
     {State.APPLICATION_REFUSED, State.NOT_CERTIFIED, State.WITHDRAWN, State.CANCELLED}
 )
 """States no trigger leaves. EXPIRED is not here: a body may restore within an allowance."""
+LIVE_STATES = frozenset(State) - TERMINAL_STATES - {State.EXPIRED}
+"""A case still in its process: applied for, being audited or decided, or holding a certificate."""
 
 
 class StarLevel(StrEnum):

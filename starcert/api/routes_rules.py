@@ -192,12 +192,8 @@ def publish(body: r.PublishIn, request: Request, who: RuleAuthor) -> r.Published
         published_by_os_user=row.published_by_os_user,
         backdate_reason=row.backdate_reason,
         deadlines_moved_cases=done.moved,
-        teams_refused=[
-            r.RefusedTeamOut.model_validate(t.to_dict()) for t in done.teams if t.asked.refused
-        ],
+        teams_refused=[r.RefusedTeamOut.model_validate(t.to_dict()) for t in done.teams_refused],
         teams_not_asked=[
-            r.RefusedTeamOut.model_validate(t.to_dict())
-            for t in done.teams
-            if t.asked.not_asked is not None
+            r.RefusedTeamOut.model_validate(t.to_dict()) for t in done.teams_not_asked
         ],
     )

@@ -90,17 +90,13 @@ def plan_cmd(
                 f"led by auditor {a['leader']}, members "
                 f"{', '.join(str(m) for m in a['members'])} (assignment {a['assignment']})"
             )
-            again = f"accept a team again: plan accept {a['case_id']} --auditors ... --from DAY"
-            if a["refused_by"]:
+            said = "; ".join(f"{r['rule']}: {r['message']}" for r in a["refused_by"])
+            if said or a["not_asked"] is not None:
                 lines.append(
-                    "  REFUSED by the team rules now in force on its first day (accepted under "
-                    f"version {a['accepted_under']}; {again}): "
-                    + "; ".join(f"{r['rule']}: {r['message']}" for r in a["refused_by"])
-                )
-            elif a["not_asked"] is not None:
-                lines.append(
-                    "  NOT ASKED by the team rules now in force on its first day (accepted under "
-                    f"version {a['accepted_under']}; {again}): {a['not_asked']}"
+                    f"  {'REFUSED' if said else 'NOT ASKED'} by the team rules now in force on "
+                    f"its first day (accepted under version {a['accepted_under']}; accept a team "
+                    f"again: plan accept {a['case_id']} --auditors ... --from DAY): "
+                    f"{said or a['not_asked']}"
                 )
         typer.echo("\n".join(lines))
 

@@ -73,10 +73,8 @@ def publish_cmd(
                         **_row_dict(row),
                         "deadlines_moved_cases": moved,
                         "checkpoint": signed,
-                        "teams_refused": [t.to_dict() for t in publishing.teams if t.asked.refused],
-                        "teams_not_asked": [
-                            t.to_dict() for t in publishing.teams if t.asked.not_asked is not None
-                        ],
+                        "teams_refused": [t.to_dict() for t in publishing.teams_refused],
+                        "teams_not_asked": [t.to_dict() for t in publishing.teams_not_asked],
                     },
                     indent=2,
                     ensure_ascii=False,
@@ -97,7 +95,7 @@ def publish_cmd(
             for change in diff(done.previous, done.ruleset):
                 typer.echo(f"  {change.what:<8} {change}")
         typer.echo(f"  deadlines moved on {moved} certificate{'s' if moved != 1 else ''}")
-        for team in publishing.teams:
+        for team in (*publishing.teams_refused, *publishing.teams_not_asked):
             a = team.assignment
             typer.echo(
                 f"  warning: {team.text()}; accept a team again: starcert plan accept "

@@ -33,6 +33,7 @@ from starcert.web.language import gettext as _
 from starcert.web.render import page
 from starcert.web.same_origin import from_own_page
 from starcert.web.terms import term
+from workflows.deadlines import local_day
 from workflows.errors import InvalidInput, StarcertError
 from workflows.model import OPERATOR_CAUSES, StarLevel, State
 
@@ -245,7 +246,7 @@ def _render_case(
         actions=actions,
         needs_reason=NEEDS_REASON,
         dated=DATED,
-        today=application.clock.now().astimezone(application.config.zone).date().isoformat(),
+        today=local_day(application.clock.now(), application.config.zone).isoformat(),
         causes=[c.value for c in OPERATOR_CAUSES],
         zone=application.config.zone,
         notice=notice,
@@ -312,9 +313,7 @@ async def act(
     version = int(version_text) if version_text.isascii() and version_text.isdigit() else None
     if action in CONSEQUENCES and form.get("confirm") != "yes":
         try:
-            action_command(
-                action, form, principal.name
-            )  # a missing reason is said before confirming
+            action_command(action, form, principal.name)  # a missing reason is said first
         except StarcertError as exc:
             return await refused_on_case(request, session, case_id, exc)
         return page(
@@ -325,9 +324,7 @@ async def act(
             action=action,
             reason=form.get("reason", "").strip(),
             on=form.get("on", "").strip()[:40],
-            expected_version=version_text
-            if version_text.isascii() and version_text.isdigit()
-            else "",
+            expected_version="" if version is None else version_text,
             consequence=_(CONSEQUENCES[action]),
         )
 
